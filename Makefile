@@ -1,0 +1,134 @@
+# hagen & halog: one GNU Makefile for both tools, their tests, the demo and the benchmark.
+# Switches: WERROR=1 (warnings are errors), SANITIZE=address,undefined, O=<build dir>.
+
+O        ?= build
+PREFIX   ?= /usr/local
+CC       ?= cc
+PKGS     := yaml-0.1 libpcre2-8 sqlite3 libcurl zlib
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-align -Wwrite-strings \
+        -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef \
+        -Wnull-dereference -Wvla -Wimplicit-fallthrough -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -DHAGEN_VERSION='"$(VERSION)"' -Icommon -I$(O)/gen
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -MMD -MP
+ifeq ($(WERROR),1)
+ALL_CFLAGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=$(SANITIZE)
+endif
+
+# pkg-config is asked only when something is compiled, so `make clean` works on a bare machine.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS       = $(PKG_LIBS) -lpthread -lm
+
+COMMON_SRC := $(wildcard common/*.c)
+HAGEN_SRC  := $(wildcard tools/hagen/*.c)
+HALOG_SRC  := $(wildcard tools/halog/*.c)
+SAMPLE_SRC := $(wildcard samples/app/*.c)
+TMPL       := $(sort $(wildcard templates/*.tmpl))
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
+HAGEN_OBJ  := $(HAGEN_SRC:%.c=$(O)/%.o) $(O)/gen/templates.o
+HALOG_OBJ  := $(HALOG_SRC:%.c=$(O)/%.o)
+# Everything but main.c, so unit tests can link a tool's modules.
+HAGEN_LIB  := $(filter-out $(O)/tools/hagen/main.o,$(HAGEN_OBJ))
+HALOG_LIB  := $(filter-out $(O)/tools/halog/main.o,$(HALOG_OBJ))
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+# Test and benchmark helper programs: tests/helpers/NAME.c -> $(O)/helpers/NAME (links libcommon).
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(O)/helpers/%)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+
+BINS := $(O)/hagen $(O)/halog $(if $(SAMPLE_SRC),$(O)/sample-app)
+
+.SECONDARY:
+.PHONY: all deps test check unit cases e2e demo bench install uninstall clean fuzz format
+all: $(BINS)
+
+deps:
+	@sh mk/deps.sh build
+
+$(O)/%.o: %.c | $(O)/.deps-build
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# Install build dependencies once per build directory (a stamp, so `make` stays fast).
+$(O)/.deps-build: mk/deps.sh
+	@sh mk/deps.sh build
+	@mkdir -p $(O) && touch $@
+
+$(O)/gen/templates.c: $(TMPL) mk/embed.sh
+	@mkdir -p $(@D)
+	sh mk/embed.sh $(TMPL) > $@.tmp && mv $@.tmp $@
+
+$(O)/gen/templates.o: $(O)/gen/templates.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/libcommon.a: $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/hagen: $(HAGEN_OBJ) $(O)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/halog: $(HALOG_OBJ) $(O)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/sample-app: $(SAMPLE_SRC:%.c=$(O)/%.o) $(O)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# A unit test links the modules of the tool its name starts with (test_hagen_*, test_halog_*,
+# test_common_*) and cmocka.
+$(O)/tests/test_hagen_%: $(O)/tests/unit/test_hagen_%.o $(HAGEN_LIB) $(O)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+$(O)/tests/test_halog_%: $(O)/tests/unit/test_halog_%.o $(HALOG_LIB) $(O)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+$(O)/tests/test_common_%: $(O)/tests/unit/test_common_%.o $(O)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(O)/helpers/%: $(O)/tests/helpers/%.o $(O)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+unit: $(UNIT_BIN)
+
+# `make test` runs every test: unit (cmocka), golden cases, end-to-end. Ends with `N passed, N failed`.
+test: all unit $(HELPER_BIN)
+	@sh mk/deps.sh test
+	@O=$(O) sh tests/run.sh $(TESTS)
+
+check:
+	$(MAKE) O=build-check WERROR=1 SANITIZE=address,undefined test
+
+demo: all $(HELPER_BIN)
+	@sh mk/deps.sh demo
+	@O=$(O) sh samples/demo.sh
+
+bench: all $(HELPER_BIN)
+	@sh mk/deps.sh bench
+	@O=$(O) sh bench/run.sh
+
+fuzz:
+	@sh mk/deps.sh fuzz
+	@O=$(O) sh tests/fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(O)/hagen $(O)/halog $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/hagen $(DESTDIR)$(PREFIX)/bin/halog
+
+format:
+	clang-format -i common/*.[ch] tools/*/*.[ch] tests/unit/*.c
+
+clean:
+	rm -rf build build-check build-* $(O)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

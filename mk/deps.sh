@@ -1,0 +1,48 @@
+#!/bin/sh
+# Installs the Debian packages a make goal needs, or says exactly how to.
+# usage: mk/deps.sh build|test|demo|bench|fuzz|html
+# As root, missing packages are installed with apt-get; otherwise the apt-get line is printed
+# and the script exits 1.
+set -eu
+
+build="gcc make pkg-config libyaml-dev libpcre2-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libcmocka-dev"
+test="$build haproxy openssl sqlite3 jq curl iproute2 procps"
+demo="$build haproxy curl"
+bench="$test goaccess hyperfine wrk valgrind"
+fuzz="$build clang libclang-rt-14-dev"
+html="chromium chromium-driver"
+
+goal=${1:-build}
+case $goal in
+build) want=$build ;;
+test) want="$test $html" ;;
+demo) want=$demo ;;
+bench) want=$bench ;;
+fuzz) want=$fuzz ;;
+html) want=$html ;;
+*) echo "mk/deps.sh: unknown goal '$goal'" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $want; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case $st in *"install ok installed"*) ;; *) missing="$missing $p" ;; esac
+done
+# node and npm come with the machine image (not Debian's packages, which conflict with it);
+# install Debian's only when neither is there.
+case " $want " in *" chromium "*)
+	command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm" ;;
+esac
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing Debian packages for 'make $goal':$missing" >&2
+	echo "install them with:" >&2
+	echo "  sudo apt-get update && sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "installing Debian packages for 'make $goal':$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >&2

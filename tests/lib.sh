@@ -1,0 +1,66 @@
+# Shell helpers for end-to-end tests and the demo: free loopback ports, waiting with a bound,
+# and starting/stopping processes by PID. Source it: . "$TOP/tests/lib.sh"
+# Every process started with lib_start is stopped by lib_stop_all (also on EXIT).
+
+LIB_PIDS=
+
+# free_port: prints a TCP+UDP port on loopback that nothing listens on (random, 20000-59999).
+free_port() {
+	_i=0
+	while [ $_i -lt 200 ]; do
+		_p=$(( ($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000) + 20000 ))
+		if ! ss -Hlntu 2>/dev/null | awk '{print $5}' | grep -q ":$_p\$"; then
+			echo "$_p"
+			return 0
+		fi
+		_i=$((_i + 1))
+	done
+	echo "free_port: no free port found" >&2
+	return 1
+}
+
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds or SECONDS pass.
+wait_for() {
+	_n=$(( $1 * 10 )); shift
+	while [ $_n -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# lib_start LOGFILE CMD...: starts CMD in the background, records its PID, prints it.
+lib_start() {
+	_log=$1; shift
+	"$@" >"$_log" 2>&1 &
+	_pid=$!
+	LIB_PIDS="$LIB_PIDS $_pid"
+	echo "$_pid"
+}
+
+# lib_stop PID [SIGNAL]: signals PID (TERM by default), waits up to 10 s, then KILLs it.
+lib_stop() {
+	kill -"${2:-TERM}" "$1" 2>/dev/null || return 0
+	_n=100
+	while kill -0 "$1" 2>/dev/null && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
+	kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+lib_stop_all() {
+	for _p in $LIB_PIDS; do lib_stop "$_p"; done
+	LIB_PIDS=
+}
+
+# lib_alive PID: true while PID runs.
+lib_alive() { kill -0 "$1" 2>/dev/null; }
+
+# fail MSG: prints MSG and exits 1 (the EXIT trap stops the processes).
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# skip MSG: exit 77, reported as skipped by tests/run.sh.
+skip() { echo "$*"; exit 77; }
+
+trap 'lib_stop_all' EXIT INT TERM

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Runs every test and ends with "N passed, N failed".
+#   unit:  build/tests/test_* (cmocka binaries; one result per binary, details on failure)
+#   cases: tests/cases/<family>/<NNN-name>/ golden folders (see tests/README.md)
+#   e2e:   tests/e2e/*.sh scripts (exit 0 pass, 77 skip, anything else fail)
+# usage: O=build sh tests/run.sh [FILTER]   (FILTER: a substring of the test name)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+O=${O:-build}
+case $O in /*) ;; *) O=$top/$O ;; esac
+filter=${1:-}
+export TOP=$top O TZ=UTC LC_ALL=C HAGEN="$O/hagen" HALOG="$O/halog" SAMPLE_APP="$O/sample-app"
+pass=0 fail=0 skip=0 failed=
+work=$(mktemp -d "${TMPDIR:-/tmp}/hagen-tests.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+ok() { pass=$((pass + 1)); [ -n "${VERBOSE:-}" ] && echo "ok   $1"; return 0; }
+ko() { fail=$((fail + 1)); failed="$failed $1"; echo "FAIL $1"; }
+sk() { skip=$((skip + 1)); echo "skip $1${2:+: $2}"; }
+want() { [ -z "$filter" ] || case $1 in *"$filter"*) return 0 ;; *) return 1 ;; esac; }
+
+# --- unit tests (cmocka) ---
+for t in "$O"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=unit/$(basename "$t")
+	want "$name" || continue
+	if (cd "$top" && "$t") >"$work/out" 2>&1; then ok "$name"; else ko "$name"; sed 's/^/    /' "$work/out" | tail -40; fi
+done
+
+# --- golden cases ---
+# A case folder holds `cmd` (a shell line run from the case folder with $HAGEN, $HALOG, $TOP,
+# $CASE and $TMP set), optional `stdin`, and the expectations `stdout`, `stderr`, `exit`
+# (a missing expectation file means "not checked", except exit which defaults to 0).
+for c in "$top"/tests/cases/*/*/; do
+	[ -f "$c/cmd" ] || continue
+	c=${c%/}
+	name=case/$(basename "$(dirname "$c")")/$(basename "$c")
+	want "$name" || continue
+	tmp=$work/case && rm -rf "$tmp" && mkdir -p "$tmp"
+	in=/dev/null
+	[ -f "$c/stdin" ] && in=$c/stdin
+	(cd "$c" && CASE=$c TMP=$tmp sh ./cmd) <"$in" >"$work/stdout" 2>"$work/stderr"
+	rc=$?
+	exp=0
+	[ -f "$c/exit" ] && exp=$(cat "$c/exit")
+	bad=
+	[ "$rc" = "$exp" ] || bad="exit $rc, expected $exp"
+	for s in stdout stderr; do
+		if [ -f "$c/$s" ] && ! cmp -s "$c/$s" "$work/$s"; then
+			bad="$bad${bad:+; }$s differs"
+			diff -u "$c/$s" "$work/$s" | head -30 | sed 's/^/    /' >>"$work/diffs"
+		fi
+	done
+	if [ -z "$bad" ]; then ok "$name"; else
+		ko "$name ($bad)"
+		[ -f "$work/diffs" ] && cat "$work/diffs" && rm -f "$work/diffs"
+		[ -n "${UPDATE_GOLDEN:-}" ] && cp "$work/stdout" "$c/stdout" && cp "$work/stderr" "$c/stderr" && echo "$rc" >"$c/exit"
+	fi
+done
+
+# --- end-to-end scripts ---
+for t in "$top"/tests/e2e/*.sh; do
+	[ -f "$t" ] || continue
+	name=e2e/$(basename "$t" .sh)
+	want "$name" || continue
+	(cd "$top" && TMP=$work/e2e timeout 600 sh "$t") >"$work/out" 2>&1
+	rc=$?
+	rm -rf "$work/e2e"
+	case $rc in
+	0) ok "$name"; [ -n "${VERBOSE:-}" ] && sed 's/^/    /' "$work/out" ;;
+	77) sk "$name" "$(tail -1 "$work/out")" ;;
+	*) ko "$name (exit $rc)"; tail -60 "$work/out" | sed 's/^/    /' ;;
+	esac
+done
+
+[ -n "$failed" ] && echo "failed:$failed"
+if [ "$skip" -gt 0 ]; then echo "$pass passed, $fail failed, $skip skipped"; else echo "$pass passed, $fail failed"; fi
+[ "$fail" -eq 0 ] && [ $((pass + fail)) -gt 0 ]

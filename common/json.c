@@ -1,0 +1,156 @@
+/* JSON and terminal-safe text escaping; see json.h. */
+#include "json.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not valid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t need;
+	unsigned min;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0) {
+		need = 2, min = 0x80, cp = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		need = 3, min = 0x800, cp = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		need = 4, min = 0x10000, cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need;
+}
+
+int json_add_str(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	if (strbuf_addch(sb, '"') < 0)
+		return -1;
+	while (i < len) {
+		unsigned c = p[i];
+		size_t run = i;
+
+		/* copy a run of plain ASCII in one go */
+		while (run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run > i) {
+			if (strbuf_add(sb, p + i, run - i) < 0)
+				return -1;
+			i = run;
+			continue;
+		}
+		c = p[i];
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+
+			if (strbuf_add(sb, e, 2) < 0)
+				return -1;
+			i++;
+		} else if (c < 0x20) {
+			const char *e = NULL;
+
+			switch (c) {
+			case '\n': e = "\\n"; break;
+			case '\r': e = "\\r"; break;
+			case '\t': e = "\\t"; break;
+			default: break;
+			}
+			if ((e ? strbuf_addstr(sb, e) : strbuf_addf(sb, "\\u%04x", c)) < 0)
+				return -1;
+			i++;
+		} else {
+			size_t n = utf8_len(p + i, len - i);
+
+			if (n == 0) {
+				if (strbuf_addstr(sb, "\\ufffd") < 0)
+					return -1;
+				i++;
+			} else {
+				if (strbuf_add(sb, p + i, n) < 0)
+					return -1;
+				i += n;
+			}
+		}
+	}
+	return strbuf_addch(sb, '"');
+}
+
+int json_add_key(struct strbuf *sb, const char *key)
+{
+	size_t n = 0;
+
+	while (key[n])
+		n++;
+	if (json_add_str(sb, key, n) < 0)
+		return -1;
+	return strbuf_addch(sb, ':');
+}
+
+int json_add_i64(struct strbuf *sb, int64_t v)
+{
+	return strbuf_addf(sb, "%" PRId64, v);
+}
+
+int json_add_double(struct strbuf *sb, double v, int decimals)
+{
+	if (v != v || v > 1e300 || v < -1e300)
+		return strbuf_addstr(sb, "null");
+	return strbuf_addf(sb, "%.*f", decimals, v);
+}
+
+int text_add_visible(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = p[i];
+
+		if (c >= 0x20 && c < 0x7f) {
+			if (strbuf_addch(sb, (int)c) < 0)
+				return -1;
+			i++;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			if (strbuf_addstr(sb, c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t") < 0)
+				return -1;
+			i++;
+		} else if (c >= 0x80) {
+			size_t n = utf8_len(p + i, len - i);
+			uint32_t cp = 0;
+
+			/* C1 controls (U+0080..U+009F) are terminal escapes too */
+			if (n == 2)
+				cp = ((p[i] & 0x1fu) << 6) | (p[i + 1] & 0x3fu);
+			if (n == 0 || (n == 2 && cp < 0xa0)) {
+				if (strbuf_addf(sb, "\\x%02x", c) < 0)
+					return -1;
+				i++;
+			} else {
+				if (strbuf_add(sb, p + i, n) < 0)
+					return -1;
+				i += n;
+			}
+		} else {
+			if (strbuf_addf(sb, "\\x%02x", c) < 0)
+				return -1;
+			i++;
+		}
+	}
+	return 0;
+}

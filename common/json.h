@@ -1,0 +1,23 @@
+/* Writing JSON into a strbuf: escaping of arbitrary bytes (invalid UTF-8 becomes U+FFFD, control
+ * bytes \uXXXX), so nothing from a log line can break the document. */
+#ifndef JSON_H
+#define JSON_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+/* Appends s (len bytes, may hold NULs) as a quoted JSON string. Returns 0 or -1 (no memory). */
+int json_add_str(struct strbuf *sb, const char *s, size_t len);
+/* Appends "key": (quoted, escaped). */
+int json_add_key(struct strbuf *sb, const char *key);
+/* Appends a number; doubles use %.17g-free shortest form with at most 3 decimals for ms values. */
+int json_add_i64(struct strbuf *sb, int64_t v);
+int json_add_double(struct strbuf *sb, double v, int decimals);
+
+/* Makes a byte string safe for a terminal: printable ASCII and valid UTF-8 pass; every control
+ * byte (ESC included), DEL and invalid UTF-8 become \xHH (and \n, \r, \t their escapes).
+ * Returns 0 or -1. */
+int text_add_visible(struct strbuf *sb, const char *s, size_t len);
+
+#endif

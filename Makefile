@@ -54,7 +54,13 @@ all: $(BINS)
 deps:
 	@sh mk/deps.sh build
 
-$(O)/%.o: %.c | $(O)/.deps-build
+# Objects depend on the flags they were built with, so WERROR/SANITIZE changes rebuild them.
+FLAGS_NOW = $(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS)
+$(O)/.flags: FORCE | $(O)/.deps-build
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
+FORCE:
+
+$(O)/%.o: %.c $(O)/.flags | $(O)/.deps-build
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -67,7 +73,7 @@ $(O)/gen/templates.c: $(TMPL) mk/embed.sh
 	@mkdir -p $(@D)
 	sh mk/embed.sh $(TMPL) > $@.tmp && mv $@.tmp $@
 
-$(O)/gen/templates.o: $(O)/gen/templates.c
+$(O)/gen/templates.o: $(O)/gen/templates.c $(O)/.flags
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(O)/libcommon.a: $(COMMON_OBJ)

@@ -16,6 +16,9 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -MMD -MP
 ifeq ($(WERROR),1)
 ALL_CFLAGS += -Werror
 endif
+ifeq ($(FUZZ),1)
+ALL_CFLAGS += -fsanitize=fuzzer-no-link
+endif
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS    += -fsanitize=$(SANITIZE)
@@ -48,7 +51,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 BINS := $(O)/hagen $(O)/halog $(if $(SAMPLE_SRC),$(O)/sample-app)
 
 .SECONDARY:
-.PHONY: all deps test check unit cases e2e demo bench install uninstall clean fuzz format
+.PHONY: all deps test check unit cases e2e demo bench install uninstall clean fuzz fuzz-bins memcheck format FORCE
 all: $(BINS)
 
 deps:
@@ -102,6 +105,17 @@ $(O)/helpers/%: $(O)/tests/helpers/%.o $(O)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# libFuzzer harnesses: tests/fuzz/fuzz_<tool>_<name>.c, built with clang into build-fuzz/.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
+$(O)/fuzz/fuzz_hagen_%: $(O)/tests/fuzz/fuzz_hagen_%.o $(HAGEN_LIB) $(O)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+$(O)/fuzz/fuzz_halog_%: $(O)/tests/fuzz/fuzz_halog_%.o $(HALOG_LIB) $(O)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+fuzz-bins: $(FUZZ_BIN)
+
 unit: $(UNIT_BIN)
 
 # `make test` runs every test: unit (cmocka), golden cases, end-to-end. Ends with `N passed, N failed`.
@@ -120,9 +134,18 @@ bench: all $(HELPER_BIN)
 	@sh mk/deps.sh bench
 	@O=$(O) sh bench/run.sh
 
+# `make fuzz FUZZ_SECONDS=60` runs each harness for that long; regression inputs in
+# tests/fuzz/regress/<harness>/ are replayed first.
 fuzz:
 	@sh mk/deps.sh fuzz
-	@O=$(O) sh tests/fuzz/run.sh
+	$(MAKE) O=build-fuzz CC=clang FUZZ=1 SANITIZE=address,undefined fuzz-bins
+	@O=build-fuzz sh tests/fuzz/run.sh
+
+# The golden and end-to-end cases with every hagen/halog run under valgrind's memcheck
+# (no leaks, no errors); built without sanitizers.
+memcheck: all unit $(HELPER_BIN)
+	@sh mk/deps.sh bench
+	@O=$(O) MEMCHECK=1 sh tests/run.sh $(TESTS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -14,6 +14,19 @@ pass=0 fail=0 skip=0 failed=
 work=$(mktemp -d "${TMPDIR:-/tmp}/hagen-tests.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
+# MEMCHECK=1: every hagen/halog run goes through valgrind; any error or leak fails that run.
+if [ -n "${MEMCHECK:-}" ]; then
+	mkdir -p "$work/vg"
+	for t in hagen halog; do
+		cat >"$work/vg/$t" <<VG
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --track-fds=no "$O/$t" "\$@"
+VG
+		chmod +x "$work/vg/$t"
+	done
+	export HAGEN="$work/vg/hagen" HALOG="$work/vg/halog"
+fi
+
 ok() { pass=$((pass + 1)); [ -n "${VERBOSE:-}" ] && echo "ok   $1"; return 0; }
 ko() { fail=$((fail + 1)); failed="$failed $1"; echo "FAIL $1"; }
 sk() { skip=$((skip + 1)); echo "skip $1${2:+: $2}"; }

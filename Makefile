@@ -115,6 +115,9 @@ $(O)/fuzz/fuzz_halog_%: $(O)/tests/fuzz/fuzz_halog_%.o $(HALOG_LIB) $(O)/libcomm
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 fuzz-bins: $(FUZZ_BIN)
+# Tests and harnesses see their tool's headers by name.
+$(O)/tests/unit/test_halog_%.o $(O)/tests/fuzz/fuzz_halog_%.o: CPPFLAGS += -Itools/halog
+$(O)/tests/unit/test_hagen_%.o $(O)/tests/fuzz/fuzz_hagen_%.o: CPPFLAGS += -Itools/hagen
 
 unit: $(UNIT_BIN)
 

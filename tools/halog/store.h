@@ -38,7 +38,9 @@ struct store_msg {
 	size_t len;
 	int64_t recv_ms;    /* wall clock when received or read, unix ms */
 	const char *source; /* NUL-terminated: "udp:127.0.0.1:40001", "tcp:[::1]:5000", "file:x.log" */
+	unsigned flags;     /* STORE_MSG_*; 0 when unused */
 };
+#define STORE_MSG_TRUNCATED 0x1 /* the reader cut the line at its cap: raw holds the first bytes */
 
 /* Adds msg and its parse result rec to the current batch, opening a transaction if needed.
  * Rollups are updated in the same transaction. Returns 0, or -1 on a SQLite error (the batch
@@ -54,5 +56,13 @@ void store_rollback(struct store *st);
 size_t store_pending(const struct store *st);
 /* The last SQLite error message; valid until the next store call. */
 const char *store_errmsg(const struct store *st);
+
+/* Added by the store module (additive):
+ *   names(id INTEGER PRIMARY KEY, name TEXT UNIQUE)   -- interned frontend/backend/server names
+ *   rollup, rollup_code, rollup_term, rollup_timer, rollup_errpath, rollup_lines
+ *                                                     -- per-minute aggregates (store.c) */
+#define STORE_SCHEMA_VERSION 1
+/* The schema version of an open store (after migration: STORE_SCHEMA_VERSION). */
+int store_schema_version(struct store *st);
 
 #endif

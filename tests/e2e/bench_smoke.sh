@@ -1,0 +1,61 @@
+#!/bin/sh
+# The benchmark script at tiny sizes (BENCH_QUICK=1): it runs to the end, prints its table, and
+# writes a results.json holding every metric, each either measured or "skipped: <reason>".
+# Timings are not checked (they are noise at this size); the plumbing and the JSON are.
+set -u
+. "$TOP/tests/lib.sh"
+[ -x "$O/helpers/loggen" ] || skip "no $O/helpers/loggen"
+command -v jq >/dev/null || skip "jq is not installed"
+command -v python3 >/dev/null || skip "python3 is not installed"
+mkdir -p "$TMP"
+R=$TMP/results.json
+
+BENCH_QUICK=1 BENCH_LINES=5000 BENCH_BIG=8000 BENCH_DATAGRAMS=5000 BENCH_SERVICES=20 \
+	BENCH_OUT=$TMP/out BENCH_RESULTS=$R O=$O sh "$TOP/bench/run.sh" >"$TMP/stdout" 2>"$TMP/stderr"
+rc=$?
+[ $rc -eq 0 ] || fail "bench/run.sh exit $rc: $(tail -n 5 "$TMP/stderr")"
+jq -e . "$R" >/dev/null || fail "results.json is not JSON"
+
+# the table: a header, then one row per metric
+grep -q '^metric  *value  *reference  *ratio  *target  *met$' "$TMP/stdout" || fail "no table header"
+grep -q '^results: ' "$TMP/stdout" || fail "no results line"
+
+for k in lines big_lines datagrams services runs seed quick cpus cpu_model date version; do
+	jq -e ".env | has(\"$k\")" "$R" >/dev/null || fail "env.$k missing"
+done
+[ "$(jq -r .env.lines "$R")" = 5000 ] || fail "BENCH_LINES not honoured"
+
+metrics="ref_wc_lines_per_s ref_halog_srv_lines_per_s ref_halog_pct_lines_per_s
+ref_goaccess_lines_per_s ref_sqlceiling_lines_per_s ref_loggen_lines_per_s
+ingest_lines_per_s ingest_time_vs_halog_srv ingest_speedup_vs_goaccess
+ingest_time_vs_sqlite_ceiling ingest_peak_rss_mib ingest_big_lines_per_s ingest_rows_stored
+report_time_vs_halog_srv_big report_s report_counts_match parse_lines_per_s parse_speed_vs_halog_srv
+listen_lost listen_kernel_dropped listen_stored_per_s listen_sender_per_s listen_peak_rss_mib
+hagen_time_vs_haproxy_c hagen_s"
+n=0
+for m in $metrics; do
+	n=$((n + 1))
+	jq -e ".metrics | has(\"$m\")" "$R" >/dev/null || fail "metric $m missing"
+	for f in unit value reference reference_value ratio target met skipped measured_s; do
+		jq -e ".metrics[\"$m\"] | has(\"$f\")" "$R" >/dev/null || fail "$m.$f missing"
+	done
+	# measured (a number) or skipped (with a reason), never both, never neither
+	jq -e ".metrics[\"$m\"] | (.value | type) == \"number\" and .skipped == null
+		or (.value == null and (.skipped | startswith(\"skipped: \")))" "$R" >/dev/null ||
+		fail "$m is neither measured nor skipped: $(jq -c ".metrics[\"$m\"]" "$R")"
+	grep -q "^$m " "$TMP/stdout" || fail "$m not in the table"
+done
+[ "$(jq '.metrics | length' "$R")" -eq $n ] || fail "unexpected metrics: $(jq -c '.metrics | keys' "$R")"
+
+# what needs nothing but loggen and coreutils is always measured
+jq -e '.metrics.ref_wc_lines_per_s.value > 0 and .metrics.ref_loggen_lines_per_s.value > 0' "$R" \
+	>/dev/null || fail "wc / loggen references not measured"
+# a ratio is the value's own reference ratio when both sides were measured
+jq -e '.metrics | to_entries | map(select(.value.reference != null and .value.skipped == null))
+	| all(.value.ratio != null and .value.reference_value > 0)' "$R" >/dev/null ||
+	fail "a measured ratio lacks its reference"
+# when halog ingest ran, it stored every line
+if jq -e '.metrics.ingest_rows_stored.skipped == null' "$R" >/dev/null; then
+	jq -e '.metrics.ingest_rows_stored.value == 5000' "$R" >/dev/null || fail "ingest lost lines"
+fi
+echo "bench smoke: $n metrics, $(jq '[.metrics[] | select(.skipped == null)] | length' "$R") measured"

@@ -1,0 +1,55 @@
+#!/bin/sh
+# hagen check maps haproxy's "[file:line]" messages back to the inventory line that produced the
+# configuration line: a bad `extra:` line and a missing certificate are reported at their own
+# inventory positions, with the entry named; warnings (-dW) fail the check too.
+. "$TOP/tests/lib.sh"
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || skip "haproxy not installed"
+mkdir -p "$TMP"
+cd "$TMP" || fail "no TMP"
+cat >inv.yaml <<'YAML'
+entrypoints:
+  web:
+    bind: "127.0.0.1:8080"
+services:
+  app:
+    servers: [{ name: a, address: "127.0.0.1:9001" }]
+    extra:
+      - "http-reuse safe"
+      - "bogus-directive 42"
+YAML
+"$HAGEN" check inv.yaml >out 2>err && fail "hagen check accepted a bad extra line"
+cat err
+grep -q "^hagen: inv.yaml:9:9: error: haproxy: unknown keyword 'bogus-directive' in 'backend' section (service app, haproxy.cfg line [0-9]*)\$" err ||
+	fail "the haproxy error does not name inventory line 9 and service app"
+[ ! -s out ] || fail "stdout not empty on failure"
+
+cat >tls.yaml <<'YAML'
+entrypoints:
+  https:
+    bind: "127.0.0.1:8443"
+    tls: { certs: [/nonexistent/certs/] }
+services:
+  app:
+    servers: [{ name: a, address: "127.0.0.1:9001" }]
+YAML
+"$HAGEN" check tls.yaml >out 2>err && fail "hagen check accepted a missing certificate"
+cat err
+grep -q "^hagen: tls.yaml:3:11: error: haproxy: .*unable to stat SSL certificate.*(entrypoint https, haproxy.cfg line [0-9]*)\$" err ||
+	fail "the certificate error does not point at the bind line of entrypoint https"
+
+# a warning only (zero-warning mode): an extra line HAProxy warns about
+cat >warn.yaml <<'YAML'
+entrypoints:
+  web: { bind: "127.0.0.1:8080" }
+services:
+  app:
+    servers: [{ name: a, address: "127.0.0.1:9001" }]
+    extra: ["http-reuse safe", "option tcplog"]
+YAML
+"$HAGEN" check warn.yaml >out 2>err
+rc=$?
+cat err
+[ $rc -eq 1 ] || fail "a haproxy warning did not fail the check (exit $rc)"
+grep -q "^hagen: warn.yaml:6:32: warning: haproxy: backend 'be_app' : 'option tcplog' directive is ignored in backends. (service app, haproxy.cfg line [0-9]*)\$" err ||
+	fail "the warning is not mapped to line 6"
+echo "haproxy messages mapped to inventory lines"

@@ -1,0 +1,58 @@
+#!/bin/sh
+# e2e: SIGTERM while a sender runs at full speed: the listener stops taking new datagrams,
+# reads what the kernel already holds, commits it and exits 0 with stored == received; the
+# kernel drops are reported; every stored message is there exactly once.
+set -u
+. "$TOP/tests/lib.sh"
+SEND=$O/helpers/syslogsend
+[ -x "$HALOG" ] && [ -x "$SEND" ] || skip "halog or helpers/syslogsend not built"
+command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 CLI missing"
+mkdir -p "$TMP"
+# start_listener LOG ARGS...: starts halog listen, waits for its banner; the PID is in $lpid.
+start_listener() {
+	_l=$1; shift
+	lib_start "$_l" "$HALOG" listen "$@" >/dev/null
+	lpid=$_pid
+	wait_for 10 grep -q "listening on" "$_l" || { cat "$_l"; fail "listener did not start"; }
+}
+# stop_listener PID LOG: SIGTERM, then checks it exited 0 and printed the final status line.
+stop_listener() {
+	kill -TERM "$1"
+	wait "$1"; _rc=$?
+	[ "$_rc" = 0 ] || { cat "$2"; fail "listener exited $_rc"; }
+	grep -q '^halog listen: received' "$2" || { cat "$2"; fail "no status line at exit"; }
+}
+# field LOG NAME: the number after NAME in the last status line (received, stored, dropped…)
+field() { grep '^halog listen: received' "$1" | tail -1 | sed -n "s/.* $2 \([0-9]*\).*/\1/p"; }
+# seqs DB WHERE: "rows|distinct seqs|min|max" of the seq=NNNNNNN numbers in matching lines
+seqs() {
+	sqlite3 "$1" "SELECT count(*), count(DISTINCT s), min(s), max(s) FROM (SELECT substr(CAST(raw AS TEXT), instr(CAST(raw AS TEXT), 'seq=') + 4, 7) AS s FROM lines WHERE $2)"
+}
+
+P=$(free_port) || fail "no free port"
+db=$TMP/listen.db
+log=$TMP/listen.log
+start_listener "$log" --db "$db" --bind "udp://127.0.0.1:$P" --rcvbuf 1M --batch 2000
+
+"$SEND" --udp "127.0.0.1:$P" --count 400000 --full-speed >"$TMP/send.log" 2>&1 &
+spid=$!
+LIB_PIDS="$LIB_PIDS $spid"
+# stop the listener while the sender is still going (it needs more than a second for 400k)
+sleep 1
+lib_alive "$spid" || echo "note: the sender finished before SIGTERM"
+stop_listener "$lpid" "$log"
+lib_stop "$spid"
+cat "$log"
+
+rcv=$(field "$log" received) sto=$(field "$log" stored) drop=$(field "$log" dropped)
+[ -n "$rcv" ] && [ "$rcv" -gt 0 ] || fail "nothing received"
+[ "$rcv" = "$sto" ] || fail "received $rcv but stored $sto"
+rows=$(sqlite3 "$db" "SELECT count(*) FROM lines")
+[ "$rows" = "$sto" ] || fail "$rows rows in the store, the listener said $sto"
+got=$(seqs "$db" "1")
+case $got in "$rows|$rows|"*) ;; *) fail "duplicates: rows|distinct|min|max = $got" ;; esac
+c=$(sqlite3 "$db" "SELECT value FROM counters WHERE name = 'listen.stored'")
+[ "$c" = "$sto" ] || fail "counter listen.stored = '$c', want $sto"
+c=$(sqlite3 "$db" "SELECT coalesce((SELECT value FROM counters WHERE name = 'listen.kernel_dropped'), 0)")
+[ "$c" = "$drop" ] || fail "counter listen.kernel_dropped = '$c', the listener said $drop"
+echo "ok: received $rcv, stored $sto, kernel dropped $drop"

@@ -1,0 +1,79 @@
+#!/bin/sh
+# e2e: halog listen stores N numbered messages sent over UDP (IPv4 and IPv6), TCP with LF
+# framing and TCP with octet counting, each exactly once; the DB is 0600; SIGUSR1 prints the
+# status line; the counters reach the store.
+set -u
+. "$TOP/tests/lib.sh"
+SEND=$O/helpers/syslogsend
+[ -x "$HALOG" ] && [ -x "$SEND" ] || skip "halog or helpers/syslogsend not built"
+command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 CLI missing"
+mkdir -p "$TMP"
+# start_listener LOG ARGS...: starts halog listen, waits for its banner; the PID is in $lpid.
+start_listener() {
+	_l=$1; shift
+	lib_start "$_l" "$HALOG" listen "$@" >/dev/null
+	lpid=$_pid
+	wait_for 10 grep -q "listening on" "$_l" || { cat "$_l"; fail "listener did not start"; }
+}
+# stop_listener PID LOG: SIGTERM, then checks it exited 0 and printed the final status line.
+stop_listener() {
+	kill -TERM "$1"
+	wait "$1"; _rc=$?
+	[ "$_rc" = 0 ] || { cat "$2"; fail "listener exited $_rc"; }
+	grep -q '^halog listen: received' "$2" || { cat "$2"; fail "no status line at exit"; }
+}
+# field LOG NAME: the number after NAME in the last status line (received, stored, dropped…)
+field() { grep '^halog listen: received' "$1" | tail -1 | sed -n "s/.* $2 \([0-9]*\).*/\1/p"; }
+# seqs DB WHERE: "rows|distinct seqs|min|max" of the seq=NNNNNNN numbers in matching lines
+seqs() {
+	sqlite3 "$1" "SELECT count(*), count(DISTINCT s), min(s), max(s) FROM (SELECT substr(CAST(raw AS TEXT), instr(CAST(raw AS TEXT), 'seq=') + 4, 7) AS s FROM lines WHERE $2)"
+}
+
+N=3000
+P=$(free_port) || fail "no free port"
+db=$TMP/listen.db
+log=$TMP/listen.log
+umask 022
+start_listener "$log" --db "$db" --bind "udp://127.0.0.1:$P" --bind "udp://[::1]:$P" \
+	--tcp "127.0.0.1:$P" --bind "tcp://[::1]:$P"
+
+"$SEND" --udp "127.0.0.1:$P" --count $N --rate 50000 --prefix u4 || fail "send udp v4"
+"$SEND" --udp "[::1]:$P" --count $N --rate 50000 --prefix u6 || fail "send udp v6"
+"$SEND" --tcp "127.0.0.1:$P" --count $N --prefix tlf || fail "send tcp lf"
+"$SEND" --tcp-octet "[::1]:$P" --count $N --prefix toc || fail "send tcp octet"
+# the same two framings, mixed on one connection, are not needed: each frame is detected alone
+
+total=$((4 * N))
+# SIGUSR1 prints the status line; ask until everything sent is stored
+wait_for 15 sh -c "kill -USR1 $lpid; sleep 0.2; grep '^halog listen: received' '$log' | tail -1 | grep -q 'stored $total,'" ||
+	{ cat "$log"; fail "SIGUSR1 status line never showed stored $total"; }
+
+stop_listener "$lpid" "$log"
+[ "$(field "$log" received)" = $total ] || fail "received $(field "$log" received), want $total"
+[ "$(field "$log" stored)" = $total ] || fail "stored $(field "$log" stored), want $total"
+[ "$(field "$log" refused)" = 0 ] || fail "refused is not 0"
+
+last=$(printf '%07d' $((N - 1)))
+for case in "u4|source LIKE 'udp:127.0.0.1:%'" "u6|source LIKE 'udp:[::1]:%'" \
+	"tlf|source LIKE 'tcp:127.0.0.1:%'" "toc|source LIKE 'tcp:[::1]:%'"; do
+	pfx=${case%%|*} where=${case#*|}
+	got=$(seqs "$db" "$where AND CAST(raw AS TEXT) LIKE '%/$pfx/seq=%'")
+	[ "$got" = "$N|$N|0000000|$last" ] || fail "$pfx: rows|distinct|min|max = $got, want $N|$N|0000000|$last"
+done
+# parsed, not just kept: every line is an http request row
+req=$(sqlite3 "$db" "SELECT count(*) FROM requests WHERE status = 200 AND backend IS NOT NULL")
+[ "$req" = $total ] || {
+	sqlite3 "$db" "SELECT kind, status, reason, CAST(raw AS TEXT) FROM lines LIMIT 3"
+	fail "requests rows: $req, want $total"
+}
+# one trailing LF was stripped from every message
+lf=$(sqlite3 "$db" "SELECT count(*) FROM lines WHERE hex(raw) LIKE '%0A'")
+[ "$lf" = 0 ] || fail "$lf messages kept their trailing LF"
+
+mode=$(stat -c %a "$db")
+[ "$mode" = 600 ] || fail "db mode is $mode, want 600"
+c=$(sqlite3 "$db" "SELECT value FROM counters WHERE name = 'listen.stored'")
+[ "$c" = $total ] || fail "counter listen.stored = '$c', want $total"
+c=$(sqlite3 "$db" "SELECT value FROM counters WHERE name = 'listen.received'")
+[ "$c" = $total ] || fail "counter listen.received = '$c', want $total"
+echo "ok: $total messages over udp4, udp6, tcp lf, tcp octet-count, each stored once"

@@ -1,0 +1,157 @@
+/* Unit tests for halog drive's arithmetic: weight lists, the balance check, percentiles and the
+ * option checks (no network here). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../tools/halog/drive.h"
+#include "strbuf.h"
+
+static void test_weights_ok(void **state)
+{
+	struct drive_weight *w;
+	char err[256];
+	int n;
+
+	(void)state;
+	n = drive_parse_weights("web1=1,web2=1,web3=2", &w, err, sizeof(err));
+	assert_int_equal(n, 3);
+	assert_string_equal(w[2].name, "web3");
+	assert_true(w[2].weight == 2.0);
+	drive_weights_free(w, (size_t)n);
+	n = drive_parse_weights("a=0.5", &w, err, sizeof(err));
+	assert_int_equal(n, 1);
+	assert_true(w[0].weight == 0.5);
+	drive_weights_free(w, (size_t)n);
+}
+
+static void test_weights_bad(void **state)
+{
+	static const char *const bad[] = {
+		"",	"a",	"=1",	   "a=",       "a=0",	"a=-1",	 "a=257",
+		"a=1x", "a=1,", "a=1,a=2", "a=1,,b=2", "a=nan", "a=inf",
+	};
+	struct drive_weight *w;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(drive_parse_weights(bad[i], &w, err, sizeof(err)), -1);
+		assert_null(w);
+		assert_true(err[0] != '\0');
+	}
+}
+
+static void share(struct drive_share *m, const char *name, long n, double weight)
+{
+	memset(m, 0, sizeof(*m));
+	m->name = name;
+	m->n = n;
+	m->weight = weight;
+}
+
+static void test_balance(void **state)
+{
+	struct drive_share m[4];
+
+	(void)state;
+	/* 1:1:2 served exactly */
+	share(&m[0], "web1", 100, 1);
+	share(&m[1], "web2", 100, 1);
+	share(&m[2], "web3", 200, 2);
+	assert_int_equal(drive_balance(m, 3, 0.5), 1);
+	assert_true(m[2].expected == 50.0 && m[2].share == 50.0 && m[2].deviation == 0.0);
+	/* 27/23/50 %: 2 points off */
+	m[0].n = 108;
+	m[1].n = 92;
+	assert_int_equal(drive_balance(m, 3, 5), 1);
+	assert_int_equal(drive_balance(m, 3, 1.5), 0);
+	assert_true(m[0].bad && m[1].bad && !m[2].bad);
+	assert_true(m[0].deviation > 1.99 && m[0].deviation < 2.01);
+	/* a weighted server that served nothing is 25 points short */
+	m[0].n = 0;
+	assert_int_equal(drive_balance(m, 3, 20), 0);
+	assert_true(m[0].bad);
+	/* a server outside the weights is expected to serve nothing */
+	m[0].n = 100;
+	m[1].n = 100;
+	share(&m[3], "stray", 40, -1);
+	assert_int_equal(drive_balance(m, 4, 5), 0);
+	assert_true(m[3].bad && m[3].expected == 0.0);
+	/* weight 0 (maintenance): serving nothing is right */
+	share(&m[3], "maint", 0, 0);
+	assert_int_equal(drive_balance(m, 4, 0.5), 1);
+	/* nothing to compare: no requests, or no weight */
+	share(&m[0], "a", 0, 1);
+	assert_int_equal(drive_balance(m, 1, 5), -1);
+	share(&m[0], "a", 10, 0);
+	assert_int_equal(drive_balance(m, 1, 5), -1);
+}
+
+static void test_percentile(void **state)
+{
+	struct drive_stats st;
+	int32_t lat[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(drive_percentile(&st, 50), -1);
+	st.lat_us = lat;
+	st.nlat = 10;
+	assert_int_equal(drive_percentile(&st, 50), 5);
+	assert_int_equal(drive_percentile(&st, 95), 10);
+	assert_int_equal(drive_percentile(&st, 100), 10);
+	assert_int_equal(drive_percentile(&st, 0.1), 1);
+	assert_int_equal(drive_percentile(&st, 0), -1);
+	assert_int_equal(drive_percentile(&st, 101), -1);
+}
+
+static void test_opts(void **state)
+{
+	const char *paths[] = {"/ok", "no-slash"};
+	const char *hdrs[] = {"Host: x", "broken"};
+	struct drive_opts o = {.url = "http://127.0.0.1:1",
+			       .paths = paths,
+			       .npaths = 1,
+			       .headers = hdrs,
+			       .nheaders = 1,
+			       .n = 10,
+			       .concurrency = 2,
+			       .timeout_ms = 1000};
+	char err[256];
+
+	(void)state;
+	assert_int_equal(drive_check_opts(&o, err, sizeof(err)), 0);
+	o.url = "ftp://x";
+	assert_int_equal(drive_check_opts(&o, err, sizeof(err)), -1);
+	o.url = "http://a b";
+	assert_int_equal(drive_check_opts(&o, err, sizeof(err)), -1);
+	o.url = "https://x";
+	o.npaths = 2;
+	assert_int_equal(drive_check_opts(&o, err, sizeof(err)), -1);
+	o.npaths = 1;
+	o.nheaders = 2;
+	assert_int_equal(drive_check_opts(&o, err, sizeof(err)), -1);
+	o.nheaders = 1;
+	o.n = 0;
+	assert_int_equal(drive_check_opts(&o, err, sizeof(err)), -1);
+	o.n = 1;
+	o.concurrency = DRIVE_MAX_C + 1;
+	assert_int_equal(drive_check_opts(&o, err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_weights_ok), cmocka_unit_test(test_weights_bad),
+		cmocka_unit_test(test_balance),	   cmocka_unit_test(test_percentile),
+		cmocka_unit_test(test_opts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,333 @@
+/* Report tests: numbers computed from the rollups (shares, expected shares from an inventory
+ * with weights, backups, maintenance and dns slots, bucket windows, filters, percentiles). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "../../tools/halog/invweights.h"
+#include "../../tools/halog/logrec.h"
+#include "../../tools/halog/report.h"
+#include "../../tools/halog/store.h"
+
+#define T0 1764583200000LL /* 2025-12-01T10:00:00Z */
+
+static char dir[256];
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "%s/halog-report-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct lr_str S(const char *s)
+{
+	struct lr_str r = { s, (uint32_t)strlen(s) };
+	return r;
+}
+
+static void add(struct store *st, int64_t ts, const char *fe, const char *be, const char *srv,
+		int status, int ta)
+{
+	struct logrec r;
+	logrec_clear(&r);
+	r.kind = LR_HTTP;
+	r.ts_ms = ts;
+	r.frontend = S(fe);
+	r.backend = S(be);
+	r.server = S(srv);
+	r.status_code = status;
+	r.t_req = 0;
+	r.t_wait = 0;
+	r.t_connect = 1;
+	r.t_resp = ta;
+	r.t_active = ta;
+	r.retries = 0;
+	memcpy(r.term, status >= 500 ? "SH--" : "----", 5);
+	r.path = S("/p");
+	struct store_msg m = { "raw", 3, ts, "test", 0 };
+	assert_int_equal(store_add(st, &m, &r), 0);
+}
+
+static struct store *make_store(const char *name)
+{
+	char p[512], err[256];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	return st;
+}
+
+/* The backend called name; a missing one fails the test. */
+static const struct report_group *group(const struct report *r, const char *name)
+{
+	for (size_t i = 0; i < r->nbackends; i++)
+		if (!strcmp(r->backends[i].name, name))
+			return &r->backends[i];
+	fprintf(stderr, "no backend '%s' in the report\n", name);
+	abort();
+}
+
+static const struct report_server *find_member(const struct report_group *g, const char *name)
+{
+	for (size_t i = 0; i < g->nmembers; i++)
+		if (!strcmp(g->members[i].name, name))
+			return &g->members[i];
+	return NULL;
+}
+
+/* The member called name; a missing one fails the test. */
+static const struct report_server *member(const struct report_group *g, const char *name)
+{
+	const struct report_server *m = find_member(g, name);
+	if (!m) {
+		fprintf(stderr, "no member '%s' in '%s'\n", name, g->name);
+		abort();
+	}
+	return m;
+}
+
+static void write_file(const char *name, const char *text, char *path, size_t sz)
+{
+	snprintf(path, sz, "%s/%s", dir, name);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static const char inventory[] =
+	"services:\n"
+	"  api:\n"
+	"    servers:\n"
+	"      - { name: a1, weight: 3 }\n"
+	"      - { name: a2 }\n"
+	"      - { name: a3, disabled: true }\n"
+	"      - { name: b1, backup: true }\n"
+	"  web:\n"
+	"    discovery: { dns: { name: web, slots: 4 } }\n"
+	"  old:\n"
+	"    servers: [{ name: o1 }, { name: ob, backup: true }]\n"
+	"environments:\n"
+	"  even: { services: { api: { servers: [{ name: a1 }, { name: a2 }] } } }\n";
+
+static void test_balance_inventory(void **state)
+{
+	struct store *st = make_store("bal.db");
+	/* api: a1 70, a2 30 (3:1 expects 75/25); web: web1, web2 seen (slots 3, 4 unresolved);
+	 * old: only the backup served (the primary is down) */
+	for (int i = 0; i < 70; i++)
+		add(st, T0 + i, "fe", "be_api", "a1", 200, 10);
+	for (int i = 0; i < 30; i++)
+		add(st, T0 + i, "fe", "be_api", "a2", 200, 10);
+	add(st, T0, "fe", "be_api", "<NOSRV>", 503, 0);
+	for (int i = 0; i < 10; i++)
+		add(st, T0 + i, "fe", "be_web", i % 2 ? "web1" : "web2", 200, 5);
+	for (int i = 0; i < 4; i++)
+		add(st, T0 + i, "fe", "be_old", "ob", 200, 5);
+	assert_int_equal(store_commit(st), 0);
+
+	char path[512], err[256];
+	write_file("inv.yaml", inventory, path, sizeof(path));
+	struct invweights inv;
+	assert_int_equal(invweights_load(path, NULL, &inv, err, sizeof(err)), 0);
+	struct report_opts o = { LR_NONE, LR_NONE, NULL, NULL, &inv, 4.0 };
+	struct report r;
+	assert_int_equal(report_build(store_db(st), &o, &r, err, sizeof(err)), 0);
+
+	const struct report_group *api = group(&r, "be_api");
+	assert_int_equal(api->agg.requests, 101);
+	const struct report_server *a1 = member(api, "a1"), *a2 = member(api, "a2"),
+				   *a3 = member(api, "a3"), *b1 = member(api, "b1"),
+				   *ns = member(api, "<NOSRV>");
+	assert_non_null(a1);
+	assert_non_null(a3);
+	assert_non_null(b1);
+	assert_non_null(ns);
+	assert_true(ns->special);
+	assert_true(ns->expected < 0);
+	assert_float_equal(a1->share, 70.0, 0.001);
+	assert_float_equal(a1->expected, 75.0, 0.001);
+	assert_float_equal(a1->deviation, -5.0, 0.001);
+	assert_float_equal(a2->expected, 25.0, 0.001);
+	assert_float_equal(a3->expected, 0.0, 0.001); /* maintenance */
+	assert_float_equal(b1->expected, 0.0, 0.001); /* backup while primaries serve */
+	assert_int_equal(a3->agg.requests, 0);
+	assert_true(api->balance_failed);
+	assert_float_equal(api->max_deviation, 5.0, 0.001);
+
+	const struct report_group *web = group(&r, "be_web");
+	assert_non_null(web);
+	assert_int_equal(web->nmembers, 2); /* unresolved slots are not listed */
+	assert_float_equal(member(web, "web1")->expected, 50.0, 0.001);
+	assert_false(web->balance_failed);
+
+	const struct report_group *old = group(&r, "be_old");
+	assert_non_null(old);
+	assert_float_equal(member(old, "ob")->expected, 100.0, 0.001);
+	assert_float_equal(member(old, "o1")->expected, 0.0, 0.001);
+	assert_false(old->balance_failed);
+	assert_int_equal(r.balance_failed, 1);
+	report_release(&r);
+	invweights_release(&inv);
+
+	/* the overlay replaces the server list: 1:1 */
+	assert_int_equal(invweights_load(path, "even", &inv, err, sizeof(err)), 0);
+	o.inv = &inv;
+	o.check_balance = 25;
+	assert_int_equal(report_build(store_db(st), &o, &r, err, sizeof(err)), 0);
+	api = group(&r, "be_api");
+	assert_float_equal(member(api, "a1")->expected, 50.0, 0.001);
+	assert_null(find_member(api, "b1"));
+	assert_false(api->balance_failed);
+	assert_int_equal(r.balance_failed, 0);
+	report_release(&r);
+	invweights_release(&inv);
+
+	assert_int_equal(invweights_load(path, "nope", &inv, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown environment 'nope'"));
+	store_close(st);
+}
+
+static void test_window_and_filters(void **state)
+{
+	struct store *st = make_store("win.db");
+	/* minute 0: 3 requests, minute 1: 5, minute 2: 7 */
+	for (int m = 0; m < 3; m++)
+		for (int i = 0; i < 3 + 2 * m; i++)
+			add(st, T0 + m * 60000 + i * 1000, m ? "fe_b" : "fe_a", "be", "s", 200, 1);
+	assert_int_equal(store_commit(st), 0);
+	char err[256];
+	struct report r;
+	/* since inside minute 1, until inside minute 2: whole minutes 1 and 2 */
+	struct report_opts o = { T0 + 60000 + 30000, T0 + 120000 + 1, NULL, NULL, NULL, -1 };
+	assert_int_equal(report_build(store_db(st), &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.from_ms, T0 + 60000);
+	assert_int_equal(r.to_ms, T0 + 180000);
+	assert_int_equal(group(&r, "be")->agg.requests, 12);
+	assert_int_equal(r.lines_total, 12);
+	report_release(&r);
+	/* until on a minute boundary excludes that minute */
+	o.since_ms = LR_NONE;
+	o.until_ms = T0 + 60000;
+	assert_int_equal(report_build(store_db(st), &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(group(&r, "be")->agg.requests, 3);
+	report_release(&r);
+	/* frontend filter */
+	struct report_opts f = { LR_NONE, LR_NONE, "fe_b", NULL, NULL, -1 };
+	assert_int_equal(report_build(store_db(st), &f, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.nfrontends, 1);
+	assert_int_equal(group(&r, "be")->agg.requests, 12);
+	report_release(&r);
+	f.frontend = "fe_none";
+	assert_int_equal(report_build(store_db(st), &f, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.nbackends, 0);
+	assert_int_equal(r.lines_total, 15);
+	report_release(&r);
+	store_close(st);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static void test_percentiles(void **state)
+{
+	struct store *st = make_store("pct.db");
+	enum { N = 5000 };
+	static int v[N];
+	uint64_t x = 12345;
+	for (int i = 0; i < N; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		/* long-tailed: mostly 5..200 ms, some seconds */
+		v[i] = (int)((x >> 33) % 200) + 5;
+		if (i % 50 == 0)
+			v[i] = (int)((x >> 33) % 30000);
+		add(st, T0 + (i % 600) * 1000, "fe", "be", i % 2 ? "s1" : "s2", 200, v[i]);
+	}
+	assert_int_equal(store_commit(st), 0);
+	char err[256];
+	struct report r;
+	struct report_opts o = { LR_NONE, LR_NONE, NULL, NULL, NULL, -1 };
+	assert_int_equal(report_build(store_db(st), &o, &r, err, sizeof(err)), 0);
+	const struct report_group *g = group(&r, "be");
+	qsort(v, N, sizeof(v[0]), cmp_int);
+	const double ps[4] = { 50, 90, 95, 99 };
+	const int64_t got[4] = { g->lat[RT_TA].p50, g->lat[RT_TA].p90, g->lat[RT_TA].p95,
+				 g->lat[RT_TA].p99 };
+	for (int i = 0; i < 4; i++) {
+		int rank = (int)((ps[i] * N + 99) / 100);
+		int exact = v[rank - 1];
+		double rel = (double)llabs(got[i] - exact) / (double)exact;
+		assert_true(rel <= 0.02);
+	}
+	assert_int_equal(g->lat[RT_TA].max, v[N - 1]);
+	assert_int_equal(g->lat[RT_TA].n, N);
+	report_release(&r);
+	store_close(st);
+}
+
+static void test_writers(void **state)
+{
+	struct store *st = make_store("w.db");
+	add(st, T0, "fe\x1b[31m", "be|x", "s\"1,", 200, 3);
+	assert_int_equal(store_commit(st), 0);
+	char err[256], path[512];
+	struct report r;
+	struct report_opts o = { LR_NONE, LR_NONE, NULL, NULL, NULL, -1 };
+	assert_int_equal(report_build(store_db(st), &o, &r, err, sizeof(err)), 0);
+	static const enum report_format fmts[] = { REPORT_TEXT, REPORT_JSON, REPORT_CSV,
+						   REPORT_MARKDOWN };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/out%zu", dir, i);
+		FILE *fp = fopen(path, "w+");
+		assert_non_null(fp);
+		assert_int_equal(report_write(&r, fmts[i], fp), 0);
+		rewind(fp);
+		char buf[65536];
+		size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+		buf[n] = '\0';
+		fclose(fp);
+		assert_null(memchr(buf, 0x1b, n)); /* no raw escape byte reaches the output */
+		if (fmts[i] == REPORT_CSV)
+			assert_non_null(strstr(buf, ",\"s\"\"1,\","));
+		if (fmts[i] == REPORT_MARKDOWN)
+			assert_non_null(strstr(buf, "be\\|x"));
+		if (fmts[i] == REPORT_JSON)
+			assert_non_null(strstr(buf, "\"name\":\"s\\\"1,\""));
+	}
+	enum report_format f;
+	assert_int_equal(report_format_parse("md", &f), 0);
+	assert_int_equal(f, REPORT_MARKDOWN);
+	assert_int_equal(report_format_parse("html", &f), -1);
+	report_release(&r);
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_balance_inventory),
+		cmocka_unit_test(test_window_and_filters),
+		cmocka_unit_test(test_percentiles),
+		cmocka_unit_test(test_writers),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,478 @@
+/* Store tests: schema and mode of a new file, migration refusals, rollback and disk-full,
+ * and rollups equal to GROUP BY over the raw rows on random data. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "../../tools/halog/logrec.h"
+#include "../../tools/halog/rollup.h"
+#include "../../tools/halog/store.h"
+
+static char dir[256];
+
+static void db_path(char *buf, size_t sz, const char *name)
+{
+	snprintf(buf, sz, "%s/%s", dir, name);
+}
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "%s/halog-store-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int64_t q_i64(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	int64_t v = -999;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static struct lr_str S(const char *s)
+{
+	struct lr_str r = { s, s ? (uint32_t)strlen(s) : 0 };
+	return r;
+}
+
+static void http_rec(struct logrec *r, int64_t ts, const char *be, const char *srv, int status,
+		     int ta)
+{
+	logrec_clear(r);
+	r->kind = LR_HTTP;
+	r->status = LR_OK;
+	r->ts_ms = ts;
+	r->frontend = S("fe_http");
+	r->backend = S(be);
+	r->server = S(srv);
+	r->status_code = status;
+	r->t_req = 0;
+	r->t_wait = 0;
+	r->t_connect = 1;
+	r->t_resp = ta / 2;
+	r->t_active = ta;
+	r->bytes_read = 100;
+	memcpy(r->term, "----", 5);
+	r->retries = 0;
+	r->method = S("GET");
+	r->path = S("/x");
+}
+
+static struct store_msg msg(const char *raw)
+{
+	struct store_msg m = { raw, strlen(raw), 1700000000000, "test", 0 };
+	return m;
+}
+
+static void test_create_mode_version(void **state)
+{
+	char p[512], err[256];
+	struct stat sb;
+	db_path(p, sizeof(p), "new.db");
+	mode_t old = umask(0);
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	umask(old);
+	assert_non_null(st);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(q_i64(store_db(st), "SELECT value FROM meta WHERE key='schema_version'"),
+			 1);
+	assert_string_equal((const char *)"wal", "wal");
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), "PRAGMA journal_mode", -1, &s, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	store_close(st);
+
+	/* reopening is idempotent; read-only works on a current file */
+	st = store_open(p, 0, err, sizeof(err));
+	assert_non_null(st);
+	store_close(st);
+	st = store_open(p, STORE_READONLY, err, sizeof(err));
+	assert_non_null(st);
+	struct logrec r;
+	http_rec(&r, 1, "b", "s", 200, 5);
+	struct store_msg m = msg("x");
+	assert_int_equal(store_add(st, &m, &r), -1);
+	store_close(st);
+
+	/* a missing file without STORE_CREATE is an error */
+	db_path(p, sizeof(p), "missing.db");
+	assert_null(store_open(p, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "missing.db"));
+}
+
+static void test_refuse_foreign_and_newer(void **state)
+{
+	char p[512], err[256];
+	sqlite3 *db;
+	db_path(p, sizeof(p), "foreign.db");
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(store_open(p, STORE_CREATE, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a halog database"));
+
+	db_path(p, sizeof(p), "newer.db");
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	store_close(st);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value=99 WHERE key='schema_version'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(store_open(p, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "newer"));
+	assert_null(store_open(p, STORE_READONLY, err, sizeof(err)));
+}
+
+/* v0: an empty file (what a crash between create and migration leaves) upgrades to v1 */
+static void test_migrate_v0(void **state)
+{
+	char p[512], err[256];
+	db_path(p, sizeof(p), "v0.db");
+	FILE *fp = fopen(p, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_null(store_open(p, STORE_READONLY, err, sizeof(err)));
+	struct store *st = store_open(p, 0, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_schema_version(st), 1);
+	assert_int_equal(q_i64(store_db(st), "SELECT count(*) FROM sqlite_master WHERE name IN"
+					     " ('lines','requests','events','counters','rollup')"),
+			 5);
+	store_close(st);
+}
+
+static void test_rollback_and_full(void **state)
+{
+	char p[512], err[256];
+	db_path(p, sizeof(p), "rb.db");
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	struct logrec r;
+	struct store_msg m = msg("a line");
+	http_rec(&r, 1700000000000, "be_a", "s1", 200, 10);
+	assert_int_equal(store_add(st, &m, &r), 0);
+	assert_int_equal(store_counter_add(st, "received", 1), 0);
+	assert_int_equal(store_pending(st), 1);
+	store_rollback(st);
+	assert_int_equal(store_pending(st), 0);
+	assert_int_equal(store_commit(st), 0);
+	sqlite3 *db = store_db(st);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), 0);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM rollup"), 0);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM names"), 0);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM counters"), 0);
+
+	/* one good commit */
+	assert_int_equal(store_add(st, &m, &r), 0);
+	assert_int_equal(store_counter_add(st, "received", 1), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), 1);
+
+	/* disk full: cap the file at its current size, write a big batch */
+	int64_t pages = q_i64(db, "PRAGMA page_count");
+	char sql[128];
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%lld", (long long)pages + 2);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	static char big[20000];
+	memset(big, 'x', sizeof(big) - 1);
+	struct store_msg bm = msg(big);
+	int failed = 0;
+	for (int i = 0; i < 50 && !failed; i++) {
+		http_rec(&r, 1700000000000 + i * 60000, "be_new", "s9", 503, 10);
+		if (store_add(st, &bm, &r))
+			failed = 1;
+	}
+	if (!failed)
+		failed = store_commit(st) == -1;
+	else
+		store_rollback(st);
+	assert_true(failed);
+	assert_non_null(strstr(store_errmsg(st), "full"));
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), 1);
+	assert_int_equal(q_i64(db, "SELECT sum(requests) FROM rollup"), 1);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM names WHERE name='be_new'"), 0);
+	assert_int_equal(q_i64(db, "SELECT value FROM counters WHERE name='received'"), 1);
+
+	/* room again: the caller's retry succeeds, names interned anew */
+	assert_int_equal(sqlite3_exec(db, "PRAGMA max_page_count=1000000", NULL, NULL, NULL),
+			 SQLITE_OK);
+	http_rec(&r, 1700000000000, "be_new", "s9", 503, 10);
+	assert_int_equal(store_add(st, &m, &r), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), 2);
+	assert_int_equal(q_i64(db, "SELECT sum(requests) FROM rollup r JOIN names n ON n.id=r.be"
+				   " WHERE n.name='be_new'"),
+			 1);
+	store_close(st);
+}
+
+static uint64_t rng = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Random traffic over several batches; every rollup figure equals the GROUP BY of the rows. */
+static void test_rollup_equals_group_by(void **state)
+{
+	char p[512], err[256];
+	static const char *const bes[] = { "be_a", "be_b", "be_c" };
+	static const char *const srvs[] = { "s1", "s2", "s3", "<NOSRV>" };
+	static const int codes[] = { 200, 200, 200, 301, 404, 500, 502, 503 };
+	static const char *const terms[] = { "----", "--NI", "SC--", "CD--", "sH--", "LR--" };
+	db_path(p, sizeof(p), "rand.db");
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	const int n = 20000;
+	for (int i = 0; i < n; i++) {
+		struct logrec r;
+		http_rec(&r, 1700000000000 + (int64_t)(rnd() % (30 * 60000)), bes[rnd() % 3],
+			 srvs[rnd() % 4], codes[rnd() % 8], 0);
+		if (rnd() % 5 == 0) {
+			r.kind = LR_TCP;
+			r.status_code = LR_NONE;
+			r.term[2] = '\0';
+		}
+		memcpy(r.term, terms[rnd() % 6], 2);
+		r.t_active = (int32_t)(rnd() % 5000);
+		r.t_resp = rnd() % 7 ? (int32_t)(rnd() % 3000) : LR_TIMER_NONE;
+		r.retries = (int64_t)(rnd() % 4 == 0);
+		if (rnd() % 50 == 0)
+			r.flags |= LR_F_REDISPATCH;
+		char raw[64];
+		snprintf(raw, sizeof(raw), "line %d", i);
+		struct store_msg m = msg(raw);
+		assert_int_equal(store_add(st, &m, &r), 0);
+		if (i % 3000 == 2999)
+			assert_int_equal(store_commit(st), 0);
+	}
+	assert_int_equal(store_commit(st), 0);
+	sqlite3 *db = store_db(st);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), n);
+	assert_int_equal(q_i64(db, "SELECT sum(n) FROM rollup_lines"), n);
+
+	/* per backend x server, requests / 5xx / errors / retries / redispatches */
+	const char *cmp =
+		"SELECT count(*) FROM (SELECT backend, server, count(*) AS c,"
+		" sum(status BETWEEN 500 AND 599) AS c5,"
+		" sum(mode='http' AND status < 500 AND substr(term,1,1) IN ('-','L') AND retries = 0"
+		"     AND redispatched = 0) AS ok,"
+		" sum(CASE WHEN redispatched THEN 0 ELSE retries END) AS rt, sum(redispatched) AS rd,"
+		" sum(bytes_read) AS br"
+		" FROM requests GROUP BY backend, server) g"
+		" JOIN (SELECT b.name AS be, s.name AS srv, sum(requests) AS c, sum(c5xx) AS c5,"
+		"  sum(requests) - sum(errors) AS notbad, sum(retries) AS rt,"
+		"  sum(redispatches) AS rd, sum(bytes_read) AS br"
+		"  FROM rollup r JOIN names b ON b.id = r.be JOIN names s ON s.id = r.srv"
+		"  GROUP BY 1, 2) r ON r.be = g.backend AND r.srv = g.server"
+		" WHERE g.c = r.c AND g.c5 = r.c5 AND g.rt = r.rt AND g.rd = r.rd AND g.br = r.br";
+	assert_int_equal(q_i64(db, cmp), 12);
+	/* errors: everything but ok http rows; tcp rows are errors only by term/retries */
+	assert_int_equal(
+		q_i64(db, "SELECT sum(errors) FROM rollup"),
+		q_i64(db, "SELECT count(*) FROM requests WHERE (mode='http' AND status >= 500)"
+			  " OR substr(term,1,1) NOT IN ('-','L') OR retries > 0 OR redispatched"));
+	/* per-code counts per minute */
+	assert_int_equal(
+		q_i64(db, "SELECT count(*) FROM (SELECT ts_ms/60000*60000 AS b, status, count(*) AS c"
+			  " FROM requests WHERE mode='http' GROUP BY 1, 2) g JOIN"
+			  " (SELECT bucket, code, sum(n) AS c FROM rollup_code GROUP BY 1, 2) r"
+			  " ON r.bucket = g.b AND r.code = g.status AND r.c = g.c"),
+		q_i64(db, "SELECT count(*) FROM (SELECT DISTINCT ts_ms/60000, status FROM requests"
+			  " WHERE mode='http')"));
+	/* termination states */
+	assert_int_equal(
+		q_i64(db, "SELECT count(*) FROM (SELECT substr(term,1,2) AS t, count(*) AS c FROM"
+			  " requests GROUP BY 1) g JOIN (SELECT term, sum(n) AS c FROM rollup_term"
+			  " GROUP BY 1) r ON r.term = g.t AND r.c = g.c"),
+		5); /* "----" and "--NI" share "--" */
+	/* timers: count, sum, max */
+	assert_int_equal(q_i64(db, "SELECT sum(n) FROM rollup_timer WHERE timer = 3"),
+			 q_i64(db, "SELECT count(t_resp) FROM requests"));
+	assert_int_equal(q_i64(db, "SELECT sum(sum) FROM rollup_timer WHERE timer = 4"),
+			 q_i64(db, "SELECT sum(t_active) FROM requests"));
+	assert_int_equal(q_i64(db, "SELECT max(max) FROM rollup_timer WHERE timer = 4"),
+			 q_i64(db, "SELECT max(t_active) FROM requests"));
+
+	/* p50/p99 of Ta for be_a from merged histograms vs the exact nearest-rank value */
+	uint64_t *h = calloc(HIST_N, sizeof(*h));
+	assert_non_null(h);
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT hist FROM rollup_timer r JOIN names b ON"
+					    " b.id = r.be WHERE b.name = 'be_a' AND timer = 4",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	uint64_t cnt = 0;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		assert_int_equal(hist_decode_add(sqlite3_column_blob(s, 0),
+						 (size_t)sqlite3_column_bytes(s, 0), h),
+				 0);
+	sqlite3_finalize(s);
+	for (unsigned b = 0; b < HIST_N; b++)
+		cnt += h[b];
+	int64_t total = q_i64(db, "SELECT count(*) FROM requests WHERE backend='be_a'");
+	assert_int_equal(cnt, total);
+	static const int pct[] = { 50, 90, 99 };
+	for (int i = 0; i < 3; i++) {
+		char sql[256];
+		int64_t rank = (total * pct[i] + 99) / 100;
+		snprintf(sql, sizeof(sql),
+			 "SELECT t_active FROM requests WHERE backend='be_a' ORDER BY t_active"
+			 " LIMIT 1 OFFSET %lld",
+			 (long long)rank - 1);
+		int64_t exact = q_i64(db, sql);
+		int64_t est = hist_percentile(h, cnt, pct[i], 5000);
+		double rel = exact ? (double)llabs(est - exact) / (double)exact : (double)est;
+		assert_true(rel <= 0.02);
+	}
+	free(h);
+	store_close(st);
+}
+
+static void test_hist(void **state)
+{
+	for (int64_t v = 0; v < 3000000; v += 1 + v / 50) {
+		unsigned b = hist_bucket(v);
+		assert_true(b < HIST_N);
+		assert_true(hist_lower(b) <= v && v <= hist_upper(b));
+		double rel = v ? (double)llabs(hist_value(b) - v) / (double)v : 0;
+		assert_true(rel <= 0.016);
+	}
+	assert_int_equal(hist_bucket(INT32_MAX), HIST_N - 1);
+	assert_int_equal(hist_bucket(-5), 0);
+	uint64_t c[HIST_N] = { 0 }, d[HIST_N] = { 0 };
+	c[3] = 5;
+	c[700] = 1;
+	c[HIST_N - 1] = 2;
+	struct strbuf sb = STRBUF_INIT;
+	assert_int_equal(hist_encode(c, &sb), 0);
+	assert_int_equal(hist_decode_add(sb.buf, sb.len, d), 0);
+	assert_memory_equal(c, d, sizeof(c));
+	assert_int_equal(hist_decode_add("\xff", 1, d), -1);
+	assert_int_equal(hist_percentile(c, 8, 50, 1000000), 3);
+	strbuf_release(&sb);
+}
+
+static void test_events_and_counters(void **state)
+{
+	char p[512], err[256];
+	db_path(p, sizeof(p), "ev.db");
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	struct logrec r;
+	logrec_clear(&r);
+	r.kind = LR_SERVER;
+	r.ts_ms = 1700000000123;
+	r.ev_proxy = S("be_a");
+	r.ev_server = S("s1");
+	r.ev_state = S("DOWN");
+	r.ev_reason = S("Layer4 connection problem");
+	r.ev_info = S("Connection refused");
+	struct store_msg m = msg("Server be_a/s1 is DOWN");
+	assert_int_equal(store_add(st, &m, &r), 0);
+	logrec_clear(&r);
+	r.kind = LR_UNPARSED;
+	r.status = LR_BAD;
+	r.reason = "garbage";
+	static const char raw[] = "bin\0ary\xff";
+	struct store_msg m2 = { raw, sizeof(raw) - 1, 5, "stdin", STORE_MSG_TRUNCATED };
+	assert_int_equal(store_add(st, &m2, &r), 0);
+	assert_int_equal(store_counter_add(st, "dropped", 3), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_counter_add(st, "dropped", 2), 0);
+	assert_int_equal(store_commit(st), 0);
+	sqlite3 *db = store_db(st);
+	assert_int_equal(q_i64(db, "SELECT value FROM counters WHERE name='dropped'"), 5);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM events WHERE proxy='be_a' AND server='s1'"
+				   " AND state='DOWN' AND info='Connection refused'"),
+			 1);
+	assert_int_equal(q_i64(db, "SELECT length(raw) FROM lines WHERE kind=0"), 8);
+	assert_int_equal(q_i64(db, "SELECT flags FROM lines WHERE kind=0"), 1);
+	assert_int_equal(q_i64(db, "SELECT ts_ms FROM lines WHERE kind=0"), 5);
+	assert_int_equal(q_i64(db, "SELECT sum(truncated) FROM rollup_lines"), 1);
+	store_close(st);
+}
+
+/* A batch with more keys than the in-memory limit: aggregates are written out mid-batch, in the
+ * same transaction, so sums stay exact and a rollback still removes everything. */
+static void test_big_batch_flush(void **state)
+{
+	char p[512], err[256];
+	db_path(p, sizeof(p), "big.db");
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	sqlite3 *db = store_db(st);
+	struct logrec r;
+	struct store_msg m = msg("x");
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < 5000; i++) {
+			http_rec(&r, 1700000000000 + (int64_t)i * 60000, "be_a", i % 2 ? "s1" : "s2",
+				 i % 7 ? 200 : 503, i % 100);
+			assert_int_equal(store_add(st, &m, &r), 0);
+		}
+		assert_int_equal(store_pending(st), 5000);
+		if (pass == 0) {
+			store_rollback(st);
+			assert_int_equal(q_i64(db, "SELECT count(*) FROM rollup"), 0);
+			assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), 0);
+		} else {
+			assert_int_equal(store_commit(st), 0);
+		}
+	}
+	assert_int_equal(q_i64(db, "SELECT sum(requests) FROM rollup"), 5000);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM rollup"), 5000);
+	assert_int_equal(q_i64(db, "SELECT sum(c5xx) FROM rollup"),
+			 q_i64(db, "SELECT count(*) FROM requests WHERE status = 503"));
+	assert_int_equal(q_i64(db, "SELECT sum(n) FROM rollup_errpath"),
+			 q_i64(db, "SELECT count(*) FROM requests WHERE status = 503"));
+	assert_int_equal(q_i64(db, "SELECT sum(sum) FROM rollup_timer WHERE timer = 4"),
+			 q_i64(db, "SELECT sum(t_active) FROM requests"));
+	assert_int_equal(q_i64(db, "SELECT sum(n) FROM rollup_lines"), 5000);
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hist),
+		cmocka_unit_test(test_create_mode_version),
+		cmocka_unit_test(test_refuse_foreign_and_newer),
+		cmocka_unit_test(test_migrate_v0),
+		cmocka_unit_test(test_rollback_and_full),
+		cmocka_unit_test(test_events_and_counters),
+		cmocka_unit_test(test_rollup_equals_group_by),
+		cmocka_unit_test(test_big_batch_flush),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,30 @@
+/* hagen check: run HAProxy's own parser (haproxy -c -dW) on a rendered configuration and map
+ * every message about a configuration line back to the inventory line that produced it. */
+#ifndef HAGEN_CHECK_H
+#define HAGEN_CHECK_H
+#include <stddef.h>
+
+#include "diag.h"
+#include "inv.h"
+#include "strbuf.h"
+#include "tmpl.h"
+
+#define CHECK_TIMEOUT_S 30
+#define CHECK_MAX_OUTPUT (1u << 20)
+
+/* The haproxy binary: $HAPROXY when set, else the first haproxy in $PATH, /usr/sbin,
+ * /usr/local/sbin. Returns a static path, or NULL. */
+const char *check_find_haproxy(void);
+
+/* Turns haproxy's output (for cfg_path, the rendered file) into diagnostics on the inventory:
+ * "[cfg_path:N]" becomes the inventory position of cfg line N, with the entry named; messages
+ * naming a proxy ('be_api') go to that section. ALERTs are errors, WARNINGs warnings. */
+void check_map_output(const char *text, size_t len, const char *cfg_path, const struct inv *inv,
+		      const struct tmpl_out *out, struct diag_list *dl);
+
+/* Writes out to a temporary file, runs haproxy -c -dW -f on it (dummy values for unset
+ * password_env variables, said on stderr), prints the mapped messages. Returns 0 when haproxy
+ * accepts the file with zero warnings, -1 otherwise (also when haproxy is not installed). */
+int check_with_haproxy(const struct inv *inv, const struct tmpl_out *out);
+
+#endif

@@ -1,0 +1,2348 @@
+/* Inventory loading, validation and compilation into template data; see inv.h. One pass per
+ * section checks every key (all errors of a file in one run) and builds the view; references
+ * and routing are resolved once every section is known. */
+#include "inv.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+#include "strbuf.h"
+
+#define MAX_NAME 64
+#define MAX_EPS 256
+#define MAX_SVCS 1024
+#define MAX_ITEMS 4096 /* entries of one list (servers, binds, hosts ...) */
+
+const struct inv_rule inv_rules[] = {
+	{"option httpslog", 205, 0, "on 2.4 hagen falls back to option httplog with a warning"},
+	{"error-log-format", 205, 0, "defaults.error_log_format is an error before 2.5"},
+	{"nbproc", 0, 205, "never emitted"},
+	{"tune.stick-counters, more than 3 track-sc", 208, 0, "hagen tracks only sc0"},
+	{"compression algo-res/type-res", 208, 0,
+	 "hagen emits plain compression algo/type everywhere"},
+	{"timeout client-hs", 300, 0, "entrypoints.*.timeouts.client_hs is an error before 3.0"},
+	{"crt-store, guid", 300, 0, "never emitted"},
+	{"log-profile", 301, 0, "never emitted"},
+	{"option accept-invalid-http-request/response", 0, 301,
+	 "accept_invalid_http renders option accept-unsafe-violations-in-http-* from 3.1"},
+	{"global master-worker, program", 0, 301, "never emitted (deprecated)"},
+	{"stats socket ... expose-fd listeners", 0, 0,
+	 "always emitted (needed on 2.4, harmless later)"},
+	{NULL, 0, 0, NULL},
+};
+
+static const int targets[] = {204, 205, 206, 207, 208, 209, 300, 301, 302, 303};
+
+int inv_parse_target(const char *s, int *target)
+{
+	int64_t maj, min;
+	const char *dot = s ? strchr(s, '.') : NULL;
+	char a[8];
+
+	if (!dot || (size_t)(dot - s) >= sizeof(a))
+		return -1;
+	memcpy(a, s, (size_t)(dot - s));
+	a[dot - s] = '\0';
+	if (parse_int64(a, 0, 99, &maj) < 0 || parse_int64(dot + 1, 0, 99, &min) < 0 ||
+	    (dot[1] == '0' && dot[2]))
+		return -1;
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+		if (targets[i] == maj * 100 + min) {
+			*target = (int)(maj * 100 + min);
+			return 0;
+		}
+	return -1;
+}
+
+const char *inv_targets_text(void)
+{
+	return "2.4, 2.5, 2.6, 2.7, 2.8, 2.9, 3.0, 3.1, 3.2, 3.3";
+}
+
+/* ---- compile state ---- */
+
+struct ep {
+	const char *name;
+	const struct yn_node *key, *node;
+	int tcp;
+	struct yn_node *view;
+	const char *default_svc; /* service name */
+	const struct yn_node *default_at;
+};
+
+struct svc {
+	const char *name;
+	const struct yn_node *key, *node;
+	int tcp;
+	const struct yn_node *eps;   /* list of entrypoint names, or NULL (all of the same mode) */
+	const struct yn_node *match; /* validated map, or NULL */
+	int is_default;
+	size_t longest; /* longest path pattern in match */
+	int has_host, has_path;
+};
+
+struct comp {
+	const char *file;
+	struct diag_list *dl;
+	int target;
+	struct yn_node *root, *view;
+	int oom;
+	struct ep eps[MAX_EPS];
+	size_t neps;
+	struct svc svcs[MAX_SVCS];
+	size_t nsvcs;
+	const char *resolver_names[MAX_EPS];
+	size_t nresolvers;
+	const char *userlist_names[MAX_EPS];
+	size_t nuserlists;
+	const char *default_resolvers;
+	int need_http, need_tcp;
+	int logging;	       /* global.log has targets */
+	struct strbuf secrets; /* NUL-separated variable names */
+};
+
+static void err_at(struct comp *c, const struct yn_node *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void err_at(struct comp *c, const struct yn_node *at, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_add(c->dl, DIAG_ERROR, c->file, at ? at->line : 0, at ? at->col : 0, "%s", msg);
+}
+
+static void warn_at(struct comp *c, const struct yn_node *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void warn_at(struct comp *c, const struct yn_node *at, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_add(c->dl, DIAG_WARNING, c->file, at ? at->line : 0, at ? at->col : 0, "%s", msg);
+}
+
+/* Shows at most 60 bytes of a user value in a message, control bytes escaped. */
+static const char *show(const struct yn_node *n, char *buf, size_t sz)
+{
+	size_t o = 0;
+
+	if (!n || n->kind != YN_SCALAR)
+		return n ? yn_kind_name(n) : "";
+	for (size_t i = 0; i < n->len && o + 5 < sz; i++) {
+		unsigned char ch = (unsigned char)n->str[i];
+
+		if (i >= 60) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (ch < 0x20 || ch == 0x7f) {
+			int w = snprintf(buf + o, sz - o, "\\x%02x", ch);
+
+			if (w < 0 || (size_t)w >= sz - o)
+				break;
+			o += (size_t)w;
+		} else {
+			buf[o++] = (char)ch;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* ---- view building ---- */
+
+static struct yn_node *vscalar(struct comp *c, const char *s, const struct yn_node *at)
+{
+	struct yn_node *n = yn_new_scalar(s, at ? at->line : 0, at ? at->col : 0);
+
+	if (!n)
+		c->oom = 1;
+	return n;
+}
+
+static void vset(struct comp *c, struct yn_node *map, const char *key, const char *s,
+		 const struct yn_node *at)
+{
+	if (map && yn_map_set(map, key, vscalar(c, s, at)) < 0)
+		c->oom = 1;
+}
+
+static void vsetf(struct comp *c, struct yn_node *map, const char *key, const struct yn_node *at,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void vsetf(struct comp *c, struct yn_node *map, const char *key, const struct yn_node *at,
+		  const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (strbuf_vaddf(&sb, fmt, ap) < 0)
+		c->oom = 1;
+	va_end(ap);
+	vset(c, map, key, sb.buf, at);
+	strbuf_release(&sb);
+}
+
+static struct yn_node *vmap(struct comp *c, struct yn_node *parent, const char *key,
+			    const struct yn_node *at)
+{
+	struct yn_node *m = yn_new_map(at ? at->line : 0, at ? at->col : 0);
+
+	if (!m || !parent || yn_map_set(parent, key, m) < 0) {
+		c->oom = 1;
+		return NULL;
+	}
+	return m;
+}
+
+static struct yn_node *vseq(struct comp *c, struct yn_node *parent, const char *key,
+			    const struct yn_node *at)
+{
+	struct yn_node *s = yn_get(parent, key);
+
+	if (s)
+		return s;
+	s = yn_new_seq(at ? at->line : 0, at ? at->col : 0);
+	if (!s || !parent || yn_map_set(parent, key, s) < 0) {
+		c->oom = 1;
+		return NULL;
+	}
+	return s;
+}
+
+static void vpush(struct comp *c, struct yn_node *seq, const char *s, const struct yn_node *at)
+{
+	if (seq && yn_seq_push(seq, vscalar(c, s, at)) < 0)
+		c->oom = 1;
+}
+
+static struct yn_node *vpush_map(struct comp *c, struct yn_node *seq, const struct yn_node *at)
+{
+	struct yn_node *m = yn_new_map(at ? at->line : 0, at ? at->col : 0);
+
+	if (!m || !seq || yn_seq_push(seq, m) < 0) {
+		c->oom = 1;
+		return NULL;
+	}
+	return m;
+}
+
+static void vorigin(struct comp *c, struct yn_node *map, const struct yn_node *at)
+{
+	if (at)
+		vsetf(c, map, "origin", at, "%s:%u", c->file, at->line);
+	else
+		vset(c, map, "origin", "built-in defaults", NULL);
+}
+
+/* ---- checking values ---- */
+
+/* Checks that n is a map whose keys are all in allowed (NULL-terminated). Unknown keys are
+ * errors with a suggestion. Returns 0 when n is a map, -1 (reported) otherwise. */
+static int check_map(struct comp *c, const struct yn_node *n, const char *what,
+		     const char *const *allowed)
+{
+	size_t na = 0;
+
+	if (!n || n->kind != YN_MAP) {
+		err_at(c, n, "%s must be a map, not a %s", what, yn_kind_name(n));
+		return -1;
+	}
+	while (allowed[na])
+		na++;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct yn_node *k = n->pairs[i].key;
+		const char *sug;
+		size_t j;
+		char b[80];
+
+		for (j = 0; j < na; j++)
+			if (yn_is_text(k) && !strcmp(k->str, allowed[j]))
+				break;
+		if (j < na)
+			continue;
+		sug = yn_is_text(k) ? diag_suggest(k->str, allowed, na) : NULL;
+		if (sug)
+			err_at(c, k, "unknown key '%s' in %s (did you mean '%s'?)",
+			       show(k, b, sizeof(b)), what, sug);
+		else
+			err_at(c, k, "unknown key '%s' in %s", show(k, b, sizeof(b)), what);
+	}
+	return 0;
+}
+
+enum skind {
+	S_NAME,	 /* [A-Za-z0-9_.:-], as HAProxy names proxies, servers, ACLs */
+	S_TOKEN, /* one directive argument: no space, quote, '#', '\\' or control byte */
+	S_PATH,	 /* a URI path: a token that starts with '/' */
+	S_TEXT,	 /* free text, rendered quoted (see quote_text): no control byte */
+	S_LINE,	 /* a raw configuration line: no control byte */
+};
+
+static int name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '.' || ch == ':' || ch == '-';
+}
+
+/* Checks a scalar string of kind k. Returns its text, or NULL (reported). */
+static const char *check_str(struct comp *c, const struct yn_node *n, const char *what,
+			     enum skind k)
+{
+	char b[80];
+
+	if (!n || n->kind != YN_SCALAR || (yn_is_null(n) && k != S_TEXT && k != S_LINE)) {
+		err_at(c, n, "%s must be a string, not a %s", what, yn_kind_name(n));
+		return NULL;
+	}
+	if (!yn_is_text(n)) {
+		err_at(c, n, "%s contains a NUL byte", what);
+		return NULL;
+	}
+	if (!n->len && k != S_TEXT) {
+		err_at(c, n, "%s is empty", what);
+		return NULL;
+	}
+	if (n->len > 4096) {
+		err_at(c, n, "%s is longer than 4096 bytes", what);
+		return NULL;
+	}
+	for (size_t i = 0; i < n->len; i++) {
+		unsigned char ch = (unsigned char)n->str[i];
+
+		if (ch < 0x20 || ch == 0x7f) {
+			err_at(c, n,
+			       "%s '%s' contains a control character (a newline would break out of "
+			       "its directive)",
+			       what, show(n, b, sizeof(b)));
+			return NULL;
+		}
+		if (k == S_NAME && !name_char((char)ch)) {
+			err_at(c, n, "bad %s '%s': use only letters, digits, '_', '.', ':' and '-'",
+			       what, show(n, b, sizeof(b)));
+			return NULL;
+		}
+		if ((k == S_TOKEN || k == S_PATH) &&
+		    (ch == ' ' || ch == '"' || ch == '\'' || ch == '#' || ch == '\\')) {
+			err_at(c, n,
+			       "%s '%s' must be one word: spaces, quotes, '#' and '\\' would break "
+			       "out of its directive",
+			       what, show(n, b, sizeof(b)));
+			return NULL;
+		}
+		if (k == S_TEXT && ch == '\'' && strpbrk(n->str, "\"\\$")) {
+			err_at(c, n,
+			       "%s '%s' mixes a single quote with '\"', '\\' or '$': it cannot be "
+			       "quoted safely",
+			       what, show(n, b, sizeof(b)));
+			return NULL;
+		}
+	}
+	if (k == S_NAME && n->len > MAX_NAME) {
+		err_at(c, n, "%s '%s' is longer than %d characters", what, show(n, b, sizeof(b)),
+		       MAX_NAME);
+		return NULL;
+	}
+	if (k == S_PATH && n->str[0] != '/') {
+		err_at(c, n, "%s '%s' must start with '/'", what, show(n, b, sizeof(b)));
+		return NULL;
+	}
+	return n->str;
+}
+
+/* s (checked S_TEXT) as one HAProxy argument: in single quotes (no expansion at all), or in
+ * double quotes when s holds a single quote (check_str made sure it has no '"', '\\', '$'). */
+static const char *quote_text(const char *s, char *buf, size_t sz)
+{
+	snprintf(buf, sz, strchr(s, '\'') ? "\"%s\"" : "'%s'", s);
+	return buf;
+}
+
+/* Integer in [min, max]. Returns 1 and sets *out, 0 when n is NULL, -1 (reported). */
+static int check_int(struct comp *c, const struct yn_node *n, const char *what, int64_t min,
+		     int64_t max, int64_t *out)
+{
+	char b[80];
+
+	if (!n)
+		return 0;
+	if (yn_int64(n, min, max, out) == 0)
+		return 1;
+	if (n->kind == YN_SCALAR && n->style != YN_PLAIN) {
+		int64_t v;
+
+		if (parse_int64(n->str, min, max, &v) == 0) {
+			err_at(c, n,
+			       "%s must be a number, not the string \"%s\" (remove the quotes)",
+			       what, show(n, b, sizeof(b)));
+			return -1;
+		}
+	}
+	err_at(c, n, "%s must be a whole number from %lld to %lld, not '%s'", what, (long long)min,
+	       (long long)max, show(n, b, sizeof(b)));
+	return -1;
+}
+
+static int check_bool(struct comp *c, const struct yn_node *n, const char *what, int *out)
+{
+	char b[80];
+
+	if (!n)
+		return 0;
+	if (yn_bool(n, out) == 0)
+		return 1;
+	err_at(c, n, "%s must be true or false, not '%s'", what, show(n, b, sizeof(b)));
+	return -1;
+}
+
+/* A duration ("5s", "100ms", "1h", or a number of ms). Returns its text, NULL when absent or bad
+ * (*bad set when reported). */
+static const char *check_dur(struct comp *c, const struct yn_node *n, const char *what, int *bad)
+{
+	uint64_t ms;
+	char b[80];
+
+	if (!n)
+		return NULL;
+	if (n->kind == YN_SCALAR && yn_is_text(n) && parse_duration_ms(n->str, &ms) == 0) {
+		if (ms > 2147483647u) {
+			err_at(c, n, "%s '%s' is longer than HAProxy accepts (about 24 days)", what,
+			       show(n, b, sizeof(b)));
+			*bad = 1;
+			return NULL;
+		}
+		return n->str;
+	}
+	err_at(c, n,
+	       "%s: bad duration '%s' (a number with a unit: us, ms, s, m, h, d; no unit means ms)",
+	       what, show(n, b, sizeof(b)));
+	*bad = 1;
+	return NULL;
+}
+
+/* host:port as a string for HAProxy (IPv6 kept in brackets). allow_any: ":8080" and "*:8080".
+ * need_ip: the host must be an IP literal (bind). Returns 0 or -1 (reported). */
+static int check_addr(struct comp *c, const struct yn_node *n, const char *what, int allow_any,
+		      int need_ip, struct strbuf *out)
+{
+	char host[256], b[80];
+	unsigned port;
+	int v6;
+	const char *why = NULL;
+
+	if (!check_str(c, n, what, S_TOKEN))
+		return -1;
+	if (parse_hostport(n->str, host, sizeof(host), &port, &v6, &why) < 0) {
+		err_at(c, n, "bad %s '%s': %s", what, show(n, b, sizeof(b)),
+		       why ? why : "expected HOST:PORT");
+		return -1;
+	}
+	if (!allow_any && (!host[0] || !strcmp(host, "*"))) {
+		err_at(c, n, "bad %s '%s': a host is needed before the port", what,
+		       show(n, b, sizeof(b)));
+		return -1;
+	}
+	if (need_ip && host[0] && strcmp(host, "*") && !parse_is_ip(host)) {
+		err_at(c, n, "bad %s '%s': a bind address must be an IP address, '*' or empty",
+		       what, show(n, b, sizeof(b)));
+		return -1;
+	}
+	strbuf_reset(out);
+	if (v6)
+		strbuf_addf(out, "[%s]:%u", host, port);
+	else
+		strbuf_addf(out, "%s:%u", host, port);
+	return 0;
+}
+
+/* A list, or a single scalar standing for a one-item list. Returns the node to iterate, or
+ * NULL (reported when bad). *single tells which. */
+static const struct yn_node *check_list(struct comp *c, const struct yn_node *n, const char *what,
+					int *single)
+{
+	*single = 0;
+	if (!n)
+		return NULL;
+	if (n->kind == YN_SEQ) {
+		if (n->n > MAX_ITEMS) {
+			err_at(c, n, "%s has more than %d items", what, MAX_ITEMS);
+			return NULL;
+		}
+		return n;
+	}
+	if (n->kind == YN_SCALAR && !yn_is_null(n)) {
+		*single = 1;
+		return n;
+	}
+	err_at(c, n, "%s must be a list, not a %s", what, yn_kind_name(n));
+	return NULL;
+}
+
+static const struct yn_node *list_item(const struct yn_node *l, int single, size_t i)
+{
+	if (single)
+		return i == 0 ? l : NULL;
+	return yn_at(l, i);
+}
+
+static size_t list_len(const struct yn_node *l, int single)
+{
+	return !l ? 0 : single ? 1 : l->n;
+}
+
+static const char *one_of(struct comp *c, const struct yn_node *n, const char *what,
+			  const char *const *vals)
+{
+	size_t nv = 0;
+	const char *sug;
+	char b[80];
+
+	if (!n)
+		return NULL;
+	while (vals[nv])
+		nv++;
+	if (n->kind == YN_SCALAR && yn_is_text(n))
+		for (size_t i = 0; i < nv; i++)
+			if (!strcmp(n->str, vals[i]))
+				return vals[i];
+	sug = n->kind == YN_SCALAR && yn_is_text(n) ? diag_suggest(n->str, vals, nv) : NULL;
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		for (size_t i = 0; i < nv; i++)
+			strbuf_addf(&sb, "%s%s", i ? ", " : "", vals[i]);
+		if (sug)
+			err_at(c, n, "bad %s '%s' (did you mean '%s'?)", what,
+			       show(n, b, sizeof(b)), sug);
+		else
+			err_at(c, n, "bad %s '%s' (expected one of: %s)", what,
+			       show(n, b, sizeof(b)), sb.buf);
+		strbuf_release(&sb);
+	}
+	return NULL;
+}
+
+static void ref_error(struct comp *c, const struct yn_node *n, const char *kind,
+		      const char *const *names, size_t nn)
+{
+	const char *sug = yn_is_text(n) ? diag_suggest(n->str, names, nn) : NULL;
+	char b[80];
+
+	if (sug)
+		err_at(c, n, "unknown %s '%s' (did you mean '%s'?)", kind, show(n, b, sizeof(b)),
+		       sug);
+	else if (nn)
+		err_at(c, n, "unknown %s '%s'", kind, show(n, b, sizeof(b)));
+	else
+		err_at(c, n, "unknown %s '%s' (none is defined)", kind, show(n, b, sizeof(b)));
+}
+
+static int find_name(const char *const *names, size_t nn, const char *s)
+{
+	for (size_t i = 0; i < nn; i++)
+		if (!strcmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
+/* Renders extra: a list of raw lines (or one string) into view[key]. */
+static void do_extra(struct comp *c, const struct yn_node *n, struct yn_node *view)
+{
+	int single;
+	const struct yn_node *l = check_list(c, n, "'extra'", &single);
+	struct yn_node *seq = vseq(c, view, "extra", n);
+
+	for (size_t i = 0; i < list_len(l, single); i++) {
+		const struct yn_node *it = list_item(l, single, i);
+		const char *s = check_str(c, it, "extra line", S_LINE);
+
+		if (s)
+			vpush(c, seq, s, it);
+	}
+}
+
+/* Timeouts: keys of allowed map to HAProxy names (same order). */
+struct tmo {
+	const char *key, *haproxy;
+	int since; /* 0 or first target */
+};
+
+static void do_timeouts(struct comp *c, const struct yn_node *n, const struct tmo *t,
+			struct yn_node *view, struct yn_node *fallback, int report)
+{
+	const char *keys[24];
+	size_t nk = 0;
+	int bad = 0;
+	struct yn_node *seq = vseq(c, view, "timeouts", n);
+
+	for (; t[nk].key && nk < 23; nk++)
+		keys[nk] = t[nk].key;
+	keys[nk] = NULL;
+	if (n && n->kind != YN_MAP) {
+		if (report)
+			check_map(c, n, "timeouts", keys);
+		n = NULL;
+	} else if (n && report) {
+		check_map(c, n, "timeouts", keys);
+	}
+	for (size_t i = 0; i < nk; i++) {
+		const struct yn_node *v = yn_get(n, t[i].key);
+		const struct yn_node *fb = yn_get(fallback, t[i].key);
+		const char *s = NULL;
+		uint64_t ms;
+		struct yn_node *m;
+
+		if (report)
+			s = check_dur(c, v, t[i].key, &bad);
+		else if (v && yn_is_text(v) && parse_duration_ms(v->str, &ms) == 0 &&
+			 ms <= 2147483647u)
+			s = v->str;
+		if (!s && !fb)
+			continue;
+		if (s && t[i].since && c->target < t[i].since) {
+			if (report)
+				err_at(c, v,
+				       "timeout %s needs HAProxy %d.%d or later (target is %d.%d)",
+				       t[i].haproxy, t[i].since / 100, t[i].since % 100,
+				       c->target / 100, c->target % 100);
+			continue;
+		}
+		m = vpush_map(c, seq, s ? v : fb);
+		vset(c, m, "name", t[i].haproxy, NULL);
+		vset(c, m, "value", s ? s : fb->str, s ? v : fb);
+	}
+}
+
+/* Header rules: { set: {Name: value}, add: {Name: value}, del: [Name] }. */
+static void do_headers(struct comp *c, const struct yn_node *n, const char *what,
+		       struct yn_node *view, const char *key)
+{
+	static const char *const keys[] = {"set", "add", "del", NULL};
+	struct yn_node *seq;
+	int single;
+	const struct yn_node *del;
+
+	if (!n)
+		return;
+	if (check_map(c, n, what, keys) < 0)
+		return;
+	seq = vseq(c, view, key, n);
+	for (int a = 0; a < 2; a++) {
+		const struct yn_node *m = yn_get(n, a ? "add" : "set");
+
+		if (!m)
+			continue;
+		if (m->kind != YN_MAP) {
+			err_at(c, m, "'%s' must be a map of header names to values, not a %s",
+			       a ? "add" : "set", yn_kind_name(m));
+			continue;
+		}
+		for (size_t i = 0; i < m->n; i++) {
+			const char *name = check_str(c, m->pairs[i].key, "header name", S_TOKEN);
+			const char *val = check_str(c, m->pairs[i].value, "header value", S_TEXT);
+			struct yn_node *h;
+
+			if (!name || !val)
+				continue;
+			h = vpush_map(c, seq, m->pairs[i].key);
+			vset(c, h, "action", a ? "add-header" : "set-header", NULL);
+			vset(c, h, "name", name, m->pairs[i].key);
+			char q[4200];
+
+			vset(c, h, "value", quote_text(val, q, sizeof(q)), m->pairs[i].value);
+		}
+	}
+	del = check_list(c, yn_get(n, "del"), "'del'", &single);
+	for (size_t i = 0; i < list_len(del, single); i++) {
+		const struct yn_node *it = list_item(del, single, i);
+		const char *name = check_str(c, it, "header name", S_TOKEN);
+		struct yn_node *h;
+
+		if (!name)
+			continue;
+		h = vpush_map(c, seq, it);
+		vset(c, h, "action", "del-header", NULL);
+		vset(c, h, "name", name, it);
+	}
+}
+
+/* ---- sections ---- */
+
+static const char *const log_formats[] = {"rfc3164", "rfc5424",	 "short", "raw", "iso",
+					  "local",   "priority", "timed", NULL};
+static const char *const facilities[] = {
+	"kern",	  "user",   "mail",   "daemon", "auth",	  "syslog", "lpr",   "news",   "uucp",
+	"cron",	  "auth2",  "ftp",    "ntp",	"audit",  "alert",  "cron2", "local0", "local1",
+	"local2", "local3", "local4", "local5", "local6", "local7", NULL};
+static const char *const levels[] = {"emerg",  "alert", "crit",	 "err", "warning",
+				     "notice", "info",	"debug", NULL};
+
+static void do_log_target(struct comp *c, const struct yn_node *it, struct yn_node *seq)
+{
+	static const char *const keys[] = {"target", "format", "facility", "level", "len", NULL};
+	const struct yn_node *t;
+	struct yn_node *m;
+	struct strbuf addr = STRBUF_INIT;
+	const char *fmt, *fac, *lvl, *ts;
+	int64_t len;
+	char b[80];
+
+	if (check_map(c, it, "a log target", keys) < 0)
+		return;
+	m = vpush_map(c, seq, it);
+	t = yn_get(it, "target");
+	if (!t) {
+		err_at(c, it,
+		       "log target needs 'target' (HOST:PORT, a /path to a socket, stdout or "
+		       "stderr)");
+	} else if ((ts = check_str(c, t, "log target", S_TOKEN))) {
+		if (ts[0] == '/' || !strcmp(ts, "stdout") || !strcmp(ts, "stderr"))
+			vset(c, m, "target", ts, t);
+		else if (!strncmp(ts, "udp@", 4) || !strncmp(ts, "tcp@", 4)) {
+			struct yn_node tmp = *t;
+
+			tmp.str = (char *)ts + 4;
+			tmp.len = t->len - 4;
+			if (check_addr(c, &tmp, "log target", 0, 0, &addr) == 0)
+				vsetf(c, m, "target", t, "%.4s%s", ts, addr.buf);
+		} else if (check_addr(c, t, "log target", 0, 0, &addr) == 0)
+			vset(c, m, "target", addr.buf, t);
+		(void)b;
+	}
+	fmt = yn_get(it, "format") ? one_of(c, yn_get(it, "format"), "log format", log_formats)
+				   : "rfc3164";
+	vset(c, m, "format", fmt ? fmt : "rfc3164", yn_get(it, "format"));
+	fac = yn_get(it, "facility") ? one_of(c, yn_get(it, "facility"), "log facility", facilities)
+				     : "local0";
+	vset(c, m, "facility", fac ? fac : "local0", yn_get(it, "facility"));
+	lvl = yn_get(it, "level") ? one_of(c, yn_get(it, "level"), "log level", levels) : NULL;
+	if (lvl)
+		vset(c, m, "level", lvl, yn_get(it, "level"));
+	if (check_int(c, yn_get(it, "len"), "'len'", 80, 65535, &len) == 1)
+		vsetf(c, m, "len", yn_get(it, "len"), "%lld", (long long)len);
+	strbuf_release(&addr);
+}
+
+static void do_global(struct comp *c, const struct yn_node *g)
+{
+	static const char *const keys[] = {"maxconn", "nbthread", "log", "stats_socket",
+					   "tls",     "extra",	  NULL};
+	static const char *const tls_keys[] = {"min_version", "ciphers", "ciphersuites", NULL};
+	static const char *const tls_versions[] = {"SSLv3",   "TLSv1.0", "TLSv1.1",
+						   "TLSv1.2", "TLSv1.3", NULL};
+	static const char *const sock_keys[] = {"path", "mode", "level", "timeout", NULL};
+	static const char *const sock_levels[] = {"user", "operator", "admin", NULL};
+	struct yn_node *v = vmap(c, c->view, "global", g);
+	const struct yn_node *n;
+	int64_t i;
+	int single;
+
+	vorigin(c, v, g ? yn_get_pair(c->root, "global")->key : NULL);
+	vseq(c, v, "log", g);
+	vseq(c, v, "extra", g);
+	if (!g)
+		return;
+	if (check_map(c, g, "global", keys) < 0)
+		return;
+	if (check_int(c, yn_get(g, "maxconn"), "'maxconn'", 1, 10000000, &i) == 1)
+		vsetf(c, v, "maxconn", yn_get(g, "maxconn"), "%lld", (long long)i);
+	if (check_int(c, yn_get(g, "nbthread"), "'nbthread'", 1, 4096, &i) == 1) {
+		vsetf(c, v, "nbthread", yn_get(g, "nbthread"), "%lld", (long long)i);
+	}
+	if ((n = yn_get(g, "log"))) {
+		const struct yn_node *l =
+			n->kind == YN_MAP ? NULL : check_list(c, n, "'log'", &single);
+
+		if (n->kind == YN_MAP)
+			do_log_target(c, n, yn_get(v, "log"));
+		else if (l && single)
+			err_at(c, n,
+			       "'log' must be a list of maps like { target: \"127.0.0.1:514\", "
+			       "facility: local0 }");
+		else
+			for (size_t k = 0; l && k < l->n; k++)
+				do_log_target(c, l->items[k], yn_get(v, "log"));
+	}
+	if ((n = yn_get(g, "stats_socket"))) {
+		struct yn_node *s = vmap(c, v, "stats_socket", n);
+		const struct yn_node *p = n;
+		const char *mode = "660", *level = "admin", *tmo = "30s";
+		int bad = 0;
+
+		if (n->kind == YN_MAP) {
+			if (check_map(c, n, "stats_socket", sock_keys) == 0) {
+				p = yn_get(n, "path");
+				if (!p)
+					err_at(c, n, "stats_socket needs 'path'");
+				if (yn_get(n, "mode")) {
+					const struct yn_node *mn = yn_get(n, "mode");
+
+					if (!check_str(c, mn, "socket mode", S_TOKEN) ||
+					    strspn(mn->str, "01234567") != mn->len || mn->len > 4)
+						err_at(c, mn,
+						       "socket mode must be octal digits like 660");
+					else
+						mode = mn->str;
+				}
+				if (yn_get(n, "level"))
+					level = one_of(c, yn_get(n, "level"), "socket level",
+						       sock_levels);
+				if (yn_get(n, "timeout"))
+					tmo = check_dur(c, yn_get(n, "timeout"), "socket timeout",
+							&bad);
+			}
+		}
+		if (p && check_str(c, p, "stats_socket path", S_TOKEN)) {
+			if (p->str[0] != '/' && strncmp(p->str, "ipv4@", 5) &&
+			    strncmp(p->str, "ipv6@", 5))
+				err_at(c, p,
+				       "stats_socket path must be absolute (or ipv4@HOST:PORT)");
+			vset(c, s, "path", p->str, p);
+		}
+		vset(c, s, "mode", mode, n);
+		vset(c, s, "level", level ? level : "admin", n);
+		vset(c, s, "timeout", tmo ? tmo : "30s", n);
+	}
+	if ((n = yn_get(g, "tls")) && check_map(c, n, "tls", tls_keys) == 0) {
+		struct yn_node *t = vmap(c, v, "tls", n);
+		const struct yn_node *x;
+
+		if ((x = yn_get(n, "min_version"))) {
+			const char *mv = one_of(c, x, "TLS version", tls_versions);
+
+			if (mv)
+				vset(c, t, "min_version", mv, x);
+		}
+		if ((x = yn_get(n, "ciphers")) && check_str(c, x, "'ciphers'", S_TOKEN))
+			vset(c, t, "ciphers", x->str, x);
+		if ((x = yn_get(n, "ciphersuites")) && check_str(c, x, "'ciphersuites'", S_TOKEN))
+			vset(c, t, "ciphersuites", x->str, x);
+	}
+	if (yn_get(v, "nbthread")) {
+		/* nbthread is simple enough to go through extra: one line, same position */
+		struct yn_node *ex = vseq(c, v, "extra", g);
+
+		if (ex) {
+			struct strbuf sb = STRBUF_INIT;
+
+			strbuf_addf(&sb, "nbthread %s", yn_get(v, "nbthread")->str);
+			vpush(c, ex, sb.buf, yn_get(g, "nbthread"));
+			strbuf_release(&sb);
+		}
+	}
+	if (yn_get(g, "extra"))
+		do_extra(c, yn_get(g, "extra"), v);
+	c->logging = yn_get(v, "log") && yn_get(v, "log")->n > 0;
+}
+
+static void do_resolvers(struct comp *c, const struct yn_node *r)
+{
+	static const char *const keys[] = {"nameservers",     "parse_resolv_conf",
+					   "hold_valid",      "hold_nx",
+					   "resolve_retries", "timeout_resolve",
+					   "timeout_retry",   "accepted_payload_size",
+					   "extra",	      NULL};
+	struct yn_node *seq = vseq(c, c->view, "resolvers", r);
+
+	if (!r)
+		return;
+	if (r->kind != YN_MAP) {
+		err_at(c, r, "'resolvers' must be a map of names to resolvers, not a %s",
+		       yn_kind_name(r));
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct yn_node *k = r->pairs[i].key, *n = r->pairs[i].value, *x;
+		const char *name = check_str(c, k, "resolvers name", S_NAME);
+		struct yn_node *v;
+		int single, bad = 0, prc = 0;
+		const struct yn_node *ns;
+		struct strbuf addr = STRBUF_INIT;
+		int64_t iv;
+		const char *d;
+
+		if (!name)
+			continue;
+		if (c->nresolvers < MAX_EPS)
+			c->resolver_names[c->nresolvers++] = name;
+		v = vpush_map(c, seq, k);
+		vset(c, v, "name", name, k);
+		vorigin(c, v, k);
+		if (check_map(c, n, "resolvers", keys) < 0)
+			continue;
+		ns = check_list(c, yn_get(n, "nameservers"), "'nameservers'", &single);
+		check_bool(c, yn_get(n, "parse_resolv_conf"), "'parse_resolv_conf'", &prc);
+		if (!list_len(ns, single) && !prc)
+			err_at(c, k,
+			       "resolvers '%s' needs 'nameservers' (or parse_resolv_conf: true)",
+			       name);
+		{
+			struct yn_node *nsv = vseq(c, v, "nameservers", k);
+
+			for (size_t j = 0; j < list_len(ns, single); j++) {
+				const struct yn_node *it = list_item(ns, single, j);
+				struct yn_node *m;
+
+				if (check_addr(c, it, "nameserver address", 0, 0, &addr) < 0)
+					continue;
+				m = vpush_map(c, nsv, it);
+				vsetf(c, m, "name", it, "ns%zu", j + 1);
+				vset(c, m, "address", addr.buf, it);
+			}
+		}
+		if (prc)
+			vset(c, v, "parse_resolv_conf", "true", yn_get(n, "parse_resolv_conf"));
+		d = check_dur(c, x = yn_get(n, "hold_valid"), "'hold_valid'", &bad);
+		vset(c, v, "hold_valid", d ? d : "10s", x);
+		if ((d = check_dur(c, x = yn_get(n, "hold_nx"), "'hold_nx'", &bad)))
+			vset(c, v, "hold_nx", d, x);
+		iv = 3;
+		check_int(c, x = yn_get(n, "resolve_retries"), "'resolve_retries'", 1, 100, &iv);
+		vsetf(c, v, "resolve_retries", x, "%lld", (long long)iv);
+		d = check_dur(c, x = yn_get(n, "timeout_resolve"), "'timeout_resolve'", &bad);
+		vset(c, v, "timeout_resolve", d ? d : "1s", x);
+		d = check_dur(c, x = yn_get(n, "timeout_retry"), "'timeout_retry'", &bad);
+		vset(c, v, "timeout_retry", d ? d : "1s", x);
+		iv = 8192;
+		check_int(c, x = yn_get(n, "accepted_payload_size"), "'accepted_payload_size'", 512,
+			  65535, &iv);
+		vsetf(c, v, "accepted_payload_size", x, "%lld", (long long)iv);
+		if (yn_get(n, "extra"))
+			do_extra(c, yn_get(n, "extra"), v);
+		strbuf_release(&addr);
+	}
+}
+
+static int env_name_ok(const char *s)
+{
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static void do_userlists(struct comp *c, const struct yn_node *u)
+{
+	static const char *const keys[] = {"users", "extra", NULL};
+	static const char *const ukeys[] = {"name", "password_env", "password_hash_env", NULL};
+	struct yn_node *seq = vseq(c, c->view, "userlists", u);
+
+	if (!u)
+		return;
+	if (u->kind != YN_MAP) {
+		err_at(c, u, "'userlists' must be a map of names to user lists, not a %s",
+		       yn_kind_name(u));
+		return;
+	}
+	for (size_t i = 0; i < u->n; i++) {
+		const struct yn_node *k = u->pairs[i].key, *n = u->pairs[i].value, *users;
+		const char *name = check_str(c, k, "userlist name", S_NAME);
+		struct yn_node *v, *uv;
+		int single;
+
+		if (!name)
+			continue;
+		if (c->nuserlists < MAX_EPS)
+			c->userlist_names[c->nuserlists++] = name;
+		v = vpush_map(c, seq, k);
+		vset(c, v, "name", name, k);
+		vorigin(c, v, k);
+		uv = vseq(c, v, "users", k);
+		if (check_map(c, n, "userlist", keys) < 0)
+			continue;
+		users = check_list(c, yn_get(n, "users"), "'users'", &single);
+		if (!list_len(users, single) || single)
+			err_at(c, users ? users : k,
+			       "userlist '%s' needs 'users': a list of { name, password_env }",
+			       name);
+		for (size_t j = 0; users && !single && j < users->n; j++) {
+			const struct yn_node *it = users->items[j], *pe, *ph;
+			const char *un, *env;
+			struct yn_node *m;
+
+			if (check_map(c, it, "a user", ukeys) < 0)
+				continue;
+			if (!yn_get(it, "name")) {
+				err_at(c, it, "user needs 'name'");
+				continue;
+			}
+			un = check_str(c, yn_get(it, "name"), "user name", S_NAME);
+			for (size_t q = 0; un && q < j; q++) {
+				const struct yn_node *o = yn_get(users->items[q], "name");
+
+				if (o && yn_is_text(o) && !strcmp(o->str, un)) {
+					err_at(c, yn_get(it, "name"),
+					       "duplicate user '%s' (first at line %u)", un,
+					       o->line);
+					un = NULL;
+				}
+			}
+			pe = yn_get(it, "password_env");
+			ph = yn_get(it, "password_hash_env");
+			if (!!pe == !!ph) {
+				err_at(c, it,
+				       "user needs exactly one of 'password_env' or "
+				       "'password_hash_env' (secrets come from the environment, "
+				       "never from the file)");
+				continue;
+			}
+			env = check_str(c, pe ? pe : ph,
+					pe ? "'password_env'" : "'password_hash_env'", S_TOKEN);
+			if (env && !env_name_ok(env)) {
+				err_at(c, pe ? pe : ph, "bad environment variable name '%s'", env);
+				env = NULL;
+			}
+			if (!un || !env)
+				continue;
+			m = vpush_map(c, uv, it);
+			vset(c, m, "name", un, yn_get(it, "name"));
+			vset(c, m, "password_kind", pe ? "insecure-password" : "password",
+			     pe ? pe : ph);
+			vsetf(c, m, "secret", pe ? pe : ph, "\"${%s}\"", env);
+			strbuf_add(&c->secrets, env, strlen(env) + 1);
+		}
+		if (yn_get(n, "extra"))
+			do_extra(c, yn_get(n, "extra"), v);
+	}
+}
+
+/* The named defaults: d_http and/or d_tcp, built once the modes in use are known. */
+static void do_defaults(struct comp *c, const struct yn_node *d)
+{
+	static const char *const keys[] = {"mode",    "log_format", "error_log_format", "timeouts",
+					   "retries", "redispatch", "forwardfor",	"resolvers",
+					   "extra",   "http_extra", "tcp_extra",	NULL};
+	static const char *const modes[] = {"http", "tcp", NULL};
+	static const struct tmo tm_http[] = {
+		{"connect", "connect", 0},
+		{"client", "client", 0},
+		{"server", "server", 0},
+		{"http_request", "http-request", 0},
+		{"http_keep_alive", "http-keep-alive", 0},
+		{"queue", "queue", 0},
+		{"tunnel", "tunnel", 0},
+		{"client_fin", "client-fin", 0},
+		{"server_fin", "server-fin", 0},
+		{"check", "check", 0},
+		{NULL, NULL, 0},
+	};
+	static const struct tmo tm_tcp[] = {
+		{"connect", "connect", 0},
+		{"client", "client", 0},
+		{"server", "server", 0},
+		{"queue", "queue", 0},
+		{"tunnel", "tunnel", 0},
+		{"client_fin", "client-fin", 0},
+		{"server_fin", "server-fin", 0},
+		{"check", "check", 0},
+		{NULL, NULL, 0},
+	};
+	struct yn_node *seq = vseq(c, c->view, "defaults", d);
+	struct yn_node *fb = yn_new_map(0, 0);
+	const struct yn_node *lf = NULL, *x, *tmo = NULL;
+	const char *custom = NULL, *named = NULL, *elf = NULL;
+	int64_t retries = -1;
+	int redispatch = 0, forwardfor = 0, ok = 1;
+
+	/* fallback timeouts so HAProxy never warns about missing ones */
+	yn_map_set(fb, "connect", yn_new_scalar("5s", 0, 0));
+	yn_map_set(fb, "client", yn_new_scalar("30s", 0, 0));
+	yn_map_set(fb, "server", yn_new_scalar("30s", 0, 0));
+	if (d && (ok = check_map(c, d, "defaults", keys) == 0)) {
+		if ((x = yn_get(d, "mode")))
+			one_of(c, x, "mode", modes);
+		if ((lf = yn_get(d, "log_format")) && check_str(c, lf, "log_format", S_TEXT)) {
+			if (!strcmp(lf->str, "httplog") || !strcmp(lf->str, "tcplog") ||
+			    !strcmp(lf->str, "clf") || !strcmp(lf->str, "httpslog"))
+				named = lf->str;
+			else if (!strchr(lf->str, '%'))
+				err_at(c, lf,
+				       "log_format '%s' is neither httplog, httpslog, tcplog, clf "
+				       "nor a log-format string with %%-variables",
+				       lf->str);
+			else
+				custom = lf->str;
+		}
+		if ((x = yn_get(d, "error_log_format")) &&
+		    check_str(c, x, "error_log_format", S_TEXT)) {
+			if (c->target < 205)
+				err_at(c, x,
+				       "error_log_format needs HAProxy 2.5 or later (target is "
+				       "%d.%d)",
+				       c->target / 100, c->target % 100);
+			else
+				elf = x->str;
+		}
+		check_int(c, yn_get(d, "retries"), "'retries'", 0, 100, &retries);
+		check_bool(c, yn_get(d, "redispatch"), "'redispatch'", &redispatch);
+		check_bool(c, yn_get(d, "forwardfor"), "'forwardfor'", &forwardfor);
+		if ((x = yn_get(d, "resolvers")) && check_str(c, x, "resolvers name", S_NAME)) {
+			if (find_name(c->resolver_names, c->nresolvers, x->str) < 0)
+				ref_error(c, x, "resolvers", c->resolver_names, c->nresolvers);
+			else
+				c->default_resolvers = x->str;
+		}
+		tmo = yn_get(d, "timeouts");
+	}
+	if (tmo) {
+		/* validate once against every key defaults accepts; each mode renders its own
+		 * subset */
+		struct yn_node *scratch = yn_new_map(0, 0);
+
+		do_timeouts(c, tmo, tm_http, scratch, NULL, 1);
+		yn_free(scratch);
+	}
+	if (named && !strcmp(named, "httpslog") && c->target < 205) {
+		warn_at(c, lf,
+			"option httpslog needs HAProxy 2.5; falling back to httplog for target "
+			"%d.%d",
+			c->target / 100, c->target % 100);
+		named = "httplog";
+	}
+	for (int m = 0; m < 2; m++) {
+		int tcp = m == 1;
+		struct yn_node *v;
+		char q[4200];
+
+		if (tcp ? !c->need_tcp : !c->need_http)
+			continue;
+		v = vpush_map(c, seq, d);
+		vset(c, v, "name", tcp ? "d_tcp" : "d_http", NULL);
+		vset(c, v, "mode", tcp ? "tcp" : "http", NULL);
+		vorigin(c, v, d ? yn_get_pair(c->root, "defaults")->key : NULL);
+		if (c->logging)
+			vset(c, v, "logging", "true", NULL);
+		if (!c->logging)
+			; /* no global log target: a log format would only draw a warning */
+		else if (tcp)
+			vset(c, v, "log_option", "tcplog", lf);
+		else if (custom)
+			vset(c, v, "log_format", quote_text(custom, q, sizeof(q)), lf);
+		else if (named && !strcmp(named, "clf"))
+			vset(c, v, "log_option", "httplog clf", lf);
+		else
+			vset(c, v, "log_option", named ? named : "httplog", lf);
+		if (elf && c->logging)
+			vset(c, v, "error_log_format", quote_text(elf, q, sizeof(q)),
+			     yn_get(d, "error_log_format"));
+		do_timeouts(c, tmo, tcp ? tm_tcp : tm_http, v, fb, 0);
+		if (retries >= 0)
+			vsetf(c, v, "retries", yn_get(d, "retries"), "%lld", (long long)retries);
+		if (redispatch)
+			vset(c, v, "redispatch", "true", yn_get(d, "redispatch"));
+		if (forwardfor && !tcp)
+			vset(c, v, "forwardfor", "true", yn_get(d, "forwardfor"));
+		if (d && ok && yn_get(d, "extra"))
+			do_extra(c, yn_get(d, "extra"), v);
+		if (d && ok && yn_get(d, tcp ? "tcp_extra" : "http_extra"))
+			do_extra(c, yn_get(d, tcp ? "tcp_extra" : "http_extra"), v);
+	}
+	yn_free(fb);
+}
+
+static int is_tcp_mode(struct comp *c, const struct yn_node *n, int dflt)
+{
+	static const char *const modes[] = {"http", "tcp", NULL};
+	const char *m;
+
+	if (!n)
+		return dflt;
+	m = one_of(c, n, "mode", modes);
+	return m ? !strcmp(m, "tcp") : dflt;
+}
+
+static int default_tcp(const struct comp *c)
+{
+	const struct yn_node *m = yn_path(c->root, "defaults.mode");
+
+	return m && yn_is_text(m) && !strcmp(m->str, "tcp");
+}
+
+static void do_entrypoint(struct comp *c, struct ep *e)
+{
+	static const char *const keys[] = {"bind",
+					   "mode",
+					   "tls",
+					   "redirect_to",
+					   "redirect_code",
+					   "hsts",
+					   "rate_limit",
+					   "maxconn",
+					   "compression",
+					   "timeouts",
+					   "request_headers",
+					   "response_headers",
+					   "accept_invalid_http",
+					   "extra",
+					   NULL};
+	static const char *const tls_keys[] = {"certs", "alpn", "min_version", "extra", NULL};
+	static const char *const hsts_keys[] = {"max_age", "include_subdomains", "preload", NULL};
+	static const char *const rl_keys[] = {"requests", "period", "status", "size", NULL};
+	static const char *const cmp_keys[] = {"algos", "types", NULL};
+	static const char *const algos[] = {"gzip", "deflate", "raw-deflate", "identity", NULL};
+	static const char *const tls_versions[] = {"TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3",
+						   NULL};
+	static const struct tmo tm[] = {
+		{"client", "client", 0},
+		{"http_request", "http-request", 0},
+		{"http_keep_alive", "http-keep-alive", 0},
+		{"client_fin", "client-fin", 0},
+		{"client_hs", "client-hs", 300},
+		{NULL, NULL, 0},
+	};
+	const struct yn_node *n = e->node, *x, *binds;
+	struct yn_node *v = e->view;
+	struct strbuf tls = STRBUF_INIT, addr = STRBUF_INIT, sb = STRBUF_INIT;
+	int single, b;
+	int64_t iv;
+
+	strbuf_addf(&sb, "entrypoint '%s'", e->name);
+	if (check_map(c, n, sb.buf, keys) < 0)
+		goto out;
+	e->tcp = is_tcp_mode(c, yn_get(n, "mode"), default_tcp(c));
+	vset(c, v, "defaults", e->tcp ? "d_tcp" : "d_http", NULL);
+	if (e->tcp)
+		c->need_tcp = 1;
+	else
+		c->need_http = 1;
+	if (e->tcp) {
+		static const char *const http_only[] = {
+			"redirect_to",	    "hsts", "rate_limit", "compression", "request_headers",
+			"response_headers", NULL};
+
+		for (size_t i = 0; http_only[i]; i++)
+			if ((x = yn_get_pair(n, http_only[i]) ? yn_get_pair(n, http_only[i])->key
+							      : NULL))
+				err_at(c, x, "'%s' needs mode http (entrypoint '%s' is tcp)",
+				       http_only[i], e->name);
+	}
+	if ((x = yn_get(n, "tls")) && check_map(c, x, "tls", tls_keys) == 0) {
+		const struct yn_node *certs = check_list(c, yn_get(x, "certs"), "'certs'", &single),
+				     *alpn, *mv;
+		int s2;
+
+		if (!list_len(certs, single))
+			err_at(c, x,
+			       "tls needs 'certs': certificate files or directories (PEM with the "
+			       "key)");
+		strbuf_addstr(&tls, " ssl");
+		for (size_t i = 0; i < list_len(certs, single); i++) {
+			const struct yn_node *it = list_item(certs, single, i);
+
+			if (check_str(c, it, "certificate path", S_TOKEN))
+				strbuf_addf(&tls, " crt %s", it->str);
+		}
+		alpn = check_list(c, yn_get(x, "alpn"), "'alpn'", &s2);
+		for (size_t i = 0; i < list_len(alpn, s2); i++) {
+			const struct yn_node *it = list_item(alpn, s2, i);
+
+			if (check_str(c, it, "ALPN protocol", S_TOKEN)) {
+				if (strchr(it->str, ','))
+					err_at(c, it,
+					       "ALPN protocol '%s' contains a comma: give one "
+					       "protocol per item",
+					       it->str);
+				strbuf_addf(&tls, "%s%s", i ? "," : " alpn ", it->str);
+			}
+		}
+		if ((mv = yn_get(x, "min_version"))) {
+			const char *m = one_of(c, mv, "TLS version", tls_versions);
+
+			if (m)
+				strbuf_addf(&tls, " ssl-min-ver %s", m);
+		}
+		if ((mv = yn_get(x, "extra")) && check_str(c, mv, "tls extra", S_LINE))
+			strbuf_addf(&tls, " %s", mv->str);
+		vset(c, v, "tls", "true", x);
+	}
+	binds = check_list(c, yn_get(n, "bind"), "'bind'", &single);
+	if (!yn_get(n, "bind"))
+		err_at(c, e->key,
+		       "entrypoint '%s' needs 'bind' (for example \":8080\" or \"127.0.0.1:8080\")",
+		       e->name);
+	{
+		struct yn_node *bv = vseq(c, v, "binds", n);
+
+		for (size_t i = 0; i < list_len(binds, single); i++) {
+			const struct yn_node *it = list_item(binds, single, i);
+
+			if (check_addr(c, it, "bind address", 1, 1, &addr) < 0)
+				continue;
+			strbuf_reset(&sb);
+			/* "[::]:P" also takes IPv4 unless v6only: then ":P" beside it would clash
+			 */
+			strbuf_addf(&sb, "%s%s%s", addr.buf,
+				    strncmp(addr.buf, "[::]:", 5) ? "" : " v6only", tls.buf);
+			vpush(c, bv, sb.buf, it);
+		}
+	}
+	if (check_int(c, yn_get(n, "maxconn"), "'maxconn'", 1, 10000000, &iv) == 1)
+		vsetf(c, v, "maxconn", yn_get(n, "maxconn"), "%lld", (long long)iv);
+	do_timeouts(c, yn_get(n, "timeouts"), tm, v, NULL, 1);
+	if ((x = yn_get(n, "redirect_to"))) {
+		static const char *const to[] = {"https", NULL};
+
+		if (one_of(c, x, "redirect_to", to)) {
+			vset(c, v, "redirect_https", "true", x);
+			iv = 301;
+			if ((x = yn_get(n, "redirect_code")) &&
+			    check_int(c, x, "'redirect_code'", 301, 308, &iv) == 1 &&
+			    (iv == 304 || iv == 305 || iv == 306)) {
+				err_at(c, x, "'redirect_code' must be 301, 302, 303, 307 or 308");
+			}
+			vsetf(c, v, "redirect_code", x, "%lld", (long long)iv);
+		}
+	} else if ((x = yn_get(n, "redirect_code"))) {
+		err_at(c, x, "'redirect_code' needs 'redirect_to'");
+	}
+	if ((x = yn_get(n, "hsts")) && !e->tcp) {
+		int64_t age = 31536000;
+		int sub = 1, pre = 0;
+
+		if (x->kind == YN_SCALAR && check_bool(c, x, "'hsts'", &b) == 1) {
+			if (b)
+				vset(c, v, "hsts", "max-age=31536000; includeSubDomains", x);
+		} else if (x->kind != YN_SCALAR && check_map(c, x, "hsts", hsts_keys) == 0) {
+			check_int(c, yn_get(x, "max_age"), "'max_age'", 0, 1000000000, &age);
+			check_bool(c, yn_get(x, "include_subdomains"), "'include_subdomains'",
+				   &sub);
+			check_bool(c, yn_get(x, "preload"), "'preload'", &pre);
+			vsetf(c, v, "hsts", x, "max-age=%lld%s%s", (long long)age,
+			      sub ? "; includeSubDomains" : "", pre ? "; preload" : "");
+		}
+	}
+	if ((x = yn_get(n, "rate_limit")) && !e->tcp &&
+	    check_map(c, x, "rate_limit", rl_keys) == 0) {
+		struct yn_node *r = vmap(c, v, "rate_limit", x);
+		int64_t req = 0, st = 429, size = 100000;
+		int bad = 0;
+		const char *period = check_dur(c, yn_get(x, "period"), "'period'", &bad);
+
+		if (check_int(c, yn_get(x, "requests"), "'requests'", 1, 1000000000, &req) == 0)
+			err_at(c, x, "rate_limit needs 'requests' (how many per period)");
+		if (!yn_get(x, "period"))
+			err_at(c, x, "rate_limit needs 'period' (for example 10s)");
+		check_int(c, yn_get(x, "status"), "'status'", 200, 599, &st);
+		check_int(c, yn_get(x, "size"), "'size'", 1, 100000000, &size);
+		vsetf(c, r, "requests", yn_get(x, "requests"), "%lld", (long long)req);
+		vset(c, r, "period", period ? period : "10s", yn_get(x, "period"));
+		vsetf(c, r, "status", yn_get(x, "status"), "%lld", (long long)st);
+		vsetf(c, r, "size", yn_get(x, "size"), "%lld", (long long)size);
+	}
+	if ((x = yn_get(n, "compression")) && !e->tcp) {
+		const char *def_types = "text/html text/plain text/css text/javascript "
+					"application/javascript application/json image/svg+xml";
+
+		if (x->kind == YN_SCALAR && check_bool(c, x, "'compression'", &b) == 1) {
+			if (b) {
+				struct yn_node *cm = vmap(c, v, "compression", x);
+
+				vset(c, cm, "algos", "gzip", x);
+				vset(c, cm, "types", def_types, x);
+			}
+		} else if (x->kind != YN_SCALAR && check_map(c, x, "compression", cmp_keys) == 0) {
+			struct yn_node *cm = vmap(c, v, "compression", x);
+			const struct yn_node *l;
+			int s2;
+
+			strbuf_reset(&sb);
+			l = check_list(c, yn_get(x, "algos"), "'algos'", &s2);
+			for (size_t i = 0; i < list_len(l, s2); i++) {
+				const char *a = one_of(c, list_item(l, s2, i),
+						       "compression algorithm", algos);
+
+				if (a)
+					strbuf_addf(&sb, "%s%s", sb.len ? " " : "", a);
+			}
+			vset(c, cm, "algos", sb.len ? sb.buf : "gzip", x);
+			strbuf_reset(&sb);
+			l = check_list(c, yn_get(x, "types"), "'types'", &s2);
+			for (size_t i = 0; i < list_len(l, s2); i++)
+				if (check_str(c, list_item(l, s2, i), "MIME type", S_TOKEN))
+					strbuf_addf(&sb, "%s%s", sb.len ? " " : "",
+						    list_item(l, s2, i)->str);
+			vset(c, cm, "types", sb.len ? sb.buf : def_types, x);
+		}
+	}
+	do_headers(c, yn_get(n, "request_headers"), "request_headers", v, "request_headers");
+	do_headers(c, yn_get(n, "response_headers"), "response_headers", v, "response_headers");
+	if (check_bool(c, x = yn_get(n, "accept_invalid_http"), "'accept_invalid_http'", &b) == 1 &&
+	    b && !e->tcp)
+		vpush(c, vseq(c, v, "options", x),
+		      c->target >= 301 ? "accept-unsafe-violations-in-http-request"
+				       : "accept-invalid-http-request",
+		      x);
+	if (yn_get(n, "extra"))
+		do_extra(c, yn_get(n, "extra"), v);
+out:
+	strbuf_release(&tls);
+	strbuf_release(&addr);
+	strbuf_release(&sb);
+}
+
+static const char *const balances[] = {
+	"roundrobin", "static-rr",   "leastconn",	  "first", "source", "random",
+	"uri",	      "hdr(<name>)", "url_param(<name>)", NULL};
+
+static const char *check_balance(struct comp *c, const struct yn_node *x, int tcp)
+{
+	const char *s = check_str(c, x, "balance", S_TOKEN);
+	const char *sug;
+	size_t l;
+	char b[80];
+
+	if (!s)
+		return NULL;
+	l = strlen(s);
+	for (size_t i = 0; i < 7; i++)
+		if (!strcmp(s, balances[i]))
+			return s;
+	if (!strcmp(s, "uri") || (!strncmp(s, "hdr(", 4) && s[l - 1] == ')' && l > 5) ||
+	    (!strncmp(s, "url_param(", 10) && s[l - 1] == ')' && l > 11)) {
+		const char *arg = strchr(s, '(');
+
+		if (arg) {
+			for (const char *p = arg + 1; p < s + l - 1; p++)
+				if (!name_char(*p)) {
+					err_at(c, x,
+					       "bad balance '%s': the name in parentheses must be "
+					       "a header or parameter name",
+					       show(x, b, sizeof(b)));
+					return NULL;
+				}
+		}
+		if (tcp) {
+			err_at(c, x, "balance '%s' needs mode http", s);
+			return NULL;
+		}
+		return s;
+	}
+	sug = diag_suggest(s, balances, 9);
+	if (sug)
+		err_at(c, x, "bad balance '%s' (did you mean '%s'?)", show(x, b, sizeof(b)), sug);
+	else
+		err_at(c, x,
+		       "bad balance '%s' (expected roundrobin, static-rr, leastconn, first, "
+		       "source, random, uri, hdr(<name>) or url_param(<name>))",
+		       show(x, b, sizeof(b)));
+	return NULL;
+}
+
+static size_t do_match(struct comp *c, struct svc *s, const struct yn_node *m)
+{
+	static const char *const keys[] = {"host", "path_prefix", "path", "path_regex", NULL};
+	static const char *const kinds[] = {"host", "path_prefix", "path", "path_regex"};
+	size_t longest = 0;
+
+	if (check_map(c, m, "match", keys) < 0)
+		return 0;
+	for (int k = 0; k < 4; k++) {
+		int single;
+		const struct yn_node *l = check_list(c, yn_get(m, kinds[k]), kinds[k], &single);
+
+		if (yn_get(m, kinds[k]) && !list_len(l, single) && l)
+			err_at(c, l, "'%s' is an empty list", kinds[k]);
+		for (size_t i = 0; i < list_len(l, single); i++) {
+			const struct yn_node *it = list_item(l, single, i);
+
+			if (k == 0) {
+				if (check_str(c, it, "host", S_TOKEN) &&
+				    !parse_is_hostname(it->str) && !parse_is_ip(it->str) &&
+				    !(it->str[0] == '*' && it->str[1] == '.' &&
+				      parse_is_hostname(it->str + 2)))
+					err_at(c, it,
+					       "bad host '%s': a DNS name (optionally *.name) or "
+					       "an IP address",
+					       it->str);
+				s->has_host = 1;
+			} else {
+				if (!check_str(c, it, kinds[k], k == 3 ? S_TEXT : S_PATH))
+					continue;
+				if (k == 3 && !it->len)
+					err_at(c, it, "path_regex is empty");
+				s->has_path = 1;
+				if (it->len > longest)
+					longest = it->len;
+			}
+		}
+	}
+	if (!s->has_host && !s->has_path)
+		err_at(c, m, "match needs 'host', 'path_prefix', 'path' or 'path_regex'");
+	return longest;
+}
+
+static void do_server(struct comp *c, struct svc *s, const struct yn_node *it, struct yn_node *seq,
+		      int check, int cookie, const struct yn_node *servers, size_t idx)
+{
+	static const char *const keys[] = {"name",	  "address", "weight", "backup", "maxconn",
+					   "maintenance", "check",   "extra",  NULL};
+	struct strbuf addr = STRBUF_INIT;
+	const char *name;
+	struct yn_node *m, *params;
+	int64_t iv;
+	int b;
+
+	if (check_map(c, it, "a server", keys) < 0)
+		return;
+	m = vpush_map(c, seq, it);
+	params = vseq(c, m, "params", it);
+	if (!yn_get(it, "name"))
+		err_at(c, it, "server needs 'name'");
+	else if ((name = check_str(c, yn_get(it, "name"), "server name", S_NAME))) {
+		vset(c, m, "name", name, yn_get(it, "name"));
+		for (size_t q = 0; q < idx; q++) {
+			const struct yn_node *o = yn_get(servers->items[q], "name");
+
+			if (o && yn_is_text(o) && !strcmp(o->str, name))
+				err_at(c, yn_get(it, "name"),
+				       "duplicate server name '%s' in service '%s' (first at line "
+				       "%u)",
+				       name, s->name, o->line);
+		}
+	}
+	if (!yn_get(it, "address"))
+		err_at(c, it, "server needs 'address' (HOST:PORT)");
+	else if (check_addr(c, yn_get(it, "address"), "server address", 0, 0, &addr) == 0)
+		vset(c, m, "address", addr.buf, yn_get(it, "address"));
+	b = check;
+	check_bool(c, yn_get(it, "check"), "'check'", &b);
+	if (b)
+		vpush(c, params, "check", it);
+	if (check_int(c, yn_get(it, "weight"), "'weight'", 0, 256, &iv) == 1) {
+		char num[32];
+
+		snprintf(num, sizeof(num), "%lld", (long long)iv);
+		vpush(c, params, "weight", it);
+		vpush(c, params, num, yn_get(it, "weight"));
+	}
+	if (check_int(c, yn_get(it, "maxconn"), "'maxconn'", 1, 10000000, &iv) == 1) {
+		char num[32];
+
+		snprintf(num, sizeof(num), "%lld", (long long)iv);
+		vpush(c, params, "maxconn", it);
+		vpush(c, params, num, yn_get(it, "maxconn"));
+	}
+	if (check_bool(c, yn_get(it, "backup"), "'backup'", &b) == 1 && b)
+		vpush(c, params, "backup", yn_get(it, "backup"));
+	if (check_bool(c, yn_get(it, "maintenance"), "'maintenance'", &b) == 1 && b)
+		vpush(c, params, "disabled", yn_get(it, "maintenance"));
+	if (cookie && yn_get(m, "name")) {
+		vpush(c, params, "cookie", it);
+		vpush(c, params, yn_get(m, "name")->str, it);
+	}
+	if (yn_get(it, "extra") && check_str(c, yn_get(it, "extra"), "server extra", S_LINE))
+		vpush(c, params, yn_get(it, "extra")->str, yn_get(it, "extra"));
+	strbuf_release(&addr);
+}
+
+static void do_service(struct comp *c, struct svc *s, struct yn_node *v)
+{
+	static const char *const keys[] = {"entrypoints",
+					   "mode",
+					   "match",
+					   "default",
+					   "balance",
+					   "health_check",
+					   "sticky",
+					   "request_headers",
+					   "response_headers",
+					   "servers",
+					   "discovery",
+					   "resolvers",
+					   "timeouts",
+					   "accept_invalid_http",
+					   "extra",
+					   NULL};
+	static const char *const hc_keys[] = {"type",	  "path", "method", "host", "expect_status",
+					      "interval", "fall", "rise",   NULL};
+	static const char *const hc_types[] = {"http", "tcp", "none", NULL};
+	static const char *const methods[] = {"GET", "HEAD", "OPTIONS", "POST", NULL};
+	static const char *const sticky_keys[] = {"type", "name", "expire", "size", NULL};
+	static const char *const sticky_types[] = {"cookie", "source", NULL};
+	static const char *const disc_keys[] = {"dns", NULL};
+	static const char *const dns_keys[] = {"name",	    "port",   "slots",
+					       "resolvers", "prefix", NULL};
+	static const struct tmo tm[] = {
+		{"connect", "connect", 0}, {"server", "server", 0},	    {"queue", "queue", 0},
+		{"tunnel", "tunnel", 0},   {"server_fin", "server-fin", 0}, {"check", "check", 0},
+		{NULL, NULL, 0},
+	};
+	const struct yn_node *n = s->node, *x, *servers;
+	const char *resolvers = c->default_resolvers, *hc_type = "tcp";
+	struct strbuf ds = STRBUF_INIT;
+	int check = 1, cookie = 0, b, single;
+	int64_t iv;
+
+	strbuf_addf(&ds, "service '%s'", s->name);
+	if (check_map(c, n, ds.buf, keys) < 0) {
+		strbuf_release(&ds);
+		return;
+	}
+	strbuf_reset(&ds);
+	s->tcp = is_tcp_mode(c, yn_get(n, "mode"), default_tcp(c));
+	vset(c, v, "defaults", s->tcp ? "d_tcp" : "d_http", NULL);
+	if (s->tcp)
+		c->need_tcp = 1;
+	else
+		c->need_http = 1;
+	if ((x = yn_get(n, "entrypoints"))) {
+		s->eps = check_list(c, x, "'entrypoints'", &single);
+		if (s->eps && single)
+			s->eps = NULL, err_at(c, x, "'entrypoints' must be a list like [web]");
+		else if (s->eps && !s->eps->n)
+			err_at(c, x, "'entrypoints' is empty");
+		else if (s->eps && s->eps->n > MAX_EPS)
+			s->eps = NULL,
+			err_at(c, x, "'entrypoints' has more than %d items", MAX_EPS);
+		for (size_t i = 0; s->eps && i < s->eps->n; i++)
+			check_str(c, s->eps->items[i], "entrypoint name", S_NAME);
+	}
+	if ((x = yn_get(n, "match"))) {
+		if (s->tcp)
+			err_at(c, x,
+			       "'match' needs mode http (service '%s' is tcp: it can only be the "
+			       "default of its entrypoints)",
+			       s->name);
+		else {
+			s->match = x;
+			s->longest = do_match(c, s, x);
+		}
+	}
+	if (check_bool(c, yn_get(n, "default"), "'default'", &b) == 1)
+		s->is_default = b;
+	if (!yn_get(n, "match") && !yn_get(n, "default"))
+		s->is_default = 1; /* a service without match is its entrypoints' default */
+	if ((x = yn_get(n, "balance"))) {
+		const char *bal = check_balance(c, x, s->tcp);
+
+		/* HAProxy writes hdr(<name>) but "url_param <name>" */
+		if (bal && !strncmp(bal, "url_param(", 10))
+			vsetf(c, v, "balance", x, "url_param %.*s", (int)(strlen(bal) - 11),
+			      bal + 10);
+		else if (bal)
+			vset(c, v, "balance", bal, x);
+	}
+	if ((x = yn_get(n, "resolvers")) && check_str(c, x, "resolvers name", S_NAME)) {
+		if (find_name(c->resolver_names, c->nresolvers, x->str) < 0)
+			ref_error(c, x, "resolvers", c->resolver_names, c->nresolvers);
+		else
+			resolvers = x->str;
+	}
+	do_timeouts(c, yn_get(n, "timeouts"), tm, v, NULL, 1);
+	if ((x = yn_get(n, "health_check")) && check_map(c, x, "health_check", hc_keys) == 0) {
+		const struct yn_node *y;
+		int bad = 0;
+		const char *d;
+		char num[32];
+
+		hc_type = yn_get(x, "type")
+				  ? one_of(c, yn_get(x, "type"), "health check type", hc_types)
+				  : (s->tcp ? "tcp" : "http");
+		if (!hc_type)
+			hc_type = "tcp";
+		if (!strcmp(hc_type, "none"))
+			check = 0;
+		if (!strcmp(hc_type, "http")) {
+			struct yn_node *h;
+			const char *host = NULL;
+
+			if (s->tcp)
+				err_at(c, yn_get(x, "type") ? yn_get(x, "type") : x,
+				       "an http health check needs mode http");
+			h = vmap(c, v, "httpchk", x);
+			vset(c, h, "method", "GET", x);
+			if ((y = yn_get(x, "method")) && one_of(c, y, "method", methods))
+				vset(c, h, "method", y->str, y);
+			vset(c, h, "path", "/", x);
+			if ((y = yn_get(x, "path")) && check_str(c, y, "health check path", S_PATH))
+				vset(c, h, "path", y->str, y);
+			if ((y = yn_get(x, "host"))) {
+				if (check_str(c, y, "health check host", S_TOKEN))
+					host = y->str;
+			} else if (s->match && (y = yn_get(s->match, "host"))) {
+				const struct yn_node *first = y->kind == YN_SEQ ? yn_at(y, 0) : y;
+
+				if (first && yn_is_text(first) && first->str[0] != '*')
+					host = first->str;
+			}
+			vset(c, h, "host", host ? host : "localhost", y);
+			vset(c, h, "status", "200", x);
+			if ((y = yn_get(x, "expect_status"))) {
+				if (yn_int64(y, 100, 599, &iv) == 0)
+					vset(c, h, "status", y->str, y);
+				else if (yn_is_text(y) && strlen(y->str) == 7 && y->str[3] == '-' &&
+					 strspn(y->str, "0123456789-") == 7)
+					vset(c, h, "status", y->str, y);
+				else
+					err_at(c, y,
+					       "expect_status must be a status code like 200 or a "
+					       "range like \"200-399\"");
+			}
+		} else {
+			for (size_t i = 0; i < 4; i++) {
+				static const char *const http_only[] = {"path", "method", "host",
+									"expect_status"};
+
+				if (yn_get_pair(x, http_only[i]))
+					err_at(c, yn_get_pair(x, http_only[i])->key,
+					       "'%s' needs health check type http", http_only[i]);
+			}
+		}
+		strbuf_reset(&ds);
+		if ((d = check_dur(c, yn_get(x, "interval"), "'interval'", &bad)))
+			strbuf_addf(&ds, " inter %s", d);
+		if (check_int(c, yn_get(x, "fall"), "'fall'", 1, 1000, &iv) == 1)
+			snprintf(num, sizeof(num), " fall %lld", (long long)iv),
+				strbuf_addstr(&ds, num);
+		if (check_int(c, yn_get(x, "rise"), "'rise'", 1, 1000, &iv) == 1)
+			snprintf(num, sizeof(num), " rise %lld", (long long)iv),
+				strbuf_addstr(&ds, num);
+	}
+	if (resolvers)
+		strbuf_addf(&ds, " init-addr none resolvers %s", resolvers);
+	if (ds.len)
+		vset(c, v, "default_server", ds.buf + 1,
+		     yn_get(n, "health_check") ? yn_get(n, "health_check") : n);
+	if ((x = yn_get(n, "sticky")) && check_map(c, x, "sticky", sticky_keys) == 0) {
+		const char *t = yn_get(x, "type")
+					? one_of(c, yn_get(x, "type"), "sticky type", sticky_types)
+					: NULL;
+		const struct yn_node *y;
+
+		if (!yn_get(x, "type"))
+			err_at(c, x, "sticky needs 'type': cookie or source");
+		if (t && !strcmp(t, "cookie")) {
+			if (s->tcp)
+				err_at(c, yn_get(x, "type"), "sticky cookie needs mode http");
+			cookie = 1;
+			vset(c, v, "cookie", "SRVID", x);
+			if ((y = yn_get(x, "name")) && check_str(c, y, "cookie name", S_TOKEN))
+				vset(c, v, "cookie", y->str, y);
+		} else if (t) {
+			struct yn_node *st = vmap(c, v, "stick_source", x);
+			int bad = 0;
+			const char *e = check_dur(c, yn_get(x, "expire"), "'expire'", &bad);
+
+			iv = 200000;
+			check_int(c, yn_get(x, "size"), "'size'", 1, 100000000, &iv);
+			vset(c, st, "expire", e ? e : "30m", yn_get(x, "expire"));
+			vsetf(c, st, "size", yn_get(x, "size"), "%lld", (long long)iv);
+		}
+	}
+	if (s->tcp) {
+		if ((x = yn_get(n, "request_headers")) || (x = yn_get(n, "response_headers")))
+			err_at(c, x, "headers need mode http (service '%s' is tcp)", s->name);
+	} else {
+		do_headers(c, yn_get(n, "request_headers"), "request_headers", v,
+			   "request_headers");
+		do_headers(c, yn_get(n, "response_headers"), "response_headers", v,
+			   "response_headers");
+	}
+	servers = check_list(c, yn_get(n, "servers"), "'servers'", &single);
+	if (servers && single)
+		servers = NULL,
+		err_at(c, yn_get(n, "servers"), "'servers' must be a list of { name, address }");
+	{
+		struct yn_node *sv = vseq(c, v, "servers", n);
+
+		for (size_t i = 0; servers && i < servers->n; i++)
+			do_server(c, s, servers->items[i], sv, check, cookie, servers, i);
+	}
+	vseq(c, v, "server_templates", n);
+	if ((x = yn_get(n, "discovery")) && check_map(c, x, "discovery", disc_keys) == 0) {
+		const struct yn_node *dns = yn_get(x, "dns"), *y;
+
+		if (!dns)
+			err_at(c, x, "discovery needs 'dns'");
+		else if (check_map(c, dns, "dns", dns_keys) == 0) {
+			struct yn_node *t = vpush_map(c, yn_get(v, "server_templates"), dns);
+			struct yn_node *params = vseq(c, t, "params", dns);
+			const char *fq = NULL, *res = resolvers, *prefix = s->name;
+			int64_t port = 0, slots = 5;
+
+			if (!(y = yn_get(dns, "name")))
+				err_at(c, dns, "dns needs 'name' (the DNS name of the replicas)");
+			else if ((fq = check_str(c, y, "dns name", S_TOKEN)) &&
+				 !parse_is_hostname(fq))
+				err_at(c, y, "bad dns name '%s'", fq), fq = NULL;
+			if (check_int(c, yn_get(dns, "port"), "'port'", 1, 65535, &port) == 0)
+				err_at(c, dns, "dns needs 'port'");
+			check_int(c, yn_get(dns, "slots"), "'slots'", 1, 10000, &slots);
+			if ((y = yn_get(dns, "prefix")))
+				prefix = check_str(c, y, "server prefix", S_NAME);
+			if ((y = yn_get(dns, "resolvers")) &&
+			    check_str(c, y, "resolvers name", S_NAME)) {
+				if (find_name(c->resolver_names, c->nresolvers, y->str) < 0)
+					ref_error(c, y, "resolvers", c->resolver_names,
+						  c->nresolvers),
+						y = NULL;
+				else
+					res = y->str;
+			}
+			if (!res && !yn_get(dns, "resolvers"))
+				err_at(c, dns,
+				       "dns discovery needs resolvers: set 'resolvers' here, in "
+				       "the service or in defaults");
+			vset(c, t, "prefix", prefix ? prefix : s->name, yn_get(dns, "prefix"));
+			vsetf(c, t, "slots", yn_get(dns, "slots"), "%lld", (long long)slots);
+			vsetf(c, t, "fqdn", yn_get(dns, "name"), "%s:%lld", fq ? fq : "",
+			      (long long)port);
+			if (check)
+				vpush(c, params, "check", dns);
+			if (res) {
+				vpush(c, params, "resolvers", dns);
+				vpush(c, params, res, dns);
+				vpush(c, params, "init-addr", dns);
+				vpush(c, params, "none", dns);
+			}
+		}
+	}
+	if (servers && !single && !servers->n && !yn_get(n, "discovery"))
+		warn_at(c, yn_get(n, "servers"),
+			"service '%s' has no server: every request gets 503", s->name);
+	if (!yn_get(n, "servers") && !yn_get(n, "discovery"))
+		err_at(c, s->key, "service '%s' needs 'servers' or 'discovery'", s->name);
+	if (check_bool(c, x = yn_get(n, "accept_invalid_http"), "'accept_invalid_http'", &b) == 1 &&
+	    b && !s->tcp)
+		vpush(c, vseq(c, v, "extra", x),
+		      c->target >= 301 ? "option accept-unsafe-violations-in-http-response"
+				       : "option accept-invalid-http-response",
+		      x);
+	if (yn_get(n, "extra"))
+		do_extra(c, yn_get(n, "extra"), v);
+	strbuf_release(&ds);
+}
+
+static int route_cmp_cat(const struct svc *s)
+{
+	return s->has_host && s->has_path ? 0 : s->has_host ? 1 : 2;
+}
+
+/* Routes of one entrypoint: host + longest path, host, path (then name for a stable order). */
+static void do_routes(struct comp *c, struct ep *e)
+{
+	struct svc *list[MAX_SVCS];
+	size_t nl = 0;
+	struct yn_node *acls = vseq(c, e->view, "acls", e->node),
+		       *routes = vseq(c, e->view, "routes", e->node);
+
+	for (size_t i = 0; i < c->nsvcs; i++) {
+		struct svc *s = &c->svcs[i];
+		int attached = 0;
+
+		if (s->eps) {
+			for (size_t j = 0; j < s->eps->n; j++)
+				if (yn_is_text(s->eps->items[j]) &&
+				    !strcmp(s->eps->items[j]->str, e->name))
+					attached = 1;
+		} else {
+			attached = s->tcp == e->tcp;
+		}
+		if (!attached)
+			continue;
+		if (s->tcp != e->tcp) {
+			err_at(c, s->key,
+			       "service '%s' (mode %s) cannot attach to entrypoint '%s' (mode %s)",
+			       s->name, s->tcp ? "tcp" : "http", e->name, e->tcp ? "tcp" : "http");
+			continue;
+		}
+		if (s->is_default) {
+			if (e->default_svc) {
+				err_at(c, s->key,
+				       "entrypoint '%s' has two default services: '%s' (line %u) "
+				       "and '%s'",
+				       e->name, e->default_svc, e->default_at->line, s->name);
+			} else {
+				e->default_svc = s->name;
+				e->default_at = s->key;
+				vset(c, e->view, "default_backend", s->name, s->key);
+			}
+		}
+		if (s->match)
+			list[nl++] = s;
+	}
+	/* insertion sort: stable and the lists are short */
+	for (size_t i = 1; i < nl; i++) {
+		struct svc *t = list[i];
+		size_t j = i;
+
+		while (j > 0) {
+			struct svc *p = list[j - 1];
+			int cp = route_cmp_cat(p), ct = route_cmp_cat(t);
+
+			if (cp < ct || (cp == ct && (p->longest > t->longest ||
+						     (p->longest == t->longest &&
+						      strcmp(p->name, t->name) <= 0))))
+				break;
+			list[j] = p;
+			j--;
+		}
+		list[j] = t;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		struct svc *s = list[i];
+		static const char *const kinds[] = {"host", "path_prefix", "path", "path_regex"};
+		static const char *const crit[] = {"req.hdr(host),field(1,:) -i", "path_beg",
+						   "path", "path_reg"};
+		struct strbuf cond = STRBUF_INIT, sb = STRBUF_INIT;
+		struct yn_node *r;
+
+		for (int k = 0; k < 4; k++) {
+			const struct yn_node *l = yn_get(s->match, kinds[k]);
+			struct yn_node *a;
+
+			if (!l)
+				continue;
+			strbuf_reset(&sb);
+			for (size_t j = 0; j < (l->kind == YN_SEQ ? l->n : 1); j++) {
+				const struct yn_node *it = l->kind == YN_SEQ ? l->items[j] : l;
+
+				if (!yn_is_text(it))
+					continue;
+				if (k == 0 && it->str[0] == '*')
+					continue; /* wildcards below */
+				char q[4200];
+
+				strbuf_addf(&sb, " %s",
+					    k == 3 ? quote_text(it->str, q, sizeof(q)) : it->str);
+			}
+			if (sb.len) {
+				a = vpush_map(c, acls, l);
+				vsetf(c, a, "name", l, "%s_%s", k == 0 ? "host" : "path", s->name);
+				vsetf(c, a, "criterion", l, "%s%s", crit[k], sb.buf);
+			}
+			if (k == 0) {
+				strbuf_reset(&sb);
+				for (size_t j = 0; j < (l->kind == YN_SEQ ? l->n : 1); j++) {
+					const struct yn_node *it =
+						l->kind == YN_SEQ ? l->items[j] : l;
+
+					if (yn_is_text(it) && it->str[0] == '*')
+						strbuf_addf(&sb, " %s", it->str + 1);
+				}
+				if (sb.len) {
+					a = vpush_map(c, acls, l);
+					vsetf(c, a, "name", l, "host_%s", s->name);
+					vsetf(c, a, "criterion", l,
+					      "req.hdr(host),field(1,:) -i -m end%s", sb.buf);
+				}
+			}
+		}
+		if (s->has_host)
+			strbuf_addf(&cond, "host_%s", s->name);
+		if (s->has_path)
+			strbuf_addf(&cond, "%spath_%s", cond.len ? " " : "", s->name);
+		r = vpush_map(c, routes, s->match);
+		vset(c, r, "service", s->name, s->match);
+		vset(c, r, "condition", cond.buf, s->match);
+		strbuf_release(&cond);
+		strbuf_release(&sb);
+	}
+	if (!e->default_svc && !nl && !yn_get(e->node, "redirect_to"))
+		warn_at(c, e->key, "entrypoint '%s' has no service: every request gets 503",
+			e->name);
+}
+
+static void do_stats(struct comp *c, const struct yn_node *n)
+{
+	static const char *const keys[] = {"bind",	 "uri",	       "refresh", "auth",
+					   "prometheus", "health_uri", "extra",	  NULL};
+	static const char *const auth_keys[] = {"userlist", "realm", "admin", NULL};
+	static const char *const prom_keys[] = {"path", NULL};
+	struct yn_node *v;
+	const struct yn_node *x, *binds;
+	struct strbuf addr = STRBUF_INIT;
+	int single, bad = 0, b;
+	const char *d;
+
+	if (!n)
+		return;
+	c->need_http = 1;
+	v = vmap(c, c->view, "stats", n);
+	vorigin(c, v, yn_get_pair(c->root, "stats")->key);
+	vset(c, v, "defaults", "d_http", NULL);
+	if (check_map(c, n, "stats", keys) < 0)
+		return;
+	binds = check_list(c, yn_get(n, "bind"), "'bind'", &single);
+	if (!yn_get(n, "bind"))
+		err_at(c, n, "stats needs 'bind' (for example \"127.0.0.1:8404\")");
+	{
+		struct yn_node *bv = vseq(c, v, "binds", n);
+
+		for (size_t i = 0; i < list_len(binds, single); i++)
+			if (check_addr(c, list_item(binds, single, i), "bind address", 1, 1,
+				       &addr) == 0)
+				vpush(c, bv, addr.buf, list_item(binds, single, i));
+	}
+	vset(c, v, "uri", "/stats", n);
+	if ((x = yn_get(n, "uri")) && check_str(c, x, "stats uri", S_PATH))
+		vset(c, v, "uri", x->str, x);
+	d = check_dur(c, x = yn_get(n, "refresh"), "'refresh'", &bad);
+	vset(c, v, "refresh", d ? d : "10s", x);
+	if ((x = yn_get(n, "health_uri")) && check_str(c, x, "health_uri", S_PATH))
+		vset(c, v, "health_uri", x->str, x);
+	if ((x = yn_get(n, "prometheus"))) {
+		if (x->kind == YN_SCALAR && check_bool(c, x, "'prometheus'", &b) == 1) {
+			if (b)
+				vset(c, v, "prometheus", "/metrics", x);
+		} else if (x->kind == YN_MAP && check_map(c, x, "prometheus", prom_keys) == 0) {
+			const struct yn_node *p = yn_get(x, "path");
+
+			if (p && check_str(c, p, "prometheus path", S_PATH))
+				vset(c, v, "prometheus", p->str, p);
+			else if (!p)
+				vset(c, v, "prometheus", "/metrics", x);
+		} else if (x->kind == YN_SEQ) {
+			err_at(c, x, "prometheus must be true or { path: /metrics }");
+		}
+	}
+	if ((x = yn_get(n, "auth")) && check_map(c, x, "auth", auth_keys) == 0) {
+		const struct yn_node *u = yn_get(x, "userlist"), *r;
+
+		if (!u)
+			err_at(c, x, "auth needs 'userlist'");
+		else if (check_str(c, u, "userlist name", S_NAME)) {
+			if (find_name(c->userlist_names, c->nuserlists, u->str) < 0)
+				ref_error(c, u, "userlist", c->userlist_names, c->nuserlists);
+			else
+				vset(c, v, "userlist", u->str, u);
+		}
+		vset(c, v, "realm", "stats", x);
+		if ((r = yn_get(x, "realm")) && check_str(c, r, "realm", S_NAME))
+			vset(c, v, "realm", r->str, r);
+		if (check_bool(c, yn_get(x, "admin"), "'admin'", &b) == 1 && b)
+			vset(c, v, "admin", "true", yn_get(x, "admin"));
+	}
+	if (yn_get(n, "extra"))
+		do_extra(c, yn_get(n, "extra"), v);
+	strbuf_release(&addr);
+}
+
+static void compile(struct comp *c)
+{
+	static const char *const keys[] = {"version",	"target",	"global", "defaults",
+					   "resolvers", "userlists",	"stats",  "entrypoints",
+					   "services",	"environments", NULL};
+	const struct yn_node *r = c->root, *x;
+	int64_t ver;
+	char tb[16];
+
+	if (r->kind == YN_MAP) {
+		/* "x-..." keys hold YAML anchors to reuse (as in compose files): skip them */
+		struct yn_node tmp = *r;
+		struct yn_pair *kept = calloc(r->n ? r->n : 1, sizeof(*kept));
+		size_t nk = 0;
+
+		if (!kept) {
+			c->oom = 1;
+			return;
+		}
+		for (size_t i = 0; i < r->n; i++)
+			if (!(yn_is_text(r->pairs[i].key) &&
+			      !strncmp(r->pairs[i].key->str, "x-", 2)))
+				kept[nk++] = r->pairs[i];
+		tmp.pairs = kept;
+		tmp.n = nk;
+		check_map(c, &tmp, "the inventory", keys);
+		free(kept);
+	} else if (check_map(c, r, "the inventory", keys) < 0) {
+		return;
+	}
+	if ((x = yn_get(r, "version")) && check_int(c, x, "'version'", 1, 1, &ver) < 0)
+		return;
+	snprintf(tb, sizeof(tb), "%d.%d", c->target / 100, c->target % 100);
+	vset(c, c->view, "target", tb, NULL);
+	do_global(c, yn_get(r, "global"));
+	do_resolvers(c, yn_get(r, "resolvers"));
+	do_userlists(c, yn_get(r, "userlists"));
+	/* defaults.resolvers is needed by services: resolve the name first */
+	if ((x = yn_path(r, "defaults.resolvers")) && yn_is_text(x) &&
+	    find_name(c->resolver_names, c->nresolvers, x->str) >= 0)
+		c->default_resolvers = x->str;
+	x = yn_get(r, "entrypoints");
+	vseq(c, c->view, "frontends", x);
+	vseq(c, c->view, "backends", x);
+	if (!x)
+		err_at(c, NULL, "the inventory needs 'entrypoints' (where HAProxy listens)");
+	else if (x->kind != YN_MAP || !x->n)
+		err_at(c, x, "'entrypoints' must be a map of names to entrypoints");
+	else
+		for (size_t i = 0; i < x->n && c->neps < MAX_EPS; i++) {
+			struct ep *e = &c->eps[c->neps];
+
+			memset(e, 0, sizeof(*e));
+			e->key = x->pairs[i].key;
+			e->node = x->pairs[i].value;
+			if (!(e->name = check_str(c, e->key, "entrypoint name", S_NAME)))
+				continue;
+			e->view = vpush_map(c, yn_get(c->view, "frontends"), e->key);
+			vset(c, e->view, "name", e->name, e->key);
+			vorigin(c, e->view, e->key);
+			c->neps++;
+			do_entrypoint(c, e);
+		}
+	if (x && x->kind == YN_MAP && x->n > MAX_EPS)
+		err_at(c, x, "more than %d entrypoints", MAX_EPS);
+	x = yn_get(r, "services");
+	if (!x)
+		err_at(c, NULL, "the inventory needs 'services'");
+	else if (x->kind != YN_MAP || !x->n)
+		err_at(c, x, "'services' must be a map of names to services");
+	else
+		for (size_t i = 0; i < x->n && c->nsvcs < MAX_SVCS; i++) {
+			struct svc *s = &c->svcs[c->nsvcs];
+			struct yn_node *v;
+
+			memset(s, 0, sizeof(*s));
+			s->key = x->pairs[i].key;
+			s->node = x->pairs[i].value;
+			if (!(s->name = check_str(c, s->key, "service name", S_NAME)))
+				continue;
+			v = vpush_map(c, yn_get(c->view, "backends"), s->key);
+			vset(c, v, "name", s->name, s->key);
+			vorigin(c, v, s->key);
+			c->nsvcs++;
+			do_service(c, s, v);
+		}
+	if (x && x->kind == YN_MAP && x->n > MAX_SVCS)
+		err_at(c, x, "more than %d services", MAX_SVCS);
+	/* dangling entrypoint references */
+	{
+		const char *names[MAX_EPS];
+
+		for (size_t i = 0; i < c->neps; i++)
+			names[i] = c->eps[i].name;
+		for (size_t i = 0; i < c->nsvcs; i++) {
+			const struct svc *s = &c->svcs[i];
+			int any = 0;
+
+			for (size_t j = 0; s->eps && j < s->eps->n; j++) {
+				const struct yn_node *it = s->eps->items[j];
+
+				if (!yn_is_text(it) || !it->len)
+					continue;
+				if (find_name(names, c->neps, it->str) < 0)
+					ref_error(c, it, "entrypoint", names, c->neps);
+				for (size_t q = 0; q < j; q++)
+					if (yn_is_text(s->eps->items[q]) &&
+					    !strcmp(s->eps->items[q]->str, it->str))
+						err_at(c, it, "entrypoint '%s' listed twice",
+						       it->str);
+				any = 1;
+			}
+			if (!s->eps) {
+				for (size_t j = 0; j < c->neps; j++)
+					any |= c->eps[j].tcp == s->tcp;
+				if (!any && c->neps)
+					err_at(c, s->key,
+					       "service '%s' (mode %s) has no entrypoint of its "
+					       "mode: set 'entrypoints'",
+					       s->name, s->tcp ? "tcp" : "http");
+			}
+		}
+	}
+	for (size_t i = 0; i < c->neps; i++)
+		do_routes(c, &c->eps[i]);
+	if (yn_get(r, "stats"))
+		do_stats(c, yn_get(r, "stats"));
+	do_defaults(c, yn_get(r, "defaults"));
+}
+
+/* Deep merge of over into base: maps merge key by key, anything else replaces. */
+static int merge(struct yn_node *base, const struct yn_node *over)
+{
+	for (size_t i = 0; i < over->n; i++) {
+		const struct yn_pair *p = &over->pairs[i];
+		struct yn_pair *bp = yn_get_pair(base, p->key->str);
+
+		if (bp && bp->value->kind == YN_MAP && p->value->kind == YN_MAP) {
+			if (merge(bp->value, p->value) < 0)
+				return -1;
+		} else if (bp) {
+			struct yn_node *cp = yn_copy(p->value);
+
+			if (!cp)
+				return -1;
+			yn_free(bp->value);
+			bp->value = cp;
+		} else {
+			struct yn_node *cp = yn_copy(p->value);
+
+			if (!cp || yn_map_set(base, p->key->str, cp) < 0)
+				return -1;
+			/* keep the overlay key's position */
+			bp = yn_get_pair(base, p->key->str);
+			bp->key->line = p->key->line;
+			bp->key->col = p->key->col;
+		}
+	}
+	return 0;
+}
+
+static int apply_env(struct comp *c, const char *env)
+{
+	const struct yn_node *envs = yn_get(c->root, "environments"), *e;
+	const char *names[256];
+	size_t nn = 0;
+
+	if (envs && envs->kind != YN_MAP) {
+		err_at(c, envs, "'environments' must be a map of names to overlays, not a %s",
+		       yn_kind_name(envs));
+		return -1;
+	}
+	for (size_t i = 0; envs && i < envs->n && nn < 256; i++)
+		if (yn_is_text(envs->pairs[i].key))
+			names[nn++] = envs->pairs[i].key->str;
+	if (!env)
+		return 0;
+	e = yn_get(envs, env);
+	if (!e) {
+		const char *sug = diag_suggest(env, names, nn);
+		struct strbuf sb = STRBUF_INIT;
+
+		for (size_t i = 0; i < nn; i++)
+			strbuf_addf(&sb, "%s%s", i ? ", " : "", names[i]);
+		if (sug)
+			diag_add(c->dl, DIAG_ERROR, c->file, 0, 0,
+				 "unknown environment '%s' (did you mean '%s'?)", env, sug);
+		else
+			diag_add(c->dl, DIAG_ERROR, c->file, 0, 0,
+				 "unknown environment '%s' (defined: %s)", env,
+				 nn ? sb.buf : "none");
+		strbuf_release(&sb);
+		return -1;
+	}
+	if (e->kind != YN_MAP) {
+		err_at(c, e, "environment '%s' must be a map (an overlay of the inventory)", env);
+		return -1;
+	}
+	if (yn_get_pair(e, "environments")) {
+		err_at(c, yn_get_pair(e, "environments")->key,
+		       "an environment cannot define environments");
+		return -1;
+	}
+	if (merge(c->root, e) < 0) {
+		c->oom = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int inv_load(const char *file, const struct inv_opts *opts, struct inv *inv, struct diag_list *dl)
+{
+	struct comp *c;
+	struct yn_error yerr;
+	struct yn_limits lim = {64, 200000, 4u << 20, 0};
+	const struct yn_node *t;
+	int rc = -1;
+	size_t errors0 = dl->errors;
+
+	memset(inv, 0, sizeof(*inv));
+	inv->file = strdup(file);
+	c = calloc(1, sizeof(*c));
+	if (!c || !inv->file) {
+		diag_add(dl, DIAG_ERROR, file, 0, 0, "out of memory");
+		free(c);
+		inv_release(inv);
+		return -1;
+	}
+	c->file = inv->file;
+	c->dl = dl;
+	strbuf_init(&c->secrets);
+	if (yn_load_file(file, &lim, &c->root, &yerr) < 0) {
+		diag_add(dl, DIAG_ERROR, file, yerr.line, yerr.col, "%s", yerr.msg);
+		goto out;
+	}
+	if (!c->root || c->root->kind != YN_MAP) {
+		diag_add(dl, DIAG_ERROR, file, c->root ? c->root->line : 0,
+			 c->root ? c->root->col : 0,
+			 "the inventory must be a map with 'entrypoints' and 'services'%s",
+			 c->root ? "" : " (the file is empty)");
+		goto out;
+	}
+	if (apply_env(c, opts ? opts->env : NULL) < 0)
+		goto out;
+	c->target = INV_DEFAULT_TARGET;
+	if (opts && opts->target) {
+		if (inv_parse_target(opts->target, &c->target) < 0) {
+			diag_add(dl, DIAG_ERROR, file, 0, 0,
+				 "unsupported target '%s' (supported: %s)", opts->target,
+				 inv_targets_text());
+			goto out;
+		}
+	} else if ((t = yn_get(c->root, "target"))) {
+		char b[80];
+
+		if (!yn_is_text(t) || inv_parse_target(t->str, &c->target) < 0)
+			err_at(c, t,
+			       "unsupported target '%s' (supported: %s; write it as a string, "
+			       "\"2.6\")",
+			       show(t, b, sizeof(b)), inv_targets_text());
+	}
+	c->view = yn_new_map(0, 0);
+	if (!c->view) {
+		c->oom = 1;
+		goto out;
+	}
+	vset(c, c->view, "hagen_version", HAGEN_VERSION, NULL);
+	vset(c, c->view, "source", file, NULL);
+	if (opts && opts->env)
+		vset(c, c->view, "environment", opts->env, NULL);
+	compile(c);
+	if (c->oom)
+		diag_add(dl, DIAG_ERROR, file, 0, 0, "out of memory");
+	if (dl->errors == errors0) {
+		size_t n = 0;
+		const char *p = c->secrets.buf;
+
+		for (size_t o = 0; o < c->secrets.len; o += strlen(c->secrets.buf + o) + 1)
+			n++;
+		inv->secret_envs = calloc(n ? n : 1, sizeof(char *));
+		for (size_t i = 0; inv->secret_envs && i < n; i++, p += strlen(p) + 1)
+			inv->secret_envs[inv->nsecret_envs++] = strdup(p);
+		if (inv->secret_envs)
+			qsort(inv->secret_envs, inv->nsecret_envs, sizeof(char *), str_cmp);
+		inv->target = c->target;
+		inv->root = c->root;
+		inv->view = c->view;
+		c->root = c->view = NULL;
+		rc = 0;
+	}
+out:
+	yn_free(c->root);
+	yn_free(c->view);
+	strbuf_release(&c->secrets);
+	free(c);
+	if (rc < 0)
+		inv_release(inv);
+	return rc;
+}
+
+void inv_release(struct inv *inv)
+{
+	free(inv->file);
+	yn_free(inv->root);
+	yn_free(inv->view);
+	for (size_t i = 0; i < inv->nsecret_envs; i++)
+		free(inv->secret_envs[i]);
+	free(inv->secret_envs);
+	memset(inv, 0, sizeof(*inv));
+}

@@ -1,0 +1,108 @@
+/* Rendering and the line-to-origin map; see render.h. */
+#include "render.h"
+
+#include <string.h>
+
+int render_config(const struct inv *inv, const char *tmpl_dir, struct tmpl_out *out,
+		  struct diag_list *dl)
+{
+	struct tmpl_set *ts = tmpl_set_new(tmpl_dir);
+	int rc;
+
+	if (!ts) {
+		diag_add(dl, DIAG_ERROR, NULL, 0, 0, "out of memory");
+		return -1;
+	}
+	rc = tmpl_render(ts, RENDER_MAIN_TEMPLATE, inv->view, out, dl);
+	tmpl_set_free(ts);
+	return rc;
+}
+
+/* Start of line n (1-based) in text, or NULL. */
+static const char *line_start(const struct tmpl_out *out, size_t n, size_t *len)
+{
+	const char *p = out->text.buf, *end = out->text.buf + out->text.len, *nl;
+
+	for (size_t i = 1; i < n && p < end; i++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return NULL;
+		p = nl + 1;
+	}
+	if (p >= end)
+		return NULL;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	*len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+	return p;
+}
+
+static int is_section(const char *p, size_t len)
+{
+	static const char *const kw[] = {"global", "defaults",	"frontend", "backend",
+					 "listen", "resolvers", "userlist", "peers",
+					 "cache",  "program",	NULL};
+
+	for (size_t i = 0; kw[i]; i++) {
+		size_t k = strlen(kw[i]);
+
+		if (len >= k && !memcmp(p, kw[i], k) && (len == k || p[k] == ' '))
+			return 1;
+	}
+	return 0;
+}
+
+int render_origin(const struct tmpl_out *out, size_t line, unsigned *iline, unsigned *icol,
+		  char *entry, size_t entrysz)
+{
+	size_t len;
+	const char *p;
+
+	*iline = *icol = 0;
+	if (entrysz)
+		entry[0] = '\0';
+	if (line == 0 || line > out->nlines)
+		return -1;
+	*iline = out->lines[line - 1].line;
+	*icol = out->lines[line - 1].col;
+	/* the section header at or above line, and the "# entry (file:line)" comment above it */
+	for (size_t l = line; l > 0; l--) {
+		p = line_start(out, l, &len);
+		if (!p || !is_section(p, len))
+			continue;
+		if (l > 1 && (p = line_start(out, l - 1, &len)) && len > 2 && p[0] == '#' &&
+		    p[1] == ' ') {
+			const char *paren = NULL;
+
+			for (size_t i = len; i-- > 2;)
+				if (p[i] == '(') {
+					paren = p + i;
+					break;
+				}
+			len = paren && paren > p + 3 ? (size_t)(paren - p) - 3 : len - 2;
+			if (len >= entrysz)
+				len = entrysz ? entrysz - 1 : 0;
+			if (entrysz) {
+				memcpy(entry, p + 2, len);
+				entry[len] = '\0';
+			}
+		}
+		break;
+	}
+	return 0;
+}
+
+size_t render_find_section(const struct tmpl_out *out, const char *kind, const char *name)
+{
+	size_t kl = strlen(kind), nl = strlen(name), len;
+	const char *p;
+
+	for (size_t l = 1; l <= out->nlines; l++) {
+		p = line_start(out, l, &len);
+		if (!p)
+			break;
+		if (len >= kl + 1 + nl && !memcmp(p, kind, kl) && p[kl] == ' ' &&
+		    !memcmp(p + kl + 1, name, nl) && (len == kl + 1 + nl || p[kl + 1 + nl] == ' '))
+			return l;
+	}
+	return 0;
+}

@@ -30,13 +30,15 @@ wait_for() {
 	return 1
 }
 
-# lib_start LOGFILE CMD...: starts CMD in the background, records its PID, prints it.
+# lib_start LOGFILE CMD...: starts CMD in the background; its PID goes to LIB_PIDS (stopped by
+# lib_stop_all on exit) and to LIB_LAST_PID. Call it directly, never inside $(...): a command
+# substitution runs in a subshell, which would lose the PID.
 lib_start() {
 	_log=$1; shift
 	"$@" >"$_log" 2>&1 &
-	_pid=$!
-	LIB_PIDS="$LIB_PIDS $_pid"
-	echo "$_pid"
+	LIB_LAST_PID=$!
+	_pid=$LIB_LAST_PID
+	LIB_PIDS="$LIB_PIDS $LIB_LAST_PID"
 }
 
 # lib_stop PID [SIGNAL]: signals PID (TERM by default), waits up to 10 s, then KILLs it.

@@ -76,8 +76,16 @@ for t in "$top"/tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
 	name=e2e/$(basename "$t" .sh)
 	want "$name" || continue
+	mkdir -p "$work/e2e"
 	(cd "$top" && TMP=$work/e2e timeout 600 sh "$t") >"$work/out" 2>&1
 	rc=$?
+	# a test must stop what it started: anything still running from its scratch dir fails it
+	left=$(pgrep -f -- "$work/e2e" 2>/dev/null | tr '\n' ' ')
+	if [ -n "$left" ]; then
+		echo "left running by $name: $(ps -o args= -p $(echo $left | tr ' ' ',') 2>/dev/null | head -3)" >>"$work/out"
+		kill $left 2>/dev/null; sleep 0.5; kill -9 $left 2>/dev/null
+		[ $rc -eq 0 ] && rc=70
+	fi
 	rm -rf "$work/e2e"
 	case $rc in
 	0) ok "$name"; [ -n "${VERBOSE:-}" ] && sed 's/^/    /' "$work/out" ;;

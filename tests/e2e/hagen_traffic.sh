@@ -33,7 +33,7 @@ start_backend web1 "$W1"; start_backend web2 "$W2"; start_backend web3 "$W3"
 start_backend api1 "$A1" api; start_backend api2 "$A2" api
 
 export STATS_PASSWORD=s3cret
-HP=$(lib_start "$TMP/haproxy.log" "$HAPROXY_BIN" -db -f "$TMP/haproxy.cfg")
+lib_start "$TMP/haproxy.log" "$HAPROXY_BIN" -db -f "$TMP/haproxy.cfg"; HP=$LIB_LAST_PID
 wait_for 10 curl -fsS "http://127.0.0.1:$ST/healthz" || { cat "$TMP/haproxy.log"; fail "haproxy did not start"; }
 lib_alive "$HP" || fail "haproxy exited"
 
@@ -69,7 +69,7 @@ sed -e "s/127.0.0.1:8080/127.0.0.1:$FE/; s/127.0.0.1:9001/127.0.0.1:$B1/; s/127.
 	"$TOP/samples/minimal.yaml" >"$TMP/minimal.yaml"
 "$HAGEN" "$TMP/minimal.yaml" >"$TMP/minimal.cfg" || fail "hagen minimal"
 start_backend app1 "$B1"
-HP=$(lib_start "$TMP/haproxy2.log" "$HAPROXY_BIN" -db -f "$TMP/minimal.cfg")
+lib_start "$TMP/haproxy2.log" "$HAPROXY_BIN" -db -f "$TMP/minimal.cfg"; HP=$LIB_LAST_PID
 wait_for 10 curl -fsS "http://127.0.0.1:$FE/who" || { cat "$TMP/haproxy2.log"; fail "minimal: no answer"; }
 # app2 is down: after its checks fail every request still succeeds on app1
 ok=0

@@ -680,6 +680,8 @@ static const char st_maint[] = "MAINT", st_drain[] = "DRAIN";
 /* Finds lit in [p, e). */
 static const char *find(const char *p, const char *e, const char *lit, size_t n)
 {
+	if (p > e)
+		return NULL;
 	while ((size_t)(e - p) >= n) {
 		const char *q = memchr(p, lit[0], (size_t)(e - p) - n + 1);
 
@@ -921,9 +923,14 @@ static int read_connect(const char *p, const char *e, struct logrec *out)
 	set_str(&out->frontend, par + 1, sl);
 	set_str(&out->mode, sl + 1, e - 1);
 	pe = par - 1; /* the space before '(' */
+	/* "Connect from (fe/HTTP)": no room for an address before the '(' */
+	if (pe < p + 13) {
+		out->kind = LR_UNPARSED;
+		return 0;
+	}
 	if (STARTS(p, e, "Connect from unknown source to listener ")) {
 		a = p + 40;
-		set_str(&out->bind, a, pe);
+		set_str(&out->bind, a, a > pe ? a : pe);
 	} else if (STARTS(p, e, "Connect to ")) {
 		a = p + 11;
 		lf_split_addr(a, (size_t)(pe - a), &out->client_ip, &out->client_port);

@@ -3,7 +3,8 @@
 # configuration line: a bad `extra:` line and a missing certificate are reported at their own
 # inventory positions, with the entry named; warnings (-dW) fail the check too.
 . "$TOP/tests/lib.sh"
-command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || skip "haproxy not installed"
+HAPROXY_BIN=$(command -v haproxy || echo /usr/sbin/haproxy)
+[ -x "$HAPROXY_BIN" ] || skip "haproxy not installed"
 mkdir -p "$TMP"
 cd "$TMP" || fail "no TMP"
 cat >inv.yaml <<'YAML'
@@ -52,4 +53,19 @@ cat err
 [ $rc -eq 1 ] || fail "a haproxy warning did not fail the check (exit $rc)"
 grep -q "^hagen: warn.yaml:6:32: warning: haproxy: backend 'be_app' : 'option tcplog' directive is ignored in backends. (service app, haproxy.cfg line [0-9]*)\$" err ||
 	fail "the warning is not mapped to line 6"
+# a target newer than the installed haproxy: the renamed 3.1 option is rejected, and said why
+cat >v31.yaml <<'YAML'
+target: "3.1"
+entrypoints:
+  web: { bind: "127.0.0.1:8080", accept_invalid_http: true }
+services:
+  app: { servers: [{ name: a, address: "127.0.0.1:9001" }] }
+YAML
+if "$HAPROXY_BIN" -v 2>/dev/null | grep -q "version 2\.6\."; then
+	"$HAGEN" check v31.yaml >out 2>err && fail "2.6 accepted a 3.1 directive?"
+	cat err
+	grep -q "^hagen: note: rendered for HAProxy 3.1 but checked with haproxy 2.6" err || fail "no version note"
+	grep -q "^hagen: v31.yaml:3:55: error: haproxy: unknown option 'accept-unsafe-violations-in-http-request'" err ||
+		fail "the 3.1 option is not mapped to line 3"
+fi
 echo "haproxy messages mapped to inventory lines"

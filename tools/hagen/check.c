@@ -247,6 +247,28 @@ static int run_haproxy(const char *haproxy, const char *cfg, const struct inv *i
 	return rc;
 }
 
+/* haproxy -c says "haproxy version is 2.6.12-..." in a NOTICE: warn when it is not the target. */
+static void note_version(const char *text, const struct inv *inv)
+{
+	const char *v = strstr(text, "haproxy version is ");
+	long maj, min;
+	char *end;
+
+	if (!v)
+		return;
+	v += strlen("haproxy version is ");
+	maj = strtol(v, &end, 10);
+	if (*end != '.')
+		return;
+	min = strtol(end + 1, &end, 10);
+	if (maj * 100 + min != inv->target)
+		fprintf(stderr,
+			"hagen: note: rendered for HAProxy %d.%d but checked with haproxy %ld.%ld; "
+			"directives "
+			"that differ between the two may be reported\n",
+			inv->target / 100, inv->target % 100, maj, min);
+}
+
 int check_with_haproxy(const struct inv *inv, const struct tmpl_out *out)
 {
 	const char *haproxy = check_find_haproxy(), *tmpdir = getenv("TMPDIR");
@@ -284,6 +306,7 @@ int check_with_haproxy(const struct inv *inv, const struct tmpl_out *out)
 	st = run_haproxy(haproxy, path.buf, inv, &output);
 	unlink(path.buf);
 	check_map_output(output.buf, output.len, path.buf, inv, out, &dl);
+	note_version(output.buf, inv);
 	diag_sort(&dl);
 	diag_print(&dl, stderr, "hagen");
 	if (st == 0 && !dl.errors) {

@@ -84,7 +84,17 @@ struct svc {
 	int has_host, has_path;
 };
 
+struct bindrec {
+	char addr[80]; /* as rendered: "127.0.0.1:8080", ":8080", "[::]:80" */
+	const struct yn_node *at;
+	char owner[80]; /* "entrypoint 'web'" */
+};
+
+#define MAX_BINDS 1024
+
 struct comp {
+	struct bindrec binds[MAX_BINDS];
+	size_t nbinds;
 	const char *file;
 	struct diag_list *dl;
 	int target;
@@ -465,6 +475,38 @@ static int check_addr(struct comp *c, const struct yn_node *n, const char *what,
 	return 0;
 }
 
+/* Two listeners on one address and port fail when HAProxy starts (haproxy -c does not see it).
+ * IPv4 wildcards (":P", "*:P", "0.0.0.0:P") clash with every IPv4 address on port P. */
+static void bind_claim(struct comp *c, const char *addr, const struct yn_node *at,
+		       const char *owner)
+{
+	const char *pa = strrchr(addr, ':');
+	int wild_a = addr[0] == ':' || !strncmp(addr, "*:", 2) || !strncmp(addr, "0.0.0.0:", 8);
+
+	for (size_t i = 0; pa && i < c->nbinds; i++) {
+		const struct bindrec *b = &c->binds[i];
+		const char *pb = strrchr(b->addr, ':');
+		int wild_b = b->addr[0] == ':' || !strncmp(b->addr, "*:", 2) ||
+			     !strncmp(b->addr, "0.0.0.0:", 8);
+
+		if (!pb || strcmp(pa, pb))
+			continue;
+		if (!strcmp(addr, b->addr) ||
+		    ((wild_a || wild_b) && addr[0] != '[' && b->addr[0] != '[')) {
+			err_at(c, at, "%s binds %s, which %s already uses (line %u)", owner, addr,
+			       b->owner, b->at->line);
+			return;
+		}
+	}
+	if (c->nbinds < MAX_BINDS) {
+		struct bindrec *b = &c->binds[c->nbinds++];
+
+		snprintf(b->addr, sizeof(b->addr), "%s", addr);
+		snprintf(b->owner, sizeof(b->owner), "%s", owner);
+		b->at = at;
+	}
+}
+
 /* A list, or a single scalar standing for a one-item list. Returns the node to iterate, or
  * NULL (reported when bad). *single tells which. */
 static const struct yn_node *check_list(struct comp *c, const struct yn_node *n, const char *what,
@@ -827,18 +869,6 @@ static void do_global(struct comp *c, const struct yn_node *g)
 			vset(c, t, "ciphers", x->str, x);
 		if ((x = yn_get(n, "ciphersuites")) && check_str(c, x, "'ciphersuites'", S_TOKEN))
 			vset(c, t, "ciphersuites", x->str, x);
-	}
-	if (yn_get(v, "nbthread")) {
-		/* nbthread is simple enough to go through extra: one line, same position */
-		struct yn_node *ex = vseq(c, v, "extra", g);
-
-		if (ex) {
-			struct strbuf sb = STRBUF_INIT;
-
-			strbuf_addf(&sb, "nbthread %s", yn_get(v, "nbthread")->str);
-			vpush(c, ex, sb.buf, yn_get(g, "nbthread"));
-			strbuf_release(&sb);
-		}
 	}
 	if (yn_get(g, "extra"))
 		do_extra(c, yn_get(g, "extra"), v);
@@ -1281,6 +1311,9 @@ static void do_entrypoint(struct comp *c, struct ep *e)
 
 			if (check_addr(c, it, "bind address", 1, 1, &addr) < 0)
 				continue;
+			strbuf_reset(&sb);
+			strbuf_addf(&sb, "entrypoint '%s'", e->name);
+			bind_claim(c, addr.buf, it, sb.buf);
 			strbuf_reset(&sb);
 			/* "[::]:P" also takes IPv4 unless v6only: then ":P" beside it would clash
 			 */
@@ -1984,8 +2017,10 @@ static void do_stats(struct comp *c, const struct yn_node *n)
 
 		for (size_t i = 0; i < list_len(binds, single); i++)
 			if (check_addr(c, list_item(binds, single, i), "bind address", 1, 1,
-				       &addr) == 0)
+				       &addr) == 0) {
+				bind_claim(c, addr.buf, list_item(binds, single, i), "stats");
 				vpush(c, bv, addr.buf, list_item(binds, single, i));
+			}
 	}
 	vset(c, v, "uri", "/stats", n);
 	if ((x = yn_get(n, "uri")) && check_str(c, x, "stats uri", S_PATH))

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -116,6 +117,19 @@ static int parse_opts(int argc, char **argv, struct opts *o, int allow_output)
 	if (!o->inventory) {
 		fprintf(stderr, "hagen: no inventory file given\n");
 		return -1;
+	}
+	if (o->templates) {
+		struct stat st;
+
+		if (stat(o->templates, &st) == -1) {
+			fprintf(stderr, "hagen: --templates '%s': %s\n", o->templates,
+				strerror(errno));
+			return -1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "hagen: --templates '%s': not a directory\n", o->templates);
+			return -1;
+		}
 	}
 	if (o->target) {
 		int t;

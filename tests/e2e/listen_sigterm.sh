@@ -55,4 +55,27 @@ c=$(sqlite3 "$db" "SELECT value FROM counters WHERE name = 'listen.stored'")
 [ "$c" = "$sto" ] || fail "counter listen.stored = '$c', want $sto"
 c=$(sqlite3 "$db" "SELECT coalesce((SELECT value FROM counters WHERE name = 'listen.kernel_dropped'), 0)")
 [ "$c" = "$drop" ] || fail "counter listen.kernel_dropped = '$c', the listener said $drop"
-echo "ok: received $rcv, stored $sto, kernel dropped $drop"
+echo "udp: received $rcv, stored $sto, kernel dropped $drop"
+
+# the same over TCP (octet counting): what was read is stored, a frame cut by the stop is
+# stored flagged, nothing twice
+P2=$(free_port) || fail "no free port"
+db2=$TMP/tcp.db
+start_listener "$TMP/tcp.log" --db "$db2" --bind "tcp://127.0.0.1:$P2"
+"$SEND" --tcp-octet "127.0.0.1:$P2" --count 2000000 --full-speed >"$TMP/send2.log" 2>&1 &
+spid=$!
+LIB_PIDS="$LIB_PIDS $spid"
+sleep 1
+lib_alive "$spid" || fail "the TCP sender finished before SIGTERM: raise its count"
+stop_listener "$lpid" "$TMP/tcp.log"
+lib_stop "$spid"
+rcv=$(field "$TMP/tcp.log" received) sto=$(field "$TMP/tcp.log" stored)
+[ "$rcv" -gt 0 ] && [ "$rcv" = "$sto" ] || fail "tcp: received $rcv, stored $sto"
+rows=$(sqlite3 "$db2" "SELECT count(*) FROM lines")
+[ "$rows" = "$sto" ] || fail "tcp: $rows rows, the listener said $sto"
+whole=$(sqlite3 "$db2" "SELECT count(*) FROM lines WHERE flags = 0")
+cut=$(sqlite3 "$db2" "SELECT count(*) FROM lines WHERE flags != 0")
+[ "$cut" -le 1 ] || fail "tcp: $cut flagged frames, at most the last one may be cut"
+got=$(seqs "$db2" "flags = 0")
+[ "$got" = "$whole|$whole|0000000|$(printf '%07d' $((whole - 1)))" ] || fail "tcp: rows|distinct|min|max = $got"
+echo "ok: tcp received $rcv, stored $sto ($cut cut by the stop)"

@@ -34,7 +34,8 @@ struct sender {
 
 static void usage(void)
 {
-	fputs("usage: syslogsend --udp|--tcp|--tcp-octet HOST:PORT --count N [--rate R|--full-speed]\n"
+	fputs("usage: syslogsend --udp|--tcp|--tcp-octet HOST:PORT --count N [--rate "
+	      "R|--full-speed]\n"
 	      "                  [--prefix STR] [--template httplog|short] [--start K] [--print]\n",
 	      stderr);
 }
@@ -53,7 +54,7 @@ static size_t make_msg(const struct sender *s, int64_t seq, char *buf, size_t sz
 	static time_t last = -1;
 	static char hdr[32], date[32];
 	static int pid;
-	static const char *const srv[] = { "s1", "s2", "s3" };
+	static const char *const srv[] = {"s1", "s2", "s3"};
 	time_t t = time(NULL);
 	int n;
 
@@ -67,15 +68,16 @@ static size_t make_msg(const struct sender *s, int64_t seq, char *buf, size_t sz
 		last = t;
 	}
 	if (s->short_tmpl)
-		n = snprintf(buf, sz, "<134>%s syslogsend[%d]: %s seq=%07lld", hdr, pid,
-			     s->prefix, (long long)seq);
+		n = snprintf(buf, sz, "<134>%s syslogsend[%d]: %s seq=%07lld", hdr, pid, s->prefix,
+			     (long long)seq);
 	else
-		n = snprintf(buf, sz,
-			     "<134>%s haproxy[%d]: 127.0.0.1:%d [%s.%03d] fe_http be_app/%s "
-			     "0/0/1/%d/%d 200 %d - - ---- 1/1/0/0/0 0/0 \"GET /%s/seq=%07lld HTTP/1.1\"",
-			     hdr, pid, 30000 + (int)(seq % 30000), date, (int)(seq % 1000),
-			     srv[seq % 3], (int)(seq % 17), (int)(seq % 17) + 1, 100 + (int)(seq % 900),
-			     s->prefix, (long long)seq);
+		n = snprintf(
+			buf, sz,
+			"<134>%s haproxy[%d]: 127.0.0.1:%d [%s.%03d] fe_http be_app/%s "
+			"0/0/1/%d/%d 200 %d - - ---- 1/1/0/0/0 0/0 \"GET /%s/seq=%07lld HTTP/1.1\"",
+			hdr, pid, 30000 + (int)(seq % 30000), date, (int)(seq % 1000), srv[seq % 3],
+			(int)(seq % 17), (int)(seq % 17) + 1, 100 + (int)(seq % 900), s->prefix,
+			(long long)seq);
 	if (n < 0)
 		return 0;
 	return (size_t)n < sz ? (size_t)n : sz - 1;
@@ -123,7 +125,8 @@ static int send_range(struct sender *s, int64_t from, int64_t to)
 				b[len++] = '\n';
 			}
 			if (s->print)
-				printf("%.*s\n", (int)(s->mode == SEND_TCP_OCTET ? len : len - 1), b);
+				printf("%.*s\n", (int)(s->mode == SEND_TCP_OCTET ? len : len - 1),
+				       b);
 			iov[i].iov_base = b;
 			iov[i].iov_len = len;
 			memset(&mm[i], 0, sizeof(mm[i]));
@@ -146,7 +149,8 @@ static int send_range(struct sender *s, int64_t from, int64_t to)
 					}
 					usleep(100);
 				} else {
-					/* e.g. ECONNREFUSED from an earlier ICMP: that datagram is gone */
+					/* e.g. ECONNREFUSED from an earlier ICMP: that datagram is
+					 * gone */
 					s->errors++;
 					done++;
 				}
@@ -183,7 +187,8 @@ static int open_target(const char *hostport, enum send_mode mode)
 	}
 	fd = socket(res->ai_family, res->ai_socktype, 0);
 	if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) < 0) {
-		fprintf(stderr, "syslogsend: cannot connect to %s: %s\n", hostport, strerror(errno));
+		fprintf(stderr, "syslogsend: cannot connect to %s: %s\n", hostport,
+			strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -211,8 +216,9 @@ int main(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(a, "--udp") || !strcmp(a, "--tcp") || !strcmp(a, "--tcp-octet")) {
-			s.mode = !strcmp(a, "--udp") ? SEND_UDP : !strcmp(a, "--tcp") ? SEND_TCP_LF
-										    : SEND_TCP_OCTET;
+			s.mode = !strcmp(a, "--udp")   ? SEND_UDP
+				 : !strcmp(a, "--tcp") ? SEND_TCP_LF
+						       : SEND_TCP_OCTET;
 			target = v;
 			i++;
 		} else if (!strcmp(a, "--count") && v && !parse_int64(v, 0, 100000000, &s.count)) {
@@ -226,7 +232,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--prefix") && v && strlen(v) < 200) {
 			s.prefix = v;
 			i++;
-		} else if (!strcmp(a, "--template") && v && (!strcmp(v, "httplog") || !strcmp(v, "short"))) {
+		} else if (!strcmp(a, "--template") && v &&
+			   (!strcmp(v, "httplog") || !strcmp(v, "short"))) {
 			s.short_tmpl = !strcmp(v, "short");
 			i++;
 		} else if (!strcmp(a, "--print")) {
@@ -261,7 +268,7 @@ int main(int argc, char **argv)
 				rc = send_range(&s, s.start + sent, s.start + due);
 				sent = due;
 			} else {
-				struct timespec ts = { 0, 1000000L };
+				struct timespec ts = {0, 1000000L};
 
 				nanosleep(&ts, NULL);
 			}
@@ -274,7 +281,8 @@ int main(int argc, char **argv)
 		shutdown(s.fd, SHUT_WR);
 	close(s.fd);
 	fflush(stdout);
-	fprintf(stdout, "syslogsend: sent %lld messages (%llu bytes, %llu errors) in %.3f s: %.0f msg/s\n",
+	fprintf(stdout,
+		"syslogsend: sent %lld messages (%llu bytes, %llu errors) in %.3f s: %.0f msg/s\n",
 		(long long)s.count, (unsigned long long)s.bytes, (unsigned long long)s.errors, el,
 		el > 0 ? (double)s.count / el : 0.0);
 	return rc < 0 || s.errors ? 1 : 0;

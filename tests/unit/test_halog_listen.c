@@ -104,19 +104,30 @@ static void test_addr(void **state)
 	const char *why;
 
 	(void)state;
-	assert_int_equal(listen_parse_addr("127.0.0.1:5140", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why), 0);
+	assert_int_equal(
+		listen_parse_addr("127.0.0.1:5140", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why),
+		0);
 	assert_int_equal(a.proto, LISTEN_UDP);
 	assert_string_equal(a.text, "udp://127.0.0.1:5140");
-	assert_int_equal(listen_parse_addr("tcp://[::1]:514", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why), 0);
+	assert_int_equal(
+		listen_parse_addr("tcp://[::1]:514", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why),
+		0);
 	assert_int_equal(a.proto, LISTEN_TCP);
 	assert_string_equal(a.text, "tcp://[::1]:514");
-	assert_int_equal(listen_parse_addr("*:5140", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why), 0);
+	assert_int_equal(listen_parse_addr("*:5140", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why),
+			 0);
 	assert_string_equal(a.text, "udp://0.0.0.0:5140");
-	assert_int_equal(listen_parse_addr(":5140", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why), -1);
-	assert_int_equal(listen_parse_addr("127.0.0.1", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why), -1);
-	assert_int_equal(listen_parse_addr("http://127.0.0.1:80", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why), -1);
-	assert_int_equal(listen_parse_addr("127.0.0.1:0", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why), -1);
-	assert_int_equal(listen_parse_addr("::1:5140", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why), -1);
+	assert_int_equal(listen_parse_addr(":5140", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why),
+			 -1);
+	assert_int_equal(
+		listen_parse_addr("127.0.0.1", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why), -1);
+	assert_int_equal(listen_parse_addr("http://127.0.0.1:80", LISTEN_UDP, &a, whybuf,
+					   sizeof(whybuf), &why),
+			 -1);
+	assert_int_equal(
+		listen_parse_addr("127.0.0.1:0", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why), -1);
+	assert_int_equal(
+		listen_parse_addr("::1:5140", LISTEN_UDP, &a, whybuf, sizeof(whybuf), &why), -1);
 }
 
 static void sa4(struct sockaddr_in *a, const char *ip, unsigned port)

@@ -13,7 +13,8 @@
 #define LISTEN_MAX_ALLOW 64
 
 static const char listen_usage[] =
-	"usage: halog listen [--db FILE] [--bind [udp://|tcp://]ADDR:PORT]... [--tcp ADDR:PORT]...\n"
+	"usage: halog listen [--db FILE] [--bind [udp://|tcp://]ADDR:PORT]... [--tcp "
+	"ADDR:PORT]...\n"
 	"                    [--allow CIDR]... [--echo] [--forward udp://HOST:PORT]\n"
 	"                    [--log-format STR] [--batch N] [--batch-ms MS] [--rcvbuf BYTES]\n"
 	"                    [--max-conns N]\n"
@@ -29,7 +30,8 @@ static const char listen_usage[] =
 	"  --log-format STR the HAProxy log-format of custom traffic lines\n"
 	"  --batch N        messages per transaction at most (default 5000)\n"
 	"  --batch-ms MS    commit a batch at the latest MS ms after it began (default 200)\n"
-	"  --rcvbuf BYTES   UDP receive buffer to ask the kernel for (default 32M; K, M, G allowed)\n"
+	"  --rcvbuf BYTES   UDP receive buffer to ask the kernel for (default 256M; K, M, G "
+	"allowed)\n"
 	"  --max-conns N    open TCP connections at most (default 256)\n"
 	"\n"
 	"SIGUSR1 prints the counters; SIGINT/SIGTERM store everything received, then exit 0.\n";
@@ -59,10 +61,20 @@ static int parse_bytes(const char *s, size_t *out)
 		return -1;
 	memcpy(num, s, n + 1);
 	switch (num[n - 1]) {
-	case 'k': case 'K': mult = 1024; break;
-	case 'm': case 'M': mult = 1024 * 1024; break;
-	case 'g': case 'G': mult = 1024 * 1024 * 1024; break;
-	default: break;
+	case 'k':
+	case 'K':
+		mult = 1024;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1024 * 1024;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1024 * 1024 * 1024;
+		break;
+	default:
+		break;
 	}
 	if (mult > 1)
 		num[n - 1] = '\0';
@@ -109,7 +121,7 @@ int cmd_listen(int argc, char **argv)
 	o.allow = allow;
 	o.batch = 5000;
 	o.batch_ms = 200;
-	o.rcvbuf = 32u << 20;
+	o.rcvbuf = 256u << 20; /* absorbs a 1M-datagram burst at full loopback speed (docs) */
 	o.max_conns = 256;
 	o.queue_msgs = 65536;
 	o.queue_bytes = 16u << 20;
@@ -137,8 +149,8 @@ int cmd_listen(int argc, char **argv)
 				return usage_error("too many --bind (at most %s)", "32");
 			if (tcp && strstr(v, "://"))
 				return usage_error("--tcp takes ADDR:PORT, not a URL: '%s'", v);
-			if (listen_parse_addr(v, tcp ? LISTEN_TCP : LISTEN_UDP, &binds[o.nbinds], whybuf,
-					      sizeof(whybuf), &why) < 0) {
+			if (listen_parse_addr(v, tcp ? LISTEN_TCP : LISTEN_UDP, &binds[o.nbinds],
+					      whybuf, sizeof(whybuf), &why) < 0) {
 				fprintf(stderr, "halog listen: invalid address '%s': %s\n", v, why);
 				return HALOG_EXIT_USAGE;
 			}
@@ -149,16 +161,20 @@ int cmd_listen(int argc, char **argv)
 			if (o.nallow >= LISTEN_MAX_ALLOW)
 				return usage_error("too many --allow (at most %s)", "64");
 			if (listen_parse_cidr(v, &allow[o.nallow]) < 0)
-				return usage_error("invalid --allow '%s': expected an address or a network "
-						   "with zero host bits, e.g. 10.0.0.0/8 or fd00::/8", v);
+				return usage_error(
+					"invalid --allow '%s': expected an address or a network "
+					"with zero host bits, e.g. 10.0.0.0/8 or fd00::/8",
+					v);
 			o.nallow++;
 		} else if (opt_value(argc, argv, &i, "--forward", &v)) {
 			if (!v)
 				return usage_error("%s needs udp://HOST:PORT", a);
 			if (strncmp(v, "udp://", 6))
 				return usage_error("--forward takes udp://HOST:PORT, not '%s'", v);
-			if (listen_parse_addr(v, LISTEN_UDP, &fwd, whybuf, sizeof(whybuf), &why) < 0) {
-				fprintf(stderr, "halog listen: invalid --forward '%s': %s\n", v, why);
+			if (listen_parse_addr(v, LISTEN_UDP, &fwd, whybuf, sizeof(whybuf), &why) <
+			    0) {
+				fprintf(stderr, "halog listen: invalid --forward '%s': %s\n", v,
+					why);
 				return HALOG_EXIT_USAGE;
 			}
 			o.forward = &fwd;
@@ -168,26 +184,30 @@ int cmd_listen(int argc, char **argv)
 			o.log_format = v;
 		} else if (opt_value(argc, argv, &i, "--batch-ms", &v)) {
 			if (!v || parse_int64(v, 1, 60000, &n) < 0)
-				return usage_error("--batch-ms takes 1 to 60000, not '%s'", v ? v : "");
+				return usage_error("--batch-ms takes 1 to 60000, not '%s'",
+						   v ? v : "");
 			o.batch_ms = (unsigned)n;
 		} else if (opt_value(argc, argv, &i, "--batch", &v)) {
 			if (!v || parse_int64(v, 1, 1000000, &n) < 0)
-				return usage_error("--batch takes 1 to 1000000, not '%s'", v ? v : "");
+				return usage_error("--batch takes 1 to 1000000, not '%s'",
+						   v ? v : "");
 			o.batch = (size_t)n;
 		} else if (opt_value(argc, argv, &i, "--rcvbuf", &v)) {
 			if (!v || parse_bytes(v, &o.rcvbuf) < 0)
-				return usage_error("--rcvbuf takes bytes up to 1G (e.g. 8M), not '%s'",
-						   v ? v : "");
+				return usage_error(
+					"--rcvbuf takes bytes up to 1G (e.g. 8M), not '%s'",
+					v ? v : "");
 		} else if (opt_value(argc, argv, &i, "--max-conns", &v)) {
 			if (!v || parse_int64(v, 1, 65536, &n) < 0)
-				return usage_error("--max-conns takes 1 to 65536, not '%s'", v ? v : "");
+				return usage_error("--max-conns takes 1 to 65536, not '%s'",
+						   v ? v : "");
 			o.max_conns = (size_t)n;
 		} else {
 			return usage_error("unknown option '%s'", a);
 		}
 	}
 	if (o.nbinds == 0) {
-		const char *def[] = { "udp://127.0.0.1:5140", "tcp://127.0.0.1:5140" };
+		const char *def[] = {"udp://127.0.0.1:5140", "tcp://127.0.0.1:5140"};
 
 		for (size_t k = 0; k < 2; k++)
 			if (listen_parse_addr(def[k], LISTEN_UDP, &binds[o.nbinds++], whybuf,
@@ -197,7 +217,9 @@ int cmd_listen(int argc, char **argv)
 	if (o.nallow == 0)
 		for (size_t k = 0; k < o.nbinds; k++)
 			if (!listen_is_loopback((const struct sockaddr *)&binds[k].ss))
-				fprintf(stderr, "halog listen: warning: %s accepts messages from any host "
-						"(add --allow CIDR)\n", binds[k].text);
+				fprintf(stderr,
+					"halog listen: warning: %s accepts messages from any host "
+					"(add --allow CIDR)\n",
+					binds[k].text);
 	return listen_run(&o);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -110,7 +111,8 @@ int listen_parse_addr(const char *s, int default_proto, struct listen_addr *out,
 		freeaddrinfo(res);
 	}
 	if (out->ss.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&out->ss)->sin6_addr, num, sizeof(num));
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&out->ss)->sin6_addr, num,
+			  sizeof(num));
 		snprintf(out->text, sizeof(out->text), "%s://[%s]:%u",
 			 out->proto == LISTEN_TCP ? "tcp" : "udp", num, port);
 	} else {
@@ -244,7 +246,8 @@ void listen_frame_next(struct listen_framer *fr, const char *buf, size_t len, si
 	}
 	if (len == 0)
 		return;
-	if (buf[0] == '\n') { /* an empty LF frame (or the LF after an octet frame): not a message */
+	if (buf[0] ==
+	    '\n') { /* an empty LF frame (or the LF after an octet frame): not a message */
 		f->consumed = 1;
 		return;
 	}
@@ -307,7 +310,7 @@ void listen_frame_next(struct listen_framer *fr, const char *buf, size_t len, si
  */
 
 #define LQ_TRUNCATED 0x1 /* cut: longer than LISTEN_MAX_MSG, or a TCP frame ended by the close */
-#define LQ_CLOSED 0x2    /* with LQ_TRUNCATED: the connection closed inside the frame */
+#define LQ_CLOSED 0x2	 /* with LQ_TRUNCATED: the connection closed inside the frame */
 
 union lq_addr {
 	struct sockaddr sa;
@@ -316,10 +319,10 @@ union lq_addr {
 };
 
 struct lq_slot {
-	uint64_t off;     /* absolute offset of the message in the byte ring */
+	uint64_t off; /* absolute offset of the message in the byte ring */
 	uint32_t len;
-	uint8_t proto;    /* LISTEN_UDP / LISTEN_TCP */
-	uint8_t flags;    /* LQ_* */
+	uint8_t proto; /* LISTEN_UDP / LISTEN_TCP */
+	uint8_t flags; /* LQ_* */
 	int64_t recv_ms;
 	union lq_addr from;
 };
@@ -331,11 +334,11 @@ struct lqueue {
 	size_t nslots;
 	char *bytes;
 	size_t nbytes;
-	uint64_t head, tail;   /* slots published / released (under mu) */
-	uint64_t btail;        /* bytes released (under mu) */
-	int closed;            /* the receiver has published its last message (under mu) */
+	uint64_t head, tail; /* slots published / released (under mu) */
+	uint64_t btail;	     /* bytes released (under mu) */
+	int closed;	     /* the receiver has published its last message (under mu) */
 	/* producer-only */
-	uint64_t phead, pbhead;   /* next slot / byte to write */
+	uint64_t phead, pbhead; /* next slot / byte to write */
 	uint64_t seen_tail, seen_btail;
 };
 
@@ -508,8 +511,8 @@ static void lq_release(struct lqueue *q, uint64_t upto)
  * Shared state
  */
 
-#define RX_VLEN 64        /* datagrams per recvmmsg */
-#define RX_CTL 64         /* control bytes per datagram (SO_RXQ_OVFL) */
+#define RX_VLEN 64 /* datagrams per recvmmsg */
+#define RX_CTL 64  /* control bytes per datagram (SO_RXQ_OVFL) */
 #define TAG_SIGNAL 1u
 #define TAG_UDP 2u
 #define TAG_TCP 3u
@@ -518,19 +521,19 @@ static void lq_release(struct lqueue *q, uint64_t upto)
 struct rx_sock {
 	int fd;
 	const struct listen_addr *addr;
-	uint32_t drops_cmsg;    /* latest SO_RXQ_OVFL value seen */
+	uint32_t drops_cmsg;	/* latest SO_RXQ_OVFL value seen */
 	uint32_t drops_meminfo; /* latest SK_MEMINFO_DROPS */
 };
 
 struct rx_conn {
-	int fd;                 /* -1 when the slot is free */
-	char *buf;              /* LISTEN_MAX_MSG + 32 bytes */
+	int fd;	   /* -1 when the slot is free */
+	char *buf; /* LISTEN_MAX_MSG + 32 bytes */
 	size_t len;
 	struct listen_framer fr;
 	union lq_addr from;
 	socklen_t fromlen;
-	int stalled;            /* data waits for queue space */
-	int eof;                /* the peer closed; close once the buffer is flushed */
+	int stalled; /* data waits for queue space */
+	int eof;     /* the peer closed; close once the buffer is flushed */
 };
 
 struct listener {
@@ -539,21 +542,21 @@ struct listener {
 	struct store *st;
 	struct logparser *lp;
 	int ep, sigfd, fwd_fd;
-	struct rx_sock *socks;   /* one per bind */
+	struct rx_sock *socks; /* one per bind */
 	size_t nsocks;
-	struct rx_conn *conns;   /* max_conns entries */
+	struct rx_conn *conns; /* max_conns entries */
 	size_t nconns;
-	char *staging;           /* RX_VLEN * LISTEN_MAX_MSG bytes for recvmmsg */
-	int blocked;             /* the queue was full: wait for the writer */
-	int light;               /* the last round read less than a full batch */
+	char *staging; /* RX_VLEN * LISTEN_MAX_MSG bytes for recvmmsg */
+	int blocked;   /* the queue was full: wait for the writer */
+	int light;     /* the last round read less than a full batch */
 	int conn_warned;
 	/* counters: written by one thread, read by others */
 	_Atomic uint64_t received, refused, kernel_dropped, fwd_failed, truncated, conn_limited;
 	_Atomic uint64_t stored, unparsed; /* by the writer, after COMMIT */
-	atomic_int abandon;      /* second signal while flushing: give up the queue */
+	atomic_int abandon;		   /* second signal while flushing: give up the queue */
 	atomic_int writer_done;
-	int writer_failed;       /* the writer gave up messages */
-	uint64_t lost;           /* messages abandoned in the queue */
+	int writer_failed; /* the writer gave up messages */
+	uint64_t lost;	   /* messages abandoned in the queue */
 };
 
 static int64_t now_ms(void)
@@ -586,8 +589,8 @@ struct wcount {
 struct writer {
 	struct listener *L;
 	struct strbuf echo;
-	uint64_t echo_next;      /* first slot not echoed yet */
-	struct wcount done;      /* counter values already in the store */
+	uint64_t echo_next;	 /* first slot not echoed yet */
+	struct wcount done;	 /* counter values already in the store */
 	uint64_t batch_unparsed; /* in the open batch */
 	union lq_addr last_from; /* the sender of the previous message, and its source text */
 	int last_proto;
@@ -625,7 +628,8 @@ static int writer_add(struct writer *w, uint64_t from, uint64_t to)
 		struct store_msg m;
 
 		if (s->proto != w->last_proto || memcmp(&s->from, &w->last_from, sizeof(s->from))) {
-			listen_format_source(w->last_src, sizeof(w->last_src), s->proto, &s->from.sa);
+			listen_format_source(w->last_src, sizeof(w->last_src), s->proto,
+					     &s->from.sa);
 			w->last_proto = s->proto;
 			w->last_from = s->from;
 		}
@@ -639,7 +643,8 @@ static int writer_add(struct writer *w, uint64_t from, uint64_t to)
 			if (rec.status == LR_PARTIAL && !rec.reason)
 				rec.reason = s->flags & LQ_CLOSED
 						     ? "the connection closed inside this frame"
-						     : "message cut by halog listen (longer than 65536 bytes)";
+						     : "message cut by halog listen (longer than "
+						       "65536 bytes)";
 		}
 		if (rec.kind == LR_UNPARSED)
 			w->batch_unparsed++;
@@ -689,7 +694,8 @@ static int writer_commit(struct writer *w, uint64_t nmsgs)
 	c.unparsed = w->done.unparsed + w->batch_unparsed;
 	if (counter_delta(L->st, "listen.received", c.received, w->done.received) < 0 ||
 	    counter_delta(L->st, "listen.stored", c.stored, w->done.stored) < 0 ||
-	    counter_delta(L->st, "listen.kernel_dropped", c.kernel_dropped, w->done.kernel_dropped) < 0 ||
+	    counter_delta(L->st, "listen.kernel_dropped", c.kernel_dropped,
+			  w->done.kernel_dropped) < 0 ||
 	    counter_delta(L->st, "listen.refused", c.refused, w->done.refused) < 0 ||
 	    counter_delta(L->st, "listen.unparsed", c.unparsed, w->done.unparsed) < 0 ||
 	    counter_delta(L->st, "listen.forward_failed", c.fwd_failed, w->done.fwd_failed) < 0 ||
@@ -712,7 +718,7 @@ static void writer_sleep(struct listener *L, unsigned ms)
 {
 	while (ms && !atomic_load(&L->abandon)) {
 		unsigned step = ms < 100 ? ms : 100;
-		struct timespec ts = { 0, (long)step * 1000000L };
+		struct timespec ts = {0, (long)step * 1000000L};
 
 		nanosleep(&ts, NULL);
 		ms -= step;
@@ -738,12 +744,15 @@ static int writer_retry(struct writer *w, uint64_t from, uint64_t to)
 		pthread_mutex_unlock(&L->q.mu);
 		if (t - w->last_err_print >= 5000 || backoff == 100) {
 			if (err && (strstr(err, "full") || strstr(err, "FULL")))
-				fprintf(stderr, "halog listen: disk full: %" PRIu64
-						" messages waiting, retrying (%s)\n", waiting, err);
+				fprintf(stderr,
+					"halog listen: disk full: %" PRIu64
+					" messages waiting, retrying (%s)\n",
+					waiting, err);
 			else
-				fprintf(stderr, "halog listen: cannot store (%s): %" PRIu64
-						" messages waiting, retrying\n", err ? err : "unknown error",
-					waiting);
+				fprintf(stderr,
+					"halog listen: cannot store (%s): %" PRIu64
+					" messages waiting, retrying\n",
+					err ? err : "unknown error", waiting);
 			w->last_err_print = t;
 		}
 		writer_sleep(L, backoff);
@@ -752,11 +761,21 @@ static int writer_retry(struct writer *w, uint64_t from, uint64_t to)
 		if (backoff < 5000)
 			backoff *= 2;
 		if (writer_add(w, from, to) == 0 && writer_commit(w, to - from) == 0) {
-			fprintf(stderr, "halog listen: storing again (%" PRIu64 " messages saved)\n",
+			fprintf(stderr,
+				"halog listen: storing again (%" PRIu64 " messages saved)\n",
 				to - from);
 			return 0;
 		}
 	}
+}
+
+/* Bytes of the queue that slots [first, taken) hold (wrap gap included). */
+static size_t batch_bytes(const struct lqueue *q, uint64_t first, uint64_t taken)
+{
+	const struct lq_slot *a = &q->slots[first % q->nslots];
+	const struct lq_slot *b = &q->slots[(taken - 1) % q->nslots];
+
+	return (size_t)(b->off + b->len - a->off);
 }
 
 static void *writer_main(void *arg)
@@ -764,7 +783,8 @@ static void *writer_main(void *arg)
 	struct writer *w = arg;
 	struct listener *L = w->L;
 	struct lqueue *q = &L->q;
-	const size_t batch = L->o->batch;
+	/* a batch holds its queue space until COMMIT: never let it take more than half the queue */
+	const size_t batch = L->o->batch < q->nslots / 2 ? L->o->batch : q->nslots / 2;
 	const unsigned batch_ms = L->o->batch_ms;
 	uint64_t first, taken; /* the open batch is [first, taken) */
 	int64_t began = 0, last_counters = now_ms();
@@ -799,10 +819,12 @@ static void *writer_main(void *arg)
 			taken = upto;
 		}
 		t = now_ms();
-		due = taken > first && (taken - first >= batch || t - began >= batch_ms ||
-					(closed && taken == head));
+		due = taken > first &&
+		      (taken - first >= batch || t - began >= batch_ms ||
+		       (closed && taken == head) || batch_bytes(q, first, taken) >= q->nbytes / 2);
 		if (due) {
-			if (writer_commit(w, taken - first) < 0 && writer_retry(w, first, taken) < 0)
+			if (writer_commit(w, taken - first) < 0 &&
+			    writer_retry(w, first, taken) < 0)
 				break;
 			lq_release(q, taken);
 			first = taken;
@@ -840,7 +862,8 @@ static void forward_one(struct listener *L, const char *data, size_t len)
 
 	if (L->fwd_fd < 0)
 		return;
-	if (sendto(L->fwd_fd, data, len, MSG_DONTWAIT, (const struct sockaddr *)&f->ss, f->sslen) < 0)
+	if (sendto(L->fwd_fd, data, len, MSG_DONTWAIT, (const struct sockaddr *)&f->ss, f->sslen) <
+	    0)
 		atomic_fetch_add(&L->fwd_failed, 1);
 }
 
@@ -855,7 +878,8 @@ static void update_kernel_drops(struct listener *L, int query)
 
 		if (query && s->fd >= 0 && s->addr->proto == LISTEN_UDP &&
 		    getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mi, &ml) == 0 &&
-		    ml > SK_MEMINFO_DROPS * sizeof(uint32_t) && mi[SK_MEMINFO_DROPS] > s->drops_meminfo)
+		    ml > SK_MEMINFO_DROPS * sizeof(uint32_t) &&
+		    mi[SK_MEMINFO_DROPS] > s->drops_meminfo)
 			s->drops_meminfo = mi[SK_MEMINFO_DROPS];
 		total += s->drops_cmsg > s->drops_meminfo ? s->drops_cmsg : s->drops_meminfo;
 	}
@@ -926,8 +950,10 @@ static int rx_udp(struct listener *L, struct rx_sock *s)
 		}
 		forward_one(L, data, len);
 		len = listen_trim(data, len);
-		if (lq_push(&L->q, data, len, LISTEN_UDP, flags, t, &from[i].sa, h->msg_namelen) < 0) {
-			/* cannot happen: room was reserved above; say so rather than lose it silently */
+		if (lq_push(&L->q, data, len, LISTEN_UDP, flags, t, &from[i].sa, h->msg_namelen) <
+		    0) {
+			/* cannot happen: room was reserved above; say so rather than lose it
+			 * silently */
 			fprintf(stderr, "halog listen: internal error: queue overflow\n");
 			continue;
 		}
@@ -968,12 +994,12 @@ static void conn_frames(struct listener *L, struct rx_conn *c)
 			const char *m = c->buf + pos + f.start;
 			size_t len = listen_trim(m, f.len);
 
-			int fl = !f.truncated ? 0
+			int fl = !f.truncated			    ? 0
 				 : c->eof && f.len < LISTEN_MAX_MSG ? LQ_TRUNCATED | LQ_CLOSED
 								    : LQ_TRUNCATED;
 
-			if (lq_push(&L->q, m, len, LISTEN_TCP, fl, t,
-				    &c->from.sa, c->fromlen) < 0) {
+			if (lq_push(&L->q, m, len, LISTEN_TCP, fl, t, &c->from.sa, c->fromlen) <
+			    0) {
 				c->fr = save;
 				c->stalled = 1;
 				L->blocked = 1;
@@ -1040,8 +1066,10 @@ static void rx_accept(struct listener *L, struct rx_sock *s)
 		if (!c || !c->buf) {
 			atomic_fetch_add(&L->conn_limited, 1);
 			if (!L->conn_warned++)
-				fprintf(stderr, "halog listen: more than %zu TCP connections: closing the "
-						"new ones (--max-conns)\n", L->o->max_conns);
+				fprintf(stderr,
+					"halog listen: more than %zu TCP connections: closing the "
+					"new ones (--max-conns)\n",
+					L->o->max_conns);
 			close(fd);
 			continue;
 		}
@@ -1111,9 +1139,10 @@ static void rx_loop(struct listener *L)
 				continue;
 		}
 		if (L->light) {
-			/* little arrived last round: let the kernel gather more before waking up again,
-			 * instead of one wakeup per datagram (the socket buffer holds them meanwhile) */
-			struct timespec nap = { 0, 1000000L };
+			/* little arrived last round: let the kernel gather more before waking up
+			 * again, instead of one wakeup per datagram (the socket buffer holds them
+			 * meanwhile) */
+			struct timespec nap = {0, 1000000L};
 
 			nanosleep(&nap, NULL);
 			L->light = 0;
@@ -1137,7 +1166,8 @@ static void rx_loop(struct listener *L)
 					L->light = 1;
 			} else if (tag == TAG_TCP) {
 				rx_accept(L, &L->socks[idx]);
-			} else if (tag == TAG_CONN && L->conns[idx].fd >= 0 && !L->conns[idx].stalled) {
+			} else if (tag == TAG_CONN && L->conns[idx].fd >= 0 &&
+				   !L->conns[idx].stalled) {
 				conn_read(L, &L->conns[idx], 4);
 			}
 		}
@@ -1157,18 +1187,22 @@ static void rx_drain(struct listener *L)
 			s->fd = -1;
 			continue;
 		}
-		/* A connected UDP socket only takes datagrams from its peer: connecting it to itself
-		 * stops new deliveries while the queue already in the kernel stays readable. */
+		/* A connected UDP socket only takes datagrams from its peer: connecting it to
+		 * itself stops new deliveries while the queue already in the kernel stays readable.
+		 */
 		union lq_addr self;
 		socklen_t sl = sizeof(self);
 
 		if (getsockname(s->fd, &self.sa, &sl) == 0) {
-			if (self.sa.sa_family == AF_INET && self.in4.sin_addr.s_addr == htonl(INADDR_ANY))
+			if (self.sa.sa_family == AF_INET &&
+			    self.in4.sin_addr.s_addr == htonl(INADDR_ANY))
 				self.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-			if (self.sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&self.in6.sin6_addr))
+			if (self.sa.sa_family == AF_INET6 &&
+			    IN6_IS_ADDR_UNSPECIFIED(&self.in6.sin6_addr))
 				self.in6.sin6_addr = in6addr_loopback;
 			if (connect(s->fd, &self.sa, sl) < 0)
-				fprintf(stderr, "halog listen: cannot close %s to new senders: %s\n",
+				fprintf(stderr,
+					"halog listen: cannot close %s to new senders: %s\n",
 					s->addr->text, strerror(errno));
 		}
 	}
@@ -1191,29 +1225,45 @@ static void rx_drain(struct listener *L)
 		}
 	}
 	update_kernel_drops(L, 1);
-	deadline = now_ms() + 10000; /* a TCP sender may go on writing: bound the drain */
+	/* TCP: read what each connection had sent when the stop came (FIONREAD), not what a
+	 * sender goes on writing after it; then close. A frame cut there is stored flagged. */
+	deadline = now_ms() + 10000;
 	for (size_t i = 0; i < L->o->max_conns; i++) {
 		struct rx_conn *c = &L->conns[i];
+		int inq = 0;
+		size_t budget;
 
+		if (c->fd < 0)
+			continue;
+		if (ioctl(c->fd, FIONREAD, &inq) < 0 || inq < 0)
+			inq = 0;
+		budget = (size_t)inq;
 		while (c->fd >= 0 && now_ms() < deadline && !atomic_load(&L->abandon)) {
-			size_t before = c->len;
+			size_t room = LISTEN_MAX_MSG + 32 - c->len;
+			ssize_t n;
 
 			if (c->stalled) {
 				lq_wait_space(&L->q, 100);
 				conn_frames(L, c);
-				if (c->stalled)
-					continue;
+				continue;
 			}
-			c->eof = 0;
-			conn_read(L, c, 1);
-			if (c->fd < 0)
-				break;
-			if (!c->stalled && c->len == before) {
-				/* nothing more waiting: what is left is a partial frame */
+			if (budget == 0 || c->eof || room == 0) {
 				c->eof = 1;
 				conn_frames(L, c);
 				if (!c->stalled)
 					conn_close(L, c);
+				continue;
+			}
+			n = read(c->fd, c->buf + c->len, room < budget ? room : budget);
+			if (n > 0) {
+				c->len += (size_t)n;
+				budget -= (size_t)n;
+				conn_frames(L, c);
+			} else if (n == 0 ||
+				   (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+				c->eof = 1;
+			} else if (errno != EINTR) {
+				budget = 0;
 			}
 		}
 		if (c->fd >= 0)
@@ -1236,8 +1286,10 @@ static void set_rcvbuf(int fd, size_t want, const char *text)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0 && (size_t)got < want)
-		fprintf(stderr, "halog listen: %s: receive buffer is %d bytes, not %zu (raise "
-				"net.core.rmem_max or run as root)\n", text, got, want);
+		fprintf(stderr,
+			"halog listen: %s: receive buffer is %d bytes, not %zu (raise "
+			"net.core.rmem_max or run as root)\n",
+			text, got, want);
 }
 
 static int open_sock(struct listener *L, struct rx_sock *s, size_t idx)
@@ -1245,10 +1297,12 @@ static int open_sock(struct listener *L, struct rx_sock *s, size_t idx)
 	const struct listen_addr *a = s->addr;
 	int one = 1, udp = a->proto == LISTEN_UDP;
 	struct epoll_event ev;
-	int fd = socket(a->ss.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(a->ss.ss_family,
+			(udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0) {
-		fprintf(stderr, "halog listen: %s: cannot create socket: %s\n", a->text, strerror(errno));
+		fprintf(stderr, "halog listen: %s: cannot create socket: %s\n", a->text,
+			strerror(errno));
 		return -1;
 	}
 	s->fd = fd;
@@ -1264,7 +1318,8 @@ static int open_sock(struct listener *L, struct rx_sock *s, size_t idx)
 		set_rcvbuf(fd, L->o->rcvbuf, a->text);
 		setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	} else if (listen(fd, 128) < 0) {
-		fprintf(stderr, "halog listen: cannot listen on %s: %s\n", a->text, strerror(errno));
+		fprintf(stderr, "halog listen: cannot listen on %s: %s\n", a->text,
+			strerror(errno));
 		return -1;
 	}
 	memset(&ev, 0, sizeof(ev));
@@ -1323,8 +1378,10 @@ int listen_run(const struct listen_opts *o)
 	L->o = o;
 	L->ep = L->sigfd = L->fwd_fd = -1;
 	for (size_t i = 0; i < o->nbinds; i++)
-		if (o->forward && o->binds[i].proto == LISTEN_UDP && same_addr(o->forward, &o->binds[i])) {
-			fprintf(stderr, "halog listen: --forward %s is this listener: it would loop\n",
+		if (o->forward && o->binds[i].proto == LISTEN_UDP &&
+		    same_addr(o->forward, &o->binds[i])) {
+			fprintf(stderr,
+				"halog listen: --forward %s is this listener: it would loop\n",
 				o->forward->text);
 			rc = HALOG_EXIT_USAGE;
 			goto out_free;
@@ -1384,12 +1441,14 @@ int listen_run(const struct listen_opts *o)
 		fprintf(stderr, "halog listen: %s\n", err);
 		goto out_socks;
 	}
-	/* the store's default page cache is large; the listener must stay small whatever the rate */
+	/* the store's default page cache is large; the listener must stay small whatever the rate
+	 */
 	sqlite3_exec(store_db(L->st), "PRAGMA cache_size=-16384", NULL, NULL, NULL);
 	if (o->forward) {
 		int sb = 4 << 20;
 
-		L->fwd_fd = socket(o->forward->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		L->fwd_fd = socket(o->forward->ss.ss_family,
+				   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (L->fwd_fd < 0) {
 			fprintf(stderr, "halog listen: --forward: %s\n", strerror(errno));
 			goto out_socks;
@@ -1407,18 +1466,20 @@ int listen_run(const struct listen_opts *o)
 	rx_drain(L);
 	/* wait for the writer to commit everything; a further signal abandons the queue */
 	while (!atomic_load(&L->writer_done)) {
-		struct timespec ts = { 0, 50 * 1000000L };
+		struct timespec ts = {0, 50 * 1000000L};
 
 		if (rx_signals(L) && !atomic_load(&L->abandon)) {
 			atomic_store(&L->abandon, 1);
-			fprintf(stderr, "halog listen: second signal: giving up the messages not stored\n");
+			fprintf(stderr,
+				"halog listen: second signal: giving up the messages not stored\n");
 		}
 		nanosleep(&ts, NULL);
 	}
 	pthread_join(th, NULL);
 	rc = L->writer_failed ? HALOG_EXIT_ERR : HALOG_EXIT_OK;
 	if (L->lost)
-		fprintf(stderr, "halog listen: %" PRIu64 " received messages were not stored\n", L->lost);
+		fprintf(stderr, "halog listen: %" PRIu64 " received messages were not stored\n",
+			L->lost);
 	print_status(L);
 out_socks:
 	for (size_t i = 0; i < L->nsocks; i++)

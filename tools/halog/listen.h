@@ -17,34 +17,34 @@
 
 /* One socket address to bind or send to. */
 struct listen_addr {
-	int proto;                  /* LISTEN_UDP or LISTEN_TCP */
+	int proto;		    /* LISTEN_UDP or LISTEN_TCP */
 	struct sockaddr_storage ss; /* resolved address */
 	socklen_t sslen;
-	char text[LISTEN_SRC_MAX];  /* "udp://127.0.0.1:5140", for messages */
+	char text[LISTEN_SRC_MAX]; /* "udp://127.0.0.1:5140", for messages */
 };
 
 /* One --allow network. */
 struct listen_cidr {
-	int family;              /* AF_INET or AF_INET6 */
-	unsigned char addr[16];  /* network bytes (v4 in the first 4) */
-	unsigned prefix;         /* 0..32 or 0..128 */
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network bytes (v4 in the first 4) */
+	unsigned prefix;	/* 0..32 or 0..128 */
 };
 
 struct listen_opts {
-	const char *db;                /* store path */
+	const char *db; /* store path */
 	const struct listen_addr *binds;
 	size_t nbinds;
 	const struct listen_cidr *allow; /* none: every sender is accepted */
 	size_t nallow;
-	int echo;                      /* print each message on stdout */
+	int echo;			   /* print each message on stdout */
 	const struct listen_addr *forward; /* NULL, or a UDP target for every message */
-	const char *log_format;        /* NULL, or the HAProxy log-format for the parser */
-	size_t batch;                  /* messages per transaction (at most) */
-	unsigned batch_ms;             /* a batch is committed at the latest this long after it began */
-	size_t rcvbuf;                 /* requested SO_RCVBUF for UDP sockets (0: kernel default) */
-	size_t max_conns;              /* open TCP connections at most */
-	size_t queue_msgs;             /* slots in the queue between receiver and writer */
-	size_t queue_bytes;            /* bytes in that queue */
+	const char *log_format;		   /* NULL, or the HAProxy log-format for the parser */
+	size_t batch;			   /* messages per transaction (at most) */
+	unsigned batch_ms;  /* a batch is committed at the latest this long after it began */
+	size_t rcvbuf;	    /* requested SO_RCVBUF for UDP sockets (0: kernel default) */
+	size_t max_conns;   /* open TCP connections at most */
+	size_t queue_msgs;  /* slots in the queue between receiver and writer */
+	size_t queue_bytes; /* bytes in that queue */
 };
 
 /* Parses a --bind value: "udp://A:P", "tcp://A:P", or a bare "A:P" (UDP), where A is an IPv4
@@ -75,15 +75,15 @@ size_t listen_trim(const char *buf, size_t len);
 /* TCP framing state of one connection (RFC 6587): a frame that starts with 1-6 digits and a
  * space is octet-counted ("LEN SP MSG"), anything else ends at LF. */
 struct listen_framer {
-	size_t skip;    /* bytes still to discard of an over-long octet-counted frame */
+	size_t skip;	/* bytes still to discard of an over-long octet-counted frame */
 	int skip_to_lf; /* discarding the rest of an over-long LF frame */
 };
 
 struct listen_frame {
-	size_t consumed;  /* bytes of the input this step used (0: need more input) */
-	int has;          /* a message was found: buf[start .. start+len) */
+	size_t consumed; /* bytes of the input this step used (0: need more input) */
+	int has;	 /* a message was found: buf[start .. start+len) */
 	size_t start, len;
-	int truncated;    /* cut at cap, or cut short by the end of the connection */
+	int truncated; /* cut at cap, or cut short by the end of the connection */
 };
 
 /* One framing step over buf[0..len): the caller drops f->consumed bytes and calls again while

@@ -13,7 +13,7 @@ mkdir -p "$TMP"
 cd "$TOP" || fail "no $TOP"
 
 python3 - docker-compose.yml <<'EOF' || fail "docker-compose.yml / Dockerfile.haproxy checks failed (listed above)"
-import fnmatch, ipaddress, os, re, sys, yaml
+import fnmatch, ipaddress, json, os, re, sys, yaml
 
 errors = []
 def bad(msg):
@@ -218,6 +218,14 @@ for m in re.finditer(r"(?m)^EXPOSE\s+(.*)$", text):
     for p in m.group(1).split():
         if int(p.split("/")[0]) < 1024:
             bad(f"Dockerfile.haproxy: lb exposes privileged port {p}")
+# every HEALTHCHECK gives Docker's timeout more time than the probe's own (3 s, or -t)
+for m in re.finditer(r"(?m)^HEALTHCHECK\s+(.*?)\bCMD\s+(\[.*\])",
+                     open("Dockerfile.haproxy").read().replace("\\\n", " ")):
+    t = re.search(r"--timeout=(\d+)s", m.group(1))
+    argv = json.loads(m.group(2))
+    probe_t = int(argv[argv.index("-t") + 1]) if "-t" in argv else 3
+    if not t or int(t.group(1)) <= probe_t:
+        bad(f"HEALTHCHECK {m.group(0)[:60]}…: --timeout must exceed the probe's {probe_t}s")
 # COPY sources from the build context exist and are not .dockerignored
 for m in re.finditer(r"(?m)^COPY\s+(?!--from)(.*)$", open("Dockerfile.haproxy").read()):
     srcs = [s for s in m.group(1).split() if not s.startswith("--")][:-1]

@@ -38,6 +38,11 @@ tcp=$(jq '[.backends[] | select(.mode == "tcp") | .requests] | add' mixed.json)
 tcp_lines=$(sqlite3 mixed.db "SELECT count(*) FROM requests WHERE mode = 'tcp'")
 [ "$tcp" = "$tcp_lines" ] && [ "$tcp" -gt 0 ] || fail "tcp requests: report $tcp, rows $tcp_lines"
 
+# the text form stays within 80 columns on real-sized numbers
+"$HALOG" report --db mixed.db -o mixed.txt || fail "report text"
+awk 'length > 80 { print FNR ": " $0; bad = 1 } END { exit bad }' mixed.txt ||
+	fail "text report wider than 80 columns"
+
 # --- -st on an httplog-only log ---
 "$LOGGEN" --lines 20000 --seed 7 --format httplog --framing rfc3164 >http.log || fail "loggen"
 "$HALOG" ingest --db http.db http.log 2>ingest.err || { cat ingest.err; fail "ingest"; }

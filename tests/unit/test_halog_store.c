@@ -26,7 +26,8 @@ static void db_path(char *buf, size_t sz, const char *name)
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "%s/halog-store-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/halog-store-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(dir));
 	return 0;
 }
@@ -49,14 +50,13 @@ static int64_t q_i64(sqlite3 *db, const char *sql)
 	return v;
 }
 
-static struct lr_str S(const char *s)
-{
-	struct lr_str r = { s, s ? (uint32_t)strlen(s) : 0 };
+static struct lr_str S(const char *s) {
+	struct lr_str r = {s, s ? (uint32_t)strlen(s) : 0};
 	return r;
 }
 
-static void http_rec(struct logrec *r, int64_t ts, const char *be, const char *srv, int status,
-		     int ta)
+static void
+http_rec(struct logrec *r, int64_t ts, const char *be, const char *srv, int status, int ta)
 {
 	logrec_clear(r);
 	r->kind = LR_HTTP;
@@ -80,7 +80,7 @@ static void http_rec(struct logrec *r, int64_t ts, const char *be, const char *s
 
 static struct store_msg msg(const char *raw)
 {
-	struct store_msg m = { raw, strlen(raw), 1700000000000, "test", 0 };
+	struct store_msg m = {raw, strlen(raw), 1700000000000, "test", 0};
 	return m;
 }
 
@@ -246,10 +246,10 @@ static uint64_t rnd(void)
 static void test_rollup_equals_group_by(void **state)
 {
 	char p[512], err[256];
-	static const char *const bes[] = { "be_a", "be_b", "be_c" };
-	static const char *const srvs[] = { "s1", "s2", "s3", "<NOSRV>" };
-	static const int codes[] = { 200, 200, 200, 301, 404, 500, 502, 503 };
-	static const char *const terms[] = { "----", "--NI", "SC--", "CD--", "sH--", "LR--" };
+	static const char *const bes[] = {"be_a", "be_b", "be_c"};
+	static const char *const srvs[] = {"s1", "s2", "s3", "<NOSRV>"};
+	static const int codes[] = {200, 200, 200, 301, 404, 500, 502, 503};
+	static const char *const terms[] = {"----", "--NI", "SC--", "CD--", "sH--", "LR--"};
 	db_path(p, sizeof(p), "rand.db");
 	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
 	assert_non_null(st);
@@ -285,9 +285,11 @@ static void test_rollup_equals_group_by(void **state)
 	const char *cmp =
 		"SELECT count(*) FROM (SELECT backend, server, count(*) AS c,"
 		" sum(status BETWEEN 500 AND 599) AS c5,"
-		" sum(mode='http' AND status < 500 AND substr(term,1,1) IN ('-','L') AND retries = 0"
+		" sum(mode='http' AND status < 500 AND substr(term,1,1) IN ('-','L') AND retries = "
+		"0"
 		"     AND redispatched = 0) AS ok,"
-		" sum(CASE WHEN redispatched THEN 0 ELSE retries END) AS rt, sum(redispatched) AS rd,"
+		" sum(CASE WHEN redispatched THEN 0 ELSE retries END) AS rt, sum(redispatched) AS "
+		"rd,"
 		" sum(bytes_read) AS br"
 		" FROM requests GROUP BY backend, server) g"
 		" JOIN (SELECT b.name AS be, s.name AS srv, sum(requests) AS c, sum(c5xx) AS c5,"
@@ -301,13 +303,14 @@ static void test_rollup_equals_group_by(void **state)
 	assert_int_equal(
 		q_i64(db, "SELECT sum(errors) FROM rollup"),
 		q_i64(db, "SELECT count(*) FROM requests WHERE (mode='http' AND status >= 500)"
-			  " OR substr(term,1,1) NOT IN ('-','L') OR retries > 0 OR redispatched"));
+			  " OR substr(term,1,1) NOT IN ('-','L') OR (retries > 0 AND NOT redispatched)"));
 	/* per-code counts per minute */
 	assert_int_equal(
-		q_i64(db, "SELECT count(*) FROM (SELECT ts_ms/60000*60000 AS b, status, count(*) AS c"
-			  " FROM requests WHERE mode='http' GROUP BY 1, 2) g JOIN"
-			  " (SELECT bucket, code, sum(n) AS c FROM rollup_code GROUP BY 1, 2) r"
-			  " ON r.bucket = g.b AND r.code = g.status AND r.c = g.c"),
+		q_i64(db,
+		      "SELECT count(*) FROM (SELECT ts_ms/60000*60000 AS b, status, count(*) AS c"
+		      " FROM requests WHERE mode='http' GROUP BY 1, 2) g JOIN"
+		      " (SELECT bucket, code, sum(n) AS c FROM rollup_code GROUP BY 1, 2) r"
+		      " ON r.bucket = g.b AND r.code = g.status AND r.c = g.c"),
 		q_i64(db, "SELECT count(*) FROM (SELECT DISTINCT ts_ms/60000, status FROM requests"
 			  " WHERE mode='http')"));
 	/* termination states */
@@ -343,7 +346,7 @@ static void test_rollup_equals_group_by(void **state)
 		cnt += h[b];
 	int64_t total = q_i64(db, "SELECT count(*) FROM requests WHERE backend='be_a'");
 	assert_int_equal(cnt, total);
-	static const int pct[] = { 50, 90, 99 };
+	static const int pct[] = {50, 90, 99};
 	for (int i = 0; i < 3; i++) {
 		char sql[256];
 		int64_t rank = (total * pct[i] + 99) / 100;
@@ -371,7 +374,7 @@ static void test_hist(void **state)
 	}
 	assert_int_equal(hist_bucket(INT32_MAX), HIST_N - 1);
 	assert_int_equal(hist_bucket(-5), 0);
-	uint64_t c[HIST_N] = { 0 }, d[HIST_N] = { 0 };
+	uint64_t c[HIST_N] = {0}, d[HIST_N] = {0};
 	c[3] = 5;
 	c[700] = 1;
 	c[HIST_N - 1] = 2;
@@ -406,7 +409,7 @@ static void test_events_and_counters(void **state)
 	r.status = LR_BAD;
 	r.reason = "garbage";
 	static const char raw[] = "bin\0ary\xff";
-	struct store_msg m2 = { raw, sizeof(raw) - 1, 5, "stdin", STORE_MSG_TRUNCATED };
+	struct store_msg m2 = {raw, sizeof(raw) - 1, 5, "stdin", STORE_MSG_TRUNCATED};
 	assert_int_equal(store_add(st, &m2, &r), 0);
 	assert_int_equal(store_counter_add(st, "dropped", 3), 0);
 	assert_int_equal(store_commit(st), 0);
@@ -424,6 +427,75 @@ static void test_events_and_counters(void **state)
 	store_close(st);
 }
 
+/* Statements are reused without clearing their bindings: a field absent from a record must be
+ * NULL even when the record before had it. */
+static void test_no_stale_bindings(void **state)
+{
+	char p[512], err[256];
+	db_path(p, sizeof(p), "stale.db");
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	struct logrec full, bare;
+	http_rec(&full, 1700000000000, "be", "s", 200, 5);
+	full.client_ip = S("10.0.0.1");
+	full.client_port = 1234;
+	full.query = S("q=1");
+	full.version = S("HTTP/1.1");
+	full.uri = S("/x?q=1");
+	full.bytes_uploaded = 7;
+	full.cookie_req = S("c=1");
+	full.cookie_resp = S("c=2");
+	full.actconn = full.feconn = full.beconn = full.srv_conn = 1;
+	full.srv_queue = full.backend_queue = 0;
+	full.cap_req = S("host");
+	full.cap_resp = S("type");
+	full.ssl_sni = S("sni");
+	full.ssl_version = S("TLSv1.3");
+	full.ssl_cipher = S("AES");
+	full.ssl_errors = S("0/0");
+	full.unique_id = S("id");
+	full.dst_ip = S("10.0.0.2");
+	full.dst_port = 443;
+	full.pri = 134;
+	full.host = S("h");
+	full.tag = S("haproxy");
+	full.pid = 42;
+	full.reason = "r";
+	logrec_clear(&bare);
+	bare.kind = LR_HTTP;
+	struct store_msg m = msg("line");
+	struct store_msg m2 = {"bare", 4, 5, NULL, 0};
+	assert_int_equal(store_add(st, &m, &full), 0);
+	assert_int_equal(store_add(st, &m2, &bare), 0);
+	assert_int_equal(store_commit(st), 0);
+	sqlite3 *db = store_db(st);
+	/* every column of the first request row is set, of the second only the always-set ones */
+	sqlite3_stmt *q;
+	assert_int_equal(
+		sqlite3_prepare_v2(db, "SELECT * FROM requests ORDER BY line_id", -1, &q, NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	int ncol = sqlite3_column_count(q);
+	for (int c = 0; c < ncol; c++)
+		if (sqlite3_column_type(q, c) == SQLITE_NULL)
+			fail_msg("first row: column %s is NULL", sqlite3_column_name(q, c));
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	for (int c = 0; c < ncol; c++) {
+		const char *name = sqlite3_column_name(q, c);
+		int always = !strcmp(name, "line_id") || !strcmp(name, "ts_ms") ||
+			     !strcmp(name, "mode") || !strcmp(name, "redispatched") ||
+			     !strcmp(name, "flags");
+		if (!always && sqlite3_column_type(q, c) != SQLITE_NULL)
+			fail_msg("second row: column %s is not NULL", name);
+	}
+	sqlite3_finalize(q);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines WHERE id = 2 AND source IS NULL"
+				   " AND reason IS NULL AND pri IS NULL AND host IS NULL"
+				   " AND program IS NULL AND pid IS NULL"),
+			 1);
+	store_close(st);
+}
+
 /* A batch with more keys than the in-memory limit: aggregates are written out mid-batch, in the
  * same transaction, so sums stay exact and a rollback still removes everything. */
 static void test_big_batch_flush(void **state)
@@ -437,8 +509,8 @@ static void test_big_batch_flush(void **state)
 	struct store_msg m = msg("x");
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < 5000; i++) {
-			http_rec(&r, 1700000000000 + (int64_t)i * 60000, "be_a", i % 2 ? "s1" : "s2",
-				 i % 7 ? 200 : 503, i % 100);
+			http_rec(&r, 1700000000000 + (int64_t)i * 60000, "be_a",
+				 i % 2 ? "s1" : "s2", i % 7 ? 200 : 503, i % 100);
 			assert_int_equal(store_add(st, &m, &r), 0);
 		}
 		assert_int_equal(store_pending(st), 5000);
@@ -473,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_events_and_counters),
 		cmocka_unit_test(test_rollup_equals_group_by),
 		cmocka_unit_test(test_big_batch_flush),
+		cmocka_unit_test(test_no_stale_bindings),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -18,15 +18,6 @@ static const char ingest_usage[] =
 	"  --batch N          lines per transaction (default 65536)\n"
 	"  FILE               plain or gzip; '-' or none reads stdin\n";
 
-const char *halog_default_db(void);
-
-/* The DB path when --db is not given: $HALOG_DB, else ./halog.db. */
-const char *halog_default_db(void)
-{
-	const char *e = getenv("HALOG_DB");
-	return e && *e ? e : "halog.db";
-}
-
 static double mono_s(void)
 {
 	struct timespec ts;
@@ -88,7 +79,8 @@ int cmd_ingest(int argc, char **argv)
 				int64_t n;
 				if (parse_int64(v, 1, 10000000, &n)) {
 					fprintf(stderr,
-						"halog ingest: --batch: '%s' is not a number of lines"
+						"halog ingest: --batch: '%s' is not a number of "
+						"lines"
 						" (1..10000000)\n",
 						v);
 					return HALOG_EXIT_USAGE;
@@ -104,7 +96,7 @@ int cmd_ingest(int argc, char **argv)
 	}
 	nfiles = argc - i;
 	if (!db)
-		db = halog_default_db();
+		db = store_default_path();
 
 	struct logparser *lp = logparser_new(fmt, err, sizeof(err));
 	if (!lp) {

@@ -11,12 +11,14 @@
 #include "invweights.h"
 #include "parse.h"
 #include "report.h"
+#include "report_html.h"
 #include "store.h"
 
 static const char report_usage[] =
 	"usage: halog report [--db FILE] [--since DUR|TIME] [--until DUR|TIME]\n"
 	"                    [--frontend F] [--backend B] [--inventory FILE [-e ENV]]\n"
-	"                    [--check-balance PCT] [--format text|json|csv|markdown] [-o FILE]\n"
+	"                    [--check-balance PCT] [--format text|json|csv|markdown|html]\n"
+	"                    [-o FILE]\n"
 	"  --db FILE            SQLite store (default: $HALOG_DB, else ./halog.db)\n"
 	"  --since, --until     a duration before now (10m, 2h, 1d) or a UTC time\n"
 	"                       (2025-12-01T10:00:00Z, 2025-12-01 10:00, @UNIXSECONDS);\n"
@@ -26,10 +28,9 @@ static const char report_usage[] =
 	"  -e, --env ENV        the inventory's environment overlay\n"
 	"  --check-balance PCT  exit 3 when a server's share deviates from the expected one\n"
 	"                       by more than PCT percentage points\n"
-	"  --format F           text (default), json, csv or markdown\n"
+	"  --format F           text (default), json, csv, markdown or html (one\n"
+	"                       self-contained page with charts)\n"
 	"  -o FILE              write the report to FILE instead of stdout\n";
-
-const char *halog_default_db(void); /* cmd_ingest.c */
 
 static int64_t now_ms(void)
 {
@@ -148,7 +149,7 @@ int cmd_report(int argc, char **argv)
 {
 	const char *db = NULL, *inv_path = NULL, *env = NULL, *out_path = NULL;
 	enum report_format fmt = REPORT_TEXT;
-	struct report_opts opts = { LR_NONE, LR_NONE, NULL, NULL, NULL, -1 };
+	struct report_opts opts = {LR_NONE, LR_NONE, NULL, NULL, NULL, -1};
 	struct invweights inv;
 	struct report rep;
 	char err[1024];
@@ -164,10 +165,10 @@ int cmd_report(int argc, char **argv)
 			fputs(report_usage, stdout);
 			return HALOG_EXIT_OK;
 		}
-		static const char *const valued[] = { "--db",	     "--since",	  "--until",
-						      "--frontend",  "--backend", "--inventory",
-						      "-e",	     "--env",	  "--check-balance",
-						      "--format",    "-o",	  "--output" };
+		static const char *const valued[] = {"--db",	   "--since",	"--until",
+						     "--frontend", "--backend", "--inventory",
+						     "-e",	   "--env",	"--check-balance",
+						     "--format",   "-o",	"--output"};
 		int known = 0;
 		for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
 			known |= !strcmp(a, valued[k]);
@@ -188,7 +189,8 @@ int cmd_report(int argc, char **argv)
 			int64_t t;
 			if (parse_when(v, now, &t)) {
 				fprintf(stderr,
-					"halog report: %s: '%s' is neither a duration (10m, 2h) nor a"
+					"halog report: %s: '%s' is neither a duration (10m, 2h) "
+					"nor a"
 					" time (2025-12-01T10:00:00Z)\n",
 					a, v);
 				return HALOG_EXIT_USAGE;
@@ -216,7 +218,8 @@ int cmd_report(int argc, char **argv)
 		} else if (!strcmp(a, "--format")) {
 			if (report_format_parse(v, &fmt)) {
 				fprintf(stderr,
-					"halog report: --format: '%s' is not one of text, json, csv,"
+					"halog report: --format: '%s' is not one of text, json, "
+					"csv,"
 					" markdown\n",
 					v);
 				return HALOG_EXIT_USAGE;
@@ -229,12 +232,13 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "halog report: -e needs --inventory\n%s", report_usage);
 		return HALOG_EXIT_USAGE;
 	}
-	if (opts.since_ms != LR_NONE && opts.until_ms != LR_NONE && opts.until_ms <= opts.since_ms) {
+	if (opts.since_ms != LR_NONE && opts.until_ms != LR_NONE &&
+	    opts.until_ms <= opts.since_ms) {
 		fprintf(stderr, "halog report: --until must be after --since\n");
 		return HALOG_EXIT_USAGE;
 	}
 	if (!db)
-		db = halog_default_db();
+		db = store_default_path();
 	if (inv_path) {
 		if (invweights_load(inv_path, env, &inv, err, sizeof(err))) {
 			fprintf(stderr, "halog report: %s\n", err);
@@ -258,7 +262,14 @@ int cmd_report(int argc, char **argv)
 		fp = stdout;
 		goto out;
 	}
-	if (report_write(&rep, fmt, fp)) {
+	if (fmt == REPORT_HTML) {
+		/* the HTML writer reads time series from the store too */
+		if (report_html_write(store_db(st), &rep, fp, err, sizeof(err))) {
+			fprintf(stderr, "halog report: cannot write '%s': %s\n",
+				out_path ? out_path : "stdout", err);
+			goto out;
+		}
+	} else if (report_write(&rep, fmt, fp)) {
 		fprintf(stderr, "halog report: cannot write '%s': %s\n",
 			out_path ? out_path : "stdout", strerror(errno));
 		goto out;

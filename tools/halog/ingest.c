@@ -14,6 +14,15 @@
 
 #define INGEST_CHUNK (1024 * 1024)
 
+/* zlib's message without the "PATH: " it puts in front. */
+static const char *zmessage(const char *msg, const char *path)
+{
+	size_t n = strlen(path);
+	if (!strncmp(msg, path, n) && msg[n] == ':' && msg[n + 1] == ' ')
+		return msg + n + 2;
+	return msg;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -102,19 +111,18 @@ static int add_line(struct reader *rd, const char *line, size_t len, int truncat
 	return 0;
 }
 
-int ingest_path(struct store *st, const struct logparser *lp, const char *path,
-		const char *source, size_t batch, struct ingest_stats *stats, char *err,
-		size_t errsz)
+int ingest_path(struct store *st, const struct logparser *lp, const char *path, const char *source,
+		size_t batch, struct ingest_stats *stats, char *err, size_t errsz)
 {
 	int ret = -1;
 	char *buf = NULL;   /* INGEST_CHUNK of input */
 	char *carry = NULL; /* a line spanning chunks, up to INGEST_MAX_LINE */
 	size_t clen = 0;
-	int skipping = 0;   /* past the cap of the current line: drop bytes until LF */
+	int skipping = 0; /* past the cap of the current line: drop bytes until LF */
 	struct ingest_stats pend;
 	gzFile gz;
 
-	struct reader rd = { st, lp, source, LR_NONE };
+	struct reader rd = {st, lp, source, LR_NONE};
 
 	memset(&pend, 0, sizeof(pend));
 	if (!batch)
@@ -145,7 +153,7 @@ int ingest_path(struct store *st, const struct logparser *lp, const char *path,
 			int zerr;
 			const char *msg = gzerror(gz, &zerr);
 			snprintf(err, errsz, "cannot read '%s': %s", path,
-				 zerr == Z_ERRNO ? strerror(errno) : msg);
+				 zerr == Z_ERRNO ? strerror(errno) : zmessage(msg, path));
 			/* keep what was read: the partial line and the open batch */
 			if (clen && add_line(&rd, carry, clen, skipping, now_ms(), &pend,
 					     err + strlen(err), 0))
@@ -183,8 +191,8 @@ int ingest_path(struct store *st, const struct logparser *lp, const char *path,
 						skipping = 1;
 				}
 				if (nl) {
-					if (add_line(&rd, carry, clen, skipping, recv, &pend,
-						     err, errsz))
+					if (add_line(&rd, carry, clen, skipping, recv, &pend, err,
+						     errsz))
 						goto out;
 					clen = 0;
 					skipping = 0;
@@ -196,11 +204,18 @@ int ingest_path(struct store *st, const struct logparser *lp, const char *path,
 		}
 	}
 	/* a last line without LF is a line too */
-	if ((clen || skipping) &&
-	    add_line(&rd, carry, clen, skipping, now_ms(), &pend, err, errsz))
+	if ((clen || skipping) && add_line(&rd, carry, clen, skipping, now_ms(), &pend, err, errsz))
 		goto out;
 	if (commit(st, stats, &pend, err, errsz))
 		goto out;
+	/* a gzip stream cut short reads as a clean end: zlib says so only here */
+	int zerr;
+	const char *zmsg = gzerror(gz, &zerr);
+	if (zerr != Z_OK && zerr != Z_STREAM_END) {
+		snprintf(err, errsz, "cannot read '%s': %s (the lines before were stored)", path,
+			 zmessage(zmsg, path));
+		goto out;
+	}
 	ret = 0;
 out:
 	gzclose(gz);

@@ -11,16 +11,16 @@ struct store;
 struct logparser;
 
 #define INGEST_MAX_LINE (1024 * 1024) /* bytes of a line kept; the rest is skipped, flagged */
-#define INGEST_BATCH 65536            /* lines per transaction */
+#define INGEST_BATCH 65536	      /* lines per transaction */
 
 struct ingest_stats {
-	uint64_t lines;              /* messages stored (one per input line) */
-	uint64_t parsed;             /* kind != LR_UNPARSED */
-	uint64_t partial;            /* status LR_PARTIAL */
-	uint64_t unparsed;           /* kind == LR_UNPARSED */
-	uint64_t truncated;          /* lines longer than the cap */
+	uint64_t lines;	    /* messages stored (one per input line) */
+	uint64_t parsed;    /* kind != LR_UNPARSED */
+	uint64_t partial;   /* status LR_PARTIAL */
+	uint64_t unparsed;  /* kind == LR_UNPARSED */
+	uint64_t truncated; /* lines longer than the cap */
 	uint64_t by_kind[LR_KIND_MAX];
-	uint64_t bytes;              /* input bytes read (after gunzip) */
+	uint64_t bytes; /* input bytes read (after gunzip) */
 };
 
 /* Reads path ("-" for stdin; gzip or plain, detected by content) line by line, parses each line
@@ -28,8 +28,7 @@ struct ingest_stats {
  * source is stored with every line ("file:NAME", "stdin"). Adds to stats. Returns 0, or -1 with
  * a message in err (errsz bytes): on a read error what was read before is committed; on a
  * store error the open batch is rolled back and stats count only committed lines. */
-int ingest_path(struct store *st, const struct logparser *lp, const char *path,
-		const char *source, size_t batch, struct ingest_stats *stats, char *err,
-		size_t errsz);
+int ingest_path(struct store *st, const struct logparser *lp, const char *path, const char *source,
+		size_t batch, struct ingest_stats *stats, char *err, size_t errsz);
 
 #endif

@@ -6,19 +6,19 @@
 #include <stdint.h>
 
 struct invw_server {
-	char *name;     /* owned */
+	char *name;	/* owned */
 	int64_t weight; /* HAProxy's default is 1; 0 takes no traffic */
-	int backup;     /* backup: true */
-	int maint;      /* disabled: true or maintenance: true (HAProxy "disabled") */
-	int slot;       /* 1..N for a dns discovery slot, 0 for a listed server */
+	int backup;	/* backup: true */
+	int maint;	/* disabled: true or maintenance: true (HAProxy "disabled") */
+	int slot;	/* 1..N for a dns discovery slot, 0 for a listed server */
 };
 
 struct invw_backend {
-	char *name;    /* "be_<service>", owned */
-	char *service; /* owned */
+	char *name;		     /* "be_<service>", owned */
+	char *service;		     /* owned */
 	struct invw_server *servers; /* owned */
 	size_t n;
-	int slots;     /* dns discovery slots (0: none) */
+	int slots; /* dns discovery slots (0: none) */
 };
 
 struct invweights {

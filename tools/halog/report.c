@@ -99,14 +99,14 @@ static int load_names(struct ctx *c)
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return fail(c, "cannot read names: %s", rc == SQLITE_ROW ? "out of memory" :
-							 sqlite3_errmsg(c->db));
+		return fail(c, "cannot read names: %s",
+			    rc == SQLITE_ROW ? "out of memory" : sqlite3_errmsg(c->db));
 	return 0;
 }
 
 static struct rollup_agg *agg(struct ctx *c, int type, int32_t a, int32_t b)
 {
-	struct gkey k = { type, a, b };
+	struct gkey k = {type, a, b};
 	int isnew;
 	struct hmap_ent *e = hmap_put(&c->aggs, &k, sizeof(k), &isnew);
 	if (!e)
@@ -135,8 +135,8 @@ static sqlite3_stmt *prep(struct ctx *c, const char *select, const char *from_wh
 {
 	char sql[1024];
 	snprintf(sql, sizeof(sql), "%s %s bucket >= ?1 AND bucket < ?2%s%s %s", select, from_where,
-		 filters && c->fe_id ? " AND fe = ?3" : "", filters && c->be_id ? " AND be = ?4" : "",
-		 tail);
+		 filters && c->fe_id ? " AND fe = ?3" : "",
+		 filters && c->be_id ? " AND be = ?4" : "", tail);
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		dbfail(c, "cannot query rollups");
@@ -196,9 +196,9 @@ static int read_rollup(struct ctx *c)
 
 static int read_pairs(struct ctx *c, int terms)
 {
-	sqlite3_stmt *s = prep(c,
-			       terms ? "SELECT fe, be, srv, term, n" : "SELECT fe, be, srv, code, n",
-			       terms ? "FROM rollup_term WHERE" : "FROM rollup_code WHERE", "", 1);
+	sqlite3_stmt *s =
+		prep(c, terms ? "SELECT fe, be, srv, term, n" : "SELECT fe, be, srv, code, n",
+		     terms ? "FROM rollup_term WHERE" : "FROM rollup_code WHERE", "", 1);
 	if (!s)
 		return -1;
 	int rc;
@@ -247,10 +247,10 @@ static int read_timers(struct ctx *c)
 		const void *blob = sqlite3_column_blob(s, 7);
 		size_t len = (size_t)sqlite3_column_bytes(s, 7);
 		for (int i = 0; i < 4; i++) {
-			if (rollup_agg_add_timer(a[i], (enum rollup_timer)t,
-						 sqlite3_column_int64(s, 4),
-						 sqlite3_column_int64(s, 5),
-						 sqlite3_column_int64(s, 6), blob ? blob : "", len)) {
+			if (rollup_agg_add_timer(
+				    a[i], (enum rollup_timer)t, sqlite3_column_int64(s, 4),
+				    sqlite3_column_int64(s, 5), sqlite3_column_int64(s, 6),
+				    blob ? blob : "", len)) {
 				sqlite3_finalize(s);
 				return fail(c, "malformed latency histogram in rollup_timer");
 			}
@@ -320,12 +320,12 @@ static int is_special(const char *name)
 
 static void latencies(struct rollup_agg *a, struct report_lat *lat)
 {
-	static const double pct[4] = { 50, 90, 95, 99 };
+	static const double pct[4] = {50, 90, 95, 99};
 	for (int t = 0; t < RT_N; t++) {
 		struct report_lat *l = &lat[t];
 		uint64_t n = a->hist[t] ? (uint64_t)a->tn[t] : 0;
 		l->n = (int64_t)n;
-		int64_t *dst[4] = { &l->p50, &l->p90, &l->p95, &l->p99 };
+		int64_t *dst[4] = {&l->p50, &l->p90, &l->p95, &l->p99};
 		for (int i = 0; i < 4; i++)
 			*dst[i] = n ? hist_percentile(a->hist[t], n, pct[i], a->tmax[t]) : -1;
 		l->max = n ? a->tmax[t] : -1;
@@ -413,11 +413,10 @@ static int build_groups(struct ctx *c)
 			int tops = k.type == K_BE || k.type == K_FE;
 			if (pass == 0 && tops) {
 				struct report_group *g =
-					k.type == K_BE
-						? add_group(&r->backends, &r->nbackends,
-							    name_of(c, k.a))
-						: add_group(&r->frontends, &r->nfrontends,
-							    name_of(c, k.a));
+					k.type == K_BE ? add_group(&r->backends, &r->nbackends,
+								   name_of(c, k.a))
+						       : add_group(&r->frontends, &r->nfrontends,
+								   name_of(c, k.a));
 				if (!g)
 					return fail(c, "out of memory");
 				g->kinds = (unsigned)a->key.kind;
@@ -426,11 +425,10 @@ static int build_groups(struct ctx *c)
 				e->val = NULL;
 			} else if (pass == 1 && !tops) {
 				struct report_group *g =
-					k.type == K_BESRV
-						? find_group(r->backends, r->nbackends,
-							     name_of(c, k.a))
-						: find_group(r->frontends, r->nfrontends,
-							     name_of(c, k.a));
+					k.type == K_BESRV ? find_group(r->backends, r->nbackends,
+								       name_of(c, k.a))
+							  : find_group(r->frontends, r->nfrontends,
+								       name_of(c, k.a));
 				if (!g)
 					continue;
 				struct report_server *m = add_member(g, name_of(c, k.b));
@@ -470,11 +468,11 @@ static int cmp_errpath(const void *x, const void *y)
 static int top_insert(struct report_group *g, int64_t status, const char *path, size_t plen,
 		      int64_t n)
 {
-	struct errpath_acc cand = { 0, status, n, path, plen };
+	struct errpath_acc cand = {0, status, n, path, plen};
 	size_t pos = g->nerrpaths;
 	while (pos > 0) {
 		const struct report_errpath *o = &g->errpaths[pos - 1];
-		struct errpath_acc other = { 0, o->status, o->n, o->path, strlen(o->path) };
+		struct errpath_acc other = {0, o->status, o->n, o->path, strlen(o->path)};
 		if (cmp_errpath(&cand, &other) >= 0)
 			break;
 		pos--;
@@ -555,7 +553,7 @@ static int read_errpaths(struct ctx *c)
 		return -1;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int32_t k[3] = { sqlite3_column_int(s, 0), sqlite3_column_int(s, 1), 0 };
+		int32_t k[3] = {sqlite3_column_int(s, 0), sqlite3_column_int(s, 1), 0};
 		const void *path = sqlite3_column_blob(s, 2);
 		size_t plen = (size_t)sqlite3_column_bytes(s, 2);
 		int isnew;
@@ -766,8 +764,8 @@ static void shares(struct report_group *g)
 			total += g->members[j].agg.requests;
 	for (size_t j = 0; j < g->nmembers; j++) {
 		struct report_server *m = &g->members[j];
-		m->share = total && !m->special ? 100.0 * (double)m->agg.requests / (double)total
-						: 0;
+		m->share =
+			total && !m->special ? 100.0 * (double)m->agg.requests / (double)total : 0;
 	}
 }
 
@@ -908,7 +906,7 @@ void report_release(struct report *r)
 
 const char *report_timer_name(enum rollup_timer t, int tcp)
 {
-	static const char *const names[RT_N] = { "TR", "Tw", "Tc", "Tr", "Ta" };
+	static const char *const names[RT_N] = {"TR", "Tw", "Tc", "Tr", "Ta"};
 	if (t == RT_TA && tcp)
 		return "Tt";
 	return (unsigned)t < RT_N ? names[t] : "?";

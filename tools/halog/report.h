@@ -17,45 +17,45 @@ struct invweights;
 #define REPORT_MAX_EVENTS 200 /* server events kept per backend (the latest) */
 
 struct report_opts {
-	int64_t since_ms, until_ms;     /* window [since, until); LR_NONE when open */
+	int64_t since_ms, until_ms;	/* window [since, until); LR_NONE when open */
 	const char *frontend, *backend; /* only rows of this frontend / backend; NULL: all */
-	const struct invweights *inv;   /* expected shares; NULL: none */
-	double check_balance;           /* max deviation in percentage points; < 0: no check */
+	const struct invweights *inv;	/* expected shares; NULL: none */
+	double check_balance;		/* max deviation in percentage points; < 0: no check */
 };
 
 struct report_lat {
-	int64_t n; /* values (timers that were not -1) */
+	int64_t n;			 /* values (timers that were not -1) */
 	int64_t p50, p90, p95, p99, max; /* ms; -1 when n == 0 */
 	double avg;
 };
 
 /* One server of a backend, or one backend of a frontend. */
 struct report_server {
-	char *name;       /* owned */
-	int special;      /* <NOSRV>, <STATS>, <CACHE>…: outside the balance */
+	char *name;  /* owned */
+	int special; /* <NOSRV>, <STATS>, <CACHE>…: outside the balance */
 	struct rollup_agg agg;
 	struct report_lat lat[RT_N];
-	double share;     /* % of the backend's requests to real servers (or of the frontend's) */
+	double share;	  /* % of the backend's requests to real servers (or of the frontend's) */
 	double expected;  /* % from the inventory weights; < 0 when unknown */
 	double deviation; /* share - expected, percentage points; 0 when expected unknown */
-	int64_t weight;   /* from the inventory; -1 when unknown */
+	int64_t weight;	  /* from the inventory; -1 when unknown */
 	int backup, maint, in_inventory;
 };
 
 struct report_errpath {
-	char *path; /* owned; "" for none */
+	char *path;	/* owned; "" for none */
 	int64_t status; /* -1 when absent */
 	int64_t n;
 };
 
 struct report_event {
 	int64_t ts_ms;
-	int kind; /* enum lr_kind: LR_SERVER or LR_NOSRV */
+	int kind;			      /* enum lr_kind: LR_SERVER or LR_NOSRV */
 	char *server, *state, *reason, *info; /* owned, may be NULL */
 };
 
 struct report_group {
-	char *name;    /* owned */
+	char *name;	/* owned */
 	unsigned kinds; /* bit (1 << LR_HTTP) | (1 << LR_TCP) of the rows seen */
 	struct rollup_agg agg;
 	struct report_lat lat[RT_N];
@@ -67,10 +67,10 @@ struct report_group {
 	struct report_event *events;
 	size_t nevents;
 	int64_t events_dropped; /* older events beyond REPORT_MAX_EVENTS */
-	int balance_checked;    /* expected shares are known */
-	double max_deviation;   /* largest |deviation| */
-	const char *worst;      /* member with it (borrowed) */
-	int balance_failed;     /* max_deviation > opts.check_balance */
+	int balance_checked;	/* expected shares are known */
+	double max_deviation;	/* largest |deviation| */
+	const char *worst;	/* member with it (borrowed) */
+	int balance_failed;	/* max_deviation > opts.check_balance */
 };
 
 struct report_counter {
@@ -80,7 +80,7 @@ struct report_counter {
 
 struct report {
 	int64_t since_ms, until_ms; /* as asked; LR_NONE when open */
-	int64_t from_ms, to_ms;     /* the bucket-aligned window read: [from, to); LR_NONE open */
+	int64_t from_ms, to_ms;	    /* the bucket-aligned window read: [from, to); LR_NONE open */
 	char *frontend, *backend;   /* filters (owned copies) or NULL */
 	int64_t first_ms, last_ms;  /* earliest / latest line time in the window; LR_NONE: none */
 	int64_t lines_total, lines_parsed, lines_unparsed, lines_partial, lines_truncated;
@@ -89,7 +89,7 @@ struct report {
 	size_t ncounters;
 	struct report_group *frontends, *backends; /* sorted by name */
 	size_t nfrontends, nbackends;
-	int inventory;        /* an inventory was given */
+	int inventory;	      /* an inventory was given */
 	double check_balance; /* < 0 when not asked */
 	int balance_failed;   /* backends over the threshold */
 };
@@ -99,11 +99,18 @@ int report_build(struct sqlite3 *db, const struct report_opts *opts, struct repo
 		 size_t errsz);
 void report_release(struct report *r);
 
-enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_MARKDOWN };
-/* Parses "text", "json", "csv", "markdown" (or "md"). Returns 0 or -1. */
+enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_MARKDOWN, REPORT_HTML };
+/* Parses "text", "json", "csv", "markdown" (or "md"), and "html" when an HTML writer is linked
+ * in. Returns 0 or -1. */
 int report_format_parse(const char *s, enum report_format *f);
 /* Writes r to fp in format f. Returns 0, or -1 on a write error (errno set). */
 int report_write(const struct report *r, enum report_format f, FILE *fp);
+
+/* The HTML writer lives in its own module (report_html.c), which defines this function: it
+ * appends the whole page for r to sb and returns 0, or -1 when out of memory. It is declared weak,
+ * so until such a module exists `--format html` is refused as an unknown format. */
+struct strbuf;
+int report_html(const struct report *r, struct strbuf *sb) __attribute__((weak));
 
 /* Helpers for writers. */
 const char *report_timer_name(enum rollup_timer t, int tcp); /* "TR" … "Ta" ("Tt" for tcp) */

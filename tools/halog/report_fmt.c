@@ -11,7 +11,7 @@
 
 #define W_NAME 14 /* name column of the text tables */
 
-static const char *const class_names[RC_N] = { "1xx", "2xx", "3xx", "4xx", "5xx", "other" };
+static const char *const class_names[RC_N] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
 
 int report_format_parse(const char *s, enum report_format *f)
 {
@@ -23,6 +23,8 @@ int report_format_parse(const char *s, enum report_format *f)
 		*f = REPORT_CSV;
 	else if (!strcmp(s, "markdown") || !strcmp(s, "md"))
 		*f = REPORT_MARKDOWN;
+	else if (!strcmp(s, "html") && report_html)
+		*f = REPORT_HTML;
 	else
 		return -1;
 	return 0;
@@ -43,6 +45,49 @@ static const char *vis(struct strbuf *tmp, const char *s, size_t width)
 		strbuf_addch(tmp, '~');
 	}
 	return tmp->buf;
+}
+
+/* Appends line to sb cut to width columns (UTF-8 characters), with '~' marking a cut. */
+static void add_fit(struct strbuf *sb, const struct strbuf *line, size_t width)
+{
+	size_t cols = 0, i = 0, cut = 0;
+	while (i < line->len) {
+		size_t n = 1;
+		unsigned char c = (unsigned char)line->buf[i];
+		if (c >= 0xc0)
+			while (i + n < line->len &&
+			       ((unsigned char)line->buf[i + n] & 0xc0) == 0x80)
+				n++;
+		if (cols == width - 1)
+			cut = i;
+		if (++cols > width) {
+			strbuf_add(sb, line->buf, cut);
+			strbuf_addch(sb, '~');
+			return;
+		}
+		i += n;
+	}
+	strbuf_add(sb, line->buf, line->len);
+}
+
+/* Appends item to a list line after lead (" " or ", "), or, when it would pass 80 columns,
+ * on a new line indented by cont (a comma in lead stays at the end of the line). */
+static void wrap_item(struct strbuf *sb, size_t *col, const char *cont, const char *lead,
+		      const char *item)
+{
+	size_t n = strlen(item), l = strlen(lead);
+	if (*col + l + n > 80 && *col > strlen(cont)) {
+		if (lead[0] == ',')
+			strbuf_addch(sb, ',');
+		strbuf_addch(sb, '\n');
+		strbuf_addstr(sb, cont);
+		*col = strlen(cont);
+	} else {
+		strbuf_addstr(sb, lead);
+		*col += l;
+	}
+	strbuf_addstr(sb, item);
+	*col += n;
 }
 
 static double pct(int64_t part, int64_t whole)
@@ -110,29 +155,41 @@ static void text_header(struct strbuf *sb, const struct report *r)
 		strbuf_addf(sb, "frontend: %s\n", vis(&tmp, r->frontend, 60));
 	if (r->backend)
 		strbuf_addf(sb, "backend: %s\n", vis(&tmp, r->backend, 60));
-	strbuf_addf(sb, "lines: %lld total, %lld parsed, %lld unparsed", (long long)r->lines_total,
-		    (long long)r->lines_parsed, (long long)r->lines_unparsed);
-	if (r->lines_partial)
-		strbuf_addf(sb, ", %lld partial", (long long)r->lines_partial);
-	if (r->lines_truncated)
-		strbuf_addf(sb, ", %lld truncated", (long long)r->lines_truncated);
+	char item[128];
+	size_t col = 6;
+	strbuf_addstr(sb, "lines:");
+	const int64_t lv[5] = {r->lines_total, r->lines_parsed, r->lines_unparsed, r->lines_partial,
+			       r->lines_truncated};
+	static const char *const ln[5] = {"total", "parsed", "unparsed", "partial", "truncated"};
+	for (int i = 0; i < 5; i++) {
+		if (i >= 3 && !lv[i])
+			continue;
+		snprintf(item, sizeof(item), "%lld %s", (long long)lv[i], ln[i]);
+		wrap_item(sb, &col, "  ", i ? ", " : " ", item);
+	}
 	strbuf_addstr(sb, "\n");
-	const char *sep = "  by kind: ";
+	int first = 1;
 	for (int k = 0; k < LR_KIND_MAX; k++) {
 		if (!r->by_kind[k])
 			continue;
-		strbuf_addf(sb, "%s%s %lld", sep, lr_kind_name((enum lr_kind)k),
-			    (long long)r->by_kind[k]);
-		sep = ", ";
+		if (first) {
+			strbuf_addstr(sb, "  by kind:");
+			col = 10;
+		}
+		snprintf(item, sizeof(item), "%s %lld", lr_kind_name((enum lr_kind)k),
+			 (long long)r->by_kind[k]);
+		wrap_item(sb, &col, "    ", first ? " " : ", ", item);
+		first = 0;
 	}
-	if (*sep == ',')
+	if (!first)
 		strbuf_addstr(sb, "\n");
 	if (r->ncounters) {
-		sep = "listener: ";
+		strbuf_addstr(sb, "listener:");
+		col = 9;
 		for (size_t i = 0; i < r->ncounters; i++) {
-			strbuf_addf(sb, "%s%s %lld", sep, vis(&tmp, r->counters[i].name, 30),
-				    (long long)r->counters[i].value);
-			sep = ", ";
+			snprintf(item, sizeof(item), "%s %lld", vis(&tmp, r->counters[i].name, 30),
+				 (long long)r->counters[i].value);
+			wrap_item(sb, &col, "  ", i ? ", " : " ", item);
 		}
 		strbuf_addstr(sb, "\n");
 	}
@@ -165,14 +222,19 @@ static void text_group(struct strbuf *sb, const struct report *r, const struct r
 	const struct rollup_agg *a = &g->agg;
 	int tcp = is_tcp(g->kinds);
 	int expect = backend && g->balance_checked;
+	struct strbuf head = STRBUF_INIT;
 	if (!a->requests)
-		strbuf_addf(sb, "\n%s %s: no requests\n", backend ? "backend" : "frontend",
-			    vis(&tmp, g->name, 40));
+		strbuf_addf(&head, "%s %s: no requests", backend ? "backend" : "frontend",
+			    vis(&tmp, g->name, 60));
 	else
-		strbuf_addf(sb, "\n%s %s (%s): %lld requests, %lld errors (%.1f%%)\n",
+		strbuf_addf(&head, "%s %s (%s): %lld requests, %lld errors (%.1f%%)",
 			    backend ? "backend" : "frontend", vis(&tmp, g->name, 40),
 			    report_mode(g->kinds), (long long)a->requests, (long long)a->errors,
 			    pct(a->errors, a->requests));
+	strbuf_addch(sb, '\n');
+	add_fit(sb, &head, 80);
+	strbuf_addch(sb, '\n');
+	strbuf_release(&head);
 	if (g->nmembers) {
 		strbuf_addf(sb, "  %-*s%9s%7s%7s%7s%7s%7s%6s%7s%7s\n", W_NAME,
 			    backend ? "server" : "backend", "reqs", "share", "expect", "dev",
@@ -205,29 +267,29 @@ static void text_group(struct strbuf *sb, const struct report *r, const struct r
 		strbuf_addf(sb, "  balance: max deviation %.1f points (%s)", g->max_deviation,
 			    g->worst ? vis(&tmp, g->worst, 30) : "-");
 		if (r->check_balance >= 0)
-			strbuf_addf(sb, ", %s the %.1f limit", g->balance_failed ? "OVER" : "within",
-				    r->check_balance);
+			strbuf_addf(sb, ", %s the %.1f limit",
+				    g->balance_failed ? "OVER" : "within", r->check_balance);
 		strbuf_addstr(sb, "\n");
 	}
+	char item[64];
+	size_t col;
 	if (a->requests && !tcp) {
 		strbuf_addstr(sb, "  status:");
-		for (int k = 0; k < RC_N; k++)
-			strbuf_addf(sb, " %s %lld", class_names[k], (long long)a->cls[k]);
+		col = 9;
+		for (int k = 0; k < RC_N; k++) {
+			snprintf(item, sizeof(item), "%s %lld", class_names[k],
+				 (long long)a->cls[k]);
+			wrap_item(sb, &col, "         ", " ", item);
+		}
 		strbuf_addstr(sb, "\n");
 	}
 	if (a->ncodes) {
-		size_t col = 9;
 		strbuf_addstr(sb, "  codes:");
+		col = 8;
 		for (size_t i = 0; i < a->ncodes; i++) {
-			char item[48];
-			int n = snprintf(item, sizeof(item), " %lld:%lld", (long long)a->codes[i].key,
-					 (long long)a->codes[i].n);
-			if (col + (size_t)n > 78) {
-				strbuf_addstr(sb, "\n        ");
-				col = 8;
-			}
-			strbuf_addstr(sb, item);
-			col += (size_t)n;
+			snprintf(item, sizeof(item), "%lld:%lld", (long long)a->codes[i].key,
+				 (long long)a->codes[i].n);
+			wrap_item(sb, &col, "        ", " ", item);
 		}
 		strbuf_addstr(sb, "\n");
 	}
@@ -248,10 +310,10 @@ static void text_group(struct strbuf *sb, const struct report *r, const struct r
 	if (g->nerrpaths) {
 		strbuf_addstr(sb, "  top error paths:\n");
 		for (size_t i = 0; i < g->nerrpaths; i++) {
-			strbuf_addf(sb, "    %4lld %8lld  %s\n", (long long)g->errpaths[i].status,
-				    (long long)g->errpaths[i].n,
-				    vis(&tmp, g->errpaths[i].path[0] ? g->errpaths[i].path : "-",
-					60));
+			strbuf_addf(
+				sb, "    %4lld %8lld  %s\n", (long long)g->errpaths[i].status,
+				(long long)g->errpaths[i].n,
+				vis(&tmp, g->errpaths[i].path[0] ? g->errpaths[i].path : "-", 60));
 		}
 	}
 	if (g->nevents) {
@@ -262,19 +324,22 @@ static void text_group(struct strbuf *sb, const struct report *r, const struct r
 		for (size_t i = 0; i < g->nevents; i++) {
 			const struct report_event *ev = &g->events[i];
 			char t[40];
+			struct strbuf line = STRBUF_INIT;
 			report_fmt_time(ev->ts_ms, t, sizeof(t));
 			t[19] = '\0'; /* seconds are enough at 80 columns */
-			strbuf_addf(sb, "    %s %s", t,
-				    ev->kind == LR_NOSRV ? "no server available"
-							 : vis(&tmp, ev->server ? ev->server : "-",
-							       W_NAME));
+			strbuf_addf(&line, "    %s %s", t,
+				    ev->kind == LR_NOSRV
+					    ? "no server available"
+					    : vis(&tmp, ev->server ? ev->server : "-", W_NAME));
 			if (ev->state && ev->kind != LR_NOSRV)
-				strbuf_addf(sb, " %s", vis(&tmp, ev->state, 12));
+				strbuf_addf(&line, " %s", vis(&tmp, ev->state, 12));
 			if (ev->reason)
-				strbuf_addf(sb, ": %s", vis(&tmp, ev->reason, 30));
+				strbuf_addf(&line, ": %s", vis(&tmp, ev->reason, 60));
 			if (ev->info)
-				strbuf_addf(sb, " (%s)", vis(&tmp, ev->info, 30));
+				strbuf_addf(&line, " (%s)", vis(&tmp, ev->info, 60));
+			add_fit(sb, &line, 80);
 			strbuf_addstr(sb, "\n");
+			strbuf_release(&line);
 		}
 	}
 	strbuf_release(&tmp);
@@ -352,8 +417,8 @@ static void jlat(struct strbuf *sb, const struct report_lat *l)
 	strbuf_addch(sb, '{');
 	jkey(sb, &f, "count");
 	json_add_i64(sb, l->n);
-	static const char *const k[5] = { "p50", "p90", "p95", "p99", "max" };
-	const int64_t v[5] = { l->p50, l->p90, l->p95, l->p99, l->max };
+	static const char *const k[5] = {"p50", "p90", "p95", "p99", "max"};
+	const int64_t v[5] = {l->p50, l->p90, l->p95, l->p99, l->max};
 	for (int i = 0; i < 5; i++) {
 		jkey(sb, &f, k[i]);
 		jnum_or_null(sb, v[i], -1);
@@ -410,7 +475,7 @@ static void jcounts(struct strbuf *sb, int *f, const struct rollup_agg *a, int t
 	jkey(sb, f, "termination");
 	strbuf_addch(sb, '[');
 	for (size_t i = 0; i < a->nterms; i++) {
-		char st[3] = { (char)(a->terms[i].key >> 8), (char)(a->terms[i].key & 0xff), 0 };
+		char st[3] = {(char)(a->terms[i].key >> 8), (char)(a->terms[i].key & 0xff), 0};
 		int h = 1;
 		if (i)
 			strbuf_addch(sb, ',');
@@ -711,7 +776,7 @@ static void csv_row(struct strbuf *sb, const char *section, const char *fe, cons
 		strbuf_addf(sb, ",%lld", (long long)a->cls[k]);
 	strbuf_addf(sb, ",%lld,%lld", (long long)a->retries, (long long)a->redispatches);
 	const struct report_lat *l = &lat[RT_TA];
-	const int64_t v[5] = { l->p50, l->p90, l->p95, l->p99, l->max };
+	const int64_t v[5] = {l->p50, l->p90, l->p95, l->p99, l->max};
 	for (int i = 0; i < 5; i++) {
 		strbuf_addch(sb, ',');
 		if (v[i] >= 0)
@@ -783,19 +848,21 @@ static void md_group(struct strbuf *sb, const struct report *r, const struct rep
 		strbuf_addf(sb, "Balance: max deviation %.1f points (%s)", g->max_deviation,
 			    md(&tmp, g->worst ? g->worst : "-"));
 		if (r->check_balance >= 0)
-			strbuf_addf(sb, ", %s the %.1f limit", g->balance_failed ? "**over**" : "within",
-				    r->check_balance);
+			strbuf_addf(sb, ", %s the %.1f limit",
+				    g->balance_failed ? "**over**" : "within", r->check_balance);
 		strbuf_addstr(sb, ".\n");
 	}
 	if (g->nmembers) {
-		strbuf_addf(sb, "\n| %s | requests | share | expected | deviation | errors | error %% |"
-				" %s p50 | p90 | p99 | max |\n",
+		strbuf_addf(sb,
+			    "\n| %s | requests | share | expected | deviation | errors | error %% |"
+			    " %s p50 | p90 | p99 | max |\n",
 			    backend ? "server" : "backend", tcp ? "Tt" : "Ta");
 		strbuf_addstr(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 		for (size_t j = 0; j < g->nmembers; j++) {
 			const struct report_server *m = &g->members[j];
 			const struct report_lat *l = &m->lat[RT_TA];
-			strbuf_addf(sb, "| %s | %lld |", md(&tmp, m->name), (long long)m->agg.requests);
+			strbuf_addf(sb, "| %s | %lld |", md(&tmp, m->name),
+				    (long long)m->agg.requests);
 			if (m->special)
 				strbuf_addstr(sb, " - |");
 			else
@@ -827,8 +894,8 @@ static void md_group(struct strbuf *sb, const struct report *r, const struct rep
 	if (a->nterms) {
 		strbuf_addstr(sb, "\n| termination | count | meaning |\n|---|---:|---|\n");
 		for (size_t i = 0; i < a->nterms; i++) {
-			char st[3] = { (char)(a->terms[i].key >> 8), (char)(a->terms[i].key & 0xff),
-				       0 };
+			char st[3] = {(char)(a->terms[i].key >> 8), (char)(a->terms[i].key & 0xff),
+				      0};
 			strbuf_addf(sb, "| %s | %lld | ", md(&tmp, st), (long long)a->terms[i].n);
 			term_words(sb, a->terms[i].key);
 			strbuf_addstr(sb, " |\n");
@@ -841,8 +908,8 @@ static void md_group(struct strbuf *sb, const struct report *r, const struct rep
 			if (tcp && (t == RT_TR || t == RT_TR_RESP))
 				continue;
 			const struct report_lat *l = &g->lat[t];
-			strbuf_addf(sb, "| %s | %lld |", report_timer_name((enum rollup_timer)t, tcp),
-				    (long long)l->n);
+			strbuf_addf(sb, "| %s | %lld |",
+				    report_timer_name((enum rollup_timer)t, tcp), (long long)l->n);
 			md_cell_num(sb, l->p50);
 			md_cell_num(sb, l->p90);
 			md_cell_num(sb, l->p95);
@@ -922,7 +989,8 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 		strbuf_addstr(sb, "Listener:");
 		for (size_t i = 0; i < r->ncounters; i++)
 			strbuf_addf(sb, " %s %lld%s", md(&tmp, r->counters[i].name),
-				    (long long)r->counters[i].value, i + 1 < r->ncounters ? "," : ".");
+				    (long long)r->counters[i].value,
+				    i + 1 < r->ncounters ? "," : ".");
 		strbuf_addstr(sb, "\n");
 		strbuf_release(&tmp);
 	}
@@ -950,6 +1018,13 @@ int report_write(const struct report *r, enum report_format f, FILE *fp)
 		break;
 	case REPORT_MARKDOWN:
 		write_markdown(&sb, r);
+		break;
+	case REPORT_HTML:
+		if (!report_html || report_html(r, &sb)) {
+			strbuf_release(&sb);
+			errno = ENOMEM;
+			return -1;
+		}
 		break;
 	}
 	int ret = 0;

@@ -251,9 +251,10 @@ int rollup_is_error(const struct logrec *rec)
 	}
 	if (rec->term[0] && rec->term[0] != '-' && rec->term[0] != 'L')
 		return 1;
-	if (rec->flags & LR_F_REDISPATCH)
-		return 1;
-	if (rec->retries != LR_NONE && rec->retries > 0)
+	/* Retries count against the logged server only when they happened on it: "+N" means the
+	 * request was redispatched after failing elsewhere, so a success here is not this
+	 * server's error (redispatches are counted on their own). */
+	if (!(rec->flags & LR_F_REDISPATCH) && rec->retries != LR_NONE && rec->retries > 0)
 		return 1;
 	return 0;
 }
@@ -399,33 +400,55 @@ void rollup_agg_free(void *p)
 const char *rollup_term_cause(char c)
 {
 	switch (c) {
-	case 'C': return "client abort";
-	case 'S': return "server abort or refusal";
-	case 'P': return "proxy deny, limit or security check";
-	case 'L': return "handled locally";
-	case 'R': return "resource exhausted";
-	case 'I': return "internal error";
-	case 'D': return "server down, killed";
-	case 'U': return "killed on backup when active came back";
-	case 'K': return "admin kill";
-	case 'c': return "client timeout";
-	case 's': return "server timeout";
-	case '-': return "normal";
-	default: return "unknown";
+	case 'C':
+		return "client abort";
+	case 'S':
+		return "server abort or refusal";
+	case 'P':
+		return "proxy deny, limit or security check";
+	case 'L':
+		return "handled locally";
+	case 'R':
+		return "resource exhausted";
+	case 'I':
+		return "internal error";
+	case 'D':
+		return "server down, killed";
+	case 'U':
+		return "killed on backup when active came back";
+	case 'K':
+		return "admin kill";
+	case 'c':
+		return "client timeout";
+	case 's':
+		return "server timeout";
+	case '-':
+		return "normal";
+	default:
+		return "unknown";
 	}
 }
 
 const char *rollup_term_phase(char c)
 {
 	switch (c) {
-	case 'R': return "waiting for the request";
-	case 'Q': return "in queue";
-	case 'C': return "connecting to the server";
-	case 'H': return "waiting for response headers";
-	case 'D': return "transferring data";
-	case 'L': return "sending last data";
-	case 'T': return "tarpitted";
-	case '-': return "completed";
-	default: return "unknown";
+	case 'R':
+		return "waiting for the request";
+	case 'Q':
+		return "in queue";
+	case 'C':
+		return "connecting to the server";
+	case 'H':
+		return "waiting for response headers";
+	case 'D':
+		return "transferring data";
+	case 'L':
+		return "sending last data";
+	case 'T':
+		return "tarpitted";
+	case '-':
+		return "completed";
+	default:
+		return "unknown";
 	}
 }

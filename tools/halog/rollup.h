@@ -13,8 +13,8 @@
 #define ROLLUP_BUCKET_MS 60000 /* rollup time bucket: one minute, aligned on the unix epoch */
 
 /* ---- histograms ---- */
-#define HIST_LINEAR 64 /* values 0..63 have a bucket each */
-#define HIST_SUB 32    /* sub-buckets per power of two above that */
+#define HIST_LINEAR 64				   /* values 0..63 have a bucket each */
+#define HIST_SUB 32				   /* sub-buckets per power of two above that */
 #define HIST_N (HIST_LINEAR + (31 - 6) * HIST_SUB) /* covers 0..INT32_MAX */
 
 /* The bucket of v (v >= 0; larger than INT32_MAX is clamped). */
@@ -46,7 +46,10 @@ struct hmap {
 	struct hmap_ent *tab; /* cap slots; key == NULL means empty */
 	size_t n, cap;
 };
-#define HMAP_INIT { NULL, 0, 0 }
+#define HMAP_INIT                                                                                  \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 uint64_t hmap_hash(const void *key, size_t len);
 /* The slot holding key, or NULL. */
@@ -61,9 +64,9 @@ enum rollup_timer { RT_TR, RT_TW, RT_TC, RT_TR_RESP, RT_TA, RT_N }; /* TR Tw Tc 
 enum rollup_class { RC_1XX, RC_2XX, RC_3XX, RC_4XX, RC_5XX, RC_OTHER, RC_N }; /* OTHER: none/-1 */
 
 struct rollup_key {
-	int64_t bucket; /* start of the minute, unix ms */
+	int64_t bucket;	     /* start of the minute, unix ms */
 	int32_t fe, be, srv; /* name ids (0: absent) */
-	int32_t kind;        /* LR_HTTP or LR_TCP */
+	int32_t kind;	     /* LR_HTTP or LR_TCP */
 };
 
 struct rollup_pair {
@@ -75,11 +78,11 @@ struct rollup_agg {
 	struct rollup_key key;
 	int64_t requests;
 	int64_t cls[RC_N];
-	int64_t errors;       /* rows matching rollup_is_error */
+	int64_t errors;	      /* rows matching rollup_is_error */
 	int64_t retries;      /* sum of retries, redispatched rows excluded */
 	int64_t redispatches; /* rows with '+' on retries */
 	int64_t bytes_read, bytes_up;
-	int64_t logasap;      /* rows with partial (logasap) timers */
+	int64_t logasap; /* rows with partial (logasap) timers */
 	struct rollup_pair *codes, *terms;
 	size_t ncodes, nterms, acodes, aterms;
 	uint64_t *hist[RT_N]; /* HIST_N counts each, NULL until a value arrives */
@@ -89,7 +92,8 @@ struct rollup_agg {
 /* The traffic timer t of rec, or LR_TIMER_NONE. */
 int32_t rollup_timer_of(const struct logrec *rec, enum rollup_timer t);
 /* True when rec is an error row (log-formats.md §3.3): status >= 500 or absent/-1 on HTTP,
- * <BADREQ>, termination char 1 not '-' or 'L', retries > 0, or a redispatch. */
+ * <BADREQ>, termination char 1 not '-' or 'L', or retries > 0 on this server. A redispatch
+ * ("+N" retries) alone is not an error of the server that finally answered. */
 int rollup_is_error(const struct logrec *rec);
 /* Class of an HTTP status (LR_NONE or out of 100..599: RC_OTHER). */
 enum rollup_class rollup_class_of(int64_t status);

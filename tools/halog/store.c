@@ -92,27 +92,29 @@ enum {
 static const char *const stmt_sql[S_N] = {
 	[S_LINE] = "INSERT INTO lines(recv_ms, ts_ms, source, kind, status, reason, pri, host,"
 		   " program, pid, framing, flags, raw) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	[S_REQ] = "INSERT INTO requests(line_id, ts_ms, mode, frontend, backend, server, status,"
-		  " term, client_ip, client_port, method, path, query, version, uri, t_req, t_wait,"
-		  " t_connect, t_resp, t_active, bytes_read, bytes_uploaded, cookie_req, cookie_resp,"
-		  " actconn, feconn, beconn, srv_conn, retries, redispatched, srv_queue,"
-		  " backend_queue, cap_req, cap_resp, ssl_sni, ssl_version, ssl_cipher, ssl_errors,"
-		  " unique_id, dst_ip, dst_port, flags) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-		  "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[S_REQ] =
+		"INSERT INTO requests(line_id, ts_ms, mode, frontend, backend, server, status,"
+		" term, client_ip, client_port, method, path, query, version, uri, t_req, t_wait,"
+		" t_connect, t_resp, t_active, bytes_read, bytes_uploaded, cookie_req, cookie_resp,"
+		" actconn, feconn, beconn, srv_conn, retries, redispatched, srv_queue,"
+		" backend_queue, cap_req, cap_resp, ssl_sni, ssl_version, ssl_cipher, ssl_errors,"
+		" unique_id, dst_ip, dst_port, flags) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+		"?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_EVENT] = "INSERT INTO events(line_id, ts_ms, kind, proxy, server, state, reason, info,"
 		    " check_ms, backup, active_left, backup_left, client_ip, client_port, dst_ip,"
 		    " dst_port, mode) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_NAME_INS] = "INSERT OR IGNORE INTO names(name) VALUES(?)",
 	[S_NAME_SEL] = "SELECT id FROM names WHERE name = ?",
-	[S_ROLLUP] = "INSERT INTO rollup VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-		     " ON CONFLICT DO UPDATE SET requests = requests + excluded.requests,"
-		     " c1xx = c1xx + excluded.c1xx, c2xx = c2xx + excluded.c2xx,"
-		     " c3xx = c3xx + excluded.c3xx, c4xx = c4xx + excluded.c4xx,"
-		     " c5xx = c5xx + excluded.c5xx, cother = cother + excluded.cother,"
-		     " errors = errors + excluded.errors, retries = retries + excluded.retries,"
-		     " redispatches = redispatches + excluded.redispatches,"
-		     " bytes_read = bytes_read + excluded.bytes_read,"
-		     " bytes_up = bytes_up + excluded.bytes_up, logasap = logasap + excluded.logasap",
+	[S_ROLLUP] =
+		"INSERT INTO rollup VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		" ON CONFLICT DO UPDATE SET requests = requests + excluded.requests,"
+		" c1xx = c1xx + excluded.c1xx, c2xx = c2xx + excluded.c2xx,"
+		" c3xx = c3xx + excluded.c3xx, c4xx = c4xx + excluded.c4xx,"
+		" c5xx = c5xx + excluded.c5xx, cother = cother + excluded.cother,"
+		" errors = errors + excluded.errors, retries = retries + excluded.retries,"
+		" redispatches = redispatches + excluded.redispatches,"
+		" bytes_read = bytes_read + excluded.bytes_read,"
+		" bytes_up = bytes_up + excluded.bytes_up, logasap = logasap + excluded.logasap",
 	[S_CODE] = "INSERT INTO rollup_code VALUES(?,?,?,?,?,?,?)"
 		   " ON CONFLICT DO UPDATE SET n = n + excluded.n",
 	[S_TERM] = "INSERT INTO rollup_term VALUES(?,?,?,?,?,?,?)"
@@ -151,14 +153,14 @@ struct lines_val {
 struct store {
 	sqlite3 *db;
 	int readonly;
-	int in_tx;               /* a BEGIN is open */
-	size_t pending;          /* store_add calls in the open batch */
+	int in_tx;		 /* a BEGIN is open */
+	size_t pending;		 /* store_add calls in the open batch */
 	sqlite3_stmt *stmt[S_N]; /* prepared lazily by writers */
-	struct hmap names;       /* name -> (void *)(intptr_t)id, committed or in this batch */
-	struct hmap aggs;        /* struct rollup_key -> struct rollup_agg * */
-	struct hmap errpaths;    /* struct errpath_key + path -> int64_t * */
-	struct hmap lineaggs;    /* struct lines_key -> struct lines_val * */
-	struct hmap counters;    /* name -> int64_t * */
+	struct hmap names;	 /* name -> (void *)(intptr_t)id, committed or in this batch */
+	struct hmap aggs;	 /* struct rollup_key -> struct rollup_agg * */
+	struct hmap errpaths;	 /* struct errpath_key + path -> int64_t * */
+	struct hmap lineaggs;	 /* struct lines_key -> struct lines_val * */
+	struct hmap counters;	 /* name -> int64_t * */
 	struct strbuf scratch;
 	char err[512];
 };
@@ -323,10 +325,12 @@ struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz
 		/* WAL: readers (report, tail, search) never block the writer. NORMAL: a power loss
 		 * may lose the last commits but never corrupts. A larger page cache and
 		 * autocheckpoint keep bulk ingest from stalling on checkpoints. */
-		/* 16 KiB pages: a line's row (raw + parsed, ~500 bytes) packs better, and bulk ingest
-		 * measured ~15% faster than 4 KiB. Only takes effect on a new, empty file. */
-		if (exec(st, "PRAGMA page_size=16384") || exec(st, "PRAGMA journal_mode=WAL") || exec(st, "PRAGMA synchronous=NORMAL") ||
-		    exec(st, "PRAGMA cache_size=-65536") || exec(st, "PRAGMA temp_store=MEMORY") ||
+		/* 16 KiB pages: a line's row (raw + parsed, ~500 bytes) packs better, and bulk
+		 * ingest measured ~15% faster than 4 KiB. Only takes effect on a new, empty file.
+		 */
+		if (exec(st, "PRAGMA page_size=16384") || exec(st, "PRAGMA journal_mode=WAL") ||
+		    exec(st, "PRAGMA synchronous=NORMAL") || exec(st, "PRAGMA cache_size=-65536") ||
+		    exec(st, "PRAGMA temp_store=MEMORY") ||
 		    exec(st, "PRAGMA wal_autocheckpoint=4096") || migrate(st)) {
 			snprintf(errbuf, errsz, "'%s': %s", path, st->err);
 			goto fail;
@@ -338,10 +342,11 @@ struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz
 			goto fail;
 		}
 		if (version != STORE_NMIGRATIONS) {
-			snprintf(errbuf, errsz, "'%s': schema version %d, this halog reads %d%s", path,
-				 version, STORE_NMIGRATIONS,
-				 version < STORE_NMIGRATIONS ? " (open it for writing once to upgrade)"
-							     : "");
+			snprintf(errbuf, errsz, "'%s': schema version %d, this halog reads %d%s",
+				 path, version, STORE_NMIGRATIONS,
+				 version < STORE_NMIGRATIONS
+					 ? " (open it for writing once to upgrade)"
+					 : "");
 			goto fail;
 		}
 	}
@@ -380,6 +385,12 @@ void store_close(struct store *st)
 	free(st);
 }
 
+const char *store_default_path(void)
+{
+	const char *e = getenv("HALOG_DB");
+	return e && *e ? e : "halog.db";
+}
+
 struct sqlite3 *store_db(struct store *st)
 {
 	return st->db;
@@ -412,12 +423,12 @@ static sqlite3_stmt *stmt(struct store *st, int which)
 	return st->stmt[which];
 }
 
-/* Steps a fully bound insert and resets it. Returns 0 or -1. */
+/* Steps an insert and resets it. Every caller binds every parameter each time (NULLs
+ * included), which is cheaper than clearing the bindings. Returns 0 or -1. */
 static int run(struct store *st, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
 		return db_fail(st, what);
 	return 0;
@@ -427,18 +438,32 @@ static void bind_str(sqlite3_stmt *s, int i, struct lr_str v)
 {
 	if (v.p)
 		sqlite3_bind_text(s, i, v.p, (int)v.len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_cstr(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
 }
 
 static void bind_i64(sqlite3_stmt *s, int i, int64_t v)
 {
 	if (v != LR_NONE)
 		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
 }
 
 static void bind_timer(sqlite3_stmt *s, int i, int32_t v)
 {
 	if (v != LR_TIMER_NONE)
 		sqlite3_bind_int(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
 }
 
 static int flush(struct store *st);
@@ -447,14 +472,16 @@ static int begin(struct store *st)
 {
 	if (st->in_tx)
 		return 0;
-	if (exec(st, "BEGIN"))
+	/* IMMEDIATE: take the write lock now, waiting (busy timeout) for another writer, rather
+	 * than failing later when a read snapshot would have to be upgraded */
+	if (exec(st, "BEGIN IMMEDIATE"))
 		return -1;
 	st->in_tx = 1;
 	st->pending = 0;
 	return 0;
 }
 
-/* The id of a name, interned in names (0 for an absent name). Returns 0 on error with *id -1. */
+/* The id of a name, interned in names: 0 for an absent name, -1 on error (see st->err). */
 static int32_t intern(struct store *st, struct lr_str name)
 {
 	if (!name.p || !name.len)
@@ -510,6 +537,8 @@ static int add_request(struct store *st, int64_t line_id, int64_t ts, const stru
 	if (r->term[0])
 		sqlite3_bind_text(s, i, r->term, (int)strnlen(r->term, sizeof(r->term)),
 				  SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
 	i++;
 	bind_str(s, i++, r->client_ip);
 	bind_i64(s, i++, r->client_port);
@@ -610,8 +639,8 @@ static int add_event(struct store *st, int64_t line_id, int64_t ts, const struct
 	if (r->kind == LR_CONNECT || r->kind == LR_CONN_ERROR) {
 		bind_str(s, i++, r->frontend);
 		bind_str(s, i++, r->bind);
-		i++; /* state */
-		i++; /* reason */
+		sqlite3_bind_null(s, i++); /* state */
+		sqlite3_bind_null(s, i++); /* reason */
 		bind_str(s, i++, r->message);
 	} else {
 		bind_str(s, i++, r->ev_proxy.p ? r->ev_proxy : r->backend);
@@ -652,16 +681,14 @@ int store_add(struct store *st, const struct store_msg *msg, const struct logrec
 	int i = 1;
 	sqlite3_bind_int64(s, i++, msg->recv_ms);
 	sqlite3_bind_int64(s, i++, ts);
-	if (msg->source)
-		sqlite3_bind_text(s, i, msg->source, -1, SQLITE_STATIC);
-	i++;
+	bind_cstr(s, i++, msg->source);
 	sqlite3_bind_int(s, i++, (int)rec->kind);
 	sqlite3_bind_int(s, i++, (int)rec->status);
-	if (rec->reason)
-		sqlite3_bind_text(s, i, rec->reason, -1, SQLITE_STATIC);
-	i++;
+	bind_cstr(s, i++, rec->reason);
 	if (rec->pri >= 0)
 		sqlite3_bind_int(s, i, rec->pri);
+	else
+		sqlite3_bind_null(s, i);
 	i++;
 	bind_str(s, i++, rec->host);
 	bind_str(s, i++, rec->tag);
@@ -775,7 +802,7 @@ static int flush_agg(struct store *st, const struct rollup_agg *a)
 	if (a->nterms && !(s = stmt(st, S_TERM)))
 		return -1;
 	for (size_t j = 0; j < a->nterms; j++) {
-		char t[2] = { (char)(a->terms[j].key >> 8), (char)(a->terms[j].key & 0xff) };
+		char t[2] = {(char)(a->terms[j].key >> 8), (char)(a->terms[j].key & 0xff)};
 		bind_key(s, &a->key);
 		sqlite3_bind_text(s, 6, t, 2, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 7, a->terms[j].n);

@@ -62,6 +62,8 @@ const char *store_errmsg(const struct store *st);
  *   rollup, rollup_code, rollup_term, rollup_timer, rollup_errpath, rollup_lines
  *                                                     -- per-minute aggregates (store.c) */
 #define STORE_SCHEMA_VERSION 1
+/* The store path when no --db is given: $HALOG_DB when set and not empty, else "halog.db". */
+const char *store_default_path(void);
 /* The schema version of an open store (after migration: STORE_SCHEMA_VERSION). */
 int store_schema_version(struct store *st);
 

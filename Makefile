@@ -150,12 +150,21 @@ memcheck: all unit $(HELPER_BIN)
 	@sh mk/deps.sh bench
 	@O=$(O) MEMCHECK=1 sh tests/run.sh $(TESTS)
 
+# Debian's haproxy package ships its own /usr/sbin/halog; HALOG_NAME installs ours under
+# another name (e.g. `make install HALOG_NAME=halog-db`) when both should stay reachable.
+HALOG_NAME ?= halog
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(O)/hagen $(O)/halog $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(O)/hagen $(DESTDIR)$(PREFIX)/bin/hagen
+	install -m 0755 $(O)/halog $(DESTDIR)$(PREFIX)/bin/$(HALOG_NAME)
+	@if [ -z "$(DESTDIR)" ] && [ "$(HALOG_NAME)" = halog ] && [ -x /usr/sbin/halog ]; then \
+		echo "note: $(PREFIX)/bin/halog and Debian's /usr/sbin/halog (HAProxy's log analyser) now"; \
+		echo "      share a name; the one earlier in PATH wins (check: type -a halog)."; \
+		echo "      'make install HALOG_NAME=halog-db' installs ours under another name."; \
+	fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/hagen $(DESTDIR)$(PREFIX)/bin/halog
+	rm -f $(DESTDIR)$(PREFIX)/bin/hagen $(DESTDIR)$(PREFIX)/bin/$(HALOG_NAME)
 
 format:
 	clang-format -i common/*.[ch] tools/*/*.[ch] tests/unit/*.c

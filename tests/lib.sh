@@ -4,12 +4,18 @@
 
 LIB_PIDS=
 
-# free_port: prints a TCP+UDP port on loopback that nothing listens on (random, 20000-59999).
+# free_port: prints a TCP+UDP port on loopback that nothing uses (random, 20000-59999) and that
+# this script has not been given before.
+LIB_PORTS_FILE=$(mktemp "${TMPDIR:-/tmp}/lib-ports.XXXXXX" 2>/dev/null || echo /dev/null)
 free_port() {
+	LIB_PORTS=$(cat "$LIB_PORTS_FILE" 2>/dev/null | tr '\n' ' ')
 	_i=0
 	while [ $_i -lt 200 ]; do
 		_p=$(( ($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000) + 20000 ))
-		if ! ss -Hlntu 2>/dev/null | awk '{print $5}' | grep -q ":$_p\$"; then
+		case " $LIB_PORTS " in *" $_p "*) _i=$((_i + 1)); continue ;; esac
+		if ! ss -Hantu 2>/dev/null | awk '{print $5}' | grep -q ":$_p\$"; then
+			# remembered in a file: free_port usually runs in $(...), a subshell
+			echo "$_p" >>"${LIB_PORTS_FILE:-/dev/null}"
 			echo "$_p"
 			return 0
 		fi
@@ -65,4 +71,4 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # skip MSG: exit 77, reported as skipped by tests/run.sh.
 skip() { echo "$*"; exit 77; }
 
-trap 'lib_stop_all' EXIT INT TERM
+trap 'lib_stop_all; rm -f "$LIB_PORTS_FILE"' EXIT INT TERM

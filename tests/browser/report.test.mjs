@@ -1,0 +1,261 @@
+// Opens halog's HTML report in headless Chromium (selenium-webdriver + Debian's chromedriver) and
+// checks what a reader sees: the backends, servers and counts of the store in the charts and the
+// tables, the DOWN events on the timeline, no console error, no network request, a print layout.
+// Saves screenshots (and a PDF). Run by tests/e2e/html_report.sh; inputs come from the environment:
+//   REPORT_HTML   the report to open (absolute path)
+//   EXPECT_JSON   the facts to find in it, read from the store with sqlite3 by the e2e script:
+//                 {"total": N, "backends": {"be": {"requests": N, "servers": {"srv": N}}},
+//                  "down": [{"backend": "be", "server": "srv"}]}
+//   SHOT_DIR      where html-report.png, html-report-full.png and html-report.pdf go
+//   CHROMIUM, CHROMEDRIVER  the binaries (default /usr/bin/chromium, /usr/bin/chromedriver)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// selenium-manager must never download a browser or a driver: both paths are given
+process.env.SE_OFFLINE = 'true';
+const { Builder, By, logging } = await import('selenium-webdriver');
+const chrome = await import('selenium-webdriver/chrome.js');
+
+const REPORT = process.env.REPORT_HTML;
+const EXPECT = process.env.EXPECT_JSON;
+const SHOTS = process.env.SHOT_DIR || os.tmpdir();
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CHROMEDRIVER = process.env.CHROMEDRIVER || '/usr/bin/chromedriver';
+if (!REPORT || !EXPECT) throw new Error('REPORT_HTML and EXPECT_JSON must be set');
+const expect = JSON.parse(fs.readFileSync(EXPECT, 'utf8'));
+const pageUrl = pathToFileURL(REPORT).href;
+
+let driver, profile;
+
+before(async () => {
+	profile = fs.mkdtempSync(path.join(os.tmpdir(), 'halog-html-chromium-'));
+	const opts = new chrome.Options()
+		.setChromeBinaryPath(CHROMIUM)
+		.addArguments('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync',
+			'--disable-default-apps', '--disable-extensions', '--no-first-run',
+			'--no-default-browser-check', '--hide-scrollbars', '--force-device-scale-factor=1',
+			'--window-size=1366,900', `--user-data-dir=${profile}`);
+	const prefs = new logging.Preferences();
+	prefs.setLevel(logging.Type.BROWSER, logging.Level.ALL);
+	prefs.setLevel(logging.Type.PERFORMANCE, logging.Level.ALL);
+	opts.setLoggingPrefs(prefs);
+	opts.setPerfLoggingPrefs({ enableNetwork: true, enablePage: false });
+	const service = new chrome.ServiceBuilder(CHROMEDRIVER).setPort(0);
+	driver = await new Builder().forBrowser('chrome').setChromeOptions(opts)
+		.setChromeService(service).build();
+	await driver.manage().setTimeouts({ pageLoad: 20000, script: 10000, implicit: 0 });
+});
+
+after(async () => {
+	if (driver) await driver.quit();
+	if (profile) fs.rmSync(profile, { recursive: true, force: true });
+});
+
+// Loads url and returns what it did: the URLs it requested and its console errors.
+async function visit(url) {
+	await driver.manage().logs().get(logging.Type.PERFORMANCE); // drop older entries
+	await driver.manage().logs().get(logging.Type.BROWSER);
+	await driver.get(url);
+	await driver.wait(async () =>
+		(await driver.executeScript('return document.readyState')) === 'complete', 10000);
+	await driver.sleep(300); // let late requests (images, fonts) show up in the log
+	const perf = await driver.manage().logs().get(logging.Type.PERFORMANCE);
+	const requests = [];
+	for (const e of perf) {
+		const m = JSON.parse(e.message).message;
+		if (m.method === 'Network.requestWillBeSent') requests.push(m.params.request.url);
+	}
+	const console = (await driver.manage().logs().get(logging.Type.BROWSER))
+		.filter((e) => e.level.value >= logging.Level.WARNING.value)
+		.map((e) => `${e.level.name}: ${e.message}`);
+	return { requests, console };
+}
+
+const network = (requests, self) => requests.filter((u) => u !== self && !u.startsWith('data:'));
+
+test('the detectors see a page that fetches from the network and logs an error', async () => {
+	// a control page: if this passed unnoticed, the real checks below would prove nothing
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'halog-html-control-'));
+	const file = path.join(dir, 'control.html');
+	fs.writeFileSync(file, '<!DOCTYPE html><title>control</title>' +
+		'<img src="http://127.0.0.1:9/x.png" alt=""><script>console.error("control error")</script>');
+	const self = pathToFileURL(file).href;
+	const got = await visit(self);
+	fs.rmSync(dir, { recursive: true, force: true });
+	assert.ok(network(got.requests, self).some((u) => u.startsWith('http://127.0.0.1:9/')),
+		`request not seen: ${JSON.stringify(got.requests)}`);
+	assert.ok(got.console.some((m) => m.includes('control error')),
+		`console error not seen: ${JSON.stringify(got.console)}`);
+});
+
+test('the report loads with no network request and no console message', async () => {
+	const got = await visit(pageUrl);
+	assert.deepEqual(network(got.requests, pageUrl), [], 'network requests');
+	assert.ok(got.requests.includes(pageUrl), `the page itself: ${JSON.stringify(got.requests)}`);
+	assert.deepEqual(got.console, [], 'console messages');
+	assert.match(await driver.getTitle(), /^halog report/);
+	// the source names nothing remote
+	const html = fs.readFileSync(REPORT, 'utf8');
+	assert.doesNotMatch(html, /\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
+	assert.doesNotMatch(html, /<script|@import|url\((?!#)/i);
+});
+
+const text = async (el) => (await el.getText()).trim();
+const attr = (el, a) => el.getAttribute(a);
+const cssq = (s) => s.replace(/["\\]/g, '\\$&');
+
+test('the summary banner counts every request', async () => {
+	const v = await driver.findElement(By.css('[data-card="requests"] .v'));
+	assert.equal(Number(await text(v)), expect.total);
+});
+
+test('each backend shows its servers and counts in the table and in the share chart', async () => {
+	const sections = await driver.findElements(By.css('section.group[data-kind="backend"]'));
+	const names = await Promise.all(sections.map((s) => attr(s, 'data-name')));
+	for (const be of Object.keys(expect.backends))
+		assert.ok(names.includes(be), `backend ${be} missing: ${names}`);
+	for (const [be, want] of Object.entries(expect.backends)) {
+		const sec = await driver.findElement(
+			By.css(`section.group[data-kind="backend"][data-name="${cssq(be)}"]`));
+		assert.equal(Number(await text(await sec.findElement(By.css('[data-sum="requests"]')))),
+			want.requests, `${be} requests`);
+		// overview table
+		const ov = await driver.findElement(
+			By.css(`table[data-table="backends"] tr[data-name="${cssq(be)}"] [data-col="requests"]`));
+		assert.equal(Number(await text(ov)), want.requests, `${be} in the overview`);
+		const chart = await sec.findElement(By.css('svg[data-chart="share"]'));
+		assert.equal(await attr(chart, 'role'), 'img');
+		const label = await attr(chart, 'aria-label');
+		let real = 0;
+		for (const n of Object.values(want.servers)) real += n;
+		const widths = {};
+		for (const [srv, n] of Object.entries(want.servers)) {
+			const row = await sec.findElement(
+				By.css(`table[data-table="servers"] tr[data-name="${cssq(srv)}"]`));
+			assert.equal(Number(await text(await row.findElement(By.css('[data-col="requests"]')))), n,
+				`${be}/${srv} requests in the table`);
+			if (srv.startsWith('<')) continue; // <NOSRV> has no share
+			const bar = await chart.findElement(By.css(`g.row[data-name="${cssq(srv)}"] rect.obs`));
+			assert.equal(Number(await attr(bar, 'data-requests')), n, `${be}/${srv} in the chart`);
+			const share = (100 * n) / real;
+			assert.ok(Math.abs(Number(await attr(bar, 'data-share')) - share) < 0.051,
+				`${be}/${srv} share ${await attr(bar, 'data-share')} vs ${share}`);
+			assert.ok(label.includes(`${srv} ${share.toFixed(1)}%`), `${srv} in "${label}"`);
+			widths[srv] = { w: (await bar.getRect()).width, share };
+		}
+		// the drawn bars are as long as the shares say (to a pixel)
+		const ws = Object.values(widths).filter((x) => x.share > 0);
+		if (ws.length > 1) {
+			const k = ws[0].w / ws[0].share;
+			for (const x of ws) assert.ok(Math.abs(x.w - k * x.share) <= 1.5, `bar widths ${JSON.stringify(widths)}`);
+		}
+		for (const x of ws) assert.ok(x.w > 2, `bar drawn: ${JSON.stringify(widths)}`);
+	}
+});
+
+test('latency and histogram charts name every server', async () => {
+	for (const [be, want] of Object.entries(expect.backends)) {
+		if (!want.requests) continue;
+		const sec = await driver.findElement(
+			By.css(`section.group[data-kind="backend"][data-name="${cssq(be)}"]`));
+		const lat = await sec.findElement(By.css('svg[data-chart="latency"]'));
+		for (const srv of Object.keys(want.servers)) {
+			if (srv.startsWith('<')) continue;
+			const bars = await lat.findElements(By.css(`g.row[data-name="${cssq(srv)}"] rect[data-p]`));
+			assert.equal(bars.length, 4, `${be}/${srv}: p50 p90 p99 max`);
+			const ms = await Promise.all(bars.map((b) => attr(b, 'data-ms').then(Number)));
+			for (let i = 1; i < 4; i++) assert.ok(ms[i] >= ms[i - 1], `${srv} percentiles ${ms}`);
+		}
+		const hist = await sec.findElement(By.css('svg[data-chart="histogram"]'));
+		const counts = await Promise.all((await hist.findElements(By.css('rect[data-count]')))
+			.map((b) => attr(b, 'data-count').then(Number)));
+		assert.equal(counts.reduce((a, b) => a + b, 0), want.requests, `${be} histogram total`);
+	}
+});
+
+test('status classes over time add up to every request', async () => {
+	const ov = await driver.findElement(By.css('#overview svg[data-chart="status-time"]'));
+	const bins = await ov.findElements(By.css('g.bin'));
+	assert.ok(bins.length >= 1);
+	let sum = 0;
+	for (const b of bins) sum += Number(await attr(b, 'data-requests'));
+	assert.equal(sum, expect.total);
+	// the errors per bin (hidden table) add up to the banner's count, whichever source they had
+	const [binErrors, bannerErrors] = await driver.executeScript(`
+		let n = 0;
+		for (const td of document.querySelectorAll('#overview table[data-table="series"] td[data-col="errors"]'))
+			n += Number(td.textContent);
+		return [n, parseInt(document.querySelector('[data-card="errors"] .s').textContent, 10)];`);
+	assert.equal(binErrors, bannerErrors, 'errors per bin vs the banner');
+	const r = await ov.getRect();
+	assert.ok(r.width > 600 && r.height > 150, `chart drawn at ${JSON.stringify(r)}`);
+});
+
+test('health events show each DOWN on the timeline and in the table', async () => {
+	for (const d of expect.down) {
+		const sec = await driver.findElement(
+			By.css(`section.group[data-kind="backend"][data-name="${cssq(d.backend)}"]`));
+		const marks = await sec.findElements(By.css(
+			`svg[data-chart="events"] g.lane[data-name="${cssq(d.server)}"] g.event[data-state*="DOWN"]`));
+		assert.ok(marks.length >= 1, `${d.backend}/${d.server}: no DOWN marker`);
+		const rows = await sec.findElements(By.css(`table[data-table="events"] tr[data-name="${cssq(d.server)}"]`));
+		const states = await Promise.all(rows.map((r) => r.findElement(By.css('[data-col="state"]')).then(text)));
+		assert.ok(states.some((s) => s.includes('DOWN')), `${d.server}: ${states}`);
+	}
+});
+
+test('every chart has an accessible name and is drawn; the page fits a laptop screen', async () => {
+	const charts = await driver.findElements(By.css('svg[role="img"]'));
+	assert.ok(charts.length >= 4, `${charts.length} charts`);
+	for (const c of charts) {
+		const label = await attr(c, 'aria-label');
+		assert.ok(label && label.length > 10, 'aria-label');
+		const title = await c.findElement(By.css('title'));
+		assert.ok((await attr(title, 'textContent')).length > 10, '<title>');
+		const r = await c.getRect();
+		assert.ok(r.width > 200 && r.height > 40, `chart size ${JSON.stringify(r)}`);
+	}
+	const [sw, iw] = await driver.executeScript(
+		'return [document.documentElement.scrollWidth, window.innerWidth]');
+	assert.ok(sw <= iw, `horizontal scroll: ${sw} > ${iw}`);
+	// every table has numbers, not only the charts
+	const tables = await driver.findElements(By.css('table'));
+	assert.ok(tables.length >= Object.keys(expect.backends).length * 2);
+});
+
+test('print layout hides the navigation; screenshots and a PDF are saved', async () => {
+	await driver.sendAndGetDevToolsCommand('Emulation.setEmulatedMedia', { media: 'print' });
+	const shown = await driver.findElement(By.css('nav.toc')).isDisplayed();
+	await driver.sendAndGetDevToolsCommand('Emulation.setEmulatedMedia', { media: '' });
+	assert.equal(shown, false, 'nav hidden in print');
+	fs.mkdirSync(SHOTS, { recursive: true });
+	await driver.executeScript('window.scrollTo(0, 0)');
+	const png = Buffer.from(await driver.takeScreenshot(), 'base64');
+	fs.writeFileSync(path.join(SHOTS, 'html-report.png'), png);
+	assert.equal(png.subarray(1, 4).toString(), 'PNG');
+	const full = await driver.sendAndGetDevToolsCommand('Page.captureScreenshot',
+		{ format: 'png', captureBeyondViewport: true, fromSurface: true,
+			clip: { x: 0, y: 0, width: 1366, scale: 1,
+				height: await driver.executeScript('return document.documentElement.scrollHeight') } });
+	fs.writeFileSync(path.join(SHOTS, 'html-report-full.png'), Buffer.from(full.data, 'base64'));
+	// the first backend with health events, whole: the picture of one section
+	const sec = await driver.executeScript(`
+		const c = document.querySelector('section.group[data-kind="backend"] svg[data-chart="events"]');
+		const s = c ? c.closest('section') : document.querySelector('section.group');
+		const r = s.getBoundingClientRect();
+		return [r.top + window.scrollY - 8, Math.min(r.height + 16, 2400)];`);
+	const part = await driver.sendAndGetDevToolsCommand('Page.captureScreenshot',
+		{ format: 'png', captureBeyondViewport: true, fromSurface: true,
+			clip: { x: 0, y: sec[0], width: 1366, height: sec[1], scale: 1 } });
+	fs.writeFileSync(path.join(SHOTS, 'html-report-backend.png'), Buffer.from(part.data, 'base64'));
+	const pdf = await driver.sendAndGetDevToolsCommand('Page.printToPDF',
+		{ printBackground: true, preferCSSPageSize: true });
+	const buf = Buffer.from(pdf.data, 'base64');
+	assert.equal(buf.subarray(0, 4).toString(), '%PDF');
+	fs.writeFileSync(path.join(SHOTS, 'html-report.pdf'), buf);
+});

@@ -1,0 +1,96 @@
+#!/bin/sh
+# halog report --format html in a real browser. Runs the demo (Debian's haproxy, the sample
+# backends, halog listen, halog drive; web2 stopped mid-run, so a DOWN event is stored), writes the
+# HTML report of its store, then opens it in headless Chromium with selenium-webdriver
+# (tests/browser/report.test.mjs): the backends, servers and counts that sqlite3 reads from the
+# store must be in the charts and tables, the DOWN event on the timeline, no console error and no
+# network request. Screenshots and a PDF go to $O/html-report*.{png,pdf};
+# UPDATE_SCREENSHOT=1 also copies two to docs/report-screenshot{,-backend}.png.
+set -u
+. "$TOP/tests/lib.sh"
+APP=${SAMPLE_APP:-$O/sample-app}
+for b in "$HAGEN" "$HALOG" "$APP"; do [ -x "$b" ] || skip "no $b"; done
+for c in haproxy curl sqlite3 jq node npm; do command -v $c >/dev/null || skip "$c is not installed"; done
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+if [ ! -x "$CHROMIUM" ] || [ ! -x "$CHROMEDRIVER" ]; then
+	# as root this installs chromium and chromium-driver; otherwise it prints the apt-get line
+	sh "$TOP/mk/deps.sh" html >"$TMP/deps.out" 2>&1 ||
+		skip "no chromium/chromedriver: $(grep apt-get "$TMP/deps.out" | tail -1)"
+	[ -x "$CHROMIUM" ] && [ -x "$CHROMEDRIVER" ] || skip "no $CHROMIUM or $CHROMEDRIVER"
+fi
+mkdir -p "$TMP"
+
+# selenium-webdriver from the lock file (once: node_modules is kept)
+BR=$TOP/tests/browser
+if [ ! -f "$BR/node_modules/selenium-webdriver/package.json" ]; then
+	# one npm ci at a time (runs in other build dirs share tests/browser)
+	wait_for 300 mkdir "$BR/.npm-lock" || fail "tests/browser/.npm-lock is held (remove it if stale)"
+	trap 'rmdir "$BR/.npm-lock" 2>/dev/null; lib_stop_all' EXIT
+	if [ ! -f "$BR/node_modules/selenium-webdriver/package.json" ]; then
+		(cd "$BR" && timeout 300 npm ci --no-audit --no-fund >"$TMP/npm.out" 2>&1) ||
+			{ cat "$TMP/npm.out"; fail "npm ci in tests/browser"; }
+	fi
+	rmdir "$BR/.npm-lock"
+	trap 'lib_stop_all' EXIT
+fi
+
+# ---- traffic: the demo, with a longer second phase (about 20 s at 100/s) -----------------------
+out=$TMP/demo
+DEMO_OUT=$out DEMO_N1=300 DEMO_N2=2000 DEMO_RATE=100 O=$O sh "$TOP/samples/demo.sh" >"$TMP/demo.out" 2>&1 ||
+	{ tail -40 "$TMP/demo.out"; fail "the demo failed"; }
+db=$out/halog.db
+[ -s "$db" ] || fail "no store"
+[ "$(sqlite3 "$db" "select count(*) from events where state like '%DOWN%'")" -ge 1 ] ||
+	fail "the demo stored no DOWN event"
+
+# ---- the report --------------------------------------------------------------------------------
+html=$TMP/report.html
+"$HALOG" report --db "$db" --inventory "$out/inventory.yaml" --check-balance 10 --format html \
+	-o "$html" 2>"$TMP/report.err"
+rc=$?
+[ $rc = 0 ] || [ $rc = 3 ] || { cat "$TMP/report.err"; fail "report exited $rc"; }
+[ -s "$html" ] || fail "empty report"
+# the same store gives the same page
+"$HALOG" report --db "$db" --inventory "$out/inventory.yaml" --check-balance 10 --format html \
+	>"$TMP/again.html" 2>/dev/null
+cmp -s "$html" "$TMP/again.html" || fail "two runs on the same store differ"
+# self-contained: nothing fetched, every chart named
+! grep -Eiq '(src|href)="?(https?:)?//|<script|@import|url\([^#]' "$html" || fail "a remote reference"
+n_svg=$(grep -o '<svg class="chart"[^>]*role="img"[^>]*aria-label="[^"]\{10,\}"' "$html" | wc -l)
+[ "$n_svg" -ge 8 ] || fail "$n_svg named charts"
+
+# ---- what the browser must show: ground truth from the store -----------------------------------
+sqlite3 -json "$db" "select backend, server, count(*) n from requests group by 1, 2" >"$TMP/bs.json"
+sqlite3 -json "$db" "select proxy backend, server from events where state like '%DOWN%'
+	and server is not null group by 1, 2" >"$TMP/down.json"
+[ -s "$TMP/down.json" ] || echo '[]' >"$TMP/down.json"
+jq -n --slurpfile bs "$TMP/bs.json" --slurpfile dn "$TMP/down.json" '{
+	total: ([$bs[0][].n] | add),
+	backends: (reduce $bs[0][] as $r ({}; .[$r.backend].requests += $r.n
+		| .[$r.backend].servers[$r.server] = $r.n)),
+	down: $dn[0]}' >"$TMP/expect.json" || fail "expectations"
+cat "$TMP/expect.json"
+
+# ---- the browser test --------------------------------------------------------------------------
+mkdir -p "$TMP/browser"
+# the Chromium profile lives under $TMP/browser, so whatever it leaves is found below
+(cd "$BR" && TMPDIR=$TMP/browser REPORT_HTML=$html EXPECT_JSON=$TMP/expect.json SHOT_DIR=$O \
+	CHROMIUM=$CHROMIUM CHROMEDRIVER=$CHROMEDRIVER timeout 240 node --test report.test.mjs) \
+	>"$TMP/node.out" 2>&1
+rc=$?
+cat "$TMP/node.out"
+left=$(pgrep -f -- "$TMP/browser" | tr '\n' ' ')
+for p in $left; do lib_stop "$p"; done
+[ -z "$left" ] || fail "browser processes left running: $left"
+[ $rc = 0 ] || fail "the browser test failed (exit $rc)"
+grep -q '^# pass 9$' "$TMP/node.out" || fail "not every browser check passed"
+[ -s "$O/html-report.png" ] || fail "no screenshot"
+cp "$html" "$O/html-report.html"
+if [ -n "${UPDATE_SCREENSHOT:-}" ]; then
+	cp "$O/html-report.png" "$TOP/docs/report-screenshot.png" &&
+		cp "$O/html-report-backend.png" "$TOP/docs/report-screenshot-backend.png" ||
+		fail "cannot update the screenshots"
+	echo "updated docs/report-screenshot.png and docs/report-screenshot-backend.png"
+fi
+echo "html report: browser checks passed; screenshot $O/html-report.png"

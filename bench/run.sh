@@ -13,6 +13,7 @@
 #        BENCH_QUICK=1         tiny sizes (a smoke run: checks the plumbing, not the speed)
 #        BENCH_OUT=bench/out   work files (logs, databases, outputs; gitignored)
 #        BENCH_RESULTS=bench/results.json
+#        BENCH_KEEP=1          keep the ingested databases in BENCH_OUT (removed by default)
 # Docs: docs/bench.md.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,16 +64,17 @@ have_time=0
 [ -x /usr/bin/time ] && have_time=1
 
 # bench_cmd KEY RUNS CMD: runs the shell command CMD RUNS times (after $PRE, untimed, each time)
-# and records KEY_s (the best wall time, seconds) and KEY_rss_kib (the largest peak RSS). On a
-# failure records KEY as skipped with the end of its stderr and returns 1.
+# and records KEY_s (the best wall time, seconds), KEY_cpu_s (user+sys CPU of that run: steadier
+# than wall time when the machine is busy) and KEY_rss_kib (the largest peak RSS). On a failure
+# records KEY as skipped with the end of its stderr and returns 1.
 PRE=:
 bench_cmd() {
-	_key=$1 _runs=$2 _cmd=$3 _best= _rss=0 _i=0
+	_key=$1 _runs=$2 _cmd=$3 _best= _cpu= _rss=0 _i=0
 	while [ "$_i" -lt "$_runs" ]; do
 		sh -c "$PRE" || { skipped "$_key" "setup failed: $PRE"; return 1; }
 		_t0=$(now_ns)
 		if [ $have_time = 1 ]; then
-			/usr/bin/time -f '%M' -o "$OUT/.rss" sh -c "$_cmd" 2>"$OUT/$_key.err"
+			/usr/bin/time -f '%M %U %S' -o "$OUT/.rss" sh -c "$_cmd" 2>"$OUT/$_key.err"
 		else
 			sh -c "$_cmd" 2>"$OUT/$_key.err"
 		fi
@@ -83,17 +85,20 @@ bench_cmd() {
 			return 1
 		fi
 		_d=$((_t1 - _t0))
-		if [ -z "$_best" ] || [ "$_d" -lt "$_best" ]; then _best=$_d; fi
+		_r=0 _c=
 		if [ $have_time = 1 ]; then
-			_r=$(tail -n 1 "$OUT/.rss")
-			case $_r in '' | *[!0-9]*) _r=0 ;; esac
+			set -- $(tail -n 1 "$OUT/.rss")
+			case ${1:-} in '' | *[!0-9]*) ;; *) _r=$1 _c=$(awk -v u="${2:-0}" -v s="${3:-0}" 'BEGIN { printf "%.2f", u + s }') ;; esac
 			[ "$_r" -gt "$_rss" ] && _rss=$_r
 		fi
+		if [ -z "$_best" ] || [ "$_d" -lt "$_best" ]; then _best=$_d; fi
+		if [ -n "$_c" ] && { [ -z "$_cpu" ] || awk -v a="$_c" -v b="$_cpu" 'BEGIN { exit !(a < b) }'; }; then _cpu=$_c; fi
 		_i=$((_i + 1))
 	done
 	rec "${_key}_s" "$(awk -v d="$_best" 'BEGIN { printf "%.6f", d / 1e9 }')"
+	[ -n "$_cpu" ] && rec "${_key}_cpu_s" "$_cpu"
 	[ $have_time = 1 ] && rec "${_key}_rss_kib" "$_rss"
-	say "$_key: $(awk -v d="$_best" 'BEGIN { printf "%.3f s", d / 1e9 }')${_rss:+, peak $_rss KiB}"
+	say "$_key: $(awk -v d="$_best" 'BEGIN { printf "%.3f s", d / 1e9 }')${_cpu:+, cpu $_cpu s}${_rss:+, peak $_rss KiB}"
 	return 0
 }
 
@@ -223,10 +228,9 @@ else
 fi
 
 # --- halog listen: DGRAMS datagrams at full speed over loopback UDP ----------------------------
-if available halog-listen "$HALOG" && [ -x "$H/syslogsend" ]; then
+if available halog-listen "$HALOG" && [ -x "$H/syslogsend" ] && port=$(free_port); then
 	LDB=$OUT/listen.db
 	rmdb "$LDB"
-	port=$(free_port)
 	"$HALOG" listen --db "$LDB" --bind "udp://127.0.0.1:$port" >"$OUT/listen.log" 2>&1 &
 	lpid=$!
 	LIB_PIDS="$LIB_PIDS $lpid"
@@ -264,7 +268,7 @@ if available halog-listen "$HALOG" && [ -x "$H/syslogsend" ]; then
 	fi
 	rmdb "$LDB"
 else
-	skipped listen "halog listen or $H/syslogsend not built yet"
+	skipped listen "halog listen or $H/syslogsend not built yet (or no free port)"
 fi
 
 # --- hagen: a SERVICES-service inventory vs haproxy -c on its output ---------------------------
@@ -282,6 +286,12 @@ if available hagen "$HAGEN" && [ -s "$OUT/inventory.yaml" ]; then
 	fi
 else
 	skipped hagen "hagen not built yet"
+fi
+
+# The databases take ~600 bytes a line: keep them only when asked (the logs are reused).
+if [ "${BENCH_KEEP:-0}" != 1 ]; then
+	rmdb "$D1"
+	rmdb "$DB"
 fi
 
 # --- the table and results.json ----------------------------------------------------------------
@@ -389,12 +399,17 @@ metric("parse_speed_vs_halog_srv", "x", r, "halog -srv", t["halog_srv"], r,
        needs=("parse", "halog_srv"), measured_s=div(lines, p))
 
 sent, stored = num("listen_sent"), num("listen_stored")
-lost = None if sent is None or stored is None else sent - stored
-metric("listen_lost", "datagrams", lost, target="= 0", ok=None if lost is None else lost == 0,
-       needs=("listen",))
+# received: the listener's own counter when it keeps one, else sent minus the kernel's drops
+recv = num("listen_counter_listen.received")
 kd = num("listen_kernel_dropped")
-metric("listen_kernel_dropped", "datagrams", kd, target="= 0", ok=None if kd is None else kd == 0,
-       needs=("listen",))
+if recv is None and sent is not None and kd is not None:
+    recv = sent - kd
+lost_in = None if recv is None or stored is None else recv - stored
+metric("listen_lost_after_kernel", "datagrams", lost_in, target="= 0",
+       ok=None if lost_in is None else lost_in == 0, needs=("listen",))
+metric("listen_kernel_dropped", "datagrams", kd, needs=("listen",))
+lost = None if sent is None or stored is None else sent - stored
+metric("listen_lost_end_to_end", "datagrams", lost, needs=("listen",))
 metric("listen_stored_per_s", "msg/s", div(stored, t["listen"]), needs=("listen",))
 metric("listen_sender_per_s", "msg/s", div(sent, num("listen_send_s")), needs=("listen",))
 rss = num("listen_rss_kib")
@@ -405,6 +420,21 @@ r = div(t["hagen"], t["haproxy_c"])
 metric("hagen_time_vs_haproxy_c", "x", r, "haproxy -c", t["haproxy_c"], r, "< 0.10",
        None if r is None else r < 0.10, needs=("hagen", "haproxy_c"), measured_s=t["hagen"])
 metric("hagen_s", "s", t["hagen"], needs=("hagen",))
+
+# The same ratios on CPU time (user+sys, all threads): steadier than wall time on a busy machine.
+RATIO_KEYS = {"ingest_time_vs_halog_srv": ("ingest", "halog_srv"),
+              "ingest_speedup_vs_goaccess": ("goaccess", "ingest"),
+              "ingest_time_vs_sqlite_ceiling": ("ingest", "sqlceiling"),
+              "report_time_vs_halog_srv_big": ("report", "halog_srv_big"),
+              "hagen_time_vs_haproxy_c": ("hagen", "haproxy_c")}
+for name, m in metrics.items():
+    m["ratio_cpu"] = None
+    if name in RATIO_KEYS and not m["skipped"]:
+        a, b = RATIO_KEYS[name]
+        ca, cb = num(a + "_cpu_s"), num(b + "_cpu_s")
+        # /usr/bin/time counts in 10 ms steps: below 50 ms a CPU ratio would be noise
+        if ca is not None and cb is not None and ca >= 0.05 and cb >= 0.05:
+            m["ratio_cpu"] = ca / cb
 
 env = {k: raw.get(k) for k in ("lines", "big_lines", "datagrams", "services", "runs", "seed",
                                "quick", "cpus", "cpu_model", "date", "version")}
@@ -423,12 +453,12 @@ def fmt(v, unit=""):
         return "{:,.0f}".format(v)
     return "%.3g" % v
 
-rows = [("metric", "value", "reference", "ratio", "target", "met")]
+rows = [("metric", "value", "reference", "ratio", "cpu ratio", "target", "met")]
 notes = []
 for name, m in metrics.items():
     if m["skipped"]:
         notes.append("  %s: %s" % (name, m["skipped"]))
-        rows.append((name, "-", "", "", m["target"] or "", "skip"))
+        rows.append((name, "-", "", "", "", m["target"] or "", "skip"))
         continue
     ref = "" if m["reference"] is None else "%s %.3fs" % (m["reference"], m["reference_value"])
     met = "" if m["met"] is None else ("yes" if m["met"] else "NO")
@@ -436,14 +466,15 @@ for name, m in metrics.items():
         val = "%.3fs" % m["measured_s"] if m["measured_s"] is not None else ""
     else:
         val = fmt(m["value"]) + " " + m["unit"]
-    rows.append((name, val, ref, fmt(m["ratio"], "x"), m["target"] or "", met))
-w = [max(len(r[i]) for r in rows) for i in range(6)]
+    rows.append((name, val, ref, fmt(m["ratio"], "x"),
+                 "" if m["ratio_cpu"] is None else fmt(m["ratio_cpu"], "x"), m["target"] or "", met))
+w = [max(len(r[i]) for r in rows) for i in range(7)]
 print("bench: %s lines, %s big, %s datagrams, %s services, %s cpus (%s)" % (
     env["lines"], env["big_lines"], env["datagrams"], env["services"], env["cpus"], env["cpu_model"]))
 for i, r in enumerate(rows):
     print("  ".join(c.ljust(w[j]) for j, c in enumerate(r)).rstrip())
     if i == 0:
-        print("  ".join("-" * w[j] for j in range(6)))
+        print("  ".join("-" * w[j] for j in range(7)))
 if notes:
     print("skipped:")
     print("\n".join(notes))

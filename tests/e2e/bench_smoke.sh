@@ -17,7 +17,7 @@ rc=$?
 jq -e . "$R" >/dev/null || fail "results.json is not JSON"
 
 # the table: a header, then one row per metric
-grep -q '^metric  *value  *reference  *ratio  *target  *met$' "$TMP/stdout" || fail "no table header"
+grep -q '^metric  *value  *reference  *ratio  *cpu ratio  *target  *met$' "$TMP/stdout" || fail "no table header"
 grep -q '^results: ' "$TMP/stdout" || fail "no results line"
 
 for k in lines big_lines datagrams services runs seed quick cpus cpu_model date version; do
@@ -30,13 +30,13 @@ ref_goaccess_lines_per_s ref_sqlceiling_lines_per_s ref_loggen_lines_per_s
 ingest_lines_per_s ingest_time_vs_halog_srv ingest_speedup_vs_goaccess
 ingest_time_vs_sqlite_ceiling ingest_peak_rss_mib ingest_big_lines_per_s ingest_rows_stored
 report_time_vs_halog_srv_big report_s report_counts_match parse_lines_per_s parse_speed_vs_halog_srv
-listen_lost listen_kernel_dropped listen_stored_per_s listen_sender_per_s listen_peak_rss_mib
+listen_lost_after_kernel listen_kernel_dropped listen_lost_end_to_end listen_stored_per_s listen_sender_per_s listen_peak_rss_mib
 hagen_time_vs_haproxy_c hagen_s"
 n=0
 for m in $metrics; do
 	n=$((n + 1))
 	jq -e ".metrics | has(\"$m\")" "$R" >/dev/null || fail "metric $m missing"
-	for f in unit value reference reference_value ratio target met skipped measured_s; do
+	for f in unit value reference reference_value ratio ratio_cpu target met skipped measured_s; do
 		jq -e ".metrics[\"$m\"] | has(\"$f\")" "$R" >/dev/null || fail "$m.$f missing"
 	done
 	# measured (a number) or skipped (with a reason), never both, never neither
@@ -57,5 +57,14 @@ jq -e '.metrics | to_entries | map(select(.value.reference != null and .value.sk
 # when halog ingest ran, it stored every line
 if jq -e '.metrics.ingest_rows_stored.skipped == null' "$R" >/dev/null; then
 	jq -e '.metrics.ingest_rows_stored.value == 5000' "$R" >/dev/null || fail "ingest lost lines"
+fi
+# when the report ran, its counts are loggen's; when the listener ran, it lost nothing it received
+if jq -e '.metrics.report_counts_match.skipped == null' "$R" >/dev/null; then
+	jq -e '.metrics.report_counts_match.value == 1' "$R" >/dev/null ||
+		fail "halog report's per-server counts differ from loggen --expect"
+fi
+if jq -e '.metrics.listen_lost_after_kernel.skipped == null' "$R" >/dev/null; then
+	jq -e '.metrics.listen_lost_after_kernel.value == 0' "$R" >/dev/null ||
+		fail "halog listen lost $(jq .metrics.listen_lost_after_kernel.value "$R") received datagrams"
 fi
 echo "bench smoke: $n metrics, $(jq '[.metrics[] | select(.skipped == null)] | length' "$R") measured"

@@ -157,9 +157,10 @@ static const struct lg_path paths_app[] = {
 	{ "/search?q=red+shoes&page=", "", 40 },
 	{ "/cart", NULL, 0 },
 	{ "/checkout/step/", "", 4 },
-	{ "/ws", NULL, 0 },
+	{ "/ws", NULL, 0 }, /* LG_WS_PATH: websocket upgrades (101) */
 	{ "/blog/2025/", "-why-%22quotes%22-and #23hash", 300 },
 };
+#define LG_WS_PATH (&paths_app[10])
 static const struct lg_path paths_static[] = {
 	{ "/static/js/app.", ".js", 0xfffff },
 	{ "/static/css/site.", ".css", 0xfffff },
@@ -678,9 +679,10 @@ static const char *ctype_for(const struct lg_backend *be, int status, const stru
 	case CT_ZIP:
 		return "application/octet-stream";
 	case CT_STATIC:
-		if (p && p->suf && strcmp(p->suf, ".js") == 0)
+		/* the suffixes of paths_static: ".js", ".css", ".jpg" */
+		if (p && p->suf && p->suf[1] == 'j' && p->suf[2] == 's')
 			return "application/javascript";
-		if (p && p->suf && strcmp(p->suf, ".css") == 0)
+		if (p && p->suf && p->suf[1] == 'c')
 			return "text/css";
 		return "image/jpeg";
 	case CT_NONE:
@@ -785,7 +787,7 @@ static char *gen_http(char *w, const struct lg_opts *o, uint64_t i, int64_t log_
 			status = rng_below(10) < 7 ? 500 : 503;
 		else
 			status = pick_ok_status();
-		if (strcmp(path->pre, "/ws") == 0 && be->cookie && rng_below(4) == 0)
+		if (path == LG_WS_PATH && rng_below(4) == 0)
 			status = 101;
 		tr = rng_below(20) == 0 ? 1 + rng_below(30) : 0;
 		if (rng_below(50) == 0) { /* a burst: queued behind others */

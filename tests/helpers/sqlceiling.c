@@ -5,12 +5,14 @@
  * no name table and no validation.
  *
  * usage: sqlceiling --db FILE [--batch N] [--journal MODE] [--page-size N] [--raw-only]
- *                   [--compact] [FILE|-]
+ *                   [--compact] [--chunk N] [FILE|-]
  *   --journal MODE   journal_mode (default wal, as the store); e.g. truncate, off
  *   --page-size N    page size of the new file (default SQLite's, 4096)
  *   --raw-only       store only the lines rows (no requests rows)
  *   --compact        requests rows with names as integer ids and nothing the raw line already
  *                    holds except the path (15 columns instead of 30)
+ *   --chunk N        raw lines stored N to a row (one blob, LF-separated, in table chunks)
+ *                    instead of one lines row each; requests rows keep the line number
  * Prints "rows N" on stdout. Exit: 0 ok, 1 I/O or SQLite error, 2 usage. */
 #include <errno.h>
 #include <sqlite3.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "strbuf.h"
 
 #define SC_LINE_MAX 65536 /* longer lines are cut (HAProxy's own cap is 65535) */
 #define SC_FIELDS 24      /* traffic fields split from a line */
@@ -154,7 +157,7 @@ static int64_t body_ms(struct sc_tok t)
 			       (unsigned)num(p, p + 2, NULL));
 	return (((days * 24 + num(p + 12, p + 14, NULL)) * 60 + num(p + 15, p + 17, NULL)) * 60 +
 		num(p + 18, p + 20, NULL)) * 1000 +
-	       (p[20] == '.' ? num(p + 21, p + 24, NULL) : 0);
+	       (p[20] == '.' && t.len >= 25 ? num(p + 21, p + 24, NULL) : 0);
 }
 
 static void bind_text(sqlite3_stmt *st, int col, const char *p, size_t len)
@@ -164,6 +167,31 @@ static void bind_text(sqlite3_stmt *st, int col, const char *p, size_t len)
 
 /* Splits and binds one line; the lines row is inserted first for its id. */
 static int sc_raw_only, sc_compact;
+static int64_t sc_chunk;             /* --chunk N: lines per chunks row, 0 for lines rows */
+static struct strbuf sc_chunk_buf = STRBUF_INIT;
+static int64_t sc_chunk_lines;       /* lines in sc_chunk_buf */
+static int64_t sc_line_no;           /* lines stored so far: the line id in chunk mode */
+static sqlite3_stmt *sc_chunk_stmt;
+
+static const char sc_schema_chunks[] =
+	"CREATE TABLE chunks(id INTEGER PRIMARY KEY, first_line INTEGER, n INTEGER, raw BLOB);";
+
+/* Stores the pending chunk, if any. Returns 0 or -1. */
+static int flush_chunk(void)
+{
+	int rc;
+
+	if (!sc_chunk_lines)
+		return 0;
+	sqlite3_bind_int64(sc_chunk_stmt, 1, sc_line_no - sc_chunk_lines + 1);
+	sqlite3_bind_int64(sc_chunk_stmt, 2, sc_chunk_lines);
+	sqlite3_bind_blob(sc_chunk_stmt, 3, sc_chunk_buf.buf, (int)sc_chunk_buf.len, SQLITE_STATIC);
+	rc = sqlite3_step(sc_chunk_stmt) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(sc_chunk_stmt);
+	strbuf_reset(&sc_chunk_buf);
+	sc_chunk_lines = 0;
+	return rc;
+}
 
 /* Names as small integers (what a names table gives the store); a linear table is enough for
  * the handful of proxies and servers of a benchmark file. */
@@ -214,12 +242,20 @@ static int store_line(sqlite3 *db, sqlite3_stmt *sl, sqlite3_stmt *sr, const cha
 	cur = body;
 	while (n < SC_FIELDS && next_tok(&cur, end, &t[n]))
 		n++;
-	http = n >= 14 && t[n - 1].p[0] == '"';
-	sqlite3_bind_int64(sl, 2, n > 1 ? body_ms(t[1]) : 0);
-	sqlite3_bind_int(sl, 4, n >= 10 ? (http ? 1 : 2) : 0);
-	if (sqlite3_step(sl) != SQLITE_DONE)
-		return -1;
-	sqlite3_reset(sl);
+	http = n >= 14 && t[n - 1].p[0] == '"' && t[n - 1].len >= 2;
+	sc_line_no++;
+	if (sc_chunk) {
+		if (strbuf_add(&sc_chunk_buf, line, len) < 0 || strbuf_addch(&sc_chunk_buf, '\n') < 0)
+			return -1;
+		if (++sc_chunk_lines == sc_chunk && flush_chunk() < 0)
+			return -1;
+	} else {
+		sqlite3_bind_int64(sl, 2, n > 1 ? body_ms(t[1]) : 0);
+		sqlite3_bind_int(sl, 4, n >= 10 ? (http ? 1 : 2) : 0);
+		if (sqlite3_step(sl) != SQLITE_DONE)
+			return -1;
+		sqlite3_reset(sl);
+	}
 	if (n < 10 || sc_raw_only)
 		return 0;
 
@@ -227,7 +263,7 @@ static int store_line(sqlite3 *db, sqlite3_stmt *sl, sqlite3_stmt *sr, const cha
 		struct sc_tok *rq = &t[n - 1];
 		const char *r = rq->p + 1, *rend = rq->p + rq->len - 1, *sp, *q;
 
-		sqlite3_bind_int64(sr, 1, sqlite3_last_insert_rowid(db));
+		sqlite3_bind_int64(sr, 1, sc_chunk ? sc_line_no : sqlite3_last_insert_rowid(db));
 		sqlite3_bind_int64(sr, 2, body_ms(t[1]));
 		sqlite3_bind_int64(sr, 3, name_id(t[2].p, t[2].len));
 		p = memchr(t[3].p, '/', t[3].len);
@@ -253,7 +289,7 @@ static int store_line(sqlite3 *db, sqlite3_stmt *sl, sqlite3_stmt *sr, const cha
 	}
 
 	/* client frontend be/srv timers status/bytes … */
-	sqlite3_bind_int64(sr, 1, sqlite3_last_insert_rowid(db));
+	sqlite3_bind_int64(sr, 1, sc_chunk ? sc_line_no : sqlite3_last_insert_rowid(db));
 	sqlite3_bind_int64(sr, 2, body_ms(t[1]));
 	sqlite3_bind_text(sr, 3, http ? "http" : "tcp", -1, SQLITE_STATIC);
 	p = memrchr(t[0].p, ':', t[0].len);
@@ -275,9 +311,9 @@ static int store_line(sqlite3 *db, sqlite3_stmt *sl, sqlite3_stmt *sr, const cha
 		bind_text(sr, 8, t[9].p, t[9].len);
 		bind_slashed(sr, 22, 5, t[10]);
 		bind_slashed(sr, 27, 2, t[11]);
-		if (n >= 14 && t[12].p[0] == '{')
+		if (n >= 14 && t[12].p[0] == '{' && t[12].len >= 2)
 			bind_text(sr, 29, t[12].p + 1, t[12].len - 2);
-		if (n >= 15 && t[13].p[0] == '{')
+		if (n >= 15 && t[13].p[0] == '{' && t[13].len >= 2)
 			bind_text(sr, 30, t[13].p + 1, t[13].len - 2);
 		sp = memchr(r, ' ', (size_t)(rend - r));
 		if (sp) {
@@ -348,9 +384,14 @@ int main(int argc, char **argv)
 			sc_raw_only = 1;
 		} else if (strcmp(argv[i], "--compact") == 0) {
 			sc_compact = 1;
+		} else if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
+			if (parse_int64(argv[++i], 1, 100000, &sc_chunk) < 0) {
+				fprintf(stderr, "sqlceiling: --chunk wants 1..100000\n");
+				return 2;
+			}
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "usage: sqlceiling --db FILE [--batch N] [--journal MODE] "
-					"[--page-size N] [--raw-only] [--compact] [FILE|-]\n");
+					"[--page-size N] [--raw-only] [--compact] [--chunk N] [FILE|-]\n");
 			return 2;
 		} else {
 			in = argv[i];
@@ -358,7 +399,7 @@ int main(int argc, char **argv)
 	}
 	if (!dbpath) {
 		fprintf(stderr, "usage: sqlceiling --db FILE [--batch N] [--journal MODE] "
-				"[--page-size N] [--raw-only] [--compact] [FILE|-]\n");
+				"[--page-size N] [--raw-only] [--compact] [--chunk N] [FILE|-]\n");
 		return 2;
 	}
 	if (strcmp(in, "-") != 0 && !(fp = fopen(in, "r"))) {
@@ -379,6 +420,9 @@ int main(int argc, char **argv)
 	    sqlite3_exec(db, sc_pragmas, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, sc_schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, sc_schema_compact, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, sc_schema_chunks, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO chunks(first_line, n, raw) VALUES(?1, ?2, ?3)", -1,
+			       &sc_chunk_stmt, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, sc_ins_line, -1, &sl, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, sc_compact ? sc_ins_compact : sc_ins_req, -1, &sr, NULL) !=
 		    SQLITE_OK)
@@ -405,6 +449,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sqlceiling: read error: %s\n", strerror(errno));
 		goto out;
 	}
+	if (sc_chunk_lines) {
+		if (!pending && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+			goto dberr;
+		if (flush_chunk() < 0)
+			goto dberr;
+		pending = 1;
+	}
 	if (pending && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto dberr;
 	printf("rows %llu\n", (unsigned long long)rows);
@@ -415,7 +466,9 @@ dberr:
 out:
 	sqlite3_finalize(sl);
 	sqlite3_finalize(sr);
+	sqlite3_finalize(sc_chunk_stmt);
 	sqlite3_close(db);
+	strbuf_release(&sc_chunk_buf);
 	free(line);
 	if (fp != stdin)
 		fclose(fp);

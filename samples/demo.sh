@@ -30,8 +30,9 @@ demo_cleanup() {
 	[ -n "${DEMO_PID_LISTEN:-}" ] && lib_stop "$DEMO_PID_LISTEN"
 	lib_stop_all
 }
-trap 'demo_cleanup' EXIT
-trap 'echo; echo "demo: interrupted, stopping everything"; demo_cleanup; exit 130' INT TERM
+# replaces lib.sh's trap: also remove its port list (never /dev/null, its fallback)
+trap 'demo_cleanup; [ "${LIB_PORTS_FILE:-/dev/null}" = /dev/null ] || rm -f "$LIB_PORTS_FILE"' EXIT
+trap 'echo; echo "demo: interrupted, stopping everything"; demo_cleanup; exit 130' INT TERM HUP
 
 die() { echo "demo: $*" >&2; exit 1; }
 h() { printf '\n== %s ==\n' "$*"; }

@@ -71,4 +71,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # skip MSG: exit 77, reported as skipped by tests/run.sh.
 skip() { echo "$*"; exit 77; }
 
-trap 'lib_stop_all; rm -f "$LIB_PORTS_FILE"' EXIT INT TERM
+# lib_cleanup: what the EXIT trap runs; scripts that set their own trap call it too.
+lib_cleanup() {
+	lib_stop_all
+	case $LIB_PORTS_FILE in /dev/null | "") ;; *) rm -f "$LIB_PORTS_FILE" ;; esac
+}
+
+trap 'lib_cleanup' EXIT INT TERM

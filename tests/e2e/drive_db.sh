@@ -3,20 +3,9 @@
 # request it sent is stored, reports "logged N of N", and its window holds exactly its requests
 # (a request sent before the run is outside it). Missing log lines make it exit 1.
 set -u
-. "$TOP/tests/lib.sh"
-APP=${SAMPLE_APP:-$O/sample-app}
-[ -x "$APP" ] || skip "no $APP"
-[ -x "$HALOG" ] || skip "no $HALOG"
-command -v haproxy >/dev/null || skip "haproxy is not installed"
+. "$TOP/tests/e2e/drive-lib"
 command -v sqlite3 >/dev/null || skip "sqlite3 is not installed"
-mkdir -p "$TMP"
-
-for n in 1 2 3; do
-	p=$(free_port) || fail "no free port"
-	lib_start "$TMP/web$n.log" "$APP" --name "web$n" --listen "127.0.0.1:$p" >/dev/null
-	eval "port$n=$p"
-done
-fe=$(free_port) || fail "no free port"
+drive_start_apps
 lg=$(free_port) || fail "no free port"
 cat >"$TMP/haproxy.cfg" <<EOF
 global

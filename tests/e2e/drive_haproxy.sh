@@ -3,19 +3,8 @@
 # of three sample-apps: the client-side tally follows the weights, --weights/--tolerance exits 0
 # on the real weights and 3 on wrong ones, failures and paths are counted, bad flags exit 2.
 set -u
-. "$TOP/tests/lib.sh"
-APP=${SAMPLE_APP:-$O/sample-app}
-[ -x "$APP" ] || skip "no $APP"
-[ -x "$HALOG" ] || skip "no $HALOG"
-command -v haproxy >/dev/null || skip "haproxy is not installed"
-mkdir -p "$TMP"
-
-for n in 1 2 3; do
-	p=$(free_port) || fail "no free port"
-	lib_start "$TMP/web$n.log" "$APP" --name "web$n" --listen "127.0.0.1:$p" >/dev/null
-	eval "port$n=$p"
-done
-fe=$(free_port) || fail "no free port"
+. "$TOP/tests/e2e/drive-lib"
+drive_start_apps
 cat >"$TMP/haproxy.cfg" <<EOF
 global
 	maxconn 1000

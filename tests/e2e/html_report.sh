@@ -26,13 +26,13 @@ BR=$TOP/tests/browser
 if [ ! -f "$BR/node_modules/selenium-webdriver/package.json" ]; then
 	# one npm ci at a time (runs in other build dirs share tests/browser)
 	wait_for 300 mkdir "$BR/.npm-lock" || fail "tests/browser/.npm-lock is held (remove it if stale)"
-	trap 'rmdir "$BR/.npm-lock" 2>/dev/null; lib_stop_all' EXIT
+	trap 'rmdir "$BR/.npm-lock" 2>/dev/null; lib_cleanup' EXIT
 	if [ ! -f "$BR/node_modules/selenium-webdriver/package.json" ]; then
 		(cd "$BR" && timeout 300 npm ci --no-audit --no-fund >"$TMP/npm.out" 2>&1) ||
 			{ cat "$TMP/npm.out"; fail "npm ci in tests/browser"; }
 	fi
 	rmdir "$BR/.npm-lock"
-	trap 'lib_stop_all' EXIT
+	trap 'lib_cleanup' EXIT
 fi
 
 # ---- traffic: the demo, with a longer second phase (about 20 s at 100/s) -----------------------

@@ -3,31 +3,7 @@
 # reads what the kernel already holds, commits it and exits 0 with stored == received; the
 # kernel drops are reported; every stored message is there exactly once.
 set -u
-. "$TOP/tests/lib.sh"
-SEND=$O/helpers/syslogsend
-[ -x "$HALOG" ] && [ -x "$SEND" ] || skip "halog or helpers/syslogsend not built"
-command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 CLI missing"
-mkdir -p "$TMP"
-# start_listener LOG ARGS...: starts halog listen, waits for its banner; the PID is in $lpid.
-start_listener() {
-	_l=$1; shift
-	lib_start "$_l" "$HALOG" listen "$@" >/dev/null
-	lpid=$_pid
-	wait_for 10 grep -q "listening on" "$_l" || { cat "$_l"; fail "listener did not start"; }
-}
-# stop_listener PID LOG: SIGTERM, then checks it exited 0 and printed the final status line.
-stop_listener() {
-	kill -TERM "$1"
-	wait "$1"; _rc=$?
-	[ "$_rc" = 0 ] || { cat "$2"; fail "listener exited $_rc"; }
-	grep -q '^halog listen: received' "$2" || { cat "$2"; fail "no status line at exit"; }
-}
-# field LOG NAME: the number after NAME in the last status line (received, stored, dropped…)
-field() { grep '^halog listen: received' "$1" | tail -1 | sed -n "s/.* $2 \([0-9]*\).*/\1/p"; }
-# seqs DB WHERE: "rows|distinct seqs|min|max" of the seq=NNNNNNN numbers in matching lines
-seqs() {
-	sqlite3 "$1" "SELECT count(*), count(DISTINCT s), min(s), max(s) FROM (SELECT substr(CAST(raw AS TEXT), instr(CAST(raw AS TEXT), 'seq=') + 4, 7) AS s FROM lines WHERE $2)"
-}
+. "$TOP/tests/e2e/listen-lib"
 
 P=$(free_port) || fail "no free port"
 db=$TMP/listen.db

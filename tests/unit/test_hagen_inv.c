@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -144,6 +145,31 @@ static void test_origin_map(void **state)
 	diag_release(&dl);
 }
 
+/* hagen check maps each haproxy message to a section: on a large config (tens of thousands of
+ * lines) that must be one pass over the text, not a scan from the top for every line (which
+ * took 5 s per message at 35,000 lines) */
+static void test_find_section_linear(void **state)
+{
+	const size_t nlines = 30000;
+	struct tmpl_out out = {STRBUF_INIT, NULL, 0, 0};
+	struct timespec t0, t1;
+	double secs;
+
+	(void)state;
+	for (size_t i = 0; i < nlines - 1; i++)
+		assert_int_equal(
+			strbuf_addf(&out.text, "    server s%zu 127.0.0.1:9000 check\n", i), 0);
+	assert_int_equal(strbuf_addstr(&out.text, "backend be_last\n"), 0);
+	out.nlines = nlines;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(render_find_section(&out, "backend", "be_missing"), 0);
+	assert_int_equal(render_find_section(&out, "backend", "be_last"), nlines);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_true(secs < 1.0); /* a few ms in one pass; about 5 s when quadratic */
+	tmpl_out_release(&out);
+}
+
 /* haproxy's messages, without haproxy: "[file:N]" and "backend 'be_x'" are both mapped */
 static void test_check_mapping(void **state)
 {
@@ -206,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_env_and_target),
 		cmocka_unit_test(test_origin_map),
 		cmocka_unit_test(test_check_mapping),
+		cmocka_unit_test(test_find_section_linear),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -31,7 +31,7 @@ static void put(const char *name, const char *text)
 static struct yn_node *data(void)
 {
 	const char *y = "name: api\nempty: \"\"\nno: false\nitems:\n  - { n: a }\n  - { n: b "
-			"}\nsub: { x: 1 }\n";
+			"}\nsub: { x: 1 }\nnl: \"a\\nbackend evil\"\n";
 	struct yn_node *r;
 	struct yn_error e;
 
@@ -142,6 +142,11 @@ static void test_errors(void **state)
 	assert_string_equal(dl.items[0].msg, "'{{#if}}' is never closed");
 	diag_release(&dl);
 	assert_null(run("{{> ../etc/passwd}}", &dl, NULL));
+	diag_release(&dl);
+	/* a value with a line break would start a new directive in haproxy.cfg */
+	assert_null(run("log {{nl}}\n", &dl, NULL));
+	assert_int_equal(dl.items[0].col, 5);
+	assert_string_equal(dl.items[0].msg, "the value of 'nl' contains a line break");
 	diag_release(&dl);
 }
 

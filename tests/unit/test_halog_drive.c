@@ -1,11 +1,17 @@
 /* Unit tests for halog drive's arithmetic: weight lists, the balance check, percentiles and the
  * option checks (no network here). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../tools/halog/drive.h"
@@ -145,12 +151,93 @@ static void test_opts(void **state)
 	assert_int_equal(drive_check_opts(&o, err, sizeof(err)), -1);
 }
 
+/* A one-thread HTTP server on loopback: answers n requests, each with its own X-Server name
+ * (s0, s1, ...), one connection per request. */
+struct namesrv {
+	int fd;
+	long n;
+};
+
+static void *namesrv_main(void *arg)
+{
+	struct namesrv *ns = arg;
+
+	for (long i = 0; i < ns->n; i++) {
+		char req[4096], resp[256];
+		size_t got = 0;
+		int c = accept(ns->fd, NULL, NULL), len;
+
+		if (c == -1)
+			break;
+		while (got < sizeof(req) - 1) {
+			ssize_t r = read(c, req + got, sizeof(req) - 1 - got);
+
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+			req[got] = '\0';
+			if (strstr(req, "\r\n\r\n"))
+				break;
+		}
+		len = snprintf(resp, sizeof(resp),
+			       "HTTP/1.1 200 OK\r\nX-Server: s%ld\r\nContent-Length: 2\r\n"
+			       "Connection: close\r\n\r\nok",
+			       i);
+		if (write(c, resp, (size_t)len) != len)
+			i = ns->n;
+		close(c);
+	}
+	return NULL;
+}
+
+/* More distinct servers than DRIVE_MAX_SERVERS: the extra ones count as "(other)", and no
+ * named server is charged with another's answers. */
+static void test_many_servers(void **state)
+{
+	const long n = DRIVE_MAX_SERVERS + 40;
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	struct namesrv ns = {-1, n};
+	struct drive_stats st;
+	struct drive_opts o = {.n = n, .concurrency = 1, .timeout_ms = 5000};
+	char url[64], err[256];
+	pthread_t th;
+	long named = 0, other = 0;
+
+	(void)state;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ns.fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(ns.fd != -1);
+	assert_int_equal(bind(ns.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ns.fd, 16), 0);
+	assert_int_equal(getsockname(ns.fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)ntohs(sa.sin_port));
+	o.url = url;
+	assert_int_equal(pthread_create(&th, NULL, namesrv_main, &ns), 0);
+	assert_int_equal(drive_run(&o, &st, err, sizeof(err)), 0);
+	pthread_join(th, NULL);
+	close(ns.fd);
+	assert_int_equal(st.ok, n);
+	assert_int_equal(st.nservers, DRIVE_MAX_SERVERS);
+	for (size_t i = 0; i < st.nservers; i++) {
+		if (!strcmp(st.servers[i].name, "(other)")) {
+			other = st.servers[i].n;
+			continue;
+		}
+		assert_int_equal(st.servers[i].n, 1); /* each name answered exactly once */
+		named++;
+	}
+	assert_int_equal(named, DRIVE_MAX_SERVERS - 1);
+	assert_int_equal(other, n - (DRIVE_MAX_SERVERS - 1));
+	drive_stats_release(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_weights_ok), cmocka_unit_test(test_weights_bad),
 		cmocka_unit_test(test_balance),	   cmocka_unit_test(test_percentile),
-		cmocka_unit_test(test_opts),
+		cmocka_unit_test(test_opts),	   cmocka_unit_test(test_many_servers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

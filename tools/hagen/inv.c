@@ -597,6 +597,35 @@ static int find_name(const char *const *names, size_t nn, const char *s)
 	return -1;
 }
 
+/* The start of one named item of a section (a resolvers, a userlist, an entrypoint, a
+ * service): checks its key k as a name (what says which, in messages), then pushes a map onto
+ * seq holding "name" and "origin". Returns the name and sets *view (NULL when out of memory),
+ * or returns NULL (reported) when the name is bad. */
+static const char *named_entry(struct comp *c, struct yn_node *seq, const struct yn_node *k,
+			       const char *what, struct yn_node **view)
+{
+	const char *name = check_str(c, k, what, S_NAME);
+
+	*view = NULL;
+	if (!name)
+		return NULL;
+	*view = vpush_map(c, seq, k);
+	vset(c, *view, "name", name, k);
+	vorigin(c, *view, k);
+	return name;
+}
+
+/* Checks that section n (key in the inventory) maps names to items (what). Returns 0, or -1
+ * (reported). */
+static int check_named_map(struct comp *c, const struct yn_node *n, const char *key,
+			   const char *what)
+{
+	if (n->kind == YN_MAP)
+		return 0;
+	err_at(c, n, "'%s' must be a map of names to %s, not a %s", key, what, yn_kind_name(n));
+	return -1;
+}
+
 /* Renders extra: a list of raw lines (or one string) into view[key]. */
 static void do_extra(struct comp *c, const struct yn_node *n, struct yn_node *view)
 {
@@ -884,17 +913,12 @@ static void do_resolvers(struct comp *c, const struct yn_node *r)
 					   "extra",	      NULL};
 	struct yn_node *seq = vseq(c, c->view, "resolvers", r);
 
-	if (!r)
+	if (!r || check_named_map(c, r, "resolvers", "resolvers") < 0)
 		return;
-	if (r->kind != YN_MAP) {
-		err_at(c, r, "'resolvers' must be a map of names to resolvers, not a %s",
-		       yn_kind_name(r));
-		return;
-	}
 	for (size_t i = 0; i < r->n; i++) {
 		const struct yn_node *k = r->pairs[i].key, *n = r->pairs[i].value, *x;
-		const char *name = check_str(c, k, "resolvers name", S_NAME);
 		struct yn_node *v;
+		const char *name = named_entry(c, seq, k, "resolvers name", &v);
 		int single, bad = 0, prc = 0;
 		const struct yn_node *ns;
 		struct strbuf addr = STRBUF_INIT;
@@ -905,9 +929,6 @@ static void do_resolvers(struct comp *c, const struct yn_node *r)
 			continue;
 		if (c->nresolvers < MAX_EPS)
 			c->resolver_names[c->nresolvers++] = name;
-		v = vpush_map(c, seq, k);
-		vset(c, v, "name", name, k);
-		vorigin(c, v, k);
 		if (check_map(c, n, "resolvers", keys) < 0)
 			continue;
 		ns = check_list(c, yn_get(n, "nameservers"), "'nameservers'", &single);
@@ -970,26 +991,18 @@ static void do_userlists(struct comp *c, const struct yn_node *u)
 	static const char *const ukeys[] = {"name", "password_env", "password_hash_env", NULL};
 	struct yn_node *seq = vseq(c, c->view, "userlists", u);
 
-	if (!u)
+	if (!u || check_named_map(c, u, "userlists", "user lists") < 0)
 		return;
-	if (u->kind != YN_MAP) {
-		err_at(c, u, "'userlists' must be a map of names to user lists, not a %s",
-		       yn_kind_name(u));
-		return;
-	}
 	for (size_t i = 0; i < u->n; i++) {
 		const struct yn_node *k = u->pairs[i].key, *n = u->pairs[i].value, *users;
-		const char *name = check_str(c, k, "userlist name", S_NAME);
 		struct yn_node *v, *uv;
+		const char *name = named_entry(c, seq, k, "userlist name", &v);
 		int single;
 
 		if (!name)
 			continue;
 		if (c->nuserlists < MAX_EPS)
 			c->userlist_names[c->nuserlists++] = name;
-		v = vpush_map(c, seq, k);
-		vset(c, v, "name", name, k);
-		vorigin(c, v, k);
 		uv = vseq(c, v, "users", k);
 		if (check_map(c, n, "userlist", keys) < 0)
 			continue;
@@ -1581,6 +1594,17 @@ static void do_server(struct comp *c, struct svc *s, const struct yn_node *it, s
 	strbuf_release(&addr);
 }
 
+/* "200-399": two status codes from 100 to 599, the first not above the second. */
+static int status_range_ok(const struct yn_node *y)
+{
+	const char *s = y->str;
+
+	if (!yn_is_text(y) || y->len != 7 || s[3] != '-' || strspn(s, "0123456789") != 3 ||
+	    strspn(s + 4, "0123456789") != 3)
+		return 0;
+	return s[0] >= '1' && s[0] <= '5' && s[4] >= '1' && s[4] <= '5' && memcmp(s, s + 4, 3) <= 0;
+}
+
 static void do_service(struct comp *c, struct svc *s, struct yn_node *v)
 {
 	static const char *const keys[] = {"entrypoints",
@@ -1716,8 +1740,7 @@ static void do_service(struct comp *c, struct svc *s, struct yn_node *v)
 			if ((y = yn_get(x, "expect_status"))) {
 				if (yn_int64(y, 100, 599, &iv) == 0)
 					vset(c, h, "status", y->str, y);
-				else if (yn_is_text(y) && strlen(y->str) == 7 && y->str[3] == '-' &&
-					 strspn(y->str, "0123456789-") == 7)
+				else if (status_range_ok(y))
 					vset(c, h, "status", y->str, y);
 				else
 					err_at(c, y,
@@ -2121,11 +2144,9 @@ static void compile(struct comp *c)
 			memset(e, 0, sizeof(*e));
 			e->key = x->pairs[i].key;
 			e->node = x->pairs[i].value;
-			if (!(e->name = check_str(c, e->key, "entrypoint name", S_NAME)))
+			if (!(e->name = named_entry(c, yn_get(c->view, "frontends"), e->key,
+						    "entrypoint name", &e->view)))
 				continue;
-			e->view = vpush_map(c, yn_get(c->view, "frontends"), e->key);
-			vset(c, e->view, "name", e->name, e->key);
-			vorigin(c, e->view, e->key);
 			c->neps++;
 			do_entrypoint(c, e);
 		}
@@ -2144,11 +2165,9 @@ static void compile(struct comp *c)
 			memset(s, 0, sizeof(*s));
 			s->key = x->pairs[i].key;
 			s->node = x->pairs[i].value;
-			if (!(s->name = check_str(c, s->key, "service name", S_NAME)))
+			if (!(s->name = named_entry(c, yn_get(c->view, "backends"), s->key,
+						    "service name", &v)))
 				continue;
-			v = vpush_map(c, yn_get(c->view, "backends"), s->key);
-			vset(c, v, "name", s->name, s->key);
-			vorigin(c, v, s->key);
 			c->nsvcs++;
 			do_service(c, s, v);
 		}
@@ -2260,6 +2279,9 @@ static int apply_env(struct comp *c, const char *env)
 		strbuf_release(&sb);
 		return -1;
 	}
+	/* the name lands in the header comment of haproxy.cfg: a newline would end it */
+	if (!check_str(c, yn_get_pair(envs, env)->key, "environment name", S_NAME))
+		return -1;
 	if (e->kind != YN_MAP) {
 		err_at(c, e, "environment '%s' must be a map (an overlay of the inventory)", env);
 		return -1;
@@ -2291,6 +2313,13 @@ int inv_load(const char *file, const struct inv_opts *opts, struct inv *inv, str
 	size_t errors0 = dl->errors;
 
 	memset(inv, 0, sizeof(*inv));
+	/* the file name lands in comments of haproxy.cfg: a newline would end them */
+	for (const char *p = file; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			diag_add(dl, DIAG_ERROR, NULL, 0, 0,
+				 "the inventory file name contains a control character");
+			return -1;
+		}
 	inv->file = strdup(file);
 	c = calloc(1, sizeof(*c));
 	if (!c || !inv->file) {
@@ -2352,9 +2381,13 @@ int inv_load(const char *file, const struct inv_opts *opts, struct inv *inv, str
 			n++;
 		inv->secret_envs = calloc(n ? n : 1, sizeof(char *));
 		for (size_t i = 0; inv->secret_envs && i < n; i++, p += strlen(p) + 1)
-			inv->secret_envs[inv->nsecret_envs++] = strdup(p);
-		if (inv->secret_envs)
-			qsort(inv->secret_envs, inv->nsecret_envs, sizeof(char *), str_cmp);
+			if ((inv->secret_envs[inv->nsecret_envs] = strdup(p)))
+				inv->nsecret_envs++;
+		if (!inv->secret_envs || inv->nsecret_envs < n) {
+			diag_add(dl, DIAG_ERROR, file, 0, 0, "out of memory");
+			goto out;
+		}
+		qsort(inv->secret_envs, inv->nsecret_envs, sizeof(char *), str_cmp);
 		inv->target = c->target;
 		inv->root = c->root;
 		inv->view = c->view;

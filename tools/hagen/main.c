@@ -177,7 +177,8 @@ static int write_file(const char *path, const char *buf, size_t len)
 		fprintf(stderr, "hagen: cannot write '%s': %s\n", path, strerror(errno));
 		goto out;
 	}
-	if (fwrite(buf, 1, len, fp) != len || fclose(fp) != 0) {
+	/* fclose always, even after a short write: the FILE must not leak */
+	if ((fwrite(buf, 1, len, fp) != len) + (fclose(fp) != 0)) {
 		fprintf(stderr, "hagen: %s: %s\n", tmp, strerror(errno));
 		unlink(tmp);
 		goto out;
@@ -193,19 +194,29 @@ out:
 	return rc;
 }
 
+/* What render and check share: options, then load and render. Returns 0 with inv and out
+ * filled, else EXIT_USAGE or EXIT_INPUT (reported). The caller releases inv and out either way. */
+static int prepare(int argc, char **argv, const struct hagen_cmd *cmd, struct opts *o,
+		   struct inv *inv, struct tmpl_out *out)
+{
+	memset(inv, 0, sizeof(*inv));
+	if (parse_opts(argc, argv, o, cmd->fn == cmd_render) < 0) {
+		fprintf(stderr, "usage: %s\n", cmd->usage);
+		return EXIT_USAGE;
+	}
+	return load_and_render(o, inv, out) < 0 ? EXIT_INPUT : 0;
+}
+
 static int cmd_render(int argc, char **argv)
 {
 	struct opts o;
 	struct inv inv;
 	struct tmpl_out out = {STRBUF_INIT, NULL, 0, 0};
-	int rc = EXIT_INPUT;
+	int rc = prepare(argc, argv, &commands[0], &o, &inv, &out);
 
-	if (parse_opts(argc, argv, &o, 1) < 0) {
-		fprintf(stderr, "usage: %s\n", commands[0].usage);
-		return EXIT_USAGE;
-	}
-	if (load_and_render(&o, &inv, &out) < 0)
+	if (rc)
 		goto out;
+	rc = EXIT_INPUT;
 	if (o.output) {
 		if (write_file(o.output, out.text.buf, out.text.len) < 0)
 			goto out;
@@ -226,13 +237,9 @@ static int cmd_check(int argc, char **argv)
 	struct opts o;
 	struct inv inv;
 	struct tmpl_out out = {STRBUF_INIT, NULL, 0, 0};
-	int rc = EXIT_INPUT;
+	int rc = prepare(argc, argv, &commands[1], &o, &inv, &out);
 
-	if (parse_opts(argc, argv, &o, 0) < 0) {
-		fprintf(stderr, "usage: %s\n", commands[1].usage);
-		return EXIT_USAGE;
-	}
-	if (load_and_render(&o, &inv, &out) == 0)
+	if (!rc)
 		rc = check_with_haproxy(&inv, &out) == 0 ? 0 : EXIT_INPUT;
 	inv_release(&inv);
 	tmpl_out_release(&out);

@@ -51,6 +51,17 @@ static int is_section(const char *p, size_t len)
 	return 0;
 }
 
+/* The line before the one starting at p (p > text), with its length. */
+static const char *line_before(const struct tmpl_out *out, const char *p, size_t *len)
+{
+	const char *end = p - 1, *q = end; /* end: the '\n' that ends the previous line */
+
+	while (q > out->text.buf && q[-1] != '\n')
+		q--;
+	*len = (size_t)(end - q);
+	return q;
+}
+
 int render_origin(const struct tmpl_out *out, size_t line, unsigned *iline, unsigned *icol,
 		  char *entry, size_t entrysz)
 {
@@ -64,12 +75,15 @@ int render_origin(const struct tmpl_out *out, size_t line, unsigned *iline, unsi
 		return -1;
 	*iline = out->lines[line - 1].line;
 	*icol = out->lines[line - 1].col;
-	/* the section header at or above line, and the "# entry (file:line)" comment above it */
-	for (size_t l = line; l > 0; l--) {
-		p = line_start(out, l, &len);
-		if (!p || !is_section(p, len))
+	/* the section header at or above line, and the "# entry (file:line)" comment above it;
+	 * walked back from line once (each step is one line, not a scan from the top) */
+	p = line_start(out, line, &len);
+	for (size_t l = line; p && l > 0; l--) {
+		if (!is_section(p, len)) {
+			p = l > 1 ? line_before(out, p, &len) : NULL;
 			continue;
-		if (l > 1 && (p = line_start(out, l - 1, &len)) && len > 2 && p[0] == '#' &&
+		}
+		if (l > 1 && (p = line_before(out, p, &len)) && len > 2 && p[0] == '#' &&
 		    p[1] == ' ') {
 			const char *paren = NULL;
 
@@ -93,16 +107,20 @@ int render_origin(const struct tmpl_out *out, size_t line, unsigned *iline, unsi
 
 size_t render_find_section(const struct tmpl_out *out, const char *kind, const char *name)
 {
-	size_t kl = strlen(kind), nl = strlen(name), len;
-	const char *p;
+	size_t kl = strlen(kind), nl = strlen(name);
+	const char *p = out->text.buf, *end = out->text.buf + out->text.len;
 
-	for (size_t l = 1; l <= out->nlines; l++) {
-		p = line_start(out, l, &len);
-		if (!p)
-			break;
+	/* one pass over the text (a scan from the top per line would be quadratic) */
+	for (size_t l = 1; l <= out->nlines && p < end; l++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+
 		if (len >= kl + 1 + nl && !memcmp(p, kind, kl) && p[kl] == ' ' &&
 		    !memcmp(p + kl + 1, name, nl) && (len == kl + 1 + nl || p[kl + 1 + nl] == ' '))
 			return l;
+		if (!eol)
+			break;
+		p = eol + 1;
 	}
 	return 0;
 }

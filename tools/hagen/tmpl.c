@@ -508,36 +508,40 @@ static int emit(struct rstate *rs, const char *s, size_t len)
 	return 0;
 }
 
+/* Copies the first dot-separated segment of name[0..len) into seg (NUL-terminated). Returns 0,
+ * or -1 when it does not fit; *dot is the '.' after it, or NULL. */
+static int first_segment(const char *name, size_t len, char *seg, size_t segsz, const char **dot)
+{
+	size_t sl;
+
+	*dot = memchr(name, '.', len);
+	sl = *dot ? (size_t)(*dot - name) : len;
+	if (sl >= segsz)
+		return -1;
+	memcpy(seg, name, sl);
+	seg[sl] = '\0';
+	return 0;
+}
+
 static const struct yn_node *lookup(struct rstate *rs, const char *name, size_t len)
 {
 	const struct yn_node *n = NULL;
 	const char *dot;
 	char seg[128];
-	size_t sl;
 
 	if (len == 1 && name[0] == '.')
 		return rs->nctx ? rs->ctx[rs->nctx - 1] : NULL;
-	dot = memchr(name, '.', len);
-	sl = dot ? (size_t)(dot - name) : len;
-	if (sl >= sizeof(seg))
+	if (first_segment(name, len, seg, sizeof(seg), &dot) < 0)
 		return NULL;
-	memcpy(seg, name, sl);
-	seg[sl] = '\0';
 	for (size_t i = rs->nctx; i-- > 0;) {
 		if (rs->ctx[i] && rs->ctx[i]->kind == YN_MAP && (n = yn_get(rs->ctx[i], seg)))
 			break;
 	}
 	while (n && dot) {
-		const char *s = dot + 1;
-
-		len -= (size_t)(s - name);
-		name = s;
-		dot = memchr(name, '.', len);
-		sl = dot ? (size_t)(dot - name) : len;
-		if (sl >= sizeof(seg))
+		len -= (size_t)(dot + 1 - name);
+		name = dot + 1;
+		if (first_segment(name, len, seg, sizeof(seg), &dot) < 0)
 			return NULL;
-		memcpy(seg, name, sl);
-		seg[sl] = '\0';
 		n = yn_get(n, seg);
 	}
 	return n;
@@ -565,6 +569,12 @@ static int render_node(struct rstate *rs, const struct tmpl *t, const struct tno
 			diag_add(rs->dl, DIAG_ERROR, t->file, n->line, n->col,
 				 "'%.*s' is a %s, not a value (use #each or #if)", (int)n->len,
 				 n->s, yn_kind_name(v));
+			return -1;
+		}
+		/* a value is one piece of a directive: a line break would start another one */
+		if (strpbrk(v->str, "\r\n")) {
+			diag_add(rs->dl, DIAG_ERROR, t->file, n->line, n->col,
+				 "the value of '%.*s' contains a line break", (int)n->len, n->s);
 			return -1;
 		}
 		if (!rs->line_origin.line && v->line) {

@@ -181,11 +181,12 @@ static struct drive_server *server_of(struct drive_stats *st, const char *name)
 	for (size_t i = 0; i < st->nservers; i++)
 		if (!strcmp(st->servers[i].name, name))
 			return &st->servers[i];
-	if (st->nservers >= DRIVE_MAX_SERVERS) {
-		if (strcmp(name, "(other)"))
-			return server_of(st, "(other)");
-		return &st->servers[st->nservers - 1];
-	}
+	/* the last slot is kept for "(other)": a new name beyond the others goes there, never
+	 * onto a server that has a name of its own */
+	if (st->nservers >= DRIVE_MAX_SERVERS - 1 && strcmp(name, "(other)"))
+		return server_of(st, "(other)");
+	if (st->nservers >= DRIVE_MAX_SERVERS)
+		return NULL;
 	ns = realloc(st->servers, (st->nservers + 1) * sizeof(*ns));
 	if (!ns)
 		return NULL;

@@ -1051,7 +1051,7 @@ static void rx_accept(struct listener *L, struct rx_sock *s)
 		struct epoll_event ev;
 		int fd = accept4(s->fd, &from.sa, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
+		if (fd == -1)
 			return;
 		if (!listen_allowed(L->o->allow, L->o->nallow, &from.sa)) {
 			atomic_fetch_add(&L->refused, 1);
@@ -1076,7 +1076,7 @@ static void rx_accept(struct listener *L, struct rx_sock *s)
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN;
 		ev.data.u64 = ((uint64_t)TAG_CONN << 32) | (uint64_t)(c - L->conns);
-		if (epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		if (epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
 			close(fd);
 			continue;
 		}
@@ -1178,6 +1178,7 @@ static void rx_loop(struct listener *L)
 static void rx_drain(struct listener *L)
 {
 	int64_t deadline = now_ms() + 10000;
+	int closed_to_new = 1; /* every UDP socket stopped taking new datagrams */
 
 	for (size_t i = 0; i < L->nsocks; i++) {
 		struct rx_sock *s = &L->socks[i];
@@ -1200,10 +1201,14 @@ static void rx_drain(struct listener *L)
 			if (self.sa.sa_family == AF_INET6 &&
 			    IN6_IS_ADDR_UNSPECIFIED(&self.in6.sin6_addr))
 				self.in6.sin6_addr = in6addr_loopback;
-			if (connect(s->fd, &self.sa, sl) < 0)
+			if (connect(s->fd, &self.sa, sl) == -1) {
 				fprintf(stderr,
 					"halog listen: cannot close %s to new senders: %s\n",
 					s->addr->text, strerror(errno));
+				closed_to_new = 0;
+			}
+		} else {
+			closed_to_new = 0;
 		}
 	}
 	for (size_t i = 0; i < L->nsocks; i++) {
@@ -1211,7 +1216,10 @@ static void rx_drain(struct listener *L)
 
 		while (s->fd >= 0 && now_ms() < deadline) {
 			if (rx_udp(L, s) > 0) {
-				deadline = now_ms() + 10000; /* no new senders: this ends */
+				/* no new senders: this ends; with new senders still coming in,
+				 * the first deadline stands so that a flood cannot hold the stop */
+				if (closed_to_new)
+					deadline = now_ms() + 10000;
 				continue;
 			}
 			if (!L->blocked)
@@ -1235,7 +1243,7 @@ static void rx_drain(struct listener *L)
 
 		if (c->fd < 0)
 			continue;
-		if (ioctl(c->fd, FIONREAD, &inq) < 0 || inq < 0)
+		if (ioctl(c->fd, FIONREAD, &inq) == -1 || inq < 0)
 			inq = 0;
 		budget = (size_t)inq;
 		while (c->fd >= 0 && now_ms() < deadline && !atomic_load(&L->abandon)) {
@@ -1283,7 +1291,7 @@ static void set_rcvbuf(int fd, size_t want, const char *text)
 
 	if (want == 0)
 		return;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == -1)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0 && (size_t)got < want)
 		fprintf(stderr,
@@ -1300,7 +1308,7 @@ static int open_sock(struct listener *L, struct rx_sock *s, size_t idx)
 	int fd = socket(a->ss.ss_family,
 			(udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	if (fd < 0) {
+	if (fd == -1) {
 		fprintf(stderr, "halog listen: %s: cannot create socket: %s\n", a->text,
 			strerror(errno));
 		return -1;
@@ -1310,14 +1318,14 @@ static int open_sock(struct listener *L, struct rx_sock *s, size_t idx)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (!udp)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->sslen) < 0) {
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->sslen) == -1) {
 		fprintf(stderr, "halog listen: cannot bind %s: %s\n", a->text, strerror(errno));
 		return -1;
 	}
 	if (udp) {
 		set_rcvbuf(fd, L->o->rcvbuf, a->text);
 		setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
-	} else if (listen(fd, 128) < 0) {
+	} else if (listen(fd, 128) == -1) {
 		fprintf(stderr, "halog listen: cannot listen on %s: %s\n", a->text,
 			strerror(errno));
 		return -1;
@@ -1325,7 +1333,7 @@ static int open_sock(struct listener *L, struct rx_sock *s, size_t idx)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.u64 = ((uint64_t)(udp ? TAG_UDP : TAG_TCP) << 32) | idx;
-	if (epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		fprintf(stderr, "halog listen: epoll: %s\n", strerror(errno));
 		return -1;
 	}
@@ -1399,12 +1407,13 @@ int listen_run(const struct listen_opts *o)
 	L->socks = calloc(o->nbinds, sizeof(*L->socks));
 	L->conns = calloc(o->max_conns ? o->max_conns : 1, sizeof(*L->conns));
 	L->staging = malloc((size_t)RX_VLEN * LISTEN_MAX_MSG);
+	/* before any exit path: out_queue closes every conns[i].fd that is not -1 */
+	for (size_t i = 0; L->conns && i < o->max_conns; i++)
+		L->conns[i].fd = -1;
 	if (!L->socks || !L->conns || !L->staging) {
 		fprintf(stderr, "halog listen: out of memory\n");
 		goto out_queue;
 	}
-	for (size_t i = 0; i < o->max_conns; i++)
-		L->conns[i].fd = -1;
 
 	/* signals: blocked in every thread, read from a signalfd by the receiver */
 	sigemptyset(&mask);
@@ -1415,7 +1424,7 @@ int listen_run(const struct listen_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	L->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	L->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (L->sigfd < 0 || L->ep < 0) {
+	if (L->sigfd == -1 || L->ep == -1) {
 		fprintf(stderr, "halog listen: %s\n", strerror(errno));
 		goto out_queue;
 	}
@@ -1449,7 +1458,7 @@ int listen_run(const struct listen_opts *o)
 
 		L->fwd_fd = socket(o->forward->ss.ss_family,
 				   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (L->fwd_fd < 0) {
+		if (L->fwd_fd == -1) {
 			fprintf(stderr, "halog listen: --forward: %s\n", strerror(errno));
 			goto out_socks;
 		}

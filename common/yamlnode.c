@@ -34,6 +34,7 @@ struct loader {
 	struct frame *stack;
 	size_t depth;
 	size_t nodes;
+	size_t copied; /* bytes of scalars copied by alias expansion (bounded by max_bytes) */
 	struct anchor *anchors;
 	size_t nanchors;
 	struct yn_node *root;
@@ -768,6 +769,24 @@ static int on_start(struct loader *ld, yaml_event_t *ev, enum yn_kind kind)
 	return 0;
 }
 
+/* Bytes of every scalar (keys included) in n's subtree. */
+static size_t subtree_bytes(const struct yn_node *n)
+{
+	size_t b = 0;
+
+	if (n->kind == YN_SCALAR)
+		return n->len;
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->kind == YN_SEQ) {
+			b += subtree_bytes(n->items[i]);
+		} else {
+			b += n->pairs[i].key->len;
+			b += subtree_bytes(n->pairs[i].value);
+		}
+	}
+	return b;
+}
+
 static int on_alias(struct loader *ld, yaml_event_t *ev)
 {
 	unsigned line = (unsigned)ev->start_mark.line + 1,
@@ -786,6 +805,18 @@ static int on_alias(struct loader *ld, yaml_event_t *ev)
 	}
 	if (count_node(ld, src->weight, line, col) < 0)
 		return -1;
+	/* a few nodes can still hold many bytes: 4000 aliases of a 64 KiB string are 256 MiB */
+	{
+		size_t b = subtree_bytes(src);
+
+		if (b > ld->lim.max_bytes - ld->copied) {
+			set_err(ld->err, line, col,
+				"document too large: aliases expand to more than %zu bytes",
+				ld->lim.max_bytes);
+			return -1;
+		}
+		ld->copied += b;
+	}
 	if (src->kind != YN_SCALAR && ld->depth + height(src) > ld->lim.max_depth) {
 		set_err(ld->err, line, col,
 			"nesting deeper than %zu levels (through alias '%.100s')",

@@ -63,6 +63,15 @@ curl -fsS -o "$TMP/metrics" "http://127.0.0.1:$ST/metrics" || fail "metrics requ
 grep -q '^haproxy_backend_' "$TMP/metrics" || fail "no prometheus metrics"
 lib_stop "$HP"
 
+# an empty STATS_PASSWORD would make HAProxy accept an empty password: the page is refused
+STATS_PASSWORD= lib_start "$TMP/haproxy-nopw.log" "$HAPROXY_BIN" -db -f "$TMP/haproxy.cfg"; HP=$LIB_LAST_PID
+wait_for 10 curl -fsS "http://127.0.0.1:$ST/healthz" || { cat "$TMP/haproxy-nopw.log"; fail "haproxy (empty password) did not start"; }
+code=$(curl -s -o "$TMP/nopw" -w '%{http_code}' -u admin: "http://127.0.0.1:$ST/stats")
+[ "$code" = 503 ] || fail "stats with an empty STATS_PASSWORD gave $code, expected 503"
+grep -q 'STATS_PASSWORD is empty' "$TMP/nopw" || fail "the 503 does not say why: $(cat "$TMP/nopw")"
+curl -fsS -o /dev/null "http://127.0.0.1:$ST/metrics" || fail "metrics must stay reachable without a stats password"
+lib_stop "$HP"
+
 # the minimal sample, ports rewritten, one backend
 FE=$(free_port); B1=$(free_port); B2=$(free_port)
 sed -e "s/127.0.0.1:8080/127.0.0.1:$FE/; s/127.0.0.1:9001/127.0.0.1:$B1/; s/127.0.0.1:9002/127.0.0.1:$B2/" \

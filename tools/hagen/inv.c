@@ -2012,6 +2012,31 @@ static void do_routes(struct comp *c, struct ep *e)
 			e->name);
 }
 
+
+/* The environment variables holding the passwords of userlist name, as stats.secret_envs: an
+ * unset or empty variable would make HAProxy accept an empty password, so the stats page is
+ * refused while any of them is empty (see templates/stats.tmpl). */
+static void stats_secret_envs(struct comp *c, struct yn_node *v, const char *name,
+			      const struct yn_node *at)
+{
+	const struct yn_node *users = yn_get(yn_get(yn_get(c->root, "userlists"), name), "users");
+	struct yn_node *seq = NULL;
+
+	if (!users || users->kind != YN_SEQ)
+		return;
+	for (size_t i = 0; i < users->n; i++) {
+		const struct yn_node *e = yn_get(users->items[i], "password_env");
+
+		if (!e)
+			e = yn_get(users->items[i], "password_hash_env");
+		if (!e || e->kind != YN_SCALAR || !yn_is_text(e) || !env_name_ok(e->str))
+			continue;
+		if (!seq)
+			seq = vseq(c, v, "secret_envs", at);
+		vpush(c, seq, e->str, e);
+	}
+}
+
 static void do_stats(struct comp *c, const struct yn_node *n)
 {
 	static const char *const keys[] = {"bind",	 "uri",	       "refresh", "auth",
@@ -2073,10 +2098,12 @@ static void do_stats(struct comp *c, const struct yn_node *n)
 		if (!u)
 			err_at(c, x, "auth needs 'userlist'");
 		else if (check_str(c, u, "userlist name", S_NAME)) {
-			if (find_name(c->userlist_names, c->nuserlists, u->str) < 0)
+			if (find_name(c->userlist_names, c->nuserlists, u->str) < 0) {
 				ref_error(c, u, "userlist", c->userlist_names, c->nuserlists);
-			else
+			} else {
 				vset(c, v, "userlist", u->str, u);
+				stats_secret_envs(c, v, u->str, u);
+			}
 		}
 		vset(c, v, "realm", "stats", x);
 		if ((r = yn_get(x, "realm")) && check_str(c, r, "realm", S_NAME))

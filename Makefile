@@ -169,7 +169,8 @@ uninstall:
 format:
 	clang-format -i common/*.[ch] tools/*/*.[ch] tests/unit/*.c
 
+# Removes what this Makefile builds: the build dir, make check's and make fuzz's.
 clean:
-	rm -rf build build-check build-* $(O)
+	rm -rf $(O) build-check build-fuzz
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -279,9 +279,17 @@ int main(int argc, char **argv)
 		printf("hagen %s\n", HAGEN_VERSION);
 		return 0;
 	}
-	for (const struct hagen_cmd *c = commands; c->name; c++)
-		if (!strcmp(argv[1], c->name))
-			return c->fn(argc - 1, argv + 1);
+	for (const struct hagen_cmd *c = commands; c->name; c++) {
+		if (strcmp(argv[1], c->name))
+			continue;
+		/* "hagen render --help": the whole usage, on stdout (options up to "--" only) */
+		for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+				usage(stdout);
+				return 0;
+			}
+		return c->fn(argc - 1, argv + 1);
+	}
 	/* no subcommand: render, with argv[0] standing in for the command name */
 	return cmd_render(argc, argv);
 }

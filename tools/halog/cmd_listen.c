@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "listen.h"
+#include "store.h"
 #include "parse.h"
 
 #define LISTEN_MAX_BINDS 32
@@ -19,7 +20,8 @@ static const char listen_usage[] =
 	"                    [--log-format STR] [--batch N] [--batch-ms MS] [--rcvbuf BYTES]\n"
 	"                    [--max-conns N]\n"
 	"\n"
-	"  --db FILE        the SQLite store (default halog.db, created with mode 0600)\n"
+	"  --db FILE        the SQLite store (default: $HALOG_DB, else ./halog.db; created\n"
+	"                   with mode 0600)\n"
 	"  --bind ADDR      where to listen: udp://127.0.0.1:5140, tcp://[::1]:5140; a bare\n"
 	"                   ADDR:PORT is UDP; '*:PORT' is every IPv4 interface (repeatable;\n"
 	"                   default: UDP and TCP on 127.0.0.1:5140)\n"
@@ -116,7 +118,7 @@ int cmd_listen(int argc, char **argv)
 	const char *why;
 
 	memset(&o, 0, sizeof(o));
-	o.db = "halog.db";
+	o.db = store_default_path();
 	o.binds = binds;
 	o.allow = allow;
 	o.batch = 5000;

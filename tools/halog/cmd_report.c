@@ -219,8 +219,7 @@ int cmd_report(int argc, char **argv)
 			if (report_format_parse(v, &fmt)) {
 				fprintf(stderr,
 					"halog report: --format: '%s' is not one of text, json, "
-					"csv,"
-					" markdown\n",
+					"csv, markdown, html\n",
 					v);
 				return HALOG_EXIT_USAGE;
 			}

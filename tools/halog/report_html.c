@@ -1185,7 +1185,7 @@ static const char *status_words(int64_t st)
 	case -1:
 		return "no response (aborted before a status)";
 	case 200:
-		return "OK, but retried, redispatched or aborted";
+		return "OK, but retried or aborted";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -1219,7 +1219,7 @@ static const char *status_words(int64_t st)
 			return "server error";
 		if (st >= 400)
 			return "client error";
-		return "counted as an error by its termination state, retries or redispatch";
+		return "counted as an error by its termination state or retries";
 	}
 }
 

@@ -137,7 +137,8 @@ bench: all $(HELPER_BIN)
 	@sh mk/deps.sh bench
 	@O=$(O) sh bench/run.sh
 
-# `make fuzz FUZZ_SECONDS=60` runs each harness for that long; regression inputs in
+# `make fuzz FUZZ_SECONDS=60` runs each harness for that long (FUZZ_RUNS=N instead: N inputs
+# from a fixed seed, reproducible, as CI does); regression inputs in
 # tests/fuzz/regress/<harness>/ are replayed first.
 fuzz:
 	@sh mk/deps.sh fuzz

@@ -500,7 +500,13 @@ static int attach(struct loader *ld, struct yn_node *node)
 		}
 		f->merges = m;
 		f->merges[f->nmerges++] = node;
-		yn_free(f->key);
+		/* the "<<" key may carry an anchor ("&k <<: …") that a later alias copies: it
+		 * lives until the load ends, like the merge sources */
+		if (yn_seq_push(ld->grave, f->key) < 0) {
+			yn_free(f->key);
+			f->key = NULL;
+			return oom(ld, 0, 0);
+		}
 		f->key = NULL;
 		return 0;
 	}

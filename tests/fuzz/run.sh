@@ -58,14 +58,19 @@ for bin in "$O"/fuzz/fuzz_*; do
 	seed "$name"
 	mkdir -p "$work/corpus-$name"
 	if [ -z "$bad" ]; then
-		"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+		# FUZZ_RUNS=N: a fixed number of inputs from a fixed seed, so a CI run is reproducible
+		if [ -n "${FUZZ_RUNS:-}" ]; then budget="-runs=$FUZZ_RUNS -seed=1"; else budget="-max_total_time=$secs"; fi
+		# shellcheck disable=SC2086
+		"$bin" $budget -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
 			-artifact_prefix="$O/fuzz-crashes/$name-" "$work/corpus-$name" "$work/seed-$name" \
 			>"$work/$name.log" 2>&1 || bad="crash (see $O/fuzz-crashes/)"
 	fi
 	runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/$name.log" 2>/dev/null | grep -o '[0-9]*$' | tail -1)
-	echo "$name ${runs:-0} executions in ${secs}s" >>"$summary"
+	took=${secs}s
+	[ -n "${FUZZ_RUNS:-}" ] && took="a fixed-seed run"
+	echo "$name ${runs:-0} executions in $took" >>"$summary"
 	if [ -z "$bad" ]; then
-		pass=$((pass + 1)); echo "ok   fuzz/$name: ${runs:-0} executions in ${secs}s"
+		pass=$((pass + 1)); echo "ok   fuzz/$name: ${runs:-0} executions in $took"
 	else
 		fail=$((fail + 1)); echo "FAIL fuzz/$name: $bad"; tail -30 "$work/$name.log" 2>/dev/null | sed 's/^/    /'
 	fi

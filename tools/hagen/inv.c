@@ -627,6 +627,25 @@ static int check_named_map(struct comp *c, const struct yn_node *n, const char *
 }
 
 /* Renders extra: a list of raw lines (or one string) into view[key]. */
+/* The keyword of s (its first word) when it starts a configuration section, else NULL. An
+ * extra line is raw, but it stays inside the section it is written for. */
+static const char *section_keyword(const char *s)
+{
+	static const char *const kw[] = {"global",   "defaults", "frontend",  "backend",
+					 "listen",   "userlist", "resolvers", "peers",
+					 "mailers",  "program",  "ring",      "cache",
+					 "http-errors", "crt-store", "log-forward", "fcgi-app",
+					 "traces",   "acme",     "log-profile", NULL};
+	size_t n;
+
+	s += strspn(s, " \t");
+	n = strcspn(s, " \t");
+	for (size_t i = 0; kw[i]; i++)
+		if (strlen(kw[i]) == n && !strncmp(s, kw[i], n))
+			return kw[i];
+	return NULL;
+}
+
 static void do_extra(struct comp *c, const struct yn_node *n, struct yn_node *view)
 {
 	int single;
@@ -635,8 +654,15 @@ static void do_extra(struct comp *c, const struct yn_node *n, struct yn_node *vi
 
 	for (size_t i = 0; i < list_len(l, single); i++) {
 		const struct yn_node *it = list_item(l, single, i);
-		const char *s = check_str(c, it, "extra line", S_LINE);
+		const char *s = check_str(c, it, "extra line", S_LINE), *kw;
 
+		if (s && (kw = section_keyword(s))) {
+			err_at(c, it,
+			       "extra line '%.60s' would start a new '%s' section; extra lines go "
+			       "inside the section they are written for",
+			       s, kw);
+			continue;
+		}
 		if (s)
 			vpush(c, seq, s, it);
 	}

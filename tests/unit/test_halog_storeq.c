@@ -1,0 +1,169 @@
+/* Store writer-queue tests: store_add copies what it is given (the caller's buffers may change
+ * at once), the writer's connection is idle when store_db returns, and a rollback drops what is
+ * still queued. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "../../tools/halog/logrec.h"
+#include "../../tools/halog/store.h"
+
+#define NLINES 3000 /* more than the queue holds */
+
+static char dir[256];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/halog-storeq-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[512];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int64_t q_i64(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	int64_t v = -999;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Line i into the caller's reused buffers: raw holds "i fe<i%3> /p<i>", the record's frontend
+ * and path are slices of it, its unique_id a slice of another buffer. */
+static void make_line(int i, char *raw, size_t rawsz, char *other, size_t othersz,
+		      struct store_msg *m, struct logrec *r)
+{
+	int n = snprintf(raw, rawsz, "%d fe%d /p%d", i, i % 3, i);
+	int o = snprintf(other, othersz, "uid-%d", i);
+	const char *fe = strchr(raw, ' ') + 1, *path = strchr(fe, ' ') + 1;
+	logrec_clear(r);
+	r->kind = LR_HTTP;
+	r->status = LR_OK;
+	r->ts_ms = 1700000000000 + (int64_t)i * 1000;
+	r->frontend.p = fe;
+	r->frontend.len = (uint32_t)(path - 1 - fe);
+	r->backend = r->frontend;
+	r->path.p = path;
+	r->path.len = (uint32_t)strlen(path);
+	r->unique_id.p = other;
+	r->unique_id.len = (uint32_t)o;
+	r->status_code = 200;
+	m->raw = raw;
+	m->len = (size_t)n;
+	m->recv_ms = 1700000000000;
+	m->source = other; /* reused too */
+	m->flags = 0;
+}
+
+static void test_copies_and_drain(void **state)
+{
+	char p[512], err[256], raw[64], other[64];
+	(void)state;
+	snprintf(p, sizeof(p), "%s/q.db", dir);
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	for (int i = 0; i < NLINES; i++) {
+		struct store_msg m;
+		struct logrec r;
+		make_line(i, raw, sizeof(raw), other, sizeof(other), &m, &r);
+		assert_int_equal(store_add(st, &m, &r), 0);
+		/* the caller's buffers change as soon as store_add returns */
+		memset(raw, 'Z', sizeof(raw) - 1);
+		memset(other, 'Y', sizeof(other) - 1);
+	}
+	/* store_db waits for the writer: the open batch's rows are all visible to it */
+	sqlite3 *db = store_db(st);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), NLINES);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM requests"), NLINES);
+	assert_int_equal(store_commit(st), 0);
+
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT l.raw, l.source, r.frontend, r.path, r.unique_id"
+					    " FROM lines l JOIN requests r ON r.line_id = l.id"
+					    " ORDER BY l.id",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	for (int i = 0; i < NLINES; i++) {
+		char want_raw[64], want_uid[64], want_fe[16], want_path[16];
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		snprintf(want_raw, sizeof(want_raw), "%d fe%d /p%d", i, i % 3, i);
+		snprintf(want_uid, sizeof(want_uid), "uid-%d", i);
+		snprintf(want_fe, sizeof(want_fe), "fe%d", i % 3);
+		snprintf(want_path, sizeof(want_path), "/p%d", i);
+		assert_int_equal(sqlite3_column_bytes(s, 0), (int)strlen(want_raw));
+		assert_memory_equal(sqlite3_column_blob(s, 0), want_raw, strlen(want_raw));
+		assert_string_equal((const char *)sqlite3_column_text(s, 1), want_uid);
+		assert_string_equal((const char *)sqlite3_column_text(s, 2), want_fe);
+		assert_string_equal((const char *)sqlite3_column_text(s, 3), want_path);
+		assert_string_equal((const char *)sqlite3_column_text(s, 4), want_uid);
+	}
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	/* the rollups count every line once */
+	assert_int_equal(q_i64(db, "SELECT sum(requests) FROM rollup"), NLINES);
+	store_close(st);
+}
+
+static void test_rollback_drops_queue(void **state)
+{
+	char p[512], err[256], raw[64], other[64];
+	(void)state;
+	snprintf(p, sizeof(p), "%s/r.db", dir);
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	struct store_msg m;
+	struct logrec r;
+	for (int i = 0; i < NLINES; i++) {
+		make_line(i, raw, sizeof(raw), other, sizeof(other), &m, &r);
+		assert_int_equal(store_add(st, &m, &r), 0);
+	}
+	store_rollback(st);
+	assert_int_equal(store_pending(st), 0);
+	make_line(7, raw, sizeof(raw), other, sizeof(other), &m, &r);
+	assert_int_equal(store_add(st, &m, &r), 0);
+	assert_int_equal(store_commit(st), 0);
+	sqlite3 *db = store_db(st);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), 1);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM requests"), 1);
+	assert_int_equal(q_i64(db, "SELECT sum(requests) FROM rollup"), 1);
+	/* closing with a batch still queued drops it too */
+	for (int i = 0; i < NLINES; i++) {
+		make_line(i, raw, sizeof(raw), other, sizeof(other), &m, &r);
+		assert_int_equal(store_add(st, &m, &r), 0);
+	}
+	store_close(st);
+	st = store_open(p, STORE_READONLY, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(q_i64(store_db(st), "SELECT count(*) FROM lines"), 1);
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_copies_and_drain),
+		cmocka_unit_test(test_rollback_drops_queue),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

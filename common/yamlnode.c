@@ -481,12 +481,12 @@ static int attach(struct loader *ld, struct yn_node *node)
 	}
 	if (is_merge_key(f->key) && !ld->lim.no_merge) {
 		struct yn_node **m;
-		int ok = node->kind == YN_MAP;
+		/* a map, or a non-empty list whose every item is a map */
+		int ok = node->kind == YN_MAP || (node->kind == YN_SEQ && node->n > 0);
 
 		for (size_t i = 0; node->kind == YN_SEQ && i < node->n; i++)
-			ok = node->items[i]->kind == YN_MAP;
-		if (node->kind == YN_SEQ && !node->n)
-			ok = 0;
+			if (node->items[i]->kind != YN_MAP)
+				ok = 0;
 		if (!ok) {
 			set_err(ld->err, node->line, node->col,
 				"the value of a '<<' merge key must be a map or a list of maps");

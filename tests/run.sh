@@ -20,7 +20,7 @@ if [ -n "${MEMCHECK:-}" ]; then
 	for t in hagen halog; do
 		cat >"$work/vg/$t" <<VG
 #!/bin/sh
-exec valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --track-fds=no "$O/$t" "\$@"
+exec valgrind -q --error-exitcode=99 --suppressions="$top/tests/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --track-fds=no "$O/$t" "\$@"
 VG
 		chmod +x "$work/vg/$t"
 	done

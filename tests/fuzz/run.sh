@@ -46,6 +46,8 @@ seed() {
 			i=$((i + 1)); cp "$f" "$dir/y$i"
 		done ;;
 	esac
+	# past crashers steer the fuzzer too
+	cp "$top/tests/fuzz/regress/$name"/* "$dir"/ 2>/dev/null || true
 }
 
 for bin in "$O"/fuzz/fuzz_*; do

@@ -1,5 +1,6 @@
 /* halog: a local log server for HAProxy. Subcommands come from the table below; each lives in
  * its own cmd_*.c file. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,8 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
+	/* a file-size limit must fail the write (EFBIG: the store reports and retries), not kill us */
+	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

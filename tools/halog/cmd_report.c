@@ -12,6 +12,7 @@
 #include "parse.h"
 #include "report.h"
 #include "report_html.h"
+#include "timearg.h"
 #include "store.h"
 
 static const char report_usage[] =
@@ -32,108 +33,6 @@ static const char report_usage[] =
 	"                       self-contained page with charts)\n"
 	"  -o FILE              write the report to FILE instead of stdout\n";
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int digits(const char **p, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if ((*p)[i] < '0' || (*p)[i] > '9')
-			return -1;
-		v = v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*out = v;
-	return 0;
-}
-
-/* "YYYY-MM-DD[(T| )hh:mm[:ss[.fff]]][Z|±hh:mm]" (UTC unless an offset is given), or "@SECONDS". */
-static int parse_time(const char *s, int64_t *ms)
-{
-	const char *p = s;
-	int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
-	if (*p == '@') {
-		int64_t v;
-		if (parse_int64(p + 1, 0, 253402300799LL, &v))
-			return -1;
-		*ms = v * 1000;
-		return 0;
-	}
-	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-	    digits(&p, 2, &d))
-		return -1;
-	if (*p == 'T' || *p == ' ') {
-		p++;
-		if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
-			return -1;
-		if (*p == ':') {
-			p++;
-			if (digits(&p, 2, &sec))
-				return -1;
-			if (*p == '.') {
-				p++;
-				int n = 0, scale = 100;
-				while (*p >= '0' && *p <= '9') {
-					if (n++ < 3) {
-						frac += (*p - '0') * scale;
-						scale /= 10;
-					}
-					p++;
-				}
-				if (!n)
-					return -1;
-			}
-		}
-	}
-	int64_t off = 0;
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int sign = *p++ == '-' ? -1 : 1, oh, om;
-		if (digits(&p, 2, &oh))
-			return -1;
-		if (*p == ':')
-			p++;
-		if (digits(&p, 2, &om) || oh > 23 || om > 59)
-			return -1;
-		off = sign * (oh * 3600 + om * 60);
-	}
-	if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return -1;
-	*ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - off) * 1000 + frac;
-	return 0;
-}
-
-/* A duration before now (digits + us|ms|s|m|h|d; a unit is required) or a time. */
-static int parse_when(const char *s, int64_t now, int64_t *ms)
-{
-	uint64_t d;
-	size_t n = strlen(s);
-	if (n && s[n - 1] >= 'a' && s[n - 1] <= 'z' && !parse_duration_ms(s, &d)) {
-		if (d > (uint64_t)INT64_MAX / 2)
-			return -1;
-		*ms = now - (int64_t)d;
-		return 0;
-	}
-	return parse_time(s, ms);
-}
-
 static int parse_pct(const char *s, double *out)
 {
 	char *end;
@@ -153,7 +52,7 @@ int cmd_report(int argc, char **argv)
 	struct invweights inv;
 	struct report rep;
 	char err[1024];
-	int64_t now = now_ms();
+	int64_t now = timearg_now_ms();
 	int ret = HALOG_EXIT_ERR, have_inv = 0, have_rep = 0;
 	struct store *st = NULL;
 	FILE *fp = stdout;
@@ -187,7 +86,7 @@ int cmd_report(int argc, char **argv)
 			db = v;
 		} else if (!strcmp(a, "--since") || !strcmp(a, "--until")) {
 			int64_t t;
-			if (parse_when(v, now, &t)) {
+			if (timearg_parse(v, now, &t)) {
 				fprintf(stderr,
 					"halog report: %s: '%s' is neither a duration (10m, 2h) "
 					"nor a"

@@ -16,6 +16,7 @@
 #include "logrec.h"
 #include "parse.h"
 #include "query.h"
+#include "timearg.h"
 #include "store.h"
 #include "strbuf.h"
 
@@ -47,111 +48,12 @@ struct search_opts {
 	struct strbuf query; /* the QUERY words joined by spaces */
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reads n digits at *p into *out. Returns 0 or -1. */
-static int digits(const char **p, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if ((*p)[i] < '0' || (*p)[i] > '9')
-			return -1;
-		v = v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*out = v;
-	return 0;
-}
-
-/* A time for --since/--until: a duration back from now ("10m", "2h", "1d"), "@UNIXSECONDS",
- * or a date "YYYY-MM-DD[(T| )HH:MM[:SS[.mmm]]][Z|(+|-)HH:MM]" (local time when no zone).
- * Returns 0 and sets *ms, or -1. */
-static int parse_when(const char *s, int64_t now, int64_t *ms)
-{
-	uint64_t dur;
-	struct tm tm;
-	const char *p = s;
-	int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, zone = 0, has_zone = 0;
-	time_t t;
-
-	if (parse_duration_ms(s, &dur) == 0) {
-		if (dur > (uint64_t)now)
-			return -1;
-		*ms = now - (int64_t)dur;
-		return 0;
-	}
-	if (s[0] == '@') {
-		int64_t v;
-
-		if (parse_int64(s + 1, 0, INT64_MAX / 1000, &v) < 0)
-			return -1;
-		*ms = v * 1000;
-		return 0;
-	}
-	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-	    digits(&p, 2, &d))
-		return -1;
-	if (*p == 'T' || *p == ' ') {
-		p++;
-		if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
-			return -1;
-		if (*p == ':') {
-			p++;
-			if (digits(&p, 2, &sec))
-				return -1;
-			if (*p == '.') {
-				p++;
-				if (digits(&p, 3, &frac))
-					return -1;
-			}
-		}
-	}
-	if (*p == 'Z') {
-		has_zone = 1;
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int sign = *p++ == '-' ? -1 : 1, zh, zm;
-
-		if (digits(&p, 2, &zh) || *p++ != ':' || digits(&p, 2, &zm) || zh > 23 || zm > 59)
-			return -1;
-		zone = sign * (zh * 60 + zm);
-		has_zone = 1;
-	}
-	if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	tm.tm_isdst = -1;
-	if (has_zone) {
-		t = timegm(&tm);
-		t -= (time_t)zone * 60;
-	} else {
-		t = mktime(&tm);
-	}
-	if (t == (time_t)-1 && !(y == 1969 || y == 1970))
-		return -1;
-	*ms = (int64_t)t * 1000 + frac;
-	return 0;
 }
 
 static void usage(FILE *fp, int tail)
@@ -182,7 +84,7 @@ static void usage(FILE *fp, int tail)
 	fputs("  --since WHEN    only lines received at or after WHEN\n"
 	      "  --json          one JSON object per line\n"
 	      "\nWHEN is a duration back from now (30s, 10m, 2h, 1d), @UNIXSECONDS, or a date\n"
-	      "YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] (local time without a zone).\n"
+	      "YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] (UTC without a zone).\n"
 	      "QUERY: words and \"phrases\" (all must match, case-insensitive), OR, -negation,\n"
 	      "(groups), /regex/ and /regex/i, and fields backend: server: frontend: status:\n"
 	      "state: host: program: client: kind: path: method: parse: source:\n"
@@ -223,7 +125,7 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
 /* Parses argv into o. Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 {
-	int64_t now = now_ms();
+	int64_t now = timearg_now_ms();
 	int only_query = 0;
 
 	o->db = getenv("HALOG_DB");
@@ -288,7 +190,7 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 
 			if (r < 0)
 				return HALOG_EXIT_USAGE;
-			if (parse_when(v, now, &ms) < 0) {
+			if (timearg_parse(v, now, &ms) < 0) {
 				fprintf(stderr,
 					"halog %s: invalid time '%s' (expected e.g. 10m, 2h, "
 					"2026-11-24T06:00:00Z or @1700000000)\n",

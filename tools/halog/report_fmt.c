@@ -335,8 +335,20 @@ static void text_group(struct strbuf *sb, const struct report *r, const struct r
 				strbuf_addf(&line, " %s", vis(&tmp, ev->state, 12));
 			if (ev->reason)
 				strbuf_addf(&line, ": %s", vis(&tmp, ev->reason, 60));
-			if (ev->info)
-				strbuf_addf(&line, " (%s)", vis(&tmp, ev->info, 60));
+			if (ev->info) {
+				/* the info goes on its own line when it would not fit: cut, it
+				 * would lose the words that say what happened */
+				const char *info = vis(&tmp, ev->info, 60);
+
+				if (line.len + strlen(info) + 3 <= 80) {
+					strbuf_addf(&line, " (%s)", info);
+				} else {
+					add_fit(sb, &line, 80);
+					strbuf_addstr(sb, "\n");
+					strbuf_reset(&line);
+					strbuf_addf(&line, "      (%s)", info);
+				}
+			}
 			add_fit(sb, &line, 80);
 			strbuf_addstr(sb, "\n");
 			strbuf_release(&line);

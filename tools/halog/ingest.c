@@ -61,7 +61,7 @@ static int commit(struct store *st, struct ingest_stats *stats, struct ingest_st
 
 struct reader {
 	struct store *st;
-	const struct logparser *lp;
+	struct logparser *lp; /* its "now" follows the file's own dates (see add_line) */
 	const char *src;
 	int64_t last_ts; /* time of the last line that had one, or LR_NONE */
 };
@@ -81,9 +81,12 @@ static int add_line(struct reader *rd, const char *line, size_t len, int truncat
 	logparse_message(rd->lp, line, plen, &rec);
 	if (truncated)
 		rec.flags |= LR_F_TRUNCATED;
-	if (rec.ts_ms != LR_NONE)
+	if (rec.ts_ms != LR_NONE) {
 		rd->last_ts = rec.ts_ms;
-	else if (rec.syslog_ms != LR_NONE)
+		/* a syslog date has no year: an old file's event lines take the year of the
+		 * traffic around them, not the year the file is read */
+		logparser_set_now(rd->lp, rec.ts_ms);
+	} else if (rec.syslog_ms != LR_NONE)
 		rd->last_ts = rec.syslog_ms;
 	else if (rd->last_ts != LR_NONE)
 		rec.ts_ms = rd->last_ts;
@@ -111,7 +114,7 @@ static int add_line(struct reader *rd, const char *line, size_t len, int truncat
 	return 0;
 }
 
-int ingest_path(struct store *st, const struct logparser *lp, const char *path, const char *source,
+int ingest_path(struct store *st, struct logparser *lp, const char *path, const char *source,
 		size_t batch, struct ingest_stats *stats, char *err, size_t errsz)
 {
 	int ret = -1;

@@ -24,11 +24,12 @@ struct ingest_stats {
 };
 
 /* Reads path ("-" for stdin; gzip or plain, detected by content) line by line, parses each line
- * with lp and adds it to st, committing every batch lines (0: INGEST_BATCH) and at the end.
+ * with lp and adds it to st, committing every batch lines (0: INGEST_BATCH) and at the end;
+ * lp's reference time for year-less syslog dates follows the dates of the lines read.
  * source is stored with every line ("file:NAME", "stdin"). Adds to stats. Returns 0, or -1 with
  * a message in err (errsz bytes): on a read error what was read before is committed; on a
  * store error the open batch is rolled back and stats count only committed lines. */
-int ingest_path(struct store *st, const struct logparser *lp, const char *path, const char *source,
+int ingest_path(struct store *st, struct logparser *lp, const char *path, const char *source,
 		size_t batch, struct ingest_stats *stats, char *err, size_t errsz);
 
 #endif

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "json.h"
 #include "parse.h"
 #include "strbuf.h"
@@ -1169,22 +1170,6 @@ static void setup(void)
 	}
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 static void json_count(struct strbuf *sb, const char *key, uint64_t v, int *first)
 {
 	if (!*first)
@@ -1397,7 +1382,7 @@ int main(int argc, char **argv)
 		w = tcp ? gen_tcp(w, &o, i, log_ms) : gen_http(w, &o, i, log_ms);
 		lg_sum.last_ms = log_ms;
 		if ((size_t)(w - buf) > LG_OUTBUF - LG_LINE_MAX) {
-			if (write_all(1, buf, (size_t)(w - buf)) < 0) {
+			if (fd_write_all(1, buf, (size_t)(w - buf)) < 0) {
 				fprintf(stderr, "loggen: write error: %s\n", strerror(errno));
 				rc = 1;
 				goto out;
@@ -1405,7 +1390,7 @@ int main(int argc, char **argv)
 			w = buf;
 		}
 	}
-	if (w > buf && write_all(1, buf, (size_t)(w - buf)) < 0) {
+	if (w > buf && fd_write_all(1, buf, (size_t)(w - buf)) < 0) {
 		fprintf(stderr, "loggen: write error: %s\n", strerror(errno));
 		rc = 1;
 		goto out;

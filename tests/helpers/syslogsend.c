@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "parse.h"
 
 #define SEND_BATCH 64
@@ -83,21 +84,6 @@ static size_t make_msg(const struct sender *s, int64_t seq, char *buf, size_t sz
 	return (size_t)n < sz ? (size_t)n : sz - 1;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Sends messages [from, to). Returns 0 or -1 (TCP write error). */
 static int send_range(struct sender *s, int64_t from, int64_t to)
@@ -157,7 +143,7 @@ static int send_range(struct sender *s, int64_t from, int64_t to)
 			}
 		} else {
 			for (int i = 0; i < n; i++)
-				if (write_all(s->fd, iov[i].iov_base, iov[i].iov_len) < 0)
+				if (fd_write_all(s->fd, iov[i].iov_base, iov[i].iov_len) < 0)
 					return -1;
 		}
 		from += n;

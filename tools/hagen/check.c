@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "render.h"
 
 #define CHECK_DUMMY_SECRET "hagen-check-dummy"
@@ -165,21 +166,6 @@ void check_map_output(const char *text, size_t len, const char *cfg_path, const 
 	}
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Runs haproxy -c -dW -f cfg, collecting stdout+stderr (capped). Returns its exit status, or -1. */
 static int run_haproxy(const char *haproxy, const char *cfg, const struct inv *inv,
@@ -290,7 +276,7 @@ int check_with_haproxy(const struct inv *inv, const struct tmpl_out *out)
 		fprintf(stderr, "hagen: check: %s: %s\n", path.buf, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, out->text.buf, out->text.len) < 0) {
+	if (fd_write_all(fd, out->text.buf, out->text.len) < 0) {
 		fprintf(stderr, "hagen: check: %s: %s\n", path.buf, strerror(errno));
 		close(fd);
 		unlink(path.buf);

@@ -2,11 +2,12 @@
 # halog ingest on every file of the real-log corpus: no crash, no loss. Each file goes into a
 # fresh store; the lines table must hold exactly one row per input line (a last line without
 # LF counts), every raw byte must be kept, and the rollups must count every line.
-# The corpus: $HALOG_CORPUS, else tests/corpus, else /work/shared/corpus (skip when none).
+# The corpus: $HALOG_CORPUS, else tests/corpus, else ../shared/corpus beside the checkout (as CI
+# has it), else /work/shared/corpus (skip when none).
 . "$TOP/tests/lib.sh"
 
 corpus=${HALOG_CORPUS:-}
-[ -n "$corpus" ] || for c in "$TOP/tests/corpus" /work/shared/corpus; do
+[ -n "$corpus" ] || for c in "$TOP/tests/corpus" "$TOP/../shared/corpus" /work/shared/corpus; do
 	[ -d "$c" ] && corpus=$c && break
 done
 [ -n "$corpus" ] && [ -d "$corpus" ] || skip "no corpus (set HALOG_CORPUS)"

@@ -106,11 +106,11 @@ int report_format_parse(const char *s, enum report_format *f);
 /* Writes r to fp in format f. Returns 0, or -1 on a write error (errno set). */
 int report_write(const struct report *r, enum report_format f, FILE *fp);
 
-/* The HTML writer lives in its own module (report_html.c), which defines this function: it
- * appends the whole page for r to sb and returns 0, or -1 when out of memory. It is declared weak,
- * so until such a module exists `--format html` is refused as an unknown format. */
+/* The HTML writer (report_html.c) without a store: appends the page for r, without the time
+ * charts that need the store, to sb. Returns 0, or -1 when out of memory. `halog report`
+ * itself uses report_html_write (report_html.h), which reads the time series too. */
 struct strbuf;
-int report_html(const struct report *r, struct strbuf *sb) __attribute__((weak));
+int report_html(const struct report *r, struct strbuf *sb);
 
 /* Helpers for writers. */
 const char *report_timer_name(enum rollup_timer t, int tcp); /* "TR" … "Ta" ("Tt" for tcp) */

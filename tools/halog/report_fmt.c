@@ -23,7 +23,7 @@ int report_format_parse(const char *s, enum report_format *f)
 		*f = REPORT_CSV;
 	else if (!strcmp(s, "markdown") || !strcmp(s, "md"))
 		*f = REPORT_MARKDOWN;
-	else if (!strcmp(s, "html") && report_html)
+	else if (!strcmp(s, "html"))
 		*f = REPORT_HTML;
 	else
 		return -1;
@@ -1032,7 +1032,7 @@ int report_write(const struct report *r, enum report_format f, FILE *fp)
 		write_markdown(&sb, r);
 		break;
 	case REPORT_HTML:
-		if (!report_html || report_html(r, &sb)) {
+		if (report_html(r, &sb)) {
 			strbuf_release(&sb);
 			errno = ENOMEM;
 			return -1;

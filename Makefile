@@ -31,7 +31,7 @@ LIBS       = $(PKG_LIBS) -lpthread -lm
 
 COMMON_SRC := $(wildcard common/*.c)
 HAGEN_SRC  := $(wildcard tools/hagen/*.c)
-HALOG_SRC  := $(wildcard tools/halog/*.c)
+HALOG_SRC  := $(wildcard tools/halog/*/*.c)
 SAMPLE_SRC := $(wildcard samples/app/*.c)
 TMPL       := $(sort $(wildcard templates/*.tmpl))
 
@@ -40,7 +40,7 @@ HAGEN_OBJ  := $(HAGEN_SRC:%.c=$(O)/%.o) $(O)/gen/templates.o
 HALOG_OBJ  := $(HALOG_SRC:%.c=$(O)/%.o)
 # Everything but main.c, so unit tests can link a tool's modules.
 HAGEN_LIB  := $(filter-out $(O)/tools/hagen/main.o,$(HAGEN_OBJ))
-HALOG_LIB  := $(filter-out $(O)/tools/halog/main.o,$(HALOG_OBJ))
+HALOG_LIB  := $(filter-out $(O)/tools/halog/cli/main.o,$(HALOG_OBJ))
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 # Test and benchmark helper programs: tests/helpers/NAME.c -> $(O)/helpers/NAME (links libcommon).
@@ -86,8 +86,13 @@ $(O)/libcommon.a: $(COMMON_OBJ)
 $(O)/hagen: $(HAGEN_OBJ) $(O)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(O)/halog: $(HALOG_OBJ) $(O)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(O)/halog: $(HALOG_OBJ) $(O)/libcommon.a | $(O)/.layers
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
+
+# The layer rule (mk/layers.sh): an include that goes up a layer fails the build.
+$(O)/.layers: mk/layers.sh $(wildcard common/*.[ch] tools/hagen/*.[ch] tools/halog/*/*.[ch])
+	@sh mk/layers.sh
+	@mkdir -p $(@D) && touch $@
 
 $(O)/sample-app: $(SAMPLE_SRC:%.c=$(O)/%.o) $(O)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -115,7 +120,8 @@ $(O)/fuzz/fuzz_halog_%: $(O)/tests/fuzz/fuzz_halog_%.o $(HALOG_LIB) $(O)/libcomm
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 fuzz-bins: $(FUZZ_BIN)
-# Tests and harnesses see their tool's headers by name.
+# halog's headers are named by layer ("store/store.h"); tests and harnesses see them the same way.
+$(O)/tools/halog/%.o $(O)/tests/helpers/%.o: CPPFLAGS += -Itools/halog
 $(O)/tests/unit/test_halog_%.o $(O)/tests/fuzz/fuzz_halog_%.o: CPPFLAGS += -Itools/halog
 $(O)/tests/unit/test_hagen_%.o $(O)/tests/fuzz/fuzz_hagen_%.o: CPPFLAGS += -Itools/hagen
 
@@ -168,7 +174,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/hagen $(DESTDIR)$(PREFIX)/bin/$(HALOG_NAME)
 
 format:
-	clang-format -i common/*.[ch] tools/*/*.[ch] tests/unit/*.c
+	clang-format -i common/*.[ch] tools/hagen/*.[ch] tools/halog/*/*.[ch] tests/unit/*.c
 
 # Removes what this Makefile builds: the build dir, make check's and make fuzz's.
 clean:

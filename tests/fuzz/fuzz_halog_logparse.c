@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "logparse.h"
+#include "parse/logparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,10 +6,10 @@
 #include <time.h>
 
 /* Helpers link only libcommon, so the parser's modules are compiled in here. */
-#include "../../tools/halog/logformat.c"
-#include "../../tools/halog/logparse.c"
-#include "../../tools/halog/logrec.c"
-#include "../../tools/halog/syslog.c"
+#include "../../tools/halog/parse/logformat.c"
+#include "../../tools/halog/parse/logparse.c"
+#include "../../tools/halog/parse/logrec.c"
+#include "../../tools/halog/parse/syslog.c"
 
 static double clock_s(clockid_t id)
 {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../tools/halog/drive.h"
+#include "drive/drive.h"
 #include "strbuf.h"
 
 static void test_weights_ok(void **state)

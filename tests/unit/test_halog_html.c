@@ -13,8 +13,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "../../tools/halog/report.h"
-#include "../../tools/halog/report_html.h"
+#include "report/report.h"
+#include "report/report_html.h"
 #include "../../common/strbuf.h"
 
 static char *dup(const char *s)

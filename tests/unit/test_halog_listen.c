@@ -8,7 +8,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "listen.h"
+#include "listen/listen.h"
 
 /* Runs the framer over in (fed in chunks of step bytes, then EOF) and joins the messages as
  * "msg|" (with "!" after a truncated one) into out. */

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "logformat.h"
-#include "logparse.h"
-#include "logrec.h"
+#include "parse/logformat.h"
+#include "parse/logparse.h"
+#include "parse/logrec.h"
 
 /* A sample of real lines (generated-haproxy-2.6.12/udp/A-local.log and others in the corpus). */
 static const char *const samples[] = {

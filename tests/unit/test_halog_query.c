@@ -1,4 +1,4 @@
-/* Unit tests for tools/halog/query.c: the query language against a small in-memory database
+/* Unit tests for tools/halog/query/query.c: the query language against a small in-memory database
  * built with the store's contract columns, its error messages and positions, and the
  * case-insensitive byte search. */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "query.h"
+#include "query/query.h"
 #include "strbuf.h"
 
 static sqlite3 *db;

@@ -12,10 +12,10 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "../../tools/halog/invweights.h"
-#include "../../tools/halog/logrec.h"
-#include "../../tools/halog/report.h"
-#include "../../tools/halog/store.h"
+#include "report/invweights.h"
+#include "parse/logrec.h"
+#include "report/report.h"
+#include "store/store.h"
 
 #define T0 1764583200000LL /* 2025-12-01T10:00:00Z */
 

@@ -13,9 +13,9 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "../../tools/halog/logrec.h"
-#include "../../tools/halog/rollup.h"
-#include "../../tools/halog/store.h"
+#include "parse/logrec.h"
+#include "store/rollup.h"
+#include "store/store.h"
 
 static char dir[256];
 

@@ -13,8 +13,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "../../tools/halog/logrec.h"
-#include "../../tools/halog/store.h"
+#include "parse/logrec.h"
+#include "store/store.h"
 
 #define NLINES 3000 /* more than the queue holds */
 

@@ -1,11 +1,11 @@
-/* Unit tests for tools/halog/timearg.c: the WHEN of --since/--until. */
+/* Unit tests for tools/halog/parse/timearg.c: the WHEN of --since/--until. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "timearg.h"
+#include "parse/timearg.h"
 
 static void test_forms(void **state)
 {

@@ -1,0 +1,67 @@
+#!/bin/sh
+# The include rule, checked at every build: halog's folders are layers, and a file may include
+# headers of its own layer and of the layers below it, never above. common/ is below both tools
+# and includes neither; hagen and halog never include each other.
+#
+#   layer    may include (besides common/ and its own folder)
+LAYERS='
+parse
+store    parse
+query    parse store
+report   parse store query
+listen   parse store
+drive    parse store query report
+cli      parse store query report listen drive
+'
+# Usage: sh mk/layers.sh [TOP]; prints each violation as file:line: and exits 1 if any.
+set -u
+top=${1:-.}
+cd "$top" || exit 2
+bad=0
+allowed() { # $1 layer, $2 included layer
+	[ "$1" = "$2" ] && return 0
+	printf '%s\n' "$LAYERS" | awk -v l="$1" -v d="$2" \
+		'$1 == l { for (i = 2; i <= NF; i++) if ($i == d) ok = 1 } END { exit ok ? 0 : 1 }'
+}
+known() { printf '%s\n' "$LAYERS" | awk -v l="$1" '$1 == l { f = 1 } END { exit f ? 0 : 1 }'; }
+
+for f in tools/halog/*/*.[ch]; do
+	layer=$(basename "$(dirname "$f")")
+	if ! known "$layer"; then
+		echo "$f: folder '$layer' is not a layer of mk/layers.sh: add it to the table"
+		bad=1
+		continue
+	fi
+	grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" | while IFS= read -r hit; do
+		line=${hit%%:*}
+		inc=$(printf '%s' "$hit" | sed 's/.*include[[:space:]]*"\([^"]*\)".*/\1/')
+		case $inc in
+		*../*) echo "$f:$line: includes '$inc': name a header by its layer, never by a relative path" ;;
+		*/*)
+			dep=${inc%%/*}
+			if ! known "$dep"; then
+				echo "$f:$line: includes '$inc': '$dep' is not a layer"
+			elif ! allowed "$layer" "$dep"; then
+				echo "$f:$line: includes '$inc': layer '$layer' may not include layer '$dep' (mk/layers.sh)"
+			fi ;;
+		*)
+			[ -f "common/$inc" ] || [ "$(dirname "$f")/$inc" = "$f" ] ||
+				echo "$f:$line: includes '$inc': not in common/; name a halog header as \"layer/name.h\""
+			;;
+		esac
+	done
+done > "${TMPDIR:-/tmp}/layers.$$"
+for f in common/*.[ch]; do
+	grep -Hn '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" | while IFS= read -r hit; do
+		inc=$(printf '%s' "$hit" | sed 's/.*include[[:space:]]*"\([^"]*\)".*/\1/')
+		[ -f "common/$inc" ] || echo "${hit%:*}: common/ includes '$inc': common knows neither tool"
+	done
+done >> "${TMPDIR:-/tmp}/layers.$$"
+grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*".*\(halog\|hagen\)/' tools/hagen/*.[ch] tools/halog/*/*.[ch] 2>/dev/null |
+	sed 's/$/: a tool includes the other tool/' >> "${TMPDIR:-/tmp}/layers.$$"
+if [ -s "${TMPDIR:-/tmp}/layers.$$" ]; then
+	sed 's/^/layers: /' "${TMPDIR:-/tmp}/layers.$$" >&2
+	bad=1
+fi
+rm -f "${TMPDIR:-/tmp}/layers.$$"
+exit $bad

@@ -1,0 +1,362 @@
+/* `halog parse`: runs the log parser over lines of files or stdin and prints what it found,
+ * as key=value lines or JSON lines. Nothing is stored; this is the parser's test bench. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "json.h"
+#include "parse/logparse.h"
+#include "parse.h"
+#include "strbuf.h"
+
+#define PARSE_LINE_MAX (16u << 20) /* longer lines are cut here (the rest is skipped) */
+
+static const char parse_usage[] =
+	"usage: halog parse [--log-format STR] [--json] [FILE...|-]\n"
+	"\n"
+	"Parses each line (one syslog message) and prints its kind, status, reason and every\n"
+	"field found. Without FILE, reads stdin.\n"
+	"\n"
+	"  --log-format STR  the HAProxy log-format of the traffic lines, or a preset name:\n"
+	"                    httplog, httpslog, tcplog, clf (default: auto-detection)\n"
+	"  --json            one JSON object per line, keys in a fixed order\n"
+	"  --now=MS          the current time (unix ms) used to choose the year of syslog\n"
+	"                    dates on lines without a body date (default: the clock)\n"
+	"exit: 0 every line was read (parsed or not), 1 I/O error, 2 usage error\n";
+
+struct out_ctx {
+	struct strbuf sb;
+	int json;
+	int first;
+	const char *file; /* NULL unless several inputs */
+	unsigned long line;
+};
+
+static void key(struct out_ctx *o, const char *k)
+{
+	if (o->json) {
+		if (!o->first)
+			strbuf_addch(&o->sb, ',');
+		json_add_key(&o->sb, k);
+	} else {
+		if (!o->first)
+			strbuf_addch(&o->sb, ' ');
+		strbuf_addstr(&o->sb, k);
+		strbuf_addch(&o->sb, '=');
+	}
+	o->first = 0;
+}
+
+static void put_str(struct out_ctx *o, const char *k, const char *p, size_t n)
+{
+	key(o, k);
+	if (o->json) {
+		json_add_str(&o->sb, p, n);
+		return;
+	}
+	if (n == 0 || memchr(p, ' ', n) || memchr(p, '"', n)) {
+		strbuf_addch(&o->sb, '"');
+		text_add_visible(&o->sb, p, n);
+		strbuf_addch(&o->sb, '"');
+	} else {
+		text_add_visible(&o->sb, p, n);
+	}
+}
+
+static void put_cstr(struct out_ctx *o, const char *k, const char *s)
+{
+	put_str(o, k, s, strlen(s));
+}
+
+static void put_lr(struct out_ctx *o, const char *k, const struct lr_str *s)
+{
+	if (s->p)
+		put_str(o, k, s->p, s->len);
+}
+
+static void put_i64(struct out_ctx *o, const char *k, int64_t v)
+{
+	if (v == LR_NONE)
+		return;
+	key(o, k);
+	strbuf_addf(&o->sb, "%" PRId64, v);
+}
+
+static void put_timer(struct out_ctx *o, const char *k, int32_t v)
+{
+	if (v == LR_TIMER_NONE)
+		return;
+	key(o, k);
+	strbuf_addf(&o->sb, "%" PRId32, v);
+}
+
+static void put_flags(struct out_ctx *o, uint32_t f)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{LR_F_SSL, "ssl"},
+		{LR_F_LOGASAP, "logasap"},
+		{LR_F_REDISPATCH, "redispatch"},
+		{LR_F_TRUNCATED, "truncated"},
+		{LR_F_BADREQ, "badreq"},
+		{LR_F_SPECIAL_SRV, "special_srv"},
+		{LR_F_NOT_ROUTED, "not_routed"},
+		{LR_F_CLF, "clf"},
+	};
+	int n = 0;
+
+	if (!f)
+		return;
+	key(o, "flags");
+	strbuf_addstr(&o->sb, o->json ? "[" : "");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(f & names[i].bit))
+			continue;
+		if (n++)
+			strbuf_addch(&o->sb, ',');
+		if (o->json)
+			json_add_str(&o->sb, names[i].name, strlen(names[i].name));
+		else
+			strbuf_addstr(&o->sb, names[i].name);
+	}
+	if (o->json)
+		strbuf_addch(&o->sb, ']');
+}
+
+static const char *status_name(enum lr_status s)
+{
+	switch (s) {
+	case LR_OK:
+		return "ok";
+	case LR_PARTIAL:
+		return "partial";
+	case LR_BAD:
+		return "bad";
+	}
+	return "unknown";
+}
+
+static void print_rec(struct out_ctx *o, const struct logrec *r)
+{
+	strbuf_reset(&o->sb);
+	o->first = 1;
+	if (o->json)
+		strbuf_addch(&o->sb, '{');
+	if (o->file)
+		put_cstr(o, "file", o->file);
+	key(o, "line");
+	strbuf_addf(&o->sb, "%lu", o->line);
+	put_cstr(o, "kind", lr_kind_name(r->kind));
+	put_cstr(o, "status", status_name(r->status));
+	if (r->reason)
+		put_cstr(o, "reason", r->reason);
+	put_cstr(o, "framing", lr_framing_name(r->framing));
+	if (r->pri >= 0)
+		put_i64(o, "pri", r->pri);
+	put_i64(o, "syslog_ms", r->syslog_ms);
+	put_lr(o, "host", &r->host);
+	put_lr(o, "tag", &r->tag);
+	put_i64(o, "pid", r->pid);
+	put_lr(o, "sd", &r->sd);
+	put_lr(o, "body", &r->body);
+	put_flags(o, r->flags);
+	put_lr(o, "client_ip", &r->client_ip);
+	put_i64(o, "client_port", r->client_port);
+	put_i64(o, "ts_ms", r->ts_ms);
+	put_lr(o, "frontend", &r->frontend);
+	put_lr(o, "bind", &r->bind);
+	put_lr(o, "backend", &r->backend);
+	put_lr(o, "server", &r->server);
+	put_timer(o, "t_req", r->t_req);
+	put_timer(o, "t_wait", r->t_wait);
+	put_timer(o, "t_connect", r->t_connect);
+	put_timer(o, "t_resp", r->t_resp);
+	put_timer(o, "t_active", r->t_active);
+	put_i64(o, "status_code", r->status_code);
+	put_i64(o, "bytes_read", r->bytes_read);
+	put_i64(o, "bytes_uploaded", r->bytes_uploaded);
+	put_lr(o, "cookie_req", &r->cookie_req);
+	put_lr(o, "cookie_resp", &r->cookie_resp);
+	if (r->term[0])
+		put_cstr(o, "term", r->term);
+	put_i64(o, "actconn", r->actconn);
+	put_i64(o, "feconn", r->feconn);
+	put_i64(o, "beconn", r->beconn);
+	put_i64(o, "srv_conn", r->srv_conn);
+	put_i64(o, "retries", r->retries);
+	put_i64(o, "srv_queue", r->srv_queue);
+	put_i64(o, "backend_queue", r->backend_queue);
+	put_lr(o, "cap_req", &r->cap_req);
+	put_lr(o, "cap_resp", &r->cap_resp);
+	put_lr(o, "request", &r->request);
+	put_lr(o, "method", &r->method);
+	put_lr(o, "uri", &r->uri);
+	put_lr(o, "path", &r->path);
+	put_lr(o, "query", &r->query);
+	put_lr(o, "version", &r->version);
+	put_lr(o, "ssl_sni", &r->ssl_sni);
+	put_lr(o, "ssl_version", &r->ssl_version);
+	put_lr(o, "ssl_cipher", &r->ssl_cipher);
+	put_lr(o, "ssl_errors", &r->ssl_errors);
+	put_lr(o, "unique_id", &r->unique_id);
+	put_lr(o, "dst_ip", &r->dst_ip);
+	put_i64(o, "dst_port", r->dst_port);
+	put_lr(o, "mode", &r->mode);
+	put_lr(o, "message", &r->message);
+	put_lr(o, "ev_proxy", &r->ev_proxy);
+	put_lr(o, "ev_server", &r->ev_server);
+	put_lr(o, "ev_state", &r->ev_state);
+	put_lr(o, "ev_reason", &r->ev_reason);
+	put_lr(o, "ev_info", &r->ev_info);
+	put_timer(o, "ev_check_ms", r->ev_check_ms);
+	if (r->ev_backup)
+		put_i64(o, "ev_backup", r->ev_backup);
+	put_i64(o, "ev_active_left", r->ev_active_left);
+	put_i64(o, "ev_backup_left", r->ev_backup_left);
+	if (o->json)
+		strbuf_addch(&o->sb, '}');
+	strbuf_addch(&o->sb, '\n');
+	fwrite(o->sb.buf, 1, o->sb.len, stdout);
+}
+
+/* Reads fp line by line (lines may hold NULs; a line longer than PARSE_LINE_MAX is cut there)
+ * and prints each. Returns 0, or -1 on a read error (errno set). */
+static int parse_stream(const struct logparser *lp, FILE *fp, struct out_ctx *o)
+{
+	struct strbuf line = STRBUF_INIT;
+	char chunk[65536];
+	size_t n;
+	int over = 0, rc = 0;
+	struct logrec rec;
+
+	o->line = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+		const char *p = chunk, *e = chunk + n;
+
+		while (p < e) {
+			const char *nl = memchr(p, '\n', (size_t)(e - p));
+			const char *end = nl ? nl : e;
+			size_t take = (size_t)(end - p);
+
+			if (!over) {
+				if (line.len + take > PARSE_LINE_MAX) {
+					take = PARSE_LINE_MAX - line.len;
+					over = 1;
+				}
+				if (strbuf_add(&line, p, take) < 0) {
+					errno = ENOMEM;
+					rc = -1;
+					goto out;
+				}
+			}
+			if (!nl)
+				break;
+			o->line++;
+			logparse_message(lp, line.buf, line.len, &rec);
+			print_rec(o, &rec);
+			strbuf_reset(&line);
+			over = 0;
+			p = nl + 1;
+		}
+	}
+	if (ferror(fp)) {
+		rc = -1;
+		goto out;
+	}
+	if (line.len > 0) {
+		o->line++;
+		logparse_message(lp, line.buf, line.len, &rec);
+		print_rec(o, &rec);
+	}
+out:
+	strbuf_release(&line);
+	return rc;
+}
+
+int cmd_parse(int argc, char **argv)
+{
+	const char *fmt = NULL;
+	struct out_ctx o = {STRBUF_INIT, 0, 1, NULL, 0};
+	struct logparser *lp;
+	char err[256];
+	int i, nfiles, rc = HALOG_EXIT_OK;
+	int64_t now_ms = 0;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(parse_usage, stdout);
+			return HALOG_EXIT_OK;
+		} else if (!strcmp(a, "--json")) {
+			o.json = 1;
+		} else if (!strcmp(a, "--log-format")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr,
+					"halog: parse: option '--log-format' needs a value\n");
+				return HALOG_EXIT_USAGE;
+			}
+			fmt = argv[++i];
+		} else if (!strncmp(a, "--log-format=", 13)) {
+			fmt = a + 13;
+		} else if (!strncmp(a, "--now=", 6)) {
+			if (parse_int64(a + 6, 1, INT64_MAX / 2, &now_ms) < 0) {
+				fprintf(stderr, "halog: parse: bad --now value '%s' (unix ms)\n",
+					a + 6);
+				return HALOG_EXIT_USAGE;
+			}
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "halog: parse: unknown option '%s'\n%s", a, parse_usage);
+			return HALOG_EXIT_USAGE;
+		} else {
+			break;
+		}
+	}
+	err[0] = 0;
+	lp = logparser_new(fmt, err, sizeof(err));
+	if (!lp) {
+		fprintf(stderr, "halog: parse: --log-format: %s\n", err);
+		return HALOG_EXIT_USAGE;
+	}
+	if (now_ms)
+		logparser_set_now(lp, now_ms);
+	nfiles = argc - i;
+	if (nfiles == 0) {
+		if (parse_stream(lp, stdin, &o) < 0) {
+			fprintf(stderr, "halog: parse: stdin: %s\n", strerror(errno));
+			rc = HALOG_EXIT_ERR;
+		}
+	}
+	for (; i < argc; i++) {
+		const char *path = argv[i];
+		int is_stdin = !strcmp(path, "-");
+		FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+
+		if (!fp) {
+			fprintf(stderr, "halog: parse: %s: %s\n", path, strerror(errno));
+			rc = HALOG_EXIT_ERR;
+			continue;
+		}
+		o.file = nfiles > 1 ? path : NULL;
+		if (parse_stream(lp, fp, &o) < 0) {
+			fprintf(stderr, "halog: parse: %s: %s\n", path, strerror(errno));
+			rc = HALOG_EXIT_ERR;
+		}
+		if (!is_stdin)
+			fclose(fp);
+	}
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "halog: parse: stdout: %s\n", strerror(errno));
+		rc = HALOG_EXIT_ERR;
+	}
+	strbuf_release(&o.sb);
+	logparser_free(lp);
+	return rc;
+}

@@ -1,0 +1,56 @@
+/* halog: a local log server for HAProxy. Subcommands come from the table below; each lives in
+ * its own cmd_*.c file. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static const struct halog_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "listen", cmd_listen, "receive HAProxy syslog over UDP/TCP and store every line" },
+	{ "ingest", cmd_ingest, "read log files (plain or gzip) or stdin into the store" },
+	{ "report", cmd_report, "per-backend/server distribution, errors and latency" },
+	{ "tail", cmd_tail, "show the latest lines, and follow with -f" },
+	{ "search", cmd_search, "search stored lines (Papertrail-style queries)" },
+	{ "drive", cmd_drive, "send N requests through a URL and verify the balance" },
+	{ "parse", cmd_parse, "parse lines and print the fields (no store)" },
+};
+
+static void usage(FILE *fp)
+{
+	fputs("usage: halog <command> [options]\n\ncommands:\n", fp);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n'halog <command> --help' shows a command's options.\n"
+	      "exit codes: 0 ok, 1 runtime or input error, 2 usage error,\n"
+	      "            3 balance check failed (report --check-balance, drive --tolerance)\n",
+	      fp);
+}
+
+int main(int argc, char **argv)
+{
+	/* a file-size limit must fail the write (EFBIG: the store reports and retries), not kill us */
+	signal(SIGXFSZ, SIG_IGN);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("halog %s\n", HAGEN_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "halog: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,35 @@
+/* Reading log files (plain or gzip) or stdin into the store: one message per line, lines of any
+ * length (cut at a cap and flagged, never dropped), any bytes. */
+#ifndef HALOG_INGEST_H
+#define HALOG_INGEST_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse/logrec.h"
+
+struct store;
+struct logparser;
+
+#define INGEST_MAX_LINE (1024 * 1024) /* bytes of a line kept; the rest is skipped, flagged */
+#define INGEST_BATCH 65536	      /* lines per transaction */
+
+struct ingest_stats {
+	uint64_t lines;	    /* messages stored (one per input line) */
+	uint64_t parsed;    /* kind != LR_UNPARSED */
+	uint64_t partial;   /* status LR_PARTIAL */
+	uint64_t unparsed;  /* kind == LR_UNPARSED */
+	uint64_t truncated; /* lines longer than the cap */
+	uint64_t by_kind[LR_KIND_MAX];
+	uint64_t bytes; /* input bytes read (after gunzip) */
+};
+
+/* Reads path ("-" for stdin; gzip or plain, detected by content) line by line, parses each line
+ * with lp and adds it to st, committing every batch lines (0: INGEST_BATCH) and at the end;
+ * lp's reference time for year-less syslog dates follows the dates of the lines read.
+ * source is stored with every line ("file:NAME", "stdin"). Adds to stats. Returns 0, or -1 with
+ * a message in err (errsz bytes): on a read error what was read before is committed; on a
+ * store error the open batch is rolled back and stats count only committed lines. */
+int ingest_path(struct store *st, struct logparser *lp, const char *path, const char *source,
+		size_t batch, struct ingest_stats *stats, char *err, size_t errsz);
+
+#endif

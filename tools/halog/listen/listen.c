@@ -1,0 +1,1523 @@
+/* halog listen: receives syslog over UDP and TCP, queues messages in a fixed-size ring and stores
+ * them from a writer thread in batches, so a slow disk never makes the receiver miss a datagram.
+ * Layout: pure helpers (addresses, CIDR, framing), the queue, the receiver, the writer, the run. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sock_diag.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "json.h"
+#include "listen/listen.h"
+#include "parse/logparse.h"
+#include "parse/logrec.h"
+#include "parse.h"
+#include "store/store.h"
+#include "strbuf.h"
+
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Pure helpers
+ */
+
+int listen_parse_addr(const char *s, int default_proto, struct listen_addr *out, char *whybuf,
+		      size_t whysz, const char **why)
+{
+	char host[256], num[INET6_ADDRSTRLEN];
+	unsigned port;
+	int v6;
+
+	memset(out, 0, sizeof(*out));
+	out->proto = default_proto;
+	if (!strncmp(s, "udp://", 6)) {
+		out->proto = LISTEN_UDP;
+		s += 6;
+	} else if (!strncmp(s, "tcp://", 6)) {
+		out->proto = LISTEN_TCP;
+		s += 6;
+	} else if (strstr(s, "://")) {
+		*why = "only udp:// and tcp:// are supported";
+		return -1;
+	}
+	if (parse_hostport(s, host, sizeof(host), &port, &v6, why) < 0)
+		return -1;
+	if (!host[0]) {
+		*why = "give an address, e.g. '127.0.0.1:5140' ('*:5140' for every interface)";
+		return -1;
+	}
+	if (v6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&out->ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) {
+			*why = "not a valid IPv6 address";
+			return -1;
+		}
+		out->sslen = sizeof(*a);
+	} else if (!strcmp(host, "*") || parse_is_ip(host)) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&out->ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		if (!strcmp(host, "*"))
+			a->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, host, &a->sin_addr) != 1) {
+			*why = "not a valid IPv4 address";
+			return -1;
+		}
+		out->sslen = sizeof(*a);
+	} else {
+		struct addrinfo hints, *res = NULL;
+		int rc;
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = out->proto == LISTEN_TCP ? SOCK_STREAM : SOCK_DGRAM;
+		rc = getaddrinfo(host, NULL, &hints, &res);
+		if (rc != 0 || !res || res->ai_addrlen > sizeof(out->ss)) {
+			snprintf(whybuf, whysz, "cannot resolve '%s': %s", host,
+				 rc ? gai_strerror(rc) : "no address");
+			*why = whybuf;
+			if (res)
+				freeaddrinfo(res);
+			return -1;
+		}
+		memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
+		out->sslen = res->ai_addrlen;
+		if (out->ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&out->ss)->sin_port = htons((uint16_t)port);
+		else
+			((struct sockaddr_in6 *)&out->ss)->sin6_port = htons((uint16_t)port);
+		freeaddrinfo(res);
+	}
+	if (out->ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&out->ss)->sin6_addr, num,
+			  sizeof(num));
+		snprintf(out->text, sizeof(out->text), "%s://[%s]:%u",
+			 out->proto == LISTEN_TCP ? "tcp" : "udp", num, port);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&out->ss)->sin_addr, num, sizeof(num));
+		snprintf(out->text, sizeof(out->text), "%s://%s:%u",
+			 out->proto == LISTEN_TCP ? "tcp" : "udp", num, port);
+	}
+	return 0;
+}
+
+int listen_parse_cidr(const char *s, struct listen_cidr *out)
+{
+	unsigned bits;
+
+	if (parse_cidr(s, &out->family, out->addr, &out->prefix) < 0)
+		return -1;
+	bits = out->family == AF_INET ? 32 : 128;
+	for (unsigned i = out->prefix; i < bits; i++)
+		if (out->addr[i / 8] & (0x80u >> (i % 8)))
+			return -1;
+	return 0;
+}
+
+/* The address bytes of sa as v4 (4 bytes) or v6 (16); v4-mapped v6 becomes v4. */
+static int sa_bytes(const struct sockaddr *sa, const unsigned char **b, unsigned *port)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)sa;
+
+		*b = (const unsigned char *)&a->sin_addr;
+		*port = ntohs(a->sin_port);
+		return AF_INET;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)sa;
+
+		*port = ntohs(a->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+			*b = (const unsigned char *)&a->sin6_addr + 12;
+			return AF_INET;
+		}
+		*b = (const unsigned char *)&a->sin6_addr;
+		return AF_INET6;
+	}
+	return -1;
+}
+
+int listen_allowed(const struct listen_cidr *nets, size_t n, const struct sockaddr *sa)
+{
+	const unsigned char *b = NULL;
+	unsigned port;
+	int fam;
+
+	if (n == 0)
+		return 1;
+	fam = sa_bytes(sa, &b, &port);
+	for (size_t i = 0; i < n; i++) {
+		unsigned full, rest;
+
+		if (nets[i].family != fam)
+			continue;
+		full = nets[i].prefix / 8;
+		rest = nets[i].prefix % 8;
+		if (memcmp(b, nets[i].addr, full))
+			continue;
+		if (rest && ((b[full] ^ nets[i].addr[full]) & (0xffu << (8 - rest)) & 0xffu))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+int listen_is_loopback(const struct sockaddr *sa)
+{
+	const unsigned char *b = NULL;
+	unsigned port;
+	int fam = sa_bytes(sa, &b, &port);
+
+	if (fam == AF_INET)
+		return b[0] == 127;
+	if (fam == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)(const void *)b);
+	return 0;
+}
+
+void listen_format_source(char *buf, size_t sz, int proto, const struct sockaddr *sa)
+{
+	const char *p = proto == LISTEN_TCP ? "tcp" : "udp";
+	const unsigned char *b = NULL;
+	char num[INET6_ADDRSTRLEN];
+	unsigned port;
+	int fam = sa_bytes(sa, &b, &port);
+
+	if (fam == AF_INET && inet_ntop(AF_INET, b, num, sizeof(num)))
+		snprintf(buf, sz, "%s:%s:%u", p, num, port);
+	else if (fam == AF_INET6 && inet_ntop(AF_INET6, b, num, sizeof(num)))
+		snprintf(buf, sz, "%s:[%s]:%u", p, num, port);
+	else
+		snprintf(buf, sz, "%s:unknown", p);
+}
+
+size_t listen_trim(const char *buf, size_t len)
+{
+	while (len && buf[len - 1] == '\0')
+		len--;
+	if (len && buf[len - 1] == '\n')
+		len--;
+	while (len && buf[len - 1] == '\0')
+		len--;
+	return len;
+}
+
+void listen_frame_next(struct listen_framer *fr, const char *buf, size_t len, size_t cap,
+		       int at_eof, struct listen_frame *f)
+{
+	const char *lf;
+	size_t d;
+
+	memset(f, 0, sizeof(*f));
+	if (fr->skip) {
+		f->consumed = len < fr->skip ? len : fr->skip;
+		fr->skip -= f->consumed;
+		return;
+	}
+	if (fr->skip_to_lf) {
+		lf = memchr(buf, '\n', len);
+		f->consumed = lf ? (size_t)(lf - buf) + 1 : len;
+		if (lf)
+			fr->skip_to_lf = 0;
+		return;
+	}
+	if (len == 0)
+		return;
+	if (buf[0] ==
+	    '\n') { /* an empty LF frame (or the LF after an octet frame): not a message */
+		f->consumed = 1;
+		return;
+	}
+	for (d = 0; d < len && d < 7 && buf[d] >= '0' && buf[d] <= '9'; d++)
+		;
+	if (d > 0 && d == len && d < 7 && !at_eof)
+		return; /* only digits so far: cannot tell the framing yet */
+	if (d > 0 && d < 7 && d < len && buf[d] == ' ') {
+		size_t want = 0, start = d + 1, have = len - start;
+
+		for (size_t i = 0; i < d; i++)
+			want = want * 10 + (size_t)(buf[i] - '0');
+		if (want > cap) {
+			if (have >= cap || at_eof) {
+				f->has = 1;
+				f->start = start;
+				f->len = have < cap ? have : cap;
+				f->truncated = 1;
+				f->consumed = start + f->len;
+				fr->skip = want - f->len;
+			}
+			return;
+		}
+		if (have >= want) {
+			f->has = 1;
+			f->start = start;
+			f->len = want;
+			f->consumed = start + want;
+		} else if (at_eof) {
+			f->has = 1;
+			f->start = start;
+			f->len = have;
+			f->truncated = 1;
+			f->consumed = len;
+		}
+		return;
+	}
+	/* LF framing */
+	lf = memchr(buf, '\n', len < cap + 1 ? len : cap + 1);
+	if (lf) {
+		f->has = 1;
+		f->len = (size_t)(lf - buf);
+		f->consumed = f->len + 1;
+	} else if (len >= cap) {
+		f->has = 1;
+		f->len = cap;
+		f->truncated = 1;
+		f->consumed = cap;
+		fr->skip_to_lf = 1;
+	} else if (at_eof) {
+		f->has = 1; /* a last line without LF: complete as far as anyone can tell */
+		f->len = len;
+		f->consumed = len;
+	}
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The queue: a ring of slots and a ring of bytes, one producer (receiver) and one consumer
+ * (writer). A slot is released only after the transaction that stored it commits.
+ */
+
+#define LQ_TRUNCATED 0x1 /* cut: longer than LISTEN_MAX_MSG, or a TCP frame ended by the close */
+#define LQ_CLOSED 0x2	 /* with LQ_TRUNCATED: the connection closed inside the frame */
+
+union lq_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+};
+
+struct lq_slot {
+	uint64_t off; /* absolute offset of the message in the byte ring */
+	uint32_t len;
+	uint8_t proto; /* LISTEN_UDP / LISTEN_TCP */
+	uint8_t flags; /* LQ_* */
+	int64_t recv_ms;
+	union lq_addr from;
+};
+
+struct lqueue {
+	pthread_mutex_t mu;
+	pthread_cond_t not_empty, not_full;
+	struct lq_slot *slots;
+	size_t nslots;
+	char *bytes;
+	size_t nbytes;
+	uint64_t head, tail; /* slots published / released (under mu) */
+	uint64_t btail;	     /* bytes released (under mu) */
+	int closed;	     /* the receiver has published its last message (under mu) */
+	/* producer-only */
+	uint64_t phead, pbhead; /* next slot / byte to write */
+	uint64_t seen_tail, seen_btail;
+};
+
+static int lq_init(struct lqueue *q, size_t nslots, size_t nbytes)
+{
+	memset(q, 0, sizeof(*q));
+	q->slots = calloc(nslots, sizeof(*q->slots));
+	q->bytes = malloc(nbytes);
+	if (!q->slots || !q->bytes) {
+		free(q->slots);
+		free(q->bytes);
+		return -1;
+	}
+	q->nslots = nslots;
+	q->nbytes = nbytes;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->not_empty, NULL);
+	pthread_cond_init(&q->not_full, NULL);
+	return 0;
+}
+
+static void lq_release_all(struct lqueue *q)
+{
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->not_empty);
+	pthread_cond_destroy(&q->not_full);
+	free(q->slots);
+	free(q->bytes);
+}
+
+static void lq_refresh(struct lqueue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->seen_tail = q->tail;
+	q->seen_btail = q->btail;
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Free slots and bytes as the producer last saw them. */
+static size_t lq_free_slots(const struct lqueue *q)
+{
+	return q->nslots - (size_t)(q->phead - q->seen_tail);
+}
+
+static size_t lq_free_bytes(const struct lqueue *q)
+{
+	return q->nbytes - (size_t)(q->pbhead - q->seen_btail);
+}
+
+/* Where len bytes would go, or UINT64_MAX when they do not fit now. */
+static uint64_t lq_place(const struct lqueue *q, size_t len)
+{
+	uint64_t start = q->pbhead;
+	size_t pos = (size_t)(start % q->nbytes);
+
+	if (pos + len > q->nbytes)
+		start += q->nbytes - pos;
+	if (q->phead - q->seen_tail >= q->nslots || start + len - q->seen_btail > q->nbytes)
+		return UINT64_MAX;
+	return start;
+}
+
+/* Copies one message into the ring (not yet visible to the writer). Returns 0, or -1 when the
+ * queue is full even after looking at what the writer released. */
+static int lq_push(struct lqueue *q, const char *data, size_t len, int proto, int flags,
+		   int64_t recv_ms, const struct sockaddr *from, socklen_t fromlen)
+{
+	uint64_t at = lq_place(q, len);
+	struct lq_slot *s;
+
+	if (at == UINT64_MAX) {
+		lq_refresh(q);
+		at = lq_place(q, len);
+		if (at == UINT64_MAX)
+			return -1;
+	}
+	memcpy(q->bytes + at % q->nbytes, data, len);
+	s = &q->slots[q->phead % q->nslots];
+	s->off = at;
+	s->len = (uint32_t)len;
+	s->proto = (uint8_t)proto;
+	s->flags = (uint8_t)flags;
+	s->recv_ms = recv_ms;
+	memset(&s->from, 0, sizeof(s->from));
+	memcpy(&s->from, from, fromlen < sizeof(s->from) ? fromlen : sizeof(s->from));
+	q->pbhead = at + len;
+	q->phead++;
+	return 0;
+}
+
+static void lq_publish(struct lqueue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->head != q->phead) {
+		q->head = q->phead;
+		pthread_cond_signal(&q->not_empty);
+	}
+	q->seen_tail = q->tail;
+	q->seen_btail = q->btail;
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void lq_close(struct lqueue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->head = q->phead;
+	q->closed = 1;
+	pthread_cond_broadcast(&q->not_empty);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void ts_after_ms(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Producer: waits up to ms for the writer to release something. */
+static void lq_wait_space(struct lqueue *q, unsigned ms)
+{
+	struct timespec ts;
+
+	ts_after_ms(&ts, ms);
+	pthread_mutex_lock(&q->mu);
+	if (q->tail == q->seen_tail)
+		pthread_cond_timedwait(&q->not_full, &q->mu, &ts);
+	q->seen_tail = q->tail;
+	q->seen_btail = q->btail;
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Consumer: waits up to ms for slots beyond taken. Returns the published head; *closed tells
+ * whether the receiver is done. */
+static uint64_t lq_wait_data(struct lqueue *q, uint64_t taken, unsigned ms, int *closed)
+{
+	struct timespec ts;
+	uint64_t h;
+
+	pthread_mutex_lock(&q->mu);
+	if (q->head == taken && !q->closed && ms) {
+		ts_after_ms(&ts, ms);
+		pthread_cond_timedwait(&q->not_empty, &q->mu, &ts);
+	}
+	h = q->head;
+	*closed = q->closed;
+	pthread_mutex_unlock(&q->mu);
+	return h;
+}
+
+/* Consumer: slots before upto are stored; their space goes back to the receiver. */
+static void lq_release(struct lqueue *q, uint64_t upto)
+{
+	pthread_mutex_lock(&q->mu);
+	if (upto > q->tail) {
+		const struct lq_slot *last = &q->slots[(upto - 1) % q->nslots];
+
+		q->btail = last->off + last->len;
+		q->tail = upto;
+		pthread_cond_signal(&q->not_full);
+	}
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Shared state
+ */
+
+#define RX_VLEN 64 /* datagrams per recvmmsg */
+#define RX_CTL 64  /* control bytes per datagram (SO_RXQ_OVFL) */
+#define TAG_SIGNAL 1u
+#define TAG_UDP 2u
+#define TAG_TCP 3u
+#define TAG_CONN 4u
+
+struct rx_sock {
+	int fd;
+	const struct listen_addr *addr;
+	uint32_t drops_cmsg;	/* latest SO_RXQ_OVFL value seen */
+	uint32_t drops_meminfo; /* latest SK_MEMINFO_DROPS */
+};
+
+struct rx_conn {
+	int fd;	   /* -1 when the slot is free */
+	char *buf; /* LISTEN_MAX_MSG + 32 bytes */
+	size_t len;
+	struct listen_framer fr;
+	union lq_addr from;
+	socklen_t fromlen;
+	int stalled; /* data waits for queue space */
+	int eof;     /* the peer closed; close once the buffer is flushed */
+};
+
+struct listener {
+	const struct listen_opts *o;
+	struct lqueue q;
+	struct store *st;
+	struct logparser *lp;
+	int ep, sigfd, fwd_fd;
+	struct rx_sock *socks; /* one per bind */
+	size_t nsocks;
+	struct rx_conn *conns; /* max_conns entries */
+	size_t nconns;
+	char *staging; /* RX_VLEN * LISTEN_MAX_MSG bytes for recvmmsg */
+	int blocked;   /* the queue was full: wait for the writer */
+	int light;     /* the last round read less than a full batch */
+	int conn_warned;
+	/* counters: written by one thread, read by others */
+	_Atomic uint64_t received, refused, kernel_dropped, fwd_failed, truncated, conn_limited;
+	_Atomic uint64_t stored, unparsed; /* by the writer, after COMMIT */
+	atomic_int abandon;		   /* second signal while flushing: give up the queue */
+	atomic_int writer_done;
+	int writer_failed; /* the writer gave up messages */
+	uint64_t lost;	   /* messages abandoned in the queue */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void print_status(struct listener *L)
+{
+	fprintf(stderr,
+		"halog listen: received %" PRIu64 ", stored %" PRIu64 ", dropped %" PRIu64
+		" (kernel), refused %" PRIu64 ", unparsed %" PRIu64 "\n",
+		atomic_load(&L->received), atomic_load(&L->stored), atomic_load(&L->kernel_dropped),
+		atomic_load(&L->refused), atomic_load(&L->unparsed));
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The writer thread: parse, store_add, commit by count or time; retry a failed batch forever
+ * (with backoff) because its messages are still in the queue.
+ */
+
+struct wcount {
+	uint64_t received, refused, kernel_dropped, fwd_failed, truncated, conn_limited, stored,
+		unparsed;
+};
+
+struct writer {
+	struct listener *L;
+	struct strbuf echo;
+	uint64_t echo_next;	 /* first slot not echoed yet */
+	struct wcount done;	 /* counter values already in the store */
+	uint64_t batch_unparsed; /* in the open batch */
+	union lq_addr last_from; /* the sender of the previous message, and its source text */
+	int last_proto;
+	char last_src[LISTEN_SRC_MAX];
+	int64_t last_err_print;
+};
+
+static void echo_slot(struct writer *w, const struct lq_slot *s, const char *raw, const char *src)
+{
+	struct tm tm;
+	time_t t = (time_t)(s->recv_ms / 1000);
+	char when[32];
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	strbuf_reset(&w->echo);
+	if (strbuf_addf(&w->echo, "%s.%03dZ %s ", when, (int)(s->recv_ms % 1000), src) < 0 ||
+	    text_add_visible(&w->echo, raw, s->len) < 0 || strbuf_addch(&w->echo, '\n') < 0)
+		return;
+	fwrite(w->echo.buf, 1, w->echo.len, stdout);
+}
+
+/* store_add for slots [from, to). Returns 0 or -1 (SQLite error). */
+static int writer_add(struct writer *w, uint64_t from, uint64_t to)
+{
+	struct listener *L = w->L;
+	struct lqueue *q = &L->q;
+	int echoed = 0;
+
+	for (uint64_t i = from; i < to; i++) {
+		const struct lq_slot *s = &q->slots[i % q->nslots];
+		const char *raw = q->bytes + s->off % q->nbytes;
+		const char *src = w->last_src;
+		struct logrec rec;
+		struct store_msg m;
+
+		if (s->proto != w->last_proto || memcmp(&s->from, &w->last_from, sizeof(s->from))) {
+			listen_format_source(w->last_src, sizeof(w->last_src), s->proto,
+					     &s->from.sa);
+			w->last_proto = s->proto;
+			w->last_from = s->from;
+		}
+		logparse_message(L->lp, raw, s->len, &rec);
+		if (s->flags & LQ_TRUNCATED) {
+			rec.flags |= LR_F_TRUNCATED;
+			if (rec.status == LR_OK) {
+				rec.status = LR_PARTIAL;
+				rec.reason = NULL;
+			}
+			if (rec.status == LR_PARTIAL && !rec.reason)
+				rec.reason = s->flags & LQ_CLOSED
+						     ? "the connection closed inside this frame"
+						     : "message cut by halog listen (longer than "
+						       "65536 bytes)";
+		}
+		if (rec.kind == LR_UNPARSED)
+			w->batch_unparsed++;
+		if (L->o->echo && i >= w->echo_next) {
+			echo_slot(w, s, raw, src);
+			w->echo_next = i + 1;
+			echoed = 1;
+		}
+		m.raw = raw;
+		m.len = s->len;
+		m.recv_ms = s->recv_ms;
+		m.source = src;
+		m.flags = s->flags & LQ_TRUNCATED ? STORE_MSG_TRUNCATED : 0;
+		if (store_add(L->st, &m, &rec) < 0)
+			return -1;
+	}
+	if (echoed)
+		fflush(stdout);
+	return 0;
+}
+
+static void snap_counts(struct listener *L, struct wcount *c)
+{
+	c->received = atomic_load(&L->received);
+	c->refused = atomic_load(&L->refused);
+	c->kernel_dropped = atomic_load(&L->kernel_dropped);
+	c->fwd_failed = atomic_load(&L->fwd_failed);
+	c->truncated = atomic_load(&L->truncated);
+	c->conn_limited = atomic_load(&L->conn_limited);
+}
+
+static int counter_delta(struct store *st, const char *name, uint64_t now, uint64_t before)
+{
+	if (now == before)
+		return 0;
+	return store_counter_add(st, name, (int64_t)(now - before));
+}
+
+/* Adds the counter deltas and commits. nmsgs messages are in the batch. Returns 0 or -1. */
+static int writer_commit(struct writer *w, uint64_t nmsgs)
+{
+	struct listener *L = w->L;
+	struct wcount c;
+
+	snap_counts(L, &c);
+	c.stored = w->done.stored + nmsgs;
+	c.unparsed = w->done.unparsed + w->batch_unparsed;
+	if (counter_delta(L->st, "listen.received", c.received, w->done.received) < 0 ||
+	    counter_delta(L->st, "listen.stored", c.stored, w->done.stored) < 0 ||
+	    counter_delta(L->st, "listen.kernel_dropped", c.kernel_dropped,
+			  w->done.kernel_dropped) < 0 ||
+	    counter_delta(L->st, "listen.refused", c.refused, w->done.refused) < 0 ||
+	    counter_delta(L->st, "listen.unparsed", c.unparsed, w->done.unparsed) < 0 ||
+	    counter_delta(L->st, "listen.forward_failed", c.fwd_failed, w->done.fwd_failed) < 0 ||
+	    counter_delta(L->st, "listen.truncated", c.truncated, w->done.truncated) < 0 ||
+	    counter_delta(L->st, "listen.conn_limited", c.conn_limited, w->done.conn_limited) < 0)
+		return -1;
+	if (store_pending(L->st) == 0 && nmsgs == 0 && !memcmp(&c, &w->done, sizeof(c)))
+		return 0;
+	if (store_commit(L->st) < 0)
+		return -1;
+	w->done = c;
+	w->batch_unparsed = 0;
+	atomic_store(&L->stored, c.stored);
+	atomic_store(&L->unparsed, c.unparsed);
+	return 0;
+}
+
+/* Sleeps ms, waking early when the listener is abandoned. */
+static void writer_sleep(struct listener *L, unsigned ms)
+{
+	while (ms && !atomic_load(&L->abandon)) {
+		unsigned step = ms < 100 ? ms : 100;
+		struct timespec ts = {0, (long)step * 1000000L};
+
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+}
+
+/* The batch [from, to) failed: roll back, say so, wait, store it again until it commits.
+ * Returns 0 when it finally committed, -1 when abandoned. */
+static int writer_retry(struct writer *w, uint64_t from, uint64_t to)
+{
+	struct listener *L = w->L;
+	unsigned backoff = 100;
+
+	for (;;) {
+		const char *err = store_errmsg(L->st);
+		uint64_t waiting;
+		int64_t t = now_ms();
+
+		store_rollback(L->st);
+		w->batch_unparsed = 0;
+		pthread_mutex_lock(&L->q.mu);
+		waiting = L->q.head - L->q.tail;
+		pthread_mutex_unlock(&L->q.mu);
+		if (t - w->last_err_print >= 5000 || backoff == 100) {
+			if (err && (strstr(err, "full") || strstr(err, "FULL")))
+				fprintf(stderr,
+					"halog listen: disk full: %" PRIu64
+					" messages waiting, retrying (%s)\n",
+					waiting, err);
+			else
+				fprintf(stderr,
+					"halog listen: cannot store (%s): %" PRIu64
+					" messages waiting, retrying\n",
+					err ? err : "unknown error", waiting);
+			w->last_err_print = t;
+		}
+		writer_sleep(L, backoff);
+		if (atomic_load(&L->abandon))
+			return -1;
+		if (backoff < 5000)
+			backoff *= 2;
+		if (writer_add(w, from, to) == 0 && writer_commit(w, to - from) == 0) {
+			fprintf(stderr,
+				"halog listen: storing again (%" PRIu64 " messages saved)\n",
+				to - from);
+			return 0;
+		}
+	}
+}
+
+/* Bytes of the queue that slots [first, taken) hold (wrap gap included). */
+static size_t batch_bytes(const struct lqueue *q, uint64_t first, uint64_t taken)
+{
+	const struct lq_slot *a = &q->slots[first % q->nslots];
+	const struct lq_slot *b = &q->slots[(taken - 1) % q->nslots];
+
+	return (size_t)(b->off + b->len - a->off);
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct listener *L = w->L;
+	struct lqueue *q = &L->q;
+	/* a batch holds its queue space until COMMIT: never let it take more than half the queue */
+	const size_t batch = L->o->batch < q->nslots / 2 ? L->o->batch : q->nslots / 2;
+	const unsigned batch_ms = L->o->batch_ms;
+	uint64_t first, taken; /* the open batch is [first, taken) */
+	int64_t began = 0, last_counters = now_ms();
+
+	pthread_mutex_lock(&q->mu);
+	first = taken = q->tail;
+	pthread_mutex_unlock(&q->mu);
+	while (!atomic_load(&L->abandon)) {
+		int closed, due;
+		unsigned wait = batch_ms;
+		uint64_t head, upto;
+		int64_t t;
+
+		if (taken > first) {
+			t = now_ms() - began;
+			wait = t >= batch_ms ? 0 : batch_ms - (unsigned)t;
+		}
+		head = lq_wait_data(q, taken, taken == first ? 1000 : wait, &closed);
+		if (taken == first && head > taken)
+			began = now_ms();
+		upto = head;
+		if (upto - first > batch)
+			upto = first + batch;
+		if (upto > taken) {
+			if (writer_add(w, taken, upto) < 0) {
+				if (writer_retry(w, first, upto) < 0)
+					break;
+				lq_release(q, upto);
+				first = taken = upto;
+				continue;
+			}
+			taken = upto;
+		}
+		t = now_ms();
+		due = taken > first &&
+		      (taken - first >= batch || t - began >= batch_ms ||
+		       (closed && taken == head) || batch_bytes(q, first, taken) >= q->nbytes / 2);
+		if (due) {
+			if (writer_commit(w, taken - first) < 0 &&
+			    writer_retry(w, first, taken) < 0)
+				break;
+			lq_release(q, taken);
+			first = taken;
+			last_counters = t;
+		} else if (taken == first && (t - last_counters >= 1000 || closed)) {
+			/* nothing queued: still keep the counters in the file current */
+			if (writer_commit(w, 0) < 0)
+				store_rollback(L->st);
+			last_counters = t;
+		}
+		if (closed && taken == head && taken == first)
+			break;
+	}
+	if (atomic_load(&L->abandon)) {
+		pthread_mutex_lock(&q->mu);
+		L->lost = q->head - q->tail;
+		pthread_mutex_unlock(&q->mu);
+		store_rollback(L->st);
+		if (L->lost)
+			L->writer_failed = 1;
+	}
+	fflush(stdout);
+	atomic_store(&L->writer_done, 1);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The receiver (main thread): epoll over the UDP sockets, the TCP listeners and connections,
+ * and a signalfd. It never touches SQLite; when the queue is full it stops reading.
+ */
+
+static void forward_one(struct listener *L, const char *data, size_t len)
+{
+	const struct listen_addr *f = L->o->forward;
+
+	if (L->fwd_fd < 0)
+		return;
+	if (sendto(L->fwd_fd, data, len, MSG_DONTWAIT, (const struct sockaddr *)&f->ss, f->sslen) <
+	    0)
+		atomic_fetch_add(&L->fwd_failed, 1);
+}
+
+static void update_kernel_drops(struct listener *L, int query)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < L->nsocks; i++) {
+		struct rx_sock *s = &L->socks[i];
+		uint32_t mi[SK_MEMINFO_VARS];
+		socklen_t ml = sizeof(mi);
+
+		if (query && s->fd >= 0 && s->addr->proto == LISTEN_UDP &&
+		    getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mi, &ml) == 0 &&
+		    ml > SK_MEMINFO_DROPS * sizeof(uint32_t) &&
+		    mi[SK_MEMINFO_DROPS] > s->drops_meminfo)
+			s->drops_meminfo = mi[SK_MEMINFO_DROPS];
+		total += s->drops_cmsg > s->drops_meminfo ? s->drops_cmsg : s->drops_meminfo;
+	}
+	atomic_store(&L->kernel_dropped, total);
+}
+
+/* Reads up to RX_VLEN datagrams. Returns how many were read (0: none waiting or queue full,
+ * then L->blocked says which). */
+static int rx_udp(struct listener *L, struct rx_sock *s)
+{
+	static struct mmsghdr msgs[RX_VLEN];
+	static struct iovec iov[RX_VLEN];
+	static union lq_addr from[RX_VLEN];
+	static char ctl[RX_VLEN][RX_CTL];
+	size_t vlen = RX_VLEN, fb;
+	int64_t t;
+	int n;
+
+	if (lq_free_slots(&L->q) < vlen || lq_free_bytes(&L->q) < 2 * (size_t)LISTEN_MAX_MSG)
+		lq_refresh(&L->q);
+	if (lq_free_slots(&L->q) < vlen)
+		vlen = lq_free_slots(&L->q);
+	fb = lq_free_bytes(&L->q);
+	fb = fb > LISTEN_MAX_MSG ? (fb - LISTEN_MAX_MSG) / LISTEN_MAX_MSG : 0;
+	if (fb < vlen)
+		vlen = fb;
+	if (vlen == 0) {
+		L->blocked = 1;
+		return 0;
+	}
+	for (size_t i = 0; i < vlen; i++) {
+		iov[i].iov_base = L->staging + i * LISTEN_MAX_MSG;
+		iov[i].iov_len = LISTEN_MAX_MSG;
+		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+		msgs[i].msg_hdr.msg_name = &from[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_control = ctl[i];
+		msgs[i].msg_hdr.msg_controllen = RX_CTL;
+	}
+	n = recvmmsg(s->fd, msgs, (unsigned)vlen, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	t = now_ms();
+	for (int i = 0; i < n; i++) {
+		struct msghdr *h = &msgs[i].msg_hdr;
+		const char *data = iov[i].iov_base;
+		size_t len = msgs[i].msg_len;
+		int flags = 0;
+
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+				uint32_t d;
+
+				memcpy(&d, CMSG_DATA(c), sizeof(d));
+				if (d > s->drops_cmsg)
+					s->drops_cmsg = d;
+			}
+		if (!listen_allowed(L->o->allow, L->o->nallow, &from[i].sa)) {
+			atomic_fetch_add(&L->refused, 1);
+			continue;
+		}
+		if (h->msg_flags & MSG_TRUNC || len > LISTEN_MAX_MSG) {
+			flags |= LQ_TRUNCATED;
+			len = LISTEN_MAX_MSG;
+			atomic_fetch_add(&L->truncated, 1);
+		}
+		forward_one(L, data, len);
+		len = listen_trim(data, len);
+		if (lq_push(&L->q, data, len, LISTEN_UDP, flags, t, &from[i].sa, h->msg_namelen) <
+		    0) {
+			/* cannot happen: room was reserved above; say so rather than lose it
+			 * silently */
+			fprintf(stderr, "halog listen: internal error: queue overflow\n");
+			continue;
+		}
+		atomic_fetch_add(&L->received, 1);
+	}
+	lq_publish(&L->q);
+	update_kernel_drops(L, 0);
+	return n;
+}
+
+static void conn_close(struct listener *L, struct rx_conn *c)
+{
+	epoll_ctl(L->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	c->len = 0;
+	c->stalled = 0;
+	c->eof = 0;
+	L->nconns--;
+}
+
+/* Frames and queues what c->buf holds. Sets c->stalled when the queue is full. */
+static void conn_frames(struct listener *L, struct rx_conn *c)
+{
+	size_t pos = 0;
+	int64_t t = now_ms();
+	int pushed = 0;
+
+	c->stalled = 0;
+	for (;;) {
+		struct listen_framer save = c->fr;
+		struct listen_frame f;
+
+		listen_frame_next(&c->fr, c->buf + pos, c->len - pos, LISTEN_MAX_MSG, c->eof, &f);
+		if (!f.consumed)
+			break;
+		if (f.has) {
+			const char *m = c->buf + pos + f.start;
+			size_t len = listen_trim(m, f.len);
+
+			int fl = !f.truncated			    ? 0
+				 : c->eof && f.len < LISTEN_MAX_MSG ? LQ_TRUNCATED | LQ_CLOSED
+								    : LQ_TRUNCATED;
+
+			if (lq_push(&L->q, m, len, LISTEN_TCP, fl, t, &c->from.sa, c->fromlen) <
+			    0) {
+				c->fr = save;
+				c->stalled = 1;
+				L->blocked = 1;
+				break;
+			}
+			if (f.truncated)
+				atomic_fetch_add(&L->truncated, 1);
+			atomic_fetch_add(&L->received, 1);
+			forward_one(L, m, len);
+			pushed = 1;
+		}
+		pos += f.consumed;
+	}
+	if (pos) {
+		memmove(c->buf, c->buf + pos, c->len - pos);
+		c->len -= pos;
+	}
+	if (pushed)
+		lq_publish(&L->q);
+}
+
+/* Reads what c's socket holds (a bounded number of times), frames it; closes at EOF. */
+static void conn_read(struct listener *L, struct rx_conn *c, int rounds)
+{
+	const size_t size = LISTEN_MAX_MSG + 32;
+
+	while (rounds-- > 0 && !c->stalled && !c->eof && c->len < size) {
+		ssize_t n = read(c->fd, c->buf + c->len, size - c->len);
+
+		if (n > 0) {
+			c->len += (size_t)n;
+		} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			c->eof = 1;
+		} else if (errno != EINTR) {
+			break;
+		}
+		conn_frames(L, c);
+	}
+	if (c->eof && !c->stalled)
+		conn_close(L, c);
+}
+
+static void rx_accept(struct listener *L, struct rx_sock *s)
+{
+	for (int k = 0; k < 64; k++) {
+		union lq_addr from;
+		socklen_t fl = sizeof(from);
+		struct rx_conn *c = NULL;
+		struct epoll_event ev;
+		int fd = accept4(s->fd, &from.sa, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd == -1)
+			return;
+		if (!listen_allowed(L->o->allow, L->o->nallow, &from.sa)) {
+			atomic_fetch_add(&L->refused, 1);
+			close(fd);
+			continue;
+		}
+		for (size_t i = 0; i < L->o->max_conns && !c; i++)
+			if (L->conns[i].fd < 0)
+				c = &L->conns[i];
+		if (c && !c->buf)
+			c->buf = malloc(LISTEN_MAX_MSG + 32);
+		if (!c || !c->buf) {
+			atomic_fetch_add(&L->conn_limited, 1);
+			if (!L->conn_warned++)
+				fprintf(stderr,
+					"halog listen: more than %zu TCP connections: closing the "
+					"new ones (--max-conns)\n",
+					L->o->max_conns);
+			close(fd);
+			continue;
+		}
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.u64 = ((uint64_t)TAG_CONN << 32) | (uint64_t)(c - L->conns);
+		if (epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->len = 0;
+		c->stalled = c->eof = 0;
+		memset(&c->fr, 0, sizeof(c->fr));
+		c->from = from;
+		c->fromlen = fl;
+		L->nconns++;
+	}
+}
+
+/* Handles pending signals. Returns 1 when asked to stop. */
+static int rx_signals(struct listener *L)
+{
+	struct signalfd_siginfo si;
+	int stop = 0;
+
+	while (read(L->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			update_kernel_drops(L, 1);
+			print_status(L);
+		} else {
+			stop = 1;
+		}
+	}
+	return stop;
+}
+
+/* Retries the connections whose data waits for queue space. */
+static void rx_unstall(struct listener *L)
+{
+	L->blocked = 0;
+	for (size_t i = 0; i < L->o->max_conns && !L->blocked; i++) {
+		struct rx_conn *c = &L->conns[i];
+
+		if (c->fd >= 0 && c->stalled) {
+			conn_frames(L, c);
+			if (c->eof && !c->stalled)
+				conn_close(L, c);
+		}
+	}
+}
+
+static void rx_loop(struct listener *L)
+{
+	struct epoll_event evs[64];
+	int64_t last_drops = now_ms();
+
+	for (;;) {
+		int n;
+
+		if (L->blocked) {
+			lq_wait_space(&L->q, 100);
+			if (rx_signals(L))
+				return;
+			rx_unstall(L);
+			if (L->blocked)
+				continue;
+		}
+		if (L->light) {
+			/* little arrived last round: let the kernel gather more before waking up
+			 * again, instead of one wakeup per datagram (the socket buffer holds them
+			 * meanwhile) */
+			struct timespec nap = {0, 1000000L};
+
+			nanosleep(&nap, NULL);
+			L->light = 0;
+		}
+		n = epoll_wait(L->ep, evs, 64, 1000);
+		if (now_ms() - last_drops >= 1000) {
+			update_kernel_drops(L, 1);
+			last_drops = now_ms();
+		}
+		for (int i = 0; i < n; i++) {
+			uint32_t tag = (uint32_t)(evs[i].data.u64 >> 32);
+			uint32_t idx = (uint32_t)evs[i].data.u64;
+
+			if (tag == TAG_SIGNAL) {
+				if (rx_signals(L))
+					return;
+			} else if (tag == TAG_UDP) {
+				int got = rx_udp(L, &L->socks[idx]);
+
+				if (got > 0 && got < RX_VLEN)
+					L->light = 1;
+			} else if (tag == TAG_TCP) {
+				rx_accept(L, &L->socks[idx]);
+			} else if (tag == TAG_CONN && L->conns[idx].fd >= 0 &&
+				   !L->conns[idx].stalled) {
+				conn_read(L, &L->conns[idx], 4);
+			}
+		}
+	}
+}
+
+/* After SIGINT/SIGTERM: refuse new input, then read everything the kernel already holds. */
+static void rx_drain(struct listener *L)
+{
+	int64_t deadline = now_ms() + 10000;
+	int closed_to_new = 1; /* every UDP socket stopped taking new datagrams */
+
+	for (size_t i = 0; i < L->nsocks; i++) {
+		struct rx_sock *s = &L->socks[i];
+
+		if (s->addr->proto == LISTEN_TCP) {
+			close(s->fd);
+			s->fd = -1;
+			continue;
+		}
+		/* A connected UDP socket only takes datagrams from its peer: connecting it to
+		 * itself stops new deliveries while the queue already in the kernel stays readable.
+		 */
+		union lq_addr self;
+		socklen_t sl = sizeof(self);
+
+		if (getsockname(s->fd, &self.sa, &sl) == 0) {
+			if (self.sa.sa_family == AF_INET &&
+			    self.in4.sin_addr.s_addr == htonl(INADDR_ANY))
+				self.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			if (self.sa.sa_family == AF_INET6 &&
+			    IN6_IS_ADDR_UNSPECIFIED(&self.in6.sin6_addr))
+				self.in6.sin6_addr = in6addr_loopback;
+			if (connect(s->fd, &self.sa, sl) == -1) {
+				fprintf(stderr,
+					"halog listen: cannot close %s to new senders: %s\n",
+					s->addr->text, strerror(errno));
+				closed_to_new = 0;
+			}
+		} else {
+			closed_to_new = 0;
+		}
+	}
+	for (size_t i = 0; i < L->nsocks; i++) {
+		struct rx_sock *s = &L->socks[i];
+
+		while (s->fd >= 0 && now_ms() < deadline) {
+			if (rx_udp(L, s) > 0) {
+				/* no new senders: this ends; with new senders still coming in,
+				 * the first deadline stands so that a flood cannot hold the stop */
+				if (closed_to_new)
+					deadline = now_ms() + 10000;
+				continue;
+			}
+			if (!L->blocked)
+				break;
+			lq_wait_space(&L->q, 100);
+			L->blocked = 0;
+			if (rx_signals(L))
+				atomic_store(&L->abandon, 1);
+			if (atomic_load(&L->abandon))
+				break;
+		}
+	}
+	update_kernel_drops(L, 1);
+	/* TCP: read what each connection had sent when the stop came (FIONREAD), not what a
+	 * sender goes on writing after it; then close. A frame cut there is stored flagged. */
+	deadline = now_ms() + 10000;
+	for (size_t i = 0; i < L->o->max_conns; i++) {
+		struct rx_conn *c = &L->conns[i];
+		int inq = 0;
+		size_t budget;
+
+		if (c->fd < 0)
+			continue;
+		if (ioctl(c->fd, FIONREAD, &inq) == -1 || inq < 0)
+			inq = 0;
+		budget = (size_t)inq;
+		while (c->fd >= 0 && now_ms() < deadline && !atomic_load(&L->abandon)) {
+			size_t room = LISTEN_MAX_MSG + 32 - c->len;
+			ssize_t n;
+
+			if (c->stalled) {
+				lq_wait_space(&L->q, 100);
+				conn_frames(L, c);
+				continue;
+			}
+			if (budget == 0 || c->eof || room == 0) {
+				c->eof = 1;
+				conn_frames(L, c);
+				if (!c->stalled)
+					conn_close(L, c);
+				continue;
+			}
+			n = read(c->fd, c->buf + c->len, room < budget ? room : budget);
+			if (n > 0) {
+				c->len += (size_t)n;
+				budget -= (size_t)n;
+				conn_frames(L, c);
+			} else if (n == 0 ||
+				   (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+				c->eof = 1;
+			} else if (errno != EINTR) {
+				budget = 0;
+			}
+		}
+		if (c->fd >= 0)
+			conn_close(L, c);
+	}
+	lq_close(&L->q);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Setup and run
+ */
+
+static void set_rcvbuf(int fd, size_t want, const char *text)
+{
+	int v = want > (size_t)(INT32_MAX / 2) ? INT32_MAX / 2 : (int)want, got = 0;
+	socklen_t gl = sizeof(got);
+
+	if (want == 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0 && (size_t)got < want)
+		fprintf(stderr,
+			"halog listen: %s: receive buffer is %d bytes, not %zu (raise "
+			"net.core.rmem_max or run as root)\n",
+			text, got, want);
+}
+
+static int open_sock(struct listener *L, struct rx_sock *s, size_t idx)
+{
+	const struct listen_addr *a = s->addr;
+	int one = 1, udp = a->proto == LISTEN_UDP;
+	struct epoll_event ev;
+	int fd = socket(a->ss.ss_family,
+			(udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd == -1) {
+		fprintf(stderr, "halog listen: %s: cannot create socket: %s\n", a->text,
+			strerror(errno));
+		return -1;
+	}
+	s->fd = fd;
+	if (a->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (!udp)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->sslen) == -1) {
+		fprintf(stderr, "halog listen: cannot bind %s: %s\n", a->text, strerror(errno));
+		return -1;
+	}
+	if (udp) {
+		set_rcvbuf(fd, L->o->rcvbuf, a->text);
+		setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	} else if (listen(fd, 128) == -1) {
+		fprintf(stderr, "halog listen: cannot listen on %s: %s\n", a->text,
+			strerror(errno));
+		return -1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = ((uint64_t)(udp ? TAG_UDP : TAG_TCP) << 32) | idx;
+	if (epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		fprintf(stderr, "halog listen: epoll: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int same_addr(const struct listen_addr *a, const struct listen_addr *b)
+{
+	return a->sslen == b->sslen && !memcmp(&a->ss, &b->ss, a->sslen);
+}
+
+/* Prints what we listen on, with the effective UDP receive buffers. */
+static void print_banner(struct listener *L)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, "halog listen: listening on ");
+	for (size_t i = 0; i < L->nsocks; i++) {
+		const struct rx_sock *s = &L->socks[i];
+		int got = 0;
+		socklen_t gl = sizeof(got);
+
+		strbuf_addf(&sb, "%s%s", i ? ", " : "", s->addr->text);
+		if (s->addr->proto == LISTEN_UDP &&
+		    getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0)
+			strbuf_addf(&sb, " (rcvbuf %d)", got);
+	}
+	strbuf_addf(&sb, "; storing in %s", L->o->db);
+	if (L->o->forward)
+		strbuf_addf(&sb, "; forwarding to %s", L->o->forward->text);
+	fprintf(stderr, "%s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
+int listen_run(const struct listen_opts *o)
+{
+	struct listener *L = calloc(1, sizeof(*L));
+	struct writer w;
+	pthread_t th;
+	sigset_t mask;
+	char err[512];
+	int rc = EXIT_CODE_ERR, started = 0;
+
+	memset(&w, 0, sizeof(w));
+	strbuf_init(&w.echo);
+	if (!L) {
+		fprintf(stderr, "halog listen: out of memory\n");
+		return EXIT_CODE_ERR;
+	}
+	L->o = o;
+	L->ep = L->sigfd = L->fwd_fd = -1;
+	for (size_t i = 0; i < o->nbinds; i++)
+		if (o->forward && o->binds[i].proto == LISTEN_UDP &&
+		    same_addr(o->forward, &o->binds[i])) {
+			fprintf(stderr,
+				"halog listen: --forward %s is this listener: it would loop\n",
+				o->forward->text);
+			rc = EXIT_CODE_USAGE;
+			goto out_free;
+		}
+	L->lp = logparser_new(o->log_format, err, sizeof(err));
+	if (!L->lp) {
+		fprintf(stderr, "halog listen: --log-format: %s\n", err);
+		rc = EXIT_CODE_USAGE;
+		goto out_free;
+	}
+	if (lq_init(&L->q, o->queue_msgs, o->queue_bytes) < 0) {
+		fprintf(stderr, "halog listen: out of memory\n");
+		goto out_free;
+	}
+	L->socks = calloc(o->nbinds, sizeof(*L->socks));
+	L->conns = calloc(o->max_conns ? o->max_conns : 1, sizeof(*L->conns));
+	L->staging = malloc((size_t)RX_VLEN * LISTEN_MAX_MSG);
+	/* before any exit path: out_queue closes every conns[i].fd that is not -1 */
+	for (size_t i = 0; L->conns && i < o->max_conns; i++)
+		L->conns[i].fd = -1;
+	if (!L->socks || !L->conns || !L->staging) {
+		fprintf(stderr, "halog listen: out of memory\n");
+		goto out_queue;
+	}
+
+	/* signals: blocked in every thread, read from a signalfd by the receiver */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	L->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	L->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (L->sigfd == -1 || L->ep == -1) {
+		fprintf(stderr, "halog listen: %s\n", strerror(errno));
+		goto out_queue;
+	}
+	{
+		struct epoll_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.u64 = (uint64_t)TAG_SIGNAL << 32;
+		epoll_ctl(L->ep, EPOLL_CTL_ADD, L->sigfd, &ev);
+	}
+	/* sockets first: a port in use should not leave a new empty store behind */
+	L->nsocks = o->nbinds;
+	for (size_t i = 0; i < L->nsocks; i++) {
+		L->socks[i].fd = -1;
+		L->socks[i].addr = &o->binds[i];
+	}
+	for (size_t i = 0; i < L->nsocks; i++)
+		if (open_sock(L, &L->socks[i], i) < 0)
+			goto out_socks;
+	L->st = store_open(o->db, STORE_CREATE, err, sizeof(err));
+	if (!L->st) {
+		fprintf(stderr, "halog listen: %s\n", err);
+		goto out_socks;
+	}
+	/* the store's default page cache is large; the listener must stay small whatever the rate
+	 */
+	sqlite3_exec(store_db(L->st), "PRAGMA cache_size=-16384", NULL, NULL, NULL);
+	if (o->forward) {
+		int sb = 4 << 20;
+
+		L->fwd_fd = socket(o->forward->ss.ss_family,
+				   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (L->fwd_fd == -1) {
+			fprintf(stderr, "halog listen: --forward: %s\n", strerror(errno));
+			goto out_socks;
+		}
+		setsockopt(L->fwd_fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof(sb));
+	}
+	print_banner(L);
+	w.L = L;
+	if (pthread_create(&th, NULL, writer_main, &w) != 0) {
+		fprintf(stderr, "halog listen: cannot start the writer thread\n");
+		goto out_socks;
+	}
+	started = 1;
+	rx_loop(L);
+	rx_drain(L);
+	/* wait for the writer to commit everything; a further signal abandons the queue */
+	while (!atomic_load(&L->writer_done)) {
+		struct timespec ts = {0, 50 * 1000000L};
+
+		if (rx_signals(L) && !atomic_load(&L->abandon)) {
+			atomic_store(&L->abandon, 1);
+			fprintf(stderr,
+				"halog listen: second signal: giving up the messages not stored\n");
+		}
+		nanosleep(&ts, NULL);
+	}
+	pthread_join(th, NULL);
+	rc = L->writer_failed ? EXIT_CODE_ERR : EXIT_CODE_OK;
+	if (L->lost)
+		fprintf(stderr, "halog listen: %" PRIu64 " received messages were not stored\n",
+			L->lost);
+	print_status(L);
+out_socks:
+	for (size_t i = 0; i < L->nsocks; i++)
+		if (L->socks[i].fd >= 0)
+			close(L->socks[i].fd);
+	if (!started && L->st)
+		store_rollback(L->st);
+	store_close(L->st);
+out_queue:
+	if (L->conns)
+		for (size_t i = 0; i < o->max_conns; i++) {
+			if (L->conns[i].fd >= 0)
+				close(L->conns[i].fd);
+			free(L->conns[i].buf);
+		}
+	free(L->conns);
+	free(L->socks);
+	free(L->staging);
+	if (L->fwd_fd >= 0)
+		close(L->fwd_fd);
+	if (L->sigfd >= 0)
+		close(L->sigfd);
+	if (L->ep >= 0)
+		close(L->ep);
+	lq_release_all(&L->q);
+out_free:
+	if (L->lp)
+		logparser_free(L->lp);
+	strbuf_release(&w.echo);
+	free(L);
+	return rc;
+}

@@ -1,0 +1,122 @@
+/* halog report's computation: reads the rollups (and the events, counters and error-path
+ * rollups) of a store into a struct report; the writers in report_fmt.c turn it into text,
+ * JSON, CSV or Markdown. Keeping the two apart lets other writers (HTML) reuse the numbers. */
+#ifndef HALOG_REPORT_H
+#define HALOG_REPORT_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "parse/logrec.h"
+#include "store/rollup.h"
+
+struct sqlite3;
+struct invweights;
+
+#define REPORT_TOP_PATHS 5    /* top error paths per backend */
+#define REPORT_MAX_EVENTS 200 /* server events kept per backend (the latest) */
+
+struct report_opts {
+	int64_t since_ms, until_ms;	/* window [since, until); LR_NONE when open */
+	const char *frontend, *backend; /* only rows of this frontend / backend; NULL: all */
+	const struct invweights *inv;	/* expected shares; NULL: none */
+	double check_balance;		/* max deviation in percentage points; < 0: no check */
+};
+
+struct report_lat {
+	int64_t n;			 /* values (timers that were not -1) */
+	int64_t p50, p90, p95, p99, max; /* ms; -1 when n == 0 */
+	double avg;
+};
+
+/* One server of a backend, or one backend of a frontend. */
+struct report_server {
+	char *name;  /* owned */
+	int special; /* <NOSRV>, <STATS>, <CACHE>…: outside the balance */
+	struct rollup_agg agg;
+	struct report_lat lat[RT_N];
+	double share;	  /* % of the backend's requests to real servers (or of the frontend's) */
+	double expected;  /* % from the inventory weights; < 0 when unknown */
+	double deviation; /* share - expected, percentage points; 0 when expected unknown */
+	int64_t weight;	  /* from the inventory; -1 when unknown */
+	int backup, maint, in_inventory;
+};
+
+struct report_errpath {
+	char *path;	/* owned; "" for none */
+	int64_t status; /* -1 when absent */
+	int64_t n;
+};
+
+struct report_event {
+	int64_t ts_ms;
+	int kind;			      /* enum lr_kind: LR_SERVER or LR_NOSRV */
+	char *server, *state, *reason, *info; /* owned, may be NULL */
+};
+
+struct report_group {
+	char *name;	/* owned */
+	unsigned kinds; /* bit (1 << LR_HTTP) | (1 << LR_TCP) of the rows seen */
+	struct rollup_agg agg;
+	struct report_lat lat[RT_N];
+	struct report_server *members; /* servers of a backend, backends of a frontend */
+	size_t nmembers;
+	/* backends only */
+	struct report_errpath *errpaths;
+	size_t nerrpaths;
+	struct report_event *events;
+	size_t nevents;
+	int64_t events_dropped; /* older events beyond REPORT_MAX_EVENTS */
+	int balance_checked;	/* expected shares are known */
+	double max_deviation;	/* largest |deviation| */
+	const char *worst;	/* member with it (borrowed) */
+	int balance_failed;	/* max_deviation > opts.check_balance */
+};
+
+struct report_counter {
+	char *name; /* owned */
+	int64_t value;
+};
+
+struct report {
+	int64_t since_ms, until_ms; /* as asked; LR_NONE when open */
+	int64_t from_ms, to_ms;	    /* the bucket-aligned window read: [from, to); LR_NONE open */
+	char *frontend, *backend;   /* filters (owned copies) or NULL */
+	int64_t first_ms, last_ms;  /* earliest / latest line time in the window; LR_NONE: none */
+	int64_t lines_total, lines_parsed, lines_unparsed, lines_partial, lines_truncated;
+	int64_t by_kind[LR_KIND_MAX];
+	struct report_counter *counters;
+	size_t ncounters;
+	struct report_group *frontends, *backends; /* sorted by name */
+	size_t nfrontends, nbackends;
+	int inventory;	      /* an inventory was given */
+	double check_balance; /* < 0 when not asked */
+	int balance_failed;   /* backends over the threshold */
+};
+
+/* Builds the report from the store's connection db. Returns 0, or -1 with a message in err. */
+int report_build(struct sqlite3 *db, const struct report_opts *opts, struct report *r, char *err,
+		 size_t errsz);
+void report_release(struct report *r);
+
+enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_MARKDOWN, REPORT_HTML };
+/* Parses "text", "json", "csv", "markdown" (or "md"), and "html" when an HTML writer is linked
+ * in. Returns 0 or -1. */
+int report_format_parse(const char *s, enum report_format *f);
+/* Writes r to fp in format f. Returns 0, or -1 on a write error (errno set). */
+int report_write(const struct report *r, enum report_format f, FILE *fp);
+
+/* The HTML writer (report_html.c) without a store: appends the page for r, without the time
+ * charts that need the store, to sb. Returns 0, or -1 when out of memory. `halog report`
+ * itself uses report_html_write (report_html.h), which reads the time series too. */
+struct strbuf;
+int report_html(const struct report *r, struct strbuf *sb);
+
+/* Helpers for writers. */
+const char *report_timer_name(enum rollup_timer t, int tcp); /* "TR" … "Ta" ("Tt" for tcp) */
+/* "2025-12-01T00:00:00.000Z" into buf (at least 32 bytes). */
+void report_fmt_time(int64_t ms, char *buf, size_t sz);
+/* The mode of a group: "http", "tcp", "mixed" or "-". */
+const char *report_mode(unsigned kinds);
+
+#endif

@@ -1,0 +1,1047 @@
+/* halog report's writers: text (80 columns), JSON (schema in docs/halog-report.md), CSV and
+ * Markdown, from a struct report. Names from logs pass through json.h escaping (JSON) or the
+ * terminal-safe filter (text, CSV, Markdown), so no log byte can break the output. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "report/report.h"
+#include "strbuf.h"
+
+#define W_NAME 14 /* name column of the text tables */
+
+static const char *const class_names[RC_N] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+
+int report_format_parse(const char *s, enum report_format *f)
+{
+	if (!strcmp(s, "text"))
+		*f = REPORT_TEXT;
+	else if (!strcmp(s, "json"))
+		*f = REPORT_JSON;
+	else if (!strcmp(s, "csv"))
+		*f = REPORT_CSV;
+	else if (!strcmp(s, "markdown") || !strcmp(s, "md"))
+		*f = REPORT_MARKDOWN;
+	else if (!strcmp(s, "html"))
+		*f = REPORT_HTML;
+	else
+		return -1;
+	return 0;
+}
+
+static int is_tcp(unsigned kinds)
+{
+	return kinds == (1u << LR_TCP);
+}
+
+/* A name made safe for a terminal, cut to width (with a trailing '~' when cut). */
+static const char *vis(struct strbuf *tmp, const char *s, size_t width)
+{
+	strbuf_reset(tmp);
+	text_add_visible(tmp, s, strlen(s));
+	if (width && tmp->len > width) {
+		strbuf_setlen(tmp, width - 1);
+		strbuf_addch(tmp, '~');
+	}
+	return tmp->buf;
+}
+
+/* Appends line to sb cut to width columns (UTF-8 characters), with '~' marking a cut. */
+static void add_fit(struct strbuf *sb, const struct strbuf *line, size_t width)
+{
+	size_t cols = 0, i = 0, cut = 0;
+	while (i < line->len) {
+		size_t n = 1;
+		unsigned char c = (unsigned char)line->buf[i];
+		if (c >= 0xc0)
+			while (i + n < line->len &&
+			       ((unsigned char)line->buf[i + n] & 0xc0) == 0x80)
+				n++;
+		if (cols == width - 1)
+			cut = i;
+		if (++cols > width) {
+			strbuf_add(sb, line->buf, cut);
+			strbuf_addch(sb, '~');
+			return;
+		}
+		i += n;
+	}
+	strbuf_add(sb, line->buf, line->len);
+}
+
+/* Appends item to a list line after lead (" " or ", "), or, when it would pass 80 columns,
+ * on a new line indented by cont (a comma in lead stays at the end of the line). */
+static void wrap_item(struct strbuf *sb, size_t *col, const char *cont, const char *lead,
+		      const char *item)
+{
+	size_t n = strlen(item), l = strlen(lead);
+	if (*col + l + n > 80 && *col > strlen(cont)) {
+		if (lead[0] == ',')
+			strbuf_addch(sb, ',');
+		strbuf_addch(sb, '\n');
+		strbuf_addstr(sb, cont);
+		*col = strlen(cont);
+	} else {
+		strbuf_addstr(sb, lead);
+		*col += l;
+	}
+	strbuf_addstr(sb, item);
+	*col += n;
+}
+
+static double pct(int64_t part, int64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void dur(struct strbuf *sb, int64_t ms)
+{
+	int64_t s = ms / 1000;
+	if (s >= 86400)
+		strbuf_addf(sb, "%lldd%02lldh%02lldm", (long long)(s / 86400),
+			    (long long)(s % 86400 / 3600), (long long)(s % 3600 / 60));
+	else if (s >= 3600)
+		strbuf_addf(sb, "%lldh%02lldm%02llds", (long long)(s / 3600),
+			    (long long)(s % 3600 / 60), (long long)(s % 60));
+	else if (s >= 60)
+		strbuf_addf(sb, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+	else
+		strbuf_addf(sb, "%lld.%03llds", (long long)s, (long long)(ms % 1000));
+}
+
+static void num_or_dash(struct strbuf *sb, int width, int64_t v)
+{
+	if (v < 0)
+		strbuf_addf(sb, "%*s", width, "-");
+	else
+		strbuf_addf(sb, "%*lld", width, (long long)v);
+}
+
+static void term_words(struct strbuf *sb, int64_t key)
+{
+	char c1 = (char)(key >> 8), c2 = (char)(key & 0xff);
+	strbuf_addf(sb, "%s, %s", rollup_term_cause(c1), rollup_term_phase(c2));
+}
+
+/* ------------------------------------------------------------------------------ text */
+
+static void text_header(struct strbuf *sb, const struct report *r)
+{
+	char a[40], b[40];
+	struct strbuf tmp = STRBUF_INIT;
+	if (r->first_ms != LR_NONE) {
+		report_fmt_time(r->first_ms, a, sizeof(a));
+		report_fmt_time(r->last_ms, b, sizeof(b));
+		strbuf_addf(sb, "halog report: %s .. %s (", a, b);
+		dur(sb, r->last_ms - r->first_ms);
+		strbuf_addstr(sb, ")\n");
+	} else {
+		strbuf_addstr(sb, "halog report: no lines\n");
+	}
+	if (r->since_ms != LR_NONE || r->until_ms != LR_NONE) {
+		strbuf_addstr(sb, "window:");
+		if (r->from_ms != LR_NONE) {
+			report_fmt_time(r->from_ms, a, sizeof(a));
+			strbuf_addf(sb, " from %s", a);
+		}
+		if (r->to_ms != LR_NONE) {
+			report_fmt_time(r->to_ms, a, sizeof(a));
+			strbuf_addf(sb, " until %s", a);
+		}
+		strbuf_addstr(sb, " (whole minutes)\n");
+	}
+	if (r->frontend)
+		strbuf_addf(sb, "frontend: %s\n", vis(&tmp, r->frontend, 60));
+	if (r->backend)
+		strbuf_addf(sb, "backend: %s\n", vis(&tmp, r->backend, 60));
+	char item[128];
+	size_t col = 6;
+	strbuf_addstr(sb, "lines:");
+	const int64_t lv[5] = {r->lines_total, r->lines_parsed, r->lines_unparsed, r->lines_partial,
+			       r->lines_truncated};
+	static const char *const ln[5] = {"total", "parsed", "unparsed", "partial", "truncated"};
+	for (int i = 0; i < 5; i++) {
+		if (i >= 3 && !lv[i])
+			continue;
+		snprintf(item, sizeof(item), "%lld %s", (long long)lv[i], ln[i]);
+		wrap_item(sb, &col, "  ", i ? ", " : " ", item);
+	}
+	strbuf_addstr(sb, "\n");
+	int first = 1;
+	for (int k = 0; k < LR_KIND_MAX; k++) {
+		if (!r->by_kind[k])
+			continue;
+		if (first) {
+			strbuf_addstr(sb, "  by kind:");
+			col = 10;
+		}
+		snprintf(item, sizeof(item), "%s %lld", lr_kind_name((enum lr_kind)k),
+			 (long long)r->by_kind[k]);
+		wrap_item(sb, &col, "    ", first ? " " : ", ", item);
+		first = 0;
+	}
+	if (!first)
+		strbuf_addstr(sb, "\n");
+	if (r->ncounters) {
+		strbuf_addstr(sb, "listener:");
+		col = 9;
+		for (size_t i = 0; i < r->ncounters; i++) {
+			snprintf(item, sizeof(item), "%s %lld", vis(&tmp, r->counters[i].name, 30),
+				 (long long)r->counters[i].value);
+			wrap_item(sb, &col, "  ", i ? ", " : " ", item);
+		}
+		strbuf_addstr(sb, "\n");
+	}
+	strbuf_release(&tmp);
+}
+
+static void text_lat_table(struct strbuf *sb, const struct report_lat *lat, int tcp)
+{
+	strbuf_addf(sb, "  %-8s%9s%8s%8s%8s%8s%9s\n", "latency", "count", "p50", "p90", "p95",
+		    "p99", "max ms");
+	for (int t = 0; t < RT_N; t++) {
+		if (tcp && (t == RT_TR || t == RT_TR_RESP))
+			continue;
+		const struct report_lat *l = &lat[t];
+		strbuf_addf(sb, "  %-8s%9lld", report_timer_name((enum rollup_timer)t, tcp),
+			    (long long)l->n);
+		num_or_dash(sb, 8, l->p50);
+		num_or_dash(sb, 8, l->p90);
+		num_or_dash(sb, 8, l->p95);
+		num_or_dash(sb, 8, l->p99);
+		num_or_dash(sb, 9, l->max);
+		strbuf_addstr(sb, "\n");
+	}
+}
+
+static void text_group(struct strbuf *sb, const struct report *r, const struct report_group *g,
+		       int backend)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	const struct rollup_agg *a = &g->agg;
+	int tcp = is_tcp(g->kinds);
+	int expect = backend && g->balance_checked;
+	struct strbuf head = STRBUF_INIT;
+	if (!a->requests)
+		strbuf_addf(&head, "%s %s: no requests", backend ? "backend" : "frontend",
+			    vis(&tmp, g->name, 60));
+	else
+		strbuf_addf(&head, "%s %s (%s): %lld requests, %lld errors (%.1f%%)",
+			    backend ? "backend" : "frontend", vis(&tmp, g->name, 40),
+			    report_mode(g->kinds), (long long)a->requests, (long long)a->errors,
+			    pct(a->errors, a->requests));
+	strbuf_addch(sb, '\n');
+	add_fit(sb, &head, 80);
+	strbuf_addch(sb, '\n');
+	strbuf_release(&head);
+	if (g->nmembers) {
+		strbuf_addf(sb, "  %-*s%9s%7s%7s%7s%7s%7s%6s%7s%7s\n", W_NAME,
+			    backend ? "server" : "backend", "reqs", "share", "expect", "dev",
+			    "errors", "err%", tcp ? "Tt50" : "Ta50", "p99", "max");
+		for (size_t j = 0; j < g->nmembers; j++) {
+			const struct report_server *m = &g->members[j];
+			const struct report_lat *l = &m->lat[RT_TA];
+			strbuf_addf(sb, "  %-*s%9lld", W_NAME, vis(&tmp, m->name, W_NAME),
+				    (long long)m->agg.requests);
+			if (m->special)
+				strbuf_addf(sb, "%7s", "-");
+			else
+				strbuf_addf(sb, "%6.1f%%", m->share);
+			if (expect && m->expected >= 0)
+				strbuf_addf(sb, "%6.1f%%%+7.1f", m->expected, m->deviation);
+			else
+				strbuf_addf(sb, "%7s%7s", "-", "-");
+			strbuf_addf(sb, "%7lld", (long long)m->agg.errors);
+			if (m->agg.requests)
+				strbuf_addf(sb, " %5.1f%%", pct(m->agg.errors, m->agg.requests));
+			else
+				strbuf_addf(sb, "%7s", "-");
+			num_or_dash(sb, 6, l->p50);
+			num_or_dash(sb, 7, l->p99);
+			num_or_dash(sb, 7, l->max);
+			strbuf_addstr(sb, "\n");
+		}
+	}
+	if (backend && g->balance_checked) {
+		strbuf_addf(sb, "  balance: max deviation %.1f points (%s)", g->max_deviation,
+			    g->worst ? vis(&tmp, g->worst, 30) : "-");
+		if (r->check_balance >= 0)
+			strbuf_addf(sb, ", %s the %.1f limit",
+				    g->balance_failed ? "OVER" : "within", r->check_balance);
+		strbuf_addstr(sb, "\n");
+	}
+	char item[64];
+	size_t col;
+	if (a->requests && !tcp) {
+		strbuf_addstr(sb, "  status:");
+		col = 9;
+		for (int k = 0; k < RC_N; k++) {
+			snprintf(item, sizeof(item), "%s %lld", class_names[k],
+				 (long long)a->cls[k]);
+			wrap_item(sb, &col, "         ", " ", item);
+		}
+		strbuf_addstr(sb, "\n");
+	}
+	if (a->ncodes) {
+		strbuf_addstr(sb, "  codes:");
+		col = 8;
+		for (size_t i = 0; i < a->ncodes; i++) {
+			snprintf(item, sizeof(item), "%lld:%lld", (long long)a->codes[i].key,
+				 (long long)a->codes[i].n);
+			wrap_item(sb, &col, "        ", " ", item);
+		}
+		strbuf_addstr(sb, "\n");
+	}
+	if (a->nterms) {
+		strbuf_addstr(sb, "  termination states:\n");
+		for (size_t i = 0; i < a->nterms; i++) {
+			strbuf_addf(sb, "    %c%c %9lld  ", (char)(a->terms[i].key >> 8),
+				    (char)(a->terms[i].key & 0xff), (long long)a->terms[i].n);
+			term_words(sb, a->terms[i].key);
+			strbuf_addstr(sb, "\n");
+		}
+	}
+	if (a->retries || a->redispatches)
+		strbuf_addf(sb, "  retries %lld, redispatches %lld\n", (long long)a->retries,
+			    (long long)a->redispatches);
+	if (a->requests)
+		text_lat_table(sb, g->lat, tcp);
+	if (g->nerrpaths) {
+		strbuf_addstr(sb, "  top error paths:\n");
+		for (size_t i = 0; i < g->nerrpaths; i++) {
+			strbuf_addf(
+				sb, "    %4lld %8lld  %s\n", (long long)g->errpaths[i].status,
+				(long long)g->errpaths[i].n,
+				vis(&tmp, g->errpaths[i].path[0] ? g->errpaths[i].path : "-", 60));
+		}
+	}
+	if (g->nevents) {
+		strbuf_addstr(sb, "  server events:\n");
+		if (g->events_dropped)
+			strbuf_addf(sb, "    (%lld older events not shown)\n",
+				    (long long)g->events_dropped);
+		for (size_t i = 0; i < g->nevents; i++) {
+			const struct report_event *ev = &g->events[i];
+			char t[40];
+			struct strbuf line = STRBUF_INIT;
+			report_fmt_time(ev->ts_ms, t, sizeof(t));
+			t[19] = '\0'; /* seconds are enough at 80 columns */
+			strbuf_addf(&line, "    %s %s", t,
+				    ev->kind == LR_NOSRV
+					    ? "no server available"
+					    : vis(&tmp, ev->server ? ev->server : "-", W_NAME));
+			if (ev->state && ev->kind != LR_NOSRV)
+				strbuf_addf(&line, " %s", vis(&tmp, ev->state, 12));
+			if (ev->reason)
+				strbuf_addf(&line, ": %s", vis(&tmp, ev->reason, 60));
+			if (ev->info) {
+				/* the info goes on its own line when it would not fit: cut, it
+				 * would lose the words that say what happened */
+				const char *info = vis(&tmp, ev->info, 60);
+
+				if (line.len + strlen(info) + 3 <= 80) {
+					strbuf_addf(&line, " (%s)", info);
+				} else {
+					add_fit(sb, &line, 80);
+					strbuf_addstr(sb, "\n");
+					strbuf_reset(&line);
+					strbuf_addf(&line, "      (%s)", info);
+				}
+			}
+			add_fit(sb, &line, 80);
+			strbuf_addstr(sb, "\n");
+			strbuf_release(&line);
+		}
+	}
+	strbuf_release(&tmp);
+}
+
+static void write_text(struct strbuf *sb, const struct report *r)
+{
+	text_header(sb, r);
+	for (size_t i = 0; i < r->nbackends; i++)
+		text_group(sb, r, &r->backends[i], 1);
+	for (size_t i = 0; i < r->nfrontends; i++)
+		text_group(sb, r, &r->frontends[i], 0);
+	if (r->check_balance >= 0) {
+		strbuf_addf(sb, "\nbalance check (%.1f points): ", r->check_balance);
+		if (!r->balance_failed) {
+			strbuf_addstr(sb, "ok\n");
+		} else {
+			struct strbuf tmp = STRBUF_INIT, tmp2 = STRBUF_INIT;
+			strbuf_addf(sb, "FAILED for %d backend%s\n", r->balance_failed,
+				    r->balance_failed > 1 ? "s" : "");
+			for (size_t i = 0; i < r->nbackends; i++) {
+				const struct report_group *g = &r->backends[i];
+				if (g->balance_failed)
+					strbuf_addf(sb, "  %s: %s off by %.1f points\n",
+						    vis(&tmp, g->name, 30),
+						    g->worst ? vis(&tmp2, g->worst, 30) : "-",
+						    g->max_deviation);
+			}
+			strbuf_release(&tmp);
+			strbuf_release(&tmp2);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------------ JSON */
+
+static void jkey(struct strbuf *sb, int *first, const char *k)
+{
+	if (!*first)
+		strbuf_addch(sb, ',');
+	*first = 0;
+	json_add_key(sb, k);
+}
+
+static void jstr(struct strbuf *sb, const char *s)
+{
+	if (s)
+		json_add_str(sb, s, strlen(s));
+	else
+		strbuf_addstr(sb, "null");
+}
+
+static void jnum_or_null(struct strbuf *sb, int64_t v, int64_t none)
+{
+	if (v == none)
+		strbuf_addstr(sb, "null");
+	else
+		json_add_i64(sb, v);
+}
+
+static void jtime(struct strbuf *sb, int64_t ms)
+{
+	char t[40];
+	if (ms == LR_NONE) {
+		strbuf_addstr(sb, "null");
+		return;
+	}
+	report_fmt_time(ms, t, sizeof(t));
+	jstr(sb, t);
+}
+
+static void jlat(struct strbuf *sb, const struct report_lat *l)
+{
+	int f = 1;
+	strbuf_addch(sb, '{');
+	jkey(sb, &f, "count");
+	json_add_i64(sb, l->n);
+	static const char *const k[5] = {"p50", "p90", "p95", "p99", "max"};
+	const int64_t v[5] = {l->p50, l->p90, l->p95, l->p99, l->max};
+	for (int i = 0; i < 5; i++) {
+		jkey(sb, &f, k[i]);
+		jnum_or_null(sb, v[i], -1);
+	}
+	jkey(sb, &f, "avg");
+	if (l->n)
+		json_add_double(sb, l->avg, 1);
+	else
+		strbuf_addstr(sb, "null");
+	strbuf_addch(sb, '}');
+}
+
+static void jtimers(struct strbuf *sb, const struct report_lat *lat, int tcp)
+{
+	int f = 1;
+	strbuf_addch(sb, '{');
+	for (int t = 0; t < RT_N; t++) {
+		jkey(sb, &f, report_timer_name((enum rollup_timer)t, tcp));
+		jlat(sb, &lat[t]);
+	}
+	strbuf_addch(sb, '}');
+}
+
+static void jcounts(struct strbuf *sb, int *f, const struct rollup_agg *a, int tcp)
+{
+	jkey(sb, f, "errors");
+	json_add_i64(sb, a->errors);
+	jkey(sb, f, "error_rate");
+	json_add_double(sb, pct(a->errors, a->requests), 2);
+	jkey(sb, f, "retries");
+	json_add_i64(sb, a->retries);
+	jkey(sb, f, "redispatches");
+	json_add_i64(sb, a->redispatches);
+	jkey(sb, f, "bytes_read");
+	json_add_i64(sb, a->bytes_read);
+	jkey(sb, f, "status");
+	strbuf_addch(sb, '{');
+	int g = 1;
+	for (int k = 0; k < RC_N; k++) {
+		jkey(sb, &g, class_names[k]);
+		json_add_i64(sb, tcp ? 0 : a->cls[k]);
+	}
+	strbuf_addch(sb, '}');
+	jkey(sb, f, "codes");
+	strbuf_addch(sb, '{');
+	g = 1;
+	for (size_t i = 0; i < a->ncodes; i++) {
+		char k[32];
+		snprintf(k, sizeof(k), "%lld", (long long)a->codes[i].key);
+		jkey(sb, &g, k);
+		json_add_i64(sb, a->codes[i].n);
+	}
+	strbuf_addch(sb, '}');
+	jkey(sb, f, "termination");
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < a->nterms; i++) {
+		char st[3] = {(char)(a->terms[i].key >> 8), (char)(a->terms[i].key & 0xff), 0};
+		int h = 1;
+		if (i)
+			strbuf_addch(sb, ',');
+		strbuf_addch(sb, '{');
+		jkey(sb, &h, "state");
+		json_add_str(sb, st, 2);
+		jkey(sb, &h, "count");
+		json_add_i64(sb, a->terms[i].n);
+		jkey(sb, &h, "cause");
+		jstr(sb, rollup_term_cause(st[0]));
+		jkey(sb, &h, "phase");
+		jstr(sb, rollup_term_phase(st[1]));
+		strbuf_addch(sb, '}');
+	}
+	strbuf_addch(sb, ']');
+}
+
+static void jmember(struct strbuf *sb, const struct report_server *m, int tcp, int backend)
+{
+	int f = 1;
+	strbuf_addch(sb, '{');
+	jkey(sb, &f, "name");
+	jstr(sb, m->name);
+	jkey(sb, &f, "requests");
+	json_add_i64(sb, m->agg.requests);
+	jkey(sb, &f, "share");
+	if (m->special)
+		strbuf_addstr(sb, "null");
+	else
+		json_add_double(sb, m->share, 2);
+	if (backend) {
+		jkey(sb, &f, "special");
+		strbuf_addstr(sb, m->special ? "true" : "false");
+		jkey(sb, &f, "expected");
+		if (m->expected >= 0)
+			json_add_double(sb, m->expected, 2);
+		else
+			strbuf_addstr(sb, "null");
+		jkey(sb, &f, "deviation");
+		if (m->expected >= 0)
+			json_add_double(sb, m->deviation, 2);
+		else
+			strbuf_addstr(sb, "null");
+		jkey(sb, &f, "weight");
+		jnum_or_null(sb, m->weight, -1);
+		jkey(sb, &f, "backup");
+		strbuf_addstr(sb, m->backup ? "true" : "false");
+		jkey(sb, &f, "maintenance");
+		strbuf_addstr(sb, m->maint ? "true" : "false");
+	}
+	jcounts(sb, &f, &m->agg, tcp);
+	jkey(sb, &f, "latency_ms");
+	jlat(sb, &m->lat[RT_TA]);
+	jkey(sb, &f, "timers_ms");
+	jtimers(sb, m->lat, tcp);
+	strbuf_addch(sb, '}');
+}
+
+static void jgroup(struct strbuf *sb, const struct report_group *g, int backend)
+{
+	int f = 1, tcp = is_tcp(g->kinds);
+	strbuf_addch(sb, '{');
+	jkey(sb, &f, "name");
+	jstr(sb, g->name);
+	jkey(sb, &f, "mode");
+	jstr(sb, report_mode(g->kinds));
+	jkey(sb, &f, "requests");
+	json_add_i64(sb, g->agg.requests);
+	jcounts(sb, &f, &g->agg, tcp);
+	jkey(sb, &f, "latency_ms");
+	jlat(sb, &g->lat[RT_TA]);
+	jkey(sb, &f, "timers_ms");
+	jtimers(sb, g->lat, tcp);
+	jkey(sb, &f, backend ? "servers" : "backends");
+	strbuf_addch(sb, '[');
+	for (size_t j = 0; j < g->nmembers; j++) {
+		if (j)
+			strbuf_addch(sb, ',');
+		jmember(sb, &g->members[j], tcp, backend);
+	}
+	strbuf_addch(sb, ']');
+	if (backend) {
+		jkey(sb, &f, "balance");
+		strbuf_addch(sb, '{');
+		int h = 1;
+		jkey(sb, &h, "checked");
+		strbuf_addstr(sb, g->balance_checked ? "true" : "false");
+		jkey(sb, &h, "max_deviation");
+		if (g->balance_checked)
+			json_add_double(sb, g->max_deviation, 2);
+		else
+			strbuf_addstr(sb, "null");
+		jkey(sb, &h, "server");
+		jstr(sb, g->balance_checked ? g->worst : NULL);
+		jkey(sb, &h, "failed");
+		strbuf_addstr(sb, g->balance_failed ? "true" : "false");
+		strbuf_addch(sb, '}');
+		jkey(sb, &f, "top_error_paths");
+		strbuf_addch(sb, '[');
+		for (size_t i = 0; i < g->nerrpaths; i++) {
+			int e = 1;
+			strbuf_addstr(sb, i ? ",{" : "{");
+			jkey(sb, &e, "status");
+			jnum_or_null(sb, g->errpaths[i].status, -1);
+			jkey(sb, &e, "path");
+			jstr(sb, g->errpaths[i].path);
+			jkey(sb, &e, "count");
+			json_add_i64(sb, g->errpaths[i].n);
+			strbuf_addch(sb, '}');
+		}
+		strbuf_addch(sb, ']');
+		jkey(sb, &f, "events");
+		strbuf_addch(sb, '[');
+		for (size_t i = 0; i < g->nevents; i++) {
+			const struct report_event *ev = &g->events[i];
+			int e = 1;
+			strbuf_addstr(sb, i ? ",{" : "{");
+			jkey(sb, &e, "time");
+			jtime(sb, ev->ts_ms);
+			jkey(sb, &e, "kind");
+			jstr(sb, lr_kind_name((enum lr_kind)ev->kind));
+			jkey(sb, &e, "server");
+			jstr(sb, ev->server);
+			jkey(sb, &e, "state");
+			jstr(sb, ev->state);
+			jkey(sb, &e, "reason");
+			jstr(sb, ev->reason);
+			jkey(sb, &e, "info");
+			jstr(sb, ev->info);
+			strbuf_addch(sb, '}');
+		}
+		strbuf_addch(sb, ']');
+		jkey(sb, &f, "events_dropped");
+		json_add_i64(sb, g->events_dropped);
+	}
+	strbuf_addch(sb, '}');
+}
+
+static void write_json(struct strbuf *sb, const struct report *r)
+{
+	int f = 1, g;
+	strbuf_addch(sb, '{');
+	jkey(sb, &f, "report_version");
+	json_add_i64(sb, 1);
+	jkey(sb, &f, "window");
+	strbuf_addch(sb, '{');
+	g = 1;
+	jkey(sb, &g, "since");
+	jtime(sb, r->since_ms);
+	jkey(sb, &g, "until");
+	jtime(sb, r->until_ms);
+	jkey(sb, &g, "from");
+	jtime(sb, r->from_ms);
+	jkey(sb, &g, "to");
+	jtime(sb, r->to_ms);
+	jkey(sb, &g, "bucket_ms");
+	json_add_i64(sb, ROLLUP_BUCKET_MS);
+	jkey(sb, &g, "first");
+	jtime(sb, r->first_ms);
+	jkey(sb, &g, "last");
+	jtime(sb, r->last_ms);
+	jkey(sb, &g, "span_ms");
+	if (r->first_ms == LR_NONE)
+		strbuf_addstr(sb, "null");
+	else
+		json_add_i64(sb, r->last_ms - r->first_ms);
+	strbuf_addch(sb, '}');
+	jkey(sb, &f, "filters");
+	strbuf_addch(sb, '{');
+	g = 1;
+	jkey(sb, &g, "frontend");
+	jstr(sb, r->frontend);
+	jkey(sb, &g, "backend");
+	jstr(sb, r->backend);
+	strbuf_addch(sb, '}');
+	jkey(sb, &f, "lines");
+	strbuf_addch(sb, '{');
+	g = 1;
+	jkey(sb, &g, "total");
+	json_add_i64(sb, r->lines_total);
+	jkey(sb, &g, "parsed");
+	json_add_i64(sb, r->lines_parsed);
+	jkey(sb, &g, "unparsed");
+	json_add_i64(sb, r->lines_unparsed);
+	jkey(sb, &g, "partial");
+	json_add_i64(sb, r->lines_partial);
+	jkey(sb, &g, "truncated");
+	json_add_i64(sb, r->lines_truncated);
+	jkey(sb, &g, "by_kind");
+	strbuf_addch(sb, '{');
+	int h = 1;
+	for (int k = 0; k < LR_KIND_MAX; k++) {
+		jkey(sb, &h, lr_kind_name((enum lr_kind)k));
+		json_add_i64(sb, r->by_kind[k]);
+	}
+	strbuf_addstr(sb, "}}");
+	jkey(sb, &f, "counters");
+	strbuf_addch(sb, '{');
+	g = 1;
+	for (size_t i = 0; i < r->ncounters; i++) {
+		if (!g)
+			strbuf_addch(sb, ',');
+		g = 0;
+		json_add_str(sb, r->counters[i].name, strlen(r->counters[i].name));
+		strbuf_addch(sb, ':');
+		json_add_i64(sb, r->counters[i].value);
+	}
+	strbuf_addch(sb, '}');
+	jkey(sb, &f, "backends");
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < r->nbackends; i++) {
+		if (i)
+			strbuf_addch(sb, ',');
+		jgroup(sb, &r->backends[i], 1);
+	}
+	strbuf_addch(sb, ']');
+	jkey(sb, &f, "frontends");
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < r->nfrontends; i++) {
+		if (i)
+			strbuf_addch(sb, ',');
+		jgroup(sb, &r->frontends[i], 0);
+	}
+	strbuf_addch(sb, ']');
+	jkey(sb, &f, "balance");
+	strbuf_addch(sb, '{');
+	g = 1;
+	jkey(sb, &g, "inventory");
+	strbuf_addstr(sb, r->inventory ? "true" : "false");
+	jkey(sb, &g, "threshold");
+	if (r->check_balance >= 0)
+		json_add_double(sb, r->check_balance, 2);
+	else
+		strbuf_addstr(sb, "null");
+	jkey(sb, &g, "ok");
+	strbuf_addstr(sb, r->balance_failed ? "false" : "true");
+	jkey(sb, &g, "failed");
+	strbuf_addch(sb, '[');
+	int first = 1;
+	for (size_t i = 0; i < r->nbackends; i++) {
+		const struct report_group *b = &r->backends[i];
+		if (!b->balance_failed)
+			continue;
+		int e = 1;
+		strbuf_addstr(sb, first ? "{" : ",{");
+		first = 0;
+		jkey(sb, &e, "backend");
+		jstr(sb, b->name);
+		jkey(sb, &e, "server");
+		jstr(sb, b->worst);
+		jkey(sb, &e, "deviation");
+		json_add_double(sb, b->max_deviation, 2);
+		strbuf_addch(sb, '}');
+	}
+	strbuf_addstr(sb, "]}}\n");
+}
+
+/* ------------------------------------------------------------------------------ CSV */
+
+static void csv_field(struct strbuf *sb, const char *s)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	text_add_visible(&tmp, s, strlen(s));
+	if (strpbrk(tmp.buf, ",\"")) {
+		strbuf_addch(sb, '"');
+		for (const char *p = tmp.buf; *p; p++) {
+			if (*p == '"')
+				strbuf_addch(sb, '"');
+			strbuf_addch(sb, *p);
+		}
+		strbuf_addch(sb, '"');
+	} else {
+		strbuf_addstr(sb, tmp.buf);
+	}
+	strbuf_release(&tmp);
+}
+
+static void csv_row(struct strbuf *sb, const char *section, const char *fe, const char *be,
+		    const char *srv, const struct rollup_agg *a, const struct report_lat *lat,
+		    const struct report_server *m)
+{
+	strbuf_addf(sb, "%s,", section);
+	csv_field(sb, fe);
+	strbuf_addch(sb, ',');
+	csv_field(sb, be);
+	strbuf_addch(sb, ',');
+	csv_field(sb, srv);
+	strbuf_addf(sb, ",%lld,", (long long)a->requests);
+	if (m && !m->special)
+		strbuf_addf(sb, "%.2f", m->share);
+	strbuf_addch(sb, ',');
+	if (m && m->expected >= 0)
+		strbuf_addf(sb, "%.2f,%.2f", m->expected, m->deviation);
+	else
+		strbuf_addch(sb, ',');
+	strbuf_addf(sb, ",%lld,%.2f", (long long)a->errors, pct(a->errors, a->requests));
+	for (int k = 0; k < RC_N; k++)
+		strbuf_addf(sb, ",%lld", (long long)a->cls[k]);
+	strbuf_addf(sb, ",%lld,%lld", (long long)a->retries, (long long)a->redispatches);
+	const struct report_lat *l = &lat[RT_TA];
+	const int64_t v[5] = {l->p50, l->p90, l->p95, l->p99, l->max};
+	for (int i = 0; i < 5; i++) {
+		strbuf_addch(sb, ',');
+		if (v[i] >= 0)
+			strbuf_addf(sb, "%lld", (long long)v[i]);
+	}
+	strbuf_addstr(sb, "\n");
+}
+
+static void write_csv(struct strbuf *sb, const struct report *r)
+{
+	strbuf_addstr(sb, "section,frontend,backend,server,requests,share_pct,expected_pct,"
+			  "deviation_pp,errors,error_pct,c1xx,c2xx,c3xx,c4xx,c5xx,cother,retries,"
+			  "redispatches,ta_p50,ta_p90,ta_p95,ta_p99,ta_max\n");
+	for (size_t i = 0; i < r->nbackends; i++) {
+		const struct report_group *g = &r->backends[i];
+		csv_row(sb, "backend", "", g->name, "", &g->agg, g->lat, NULL);
+		for (size_t j = 0; j < g->nmembers; j++)
+			csv_row(sb, "server", "", g->name, g->members[j].name, &g->members[j].agg,
+				g->members[j].lat, &g->members[j]);
+	}
+	for (size_t i = 0; i < r->nfrontends; i++) {
+		const struct report_group *g = &r->frontends[i];
+		csv_row(sb, "frontend", g->name, "", "", &g->agg, g->lat, NULL);
+		for (size_t j = 0; j < g->nmembers; j++)
+			csv_row(sb, "frontend_backend", g->name, g->members[j].name, "",
+				&g->members[j].agg, g->members[j].lat, &g->members[j]);
+	}
+}
+
+/* ------------------------------------------------------------------------------ Markdown */
+
+static const char *md(struct strbuf *tmp, const char *s)
+{
+	strbuf_reset(tmp);
+	struct strbuf v = STRBUF_INIT;
+	text_add_visible(&v, s, strlen(s));
+	for (const char *p = v.buf; *p; p++) {
+		if (strchr("|\\`*<>[]", *p))
+			strbuf_addch(tmp, '\\');
+		strbuf_addch(tmp, *p);
+	}
+	strbuf_release(&v);
+	return tmp->buf;
+}
+
+static void md_cell_num(struct strbuf *sb, int64_t v)
+{
+	if (v < 0)
+		strbuf_addstr(sb, " - |");
+	else
+		strbuf_addf(sb, " %lld |", (long long)v);
+}
+
+static void md_group(struct strbuf *sb, const struct report *r, const struct report_group *g,
+		     int backend)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	const struct rollup_agg *a = &g->agg;
+	int tcp = is_tcp(g->kinds);
+	strbuf_addf(sb, "\n### %s %s (%s)\n\n", backend ? "Backend" : "Frontend", md(&tmp, g->name),
+		    report_mode(g->kinds));
+	strbuf_addf(sb, "%lld requests, %lld errors (%.1f%%)", (long long)a->requests,
+		    (long long)a->errors, pct(a->errors, a->requests));
+	if (a->retries || a->redispatches)
+		strbuf_addf(sb, ", %lld retries, %lld redispatches", (long long)a->retries,
+			    (long long)a->redispatches);
+	strbuf_addstr(sb, ".\n");
+	if (backend && g->balance_checked) {
+		strbuf_addf(sb, "Balance: max deviation %.1f points (%s)", g->max_deviation,
+			    md(&tmp, g->worst ? g->worst : "-"));
+		if (r->check_balance >= 0)
+			strbuf_addf(sb, ", %s the %.1f limit",
+				    g->balance_failed ? "**over**" : "within", r->check_balance);
+		strbuf_addstr(sb, ".\n");
+	}
+	if (g->nmembers) {
+		strbuf_addf(sb,
+			    "\n| %s | requests | share | expected | deviation | errors | error %% |"
+			    " %s p50 | p90 | p99 | max |\n",
+			    backend ? "server" : "backend", tcp ? "Tt" : "Ta");
+		strbuf_addstr(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		for (size_t j = 0; j < g->nmembers; j++) {
+			const struct report_server *m = &g->members[j];
+			const struct report_lat *l = &m->lat[RT_TA];
+			strbuf_addf(sb, "| %s | %lld |", md(&tmp, m->name),
+				    (long long)m->agg.requests);
+			if (m->special)
+				strbuf_addstr(sb, " - |");
+			else
+				strbuf_addf(sb, " %.1f%% |", m->share);
+			if (backend && g->balance_checked && m->expected >= 0)
+				strbuf_addf(sb, " %.1f%% | %+.1f |", m->expected, m->deviation);
+			else
+				strbuf_addstr(sb, " - | - |");
+			strbuf_addf(sb, " %lld | %.1f%% |", (long long)m->agg.errors,
+				    pct(m->agg.errors, m->agg.requests));
+			md_cell_num(sb, l->p50);
+			md_cell_num(sb, l->p90);
+			md_cell_num(sb, l->p99);
+			md_cell_num(sb, l->max);
+			strbuf_addstr(sb, "\n");
+		}
+	}
+	if (a->requests && !tcp) {
+		strbuf_addstr(sb, "\nStatus:");
+		for (int k = 0; k < RC_N; k++)
+			strbuf_addf(sb, " %s %lld%s", class_names[k], (long long)a->cls[k],
+				    k + 1 < RC_N ? "," : ".");
+		strbuf_addstr(sb, "\nCodes:");
+		for (size_t i = 0; i < a->ncodes; i++)
+			strbuf_addf(sb, " %lld: %lld%s", (long long)a->codes[i].key,
+				    (long long)a->codes[i].n, i + 1 < a->ncodes ? "," : ".");
+		strbuf_addstr(sb, "\n");
+	}
+	if (a->nterms) {
+		strbuf_addstr(sb, "\n| termination | count | meaning |\n|---|---:|---|\n");
+		for (size_t i = 0; i < a->nterms; i++) {
+			char st[3] = {(char)(a->terms[i].key >> 8), (char)(a->terms[i].key & 0xff),
+				      0};
+			strbuf_addf(sb, "| %s | %lld | ", md(&tmp, st), (long long)a->terms[i].n);
+			term_words(sb, a->terms[i].key);
+			strbuf_addstr(sb, " |\n");
+		}
+	}
+	if (a->requests) {
+		strbuf_addstr(sb, "\n| timer | count | p50 | p90 | p95 | p99 | max |\n"
+				  "|---|---:|---:|---:|---:|---:|---:|\n");
+		for (int t = 0; t < RT_N; t++) {
+			if (tcp && (t == RT_TR || t == RT_TR_RESP))
+				continue;
+			const struct report_lat *l = &g->lat[t];
+			strbuf_addf(sb, "| %s | %lld |",
+				    report_timer_name((enum rollup_timer)t, tcp), (long long)l->n);
+			md_cell_num(sb, l->p50);
+			md_cell_num(sb, l->p90);
+			md_cell_num(sb, l->p95);
+			md_cell_num(sb, l->p99);
+			md_cell_num(sb, l->max);
+			strbuf_addstr(sb, "\n");
+		}
+	}
+	if (g->nerrpaths) {
+		strbuf_addstr(sb, "\n| status | count | error path |\n|---:|---:|---|\n");
+		for (size_t i = 0; i < g->nerrpaths; i++)
+			strbuf_addf(sb, "| %lld | %lld | %s |\n", (long long)g->errpaths[i].status,
+				    (long long)g->errpaths[i].n,
+				    md(&tmp, g->errpaths[i].path[0] ? g->errpaths[i].path : "-"));
+	}
+	if (g->nevents) {
+		strbuf_addstr(sb, "\n| time | server | state | reason |\n|---|---|---|---|\n");
+		for (size_t i = 0; i < g->nevents; i++) {
+			const struct report_event *ev = &g->events[i];
+			char t[40];
+			report_fmt_time(ev->ts_ms, t, sizeof(t));
+			strbuf_addf(sb, "| %s | %s", t,
+				    ev->kind == LR_NOSRV ? "(none)"
+							 : md(&tmp, ev->server ? ev->server : "-"));
+			strbuf_addf(sb, " | %s",
+				    ev->kind == LR_NOSRV ? "no server available"
+							 : md(&tmp, ev->state ? ev->state : "-"));
+			strbuf_addf(sb, " | %s", md(&tmp, ev->reason ? ev->reason : ""));
+			if (ev->info)
+				strbuf_addf(sb, " (%s)", md(&tmp, ev->info));
+			strbuf_addstr(sb, " |\n");
+		}
+	}
+	strbuf_release(&tmp);
+}
+
+static void write_markdown(struct strbuf *sb, const struct report *r)
+{
+	char a[40], b[40];
+	strbuf_addstr(sb, "## halog report\n\n");
+	if (r->first_ms != LR_NONE) {
+		report_fmt_time(r->first_ms, a, sizeof(a));
+		report_fmt_time(r->last_ms, b, sizeof(b));
+		strbuf_addf(sb, "From %s to %s (", a, b);
+		dur(sb, r->last_ms - r->first_ms);
+		strbuf_addstr(sb, ").\n");
+	}
+	if (r->from_ms != LR_NONE || r->to_ms != LR_NONE) {
+		strbuf_addstr(sb, "Window (whole minutes):");
+		if (r->from_ms != LR_NONE) {
+			report_fmt_time(r->from_ms, a, sizeof(a));
+			strbuf_addf(sb, " from %s", a);
+		}
+		if (r->to_ms != LR_NONE) {
+			report_fmt_time(r->to_ms, b, sizeof(b));
+			strbuf_addf(sb, " until %s", b);
+		}
+		strbuf_addstr(sb, ".\n");
+	}
+	if (r->frontend || r->backend) {
+		struct strbuf tmp = STRBUF_INIT;
+		if (r->frontend)
+			strbuf_addf(sb, "Frontend: %s.\n", md(&tmp, r->frontend));
+		if (r->backend)
+			strbuf_addf(sb, "Backend: %s.\n", md(&tmp, r->backend));
+		strbuf_release(&tmp);
+	}
+	strbuf_addf(sb, "Lines: %lld total, %lld parsed, %lld unparsed", (long long)r->lines_total,
+		    (long long)r->lines_parsed, (long long)r->lines_unparsed);
+	for (int k = 1; k < LR_KIND_MAX; k++)
+		if (r->by_kind[k])
+			strbuf_addf(sb, ", %s %lld", lr_kind_name((enum lr_kind)k),
+				    (long long)r->by_kind[k]);
+	strbuf_addstr(sb, ".\n");
+	if (r->ncounters) {
+		struct strbuf tmp = STRBUF_INIT;
+		strbuf_addstr(sb, "Listener:");
+		for (size_t i = 0; i < r->ncounters; i++)
+			strbuf_addf(sb, " %s %lld%s", md(&tmp, r->counters[i].name),
+				    (long long)r->counters[i].value,
+				    i + 1 < r->ncounters ? "," : ".");
+		strbuf_addstr(sb, "\n");
+		strbuf_release(&tmp);
+	}
+	for (size_t i = 0; i < r->nbackends; i++)
+		md_group(sb, r, &r->backends[i], 1);
+	for (size_t i = 0; i < r->nfrontends; i++)
+		md_group(sb, r, &r->frontends[i], 0);
+	if (r->check_balance >= 0)
+		strbuf_addf(sb, "\nBalance check (%.1f points): %s.\n", r->check_balance,
+			    r->balance_failed ? "**failed**" : "ok");
+}
+
+int report_write(const struct report *r, enum report_format f, FILE *fp)
+{
+	struct strbuf sb = STRBUF_INIT;
+	switch (f) {
+	case REPORT_TEXT:
+		write_text(&sb, r);
+		break;
+	case REPORT_JSON:
+		write_json(&sb, r);
+		break;
+	case REPORT_CSV:
+		write_csv(&sb, r);
+		break;
+	case REPORT_MARKDOWN:
+		write_markdown(&sb, r);
+		break;
+	case REPORT_HTML:
+		if (report_html(r, &sb)) {
+			strbuf_release(&sb);
+			errno = ENOMEM;
+			return -1;
+		}
+		break;
+	}
+	int ret = 0;
+	if (fwrite(sb.buf, 1, sb.len, fp) != sb.len || fflush(fp))
+		ret = -1;
+	strbuf_release(&sb);
+	return ret;
+}

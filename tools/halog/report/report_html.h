@@ -1,0 +1,24 @@
+/* halog report --format html: one self-contained page (inline CSS and SVG, no script, no URL)
+ * with the numbers of struct report as tables and charts, plus time series read from the store. */
+#ifndef HALOG_REPORT_HTML_H
+#define HALOG_REPORT_HTML_H
+#include <stdio.h>
+
+#include "report/report.h"
+
+struct sqlite3;
+
+#define REPORT_HTML_MAX_BINS 60	    /* bars of a time chart, at most */
+#define REPORT_HTML_RAW_ROWS 200000 /* finer than a minute only when requests holds fewer rows */
+
+/* Writes r as an HTML page to fp. db is the store r was built from: it gives the status classes
+ * over time (from the per-minute rollups, or from the requests table in bins under a minute when
+ * the span is short and the table small); NULL leaves the time charts out. The output depends
+ * only on r and the store's content (no clock, no environment). Names and paths from the log are
+ * made visible (control bytes and invalid UTF-8 as \xHH) and HTML-escaped.
+ * Returns 0, or -1 on a write error or a store error (message in err). report.h's
+ * report_html(r, sb) (what report_write uses) is the same page without a store: no time charts. */
+int report_html_write(struct sqlite3 *db, const struct report *r, FILE *fp, char *err,
+		      size_t errsz);
+
+#endif

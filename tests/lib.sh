@@ -62,6 +62,16 @@ lib_stop_all() {
 	LIB_PIDS=
 }
 
+# have_ipv6_loopback: true when a socket can bind [::1]. Containers (CircleCI's docker executor
+# among them) often have no IPv6 loopback: a test then skips its IPv6 part, saying so.
+have_ipv6_loopback() {
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).bind(("::1", 0))' 2>/dev/null
+	else
+		grep -qi '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null
+	fi
+}
+
 # lib_alive PID: true while PID runs.
 lib_alive() { kill -0 "$1" 2>/dev/null; }
 

@@ -18,7 +18,7 @@ static const char listen_usage[] =
 	"ADDR:PORT]...\n"
 	"                    [--allow CIDR]... [--echo] [--forward udp://HOST:PORT]\n"
 	"                    [--log-format STR] [--batch N] [--batch-ms MS] [--rcvbuf BYTES]\n"
-	"                    [--max-conns N]\n"
+	"                    [--max-conns N] [--queue N] [--queue-bytes BYTES]\n"
 	"\n"
 	"  --db FILE        the SQLite store (default: $HALOG_DB, else ./halog.db; created\n"
 	"                   with mode 0600)\n"
@@ -35,6 +35,9 @@ static const char listen_usage[] =
 	"  --rcvbuf BYTES   UDP receive buffer to ask the kernel for (default 256M; K, M, G "
 	"allowed)\n"
 	"  --max-conns N    open TCP connections at most (default 256)\n"
+	"  --queue N        messages held between receiving and storing (default 65536);\n"
+	"                   a SIGKILL loses at most this many (docs/reliability.md)\n"
+	"  --queue-bytes B  bytes of messages held there (default 16M; 1M to 1G)\n"
 	"\n"
 	"SIGUSR1 prints the counters; SIGINT/SIGTERM store everything received, then exit 0.\n";
 
@@ -204,6 +207,16 @@ int cmd_listen(int argc, char **argv)
 				return usage_error("--max-conns takes 1 to 65536, not '%s'",
 						   v ? v : "");
 			o.max_conns = (size_t)n;
+		} else if (opt_value(argc, argv, &i, "--queue-bytes", &v)) {
+			if (!v || parse_bytes(v, &o.queue_bytes) < 0 || o.queue_bytes < (1u << 20))
+				return usage_error("--queue-bytes takes 1M to 1G, not '%s'",
+						   v ? v : "");
+		} else if (opt_value(argc, argv, &i, "--queue", &v)) {
+			/* at least 64: the writer's batch is at most half the queue */
+			if (!v || parse_int64(v, 64, 1 << 20, &n) < 0)
+				return usage_error("--queue takes 64 to 1048576, not '%s'",
+						   v ? v : "");
+			o.queue_msgs = (size_t)n;
 		} else {
 			return usage_error("unknown option '%s'", a);
 		}

@@ -15,10 +15,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "parse.h"
 #include "strbuf.h"
 
@@ -48,7 +48,7 @@ static struct app_settings settings = {0.0, 0, 0, 1};
 static struct app_counts counts;
 static pthread_mutex_t settings_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t conn_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t conn_cond; /* on the monotonic clock: clock_cond_init in main */
 static int conn_active;
 static volatile sig_atomic_t app_stop;
 
@@ -56,14 +56,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	app_stop = 1;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* xorshift64*: a per-connection generator, good enough to pick failures and jitter. */
@@ -85,9 +77,7 @@ static void sleep_ms(long ms)
 {
 	while (ms > 0 && !app_stop) {
 		long step = ms < APP_SLICE_MS ? ms : APP_SLICE_MS;
-		struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
-
-		nanosleep(&ts, NULL);
+		clock_sleep_ms(step);
 		ms -= step;
 	}
 }
@@ -164,7 +154,7 @@ static int wait_readable(int fd, int64_t deadline)
 {
 	for (;;) {
 		struct pollfd pfd = {fd, POLLIN, 0};
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - clock_mono_ms();
 		int r;
 
 		if (app_stop || left <= 0)
@@ -449,7 +439,7 @@ static void *conn_main(void *arg)
 	int fd = (int)(intptr_t)arg;
 	char *buf = malloc(APP_REQ_MAX);
 	size_t have = 0;
-	uint64_t rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)&have ^
+	uint64_t rng = (uint64_t)clock_mono_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)&have ^
 		       (uint64_t)fd;
 
 	if (!rng)
@@ -457,7 +447,7 @@ static void *conn_main(void *arg)
 	while (buf && !app_stop) {
 		struct app_req rq;
 		struct strbuf body = STRBUF_INIT;
-		int64_t deadline = now_ms() + (have ? APP_HEADER_MS : APP_IDLE_MS);
+		int64_t deadline = clock_mono_ms() + (have ? APP_HEADER_MS : APP_IDLE_MS);
 		size_t hlen = 0;
 		int code = 0, head;
 
@@ -484,7 +474,7 @@ static void *conn_main(void *arg)
 				break;
 			}
 			if (have == 0)
-				deadline = now_ms() + APP_HEADER_MS;
+				deadline = clock_mono_ms() + APP_HEADER_MS;
 			have += (size_t)n;
 		}
 		if (!hlen && !code)
@@ -513,7 +503,7 @@ static void *conn_main(void *arg)
 				char sink[4096];
 				ssize_t n;
 
-				if (wait_readable(fd, now_ms() + APP_HEADER_MS) <= 0)
+				if (wait_readable(fd, clock_mono_ms() + APP_HEADER_MS) <= 0)
 					break;
 				n = recv(fd, sink,
 					 left < (int64_t)sizeof(sink) ? (size_t)left : sizeof(sink),
@@ -617,6 +607,7 @@ int main(int argc, char **argv)
 	int lfd;
 	int64_t v;
 
+	clock_cond_init(&conn_cond);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -737,8 +728,7 @@ int main(int argc, char **argv)
 	{
 		struct timespec until;
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 3;
+		clock_cond_deadline(&until, 3000);
 		pthread_mutex_lock(&conn_lock);
 		while (conn_active > 0)
 			if (pthread_cond_timedwait(&conn_cond, &conn_lock, &until) == ETIMEDOUT)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fdio.h"
 #include "parse.h"
 
@@ -39,14 +40,6 @@ static void usage(void)
 	      "R|--full-speed]\n"
 	      "                  [--prefix STR] [--template httplog|short] [--start K] [--print]\n",
 	      stderr);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Message number seq into buf; returns its length. */
@@ -133,7 +126,7 @@ static int send_range(struct sender *s, int64_t from, int64_t to)
 						s->errors += (uint64_t)(n - done);
 						break;
 					}
-					usleep(100);
+					clock_sleep_us(100);
 				} else {
 					/* e.g. ECONNREFUSED from an earlier ICMP: that datagram is
 					 * gone */
@@ -238,7 +231,7 @@ int main(int argc, char **argv)
 	s.fd = open_target(target, s.mode);
 	if (s.fd < 0)
 		return 1;
-	t0 = now_s();
+	t0 = clock_mono_s();
 	if (s.rate == 0) {
 		rc = send_range(&s, s.start, s.start + s.count);
 	} else {
@@ -246,7 +239,7 @@ int main(int argc, char **argv)
 		int64_t sent = 0;
 
 		while (sent < s.count && rc == 0) {
-			int64_t due = (int64_t)((now_s() - t0) * (double)s.rate) + 1;
+			int64_t due = (int64_t)((clock_mono_s() - t0) * (double)s.rate) + 1;
 
 			if (due > s.count)
 				due = s.count;
@@ -254,13 +247,11 @@ int main(int argc, char **argv)
 				rc = send_range(&s, s.start + sent, s.start + due);
 				sent = due;
 			} else {
-				struct timespec ts = {0, 1000000L};
-
-				nanosleep(&ts, NULL);
+				clock_sleep_ms(1);
 			}
 		}
 	}
-	el = now_s() - t0;
+	el = clock_mono_s() - t0;
 	if (rc < 0)
 		fprintf(stderr, "syslogsend: write error: %s\n", strerror(errno));
 	if (s.mode != SEND_UDP)

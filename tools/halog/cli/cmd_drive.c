@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "clock.h"
 #include "drive/drive.h"
 #include "report/invweights.h"
 #include "json.h"
@@ -93,21 +94,6 @@ struct verdict {
 	double max_dev;
 	const char *worst; /* borrowed */
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -354,7 +340,8 @@ static int64_t count_logged(sqlite3 *db, int64_t after, int64_t since, int64_t u
  * (message printed). */
 static int64_t wait_logged(const struct drive_cli *cli, const struct drive_stats *st, int64_t after)
 {
-	int64_t deadline = wall_ms() + cli->timeout_s * 1000, last = -1, last_change = wall_ms();
+	int64_t deadline = clock_mono_ms() + cli->timeout_s * 1000, last = -1;
+	int64_t last_change = clock_mono_ms();
 	char err[256] = "";
 	sqlite3 *db = NULL;
 
@@ -365,7 +352,7 @@ static int64_t wait_logged(const struct drive_cli *cli, const struct drive_stats
 			db = db_open(cli->db, err, sizeof(err));
 		if (db)
 			n = count_logged(db, after, st->start_ms, st->end_ms, err, sizeof(err));
-		now = wall_ms();
+		now = clock_mono_ms();
 		if (n != last) {
 			last = n;
 			last_change = now;
@@ -374,7 +361,7 @@ static int64_t wait_logged(const struct drive_cli *cli, const struct drive_stats
 		if (n >= st->sent || (n >= 0 && now - last_change >= cli->settle_ms) ||
 		    now >= deadline)
 			break;
-		sleep_ms(DRIVE_POLL_MS);
+		clock_sleep_ms(DRIVE_POLL_MS);
 	}
 	sqlite3_close(db);
 	if (last < 0)

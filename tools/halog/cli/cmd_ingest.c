@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "clock.h"
 #include "listen/ingest.h"
 #include "parse/logparse.h"
 #include "parse.h"
@@ -17,13 +18,6 @@ static const char ingest_usage[] =
 	"                     (default: detect the built-in formats line by line)\n"
 	"  --batch N          lines per transaction (default 65536)\n"
 	"  FILE               plain or gzip; '-' or none reads stdin\n";
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void summary(const struct ingest_stats *s, double secs)
 {
@@ -111,7 +105,7 @@ int cmd_ingest(int argc, char **argv)
 	}
 	struct ingest_stats stats;
 	memset(&stats, 0, sizeof(stats));
-	double t0 = mono_s();
+	double t0 = clock_mono_s();
 	for (int f = 0; f < (nfiles ? nfiles : 1); f++) {
 		const char *path = nfiles ? argv[i + f] : "-";
 		char source[4096];
@@ -124,7 +118,7 @@ int cmd_ingest(int argc, char **argv)
 			ret = HALOG_EXIT_ERR;
 		}
 	}
-	summary(&stats, mono_s() - t0);
+	summary(&stats, clock_mono_s() - t0);
 	store_close(st);
 	logparser_free(lp);
 	return ret;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "clock.h"
 #include "report/invweights.h"
 #include "parse.h"
 #include "report/report.h"
@@ -52,7 +53,7 @@ int cmd_report(int argc, char **argv)
 	struct invweights inv;
 	struct report rep;
 	char err[1024];
-	int64_t now = timearg_now_ms();
+	int64_t now = clock_wall_ms();
 	int ret = HALOG_EXIT_ERR, have_inv = 0, have_rep = 0;
 	struct store *st = NULL;
 	FILE *fp = stdout;

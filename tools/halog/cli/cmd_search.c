@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "clock.h"
 #include "json.h"
 #include "parse/logrec.h"
 #include "parse.h"
@@ -47,14 +48,6 @@ struct search_opts {
 	int64_t max_lines;   /* tail -f: stop after printing this many lines (0: never) */
 	struct strbuf query; /* the QUERY words joined by spaces */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void usage(FILE *fp, int tail)
 {
@@ -125,7 +118,7 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
 /* Parses argv into o. Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 {
-	int64_t now = timearg_now_ms();
+	int64_t now = clock_wall_ms();
 	int only_query = 0;
 
 	o->db = getenv("HALOG_DB");
@@ -530,16 +523,9 @@ static int do_count(struct searcher *s, const struct search_opts *o, int64_t upt
 	return rc;
 }
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-
-	(void)nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
-}
-
 static int follow(struct searcher *s, const struct search_opts *o, int64_t after, int64_t printed)
 {
-	int64_t start = mono_ms();
+	int64_t start = clock_mono_ms();
 	sqlite3_stmt *st;
 	int rc;
 
@@ -551,7 +537,7 @@ static int follow(struct searcher *s, const struct search_opts *o, int64_t after
 
 		if (o->max_lines && printed >= o->max_lines)
 			break;
-		if (o->timeout_ms && mono_ms() - start >= o->timeout_ms)
+		if (o->timeout_ms && clock_mono_ms() - start >= o->timeout_ms)
 			break;
 		if ((rc = max_id(s, &upto)) != HALOG_EXIT_OK)
 			goto out;
@@ -580,12 +566,12 @@ static int follow(struct searcher *s, const struct search_opts *o, int64_t after
 			int64_t wait = TAIL_POLL_MS;
 
 			if (o->timeout_ms) {
-				int64_t left = o->timeout_ms - (mono_ms() - start);
+				int64_t left = o->timeout_ms - (clock_mono_ms() - start);
 
 				if (left < wait)
 					wait = left > 0 ? left : 0;
 			}
-			sleep_ms(wait);
+			clock_sleep_ms(wait);
 		}
 	}
 	rc = HALOG_EXIT_OK;

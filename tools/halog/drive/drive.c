@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 #include <time.h>
+
+#include "clock.h"
 
 #define DRIVE_BODY_KEEP 128 /* bytes of each body kept to find the server name */
 
@@ -21,22 +22,6 @@ struct drive_slot {
 	char body[DRIVE_BODY_KEEP + 1];
 	size_t blen;
 };
-
-static int64_t wall_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int bad_char(const char *s, int allow_space)
 {
@@ -321,8 +306,8 @@ int drive_run(const struct drive_opts *o, struct drive_stats *st, char *err, siz
 		}
 		freelist[nfree++] = &slots[i];
 	}
-	st->start_ms = wall_ms();
-	start = mono_us();
+	st->start_ms = clock_wall_ms();
+	start = clock_mono_us();
 	while (next < o->n || nfree < nslots) {
 		int running = 0, left = 0, wait_ms = 100;
 		CURLMsg *msg;
@@ -333,7 +318,7 @@ int drive_run(const struct drive_opts *o, struct drive_stats *st, char *err, siz
 
 			if (o->rate > 0) {
 				int64_t due = start + (int64_t)((double)next * 1e6 / o->rate),
-					now = mono_us();
+					now = clock_mono_us();
 
 				if (now < due) {
 					if ((due - now) / 1000 < wait_ms)
@@ -370,7 +355,7 @@ int drive_run(const struct drive_opts *o, struct drive_stats *st, char *err, siz
 			goto out;
 		}
 	}
-	st->end_ms = wall_ms();
+	st->end_ms = clock_wall_ms();
 	if (st->nlat)
 		qsort(st->lat_us, st->nlat, sizeof(*st->lat_us), cmp_i32);
 	if (st->nservers)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "clock.h"
 #include "parse/logparse.h"
 #include "store/store.h"
 
@@ -21,13 +22,6 @@ static const char *zmessage(const char *msg, const char *path)
 	if (!strncmp(msg, path, n) && msg[n] == ':' && msg[n + 1] == ' ')
 		return msg + n + 2;
 	return msg;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct batch_stats {
@@ -158,7 +152,7 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 			snprintf(err, errsz, "cannot read '%s': %s", path,
 				 zerr == Z_ERRNO ? strerror(errno) : zmessage(msg, path));
 			/* keep what was read: the partial line and the open batch */
-			if (clen && add_line(&rd, carry, clen, skipping, now_ms(), &pend,
+			if (clen && add_line(&rd, carry, clen, skipping, clock_wall_ms(), &pend,
 					     err + strlen(err), 0))
 				goto out;
 			commit(st, stats, &pend, err, 0);
@@ -167,7 +161,7 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 		if (n == 0)
 			break;
 		stats->bytes += (uint64_t)n;
-		int64_t recv = now_ms();
+		int64_t recv = clock_wall_ms();
 		const char *p = buf, *end = buf + n;
 		while (p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -207,7 +201,7 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 		}
 	}
 	/* a last line without LF is a line too */
-	if ((clen || skipping) && add_line(&rd, carry, clen, skipping, now_ms(), &pend, err, errsz))
+	if ((clen || skipping) && add_line(&rd, carry, clen, skipping, clock_wall_ms(), &pend, err, errsz))
 		goto out;
 	if (commit(st, stats, &pend, err, errsz))
 		goto out;

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "exitcode.h"
 #include "json.h"
 #include "listen/listen.h"
@@ -355,8 +356,8 @@ static int lq_init(struct lqueue *q, size_t nslots, size_t nbytes)
 	q->nslots = nslots;
 	q->nbytes = nbytes;
 	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->not_empty, NULL);
-	pthread_cond_init(&q->not_full, NULL);
+	clock_cond_init(&q->not_empty);
+	clock_cond_init(&q->not_full);
 	return 0;
 }
 
@@ -450,23 +451,12 @@ static void lq_close(struct lqueue *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
-static void ts_after_ms(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* Producer: waits up to ms for the writer to release something. */
 static void lq_wait_space(struct lqueue *q, unsigned ms)
 {
 	struct timespec ts;
 
-	ts_after_ms(&ts, ms);
+	clock_cond_deadline(&ts, ms);
 	pthread_mutex_lock(&q->mu);
 	if (q->tail == q->seen_tail)
 		pthread_cond_timedwait(&q->not_full, &q->mu, &ts);
@@ -484,7 +474,7 @@ static uint64_t lq_wait_data(struct lqueue *q, uint64_t taken, unsigned ms, int 
 
 	pthread_mutex_lock(&q->mu);
 	if (q->head == taken && !q->closed && ms) {
-		ts_after_ms(&ts, ms);
+		clock_cond_deadline(&ts, ms);
 		pthread_cond_timedwait(&q->not_empty, &q->mu, &ts);
 	}
 	h = q->head;
@@ -558,14 +548,6 @@ struct listener {
 	int writer_failed; /* the writer gave up messages */
 	uint64_t lost;	   /* messages abandoned in the queue */
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void print_status(struct listener *L)
 {
@@ -718,9 +700,8 @@ static void writer_sleep(struct listener *L, unsigned ms)
 {
 	while (ms && !atomic_load(&L->abandon)) {
 		unsigned step = ms < 100 ? ms : 100;
-		struct timespec ts = {0, (long)step * 1000000L};
 
-		nanosleep(&ts, NULL);
+		clock_sleep_ms(step);
 		ms -= step;
 	}
 }
@@ -735,7 +716,7 @@ static int writer_retry(struct writer *w, uint64_t from, uint64_t to)
 	for (;;) {
 		const char *err = store_errmsg(L->st);
 		uint64_t waiting;
-		int64_t t = now_ms();
+		int64_t t = clock_mono_ms();
 
 		store_rollback(L->st);
 		w->batch_unparsed = 0;
@@ -787,7 +768,7 @@ static void *writer_main(void *arg)
 	const size_t batch = L->o->batch < q->nslots / 2 ? L->o->batch : q->nslots / 2;
 	const unsigned batch_ms = L->o->batch_ms;
 	uint64_t first, taken; /* the open batch is [first, taken) */
-	int64_t began = 0, last_counters = now_ms();
+	int64_t began = 0, last_counters = clock_mono_ms();
 
 	pthread_mutex_lock(&q->mu);
 	first = taken = q->tail;
@@ -799,12 +780,12 @@ static void *writer_main(void *arg)
 		int64_t t;
 
 		if (taken > first) {
-			t = now_ms() - began;
+			t = clock_mono_ms() - began;
 			wait = t >= batch_ms ? 0 : batch_ms - (unsigned)t;
 		}
 		head = lq_wait_data(q, taken, taken == first ? 1000 : wait, &closed);
 		if (taken == first && head > taken)
-			began = now_ms();
+			began = clock_mono_ms();
 		upto = head;
 		if (upto - first > batch)
 			upto = first + batch;
@@ -818,7 +799,7 @@ static void *writer_main(void *arg)
 			}
 			taken = upto;
 		}
-		t = now_ms();
+		t = clock_mono_ms();
 		due = taken > first &&
 		      (taken - first >= batch || t - began >= batch_ms ||
 		       (closed && taken == head) || batch_bytes(q, first, taken) >= q->nbytes / 2);
@@ -924,7 +905,7 @@ static int rx_udp(struct listener *L, struct rx_sock *s)
 	n = recvmmsg(s->fd, msgs, (unsigned)vlen, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return 0;
-	t = now_ms();
+	t = clock_wall_ms();
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &msgs[i].msg_hdr;
 		const char *data = iov[i].iov_base;
@@ -979,7 +960,7 @@ static void conn_close(struct listener *L, struct rx_conn *c)
 static void conn_frames(struct listener *L, struct rx_conn *c)
 {
 	size_t pos = 0;
-	int64_t t = now_ms();
+	int64_t t = clock_wall_ms();
 	int pushed = 0;
 
 	c->stalled = 0;
@@ -1125,7 +1106,7 @@ static void rx_unstall(struct listener *L)
 static void rx_loop(struct listener *L)
 {
 	struct epoll_event evs[64];
-	int64_t last_drops = now_ms();
+	int64_t last_drops = clock_mono_ms();
 
 	for (;;) {
 		int n;
@@ -1142,15 +1123,13 @@ static void rx_loop(struct listener *L)
 			/* little arrived last round: let the kernel gather more before waking up
 			 * again, instead of one wakeup per datagram (the socket buffer holds them
 			 * meanwhile) */
-			struct timespec nap = {0, 1000000L};
-
-			nanosleep(&nap, NULL);
+			clock_sleep_ms(1);
 			L->light = 0;
 		}
 		n = epoll_wait(L->ep, evs, 64, 1000);
-		if (now_ms() - last_drops >= 1000) {
+		if (clock_mono_ms() - last_drops >= 1000) {
 			update_kernel_drops(L, 1);
-			last_drops = now_ms();
+			last_drops = clock_mono_ms();
 		}
 		for (int i = 0; i < n; i++) {
 			uint32_t tag = (uint32_t)(evs[i].data.u64 >> 32);
@@ -1177,7 +1156,7 @@ static void rx_loop(struct listener *L)
 /* After SIGINT/SIGTERM: refuse new input, then read everything the kernel already holds. */
 static void rx_drain(struct listener *L)
 {
-	int64_t deadline = now_ms() + 10000;
+	int64_t deadline = clock_mono_ms() + 10000;
 	int closed_to_new = 1; /* every UDP socket stopped taking new datagrams */
 
 	for (size_t i = 0; i < L->nsocks; i++) {
@@ -1214,12 +1193,12 @@ static void rx_drain(struct listener *L)
 	for (size_t i = 0; i < L->nsocks; i++) {
 		struct rx_sock *s = &L->socks[i];
 
-		while (s->fd >= 0 && now_ms() < deadline) {
+		while (s->fd >= 0 && clock_mono_ms() < deadline) {
 			if (rx_udp(L, s) > 0) {
 				/* no new senders: this ends; with new senders still coming in,
 				 * the first deadline stands so that a flood cannot hold the stop */
 				if (closed_to_new)
-					deadline = now_ms() + 10000;
+					deadline = clock_mono_ms() + 10000;
 				continue;
 			}
 			if (!L->blocked)
@@ -1235,7 +1214,7 @@ static void rx_drain(struct listener *L)
 	update_kernel_drops(L, 1);
 	/* TCP: read what each connection had sent when the stop came (FIONREAD), not what a
 	 * sender goes on writing after it; then close. A frame cut there is stored flagged. */
-	deadline = now_ms() + 10000;
+	deadline = clock_mono_ms() + 10000;
 	for (size_t i = 0; i < L->o->max_conns; i++) {
 		struct rx_conn *c = &L->conns[i];
 		int inq = 0;
@@ -1246,7 +1225,7 @@ static void rx_drain(struct listener *L)
 		if (ioctl(c->fd, FIONREAD, &inq) == -1 || inq < 0)
 			inq = 0;
 		budget = (size_t)inq;
-		while (c->fd >= 0 && now_ms() < deadline && !atomic_load(&L->abandon)) {
+		while (c->fd >= 0 && clock_mono_ms() < deadline && !atomic_load(&L->abandon)) {
 			size_t room = LISTEN_MAX_MSG + 32 - c->len;
 			ssize_t n;
 
@@ -1475,14 +1454,12 @@ int listen_run(const struct listen_opts *o)
 	rx_drain(L);
 	/* wait for the writer to commit everything; a further signal abandons the queue */
 	while (!atomic_load(&L->writer_done)) {
-		struct timespec ts = {0, 50 * 1000000L};
-
 		if (rx_signals(L) && !atomic_load(&L->abandon)) {
 			atomic_store(&L->abandon, 1);
 			fprintf(stderr,
 				"halog listen: second signal: giving up the messages not stored\n");
 		}
-		nanosleep(&ts, NULL);
+		clock_sleep_ms(50);
 	}
 	pthread_join(th, NULL);
 	rc = L->writer_failed ? EXIT_CODE_ERR : EXIT_CODE_OK;

@@ -7,14 +7,6 @@
 #include "parse/logformat.h"
 #include "parse.h"
 
-int64_t timearg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads n digits at *p into *out and advances *p. Returns 0 or -1. */
 static int digits(const char **p, int n, int *out)
 {

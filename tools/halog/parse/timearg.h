@@ -3,9 +3,6 @@
 #define HALOG_TIMEARG_H
 #include <stdint.h>
 
-/* The wall clock as unix ms. */
-int64_t timearg_now_ms(void);
-
 /* Parses s as:
  *   a duration back from now_ms: digits and a unit, us|ms|s|m|h|d ("10m", "2h", "1d");
  *   "@UNIXSECONDS";

@@ -97,7 +97,7 @@ static void test_create_mode_version(void **state)
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
 	assert_int_equal(q_i64(store_db(st), "SELECT value FROM meta WHERE key='schema_version'"),
-			 1);
+			 STORE_SCHEMA_VERSION);
 	assert_string_equal((const char *)"wal", "wal");
 	sqlite3_stmt *s;
 	assert_int_equal(sqlite3_prepare_v2(store_db(st), "PRAGMA journal_mode", -1, &s, NULL),
@@ -161,7 +161,7 @@ static void test_migrate_v0(void **state)
 	assert_null(store_open(p, STORE_READONLY, err, sizeof(err)));
 	struct store *st = store_open(p, 0, err, sizeof(err));
 	assert_non_null(st);
-	assert_int_equal(store_schema_version(st), 1);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
 	assert_int_equal(q_i64(store_db(st), "SELECT count(*) FROM sqlite_master WHERE name IN"
 					     " ('lines','requests','events','counters','rollup')"),
 			 5);

@@ -18,6 +18,7 @@
 #include "parse.h"
 #include "query/query.h"
 #include "parse/timearg.h"
+#include "store/state.h"
 #include "store/store.h"
 #include "strbuf.h"
 
@@ -46,6 +47,7 @@ struct search_opts {
 	int count;	     /* search --count */
 	int64_t timeout_ms;  /* tail -f: stop after this long (0: never) */
 	int64_t max_lines;   /* tail -f: stop after printing this many lines (0: never) */
+	const char *saved;   /* --saved NAME: the saved search, ANDed with QUERY when given */
 	struct strbuf query; /* the QUERY words joined by spaces */
 };
 
@@ -53,11 +55,11 @@ static void usage(FILE *fp, int tail)
 {
 	if (tail)
 		fputs("usage: halog tail [--db FILE] [-n N] [--since WHEN] [-f [--timeout DUR]"
-		      " [--max-lines N]] [--json] [QUERY...]\n",
+		      " [--max-lines N]] [--json] [--saved NAME] [QUERY...]\n",
 		      fp);
 	else
 		fputs("usage: halog search [--db FILE] [--since WHEN] [--until WHEN] [-n LIMIT]"
-		      " [--json] [--count] QUERY...\n",
+		      " [--json] [--count] [--saved NAME] QUERY...\n",
 		      fp);
 	fputs("\n  --db FILE       the store to read (default: $HALOG_DB, else ./" SEARCH_DEFAULT_DB
 	      ")\n",
@@ -76,6 +78,8 @@ static void usage(FILE *fp, int tail)
 	}
 	fputs("  --since WHEN    only lines received at or after WHEN\n"
 	      "  --json          one JSON object per line\n"
+	      "  --saved NAME    the query saved under NAME (halog saved add), and QUERY too\n"
+	      "                  when given\n"
 	      "\nWHEN is a duration back from now (30s, 10m, 2h, 1d), @UNIXSECONDS, or a date\n"
 	      "YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] (UTC without a zone).\n"
 	      "QUERY: words and \"phrases\" (all must match, case-insensitive), OR, -negation,\n"
@@ -159,6 +163,19 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 			o->db = v;
 			continue;
 		}
+		if ((r = opt_value(argc, argv, &i, "--saved", &v)) != 0) {
+			const char *why;
+
+			if (r < 0)
+				return HALOG_EXIT_USAGE;
+			if (!state_name_valid(v, &why)) {
+				fprintf(stderr, "halog %s: invalid --saved '%s': %s\n", argv[0],
+					visible(v), why);
+				return HALOG_EXIT_USAGE;
+			}
+			o->saved = v;
+			continue;
+		}
 		if (a[1] == 'n' && a[2] >= '0' && a[2] <= '9') {
 			v = a + 2; /* -n20 */
 			r = 1;
@@ -236,7 +253,7 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 			return HALOG_EXIT_ERR;
 		}
 	}
-	if (!tail && !o->have_query) {
+	if (!tail && !o->have_query && !o->saved) {
 		fprintf(stderr, "halog search: missing QUERY ('' matches every line)\n");
 		usage(stderr, 0);
 		return HALOG_EXIT_USAGE;
@@ -580,6 +597,49 @@ out:
 	return rc;
 }
 
+/* --saved NAME: the query becomes "(SAVED) QUERY" (or SAVED alone). Returns -1 to go on, or an
+ * exit code. */
+static int resolve_saved(struct search_opts *o, const char *cmd)
+{
+	struct store_saved sv;
+	struct strbuf q = STRBUF_INIT;
+	char err[512];
+	struct store *st = store_open(o->db, STORE_READONLY, err, sizeof(err));
+	int rc;
+
+	if (!st) {
+		fprintf(stderr, "halog %s: %s\n", cmd, err);
+		return HALOG_EXIT_ERR;
+	}
+	rc = store_saved_get(st, o->saved, &sv);
+	if (rc) {
+		if (rc < 0)
+			fprintf(stderr, "halog %s: '%s': %s\n", cmd, o->db, store_errmsg(st));
+		else
+			fprintf(stderr, "halog %s: no saved search '%s' (halog saved list)\n", cmd,
+				o->saved);
+		store_close(st);
+		return HALOG_EXIT_ERR;
+	}
+	store_close(st);
+	if (o->query.len && sv.query[strspn(sv.query, " \t\r\n")])
+		rc = strbuf_addf(&q, "(%s) %s", sv.query, o->query.buf);
+	else if (o->query.len)
+		rc = strbuf_addstr(&q, o->query.buf);
+	else
+		rc = strbuf_addstr(&q, sv.query);
+	store_saved_release(&sv);
+	if (rc < 0) {
+		strbuf_release(&q);
+		fprintf(stderr, "halog %s: out of memory\n", cmd);
+		return HALOG_EXIT_ERR;
+	}
+	strbuf_release(&o->query);
+	o->query = q;
+	o->have_query = 1;
+	return -1;
+}
+
 static int run(int argc, char **argv, int tail)
 {
 	struct search_opts o;
@@ -596,6 +656,8 @@ static int run(int argc, char **argv, int tail)
 	s.cmd = tail ? "tail" : "search";
 	rc = parse_args(argc, argv, tail, &o);
 	if (rc >= 0)
+		goto out;
+	if (o.saved && (rc = resolve_saved(&o, s.cmd)) >= 0)
 		goto out;
 	dl.max = 20;
 	s.q = query_parse(o.query.buf, o.query.len, &dl);

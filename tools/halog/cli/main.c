@@ -18,6 +18,7 @@ static const struct halog_cmd {
 	{ "search", cmd_search, "search stored lines (Papertrail-style queries)" },
 	{ "drive", cmd_drive, "send N requests through a URL and verify the balance" },
 	{ "parse", cmd_parse, "parse lines and print the fields (no store)" },
+	{ "saved", cmd_saved, "saved searches: add, list, rm (run with search --saved)" },
 };
 
 static void usage(FILE *fp)

@@ -84,6 +84,28 @@ static const char *const migrations[] = {
 	" truncated INTEGER, min_ts INTEGER, max_ts INTEGER,"
 	" PRIMARY KEY(bucket, kind, status)) WITHOUT ROWID;"
 	"INSERT OR REPLACE INTO meta(key, value) VALUES('rollup_bucket_ms', 60000);",
+	/* 1 -> 2: the state area (state.h): saved searches, alerts, their delivery outbox, and
+	 * the alert log */
+	"CREATE TABLE saved_searches(name TEXT PRIMARY KEY, query TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+	"CREATE TABLE alerts(name TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, saved TEXT,"
+	" query TEXT, expr TEXT, balance TEXT, backend TEXT, tolerance REAL,"
+	" min_requests INTEGER, every_ms INTEGER NOT NULL, webhook TEXT NOT NULL,"
+	" format TEXT NOT NULL, cooldown_ms INTEGER NOT NULL, timeout_ms INTEGER NOT NULL,"
+	" created_ms INTEGER NOT NULL, next_ms INTEGER NOT NULL, cursor_id INTEGER NOT NULL,"
+	" last_fired_ms INTEGER, last_eval_ms INTEGER, last_value REAL,"
+	" status TEXT NOT NULL DEFAULT 'new');"
+	"CREATE TABLE alert_deliveries(id INTEGER PRIMARY KEY, alert TEXT NOT NULL,"
+	" key TEXT NOT NULL UNIQUE, webhook TEXT NOT NULL, format TEXT NOT NULL,"
+	" timeout_ms INTEGER NOT NULL, window_start INTEGER NOT NULL,"
+	" window_end INTEGER NOT NULL, created_ms INTEGER NOT NULL, payload BLOB NOT NULL,"
+	" state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_ms INTEGER NOT NULL, done_ms INTEGER, last_status INTEGER, last_error TEXT);"
+	"CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_ms);"
+	"CREATE TABLE alert_log(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
+	" alert TEXT NOT NULL, event TEXT NOT NULL, key TEXT, window_start INTEGER,"
+	" window_end INTEGER, status INTEGER, ms INTEGER, detail TEXT);"
+	"CREATE INDEX alert_log_alert ON alert_log(alert, id);",
 };
 #define STORE_NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -470,6 +492,14 @@ struct sqlite3 *store_db(struct store *st)
 const char *store_errmsg(const struct store *st)
 {
 	return st->err;
+}
+
+void store_set_errmsg(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
 }
 
 size_t store_pending(const struct store *st)

@@ -56,12 +56,16 @@ void store_rollback(struct store *st);
 size_t store_pending(const struct store *st);
 /* The last SQLite error message; valid until the next store call. */
 const char *store_errmsg(const struct store *st);
+/* Sets the message store_errmsg returns: for the store layer's own modules (state.c). */
+void store_set_errmsg(struct store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Added by the store module (additive):
  *   names(id INTEGER PRIMARY KEY, name TEXT UNIQUE)   -- interned frontend/backend/server names
  *   rollup, rollup_code, rollup_term, rollup_timer, rollup_errpath, rollup_lines
  *                                                     -- per-minute aggregates (store.c) */
-#define STORE_SCHEMA_VERSION 1
+/* Added by the alerts work (additive): saved_searches, alerts, alert_deliveries, alert_log
+ *                                                     -- the state area, see store/state.h */
+#define STORE_SCHEMA_VERSION 2
 /* The store path when no --db is given: $HALOG_DB when set and not empty, else "halog.db". */
 const char *store_default_path(void);
 /* The schema version of an open store (after migration: STORE_SCHEMA_VERSION). */

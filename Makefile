@@ -4,7 +4,7 @@
 O        ?= build
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS     := yaml-0.1 libpcre2-8 sqlite3 libcurl zlib
+PKGS     := yaml-0.1 libpcre2-8 sqlite3 libcurl zlib libzstd
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-align -Wwrite-strings \
@@ -107,6 +107,11 @@ $(O)/tests/test_common_%: $(O)/tests/unit/test_common_%.o $(O)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
 $(O)/helpers/%: $(O)/tests/helpers/%.o $(O)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+# storeproto measures the store's block codec as built, so it links it
+$(O)/helpers/storeproto: $(O)/tests/helpers/storeproto.o $(O)/tools/halog/store/block.o \
+			 $(O)/tools/halog/store/rollup.o $(O)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 

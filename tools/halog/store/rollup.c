@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "varint.h"
+
 unsigned hist_bucket(int64_t v)
 {
 	if (v < 0)
@@ -44,32 +46,8 @@ int64_t hist_value(unsigned b)
 
 static int put_varint(struct strbuf *sb, uint64_t v)
 {
-	unsigned char tmp[10];
-	size_t n = 0;
-	do {
-		tmp[n] = (unsigned char)(v & 0x7f);
-		v >>= 7;
-		if (v)
-			tmp[n] |= 0x80;
-		n++;
-	} while (v);
-	return strbuf_add(sb, tmp, n);
-}
-
-static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (unsigned shift = 0; shift < 64; shift += 7) {
-		if (*p >= end)
-			return -1;
-		unsigned char c = *(*p)++;
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80)) {
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
+	unsigned char tmp[VARINT_MAX];
+	return strbuf_add(sb, tmp, varint_put(tmp, v));
 }
 
 int hist_encode(const uint64_t *counts, struct strbuf *out)
@@ -91,7 +69,7 @@ int hist_decode_add(const void *blob, size_t len, uint64_t *counts)
 	uint64_t b = 0;
 	while (p < end) {
 		uint64_t gap, n;
-		if (get_varint(&p, end, &gap) || get_varint(&p, end, &n))
+		if (varint_get(&p, end, &gap) || varint_get(&p, end, &n))
 			return -1;
 		b += gap;
 		if (b >= HIST_N)

@@ -9,17 +9,76 @@
 
 #include "check.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "inv.h"
+#include "opt.h"
 #include "render.h"
 #include "tmpl.h"
 
-#define EXIT_INPUT 1
-#define EXIT_USAGE 2
+#define EXIT_INPUT EXIT_CODE_ERR
+#define EXIT_USAGE EXIT_CODE_USAGE
+
+enum { O_ENV = 1, O_TARGET, O_OUTPUT, O_TEMPLATES };
+
+#define ROW_ENV                                                                                    \
+	{                                                                                          \
+		.id = O_ENV, .short_name = 'e', .long_name = "env", .type = OPT_STR, .arg = "ENV", \
+		.help = "deep-merge environments.ENV over the inventory"                           \
+	}
+#define ROW_TARGET                                                                                 \
+	{                                                                                          \
+		.id = O_TARGET, .long_name = "target", .type = OPT_STR, .arg = "X.Y",              \
+		.help = "HAProxy version to emit for (default: the file's target, else 2.6)"       \
+	}
+#define ROW_TEMPLATES                                                                              \
+	{                                                                                          \
+		.id = O_TEMPLATES, .long_name = "templates", .type = OPT_STR, .arg = "DIR",        \
+		.help = "use DIR/NAME.tmpl instead of the built-in templates"                      \
+	}
+
+static const struct opt render_opts[] = {
+	ROW_ENV,
+	ROW_TARGET,
+	{.id = O_OUTPUT,
+	 .short_name = 'o',
+	 .long_name = "output",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "write the configuration to FILE (render only)"},
+	ROW_TEMPLATES,
+	{0},
+};
+static const struct opt check_opts[] = {ROW_ENV, ROW_TARGET, ROW_TEMPLATES, {0}};
+static const struct opt no_opts[] = {{0}};
+
+static const char epilog[] =
+	"exit status: 0 ok, 1 invalid inventory or haproxy rejected the result, 2 usage error\n"
+	"docs: docs/hagen.md\n";
+
+static const struct opt_cmd render_cmd = {
+	"hagen render",
+	"INVENTORY",
+	"Validates the inventory and writes haproxy.cfg (stdout, or FILE).\n",
+	render_opts,
+	epilog,
+	0};
+/* `hagen INVENTORY`: render without the subcommand's name */
+static const struct opt_cmd bare_cmd = {"hagen", "INVENTORY", NULL, render_opts, epilog, 0};
+static const struct opt_cmd check_cmd = {
+	"hagen check",
+	"INVENTORY",
+	"Renders, then runs haproxy -c -dW on the result; its errors point at the inventory.\n",
+	check_opts,
+	epilog,
+	0};
+static const struct opt_cmd targets_cmd = {
+	"hagen targets", NULL, "Lists the supported HAProxy versions and the version rules.\n",
+	no_opts,	 NULL, 0};
 
 struct hagen_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *usage;
+	const struct opt_cmd *opts;
 	const char *help;
 };
 
@@ -28,12 +87,11 @@ static int cmd_check(int argc, char **argv);
 static int cmd_targets(int argc, char **argv);
 
 static const struct hagen_cmd commands[] = {
-	{"render", cmd_render,
-	 "hagen render [-e ENV] [--target X.Y] [-o FILE] [--templates DIR] INVENTORY",
+	{"render", cmd_render, &render_cmd,
 	 "validate the inventory and write haproxy.cfg (stdout, or FILE)"},
-	{"check", cmd_check, "hagen check [-e ENV] [--target X.Y] [--templates DIR] INVENTORY",
+	{"check", cmd_check, &check_cmd,
 	 "render, then run haproxy -c -dW on the result; errors point at the inventory"},
-	{"targets", cmd_targets, "hagen targets",
+	{"targets", cmd_targets, &targets_cmd,
 	 "list the supported HAProxy versions and the version rules"},
 	{NULL, NULL, NULL, NULL},
 };
@@ -42,105 +100,69 @@ static void usage(FILE *fp)
 {
 	fprintf(fp, "usage: hagen INVENTORY > haproxy.cfg\n");
 	for (const struct hagen_cmd *c = commands; c->name; c++)
-		fprintf(fp, "   or: %s\n", c->usage);
+		opt_usage(c->opts, fp, "   or: ");
 	fprintf(fp, "   or: hagen --help | --version\n\n");
 	for (const struct hagen_cmd *c = commands; c->name; c++)
 		fprintf(fp, "  %-8s %s\n", c->name, c->help);
-	fprintf(fp, "\noptions:\n"
-		    "  -e, --env ENV        deep-merge environments.ENV over the inventory\n"
-		    "  --target X.Y         HAProxy version to emit for (default: the file's "
-		    "target, else 2.6)\n"
-		    "  -o, --output FILE    write the configuration to FILE (render only)\n"
-		    "  --templates DIR      use DIR/NAME.tmpl instead of the built-in templates\n"
-		    "\nexit status: 0 ok, 1 invalid inventory or haproxy rejected the result, 2 "
-		    "usage error\n"
-		    "docs: docs/hagen.md\n");
+	fprintf(fp, "\noptions:\n");
+	opt_list(render_opts, fp);
+	fprintf(fp, "\n%s", epilog);
 }
 
 struct opts {
 	const char *env, *target, *output, *templates, *inventory;
 };
 
-/* Parses the options shared by render and check. Returns 0, or -1 after printing why. */
-static int parse_opts(int argc, char **argv, struct opts *o, int allow_output)
+/* Parses the options of render and check (cmd). Returns 0, or the exit code after --help (0)
+ * or a usage error (reported, 2). */
+static int parse_opts(int argc, char **argv, const struct opt_cmd *cmd, struct opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL, **dst = NULL;
-		size_t l;
+	struct opt_parser p;
+	int r;
 
-		if (!strcmp(a, "--")) {
-			if (i + 1 < argc && !o->inventory)
-				o->inventory = argv[++i];
-			if (i + 1 < argc) {
-				fprintf(stderr, "hagen: too many arguments\n");
-				return -1;
-			}
+	memset(o, 0, sizeof(*o));
+	opt_init(&p, cmd, argc, argv);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		switch (r) {
+		case O_ENV:
+			o->env = p.val;
+			break;
+		case O_TARGET: {
+			int t;
+
+			if (inv_parse_target(p.val, &t) < 0)
+				return opt_bad_value(&p, stderr, "supported targets are %s",
+						     inv_targets_text());
+			o->target = p.val;
 			break;
 		}
-		if (!strcmp(a, "-e") || !strncmp(a, "--env", 5))
-			dst = &o->env;
-		else if (!strncmp(a, "--target", 8))
-			dst = &o->target;
-		else if (!strcmp(a, "-o") || !strncmp(a, "--output", 8))
-			dst = allow_output ? &o->output : NULL;
-		else if (!strncmp(a, "--templates", 11))
-			dst = &o->templates;
-		if (a[0] == '-' && a[1] && !dst) {
-			fprintf(stderr, "hagen: unknown option '%s'\n", a);
-			return -1;
-		}
-		if (!dst) {
-			if (o->inventory) {
-				fprintf(stderr, "hagen: too many arguments ('%s' after '%s')\n", a,
-					o->inventory);
-				return -1;
-			}
-			o->inventory = a;
-			continue;
-		}
-		l = a[1] == '-' ? strcspn(a, "=") : strlen(a);
-		if (a[1] == '-' && a[l] == '=')
-			val = a + l + 1;
-		else if (a[1] == '-' && strcmp(a, "--env") && strcmp(a, "--target") &&
-			 strcmp(a, "--output") && strcmp(a, "--templates")) {
-			fprintf(stderr, "hagen: unknown option '%s'\n", a);
-			return -1;
-		} else if (i + 1 < argc)
-			val = argv[++i];
-		if (!val || !*val) {
-			fprintf(stderr, "hagen: option '%s' needs a value\n", a);
-			return -1;
-		}
-		*dst = val;
-	}
-	if (!o->inventory) {
-		fprintf(stderr, "hagen: no inventory file given\n");
-		return -1;
-	}
-	if (o->templates) {
-		struct stat st;
+		case O_OUTPUT:
+			o->output = p.val;
+			break;
+		case O_TEMPLATES: {
+			struct stat st;
 
-		if (stat(o->templates, &st) == -1) {
-			fprintf(stderr, "hagen: --templates '%s': %s\n", o->templates,
-				strerror(errno));
-			return -1;
+			if (stat(p.val, &st) == -1)
+				return opt_bad_value(&p, stderr, "%s", strerror(errno));
+			if (!S_ISDIR(st.st_mode))
+				return opt_bad_value(&p, stderr, "not a directory");
+			o->templates = p.val;
+			break;
 		}
-		if (!S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "hagen: --templates '%s': not a directory\n", o->templates);
-			return -1;
+		case OPT_OPERAND:
+			if (o->inventory)
+				return opt_usage_error(cmd, stderr,
+						       "too many arguments ('%s' after '%s')",
+						       p.val, o->inventory);
+			o->inventory = p.val;
+			break;
+		default:
+			return opt_finish(&p, r, stdout, stderr);
 		}
 	}
-	if (o->target) {
-		int t;
-
-		if (inv_parse_target(o->target, &t) < 0) {
-			fprintf(stderr, "hagen: unsupported --target '%s' (supported: %s)\n",
-				o->target, inv_targets_text());
-			return -1;
-		}
-	}
-	return 0;
+	if (!o->inventory)
+		return opt_usage_error(cmd, stderr, "no inventory file given");
+	return -1;
 }
 
 /* Loads, validates and renders. Prints diagnostics. Returns 0 with out filled, or -1. */
@@ -194,27 +216,29 @@ out:
 	return rc;
 }
 
-/* What render and check share: options, then load and render. Returns 0 with inv and out
- * filled, else EXIT_USAGE or EXIT_INPUT (reported). The caller releases inv and out either way. */
-static int prepare(int argc, char **argv, const struct hagen_cmd *cmd, struct opts *o,
+/* What render and check share: options, then load and render. Returns -1 with inv and out
+ * filled, else the exit code: 0 after --help, EXIT_USAGE or EXIT_INPUT (reported). The caller
+ * releases inv and out either way. */
+static int prepare(int argc, char **argv, const struct opt_cmd *cmd, struct opts *o,
 		   struct inv *inv, struct tmpl_out *out)
 {
+	int rc;
+
 	memset(inv, 0, sizeof(*inv));
-	if (parse_opts(argc, argv, o, cmd->fn == cmd_render) < 0) {
-		fprintf(stderr, "usage: %s\n", cmd->usage);
-		return EXIT_USAGE;
-	}
-	return load_and_render(o, inv, out) < 0 ? EXIT_INPUT : 0;
+	if ((rc = parse_opts(argc, argv, cmd, o)) >= 0)
+		return rc;
+	return load_and_render(o, inv, out) < 0 ? EXIT_INPUT : -1;
 }
 
-static int cmd_render(int argc, char **argv)
+/* render as cmd: "hagen render" or, without the subcommand's name, "hagen" */
+static int render_as(int argc, char **argv, const struct opt_cmd *cmd)
 {
 	struct opts o;
 	struct inv inv;
 	struct tmpl_out out = {STRBUF_INIT, NULL, 0, 0};
-	int rc = prepare(argc, argv, &commands[0], &o, &inv, &out);
+	int rc = prepare(argc, argv, cmd, &o, &inv, &out);
 
-	if (rc)
+	if (rc >= 0)
 		goto out;
 	rc = EXIT_INPUT;
 	if (o.output) {
@@ -232,14 +256,19 @@ out:
 	return rc;
 }
 
+static int cmd_render(int argc, char **argv)
+{
+	return render_as(argc, argv, &render_cmd);
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	struct opts o;
 	struct inv inv;
 	struct tmpl_out out = {STRBUF_INIT, NULL, 0, 0};
-	int rc = prepare(argc, argv, &commands[1], &o, &inv, &out);
+	int rc = prepare(argc, argv, &check_cmd, &o, &inv, &out);
 
-	if (!rc)
+	if (rc < 0)
 		rc = check_with_haproxy(&inv, &out) == 0 ? 0 : EXIT_INPUT;
 	inv_release(&inv);
 	tmpl_out_release(&out);
@@ -248,10 +277,14 @@ static int cmd_check(int argc, char **argv)
 
 static int cmd_targets(int argc, char **argv)
 {
-	if (argc > 1) {
-		fprintf(stderr, "usage: %s\n", commands[2].usage);
-		return EXIT_USAGE;
-	}
+	struct opt_parser p;
+	int o;
+
+	opt_init(&p, &targets_cmd, argc, argv);
+	if ((o = opt_next(&p)) == OPT_OPERAND)
+		return opt_usage_error(&targets_cmd, stderr, "unexpected argument '%s'", p.val);
+	if (o != OPT_DONE)
+		return opt_finish(&p, o, stdout, stderr);
 	printf("supported targets: %s (default 2.6)\n\n", inv_targets_text());
 	for (const struct inv_rule *r = inv_rules; r->what; r++) {
 		char since[16] = "-", until[16] = "-";
@@ -279,17 +312,9 @@ int main(int argc, char **argv)
 		printf("hagen %s\n", HAGEN_VERSION);
 		return 0;
 	}
-	for (const struct hagen_cmd *c = commands; c->name; c++) {
-		if (strcmp(argv[1], c->name))
-			continue;
-		/* "hagen render --help": the whole usage, on stdout (options up to "--" only) */
-		for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
-			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-				usage(stdout);
-				return 0;
-			}
-		return c->fn(argc - 1, argv + 1);
-	}
+	for (const struct hagen_cmd *c = commands; c->name; c++)
+		if (!strcmp(argv[1], c->name))
+			return c->fn(argc - 1, argv + 1);
 	/* no subcommand: render, with argv[0] standing in for the command name */
-	return cmd_render(argc, argv);
+	return render_as(argc, argv, &bare_cmd);
 }

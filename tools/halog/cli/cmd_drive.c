@@ -2,7 +2,6 @@
  * balancer's log lines for them are in the store, then shows the stored rows of exactly that
  * window and checks the shares against the weights (exit 3): the CI proof that balancing works. */
 #include <curl/curl.h>
-#include <getopt.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 #include "drive/drive.h"
 #include "report/invweights.h"
 #include "json.h"
+#include "opt.h"
 #include "parse.h"
 #include "strbuf.h"
 
@@ -26,36 +26,157 @@
 #define DRIVE_POLL_MS 100
 #define DRIVE_MAX_ROWS 4096 /* (backend, server) pairs shown from the window */
 
-static const char drive_usage[] =
-	"usage: halog drive URL [options]\n"
-	"Sends N requests through URL (C at a time) and counts the answers by status and by the\n"
-	"server that answered (X-Server header, or the first line of a 2xx body). With --db it\n"
-	"then waits until the balancer's log lines for them are stored, and shows the stored rows\n"
-	"of exactly that time window per backend and server.\n"
-	"\n"
-	"  -n N                 requests to send (default 100)\n"
-	"  -c C                 requests in flight (default 10)\n"
-	"  -H 'Name: value'     extra request header (repeatable), e.g. -H 'Host: shop.test'\n"
-	"  --path P             path appended to URL; repeat to rotate through several\n"
-	"  --rate R             start at most R requests per second (default: no limit)\n"
-	"  --fresh-conn         open a new connection for every request (no keep-alive)\n"
-	"  --request-timeout S  per request, seconds (default 10)\n"
-	"  --db FILE            the store `halog listen` writes: wait for the lines, show them\n"
-	"  --timeout S          longest wait for the log lines, seconds (default 10)\n"
-	"  --settle-ms MS       stop waiting once no new line arrived for MS (default 2000)\n"
-	"  --backend B          with --db: only backend B in the table and the check\n"
-	"  --inventory FILE     with --db: expected shares from the inventory's weights\n"
-	"  -e ENV               the inventory's environment overlay\n"
-	"  --weights a=1,b=2    expected shares by X-Server name, checked on the answers\n"
-	"  --tolerance PCT      largest deviation of a share from the expected one, in\n"
-	"                       percentage points (default 10); beyond it, exit 3\n"
-	"  --report             with --db: also print `halog report` for the window (its\n"
-	"                       numbers cover whole minutes)\n"
-	"  --format F           text (default), json, csv or markdown\n"
-	"  --quiet              text: only the summary line and the balance verdicts\n"
-	"\n"
-	"exit: 0 ok, 1 runtime error, no answer at all or log lines missing, 2 usage,\n"
-	"      3 balance check failed\n";
+enum {
+	O_N = 1,
+	O_C,
+	O_HEADER,
+	O_PATH,
+	O_RATE,
+	O_FRESH_CONN,
+	O_REQUEST_TIMEOUT,
+	O_DB,
+	O_TIMEOUT,
+	O_SETTLE_MS,
+	O_BACKEND,
+	O_INVENTORY,
+	O_ENV,
+	O_WEIGHTS,
+	O_TOLERANCE,
+	O_REPORT,
+	O_FORMAT,
+	O_QUIET,
+};
+
+static const char *const formats[] = {"text", "json", "csv", "markdown", "md", NULL};
+
+static const struct opt drive_opts[] = {
+	{.id = O_N,
+	 .short_name = 'n',
+	 .type = OPT_INT,
+	 .arg = "N",
+	 .min = 1,
+	 .max = DRIVE_MAX_N,
+	 .help = "requests to send (default 100)"},
+	{.id = O_C,
+	 .short_name = 'c',
+	 .type = OPT_INT,
+	 .arg = "C",
+	 .min = 1,
+	 .max = DRIVE_MAX_C,
+	 .help = "requests in flight (default 10)"},
+	{.id = O_HEADER,
+	 .short_name = 'H',
+	 .type = OPT_STR,
+	 .arg = "'Name: value'",
+	 .flags = OPT_MANY,
+	 .help = "extra request header (repeatable), e.g. -H 'Host: shop.test'"},
+	{.id = O_PATH,
+	 .long_name = "path",
+	 .type = OPT_STR,
+	 .arg = "P",
+	 .flags = OPT_MANY,
+	 .help = "path appended to URL; repeat to rotate through several"},
+	{.id = O_RATE,
+	 .long_name = "rate",
+	 .type = OPT_NUM,
+	 .arg = "R",
+	 .min = 0,
+	 .max = 1000000,
+	 .help = "start at most R requests per second (default: no limit)"},
+	{.id = O_FRESH_CONN,
+	 .long_name = "fresh-conn",
+	 .type = OPT_FLAG,
+	 .help = "open a new connection for every request (no keep-alive)"},
+	{.id = O_REQUEST_TIMEOUT,
+	 .long_name = "request-timeout",
+	 .type = OPT_INT,
+	 .arg = "S",
+	 .min = 1,
+	 .max = 3600,
+	 .help = "per request, seconds (default 10)"},
+	{.id = O_DB,
+	 .long_name = "db",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "the store `halog listen` writes: wait for the lines, show them"},
+	{.id = O_TIMEOUT,
+	 .long_name = "timeout",
+	 .type = OPT_INT,
+	 .arg = "S",
+	 .min = 1,
+	 .max = 3600,
+	 .help = "longest wait for the log lines, seconds (default 10)"},
+	{.id = O_SETTLE_MS,
+	 .long_name = "settle-ms",
+	 .type = OPT_INT,
+	 .arg = "MS",
+	 .min = 0,
+	 .max = 600000,
+	 .help = "stop waiting once no new line arrived for MS (default 2000)"},
+	{.id = O_BACKEND,
+	 .long_name = "backend",
+	 .type = OPT_STR,
+	 .arg = "B",
+	 .help = "with --db: only backend B in the table and the check"},
+	{.id = O_INVENTORY,
+	 .long_name = "inventory",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "with --db: expected shares from the inventory's weights"},
+	{.id = O_ENV,
+	 .short_name = 'e',
+	 .long_name = "env",
+	 .type = OPT_STR,
+	 .arg = "ENV",
+	 .help = "the inventory's environment overlay"},
+	{.id = O_WEIGHTS,
+	 .long_name = "weights",
+	 .type = OPT_STR,
+	 .arg = "a=1,b=2",
+	 .help = "expected shares by X-Server name, checked on the answers"},
+	{.id = O_TOLERANCE,
+	 .long_name = "tolerance",
+	 .type = OPT_NUM,
+	 .arg = "PCT",
+	 .min = 0,
+	 .max = 100,
+	 .help = "largest deviation of a share from the expected one, in\n"
+		 "percentage points (default 10); beyond it, exit 3"},
+	{.id = O_REPORT,
+	 .long_name = "report",
+	 .type = OPT_FLAG,
+	 .help = "with --db: also print `halog report` for the window (its\n"
+		 "numbers cover whole minutes)"},
+	{.id = O_FORMAT,
+	 .long_name = "format",
+	 .type = OPT_ENUM,
+	 .arg = "F",
+	 .values = formats,
+	 .help = "text (default), json, csv or markdown"},
+	{.id = O_QUIET,
+	 .long_name = "quiet",
+	 .type = OPT_FLAG,
+	 .help = "text: only the summary line and the balance verdicts"},
+	{0},
+};
+
+static const struct opt_cmd drive_cmd = {
+	.prog = "halog drive",
+	.operands = "URL",
+	.intro = "Sends N requests through URL (C at a time) and counts the answers by status and "
+		 "by "
+		 "the\n"
+		 "server that answered (X-Server header, or the first line of a 2xx body). With "
+		 "--db "
+		 "it\n"
+		 "then waits until the balancer's log lines for them are stored, and shows the "
+		 "stored "
+		 "rows\n"
+		 "of exactly that time window per backend and server.\n",
+	.opts = drive_opts,
+	.epilog = "exit: 0 ok, 1 runtime error, no answer at all or log lines missing, 2 usage,\n"
+		  "      3 balance check failed\n",
+};
 
 enum drive_fmt { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_MARKDOWN };
 
@@ -95,43 +216,13 @@ struct verdict {
 	const char *worst; /* borrowed */
 };
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("halog drive: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n(see 'halog drive --help')\n", stderr);
-	return HALOG_EXIT_USAGE;
-}
-
+/* Fills cli from argv. Returns 0 to go on, or the exit code (after --help: -1, exit 0). */
 static int parse_args(int argc, char **argv, struct drive_cli *cli)
 {
-	static const struct option longs[] = {
-		{"path", required_argument, NULL, 'p'},
-		{"rate", required_argument, NULL, 'r'},
-		{"fresh-conn", no_argument, NULL, 'F'},
-		{"request-timeout", required_argument, NULL, 'R'},
-		{"db", required_argument, NULL, 'd'},
-		{"timeout", required_argument, NULL, 't'},
-		{"settle-ms", required_argument, NULL, 's'},
-		{"format", required_argument, NULL, 'f'},
-		{"backend", required_argument, NULL, 'b'},
-		{"inventory", required_argument, NULL, 'i'},
-		{"env", required_argument, NULL, 'e'},
-		{"weights", required_argument, NULL, 'w'},
-		{"tolerance", required_argument, NULL, 'T'},
-		{"report", no_argument, NULL, 'P'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	char *end;
-	int64_t v;
-	int c;
+	static const enum drive_fmt fmt_of[] = {FMT_TEXT, FMT_JSON, FMT_CSV, FMT_MARKDOWN,
+						FMT_MARKDOWN};
+	struct opt_parser p;
+	int r;
 
 	memset(cli, 0, sizeof(*cli));
 	cli->o.n = 100;
@@ -143,131 +234,96 @@ static int parse_args(int argc, char **argv, struct drive_cli *cli)
 	cli->settle_ms = 2000;
 	cli->tol = 10.0;
 	cli->format = "text";
-	optind = 0; /* glibc: a full re-initialisation, as another command may have run getopt */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "n:c:H:e:h", longs, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (parse_int64(optarg, 1, DRIVE_MAX_N, &v))
-				return usage_error("-n wants a request count (1..%ld), not '%s'",
-						   DRIVE_MAX_N, optarg);
-			cli->o.n = (long)v;
+	opt_init(&p, &drive_cmd, argc, argv);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		switch (r) {
+		case O_N:
+			cli->o.n = (long)p.num;
 			break;
-		case 'c':
-			if (parse_int64(optarg, 1, DRIVE_MAX_C, &v))
-				return usage_error("-c wants a concurrency (1..%ld), not '%s'",
-						   DRIVE_MAX_C, optarg);
-			cli->o.concurrency = (long)v;
+		case O_C:
+			cli->o.concurrency = (long)p.num;
 			break;
-		case 'H':
+		case O_HEADER:
 			if (cli->o.nheaders >= DRIVE_MAX_HEADERS)
-				return usage_error("too many -H (at most %d)", DRIVE_MAX_HEADERS);
-			cli->headers[cli->o.nheaders++] = optarg;
+				return opt_usage_error(&drive_cmd, stderr,
+						       "too many -H (at most %d)",
+						       DRIVE_MAX_HEADERS);
+			cli->headers[cli->o.nheaders++] = p.val;
 			break;
-		case 'p':
+		case O_PATH:
 			if (cli->o.npaths >= DRIVE_MAX_PATHS)
-				return usage_error("too many --path (at most %d)", DRIVE_MAX_PATHS);
-			cli->paths[cli->o.npaths++] = optarg;
+				return opt_usage_error(&drive_cmd, stderr,
+						       "too many --path (at most %d)",
+						       DRIVE_MAX_PATHS);
+			cli->paths[cli->o.npaths++] = p.val;
 			break;
-		case 'r':
-			cli->o.rate = strtod(optarg, &end);
-			if (*end || end == optarg || !(cli->o.rate > 0 && cli->o.rate <= 1e6))
-				return usage_error(
-					"--rate wants requests per second (0..1000000], not '%s'",
-					optarg);
+		case O_RATE:
+			if (!(p.dbl > 0))
+				return opt_bad_value(&p, stderr,
+						     "expected requests per second above 0");
+			cli->o.rate = p.dbl;
 			break;
-		case 'F':
+		case O_FRESH_CONN:
 			cli->o.fresh_conn = 1;
 			break;
-		case 'R':
-			if (parse_int64(optarg, 1, 3600, &v))
-				return usage_error(
-					"--request-timeout wants seconds (1..3600), not '%s'",
-					optarg);
-			cli->o.timeout_ms = (long)v * 1000;
+		case O_REQUEST_TIMEOUT:
+			cli->o.timeout_ms = (long)p.num * 1000;
 			break;
-		case 'd':
-			cli->db = optarg;
+		case O_DB:
+			cli->db = p.val;
 			break;
-		case 't':
-			if (parse_int64(optarg, 1, 3600, &v))
-				return usage_error("--timeout wants seconds (1..3600), not '%s'",
-						   optarg);
-			cli->timeout_s = v;
+		case O_TIMEOUT:
+			cli->timeout_s = p.num;
 			break;
-		case 's':
-			if (parse_int64(optarg, 0, 600000, &v))
-				return usage_error(
-					"--settle-ms wants milliseconds (0..600000), not '%s'",
-					optarg);
-			cli->settle_ms = v;
+		case O_SETTLE_MS:
+			cli->settle_ms = p.num;
 			break;
-		case 'f':
-			if (!strcmp(optarg, "text"))
-				cli->fmt = FMT_TEXT;
-			else if (!strcmp(optarg, "json"))
-				cli->fmt = FMT_JSON;
-			else if (!strcmp(optarg, "csv"))
-				cli->fmt = FMT_CSV;
-			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
-				cli->fmt = FMT_MARKDOWN;
-			else
-				return usage_error(
-					"unknown --format '%s' (text, json, csv, markdown)",
-					optarg);
-			cli->format = optarg;
+		case O_FORMAT:
+			cli->fmt = fmt_of[p.idx];
+			cli->format = p.val;
 			break;
-		case 'b':
-			cli->backend = optarg;
+		case O_BACKEND:
+			cli->backend = p.val;
 			break;
-		case 'i':
-			cli->inventory = optarg;
+		case O_INVENTORY:
+			cli->inventory = p.val;
 			break;
-		case 'e':
-			cli->env = optarg;
+		case O_ENV:
+			cli->env = p.val;
 			break;
-		case 'w':
-			cli->weights = optarg;
+		case O_WEIGHTS:
+			cli->weights = p.val;
 			break;
-		case 'T':
-			cli->tol = strtod(optarg, &end);
-			if (*end || end == optarg || !(cli->tol >= 0 && cli->tol <= 100))
-				return usage_error(
-					"--tolerance wants percentage points (0..100), not '%s'",
-					optarg);
+		case O_TOLERANCE:
+			cli->tol = p.dbl;
 			break;
-		case 'P':
+		case O_REPORT:
 			cli->report = 1;
 			break;
-		case 'q':
+		case O_QUIET:
 			cli->quiet = 1;
 			break;
-		case 'h':
-			fputs(drive_usage, stdout);
+		case OPT_OPERAND:
+			if (cli->o.url)
+				return opt_usage_error(&drive_cmd, stderr,
+						       "unexpected argument '%s'", p.val);
+			cli->o.url = p.val;
+			break;
+		case OPT_HELP:
+			opt_help(&drive_cmd, stdout);
 			return -1;
 		default:
-			if (optopt)
-				fprintf(stderr,
-					"halog drive: option '-%c' is unknown or needs a value\n",
-					optopt);
-			else
-				fprintf(stderr,
-					"halog drive: option '%s' is unknown or needs a value\n",
-					argv[optind - 1]);
-			fputs("(see 'halog drive --help')\n", stderr);
-			return HALOG_EXIT_USAGE;
+			return opt_finish(&p, r, stdout, stderr);
 		}
 	}
-	if (optind >= argc)
-		return usage_error("missing URL");
-	cli->o.url = argv[optind++];
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!cli->o.url)
+		return opt_usage_error(&drive_cmd, stderr, "missing URL");
 	if ((cli->inventory || cli->backend || cli->report) && !cli->db)
-		return usage_error(
+		return opt_usage_error(
+			&drive_cmd, stderr,
 			"--inventory, --backend and --report read the stored logs: add --db");
 	if (cli->env && !cli->inventory)
-		return usage_error("-e needs --inventory");
+		return opt_usage_error(&drive_cmd, stderr, "-e needs --inventory");
 	return 0;
 }
 
@@ -1024,7 +1080,6 @@ static int run_report(const struct drive_cli *cli, int64_t since, int64_t until)
 	}
 	av[ac] = NULL;
 	fflush(stdout);
-	optind = 0;
 	return cmd_report(ac, av);
 }
 

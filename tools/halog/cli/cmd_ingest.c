@@ -1,4 +1,5 @@
-/* halog ingest [--db FILE] [--log-format STR] [FILE…|-]: log files or stdin into the store. */
+/* halog ingest [--db FILE] [--log-format STR] [--batch N] [FILE…|-]: log files or stdin into the
+ * store. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,16 +9,36 @@
 #include "clock.h"
 #include "listen/ingest.h"
 #include "parse/logparse.h"
-#include "parse.h"
+#include "opt.h"
 #include "store/store.h"
 
-static const char ingest_usage[] =
-	"usage: halog ingest [--db FILE] [--log-format STR] [--batch N] [FILE...|-]\n"
-	"  --db FILE          SQLite store (default: $HALOG_DB, else ./halog.db)\n"
-	"  --log-format STR   HAProxy log-format string or httplog|httpslog|tcplog|clf\n"
-	"                     (default: detect the built-in formats line by line)\n"
-	"  --batch N          lines per transaction (default 65536)\n"
-	"  FILE               plain or gzip; '-' or none reads stdin\n";
+enum { O_DB = 1, O_LOG_FORMAT, O_BATCH };
+
+static const struct opt ingest_opts[] = {
+	{.id = O_DB,
+	 .long_name = "db",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "SQLite store (default: $HALOG_DB, else ./halog.db)"},
+	{.id = O_LOG_FORMAT,
+	 .long_name = "log-format",
+	 .type = OPT_STR,
+	 .arg = "STR",
+	 .help = "HAProxy log-format string or httplog|httpslog|tcplog|clf\n"
+		 "(default: detect the built-in formats line by line)"},
+	{.id = O_BATCH,
+	 .long_name = "batch",
+	 .type = OPT_INT,
+	 .arg = "N",
+	 .min = 1,
+	 .max = 10000000,
+	 .help = "lines per transaction (default 65536)"},
+	{.type = OPT_DOC, .arg = "FILE", .help = "plain or gzip; '-' or none reads stdin"},
+	{0},
+};
+
+static const struct opt_cmd ingest_cmd = {"halog ingest", "[FILE...|-]", NULL,
+					  ingest_opts,	  NULL,		 0};
 
 static void summary(const struct ingest_stats *s, double secs)
 {
@@ -46,56 +67,35 @@ int cmd_ingest(int argc, char **argv)
 {
 	const char *db = NULL, *fmt = NULL;
 	size_t batch = 0;
-	int i, nfiles = 0, ret = HALOG_EXIT_OK;
+	int r, nfiles = 0, ret = HALOG_EXIT_OK;
 	char err[512];
+	struct opt_parser p;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(ingest_usage, stdout);
-			return HALOG_EXIT_OK;
-		} else if (!strcmp(a, "--")) {
-			i++;
+	opt_init(&p, &ingest_cmd, argc, argv);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		switch (r) {
+		case O_DB:
+			db = p.val;
 			break;
-		} else if (!strcmp(a, "--db") || !strcmp(a, "--log-format") ||
-			   !strcmp(a, "--batch")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "halog ingest: option '%s' needs a value\n%s", a,
-					ingest_usage);
-				return HALOG_EXIT_USAGE;
-			}
-			const char *v = argv[++i];
-			if (!strcmp(a, "--db")) {
-				db = v;
-			} else if (!strcmp(a, "--log-format")) {
-				fmt = v;
-			} else {
-				int64_t n;
-				if (parse_int64(v, 1, 10000000, &n)) {
-					fprintf(stderr,
-						"halog ingest: --batch: '%s' is not a number of "
-						"lines"
-						" (1..10000000)\n",
-						v);
-					return HALOG_EXIT_USAGE;
-				}
-				batch = (size_t)n;
-			}
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "halog ingest: unknown option '%s'\n%s", a, ingest_usage);
-			return HALOG_EXIT_USAGE;
-		} else {
+		case O_LOG_FORMAT:
+			fmt = p.val;
 			break;
+		case O_BATCH:
+			batch = (size_t)p.num;
+			break;
+		case OPT_OPERAND:
+			break;
+		default:
+			return opt_finish(&p, r, stdout, stderr);
 		}
 	}
-	nfiles = argc - i;
+	nfiles = p.noperands;
 	if (!db)
 		db = store_default_path();
 
 	struct logparser *lp = logparser_new(fmt, err, sizeof(err));
 	if (!lp) {
-		fprintf(stderr, "halog ingest: --log-format: %s\n", err);
-		return HALOG_EXIT_USAGE;
+		return opt_value_error(&ingest_cmd, stderr, "--log-format", fmt, "%s", err);
 	}
 	struct store *st = store_open(db, STORE_CREATE, err, sizeof(err));
 	if (!st) {
@@ -107,7 +107,7 @@ int cmd_ingest(int argc, char **argv)
 	memset(&stats, 0, sizeof(stats));
 	double t0 = clock_mono_s();
 	for (int f = 0; f < (nfiles ? nfiles : 1); f++) {
-		const char *path = nfiles ? argv[i + f] : "-";
+		const char *path = nfiles ? p.operands[f] : "-";
 		char source[4096];
 		if (!strcmp(path, "-"))
 			snprintf(source, sizeof(source), "stdin");

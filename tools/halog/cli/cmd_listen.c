@@ -1,5 +1,4 @@
 /* `halog listen`: options into struct listen_opts, then listen_run(). */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,53 +6,120 @@
 
 #include "cli/commands.h"
 #include "listen/listen.h"
+#include "parse/logparse.h"
 #include "store/store.h"
+#include "opt.h"
 #include "parse.h"
 
 #define LISTEN_MAX_BINDS 32
 #define LISTEN_MAX_ALLOW 64
 
-static const char listen_usage[] =
-	"usage: halog listen [--db FILE] [--bind [udp://|tcp://]ADDR:PORT]... [--tcp "
-	"ADDR:PORT]...\n"
-	"                    [--allow CIDR]... [--echo] [--forward udp://HOST:PORT]\n"
-	"                    [--log-format STR] [--batch N] [--batch-ms MS] [--rcvbuf BYTES]\n"
-	"                    [--max-conns N] [--queue N] [--queue-bytes BYTES]\n"
-	"\n"
-	"  --db FILE        the SQLite store (default: $HALOG_DB, else ./halog.db; created\n"
-	"                   with mode 0600)\n"
-	"  --bind ADDR      where to listen: udp://127.0.0.1:5140, tcp://[::1]:5140; a bare\n"
-	"                   ADDR:PORT is UDP; '*:PORT' is every IPv4 interface (repeatable;\n"
-	"                   default: UDP and TCP on 127.0.0.1:5140)\n"
-	"  --tcp ADDR       the same as --bind tcp://ADDR\n"
-	"  --allow CIDR     accept only senders in these networks (repeatable; default: all)\n"
-	"  --echo           print each message on stdout as it arrives (control bytes visible)\n"
-	"  --forward URL    also send every message to another syslog receiver (udp://HOST:PORT)\n"
-	"  --log-format STR the HAProxy log-format of custom traffic lines\n"
-	"  --batch N        messages per transaction at most (default 5000)\n"
-	"  --batch-ms MS    commit a batch at the latest MS ms after it began (default 200)\n"
-	"  --rcvbuf BYTES   UDP receive buffer to ask the kernel for (default 256M; K, M, G "
-	"allowed)\n"
-	"  --max-conns N    open TCP connections at most (default 256)\n"
-	"  --queue N        messages held between receiving and storing (default 65536);\n"
-	"                   a SIGKILL loses at most this many (docs/reliability.md)\n"
-	"  --queue-bytes B  bytes of messages held there (default 16M; 1M to 1G)\n"
-	"\n"
-	"SIGUSR1 prints the counters; SIGINT/SIGTERM store everything received, then exit 0.\n";
+enum {
+	O_DB = 1,
+	O_BIND,
+	O_TCP,
+	O_ALLOW,
+	O_ECHO,
+	O_FORWARD,
+	O_LOG_FORMAT,
+	O_BATCH,
+	O_BATCH_MS,
+	O_RCVBUF,
+	O_MAX_CONNS,
+	O_QUEUE,
+	O_QUEUE_BYTES,
+};
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
+static const struct opt listen_opts[] = {
+	{.id = O_DB,
+	 .long_name = "db",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "the SQLite store (default: $HALOG_DB, else ./halog.db; created\n"
+		 "with mode 0600)"},
+	{.id = O_BIND,
+	 .long_name = "bind",
+	 .type = OPT_STR,
+	 .arg = "ADDR",
+	 .flags = OPT_MANY,
+	 .help = "where to listen: udp://127.0.0.1:5140, tcp://[::1]:5140; a bare\n"
+		 "ADDR:PORT is UDP; '*:PORT' is every IPv4 interface (repeatable;\n"
+		 "default: UDP and TCP on 127.0.0.1:5140)"},
+	{.id = O_TCP,
+	 .long_name = "tcp",
+	 .type = OPT_STR,
+	 .arg = "ADDR",
+	 .flags = OPT_MANY,
+	 .help = "the same as --bind tcp://ADDR"},
+	{.id = O_ALLOW,
+	 .long_name = "allow",
+	 .type = OPT_STR,
+	 .arg = "CIDR",
+	 .flags = OPT_MANY,
+	 .help = "accept only senders in these networks (repeatable; default: all)"},
+	{.id = O_ECHO,
+	 .long_name = "echo",
+	 .type = OPT_FLAG,
+	 .help = "print each message on stdout as it arrives (control bytes visible)"},
+	{.id = O_FORWARD,
+	 .long_name = "forward",
+	 .type = OPT_STR,
+	 .arg = "URL",
+	 .help = "also send every message to another syslog receiver (udp://HOST:PORT)"},
+	{.id = O_LOG_FORMAT,
+	 .long_name = "log-format",
+	 .type = OPT_STR,
+	 .arg = "STR",
+	 .help = "the HAProxy log-format of custom traffic lines"},
+	{.id = O_BATCH,
+	 .long_name = "batch",
+	 .type = OPT_INT,
+	 .arg = "N",
+	 .min = 1,
+	 .max = 1000000,
+	 .help = "messages per transaction at most (default 5000)"},
+	{.id = O_BATCH_MS,
+	 .long_name = "batch-ms",
+	 .type = OPT_INT,
+	 .arg = "MS",
+	 .min = 1,
+	 .max = 60000,
+	 .help = "commit a batch at the latest MS ms after it began (default 200)"},
+	{.id = O_RCVBUF,
+	 .long_name = "rcvbuf",
+	 .type = OPT_STR,
+	 .arg = "BYTES",
+	 .help = "UDP receive buffer to ask the kernel for (default 256M; K, M, G allowed)"},
+	{.id = O_MAX_CONNS,
+	 .long_name = "max-conns",
+	 .type = OPT_INT,
+	 .arg = "N",
+	 .min = 1,
+	 .max = 65536,
+	 .help = "open TCP connections at most (default 256)"},
+	{.id = O_QUEUE,
+	 .long_name = "queue",
+	 .type = OPT_INT,
+	 .arg = "N",
+	 .min = 64, /* the writer's batch is at most half the queue */
+	 .max = 1 << 20,
+	 .help = "messages held between receiving and storing (default 65536);\n"
+		 "a SIGKILL loses at most this many (docs/reliability.md)"},
+	{.id = O_QUEUE_BYTES,
+	 .long_name = "queue-bytes",
+	 .type = OPT_STR,
+	 .arg = "BYTES",
+	 .help = "bytes of messages held there (default 16M; 1M to 1G)"},
+	{0},
+};
 
-	fputs("halog listen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n", stderr);
-	fputs(listen_usage, stderr);
-	return HALOG_EXIT_USAGE;
-}
+static const struct opt_cmd listen_cmd = {
+	.prog = "halog listen",
+	.opts = listen_opts,
+	.epilog =
+		"SIGUSR1 prints the counters; SIGINT/SIGTERM store everything received, then exit "
+		"0.\n",
+};
 
 /* "123", "32K", "32M", "1G" into bytes (at most 1 GiB). Returns 0 or -1. */
 static int parse_bytes(const char *s, size_t *out)
@@ -89,28 +155,6 @@ static int parse_bytes(const char *s, size_t *out)
 	return 0;
 }
 
-/* Matches "--name VALUE" or "--name=VALUE"; advances *i past the value. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n))
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-		return 1;
-	}
-	if (a[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc) {
-		*val = NULL;
-		return 1;
-	}
-	*val = argv[++*i];
-	return 1;
-}
-
 int cmd_listen(int argc, char **argv)
 {
 	static struct listen_addr binds[LISTEN_MAX_BINDS];
@@ -119,6 +163,8 @@ int cmd_listen(int argc, char **argv)
 	struct listen_opts o;
 	char whybuf[300];
 	const char *why;
+	struct opt_parser p;
+	int r;
 
 	memset(&o, 0, sizeof(o));
 	o.db = store_default_path();
@@ -131,95 +177,87 @@ int cmd_listen(int argc, char **argv)
 	o.queue_msgs = 65536;
 	o.queue_bytes = 16u << 20;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		int64_t n;
+	opt_init(&p, &listen_cmd, argc, argv);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		const char *v = p.val;
 
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(listen_usage, stdout);
-			return HALOG_EXIT_OK;
-		} else if (!strcmp(a, "--echo")) {
+		switch (r) {
+		case O_ECHO:
 			o.echo = 1;
-		} else if (opt_value(argc, argv, &i, "--db", &v)) {
-			if (!v || !*v)
-				return usage_error("%s needs a file name", a);
+			break;
+		case O_DB:
 			o.db = v;
-		} else if (opt_value(argc, argv, &i, "--bind", &v) ||
-			   opt_value(argc, argv, &i, "--tcp", &v)) {
-			int tcp = !strncmp(a, "--tcp", 5);
-
-			if (!v)
-				return usage_error("%s needs ADDR:PORT", a);
+			break;
+		case O_BIND:
+		case O_TCP:
 			if (o.nbinds >= LISTEN_MAX_BINDS)
-				return usage_error("too many --bind (at most %s)", "32");
-			if (tcp && strstr(v, "://"))
-				return usage_error("--tcp takes ADDR:PORT, not a URL: '%s'", v);
-			if (listen_parse_addr(v, tcp ? LISTEN_TCP : LISTEN_UDP, &binds[o.nbinds],
-					      whybuf, sizeof(whybuf), &why) < 0) {
-				fprintf(stderr, "halog listen: invalid address '%s': %s\n", v, why);
-				return HALOG_EXIT_USAGE;
-			}
+				return opt_usage_error(&listen_cmd, stderr,
+						       "too many --bind and --tcp (at most %d)",
+						       LISTEN_MAX_BINDS);
+			if (r == O_TCP && strstr(v, "://"))
+				return opt_bad_value(&p, stderr, "expected ADDR:PORT, not a URL");
+			if (listen_parse_addr(v, r == O_TCP ? LISTEN_TCP : LISTEN_UDP,
+					      &binds[o.nbinds], whybuf, sizeof(whybuf), &why) < 0)
+				return opt_bad_value(&p, stderr, "%s", why);
 			o.nbinds++;
-		} else if (opt_value(argc, argv, &i, "--allow", &v)) {
-			if (!v)
-				return usage_error("%s needs a CIDR", a);
+			break;
+		case O_ALLOW:
 			if (o.nallow >= LISTEN_MAX_ALLOW)
-				return usage_error("too many --allow (at most %s)", "64");
+				return opt_usage_error(&listen_cmd, stderr,
+						       "too many --allow (at most %d)",
+						       LISTEN_MAX_ALLOW);
 			if (listen_parse_cidr(v, &allow[o.nallow]) < 0)
-				return usage_error(
-					"invalid --allow '%s': expected an address or a network "
-					"with zero host bits, e.g. 10.0.0.0/8 or fd00::/8",
-					v);
+				return opt_bad_value(&p, stderr,
+						     "expected an address or a network with zero "
+						     "host bits, e.g. 10.0.0.0/8 or fd00::/8");
 			o.nallow++;
-		} else if (opt_value(argc, argv, &i, "--forward", &v)) {
-			if (!v)
-				return usage_error("%s needs udp://HOST:PORT", a);
+			break;
+		case O_FORWARD:
 			if (strncmp(v, "udp://", 6))
-				return usage_error("--forward takes udp://HOST:PORT, not '%s'", v);
+				return opt_bad_value(&p, stderr, "expected udp://HOST:PORT");
 			if (listen_parse_addr(v, LISTEN_UDP, &fwd, whybuf, sizeof(whybuf), &why) <
-			    0) {
-				fprintf(stderr, "halog listen: invalid --forward '%s': %s\n", v,
-					why);
-				return HALOG_EXIT_USAGE;
-			}
+			    0)
+				return opt_bad_value(&p, stderr, "%s", why);
 			o.forward = &fwd;
-		} else if (opt_value(argc, argv, &i, "--log-format", &v)) {
-			if (!v)
-				return usage_error("%s needs a format string", a);
+			break;
+		case O_LOG_FORMAT:
 			o.log_format = v;
-		} else if (opt_value(argc, argv, &i, "--batch-ms", &v)) {
-			if (!v || parse_int64(v, 1, 60000, &n) < 0)
-				return usage_error("--batch-ms takes 1 to 60000, not '%s'",
-						   v ? v : "");
-			o.batch_ms = (unsigned)n;
-		} else if (opt_value(argc, argv, &i, "--batch", &v)) {
-			if (!v || parse_int64(v, 1, 1000000, &n) < 0)
-				return usage_error("--batch takes 1 to 1000000, not '%s'",
-						   v ? v : "");
-			o.batch = (size_t)n;
-		} else if (opt_value(argc, argv, &i, "--rcvbuf", &v)) {
-			if (!v || parse_bytes(v, &o.rcvbuf) < 0)
-				return usage_error(
-					"--rcvbuf takes bytes up to 1G (e.g. 8M), not '%s'",
-					v ? v : "");
-		} else if (opt_value(argc, argv, &i, "--max-conns", &v)) {
-			if (!v || parse_int64(v, 1, 65536, &n) < 0)
-				return usage_error("--max-conns takes 1 to 65536, not '%s'",
-						   v ? v : "");
-			o.max_conns = (size_t)n;
-		} else if (opt_value(argc, argv, &i, "--queue-bytes", &v)) {
-			if (!v || parse_bytes(v, &o.queue_bytes) < 0 || o.queue_bytes < (1u << 20))
-				return usage_error("--queue-bytes takes 1M to 1G, not '%s'",
-						   v ? v : "");
-		} else if (opt_value(argc, argv, &i, "--queue", &v)) {
-			/* at least 64: the writer's batch is at most half the queue */
-			if (!v || parse_int64(v, 64, 1 << 20, &n) < 0)
-				return usage_error("--queue takes 64 to 1048576, not '%s'",
-						   v ? v : "");
-			o.queue_msgs = (size_t)n;
-		} else {
-			return usage_error("unknown option '%s'", a);
+			break;
+		case O_BATCH_MS:
+			o.batch_ms = (unsigned)p.num;
+			break;
+		case O_BATCH:
+			o.batch = (size_t)p.num;
+			break;
+		case O_RCVBUF:
+			if (parse_bytes(v, &o.rcvbuf) < 0)
+				return opt_bad_value(&p, stderr,
+						     "expected bytes up to 1G (e.g. 8M)");
+			break;
+		case O_MAX_CONNS:
+			o.max_conns = (size_t)p.num;
+			break;
+		case O_QUEUE:
+			o.queue_msgs = (size_t)p.num;
+			break;
+		case O_QUEUE_BYTES:
+			if (parse_bytes(v, &o.queue_bytes) < 0 || o.queue_bytes < (1u << 20))
+				return opt_bad_value(&p, stderr, "expected bytes from 1M to 1G");
+			break;
+		case OPT_OPERAND:
+			return opt_usage_error(&listen_cmd, stderr, "unexpected argument '%s'", v);
+		default:
+			return opt_finish(&p, r, stdout, stderr);
 		}
+	}
+	if (o.log_format) { /* compiled again by the listener: checked here, as a usage error */
+		char err[256];
+		struct logparser *lp = logparser_new(o.log_format, err, sizeof(err));
+
+		if (!lp)
+			return opt_value_error(&listen_cmd, stderr, "--log-format", o.log_format,
+					       "%s", err);
+		logparser_free(lp);
 	}
 	if (o.nbinds == 0) {
 		const char *def[] = {"udp://127.0.0.1:5140", "tcp://127.0.0.1:5140"};

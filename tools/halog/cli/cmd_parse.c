@@ -8,23 +8,44 @@
 #include "cli/commands.h"
 #include "json.h"
 #include "parse/logparse.h"
-#include "parse.h"
+#include "opt.h"
 #include "strbuf.h"
 
 #define PARSE_LINE_MAX (16u << 20) /* longer lines are cut here (the rest is skipped) */
 
-static const char parse_usage[] =
-	"usage: halog parse [--log-format STR] [--json] [FILE...|-]\n"
-	"\n"
-	"Parses each line (one syslog message) and prints its kind, status, reason and every\n"
-	"field found. Without FILE, reads stdin.\n"
-	"\n"
-	"  --log-format STR  the HAProxy log-format of the traffic lines, or a preset name:\n"
-	"                    httplog, httpslog, tcplog, clf (default: auto-detection)\n"
-	"  --json            one JSON object per line, keys in a fixed order\n"
-	"  --now=MS          the current time (unix ms) used to choose the year of syslog\n"
-	"                    dates on lines without a body date (default: the clock)\n"
-	"exit: 0 every line was read (parsed or not), 1 I/O error, 2 usage error\n";
+enum { O_LOG_FORMAT = 1, O_JSON, O_NOW };
+
+static const struct opt parse_opts[] = {
+	{.id = O_LOG_FORMAT,
+	 .long_name = "log-format",
+	 .type = OPT_STR,
+	 .arg = "STR",
+	 .help = "the HAProxy log-format of the traffic lines, or a preset name:\n"
+		 "httplog, httpslog, tcplog, clf (default: auto-detection)"},
+	{.id = O_JSON,
+	 .long_name = "json",
+	 .type = OPT_FLAG,
+	 .help = "one JSON object per line, keys in a fixed order"},
+	{.id = O_NOW,
+	 .long_name = "now",
+	 .type = OPT_INT,
+	 .arg = "MS",
+	 .min = 1,
+	 .max = 253402300799999, /* 9999-12-31T23:59:59.999Z */
+	 .help = "the current time (unix ms) used to choose the year of syslog\n"
+		 "dates on lines without a body date (default: the clock)"},
+	{0},
+};
+
+static const struct opt_cmd parse_cmd = {
+	.prog = "halog parse",
+	.operands = "[FILE...|-]",
+	.intro = "Parses each line (one syslog message) and prints its kind, status, reason and "
+		 "every\n"
+		 "field found. Without FILE, reads stdin.\n",
+	.opts = parse_opts,
+	.epilog = "exit: 0 every line was read (parsed or not), 1 I/O error, 2 usage error\n",
+};
 
 struct out_ctx {
 	struct strbuf sb;
@@ -283,77 +304,62 @@ int cmd_parse(int argc, char **argv)
 	struct out_ctx o = {STRBUF_INIT, 0, 1, NULL, 0};
 	struct logparser *lp;
 	char err[256];
-	int i, nfiles, rc = HALOG_EXIT_OK;
+	int r, nfiles, rc = HALOG_EXIT_OK;
+	struct opt_parser p;
 	int64_t now_ms = 0;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--")) {
-			i++;
+	opt_init(&p, &parse_cmd, argc, argv);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		switch (r) {
+		case O_LOG_FORMAT:
+			fmt = p.val;
 			break;
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(parse_usage, stdout);
-			return HALOG_EXIT_OK;
-		} else if (!strcmp(a, "--json")) {
+		case O_JSON:
 			o.json = 1;
-		} else if (!strcmp(a, "--log-format")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr,
-					"halog: parse: option '--log-format' needs a value\n");
-				return HALOG_EXIT_USAGE;
-			}
-			fmt = argv[++i];
-		} else if (!strncmp(a, "--log-format=", 13)) {
-			fmt = a + 13;
-		} else if (!strncmp(a, "--now=", 6)) {
-			if (parse_int64(a + 6, 1, INT64_MAX / 2, &now_ms) < 0) {
-				fprintf(stderr, "halog: parse: bad --now value '%s' (unix ms)\n",
-					a + 6);
-				return HALOG_EXIT_USAGE;
-			}
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "halog: parse: unknown option '%s'\n%s", a, parse_usage);
-			return HALOG_EXIT_USAGE;
-		} else {
 			break;
+		case O_NOW:
+			now_ms = p.num;
+			break;
+		case OPT_OPERAND:
+			break;
+		default:
+			return opt_finish(&p, r, stdout, stderr);
 		}
 	}
 	err[0] = 0;
 	lp = logparser_new(fmt, err, sizeof(err));
 	if (!lp) {
-		fprintf(stderr, "halog: parse: --log-format: %s\n", err);
-		return HALOG_EXIT_USAGE;
+		return opt_value_error(&parse_cmd, stderr, "--log-format", fmt, "%s", err);
 	}
 	if (now_ms)
 		logparser_set_now(lp, now_ms);
-	nfiles = argc - i;
+	nfiles = p.noperands;
 	if (nfiles == 0) {
 		if (parse_stream(lp, stdin, &o) < 0) {
-			fprintf(stderr, "halog: parse: stdin: %s\n", strerror(errno));
+			fprintf(stderr, "halog parse: stdin: %s\n", strerror(errno));
 			rc = HALOG_EXIT_ERR;
 		}
 	}
-	for (; i < argc; i++) {
-		const char *path = argv[i];
+	for (int i = 0; i < nfiles; i++) {
+		const char *path = p.operands[i];
 		int is_stdin = !strcmp(path, "-");
 		FILE *fp = is_stdin ? stdin : fopen(path, "rb");
 
 		if (!fp) {
-			fprintf(stderr, "halog: parse: %s: %s\n", path, strerror(errno));
+			fprintf(stderr, "halog parse: %s: %s\n", path, strerror(errno));
 			rc = HALOG_EXIT_ERR;
 			continue;
 		}
 		o.file = nfiles > 1 ? path : NULL;
 		if (parse_stream(lp, fp, &o) < 0) {
-			fprintf(stderr, "halog: parse: %s: %s\n", path, strerror(errno));
+			fprintf(stderr, "halog parse: %s: %s\n", path, strerror(errno));
 			rc = HALOG_EXIT_ERR;
 		}
 		if (!is_stdin)
 			fclose(fp);
 	}
 	if (fflush(stdout) == EOF) {
-		fprintf(stderr, "halog: parse: stdout: %s\n", strerror(errno));
+		fprintf(stderr, "halog parse: stdout: %s\n", strerror(errno));
 		rc = HALOG_EXIT_ERR;
 	}
 	strbuf_release(&o.sb);

@@ -1,7 +1,6 @@
 /* halog report: per-frontend and per-backend distribution, errors and latency from the store's
  * rollups, as text, JSON, CSV or Markdown; --check-balance turns it into a CI gate (exit 3). */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,40 +9,95 @@
 #include "cli/commands.h"
 #include "clock.h"
 #include "report/invweights.h"
-#include "parse.h"
+#include "opt.h"
 #include "report/report.h"
 #include "report/report_html.h"
 #include "parse/timearg.h"
 #include "store/store.h"
 
-static const char report_usage[] =
-	"usage: halog report [--db FILE] [--since DUR|TIME] [--until DUR|TIME]\n"
-	"                    [--frontend F] [--backend B] [--inventory FILE [-e ENV]]\n"
-	"                    [--check-balance PCT] [--format text|json|csv|markdown|html]\n"
-	"                    [-o FILE]\n"
-	"  --db FILE            SQLite store (default: $HALOG_DB, else ./halog.db)\n"
-	"  --since, --until     a duration before now (10m, 2h, 1d) or a UTC time\n"
-	"                       (2025-12-01T10:00:00Z, 2025-12-01 10:00, @UNIXSECONDS);\n"
-	"                       applied in whole minutes (the rollup bucket)\n"
-	"  --frontend, --backend  only that frontend's / backend's traffic\n"
-	"  --inventory FILE     hagen inventory: expected shares from the servers' weights\n"
-	"  -e, --env ENV        the inventory's environment overlay\n"
-	"  --check-balance PCT  exit 3 when a server's share deviates from the expected one\n"
-	"                       by more than PCT percentage points\n"
-	"  --format F           text (default), json, csv, markdown or html (one\n"
-	"                       self-contained page with charts)\n"
-	"  -o FILE              write the report to FILE instead of stdout\n";
+enum {
+	O_DB = 1,
+	O_SINCE,
+	O_UNTIL,
+	O_FRONTEND,
+	O_BACKEND,
+	O_INVENTORY,
+	O_ENV,
+	O_CHECK_BALANCE,
+	O_FORMAT,
+	O_OUTPUT,
+};
 
-static int parse_pct(const char *s, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || *end || errno || !isfinite(v) || v < 0 || v > 100)
-		return -1;
-	*out = v;
-	return 0;
-}
+static const char *const formats[] = {"text", "json", "csv", "markdown", "html", "md", NULL};
+
+static const struct opt report_opts[] = {
+	{.id = O_DB,
+	 .long_name = "db",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "SQLite store (default: $HALOG_DB, else ./halog.db)"},
+	{.id = O_SINCE,
+	 .long_name = "since",
+	 .type = OPT_STR,
+	 .arg = "WHEN",
+	 .help = "only traffic at or after WHEN"},
+	{.id = O_UNTIL,
+	 .long_name = "until",
+	 .type = OPT_STR,
+	 .arg = "WHEN",
+	 .help = "only traffic before WHEN"},
+	{.id = O_FRONTEND,
+	 .long_name = "frontend",
+	 .type = OPT_STR,
+	 .arg = "F",
+	 .help = "only that frontend's traffic"},
+	{.id = O_BACKEND,
+	 .long_name = "backend",
+	 .type = OPT_STR,
+	 .arg = "B",
+	 .help = "only that backend's traffic"},
+	{.id = O_INVENTORY,
+	 .long_name = "inventory",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "hagen inventory: expected shares from the servers' weights"},
+	{.id = O_ENV,
+	 .short_name = 'e',
+	 .long_name = "env",
+	 .type = OPT_STR,
+	 .arg = "ENV",
+	 .help = "the inventory's environment overlay"},
+	{.id = O_CHECK_BALANCE,
+	 .long_name = "check-balance",
+	 .type = OPT_NUM,
+	 .arg = "PCT",
+	 .min = 0,
+	 .max = 100,
+	 .help = "exit 3 when a server's share deviates from the expected one\n"
+		 "by more than PCT percentage points"},
+	{.id = O_FORMAT,
+	 .long_name = "format",
+	 .type = OPT_ENUM,
+	 .arg = "F",
+	 .values = formats,
+	 .help = "text (default), json, csv, markdown or html (one\n"
+		 "self-contained page with charts)"},
+	{.id = O_OUTPUT,
+	 .short_name = 'o',
+	 .long_name = "output",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "write the report to FILE instead of stdout"},
+	{0},
+};
+
+static const struct opt_cmd report_cmd = {
+	.prog = "halog report",
+	.opts = report_opts,
+	.epilog =
+		"WHEN is a duration before now (10m, 2h, 1d) or a UTC time (2025-12-01T10:00:00Z,\n"
+		"2025-12-01 10:00, @UNIXSECONDS), applied in whole minutes (the rollup bucket).\n",
+};
 
 int cmd_report(int argc, char **argv)
 {
@@ -57,84 +111,63 @@ int cmd_report(int argc, char **argv)
 	int ret = HALOG_EXIT_ERR, have_inv = 0, have_rep = 0;
 	struct store *st = NULL;
 	FILE *fp = stdout;
+	struct opt_parser p;
+	int r;
 
 	memset(&inv, 0, sizeof(inv));
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(report_usage, stdout);
-			return HALOG_EXIT_OK;
-		}
-		static const char *const valued[] = {"--db",	   "--since",	"--until",
-						     "--frontend", "--backend", "--inventory",
-						     "-e",	   "--env",	"--check-balance",
-						     "--format",   "-o",	"--output"};
-		int known = 0;
-		for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
-			known |= !strcmp(a, valued[k]);
-		if (!known) {
-			fprintf(stderr, "halog report: unknown %s '%s'\n%s",
-				a[0] == '-' ? "option" : "argument", a, report_usage);
-			return HALOG_EXIT_USAGE;
-		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "halog report: option '%s' needs a value\n%s", a,
-				report_usage);
-			return HALOG_EXIT_USAGE;
-		}
-		const char *v = argv[++i];
-		if (!strcmp(a, "--db")) {
-			db = v;
-		} else if (!strcmp(a, "--since") || !strcmp(a, "--until")) {
-			int64_t t;
-			if (timearg_parse(v, now, &t)) {
-				fprintf(stderr,
-					"halog report: %s: '%s' is neither a duration (10m, 2h) "
-					"nor a"
-					" time (2025-12-01T10:00:00Z)\n",
-					a, v);
-				return HALOG_EXIT_USAGE;
-			}
-			if (a[2] == 's')
+	opt_init(&p, &report_cmd, argc, argv);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		int64_t t;
+
+		switch (r) {
+		case O_DB:
+			db = p.val;
+			break;
+		case O_SINCE:
+		case O_UNTIL:
+			if (timearg_parse(p.val, now, &t))
+				return opt_bad_value(&p, stderr,
+						     "expected a duration (10m, 2h) or a time "
+						     "(2025-12-01T10:00:00Z)");
+			if (r == O_SINCE)
 				opts.since_ms = t;
 			else
 				opts.until_ms = t;
-		} else if (!strcmp(a, "--frontend")) {
-			opts.frontend = v;
-		} else if (!strcmp(a, "--backend")) {
-			opts.backend = v;
-		} else if (!strcmp(a, "--inventory")) {
-			inv_path = v;
-		} else if (!strcmp(a, "-e") || !strcmp(a, "--env")) {
-			env = v;
-		} else if (!strcmp(a, "--check-balance")) {
-			if (parse_pct(v, &opts.check_balance)) {
-				fprintf(stderr,
-					"halog report: --check-balance: '%s' is not a number of"
-					" percentage points (0..100)\n",
-					v);
-				return HALOG_EXIT_USAGE;
-			}
-		} else if (!strcmp(a, "--format")) {
-			if (report_format_parse(v, &fmt)) {
-				fprintf(stderr,
-					"halog report: --format: '%s' is not one of text, json, "
-					"csv, markdown, html\n",
-					v);
-				return HALOG_EXIT_USAGE;
-			}
-		} else {
-			out_path = v;
+			break;
+		case O_FRONTEND:
+			opts.frontend = p.val;
+			break;
+		case O_BACKEND:
+			opts.backend = p.val;
+			break;
+		case O_INVENTORY:
+			inv_path = p.val;
+			break;
+		case O_ENV:
+			env = p.val;
+			break;
+		case O_CHECK_BALANCE:
+			opts.check_balance = p.dbl;
+			break;
+		case O_FORMAT:
+			report_format_parse(formats[p.idx], &fmt);
+			break;
+		case O_OUTPUT:
+			out_path = p.val;
+			break;
+		case OPT_OPERAND:
+			return opt_usage_error(&report_cmd, stderr, "unexpected argument '%s'",
+					       p.val);
+		default:
+			return opt_finish(&p, r, stdout, stderr);
 		}
 	}
 	if (env && !inv_path) {
-		fprintf(stderr, "halog report: -e needs --inventory\n%s", report_usage);
-		return HALOG_EXIT_USAGE;
+		return opt_usage_error(&report_cmd, stderr, "-e needs --inventory");
 	}
 	if (opts.since_ms != LR_NONE && opts.until_ms != LR_NONE &&
 	    opts.until_ms <= opts.since_ms) {
-		fprintf(stderr, "halog report: --until must be after --since\n");
-		return HALOG_EXIT_USAGE;
+		return opt_usage_error(&report_cmd, stderr, "--until must be after --since");
 	}
 	if (!db)
 		db = store_default_path();

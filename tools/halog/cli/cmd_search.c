@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "json.h"
 #include "parse/logrec.h"
+#include "opt.h"
 #include "parse.h"
 #include "query/query.h"
 #include "parse/timearg.h"
@@ -51,79 +52,120 @@ struct search_opts {
 	struct strbuf query; /* the QUERY words joined by spaces */
 };
 
-static void usage(FILE *fp, int tail)
-{
-	if (tail)
-		fputs("usage: halog tail [--db FILE] [-n N] [--since WHEN] [-f [--timeout DUR]"
-		      " [--max-lines N]] [--json] [--saved NAME] [QUERY...]\n",
-		      fp);
-	else
-		fputs("usage: halog search [--db FILE] [--since WHEN] [--until WHEN] [-n LIMIT]"
-		      " [--json] [--count] [--saved NAME] QUERY...\n",
-		      fp);
-	fputs("\n  --db FILE       the store to read (default: $HALOG_DB, else ./" SEARCH_DEFAULT_DB
-	      ")\n",
-	      fp);
-	if (tail) {
-		fputs("  -n N            show the last N matching lines first (default 10)\n"
-		      "  -f, --follow    then print new matching lines as they arrive\n"
-		      "  --timeout DUR   with -f: stop after DUR (e.g. 30s)\n"
-		      "  --max-lines N   with -f: stop after printing N lines in all\n",
-		      fp);
-	} else {
-		fputs("  -n LIMIT        show the newest LIMIT matches (default 100, 0 for all)\n"
-		      "  --until WHEN    only lines received before WHEN\n"
-		      "  --count         print the number of matching lines only\n",
-		      fp);
+enum {
+	O_DB = 1,
+	O_N,
+	O_FOLLOW,
+	O_TIMEOUT,
+	O_MAX_LINES,
+	O_SINCE,
+	O_UNTIL,
+	O_COUNT,
+	O_JSON,
+	O_SAVED,
+};
+
+#define ROW_DB                                                                                     \
+	{                                                                                          \
+		.id = O_DB, .long_name = "db", .type = OPT_STR, .arg = "FILE",                     \
+		.help = "the store to read (default: $HALOG_DB, else ./" SEARCH_DEFAULT_DB ")"     \
 	}
-	fputs("  --since WHEN    only lines received at or after WHEN\n"
-	      "  --json          one JSON object per line\n"
-	      "  --saved NAME    the query saved under NAME (halog saved add), and QUERY too\n"
-	      "                  when given\n"
-	      "\nWHEN is a duration back from now (30s, 10m, 2h, 1d), @UNIXSECONDS, or a date\n"
-	      "YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] (UTC without a zone).\n"
-	      "QUERY: words and \"phrases\" (all must match, case-insensitive), OR, -negation,\n"
-	      "(groups), /regex/ and /regex/i, and fields backend: server: frontend: status:\n"
-	      "state: host: program: client: kind: path: method: parse: source:\n"
-	      "(see docs/halog-search.md).\n",
-	      fp);
-}
-
-/* s made terminal-safe for a message; valid until the next call. */
-static const char *visible(const char *s)
-{
-	static struct strbuf sb = STRBUF_INIT;
-
-	strbuf_reset(&sb);
-	if (text_add_visible(&sb, s, strlen(s)) < 0)
-		return "?";
-	return sb.buf;
-}
-
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	size_t n = strlen(name);
-
-	if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return 1;
+#define ROW_SINCE                                                                                  \
+	{                                                                                          \
+		.id = O_SINCE, .long_name = "since", .type = OPT_STR, .arg = "WHEN",               \
+		.help = "only lines received at or after WHEN"                                     \
 	}
-	if (strcmp(argv[*i], name))
-		return 0;
-	if (*i + 1 >= argc) {
-		fprintf(stderr, "halog %s: option '%s' needs a value\n", argv[0], name);
-		*val = NULL;
-		return -1;
+#define ROW_JSON                                                                                   \
+	{                                                                                          \
+		.id = O_JSON, .long_name = "json", .type = OPT_FLAG,                               \
+		.help = "one JSON object per line"                                                 \
 	}
-	*val = argv[++*i];
-	return 1;
-}
+
+#define ROW_SAVED                                                                                  \
+	{                                                                                          \
+		.id = O_SAVED, .long_name = "saved", .type = OPT_STR, .arg = "NAME",               \
+		.help = "the query saved under NAME (halog saved add), and QUERY too\n"            \
+			"when given"                                                               \
+	}
+
+static const char search_epilog[] =
+	"WHEN is a duration back from now (30s, 10m, 2h, 1d), @UNIXSECONDS, or a date\n"
+	"YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] (UTC without a zone).\n"
+	"QUERY: words and \"phrases\" (all must match, case-insensitive), OR, -negation,\n"
+	"(groups), /regex/ and /regex/i, and fields backend: server: frontend: status:\n"
+	"state: host: program: client: kind: path: method: parse: source:\n"
+	"(see docs/halog-search.md). Write -- before a query that starts with '-'.\n";
+
+static const struct opt tail_opts[] = {
+	ROW_DB,
+	{.id = O_N,
+	 .short_name = 'n',
+	 .long_name = "lines",
+	 .type = OPT_INT,
+	 .arg = "N",
+	 .min = 0,
+	 .max = SEARCH_MAX_N,
+	 .help = "show the last N matching lines first (default 10)"},
+	{.id = O_FOLLOW,
+	 .short_name = 'f',
+	 .long_name = "follow",
+	 .type = OPT_FLAG,
+	 .help = "then print new matching lines as they arrive"},
+	{.id = O_TIMEOUT,
+	 .long_name = "timeout",
+	 .type = OPT_STR,
+	 .arg = "DUR",
+	 .help = "with -f: stop after DUR (e.g. 30s)"},
+	{.id = O_MAX_LINES,
+	 .long_name = "max-lines",
+	 .type = OPT_INT,
+	 .arg = "N",
+	 .min = 1,
+	 .max = SEARCH_MAX_N,
+	 .help = "with -f: stop after printing N lines in all"},
+	ROW_SINCE,
+	ROW_JSON,
+	ROW_SAVED,
+	{0},
+};
+
+static const struct opt search_opts[] = {
+	ROW_DB,
+	{.id = O_N,
+	 .short_name = 'n',
+	 .long_name = "limit",
+	 .type = OPT_INT,
+	 .arg = "LIMIT",
+	 .min = 0,
+	 .max = SEARCH_MAX_N,
+	 .help = "show the newest LIMIT matches (default 100, 0 for all)"},
+	ROW_SINCE,
+	{.id = O_UNTIL,
+	 .long_name = "until",
+	 .type = OPT_STR,
+	 .arg = "WHEN",
+	 .help = "only lines received before WHEN"},
+	{.id = O_COUNT,
+	 .long_name = "count",
+	 .type = OPT_FLAG,
+	 .help = "print the number of matching lines only"},
+	ROW_JSON,
+	ROW_SAVED,
+	{0},
+};
+
+static const struct opt_cmd tail_cmd = {"halog tail", "[QUERY...]",  NULL,
+					tail_opts,    search_epilog, OPT_CMD_WORDS};
+static const struct opt_cmd search_cmd = {"halog search", "QUERY...",	 NULL,
+					  search_opts,	  search_epilog, OPT_CMD_WORDS};
 
 /* Parses argv into o. Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 {
 	int64_t now = clock_wall_ms();
-	int only_query = 0;
+	const struct opt_cmd *cmd = tail ? &tail_cmd : &search_cmd;
+	struct opt_parser p;
+	int r;
 
 	o->db = getenv("HALOG_DB");
 	if (!o->db || !*o->db)
@@ -131,140 +173,79 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 	o->since = INT64_MIN;
 	o->until = INT64_MAX;
 	o->n = tail ? TAIL_DEFAULT_LINES : SEARCH_DEFAULT_LIMIT;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		int r;
-
-		if (only_query || a[0] != '-' || a[1] == '\0')
-			goto query_word;
-		if (!strcmp(a, "--")) {
-			only_query = 1;
-			continue;
-		}
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout, tail);
-			return HALOG_EXIT_OK;
-		}
-		if (!strcmp(a, "--json")) {
+	opt_init(&p, cmd, argc, argv);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		switch (r) {
+		case O_DB:
+			o->db = p.val;
+			break;
+		case O_JSON:
 			o->json = 1;
-			continue;
-		}
-		if (!tail && !strcmp(a, "--count")) {
+			break;
+		case O_COUNT:
 			o->count = 1;
-			continue;
-		}
-		if (tail && (!strcmp(a, "-f") || !strcmp(a, "--follow"))) {
+			break;
+		case O_FOLLOW:
 			o->follow = 1;
-			continue;
-		}
-		if ((r = opt_value(argc, argv, &i, "--db", &v)) != 0) {
-			if (r < 0)
-				return HALOG_EXIT_USAGE;
-			o->db = v;
-			continue;
-		}
-		if ((r = opt_value(argc, argv, &i, "--saved", &v)) != 0) {
-			const char *why;
-
-			if (r < 0)
-				return HALOG_EXIT_USAGE;
-			if (!state_name_valid(v, &why)) {
-				fprintf(stderr, "halog %s: invalid --saved '%s': %s\n", argv[0],
-					visible(v), why);
-				return HALOG_EXIT_USAGE;
-			}
-			o->saved = v;
-			continue;
-		}
-		if (a[1] == 'n' && a[2] >= '0' && a[2] <= '9') {
-			v = a + 2; /* -n20 */
-			r = 1;
-		} else {
-			r = 0;
-		}
-		if (r || (r = opt_value(argc, argv, &i, "-n", &v)) != 0 ||
-		    (r = opt_value(argc, argv, &i, tail ? "--lines" : "--limit", &v)) != 0) {
-			if (r < 0)
-				return HALOG_EXIT_USAGE;
-			if (parse_int64(v, 0, SEARCH_MAX_N, &o->n) < 0) {
-				fprintf(stderr, "halog %s: invalid count '%s' (expected 0..%d)\n",
-					argv[0], visible(v), SEARCH_MAX_N);
-				return HALOG_EXIT_USAGE;
-			}
+			break;
+		case O_N:
+			o->n = p.num;
 			o->n_set = 1;
-			continue;
-		}
-		if ((r = opt_value(argc, argv, &i, "--since", &v)) != 0 ||
-		    (!tail && (r = opt_value(argc, argv, &i, "--until", &v)) != 0)) {
+			break;
+		case O_SINCE:
+		case O_UNTIL: {
 			int64_t ms;
 
-			if (r < 0)
-				return HALOG_EXIT_USAGE;
-			if (timearg_parse(v, now, &ms) < 0) {
-				fprintf(stderr,
-					"halog %s: invalid time '%s' (expected e.g. 10m, 2h, "
-					"2026-11-24T06:00:00Z or @1700000000)\n",
-					argv[0], visible(v));
-				return HALOG_EXIT_USAGE;
-			}
-			if (!strncmp(a, "--since", 7))
+			if (timearg_parse(p.val, now, &ms) < 0)
+				return opt_bad_value(
+					&p, stderr,
+					"expected e.g. 10m, 2h, 2026-11-24T06:00:00Z or "
+					"@1700000000");
+			if (r == O_SINCE)
 				o->since = ms;
 			else
 				o->until = ms;
-			continue;
+			break;
 		}
-		if (tail && (r = opt_value(argc, argv, &i, "--timeout", &v)) != 0) {
+		case O_TIMEOUT: {
 			uint64_t ms;
 
-			if (r < 0)
-				return HALOG_EXIT_USAGE;
-			if (parse_duration_ms(v, &ms) < 0 || ms == 0 || ms > INT64_MAX / 2) {
-				fprintf(stderr,
-					"halog tail: invalid duration '%s' (expected e.g. 30s)\n",
-					visible(v));
-				return HALOG_EXIT_USAGE;
-			}
+			if (parse_duration_ms(p.val, &ms) < 0 || ms == 0 || ms > INT64_MAX / 2)
+				return opt_bad_value(&p, stderr, "expected a duration, e.g. 30s");
 			o->timeout_ms = (int64_t)ms;
-			continue;
+			break;
 		}
-		if (tail && (r = opt_value(argc, argv, &i, "--max-lines", &v)) != 0) {
-			if (r < 0)
-				return HALOG_EXIT_USAGE;
-			if (parse_int64(v, 1, SEARCH_MAX_N, &o->max_lines) < 0) {
-				fprintf(stderr, "halog tail: invalid count '%s'\n", visible(v));
-				return HALOG_EXIT_USAGE;
+		case O_MAX_LINES:
+			o->max_lines = p.num;
+			break;
+		case O_SAVED: {
+			const char *why;
+
+			if (!state_name_valid(p.val, &why))
+				return opt_bad_value(&p, stderr, "%s", why);
+			o->saved = p.val;
+			break;
+		}
+		case OPT_OPERAND:
+			o->have_query = 1;
+			if ((o->query.len && strbuf_addch(&o->query, ' ') < 0) ||
+			    strbuf_addstr(&o->query, p.val) < 0) {
+				fprintf(stderr, "halog %s: out of memory\n", argv[0]);
+				return HALOG_EXIT_ERR;
 			}
-			continue;
-		}
-		if (a[1] == '-' || (a[1] >= 'a' && a[1] <= 'z' && a[2] == '\0')) {
-			/* "--x" and "-x" are options; "-word" is a negated query term */
-			fprintf(stderr,
-				"halog %s: unknown option '%s' (use -- before a query that starts "
-				"with '-')\n",
-				argv[0], visible(a));
-			usage(stderr, tail);
-			return HALOG_EXIT_USAGE;
-		}
-	query_word:
-		o->have_query = 1;
-		if ((o->query.len && strbuf_addch(&o->query, ' ') < 0) ||
-		    strbuf_addstr(&o->query, a) < 0) {
-			fprintf(stderr, "halog %s: out of memory\n", argv[0]);
-			return HALOG_EXIT_ERR;
+			break;
+		default:
+			return opt_finish(&p, r, stdout, stderr);
 		}
 	}
 	if (!tail && !o->have_query && !o->saved) {
-		fprintf(stderr, "halog search: missing QUERY ('' matches every line)\n");
-		usage(stderr, 0);
-		return HALOG_EXIT_USAGE;
+		return opt_usage_error(cmd, stderr, "missing QUERY ('' matches every line)");
 	}
 	if (!tail && o->since != INT64_MIN && o->until != INT64_MAX && o->until <= o->since) {
-		fprintf(stderr, "halog search: --until is not after --since\n");
-		return HALOG_EXIT_USAGE;
+		return opt_usage_error(cmd, stderr, "--until is not after --since");
 	}
 	if (tail && !o->follow && (o->timeout_ms || o->max_lines)) {
-		fprintf(stderr, "halog tail: --timeout and --max-lines need -f\n");
-		return HALOG_EXIT_USAGE;
+		return opt_usage_error(cmd, stderr, "--timeout and --max-lines need -f");
 	}
 	return -1;
 }

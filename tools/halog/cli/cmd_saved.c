@@ -7,35 +7,58 @@
 #include "cli/commands.h"
 #include "clock.h"
 #include "json.h"
+#include "opt.h"
 #include "query/query.h"
 #include "store/state.h"
 #include "store/store.h"
 #include "strbuf.h"
 
-static const char saved_usage[] =
-	"usage: halog saved add [--db FILE] [--replace] NAME QUERY...\n"
-	"       halog saved list [--db FILE] [--json]\n"
-	"       halog saved rm [--db FILE] NAME\n"
-	"\n"
-	"  add       save QUERY (the language of halog search) under NAME; --replace\n"
-	"            changes an existing one\n"
-	"  list      the saved searches, by name\n"
-	"  rm        remove one (refused while an alert watches it)\n"
-	"  --db FILE the store (default: $HALOG_DB, else ./halog.db)\n"
-	"\n"
+enum { O_DB = 1, O_REPLACE, O_JSON };
+
+#define ROW_DB                                                                                     \
+	{                                                                                          \
+		.id = O_DB, .long_name = "db", .type = OPT_STR, .arg = "FILE",                     \
+		.help = "the store (default: $HALOG_DB, else ./halog.db)"                          \
+	}
+
+static const struct opt add_opts[] = {
+	ROW_DB,
+	{.id = O_REPLACE,
+	 .long_name = "replace",
+	 .type = OPT_FLAG,
+	 .help = "change the query of an existing NAME"},
+	{0},
+};
+static const struct opt list_opts[] = {
+	ROW_DB,
+	{.id = O_JSON, .long_name = "json", .type = OPT_FLAG, .help = "one JSON object per line"},
+	{0},
+};
+static const struct opt rm_opts[] = {ROW_DB, {0}};
+
+static const char saved_epilog[] =
 	"NAME: 1 to 64 letters, digits, '_', '-' or '.'. Run one with 'halog search --saved "
 	"NAME'.\n";
 
-static int usage_error(const char *msg, const char *arg)
-{
-	struct strbuf sb = STRBUF_INIT;
+/* add takes a query, whose words may start with '-' as in halog search */
+static const struct opt_cmd add_cmd = {"halog saved add",
+				       "NAME QUERY...",
+				       "Saves QUERY (the language of halog search) under NAME.\n",
+				       add_opts,
+				       saved_epilog,
+				       OPT_CMD_WORDS};
+static const struct opt_cmd list_cmd = {
+	"halog saved list", NULL, "Lists the saved searches, by name.\n", list_opts, NULL, 0};
+static const struct opt_cmd rm_cmd = {
+	"halog saved rm", "NAME",	"Removes one (refused while an alert watches it).\n",
+	rm_opts,	  saved_epilog, 0};
+static const struct opt_cmd *const verbs[] = {&add_cmd, &list_cmd, &rm_cmd};
 
-	text_add_visible(&sb, arg ? arg : "", arg ? strlen(arg) : 0);
-	fprintf(stderr, "halog saved: %s%s%s%s\n", msg, arg ? " '" : "", arg ? sb.buf : "",
-		arg ? "'" : "");
-	strbuf_release(&sb);
-	fputs(saved_usage, stderr);
-	return HALOG_EXIT_USAGE;
+static void saved_usage(FILE *fp)
+{
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		opt_usage(verbs[i], fp, i ? "   or: " : "usage: ");
+	fprintf(fp, "\n%s", saved_epilog);
 }
 
 static struct store *open_store(const char *db, int write)
@@ -65,7 +88,7 @@ static int do_add(const char *db, const char *name, const struct strbuf *query, 
 	query_free(q);
 	diag_release(&dl);
 	if (memchr(query->buf, '\0', query->len))
-		return usage_error("a query cannot hold a NUL byte", NULL);
+		return opt_usage_error(&add_cmd, stderr, "a query cannot hold a NUL byte");
 	if (!(st = open_store(db, 1)))
 		return HALOG_EXIT_ERR;
 	rc = store_saved_put(st, name, query->buf, replace, clock_wall_ms());
@@ -144,62 +167,71 @@ static int do_rm(const char *db, const char *name)
 
 int cmd_saved(int argc, char **argv)
 {
-	const char *db = store_default_path(), *verb, *name = NULL, *why;
+	const char *db = store_default_path(), *name = NULL, *why;
+	const struct opt_cmd *cmd = NULL;
 	struct strbuf query = STRBUF_INIT;
-	int replace = 0, json = 0, only_query = 0, have_query = 0, rc;
+	struct opt_parser p;
+	int replace = 0, json = 0, have_query = 0, rc = -1, r;
 
-	if (argc < 2)
-		return usage_error("missing a subcommand: add, list or rm", NULL);
-	verb = argv[1];
-	if (!strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) {
-		fputs(saved_usage, stdout);
+	if (argc < 2) {
+		fputs("halog saved: missing a subcommand: add, list or rm\n", stderr);
+		saved_usage(stderr);
+		return HALOG_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		saved_usage(stdout);
 		return HALOG_EXIT_OK;
 	}
-	if (strcmp(verb, "add") && strcmp(verb, "list") && strcmp(verb, "rm"))
-		return usage_error("unknown subcommand", verb);
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(argv[1], verbs[i]->prog + strlen("halog saved ")))
+			cmd = verbs[i];
+	if (!cmd) {
+		struct strbuf sb = STRBUF_INIT;
 
-		if (!only_query && !strcmp(a, "--")) {
-			only_query = 1;
-		} else if (!only_query && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
-			fputs(saved_usage, stdout);
-			rc = HALOG_EXIT_OK;
-			goto out;
-		} else if (!only_query && !strcmp(a, "--db")) {
-			if (i + 1 >= argc || !*argv[i + 1]) {
-				rc = usage_error("--db needs a file name", NULL);
-				goto out;
-			}
-			db = argv[++i];
-		} else if (!only_query && !strncmp(a, "--db=", 5)) {
-			db = a + 5;
-		} else if (!only_query && !strcmp(verb, "add") && !strcmp(a, "--replace")) {
+		text_add_visible(&sb, argv[1], strlen(argv[1]));
+		fprintf(stderr, "halog saved: unknown subcommand '%s'\n", sb.buf);
+		strbuf_release(&sb);
+		saved_usage(stderr);
+		return HALOG_EXIT_USAGE;
+	}
+	opt_init(&p, cmd, argc - 1, argv + 1);
+	while (rc < 0 && (r = opt_next(&p)) != OPT_DONE) {
+		switch (r) {
+		case O_DB:
+			db = p.val;
+			break;
+		case O_REPLACE:
 			replace = 1;
-		} else if (!only_query && !strcmp(verb, "list") && !strcmp(a, "--json")) {
+			break;
+		case O_JSON:
 			json = 1;
-		} else if (!only_query && a[0] == '-' && a[1] == '-') {
-			rc = usage_error("unknown option", a);
-			goto out;
-		} else if (!name && strcmp(verb, "list")) {
-			name = a;
-		} else if (!strcmp(verb, "add")) {
-			/* the rest is the query, words joined by spaces as for halog search */
-			have_query = 1;
-			if ((query.len && strbuf_addch(&query, ' ') < 0) ||
-			    strbuf_addstr(&query, a) < 0) {
-				fputs("halog saved: out of memory\n", stderr);
-				rc = HALOG_EXIT_ERR;
-				goto out;
+			break;
+		case OPT_OPERAND:
+			if (!name && cmd != &list_cmd) {
+				name = p.val;
+			} else if (cmd == &add_cmd) {
+				/* the rest is the query, words joined by spaces as for halog search
+				 */
+				have_query = 1;
+				if ((query.len && strbuf_addch(&query, ' ') < 0) ||
+				    strbuf_addstr(&query, p.val) < 0) {
+					fputs("halog saved: out of memory\n", stderr);
+					rc = HALOG_EXIT_ERR;
+				}
+			} else {
+				rc = opt_usage_error(cmd, stderr, "unexpected argument '%s'",
+						     p.val);
 			}
-		} else {
-			rc = usage_error("unexpected argument", a);
-			goto out;
+			break;
+		default:
+			rc = opt_finish(&p, r, stdout, stderr);
 		}
 	}
-	if (strcmp(verb, "list")) {
+	if (rc >= 0)
+		goto out;
+	if (cmd != &list_cmd) {
 		if (!name) {
-			rc = usage_error("missing NAME", NULL);
+			rc = opt_usage_error(cmd, stderr, "missing NAME");
 			goto out;
 		}
 		if (!state_name_valid(name, &why)) {
@@ -212,13 +244,13 @@ int cmd_saved(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!strcmp(verb, "add")) {
+	if (cmd == &add_cmd) {
 		if (!have_query) {
-			rc = usage_error("missing QUERY ('' matches every line)", NULL);
+			rc = opt_usage_error(cmd, stderr, "missing QUERY ('' matches every line)");
 			goto out;
 		}
 		rc = do_add(db, name, &query, replace);
-	} else if (!strcmp(verb, "list")) {
+	} else if (cmd == &list_cmd) {
 		rc = do_list(db, json);
 	} else {
 		rc = do_rm(db, name);

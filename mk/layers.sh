@@ -6,11 +6,11 @@
 #   layer    may include (besides common/ and its own folder)
 LAYERS='
 parse
-store    parse
-query    parse store
-report   parse store query
+query    parse
+store    parse query
+report   parse query store
 listen   parse store
-drive    parse store query report
+drive    parse query store report
 cli      parse store query report listen drive
 '
 # Usage: sh mk/layers.sh [TOP]; prints each violation as file:line: and exits 1 if any.

@@ -9,15 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "report/report.h"
 #include "report/report_html.h"
+#include "store/read.h"
+#include "store/store.h"
 #include "../../common/strbuf.h"
 
-static char *dup(const char *s)
+static char *xdup(const char *s)
 {
 	char *p = strdup(s);
 	assert_non_null(p);
@@ -48,7 +51,7 @@ static void build(struct report *r)
 	r->backends = calloc(1, sizeof(*r->backends));
 	assert_non_null(r->backends);
 	struct report_group *g = &r->backends[0];
-	g->name = dup("be_<b>\"x\"&'");
+	g->name = xdup("be_<b>\"x\"&'");
 	g->kinds = 1u << LR_HTTP;
 	g->agg.requests = 30;
 	g->agg.errors = 3;
@@ -65,7 +68,7 @@ static void build(struct report *r)
 	const char *names[2] = {"s\xff<script>", long_name};
 	for (int i = 0; i < 2; i++) {
 		struct report_server *m = &g->members[i];
-		m->name = dup(names[i]);
+		m->name = xdup(names[i]);
 		m->agg.requests = 15;
 		m->share = 50;
 		m->expected = -1;
@@ -81,7 +84,7 @@ static void build(struct report *r)
 	g->nerrpaths = 1;
 	g->errpaths = calloc(1, sizeof(*g->errpaths));
 	assert_non_null(g->errpaths);
-	g->errpaths[0].path = dup("/<img src=x onerror=alert(1)>\x1b[31m");
+	g->errpaths[0].path = xdup("/<img src=x onerror=alert(1)>\x1b[31m");
 	g->errpaths[0].status = 503;
 	g->errpaths[0].n = 3;
 	g->nevents = 2;
@@ -90,9 +93,9 @@ static void build(struct report *r)
 	for (int i = 0; i < 2; i++) {
 		g->events[i].ts_ms = r->first_ms + 20000 + 40000 * i;
 		g->events[i].kind = LR_SERVER;
-		g->events[i].server = dup(names[0]);
-		g->events[i].state = dup(i ? "UP" : "DOWN");
-		g->events[i].reason = dup("Layer4 <timeout>");
+		g->events[i].server = xdup(names[0]);
+		g->events[i].state = xdup(i ? "UP" : "DOWN");
+		g->events[i].reason = xdup("Layer4 <timeout>");
 	}
 }
 
@@ -137,31 +140,44 @@ static void test_escaping_and_charts(void **state)
 	report_release(&r);
 }
 
+static struct lr_str S(const char *v)
+{
+	struct lr_str r = {v, (uint32_t)strlen(v)};
+	return r;
+}
+
 static void test_write_with_store_and_error(void **state)
 {
 	struct report r;
-	char err[256];
-	sqlite3 *db;
+	char dir[256], path[512], err[256];
+	struct logrec rec;
 	build(&r);
-	/* an empty schema-less database: the time series query fails with a message */
-	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	snprintf(dir, sizeof(dir), "%s/halog-html-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.db", dir);
+	/* one stored request: the page has its time charts; one bin per second over 90 s is too
+	 * many, so 2 s bins (46 of them), read from the request records (the store is small) */
+	struct store *st = store_open(path, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	logrec_clear(&rec);
+	rec.kind = LR_HTTP;
+	rec.ts_ms = 1764583201000LL;
+	rec.frontend = S("fe");
+	rec.backend = S("be_<b>\"x\"&'");
+	rec.server = S("s");
+	rec.status_code = 503;
+	memcpy(rec.term, "SC--", 5);
+	rec.retries = 0;
+	struct store_msg m = {"raw", 3, rec.ts_ms, "test", 0};
+	assert_int_equal(store_add(st, &m, &rec), 0);
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	struct store_reader *rd = store_reader_open(path, err, sizeof(err));
+	assert_non_null(rd);
 	FILE *fp = tmpfile();
 	assert_non_null(fp);
-	assert_int_equal(report_html_write(db, &r, fp, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "time series"));
-	/* with the tables the page has its time charts: one bin per second over 90 s is too many,
-	 * so 2 s bins (46 of them) */
-	assert_int_equal(
-		sqlite3_exec(db,
-			     "CREATE TABLE requests(line_id INTEGER PRIMARY KEY, ts_ms, mode,"
-			     " status, term, retries, flags, redispatched, frontend, backend);"
-			     "CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT);"
-			     "INSERT INTO requests VALUES(1, 1764583201000, 'http', 503, 'SC--',"
-			     " 0, 0, 0, 'fe', 'be_<b>\"x\"&''');",
-			     NULL, NULL, NULL),
-		SQLITE_OK);
-	rewind(fp);
-	assert_int_equal(report_html_write(db, &r, fp, err, sizeof(err)), 0);
+	assert_int_equal(report_html_write(rd, &r, fp, err, sizeof(err)), 0);
 	long len = ftell(fp);
 	assert_true(len > 1000);
 	char *buf = calloc(1, (size_t)len + 1);
@@ -172,8 +188,22 @@ static void test_write_with_store_and_error(void **state)
 	assert_non_null(strstr(buf, "requests per 2 s"));
 	assert_int_equal(count(buf, "data-requests=\"1\""), 2); /* the one row, in both charts */
 	free(buf);
-	fclose(fp);
+	store_reader_close(rd);
+
+	/* a store whose request records cannot be read: the page fails with the reason */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE requests", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
+	rd = store_reader_open(path, err, sizeof(err));
+	assert_non_null(rd);
+	rewind(fp);
+	assert_int_equal(report_html_write(rd, &r, fp, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "time series"));
+	store_reader_close(rd);
+	fclose(fp);
+	unlink(path);
+	rmdir(dir);
 	report_release(&r);
 }
 

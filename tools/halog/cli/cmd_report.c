@@ -13,6 +13,7 @@
 #include "report/report.h"
 #include "report/report_html.h"
 #include "parse/timearg.h"
+#include "store/read.h"
 #include "store/store.h"
 
 enum {
@@ -109,7 +110,7 @@ int cmd_report(int argc, char **argv)
 	char err[1024];
 	int64_t now = clock_wall_ms();
 	int ret = HALOG_EXIT_ERR, have_inv = 0, have_rep = 0;
-	struct store *st = NULL;
+	struct store_reader *rd = NULL;
 	FILE *fp = stdout;
 	struct opt_parser p;
 	int r;
@@ -179,12 +180,12 @@ int cmd_report(int argc, char **argv)
 		have_inv = 1;
 		opts.inv = &inv;
 	}
-	st = store_open(db, STORE_READONLY, err, sizeof(err));
-	if (!st) {
+	rd = store_reader_open(db, err, sizeof(err));
+	if (!rd) {
 		fprintf(stderr, "halog report: %s\n", err);
 		goto out;
 	}
-	if (report_build(store_db(st), &opts, &rep, err, sizeof(err))) {
+	if (report_build(rd, &opts, &rep, err, sizeof(err))) {
 		fprintf(stderr, "halog report: %s: %s\n", db, err);
 		goto out;
 	}
@@ -196,7 +197,7 @@ int cmd_report(int argc, char **argv)
 	}
 	if (fmt == REPORT_HTML) {
 		/* the HTML writer reads time series from the store too */
-		if (report_html_write(store_db(st), &rep, fp, err, sizeof(err))) {
+		if (report_html_write(rd, &rep, fp, err, sizeof(err))) {
 			fprintf(stderr, "halog report: cannot write '%s': %s\n",
 				out_path ? out_path : "stdout", err);
 			goto out;
@@ -228,6 +229,6 @@ out:
 		report_release(&rep);
 	if (have_inv)
 		invweights_release(&inv);
-	store_close(st);
+	store_reader_close(rd);
 	return ret;
 }

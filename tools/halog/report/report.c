@@ -1,33 +1,32 @@
-/* halog report's numbers, read from the rollups (see report.h). Raw rows are never scanned:
- * time windows are applied at the rollup bucket granularity (one minute). */
+/* halog report's numbers, read through the store's read API (store/read.h): aggregates from the
+ * rollups, so raw lines are never scanned and windows are applied in whole rollup buckets (one
+ * minute); server events from a cursor. See report.h. */
 #include "report/report.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "report/invweights.h"
+#include "store/read.h"
+#include "strbuf.h"
 
 /* Scratch aggregation keys: a backend (be), a server of a backend (be, srv), a frontend (fe),
- * a backend under a frontend (fe, be). */
+ * a backend under a frontend (fe, be). A key is the type byte, then the two names, each
+ * NUL-terminated. */
 enum { K_BE, K_BESRV, K_FE, K_FEBE };
-struct gkey {
-	int32_t type, a, b;
-};
 
 struct ctx {
-	sqlite3 *db;
+	struct store_reader *rd;
 	const struct report_opts *opts;
 	struct report *r;
-	char **names; /* id -> name (owned) */
-	size_t nnames;
-	struct hmap aggs; /* struct gkey -> struct rollup_agg * (key.kind is a bitmask of kinds) */
-	int32_t fe_id, be_id; /* filters: 0 none, -1 unknown name (no rows) */
+	struct hmap aggs; /* key -> struct rollup_agg * (key.kind is a bitmask of kinds) */
+	struct strbuf key;
 	char *err;
 	size_t errsz;
+	int failed; /* fail() ran: err holds the message */
 };
 
 static int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -37,12 +36,13 @@ static int fail(struct ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err, c->errsz, fmt, ap);
 	va_end(ap);
+	c->failed = 1;
 	return -1;
 }
 
-static int dbfail(struct ctx *c, const char *what)
+static int storefail(struct ctx *c)
 {
-	return fail(c, "%s: %s", what, sqlite3_errmsg(c->db));
+	return fail(c, "%s", store_reader_errmsg(c->rd));
 }
 
 static char *xstrndup(const char *s, size_t n)
@@ -56,59 +56,31 @@ static char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
-static char *col_str(sqlite3_stmt *s, int i)
+/* A copy of a slice, or NULL when it is absent (or memory ran out: *oom set). */
+static char *slice_dup(struct lr_str v, int *oom)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
-	if (!t)
+	char *p;
+	if (!v.p)
 		return NULL;
-	return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+	if (!(p = xstrndup(v.p, v.len)))
+		*oom = 1;
+	return p;
 }
 
-static const char *name_of(const struct ctx *c, int32_t id)
+/* A name as the report shows it: "-" when the log had none. */
+static const char *shown(const char *name)
 {
-	if (id > 0 && (size_t)id < c->nnames && c->names[id])
-		return c->names[id];
-	return "-";
+	return name ? name : "-";
 }
 
-static int load_names(struct ctx *c)
+static struct rollup_agg *agg(struct ctx *c, int type, const char *a, const char *b)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(c->db, "SELECT id, name FROM names ORDER BY id", -1, &s, NULL))
-		return dbfail(c, "cannot read names");
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(s, 0);
-		if (id <= 0 || id > INT32_MAX)
-			continue;
-		if ((size_t)id >= c->nnames) {
-			size_t n = (size_t)id + 64;
-			char **p = realloc(c->names, n * sizeof(*p));
-			if (!p)
-				break;
-			memset(p + c->nnames, 0, (n - c->nnames) * sizeof(*p));
-			c->names = p;
-			c->nnames = n;
-		}
-		free(c->names[id]);
-		c->names[id] = col_str(s, 1);
-		if (c->opts->frontend && c->names[id] && !strcmp(c->names[id], c->opts->frontend))
-			c->fe_id = (int32_t)id;
-		if (c->opts->backend && c->names[id] && !strcmp(c->names[id], c->opts->backend))
-			c->be_id = (int32_t)id;
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return fail(c, "cannot read names: %s",
-			    rc == SQLITE_ROW ? "out of memory" : sqlite3_errmsg(c->db));
-	return 0;
-}
-
-static struct rollup_agg *agg(struct ctx *c, int type, int32_t a, int32_t b)
-{
-	struct gkey k = {type, a, b};
 	int isnew;
-	struct hmap_ent *e = hmap_put(&c->aggs, &k, sizeof(k), &isnew);
+	strbuf_reset(&c->key);
+	if (strbuf_addch(&c->key, (char)type) || strbuf_add(&c->key, a, strlen(a) + 1) ||
+	    strbuf_add(&c->key, b, strlen(b) + 1))
+		return NULL;
+	struct hmap_ent *e = hmap_put(&c->aggs, c->key.buf, c->key.len, &isnew);
 	if (!e)
 		return NULL;
 	if (isnew && !(e->val = calloc(1, sizeof(struct rollup_agg))))
@@ -116,201 +88,78 @@ static struct rollup_agg *agg(struct ctx *c, int type, int32_t a, int32_t b)
 	return e->val;
 }
 
-/* The four aggregates a rollup row (fe, be, srv) adds to. */
-static int aggs_of(struct ctx *c, int32_t fe, int32_t be, int32_t srv, struct rollup_agg *out[4])
+/* One (frontend, backend, server, kind) of the window, added to the four aggregates it
+ * belongs to. */
+static int on_agg(void *arg, const char *fe, const char *be, const char *srv,
+		  const struct rollup_agg *a)
 {
-	out[0] = agg(c, K_BE, be, 0);
-	out[1] = agg(c, K_BESRV, be, srv);
-	out[2] = agg(c, K_FE, fe, 0);
-	out[3] = agg(c, K_FEBE, fe, be);
-	for (int i = 0; i < 4; i++)
-		if (!out[i])
+	struct ctx *c = arg;
+	struct rollup_agg *to[4] = {agg(c, K_BE, shown(be), ""),
+				    agg(c, K_BESRV, shown(be), shown(srv)),
+				    agg(c, K_FE, shown(fe), ""), agg(c, K_FEBE, shown(fe), shown(be))};
+	for (int i = 0; i < 4; i++) {
+		if (!to[i] || rollup_agg_merge(to[i], a))
 			return fail(c, "out of memory");
+		if (a->key.kind > 0 && a->key.kind < 31)
+			to[i]->key.kind |= 1 << a->key.kind;
+	}
 	return 0;
 }
 
-/* Prepares sql + the window/filter clause; binds ?1 from, ?2 to, ?3 fe, ?4 be. */
-static sqlite3_stmt *prep(struct ctx *c, const char *select, const char *from_where,
-			  const char *tail, int filters)
+/* The window and filters every aggregate read uses. */
+static void agg_sel(const struct ctx *c, struct store_sel *sel)
 {
-	char sql[1024];
-	snprintf(sql, sizeof(sql), "%s %s bucket >= ?1 AND bucket < ?2%s%s %s", select, from_where,
-		 filters && c->fe_id ? " AND fe = ?3" : "",
-		 filters && c->be_id ? " AND be = ?4" : "", tail);
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		dbfail(c, "cannot query rollups");
-		return NULL;
-	}
-	sqlite3_bind_int64(s, 1, c->r->from_ms == LR_NONE ? INT64_MIN : c->r->from_ms);
-	sqlite3_bind_int64(s, 2, c->r->to_ms == LR_NONE ? INT64_MAX : c->r->to_ms);
-	if (filters && c->fe_id)
-		sqlite3_bind_int(s, 3, c->fe_id);
-	if (filters && c->be_id)
-		sqlite3_bind_int(s, 4, c->be_id);
-	return s;
-}
-
-static int finish(struct ctx *c, sqlite3_stmt *s, int rc, const char *what)
-{
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return rc == SQLITE_ROW ? fail(c, "%s: out of memory", what)
-					: fail(c, "%s: %s", what, sqlite3_errmsg(c->db));
-	return 0;
-}
-
-static int read_rollup(struct ctx *c)
-{
-	sqlite3_stmt *s = prep(c,
-			       "SELECT fe, be, srv, kind, requests, c1xx, c2xx, c3xx, c4xx, c5xx,"
-			       " cother, errors, retries, redispatches, bytes_read, bytes_up,"
-			       " logasap",
-			       "FROM rollup WHERE", "", 1);
-	if (!s)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rollup_agg *a[4];
-		if (aggs_of(c, sqlite3_column_int(s, 0), sqlite3_column_int(s, 1),
-			    sqlite3_column_int(s, 2), a))
-			break;
-		int kind = sqlite3_column_int(s, 3);
-		for (int i = 0; i < 4; i++) {
-			int col = 4;
-			if (kind > 0 && kind < 31)
-				a[i]->key.kind |= 1 << kind;
-			a[i]->requests += sqlite3_column_int64(s, col++);
-			for (int k = 0; k < RC_N; k++)
-				a[i]->cls[k] += sqlite3_column_int64(s, col++);
-			a[i]->errors += sqlite3_column_int64(s, col++);
-			a[i]->retries += sqlite3_column_int64(s, col++);
-			a[i]->redispatches += sqlite3_column_int64(s, col++);
-			a[i]->bytes_read += sqlite3_column_int64(s, col++);
-			a[i]->bytes_up += sqlite3_column_int64(s, col++);
-			a[i]->logasap += sqlite3_column_int64(s, col++);
-		}
-	}
-	return finish(c, s, rc, "cannot read rollup");
-}
-
-static int read_pairs(struct ctx *c, int terms)
-{
-	sqlite3_stmt *s =
-		prep(c, terms ? "SELECT fe, be, srv, term, n" : "SELECT fe, be, srv, code, n",
-		     terms ? "FROM rollup_term WHERE" : "FROM rollup_code WHERE", "", 1);
-	if (!s)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rollup_agg *a[4];
-		if (aggs_of(c, sqlite3_column_int(s, 0), sqlite3_column_int(s, 1),
-			    sqlite3_column_int(s, 2), a))
-			break;
-		int64_t key;
-		if (terms) {
-			const unsigned char *t = sqlite3_column_text(s, 3);
-			if (!t || sqlite3_column_bytes(s, 3) != 2)
-				continue;
-			key = ((int64_t)t[0] << 8) | t[1];
-		} else {
-			key = sqlite3_column_int64(s, 3);
-		}
-		int64_t n = sqlite3_column_int64(s, 4);
-		for (int i = 0; i < 4; i++) {
-			struct rollup_agg *x = a[i];
-			if (terms ? rollup_pair_add(&x->terms, &x->nterms, &x->aterms, key, n)
-				  : rollup_pair_add(&x->codes, &x->ncodes, &x->acodes, key, n)) {
-				sqlite3_finalize(s);
-				return fail(c, "out of memory");
-			}
-		}
-	}
-	return finish(c, s, rc, terms ? "cannot read rollup_term" : "cannot read rollup_code");
-}
-
-static int read_timers(struct ctx *c)
-{
-	sqlite3_stmt *s = prep(c, "SELECT fe, be, srv, timer, n, sum, max, hist",
-			       "FROM rollup_timer WHERE", "", 1);
-	if (!s)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rollup_agg *a[4];
-		if (aggs_of(c, sqlite3_column_int(s, 0), sqlite3_column_int(s, 1),
-			    sqlite3_column_int(s, 2), a))
-			break;
-		int t = sqlite3_column_int(s, 3);
-		if (t < 0 || t >= RT_N)
-			continue;
-		const void *blob = sqlite3_column_blob(s, 7);
-		size_t len = (size_t)sqlite3_column_bytes(s, 7);
-		for (int i = 0; i < 4; i++) {
-			if (rollup_agg_add_timer(
-				    a[i], (enum rollup_timer)t, sqlite3_column_int64(s, 4),
-				    sqlite3_column_int64(s, 5), sqlite3_column_int64(s, 6),
-				    blob ? blob : "", len)) {
-				sqlite3_finalize(s);
-				return fail(c, "malformed latency histogram in rollup_timer");
-			}
-		}
-	}
-	return finish(c, s, rc, "cannot read rollup_timer");
+	store_sel_init(sel);
+	sel->clock = STORE_LOGGED;
+	if (c->r->from_ms != LR_NONE)
+		sel->since_ms = c->r->from_ms;
+	if (c->r->to_ms != LR_NONE)
+		sel->until_ms = c->r->to_ms;
+	sel->frontend = c->opts->frontend;
+	sel->backend = c->opts->backend;
 }
 
 static int read_lines(struct ctx *c)
 {
 	struct report *r = c->r;
-	sqlite3_stmt *s = prep(c,
-			       "SELECT kind, status, sum(n), sum(truncated), min(min_ts),"
-			       " max(max_ts)",
-			       "FROM rollup_lines WHERE", "GROUP BY 1, 2", 0);
-	if (!s)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int kind = sqlite3_column_int(s, 0), status = sqlite3_column_int(s, 1);
-		int64_t n = sqlite3_column_int64(s, 2);
-		r->lines_total += n;
-		if (kind == LR_UNPARSED)
-			r->lines_unparsed += n;
-		else
-			r->lines_parsed += n;
-		if (status == LR_PARTIAL)
-			r->lines_partial += n;
-		if (kind >= 0 && kind < LR_KIND_MAX)
-			r->by_kind[kind] += n;
-		r->lines_truncated += sqlite3_column_int64(s, 3);
-		int64_t lo = sqlite3_column_int64(s, 4), hi = sqlite3_column_int64(s, 5);
-		if (r->first_ms == LR_NONE || lo < r->first_ms)
-			r->first_ms = lo;
-		if (r->last_ms == LR_NONE || hi > r->last_ms)
-			r->last_ms = hi;
-	}
-	return finish(c, s, rc, "cannot read rollup_lines");
+	struct store_line_stats ls;
+	struct store_sel sel;
+	agg_sel(c, &sel);
+	sel.frontend = sel.backend = NULL; /* lines count whatever the filters */
+	if (store_line_stats(c->rd, &sel, &ls))
+		return storefail(c);
+	r->lines_total = ls.total;
+	r->lines_unparsed = ls.by_kind[LR_UNPARSED];
+	r->lines_parsed = ls.total - ls.by_kind[LR_UNPARSED];
+	r->lines_partial = ls.by_status[LR_PARTIAL];
+	r->lines_truncated = ls.truncated;
+	memcpy(r->by_kind, ls.by_kind, sizeof(r->by_kind));
+	r->first_ms = ls.first_ms;
+	r->last_ms = ls.last_ms;
+	return 0;
+}
+
+static int on_counter(void *arg, const char *name, int64_t value)
+{
+	struct ctx *c = arg;
+	struct report *r = c->r;
+	struct report_counter *p = realloc(r->counters, (r->ncounters + 1) * sizeof(*p));
+	if (!p)
+		return fail(c, "out of memory");
+	r->counters = p;
+	p += r->ncounters;
+	if (!(p->name = xstrndup(name, strlen(name))))
+		return fail(c, "out of memory");
+	p->value = value;
+	r->ncounters++;
+	return 0;
 }
 
 static int read_counters(struct ctx *c)
 {
-	struct report *r = c->r;
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(c->db, "SELECT name, value FROM counters ORDER BY name", -1, &s,
-			       NULL) != SQLITE_OK)
-		return dbfail(c, "cannot read counters");
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct report_counter *p = realloc(r->counters, (r->ncounters + 1) * sizeof(*p));
-		if (!p)
-			break;
-		r->counters = p;
-		p += r->ncounters;
-		if (!(p->name = col_str(s, 0)))
-			break;
-		p->value = sqlite3_column_int64(s, 1);
-		r->ncounters++;
-	}
-	return finish(c, s, rc, "cannot read counters");
+	if (store_counters(c->rd, on_counter, c))
+		return c->failed ? -1 : storefail(c);
+	return 0;
 }
 
 static int is_special(const char *name)
@@ -407,16 +256,14 @@ static int build_groups(struct ctx *c)
 			struct hmap_ent *e = &c->aggs.tab[i];
 			if (!e->key || !e->val)
 				continue;
-			struct gkey k;
-			memcpy(&k, e->key, sizeof(k));
+			int type = e->key[0];
+			const char *ka = e->key + 1, *kb = ka + strlen(ka) + 1;
 			struct rollup_agg *a = e->val;
-			int tops = k.type == K_BE || k.type == K_FE;
+			int tops = type == K_BE || type == K_FE;
 			if (pass == 0 && tops) {
 				struct report_group *g =
-					k.type == K_BE ? add_group(&r->backends, &r->nbackends,
-								   name_of(c, k.a))
-						       : add_group(&r->frontends, &r->nfrontends,
-								   name_of(c, k.a));
+					type == K_BE ? add_group(&r->backends, &r->nbackends, ka)
+						     : add_group(&r->frontends, &r->nfrontends, ka);
 				if (!g)
 					return fail(c, "out of memory");
 				g->kinds = (unsigned)a->key.kind;
@@ -425,13 +272,12 @@ static int build_groups(struct ctx *c)
 				e->val = NULL;
 			} else if (pass == 1 && !tops) {
 				struct report_group *g =
-					k.type == K_BESRV ? find_group(r->backends, r->nbackends,
-								       name_of(c, k.a))
-							  : find_group(r->frontends, r->nfrontends,
-								       name_of(c, k.a));
+					type == K_BESRV
+						? find_group(r->backends, r->nbackends, ka)
+						: find_group(r->frontends, r->nfrontends, ka);
 				if (!g)
 					continue;
-				struct report_server *m = add_member(g, name_of(c, k.b));
+				struct report_server *m = add_member(g, kb);
 				if (!m)
 					return fail(c, "out of memory");
 				m->agg = *a;
@@ -443,206 +289,71 @@ static int build_groups(struct ctx *c)
 	return 0;
 }
 
-struct errpath_acc {
-	int32_t be;
-	int64_t status, n;
-	const char *path; /* the hmap key after the fixed part (borrowed) */
-	size_t plen;
-};
-
-static int cmp_errpath(const void *x, const void *y)
+/* One of a backend's top error paths, most frequent first (store_error_paths ranks them). */
+static int on_errpath(void *arg, const char *backend, int64_t status, const char *path,
+		      size_t plen, int64_t n)
 {
-	const struct errpath_acc *a = x, *b = y;
-	if (a->be != b->be)
-		return a->be < b->be ? -1 : 1;
-	if (a->n != b->n)
-		return a->n > b->n ? -1 : 1;
-	if (a->status != b->status)
-		return a->status < b->status ? -1 : 1;
-	size_t n = a->plen < b->plen ? a->plen : b->plen;
-	int d = memcmp(a->path, b->path, n);
-	return d ? d : (a->plen > b->plen) - (a->plen < b->plen);
-}
-
-/* Puts (status, path, n) among g's top REPORT_TOP_PATHS if it belongs there. Returns 0 or -1. */
-static int top_insert(struct report_group *g, int64_t status, const char *path, size_t plen,
-		      int64_t n)
-{
-	struct errpath_acc cand = {0, status, n, path, plen};
-	size_t pos = g->nerrpaths;
-	while (pos > 0) {
-		const struct report_errpath *o = &g->errpaths[pos - 1];
-		struct errpath_acc other = {0, o->status, o->n, o->path, strlen(o->path)};
-		if (cmp_errpath(&cand, &other) >= 0)
-			break;
-		pos--;
-	}
-	if (pos >= REPORT_TOP_PATHS)
+	struct ctx *c = arg;
+	struct report *r = c->r;
+	struct report_group *g = find_group(r->backends, r->nbackends, shown(backend));
+	if (!g || g->nerrpaths >= REPORT_TOP_PATHS)
 		return 0;
-	char *copy = xstrndup(path, plen);
-	if (!copy)
-		return -1;
-	if (g->nerrpaths == REPORT_TOP_PATHS) {
-		free(g->errpaths[REPORT_TOP_PATHS - 1].path);
-		g->nerrpaths--;
-	} else {
-		struct report_errpath *p = realloc(g->errpaths, (g->nerrpaths + 1) * sizeof(*p));
-		if (!p) {
-			free(copy);
-			return -1;
-		}
-		g->errpaths = p;
-	}
-	memmove(g->errpaths + pos + 1, g->errpaths + pos,
-		(g->nerrpaths - pos) * sizeof(*g->errpaths));
-	g->errpaths[pos].path = copy;
-	g->errpaths[pos].status = status;
-	g->errpaths[pos].n = n;
+	struct report_errpath *p = realloc(g->errpaths, (g->nerrpaths + 1) * sizeof(*p));
+	if (!p)
+		return fail(c, "out of memory");
+	g->errpaths = p;
+	p += g->nerrpaths;
+	if (!(p->path = xstrndup(path, plen)))
+		return fail(c, "out of memory");
+	p->status = status;
+	p->n = n;
 	g->nerrpaths++;
 	return 0;
 }
 
-/* Without a window or a frontend filter, the all-time table is already summed per backend,
- * status and path: one pass keeps each backend's top paths. */
-static int read_errpaths_all(struct ctx *c)
-{
-	struct report *r = c->r;
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(c->db,
-			       c->be_id ? "SELECT be, status, path, n FROM rollup_errpath_all"
-					  " WHERE be = ?1"
-					: "SELECT be, status, path, n FROM rollup_errpath_all",
-			       -1, &s, NULL) != SQLITE_OK)
-		return dbfail(c, "cannot read rollup_errpath_all");
-	if (c->be_id)
-		sqlite3_bind_int(s, 1, c->be_id);
-	struct report_group *g = NULL;
-	int32_t gbe = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int32_t be = sqlite3_column_int(s, 0);
-		if (!g || be != gbe) {
-			gbe = be;
-			g = find_group(r->backends, r->nbackends, name_of(c, be));
-		}
-		if (!g)
-			continue;
-		const char *path = (const char *)sqlite3_column_blob(s, 2);
-		size_t plen = (size_t)sqlite3_column_bytes(s, 2);
-		if (top_insert(g, sqlite3_column_int64(s, 1), path ? path : "", plen,
-			       sqlite3_column_int64(s, 3)))
-			break;
-	}
-	return finish(c, s, rc, "cannot read rollup_errpath_all");
-}
-
-/* Top error paths per backend: the rows are summed over buckets and servers in a hash map
- * (cheaper than an SQL GROUP BY that sorts every row), then only the sums are sorted. */
 static int read_errpaths(struct ctx *c)
 {
-	if (c->r->from_ms == LR_NONE && c->r->to_ms == LR_NONE && !c->fe_id)
-		return read_errpaths_all(c);
-	struct report *r = c->r;
-	struct hmap sums = HMAP_INIT;
-	struct errpath_acc *acc = NULL;
-	struct strbuf key = STRBUF_INIT;
-	size_t nacc = 0;
-	int ret = -1;
-	sqlite3_stmt *s = prep(c, "SELECT be, status, path, n", "FROM rollup_errpath WHERE", "", 1);
-	if (!s)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int32_t k[3] = {sqlite3_column_int(s, 0), sqlite3_column_int(s, 1), 0};
-		const void *path = sqlite3_column_blob(s, 2);
-		size_t plen = (size_t)sqlite3_column_bytes(s, 2);
-		int isnew;
-		strbuf_reset(&key);
-		if (strbuf_add(&key, k, sizeof(k)) || (plen && strbuf_add(&key, path, plen)))
-			break;
-		struct hmap_ent *e = hmap_put(&sums, key.buf, key.len, &isnew);
-		if (!e || (isnew && !(e->val = calloc(1, sizeof(int64_t)))))
-			break;
-		*(int64_t *)e->val += sqlite3_column_int64(s, 3);
-	}
-	if (finish(c, s, rc, "cannot read rollup_errpath"))
-		goto out;
-	if (sums.n && !(acc = calloc(sums.n, sizeof(*acc)))) {
-		fail(c, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < sums.cap; i++) {
-		const struct hmap_ent *e = &sums.tab[i];
-		if (!e->key)
-			continue;
-		int32_t k[3];
-		memcpy(k, e->key, sizeof(k));
-		acc[nacc].be = k[0];
-		acc[nacc].status = k[1];
-		acc[nacc].n = *(int64_t *)e->val;
-		acc[nacc].path = e->key + sizeof(k);
-		acc[nacc].plen = e->klen - sizeof(k);
-		nacc++;
-	}
-	if (nacc)
-		qsort(acc, nacc, sizeof(*acc), cmp_errpath);
-	struct report_group *g = NULL;
-	int32_t gbe = 0;
-	for (size_t i = 0; i < nacc; i++) {
-		if (!g || gbe != acc[i].be) {
-			gbe = acc[i].be;
-			g = find_group(r->backends, r->nbackends, name_of(c, gbe));
-		}
-		if (!g || g->nerrpaths >= REPORT_TOP_PATHS)
-			continue;
-		struct report_errpath *p = realloc(g->errpaths, (g->nerrpaths + 1) * sizeof(*p));
-		if (!p) {
-			fail(c, "out of memory");
-			goto out;
-		}
-		g->errpaths = p;
-		p += g->nerrpaths;
-		if (!(p->path = xstrndup(acc[i].path, acc[i].plen))) {
-			fail(c, "out of memory");
-			goto out;
-		}
-		p->status = acc[i].status;
-		p->n = acc[i].n;
-		g->nerrpaths++;
-	}
-	ret = 0;
-out:
-	free(acc);
-	strbuf_release(&key);
-	hmap_release(&sums, free);
-	return ret;
+	struct store_sel sel;
+	agg_sel(c, &sel);
+	if (store_error_paths(c->rd, &sel, REPORT_TOP_PATHS, on_errpath, c))
+		return c->failed ? -1 : storefail(c);
+	return 0;
 }
 
+/* Server events (UP/DOWN, no server available) of the window, oldest first, the latest
+ * REPORT_MAX_EVENTS kept per backend. Events belong to backends: a frontend filter hides them. */
 static int read_events(struct ctx *c)
 {
 	struct report *r = c->r;
-	sqlite3_stmt *s;
-	/* events have no rollup: their table is small (state changes only) and scanned */
-	if (sqlite3_prepare_v2(c->db,
-			       "SELECT ts_ms, kind, proxy, server, state, reason, info FROM events"
-			       " WHERE kind IN (5, 7) AND ts_ms >= ?1 AND ts_ms < ?2"
-			       " ORDER BY ts_ms, line_id",
-			       -1, &s, NULL) != SQLITE_OK)
-		return dbfail(c, "cannot read events");
-	sqlite3_bind_int64(s, 1, r->from_ms == LR_NONE ? INT64_MIN : r->from_ms);
-	sqlite3_bind_int64(s, 2, r->to_ms == LR_NONE ? INT64_MAX : r->to_ms);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *proxy = (const char *)sqlite3_column_text(s, 2);
-		if (!proxy)
+	struct store_sel sel;
+	struct store_cursor *cur;
+	const struct store_line *ln;
+	int rc, oom = 0;
+	if (c->opts->frontend && !c->opts->backend)
+		return 0;
+	agg_sel(c, &sel);
+	sel.frontend = NULL;
+	sel.kinds = STORE_KIND(LR_SERVER) | STORE_KIND(LR_NOSRV);
+	sel.order = STORE_BY_TIME;
+	sel.want = STORE_WANT_FIELDS;
+	if (!(cur = store_cursor_open(c->rd, &sel)))
+		return storefail(c);
+	while ((rc = store_cursor_next(cur, &ln)) > 0) {
+		const struct logrec *rec = &ln->rec;
+		char *proxy = slice_dup(rec->ev_proxy, &oom);
+		if (!proxy) {
+			if (oom)
+				break;
 			continue;
-		if (c->opts->backend && strcmp(proxy, c->opts->backend))
-			continue;
-		if (c->opts->frontend && !c->opts->backend)
-			continue; /* events belong to backends; a frontend filter hides them */
+		}
 		struct report_group *g = find_group(r->backends, r->nbackends, proxy);
-		if (!g && !(g = add_group(&r->backends, &r->nbackends, proxy)))
+		if (!g)
+			g = add_group(&r->backends, &r->nbackends, proxy);
+		free(proxy);
+		if (!g) {
+			oom = 1;
 			break;
+		}
 		if (g->nevents == REPORT_MAX_EVENTS) {
 			/* keep the latest: drop the oldest */
 			free(g->events[0].server);
@@ -654,18 +365,27 @@ static int read_events(struct ctx *c)
 			g->events_dropped++;
 		}
 		struct report_event *ev = realloc(g->events, (g->nevents + 1) * sizeof(*ev));
-		if (!ev)
+		if (!ev) {
+			oom = 1;
 			break;
+		}
 		g->events = ev;
 		ev += g->nevents++;
-		ev->ts_ms = sqlite3_column_int64(s, 0);
-		ev->kind = sqlite3_column_int(s, 1);
-		ev->server = col_str(s, 3);
-		ev->state = col_str(s, 4);
-		ev->reason = col_str(s, 5);
-		ev->info = col_str(s, 6);
+		ev->ts_ms = ln->ts_ms;
+		ev->kind = (int)rec->kind;
+		ev->server = slice_dup(rec->ev_server, &oom);
+		ev->state = slice_dup(rec->ev_state, &oom);
+		ev->reason = slice_dup(rec->ev_reason, &oom);
+		ev->info = slice_dup(rec->ev_info, &oom);
+		if (oom)
+			break;
 	}
-	return finish(c, s, rc, "cannot read events");
+	if (rc < 0)
+		storefail(c);
+	store_cursor_close(cur);
+	if (oom)
+		return fail(c, "out of memory");
+	return rc < 0 ? -1 : 0;
 }
 
 /* Expected shares from the inventory (or equal weights), deviations, balance verdicts. */
@@ -769,64 +489,70 @@ static void shares(struct report_group *g)
 	}
 }
 
-int report_build(struct sqlite3 *db, const struct report_opts *opts, struct report *r, char *err,
-		 size_t errsz)
+/* The window start widened down to a whole bucket of width w (w > 0). */
+static int64_t bucket_floor(int64_t t, int64_t w)
+{
+	int64_t b = t / w;
+	if (t < 0 && t % w)
+		b--;
+	return b * w;
+}
+
+int report_build(struct store_reader *rd, const struct report_opts *opts, struct report *r,
+		 char *err, size_t errsz)
 {
 	struct ctx c;
+	struct store_info info;
+	struct store_sel sel;
 	int ret = -1;
 
 	memset(r, 0, sizeof(*r));
 	memset(&c, 0, sizeof(c));
-	c.db = db;
+	c.rd = rd;
 	c.opts = opts;
 	c.r = r;
 	c.err = err;
 	c.errsz = errsz;
+	strbuf_init(&c.key);
 	r->since_ms = opts->since_ms;
 	r->until_ms = opts->until_ms;
 	r->first_ms = r->last_ms = LR_NONE;
 	r->inventory = opts->inv != NULL;
 	r->check_balance = opts->check_balance;
-	/* the window, widened to whole buckets: a bucket counts when it overlaps [since, until) */
 	r->from_ms = LR_NONE;
 	r->to_ms = LR_NONE;
-	if (opts->since_ms != LR_NONE) {
-		int64_t b = opts->since_ms / ROLLUP_BUCKET_MS;
-		if (opts->since_ms < 0 && opts->since_ms % ROLLUP_BUCKET_MS)
-			b--;
-		r->from_ms = b * ROLLUP_BUCKET_MS;
-	}
-	if (opts->until_ms != LR_NONE) {
-		int64_t b = opts->until_ms / ROLLUP_BUCKET_MS;
-		if (opts->until_ms < 0 && opts->until_ms % ROLLUP_BUCKET_MS)
-			b--;
-		r->to_ms = b * ROLLUP_BUCKET_MS;
-		if (r->to_ms < opts->until_ms)
-			r->to_ms += ROLLUP_BUCKET_MS;
-	}
 	if ((opts->frontend && !(r->frontend = xstrndup(opts->frontend, strlen(opts->frontend)))) ||
 	    (opts->backend && !(r->backend = xstrndup(opts->backend, strlen(opts->backend))))) {
 		fail(&c, "out of memory");
 		goto out;
 	}
 	/* a consistent snapshot while a listener keeps writing */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		dbfail(&c, "cannot start a read transaction");
+	if (store_snapshot_begin(rd)) {
+		storefail(&c);
 		goto out;
 	}
-	if (load_names(&c))
-		goto rollback;
-	if ((opts->frontend && !c.fe_id) || (opts->backend && !c.be_id)) {
-		/* an unknown name: no traffic rows, but lines and counters still count */
-		if (opts->frontend && !c.fe_id)
-			c.fe_id = -1;
-		if (opts->backend && !c.be_id)
-			c.be_id = -1;
+	if (store_info(rd, &info)) {
+		storefail(&c);
+		goto end;
 	}
-	if (read_lines(&c) || read_counters(&c) || read_rollup(&c) || read_pairs(&c, 0) ||
-	    read_pairs(&c, 1) || read_timers(&c) || build_groups(&c) || read_errpaths(&c) ||
-	    read_events(&c))
-		goto rollback;
+	/* the window, widened to whole buckets: a bucket counts when it overlaps [since, until) */
+	if (opts->since_ms != LR_NONE)
+		r->from_ms = bucket_floor(opts->since_ms, info.rollup_ms);
+	if (opts->until_ms != LR_NONE) {
+		r->to_ms = bucket_floor(opts->until_ms, info.rollup_ms);
+		if (r->to_ms < opts->until_ms)
+			r->to_ms += info.rollup_ms;
+	}
+	agg_sel(&c, &sel);
+	if (read_lines(&c) || read_counters(&c))
+		goto end;
+	if (store_aggregate(rd, &sel, on_agg, &c)) {
+		if (!c.failed)
+			storefail(&c);
+		goto end;
+	}
+	if (build_groups(&c) || read_errpaths(&c) || read_events(&c))
+		goto end;
 	if (r->nbackends)
 		qsort(r->backends, r->nbackends, sizeof(*r->backends), cmp_group);
 	if (r->nfrontends)
@@ -838,7 +564,7 @@ int report_build(struct sqlite3 *db, const struct report_opts *opts, struct repo
 			struct report_group *g = &arr[i];
 			shares(g);
 			if (!pass && balance(&c, g))
-				goto rollback;
+				goto end;
 			if (g->nmembers)
 				qsort(g->members, g->nmembers, sizeof(*g->members), cmp_server);
 			g->worst = NULL;
@@ -855,13 +581,11 @@ int report_build(struct sqlite3 *db, const struct report_opts *opts, struct repo
 		}
 	}
 	ret = 0;
-rollback:
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+end:
+	store_snapshot_end(rd);
 out:
 	hmap_release(&c.aggs, rollup_agg_free);
-	for (size_t i = 0; i < c.nnames; i++)
-		free(c.names[i]);
-	free(c.names);
+	strbuf_release(&c.key);
 	if (ret)
 		report_release(r);
 	return ret;

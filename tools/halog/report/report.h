@@ -1,5 +1,5 @@
-/* halog report's computation: reads the rollups (and the events, counters and error-path
- * rollups) of a store into a struct report; the writers in report_fmt.c turn it into text,
+/* halog report's computation: reads the aggregates (and the events, counters and error paths)
+ * of a store through its read API (store/read.h) into a struct report; the writers in report_fmt.c turn it into text,
  * JSON, CSV or Markdown. Keeping the two apart lets other writers (HTML) reuse the numbers. */
 #ifndef HALOG_REPORT_H
 #define HALOG_REPORT_H
@@ -10,8 +10,8 @@
 #include "parse/logrec.h"
 #include "store/rollup.h"
 
-struct sqlite3;
 struct invweights;
+struct store_reader;
 
 #define REPORT_TOP_PATHS 5    /* top error paths per backend */
 #define REPORT_MAX_EVENTS 200 /* server events kept per backend (the latest) */
@@ -94,9 +94,10 @@ struct report {
 	int balance_failed;   /* backends over the threshold */
 };
 
-/* Builds the report from the store's connection db. Returns 0, or -1 with a message in err. */
-int report_build(struct sqlite3 *db, const struct report_opts *opts, struct report *r, char *err,
-		 size_t errsz);
+/* Builds the report from the store rd reads (in one snapshot). Returns 0, or -1 with a message in
+ * err. */
+int report_build(struct store_reader *rd, const struct report_opts *opts, struct report *r,
+		 char *err, size_t errsz);
 void report_release(struct report *r);
 
 enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_MARKDOWN, REPORT_HTML };

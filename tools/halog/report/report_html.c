@@ -6,12 +6,12 @@
 
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+#include "store/read.h"
 #include "strbuf.h"
 
 #ifndef HAGEN_VERSION
@@ -37,7 +37,7 @@ struct series {
 
 struct html {
 	struct strbuf *sb;
-	sqlite3 *db;
+	struct store_reader *rd; /* NULL: no time charts */
 	const struct report *r;
 	int64_t t0, w; /* the page's time bins (t0: LR_NONE when no time chart) */
 	size_t nbins;
@@ -223,16 +223,10 @@ static void choose_bins(struct html *h)
 {
 	const struct report *r = h->r;
 	h->t0 = LR_NONE;
-	if (!h->db || r->first_ms == LR_NONE || r->last_ms < r->first_ms)
+	if (!h->rd || r->first_ms == LR_NONE || r->last_ms < r->first_ms)
 		return;
-	int raw_ok = 0;
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(h->db, "SELECT max(line_id) FROM requests", -1, &s, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			raw_ok = sqlite3_column_int64(s, 0) <= REPORT_HTML_RAW_ROWS;
-		sqlite3_finalize(s);
-	}
+	struct store_info info;
+	int raw_ok = !store_info(h->rd, &info) && info.records_hint <= REPORT_HTML_RAW_ROWS;
 	int64_t w = 0;
 	for (size_t i = 0; i < sizeof(bin_widths) / sizeof(bin_widths[0]); i++) {
 		int64_t c = bin_widths[i];
@@ -261,32 +255,16 @@ static void series_release(struct series *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int name_id(struct html *h, const char *name, int64_t *id)
-{
-	sqlite3_stmt *s;
-	*id = -1;
-	if (sqlite3_prepare_v2(h->db, "SELECT id FROM names WHERE name = ?1", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return fail(h, "cannot read names: %s", sqlite3_errmsg(h->db));
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return 0;
-}
-
 /* The status classes (and errors) per bin of the traffic of frontend fe and backend be (NULL:
  * any; the report's filters apply on top). Returns 0 or -1. */
 static int series_load(struct html *h, const char *fe, const char *be, struct series *out)
 {
 	const struct report *r = h->r;
+	struct store_bin *bins = NULL;
+	struct store_sel sel;
 	memset(out, 0, sizeof(*out));
 	if (h->t0 == LR_NONE)
 		return 0;
-	if (!fe)
-		fe = r->frontend;
-	if (!be)
-		be = r->backend;
 	out->t0 = h->t0;
 	out->w = h->w;
 	out->n = h->nbins;
@@ -294,86 +272,31 @@ static int series_load(struct html *h, const char *fe, const char *be, struct se
 	out->cls = calloc(out->n * RC_N, sizeof(int64_t));
 	out->req = calloc(out->n, sizeof(int64_t));
 	out->err = calloc(out->n, sizeof(int64_t));
-	if (!out->cls || !out->req || !out->err)
+	bins = calloc(out->n, sizeof(*bins));
+	if (!out->cls || !out->req || !out->err || !bins) {
+		free(bins);
 		return fail(h, "out of memory");
-	char sql[1024];
-	sqlite3_stmt *s;
-	if (h->raw) {
-		/* the columns rollup_is_error looks at, so both paths count errors alike */
-		snprintf(sql, sizeof(sql),
-			 "SELECT ts_ms, mode = 'http', status, term, retries, flags, redispatched"
-			 " FROM requests WHERE ts_ms >= ?1 AND ts_ms < ?2%s%s",
-			 fe ? " AND frontend = ?3" : "", be ? " AND backend = ?4" : "");
-	} else {
-		snprintf(sql, sizeof(sql),
-			 "SELECT bucket, 0, c1xx, c2xx, c3xx, c4xx, c5xx, cother, errors, requests"
-			 " FROM rollup WHERE bucket >= ?1 AND bucket < ?2%s%s",
-			 fe ? " AND fe = ?3" : "", be ? " AND be = ?4" : "");
 	}
-	if (sqlite3_prepare_v2(h->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return fail(h, "cannot read the time series: %s", sqlite3_errmsg(h->db));
-	sqlite3_bind_int64(s, 1, r->from_ms == LR_NONE ? INT64_MIN : r->from_ms);
-	sqlite3_bind_int64(s, 2, r->to_ms == LR_NONE ? INT64_MAX : r->to_ms);
-	if (h->raw) {
-		if (fe)
-			sqlite3_bind_text(s, 3, fe, -1, SQLITE_STATIC);
-		if (be)
-			sqlite3_bind_text(s, 4, be, -1, SQLITE_STATIC);
-	} else {
-		int64_t id;
-		if (fe) {
-			if (name_id(h, fe, &id))
-				goto db_fail;
-			sqlite3_bind_int64(s, 3, id);
-		}
-		if (be) {
-			if (name_id(h, be, &id))
-				goto db_fail;
-			sqlite3_bind_int64(s, 4, id);
-		}
+	store_sel_init(&sel);
+	sel.clock = STORE_LOGGED;
+	if (r->from_ms != LR_NONE)
+		sel.since_ms = r->from_ms;
+	if (r->to_ms != LR_NONE)
+		sel.until_ms = r->to_ms;
+	sel.frontend = fe ? fe : r->frontend;
+	sel.backend = be ? be : r->backend;
+	if (store_series(h->rd, &sel, h->t0, h->w, h->nbins, bins)) {
+		free(bins);
+		return fail(h, "cannot read the time series: %s", store_reader_errmsg(h->rd));
 	}
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
-			continue;
-		int64_t b = floordiv(sqlite3_column_int64(s, 0), h->w) - floordiv(h->t0, h->w);
-		if (b < 0 || (uint64_t)b >= out->n)
-			continue;
-		int64_t *cls = out->cls + (size_t)b * RC_N;
-		if (h->raw) {
-			struct logrec rec;
-			memset(&rec, 0, sizeof(rec));
-			rec.kind = sqlite3_column_int(s, 1) ? LR_HTTP : LR_TCP;
-			rec.status_code = sqlite3_column_type(s, 2) == SQLITE_NULL
-						  ? LR_NONE
-						  : sqlite3_column_int64(s, 2);
-			const unsigned char *term = sqlite3_column_text(s, 3);
-			if (term)
-				snprintf(rec.term, sizeof(rec.term), "%s", (const char *)term);
-			rec.retries = sqlite3_column_type(s, 4) == SQLITE_NULL
-					      ? LR_NONE
-					      : sqlite3_column_int64(s, 4);
-			rec.flags = (uint32_t)sqlite3_column_int64(s, 5);
-			if (sqlite3_column_int(s, 6))
-				rec.flags |= LR_F_REDISPATCH;
-			if (rec.kind == LR_HTTP)
-				cls[rollup_class_of(rec.status_code)]++;
-			out->err[b] += rollup_is_error(&rec);
-			out->req[b]++;
-		} else {
-			for (int k = 0; k < RC_N; k++)
-				cls[k] += sqlite3_column_int64(s, 2 + k);
-			out->err[b] += sqlite3_column_int64(s, 8);
-			out->req[b] += sqlite3_column_int64(s, 9);
-		}
+	for (size_t b = 0; b < out->n; b++) {
+		for (int k = 0; k < RC_N; k++)
+			out->cls[b * RC_N + (size_t)k] = bins[b].cls[k];
+		out->req[b] = bins[b].requests;
+		out->err[b] = bins[b].errors;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return fail(h, "cannot read the time series: %s", sqlite3_errmsg(h->db));
+	free(bins);
 	return 0;
-db_fail:
-	sqlite3_finalize(s);
-	return -1;
 }
 
 /* ------------------------------------------------------------------------------ charts */
@@ -1894,8 +1817,8 @@ static void write_page(struct html *h)
 	strbuf_release(&tmp);
 }
 
-/* Writes the page into sb; db may be NULL. Returns 0, or -1 with a message in err. */
-static int html_page(struct sqlite3 *db, const struct report *r, struct strbuf *sb, char *err,
+/* Writes the page into sb; rd may be NULL. Returns 0, or -1 with a message in err. */
+static int html_page(struct store_reader *rd, const struct report *r, struct strbuf *sb, char *err,
 		     size_t errsz)
 {
 	struct html h;
@@ -1903,19 +1826,18 @@ static int html_page(struct sqlite3 *db, const struct report *r, struct strbuf *
 	char dummy[8];
 	memset(&h, 0, sizeof(h));
 	h.sb = sb;
-	h.db = db;
+	h.rd = rd;
 	h.r = r;
 	h.err = err && errsz ? err : dummy;
 	h.errsz = err && errsz ? errsz : sizeof(dummy);
 	h.err[0] = '\0';
-	/* one snapshot for every query, as report_build has */
-	if (db && sqlite3_get_autocommit(db) &&
-	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+	/* one snapshot for every read, as report_build has */
+	if (rd && !store_snapshot_begin(rd))
 		began = 1;
 	choose_bins(&h);
 	write_page(&h);
 	if (began)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		store_snapshot_end(rd);
 	return h.failed ? -1 : 0;
 }
 
@@ -1924,11 +1846,12 @@ int report_html(const struct report *r, struct strbuf *sb)
 	return html_page(NULL, r, sb, NULL, 0);
 }
 
-int report_html_write(struct sqlite3 *db, const struct report *r, FILE *fp, char *err, size_t errsz)
+int report_html_write(struct store_reader *rd, const struct report *r, FILE *fp, char *err,
+		      size_t errsz)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int ret = -1;
-	if (html_page(db, r, &sb, err, errsz))
+	if (html_page(rd, r, &sb, err, errsz))
 		goto out;
 	if (fwrite(sb.buf, 1, sb.len, fp) != sb.len || fflush(fp)) {
 		if (err && errsz)

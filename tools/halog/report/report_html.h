@@ -6,19 +6,21 @@
 
 #include "report/report.h"
 
-struct sqlite3;
+struct store_reader;
 
 #define REPORT_HTML_MAX_BINS 60	    /* bars of a time chart, at most */
-#define REPORT_HTML_RAW_ROWS 200000 /* finer than a minute only when requests holds fewer rows */
+#define REPORT_HTML_RAW_ROWS 200000 /* finer than a minute only when the store holds fewer
+				       request records (store_info.records_hint) */
 
-/* Writes r as an HTML page to fp. db is the store r was built from: it gives the status classes
- * over time (from the per-minute rollups, or from the requests table in bins under a minute when
- * the span is short and the table small); NULL leaves the time charts out. The output depends
- * only on r and the store's content (no clock, no environment). Names and paths from the log are
- * made visible (control bytes and invalid UTF-8 as \xHH) and HTML-escaped.
+/* Writes r as an HTML page to fp. rd reads the store r was built from: it gives the status
+ * classes over time (store_series: from the per-minute rollups, or from the request records in
+ * bins under a minute when the span is short and the store small); NULL leaves the time charts
+ * out. The output depends only on r and the store's content (no clock, no environment). Names
+ * and paths from the log are made visible (control bytes and invalid UTF-8 as \xHH) and
+ * HTML-escaped.
  * Returns 0, or -1 on a write error or a store error (message in err). report.h's
  * report_html(r, sb) (what report_write uses) is the same page without a store: no time charts. */
-int report_html_write(struct sqlite3 *db, const struct report *r, FILE *fp, char *err,
+int report_html_write(struct store_reader *rd, const struct report *r, FILE *fp, char *err,
 		      size_t errsz);
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "store/rollup.h"
+#include "store/sqlite.h"
 
 #define STORE_BUSY_MS 5000
 #define STORE_ERRPATH_MAX 256 /* bytes of a path kept in rollup_errpath */
@@ -481,12 +482,17 @@ const char *store_default_path(void)
 	return e && *e ? e : "halog.db";
 }
 
-struct sqlite3 *store_db(struct store *st)
+struct sqlite3 *store_sqlite_db(struct store *st)
 {
 	/* the caller is about to use the connection: the writer must be idle (a failure stays
 	 * recorded for the next store_add or store_commit) */
 	drain(st);
 	return st->db;
+}
+
+struct sqlite3 *store_db(struct store *st)
+{
+	return store_sqlite_db(st);
 }
 
 const char *store_errmsg(const struct store *st)

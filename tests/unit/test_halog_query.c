@@ -1,29 +1,26 @@
-/* Unit tests for tools/halog/query/query.c: the query language against a small in-memory database
- * built with the store's contract columns, its error messages and positions, and the
- * case-insensitive byte search. */
+/* Unit tests for the query language (tools/halog/query/query.c): every query runs twice, through
+ * a real store (the SQLite backend compiles the tree to SQL, store/sqlite_query.c) and through
+ * the C evaluator query_match, on the same lines, and both must agree; then error messages and
+ * positions, and the case-insensitive byte search. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
-#include <sqlite3.h>
 
+#include "parse/logrec.h"
 #include "query/query.h"
+#include "store/read.h"
+#include "store/store.h"
 #include "strbuf.h"
 
-static sqlite3 *db;
-
-static const char schema[] =
-	"CREATE TABLE lines(id INTEGER PRIMARY KEY, recv_ms INTEGER NOT NULL, ts_ms INTEGER,"
-	" source TEXT, kind INTEGER NOT NULL, status INTEGER NOT NULL, reason TEXT, pri INTEGER,"
-	" host TEXT, program TEXT, pid INTEGER, raw BLOB NOT NULL);"
-	"CREATE TABLE requests(line_id INTEGER PRIMARY KEY, ts_ms INTEGER, mode TEXT,"
-	" frontend TEXT, backend TEXT, server TEXT, status INTEGER, term TEXT, client_ip TEXT,"
-	" client_port INTEGER, method TEXT, path TEXT, query TEXT, version TEXT);"
-	"CREATE TABLE events(line_id INTEGER PRIMARY KEY, ts_ms INTEGER, kind INTEGER NOT NULL,"
-	" proxy TEXT, server TEXT, state TEXT, reason TEXT, info TEXT);";
+static char dir[256], path[512];
+static struct store_reader *rd;
+static const char source[] = "udp:127.0.0.1:5000";
 
 struct row {
 	int kind, status;
@@ -75,111 +72,105 @@ static const struct row rows[] = {
 	 NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
-static void exec_ok(const char *sql)
+static struct lr_str S(const char *v)
 {
-	char *err = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
+	struct lr_str r = {v, v ? (uint32_t)strlen(v) : 0};
+	return r;
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *s)
+static size_t rawlen(const struct row *w)
 {
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	return w->rawlen ? w->rawlen : strlen(w->raw);
+}
+
+/* The parse record of a row, as the parser would have made it. */
+static void rec_of(const struct row *w, struct logrec *r)
+{
+	logrec_clear(r);
+	r->kind = (enum lr_kind)w->kind;
+	r->status = (enum lr_status)w->status;
+	r->host = S(w->host);
+	r->tag = S(w->program);
+	if (w->fe) {
+		r->frontend = S(w->fe);
+		r->backend = S(w->be);
+		r->server = S(w->srv);
+		r->status_code = w->code ? w->code : LR_NONE;
+		if (w->term)
+			snprintf(r->term, sizeof(r->term), "%s", w->term);
+		r->client_ip = S(w->client);
+		r->method = S(w->method);
+		r->path = S(w->path);
+	}
+	r->ev_proxy = S(w->ev_proxy);
+	r->ev_server = S(w->ev_server);
+	r->ev_state = S(w->ev_state);
 }
 
 static int setup(void **state)
 {
-	sqlite3_stmt *l, *r, *e;
+	char err[512];
+	struct store *st;
 
 	(void)state;
-	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	assert_int_equal(query_register(db), SQLITE_OK);
-	exec_ok(schema);
-	assert_int_equal(
-		sqlite3_prepare_v2(db,
-				   "INSERT INTO lines(recv_ms, ts_ms, source, kind, status,"
-				   " host, program, raw) VALUES(?,?,?,?,?,?,?,?)",
-				   -1, &l, NULL),
-		SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db,
-					    "INSERT INTO requests(line_id, frontend, backend,"
-					    " server, status, term, client_ip, method, path)"
-					    " VALUES(?,?,?,?,?,?,?,?,?)",
-					    -1, &r, NULL),
-			 SQLITE_OK);
-	assert_int_equal(
-		sqlite3_prepare_v2(db,
-				   "INSERT INTO events(line_id, kind, proxy, server, state)"
-				   " VALUES(?,?,?,?,?)",
-				   -1, &e, NULL),
-		SQLITE_OK);
+	snprintf(dir, sizeof(dir), "%s/halog-query-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/q.db", dir);
+	st = store_open(path, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *w = &rows[i];
-		int64_t id = (int64_t)i + 1;
+		struct logrec r;
+		struct store_msg m = {w->raw, rawlen(w), 1700000000000 + (int64_t)i * 1000, source,
+				      0};
 
-		sqlite3_bind_int64(l, 1, 1700000000000 + id * 1000);
-		sqlite3_bind_int64(l, 2, 1700000000000 + id * 1000);
-		sqlite3_bind_text(l, 3, "udp:127.0.0.1:5000", -1, SQLITE_STATIC);
-		sqlite3_bind_int(l, 4, w->kind);
-		sqlite3_bind_int(l, 5, w->status);
-		bind_opt(l, 6, w->host);
-		bind_opt(l, 7, w->program);
-		sqlite3_bind_blob(l, 8, w->raw, (int)(w->rawlen ? w->rawlen : strlen(w->raw)),
-				  SQLITE_STATIC);
-		assert_int_equal(sqlite3_step(l), SQLITE_DONE);
-		sqlite3_reset(l);
-		sqlite3_clear_bindings(l);
-		if (w->fe) {
-			sqlite3_bind_int64(r, 1, id);
-			bind_opt(r, 2, w->fe);
-			bind_opt(r, 3, w->be);
-			bind_opt(r, 4, w->srv);
-			if (w->code)
-				sqlite3_bind_int(r, 5, w->code);
-			bind_opt(r, 6, w->term);
-			bind_opt(r, 7, w->client);
-			bind_opt(r, 8, w->method);
-			bind_opt(r, 9, w->path);
-			assert_int_equal(sqlite3_step(r), SQLITE_DONE);
-			sqlite3_reset(r);
-			sqlite3_clear_bindings(r);
-		}
-		if (w->ev_proxy) {
-			sqlite3_bind_int64(e, 1, id);
-			sqlite3_bind_int(e, 2, w->kind);
-			bind_opt(e, 3, w->ev_proxy);
-			bind_opt(e, 4, w->ev_server);
-			bind_opt(e, 5, w->ev_state);
-			assert_int_equal(sqlite3_step(e), SQLITE_DONE);
-			sqlite3_reset(e);
-		}
+		rec_of(w, &r);
+		r.ts_ms = m.recv_ms;
+		assert_int_equal(store_add(st, &m, &r), 0);
 	}
-	sqlite3_finalize(l);
-	sqlite3_finalize(r);
-	sqlite3_finalize(e);
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	rd = store_reader_open(path, err, sizeof(err));
+	assert_non_null(rd);
 	return 0;
 }
 
 static int teardown(void **state)
 {
+	char cmd[600];
+
 	(void)state;
-	sqlite3_close(db);
+	store_reader_close(rd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The row (1-based) whose raw bytes a stored line holds. */
+static size_t row_of(struct lr_str raw)
+{
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (raw.len == rawlen(&rows[i]) && !memcmp(raw.p, rows[i].raw, raw.len))
+			return i + 1;
+	fail_msg("a stored line that is no row");
 	return 0;
 }
 
-/* The ids of the lines q matches, as "1,3,5" (static buffer), or "ERR col N: msg". */
+/* The rows q matches, as "1,3,5" (static buffer), or "ERR col N: msg". The store's answer and
+ * the C evaluator's must be the same. */
 static const char *ids(const char *q)
 {
 	static char out[512];
+	char mine[512];
 	struct diag_list dl = DIAG_LIST_INIT;
-	struct strbuf sql = STRBUF_INIT;
 	struct query *qq = query_parse(q, strlen(q), &dl);
-	sqlite3_stmt *st;
-	size_t n = 0;
+	struct store_sel sel;
+	struct store_cursor *c;
+	const struct store_line *ln;
+	size_t n = 0, m = 0;
+	int rc;
 
-	out[0] = '\0';
+	out[0] = mine[0] = '\0';
 	if (!qq) {
 		assert_true(dl.n > 0);
 		snprintf(out, sizeof(out), "ERR col %u: %s", dl.items[0].col, dl.items[0].msg);
@@ -187,18 +178,28 @@ static const char *ids(const char *q)
 		return out;
 	}
 	assert_int_equal(dl.n, 0);
-	strbuf_addstr(&sql, "SELECT l.id FROM lines l LEFT JOIN requests r ON r.line_id = l.id"
-			    " LEFT JOIN events e ON e.line_id = l.id WHERE ");
-	assert_int_equal(query_sql(qq, &sql), 0);
-	strbuf_addstr(&sql, " ORDER BY l.id");
-	if (sqlite3_prepare_v2(db, sql.buf, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("prepare %s: %s", sql.buf, sqlite3_errmsg(db));
-	assert_int_equal(query_bind(qq, st), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%lld", n ? "," : "",
-				      (long long)sqlite3_column_int64(st, 0));
-	sqlite3_finalize(st);
-	strbuf_release(&sql);
+	store_sel_init(&sel);
+	sel.query = qq;
+	sel.want = STORE_WANT_LINE;
+	c = store_cursor_open(rd, &sel);
+	if (!c)
+		fail_msg("%s: %s", q, store_reader_errmsg(rd));
+	while ((rc = store_cursor_next(c, &ln)) > 0)
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%zu", n ? "," : "",
+				      row_of(ln->raw));
+	if (rc < 0)
+		fail_msg("%s: %s", q, store_reader_errmsg(rd));
+	store_cursor_close(c);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct logrec r;
+
+		rec_of(&rows[i], &r);
+		if (query_match(qq, rows[i].raw, rawlen(&rows[i]), S(source), &r))
+			m += (size_t)snprintf(mine + m, sizeof(mine) - m, "%s%zu", m ? "," : "",
+					      i + 1);
+	}
+	if (strcmp(out, mine))
+		fail_msg("query '%s': the store matched '%s', query_match '%s'", q, out, mine);
 	query_free(qq);
 	return out;
 }
@@ -308,50 +309,58 @@ static void test_regex(void **state)
 	assert_string_equal(ids("//"), "ERR col 1: empty regex");
 }
 
-/* A pattern that backtracks exponentially stops at the match limit: "no match", counted. */
+/* A pattern that backtracks exponentially stops at the match limit: "no match", counted, in
+ * the store and in the C evaluator alike. */
 static void test_regex_limit(void **state)
 {
 	struct diag_list dl = DIAG_LIST_INIT;
 	const char *q = "/(.*a){25}/";
 	struct query *qq = query_parse(q, strlen(q), &dl);
-	struct strbuf sql = STRBUF_INIT;
-	char subject[3001];
+	char subject[3001], p[600], err[512];
 	uint64_t before = query_regex_limit_hits();
-	sqlite3_stmt *st;
+	struct logrec r;
+	struct store_sel sel;
+	int64_t n = -1;
 
 	(void)state;
 	assert_non_null(qq);
 	memset(subject, 'a', sizeof(subject) - 1);
 	subject[sizeof(subject) - 1] = 'b';
-	strbuf_addstr(&sql, "SELECT ");
-	query_sql(qq, &sql);
-	strbuf_addstr(&sql, " FROM (SELECT ?2 AS raw) AS l");
-	assert_int_equal(sqlite3_prepare_v2(db, sql.buf, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(query_bind(qq, st), SQLITE_OK);
-	sqlite3_bind_blob(st, 2, subject, sizeof(subject), SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	snprintf(p, sizeof(p), "%s/limit.db", dir);
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	struct store_msg m = {subject, sizeof(subject), 1700000000000, source, 0};
+	assert_non_null(st);
+	logrec_clear(&r);
+	assert_int_equal(store_add(st, &m, &r), 0);
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	struct store_reader *lr = store_reader_open(p, err, sizeof(err));
+	assert_non_null(lr);
+	store_sel_init(&sel);
+	sel.query = qq;
+	assert_int_equal(store_count(lr, &sel, &n), 0);
+	assert_int_equal(n, 0);
 	assert_int_equal(query_regex_limit_hits(), before + 1);
-	sqlite3_finalize(st);
-	strbuf_release(&sql);
+	assert_int_equal(query_match(qq, subject, sizeof(subject), S(source), &r), 0);
+	assert_int_equal(query_regex_limit_hits(), before + 2);
+	store_reader_close(lr);
 	query_free(qq);
 }
 
 static void test_injection(void **state)
 {
-	sqlite3_stmt *st;
+	struct store_sel sel;
+	int64_t n = -1;
 
 	(void)state;
 	assert_string_equal(ids("\"'; DROP TABLE lines; --\""), "7");
 	assert_string_equal(ids("backend:\"x' OR 1=1 --\""), "");
 	assert_string_equal(ids("\"%\" OR \"'\""), "7");
 	assert_string_equal(ids("host:\"' OR ''='\""), "");
-	/* the table is still there */
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM lines", -1, &st, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 7);
-	sqlite3_finalize(st);
+	/* every line is still there */
+	store_sel_init(&sel);
+	assert_int_equal(store_count(rd, &sel, &n), 0);
+	assert_int_equal(n, 7);
 }
 
 static void test_errors(void **state)
@@ -479,8 +488,33 @@ static void test_contains(void **state)
 	assert_int_equal(query_contains("x\0\002y", 4, "\0\001", 2), 0);
 }
 
-/* Random queries from a token alphabet: every one either compiles to SQL that SQLite accepts
- * and runs, or fails with at least one positioned error; nothing crashes or leaks (ASan). */
+static void test_glob_cidr(void **state)
+{
+	static const unsigned char ten[18] = {4, 8, 10};
+	static const unsigned char loop6[18] = {6, 128, 0, 0, 0, 0, 0, 0, 0, 0,
+						0, 0, 0, 0, 0, 0, 0, 1};
+
+	(void)state;
+	assert_int_equal(query_glob("be_*", 4, 0, "be_api", 6), 1);
+	assert_int_equal(query_glob("be_*", 4, 0, "fe_api", 6), 0);
+	assert_int_equal(query_glob("*.png", 5, 0, "/a.png.png", 10), 1);
+	assert_int_equal(query_glob("*a*b*", 5, 0, "xxaxxbxx", 8), 1);
+	assert_int_equal(query_glob("*a*b", 4, 0, "xxaxxbxx", 8), 0);
+	assert_int_equal(query_glob("?D*", 3, 1, "SD", 2), 1);
+	assert_int_equal(query_glob("?D*", 3, 0, "SD", 2), 0); /* '?' is a byte without qmark */
+	assert_int_equal(query_glob("", 0, 0, "", 0), 1);
+	assert_int_equal(query_glob("*", 1, 0, "", 0), 1);
+	assert_int_equal(query_cidr_match(ten, "10.9.8.7", 8), 1);
+	assert_int_equal(query_cidr_match(ten, "11.9.8.7", 8), 0);
+	assert_int_equal(query_cidr_match(ten, "::ffff:10.1.2.3", 15), 1); /* v4-mapped */
+	assert_int_equal(query_cidr_match(ten, "::1", 3), 0);
+	assert_int_equal(query_cidr_match(loop6, "::1", 3), 1);
+	assert_int_equal(query_cidr_match(loop6, "unix", 4), 0);
+}
+
+/* Random queries from a token alphabet: every one either runs in the store, with the same
+ * answer as the C evaluator, or fails with at least one positioned error; nothing crashes or
+ * leaks (ASan). */
 static void test_random_queries(void **state)
 {
 	static const char *const toks[] = {
@@ -550,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_injection),      cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_many_errors),    cmocka_unit_test(test_print_errors),
 		cmocka_unit_test(test_contains),       cmocka_unit_test(test_regex_limit),
+		cmocka_unit_test(test_glob_cidr),
 		cmocka_unit_test(test_random_queries),
 	};
 

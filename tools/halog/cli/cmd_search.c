@@ -1,9 +1,8 @@
-/* `halog tail` and `halog search`: read stored lines through a read-only connection (WAL, so the
- * writer is never blocked), filter them with a query (query.h), print them terminal-safe or as
- * JSON lines; tail -f polls for new rows by id. */
+/* `halog tail` and `halog search`: read stored lines through the store's read API (a reader
+ * never blocks the writer), filtered by a query (query.h) the store evaluates, printed
+ * terminal-safe or as JSON lines; tail -f polls for what was stored after the end it saw. */
 #include <errno.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "parse.h"
 #include "query/query.h"
 #include "parse/timearg.h"
+#include "store/read.h"
 #include "store/state.h"
 #include "store/store.h"
 #include "strbuf.h"
@@ -250,62 +250,38 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 	return -1;
 }
 
-/* Columns of every SELECT below, in this order. */
-#define ROW_COLS                                                                                   \
-	"l.id, l.recv_ms, l.source, l.host, l.program, l.pid, l.kind, l.raw, r.frontend, "         \
-	"r.backend, r.server, r.status, r.term, r.client_ip, e.proxy, e.server, e.state"
-enum {
-	C_ID,
-	C_RECV,
-	C_SOURCE,
-	C_HOST,
-	C_PROGRAM,
-	C_PID,
-	C_KIND,
-	C_RAW,
-	C_FRONTEND,
-	C_BACKEND,
-	C_SERVER,
-	C_STATUS,
-	C_TERM,
-	C_CLIENT,
-	C_EV_PROXY,
-	C_EV_SERVER,
-	C_EV_STATE,
-};
-
-static const char row_from[] = " FROM lines l LEFT JOIN requests r ON r.line_id = l.id"
-			       " LEFT JOIN events e ON e.line_id = l.id";
-
-static int add_visible_col(struct strbuf *sb, sqlite3_stmt *st, int col)
+static int add_visible(struct strbuf *sb, struct lr_str v)
 {
-	const void *p = sqlite3_column_blob(st, col);
-	int n = sqlite3_column_bytes(st, col);
-
-	return text_add_visible(sb, p ? p : "", (size_t)n);
+	return text_add_visible(sb, v.p ? v.p : "", v.len);
 }
 
-static int add_json_col(struct strbuf *sb, sqlite3_stmt *st, int col, const char *key)
+/* ,"key":"value" when v is present. */
+static int add_json_str(struct strbuf *sb, const char *key, struct lr_str v)
 {
-	int t = sqlite3_column_type(st, col);
-
-	if (t == SQLITE_NULL)
+	if (!v.p)
 		return 0;
 	if (strbuf_addch(sb, ',') < 0 || json_add_key(sb, key) < 0)
 		return -1;
-	if (t == SQLITE_INTEGER)
-		return json_add_i64(sb, sqlite3_column_int64(st, col));
-	{
-		const void *p = sqlite3_column_blob(st, col);
-
-		return json_add_str(sb, p ? p : "", (size_t)sqlite3_column_bytes(st, col));
-	}
+	return json_add_str(sb, v.p, v.len);
 }
 
-/* Formats the current row into sb (reset first), newline included. Returns 0 or -1. */
-static int format_row(struct strbuf *sb, sqlite3_stmt *st, int json)
+static int add_json_int(struct strbuf *sb, const char *key, int64_t v)
 {
-	int64_t ms = sqlite3_column_int64(st, C_RECV);
+	if (v == LR_NONE)
+		return 0;
+	if (strbuf_addch(sb, ',') < 0 || json_add_key(sb, key) < 0)
+		return -1;
+	return json_add_i64(sb, v);
+}
+
+/* What a line shows: the receive-side fields, and the summary of its parsed fields. */
+#define SEARCH_WANT (STORE_WANT_LINE | STORE_WANT_SUMMARY)
+
+/* Formats one line into sb (reset first), newline included. Returns 0 or -1. */
+static int format_line(struct strbuf *sb, const struct store_line *ln, int json)
+{
+	const struct logrec *r = &ln->rec;
+	int64_t ms = ln->recv_ms;
 	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
 	int msec = (int)(ms - (int64_t)secs * 1000);
 	struct tm tm;
@@ -314,250 +290,177 @@ static int format_row(struct strbuf *sb, sqlite3_stmt *st, int json)
 
 	strbuf_reset(sb);
 	if (json) {
-		int kind = sqlite3_column_int(st, C_KIND);
+		const char *kind = lr_kind_name(r->kind);
+		int conn = r->kind == LR_CONNECT || r->kind == LR_CONN_ERROR;
 
 		if (!gmtime_r(&secs, &tm) ||
 		    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm))
 			snprintf(when, sizeof(when), "?");
 		rc |= strbuf_addstr(sb, "{\"id\":");
-		rc |= json_add_i64(sb, sqlite3_column_int64(st, C_ID));
+		rc |= json_add_i64(sb, ln->pos.v);
 		rc |= strbuf_addf(sb, ",\"recv_ms\":%lld,\"time\":\"%s.%03dZ\"", (long long)ms,
 				  when, msec);
-		rc |= add_json_col(sb, st, C_SOURCE, "source");
-		rc |= add_json_col(sb, st, C_HOST, "host");
-		rc |= add_json_col(sb, st, C_PROGRAM, "program");
-		rc |= add_json_col(sb, st, C_PID, "pid");
+		rc |= add_json_str(sb, "source", ln->source);
+		rc |= add_json_str(sb, "host", r->host);
+		rc |= add_json_str(sb, "program", r->tag);
+		rc |= add_json_int(sb, "pid", r->pid);
 		rc |= strbuf_addstr(sb, ",\"kind\":");
-		rc |= json_add_str(sb, lr_kind_name((enum lr_kind)kind),
-				   strlen(lr_kind_name((enum lr_kind)kind)));
-		rc |= add_json_col(sb, st, C_FRONTEND, "frontend");
-		rc |= add_json_col(sb, st, C_BACKEND, "backend");
-		rc |= add_json_col(sb, st, C_SERVER, "server");
-		rc |= add_json_col(sb, st, C_STATUS, "status");
-		rc |= add_json_col(sb, st, C_TERM, "term");
-		rc |= add_json_col(sb, st, C_CLIENT, "client_ip");
-		rc |= add_json_col(sb, st, C_EV_PROXY, "proxy");
-		rc |= add_json_col(sb, st, C_EV_SERVER, "event_server");
-		rc |= add_json_col(sb, st, C_EV_STATE, "state");
-		rc |= add_json_col(sb, st, C_RAW, "raw");
+		rc |= json_add_str(sb, kind, strlen(kind));
+		if (r->kind == LR_HTTP || r->kind == LR_TCP) {
+			struct lr_str term = {r->term[0] ? r->term : NULL,
+					      (uint32_t)strlen(r->term)};
+
+			rc |= add_json_str(sb, "frontend", r->frontend);
+			rc |= add_json_str(sb, "backend", r->backend);
+			rc |= add_json_str(sb, "server", r->server);
+			rc |= add_json_int(sb, "status", r->status_code);
+			rc |= add_json_str(sb, "term", term);
+			rc |= add_json_str(sb, "client_ip", r->client_ip);
+		} else {
+			/* an event: what it is about (a connection's frontend and bind) */
+			rc |= add_json_str(sb, "proxy", conn ? r->frontend : r->ev_proxy);
+			rc |= add_json_str(sb, "event_server", conn ? r->bind : r->ev_server);
+			rc |= add_json_str(sb, "state", r->ev_state);
+		}
+		rc |= add_json_str(sb, "raw", ln->raw);
 		rc |= strbuf_addstr(sb, "}\n");
 		return rc ? -1 : 0;
 	}
 	if (!localtime_r(&secs, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
 		snprintf(when, sizeof(when), "?");
 	rc |= strbuf_addf(sb, "%s.%03d ", when, msec);
-	rc |= add_visible_col(sb, st,
-			      sqlite3_column_type(st, C_HOST) != SQLITE_NULL ? C_HOST : C_SOURCE);
+	rc |= add_visible(sb, r->host.p ? r->host : ln->source);
 	rc |= strbuf_addch(sb, ' ');
-	if (sqlite3_column_type(st, C_PROGRAM) != SQLITE_NULL) {
-		rc |= add_visible_col(sb, st, C_PROGRAM);
-		if (sqlite3_column_type(st, C_PID) != SQLITE_NULL)
-			rc |= strbuf_addf(sb, "[%lld]", (long long)sqlite3_column_int64(st, C_PID));
+	if (r->tag.p) {
+		rc |= add_visible(sb, r->tag);
+		if (r->pid != LR_NONE)
+			rc |= strbuf_addf(sb, "[%lld]", (long long)r->pid);
 	} else {
 		rc |= strbuf_addch(sb, '-');
 	}
 	rc |= strbuf_addstr(sb, ": ");
-	rc |= add_visible_col(sb, st, C_RAW);
+	rc |= add_visible(sb, ln->raw);
 	rc |= strbuf_addch(sb, '\n');
 	return rc ? -1 : 0;
 }
 
 struct searcher {
-	struct store *st;
-	sqlite3 *db;
+	struct store_reader *rd;
 	struct query *q;
 	struct strbuf out;
 	const char *cmd;
-	const char *path;
 };
 
-static int db_error(struct searcher *s, const char *what)
+static int store_error(struct searcher *s, const char *what)
 {
-	fprintf(stderr, "halog %s: '%s': %s: %s\n", s->cmd, s->path, what, sqlite3_errmsg(s->db));
+	fprintf(stderr, "halog %s: %s: %s\n", s->cmd, what, store_reader_errmsg(s->rd));
 	return HALOG_EXIT_ERR;
 }
 
-/* Binds v to the parameter called name when the statement has it. Returns an SQLite code. */
-static int bind_named(sqlite3_stmt *st, const char *name, int64_t v)
+/* The lines of the options: the query, the receive-time window, up to the position `to`. */
+static void base_sel(const struct searcher *s, const struct search_opts *o, struct store_pos to,
+		     struct store_sel *sel)
 {
-	int i = sqlite3_bind_parameter_index(st, name);
-
-	return i ? sqlite3_bind_int64(st, i, v) : SQLITE_OK;
+	store_sel_init(sel);
+	sel->query = s->q;
+	sel->since_ms = o->since;
+	sel->until_ms = o->until;
+	sel->to = to;
+	sel->want = SEARCH_WANT;
 }
 
-/* Prepares "SELECT cols FROM … WHERE (query) AND l.id > :after AND l.id <= :upto AND
- * l.recv_ms >= :since AND l.recv_ms < :until" (the time bounds only when set) with an
- * ORDER/LIMIT tail, wrapped between outer and outer_end, and binds it. Returns 0, or -1 after
- * printing why. */
-static int prepare(struct searcher *s, const char *outer, const char *cols, const char *tail,
-		   const char *outer_end, const struct search_opts *o, int64_t after, int64_t upto,
-		   int64_t limit, sqlite3_stmt **out)
+/* Prints the lines of sel, counting them in *printed; stops early (returning 0) once max lines
+ * were printed in all (max 0: no bound) or on a signal. *truncated: the cursor left older
+ * matches out (NULL: not asked). */
+static int print_lines(struct searcher *s, const struct store_sel *sel, const struct search_opts *o,
+		       int64_t *printed, int64_t max, int *truncated)
 {
-	struct strbuf sql = STRBUF_INIT;
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
+	struct store_cursor *c = store_cursor_open(s->rd, sel);
+	const struct store_line *ln;
+	int rc, ret = HALOG_EXIT_OK;
 
-	*out = NULL;
-	if (strbuf_addf(&sql, "%sSELECT %s%s WHERE ", outer, cols, row_from) < 0 ||
-	    query_sql(s->q, &sql) < 0 ||
-	    strbuf_addstr(&sql, " AND l.id > :after AND l.id <= :upto") < 0 ||
-	    (o->since != INT64_MIN && strbuf_addstr(&sql, " AND l.recv_ms >= :since") < 0) ||
-	    (o->until != INT64_MAX && strbuf_addstr(&sql, " AND l.recv_ms < :until") < 0) ||
-	    strbuf_addstr(&sql, tail) < 0 || strbuf_addstr(&sql, outer_end) < 0) {
-		fprintf(stderr, "halog %s: out of memory\n", s->cmd);
-		goto out;
-	}
-	if (sqlite3_prepare_v2(s->db, sql.buf, (int)sql.len, &st, NULL) != SQLITE_OK) {
-		db_error(s, "cannot prepare the query");
-		goto out;
-	}
-	if (query_bind(s->q, st) != SQLITE_OK || bind_named(st, ":after", after) ||
-	    bind_named(st, ":upto", upto) || bind_named(st, ":since", o->since) ||
-	    bind_named(st, ":until", o->until) || bind_named(st, ":limit", limit)) {
-		db_error(s, "cannot bind the query");
-		goto out;
-	}
-	*out = st;
-	st = NULL;
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	strbuf_release(&sql);
-	return rc;
-}
-
-/* Steps st to the end, printing rows and counting them in *printed. Stops early (returning 0)
- * once max rows were printed in all (max 0: no bound). When want >= 0, st has a last column
- * with its row count, and a first row beyond want is skipped (setting *more). */
-static int print_rows(struct searcher *s, sqlite3_stmt *st, const struct search_opts *o,
-		      int64_t *printed, int64_t max, int64_t want, int *more)
-{
-	int rc, first = 1;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (first && want >= 0 &&
-		    sqlite3_column_int64(st, sqlite3_column_count(st) - 1) > want) {
-			first = 0;
-			*more = 1;
-			continue;
-		}
-		first = 0;
-		if (format_row(&s->out, st, o->json) < 0) {
+	if (!c)
+		return store_error(s, "cannot read");
+	while ((rc = store_cursor_next(c, &ln)) > 0) {
+		if (format_line(&s->out, ln, o->json) < 0) {
 			fprintf(stderr, "halog %s: out of memory\n", s->cmd);
-			return HALOG_EXIT_ERR;
+			ret = HALOG_EXIT_ERR;
+			break;
 		}
 		if (fwrite(s->out.buf, 1, s->out.len, stdout) != s->out.len) {
 			fprintf(stderr, "halog %s: cannot write: %s\n", s->cmd, strerror(errno));
-			return HALOG_EXIT_ERR;
+			ret = HALOG_EXIT_ERR;
+			break;
 		}
 		++*printed;
-		if (max && *printed >= max)
-			return HALOG_EXIT_OK;
-		if (stop_signal)
-			return HALOG_EXIT_OK;
+		if ((max && *printed >= max) || stop_signal)
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		return db_error(s, "cannot read");
+	if (rc < 0)
+		ret = store_error(s, "cannot read");
+	if (truncated)
+		*truncated = store_cursor_truncated(c);
+	store_cursor_close(c);
+	return ret;
+}
+
+/* The newest n matches before `to` (all when n == 0), printed oldest first. Sets *more when
+ * older matches were left out. */
+static int show_last(struct searcher *s, const struct search_opts *o, struct store_pos to,
+		     int64_t n, int64_t *printed, int *more)
+{
+	struct store_sel sel;
+
+	base_sel(s, o, to, &sel);
+	sel.order = STORE_TAIL;
+	sel.limit = n;
+	*more = 0;
+	return print_lines(s, &sel, o, printed, 0, more);
+}
+
+static int do_count(struct searcher *s, const struct search_opts *o, struct store_pos to)
+{
+	struct store_sel sel;
+	int64_t n;
+
+	base_sel(s, o, to, &sel);
+	if (store_count(s->rd, &sel, &n))
+		return store_error(s, "cannot count");
+	if (o->json)
+		printf("{\"count\":%lld}\n", (long long)n);
+	else
+		printf("%lld\n", (long long)n);
 	return HALOG_EXIT_OK;
 }
 
-static int max_id(struct searcher *s, int64_t *id)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM lines", -1, &st, NULL))
-		return db_error(s, "cannot read");
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? HALOG_EXIT_OK : db_error(s, "cannot read");
-}
-
-/* The newest n matches with id <= upto (all when n == 0), printed oldest first. Sets *more
- * when older matches were left out. */
-static int show_last(struct searcher *s, const struct search_opts *o, int64_t upto, int64_t n,
-		     int64_t *printed, int *more)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	*more = 0;
-	if (n) {
-		/* the newest n+1 inside, oldest first outside; an extra row only tells that
-		 * there were more, so it is skipped */
-		rc = prepare(s, "SELECT *, count(*) OVER () FROM (", ROW_COLS,
-			     " ORDER BY l.id DESC LIMIT :limit", ") ORDER BY 1", o, 0, upto, n + 1,
-			     &st);
-	} else {
-		rc = prepare(s, "", ROW_COLS, " ORDER BY l.id", "", o, 0, upto, 0, &st);
-	}
-	if (rc < 0)
-		return HALOG_EXIT_ERR;
-	rc = print_rows(s, st, o, printed, 0, n ? n : -1, more);
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int do_count(struct searcher *s, const struct search_opts *o, int64_t upto)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (prepare(s, "", "count(*)", "", "", o, 0, upto, 0, &st) < 0)
-		return HALOG_EXIT_ERR;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (o->json)
-			printf("{\"count\":%lld}\n", (long long)sqlite3_column_int64(st, 0));
-		else
-			printf("%lld\n", (long long)sqlite3_column_int64(st, 0));
-		rc = HALOG_EXIT_OK;
-	} else {
-		rc = db_error(s, "cannot count");
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int follow(struct searcher *s, const struct search_opts *o, int64_t after, int64_t printed)
+/* tail -f: the lines stored after `from`, as they come; each poll is a short read. */
+static int follow(struct searcher *s, const struct search_opts *o, struct store_pos from,
+		  int64_t printed)
 {
 	int64_t start = clock_mono_ms();
-	sqlite3_stmt *st;
 	int rc;
 
-	/* one statement re-run with new bounds: only the bound ids change */
-	if (prepare(s, "", ROW_COLS, " ORDER BY l.id", "", o, after, after, 0, &st) < 0)
-		return HALOG_EXIT_ERR;
 	while (!stop_signal) {
-		int64_t upto;
+		struct store_pos end;
+		struct store_sel sel;
 
 		if (o->max_lines && printed >= o->max_lines)
 			break;
 		if (o->timeout_ms && clock_mono_ms() - start >= o->timeout_ms)
 			break;
-		if ((rc = max_id(s, &upto)) != HALOG_EXIT_OK)
-			goto out;
-		if (upto > after) {
-			sqlite3_reset(st);
-			if (sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":after"),
-					       after) ||
-			    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":upto"),
-					       upto)) {
-				rc = db_error(s, "cannot bind the query");
-				goto out;
-			}
-			rc = print_rows(s, st, o, &printed, o->max_lines, -1, NULL);
-			sqlite3_reset(st); /* ends the read transaction */
+		if (store_end(s->rd, &end))
+			return store_error(s, "cannot read");
+		if (store_pos_cmp(end, from) > 0) {
+			base_sel(s, o, end, &sel);
+			sel.from = from;
+			rc = print_lines(s, &sel, o, &printed, o->max_lines, NULL);
 			if (rc != HALOG_EXIT_OK)
-				goto out;
+				return rc;
 			if (fflush(stdout) == EOF) {
 				fprintf(stderr, "halog tail: cannot write: %s\n", strerror(errno));
-				rc = HALOG_EXIT_ERR;
-				goto out;
+				return HALOG_EXIT_ERR;
 			}
-			after = upto;
+			from = end;
 			continue; /* more may have arrived while printing */
 		}
 		{
@@ -572,10 +475,7 @@ static int follow(struct searcher *s, const struct search_opts *o, int64_t after
 			clock_sleep_ms(wait);
 		}
 	}
-	rc = HALOG_EXIT_OK;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return HALOG_EXIT_OK;
 }
 
 /* --saved NAME: the query becomes "(SAVED) QUERY" (or SAVED alone). Returns -1 to go on, or an
@@ -628,7 +528,8 @@ static int run(int argc, char **argv, int tail)
 	struct diag_list dl = DIAG_LIST_INIT;
 	char err[512];
 	int rc;
-	int64_t upto, printed = 0;
+	int64_t printed = 0;
+	struct store_pos end;
 
 	memset(&o, 0, sizeof(o));
 	memset(&s, 0, sizeof(s));
@@ -647,16 +548,10 @@ static int run(int argc, char **argv, int tail)
 		rc = HALOG_EXIT_USAGE;
 		goto out;
 	}
-	s.path = o.db;
-	s.st = store_open(o.db, STORE_READONLY, err, sizeof(err));
-	if (!s.st) {
+	s.rd = store_reader_open(o.db, err, sizeof(err));
+	if (!s.rd) {
 		fprintf(stderr, "halog %s: %s\n", s.cmd, err);
 		rc = HALOG_EXIT_ERR;
-		goto out;
-	}
-	s.db = store_db(s.st);
-	if (query_register(s.db) != SQLITE_OK) {
-		rc = db_error(&s, "cannot register functions");
 		goto out;
 	}
 	if (tail && o.follow) {
@@ -668,16 +563,19 @@ static int run(int argc, char **argv, int tail)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 	}
-	if ((rc = max_id(&s, &upto)) != HALOG_EXIT_OK)
+	if (store_end(s.rd, &end)) {
+		rc = store_error(&s, "cannot read");
 		goto out;
+	}
+	rc = HALOG_EXIT_OK;
 	if (o.count) {
-		rc = do_count(&s, &o, upto);
+		rc = do_count(&s, &o, end);
 		goto out;
 	}
 	if (!tail || o.n) {
 		int more;
 
-		rc = show_last(&s, &o, upto, o.n, &printed, &more);
+		rc = show_last(&s, &o, end, o.n, &printed, &more);
 		if (rc != HALOG_EXIT_OK)
 			goto out;
 		if (more && !tail)
@@ -692,7 +590,7 @@ static int run(int argc, char **argv, int tail)
 		goto out;
 	}
 	if (tail && o.follow)
-		rc = follow(&s, &o, upto, printed);
+		rc = follow(&s, &o, end, printed);
 out:
 	if (query_regex_limit_hits())
 		fprintf(stderr,
@@ -700,7 +598,7 @@ out:
 			"counted as not matching\n",
 			s.cmd, (unsigned long long)query_regex_limit_hits());
 	query_free(s.q);
-	store_close(s.st);
+	store_reader_close(s.rd);
 	strbuf_release(&s.out);
 	strbuf_release(&o.query);
 	diag_release(&dl);

@@ -1,12 +1,13 @@
-/* The search query language: a recursive-descent parser from query text to a small tree, and a
- * compiler from that tree to an SQL expression over lines l / requests r / events e. User text
- * only ever reaches SQLite as bound parameters. See docs/halog-search.md for the language. */
+/* The search query language: a recursive-descent parser from query text to the tree of
+ * query.h, which says what each term means (values normalised: cases folded, patterns built,
+ * status ranges, kind masks, networks), and the matching helpers every evaluator of the tree
+ * uses. No evaluation strategy here: the store compiles or scans (store/sqlite_query.c). See
+ * docs/halog-search.md for the language. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "query/query.h"
 
 #include <arpa/inet.h>
 #include <pcre2.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,78 +21,25 @@
 #define QUERY_RE_MATCH_LIMIT 200000
 #define QUERY_RE_DEPTH_LIMIT 5000
 #define QUERY_RE_HEAP_KIB 4096
-#define QUERY_RE_PTR_TYPE "halog_regex"
 
-enum qn_type {
-	QN_ALL,	  /* the empty query */
-	QN_AND,	  /* kids */
-	QN_OR,	  /* kids */
-	QN_NOT,	  /* kids[0] */
-	QN_TEXT,  /* case-insensitive substring of the raw line */
-	QN_REGEX, /* PCRE2 on the raw line */
-	QN_FIELD, /* field:value */
+static const char *const field_names[QUERY_NFIELDS] = {
+	[QUERY_F_BACKEND] = "backend", [QUERY_F_SERVER] = "server",
+	[QUERY_F_FRONTEND] = "frontend", [QUERY_F_STATUS] = "status",
+	[QUERY_F_STATE] = "state",	 [QUERY_F_HOST] = "host",
+	[QUERY_F_PROGRAM] = "program",	 [QUERY_F_CLIENT] = "client",
+	[QUERY_F_KIND] = "kind",	 [QUERY_F_PATH] = "path",
+	[QUERY_F_METHOD] = "method",	 [QUERY_F_PARSE] = "parse",
+	[QUERY_F_SOURCE] = "source",
 };
 
-enum qf_id {
-	QF_BACKEND,
-	QF_SERVER,
-	QF_FRONTEND,
-	QF_STATUS,
-	QF_STATE,
-	QF_HOST,
-	QF_PROGRAM,
-	QF_CLIENT,
-	QF_KIND,
-	QF_PATH,
-	QF_METHOD,
-	QF_PARSE,
-	QF_SOURCE,
-	QF_COUNT
-};
-
-static const char *const field_names[QF_COUNT] = {
-	[QF_BACKEND] = "backend", [QF_SERVER] = "server", [QF_FRONTEND] = "frontend",
-	[QF_STATUS] = "status",	  [QF_STATE] = "state",	  [QF_HOST] = "host",
-	[QF_PROGRAM] = "program", [QF_CLIENT] = "client", [QF_KIND] = "kind",
-	[QF_PATH] = "path",	  [QF_METHOD] = "method", [QF_PARSE] = "parse",
-	[QF_SOURCE] = "source",
-};
-
-struct qregex {
+struct query_regex {
 	pcre2_code *code;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 };
 
-enum qp_type { QP_TEXT, QP_BLOB, QP_INT, QP_PTR };
-
-struct qparam {
-	enum qp_type type;
-	char *s; /* owned: QP_TEXT, QP_BLOB */
-	size_t len;
-	int64_t i;	   /* QP_INT */
-	struct qregex *re; /* QP_PTR: borrowed from the node */
-};
-
-struct qnode {
-	enum qn_type type;
-	unsigned col;	     /* 1-based column of the term in the query */
-	struct qnode **kids; /* owned */
-	size_t nkids, akids;
-	enum qf_id field;
-	char *val; /* owned, NUL-terminated: TEXT needle (lowercased) or FIELD value */
-	size_t vlen;
-	int glob;	       /* FIELD: value holds a '*' wildcard */
-	struct qregex re;      /* QN_REGEX */
-	unsigned char net[18]; /* QF_CLIENT CIDR: family (4 or 6), prefix, 16 address bytes */
-};
-
 struct query {
-	struct qnode *root;
-	unsigned needs;
-	struct strbuf sql;
-	struct qparam *params;
-	size_t nparams, aparams;
+	struct query_node *root;
 };
 
 struct qparser {
@@ -113,42 +61,42 @@ uint64_t query_regex_limit_hits(void)
 
 /* ---------------------------------------------------------------- tree */
 
-static void node_free(struct qnode *n)
+static void node_free(struct query_node *n)
 {
 	if (!n)
 		return;
 	for (size_t i = 0; i < n->nkids; i++)
 		node_free(n->kids[i]);
 	free(n->kids);
-	free(n->val);
-	pcre2_match_data_free(n->re.md);
-	pcre2_match_context_free(n->re.mctx);
-	pcre2_code_free(n->re.code);
+	free((char *)n->val); /* owned: const only to the readers of the tree */
+	if (n->re) {
+		pcre2_match_data_free(n->re->md);
+		pcre2_match_context_free(n->re->mctx);
+		pcre2_code_free(n->re->code);
+		free(n->re);
+	}
 	free(n);
 }
 
-static struct qnode *node_new(enum qn_type type, unsigned col)
+static struct query_node *node_new(enum query_op type, unsigned col)
 {
-	struct qnode *n = calloc(1, sizeof(*n));
+	struct query_node *n = calloc(1, sizeof(*n));
 
 	if (n) {
-		n->type = type;
+		n->op = type;
 		n->col = col;
 	}
 	return n;
 }
 
-static int node_add(struct qnode *n, struct qnode *kid)
+/* Appends kid (at most QUERY_MAX_TERMS of them, so growing one at a time is cheap). */
+static int node_add(struct query_node *n, struct query_node *kid)
 {
-	if (n->nkids == n->akids) {
-		size_t na = n->akids ? 2 * n->akids : 4;
-		struct qnode **k = realloc(n->kids, na * sizeof(*k));
+	struct query_node **k = realloc(n->kids, (n->nkids + 1) * sizeof(*k));
 
-		if (!k)
-			return -1;
-		n->kids = k;
-		n->akids = na;
-	}
+	if (!k)
+		return -1;
+	n->kids = k;
 	n->kids[n->nkids++] = kid;
 	return 0;
 }
@@ -270,18 +218,20 @@ static int count_term(struct qparser *p, size_t at)
 	return -1;
 }
 
-static struct qnode *make_text(struct qparser *p, size_t at, const char *s, size_t len)
+static struct query_node *make_text(struct qparser *p, size_t at, const char *s, size_t len)
 {
-	struct qnode *n = node_new(QN_TEXT, (unsigned)at + 1);
+	struct query_node *n = node_new(QUERY_TEXT, (unsigned)at + 1);
+	char *v = n ? dup_bytes(s, len) : NULL;
 
-	if (!n || !(n->val = dup_bytes(s, len))) {
+	if (!v) {
 		node_free(n);
 		perr_oom(p);
 		return NULL;
 	}
-	n->vlen = len;
 	for (size_t i = 0; i < len; i++)
-		n->val[i] = (char)to_lower((unsigned char)n->val[i]);
+		v[i] = (char)to_lower((unsigned char)v[i]);
+	n->val = v;
+	n->vlen = len;
 	return n;
 }
 
@@ -310,11 +260,11 @@ static size_t regex_end(const struct qparser *p, int *icase)
 	return 0;
 }
 
-static struct qnode *parse_regex(struct qparser *p, size_t end, int icase)
+static struct query_node *parse_regex(struct qparser *p, size_t end, int icase)
 {
 	size_t start = p->pos, plen = end - start - 2 - (size_t)icase;
 	const char *pat = p->s + start + 1;
-	struct qnode *n;
+	struct query_node *n;
 	int errcode;
 	PCRE2_SIZE erroff;
 
@@ -323,14 +273,15 @@ static struct qnode *parse_regex(struct qparser *p, size_t end, int icase)
 		perr(p, start, 0, "empty regex");
 		return NULL;
 	}
-	n = node_new(QN_REGEX, (unsigned)start + 1);
-	if (!n) {
+	n = node_new(QUERY_REGEX, (unsigned)start + 1);
+	if (!n || !(n->re = calloc(1, sizeof(*n->re)))) {
+		node_free(n);
 		perr_oom(p);
 		return NULL;
 	}
-	n->re.code = pcre2_compile((PCRE2_SPTR)pat, plen, icase ? PCRE2_CASELESS : 0, &errcode,
+	n->re->code = pcre2_compile((PCRE2_SPTR)pat, plen, icase ? PCRE2_CASELESS : 0, &errcode,
 				   &erroff, NULL);
-	if (!n->re.code) {
+	if (!n->re->code) {
 		PCRE2_UCHAR msg[256];
 
 		if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0)
@@ -339,24 +290,24 @@ static struct qnode *parse_regex(struct qparser *p, size_t end, int icase)
 		node_free(n);
 		return NULL;
 	}
-	(void)pcre2_jit_compile(n->re.code,
+	(void)pcre2_jit_compile(n->re->code,
 				PCRE2_JIT_COMPLETE); /* the interpreter is the fallback */
-	n->re.md = pcre2_match_data_create(1, NULL);
-	n->re.mctx = pcre2_match_context_create(NULL);
-	if (!n->re.md || !n->re.mctx) {
+	n->re->md = pcre2_match_data_create(1, NULL);
+	n->re->mctx = pcre2_match_context_create(NULL);
+	if (!n->re->md || !n->re->mctx) {
 		node_free(n);
 		perr_oom(p);
 		return NULL;
 	}
-	pcre2_set_match_limit(n->re.mctx, QUERY_RE_MATCH_LIMIT);
-	pcre2_set_depth_limit(n->re.mctx, QUERY_RE_DEPTH_LIMIT);
-	pcre2_set_heap_limit(n->re.mctx, QUERY_RE_HEAP_KIB);
+	pcre2_set_match_limit(n->re->mctx, QUERY_RE_MATCH_LIMIT);
+	pcre2_set_depth_limit(n->re->mctx, QUERY_RE_DEPTH_LIMIT);
+	pcre2_set_heap_limit(n->re->mctx, QUERY_RE_HEAP_KIB);
 	return n;
 }
 
 static int field_lookup(const char *name, size_t len)
 {
-	for (int i = 0; i < QF_COUNT; i++)
+	for (int i = 0; i < QUERY_NFIELDS; i++)
 		if (strlen(field_names[i]) == len && !memcmp(field_names[i], name, len))
 			return i;
 	return -1;
@@ -374,38 +325,65 @@ static int field_lookup_ci(const char *s, size_t len)
 	return field_lookup(name, len);
 }
 
-/* Checks and normalises the value of a field node. Returns 0, or -1 after reporting. */
-static int field_value(struct qparser *p, struct qnode *n, size_t vat)
+/* Appends a '*' to the pattern in val (a strbuf) unless it ends with one. Returns 0 or -1. */
+static int add_star(struct strbuf *val)
 {
-	char *v = n->val;
+	if (val->len && val->buf[val->len - 1] == '*')
+		return 0;
+	return strbuf_addch(val, '*');
+}
 
-	n->glob = memchr(v, '*', n->vlen) != NULL;
-	if (n->field == QF_KIND || n->field == QF_PARSE || n->field == QF_HOST)
-		for (size_t i = 0; i < n->vlen; i++)
+/* Checks the value of a field node and puts its meaning into n (query.h): folds cases, builds
+ * patterns, reads status ranges, kinds, parse statuses and networks. Takes val (emptied either
+ * way). Returns 0, or -1 after reporting (or out of memory). */
+static int field_value(struct qparser *p, struct query_node *n, struct strbuf *val, size_t vat)
+{
+	char *v = val->buf;
+	size_t vlen = val->len;
+
+	n->glob = memchr(v, '*', vlen) != NULL;
+	if (n->field == QUERY_F_KIND || n->field == QUERY_F_PARSE || n->field == QUERY_F_HOST)
+		for (size_t i = 0; i < vlen; i++)
 			v[i] = (char)to_lower((unsigned char)v[i]);
 	switch (n->field) {
-	case QF_STATUS: {
-		int64_t a;
+	case QUERY_F_STATUS: {
+		int64_t a = 0;
 		const char *num = v;
 
-		if (n->vlen == 3 && v[0] >= '1' && v[0] <= '9' &&
-		    to_lower((unsigned char)v[1]) == 'x' && to_lower((unsigned char)v[2]) == 'x')
-			return 0;
+		if (vlen == 3 && v[0] >= '1' && v[0] <= '9' &&
+		    to_lower((unsigned char)v[1]) == 'x' && to_lower((unsigned char)v[2]) == 'x') {
+			n->lo = (v[0] - '0') * 100;
+			n->hi = n->lo + 99;
+			break;
+		}
 		if (num[0] == '>' || num[0] == '<')
 			num += num[1] == '=' ? 2 : 1;
 		if (parse_int64(num, 0, 999, &a) < 0) {
 			perr(p, vat, 0, "invalid status '%s' (expected e.g. 503, 5xx, >=500, <400)",
 			     v);
-			return -1;
+			goto bad;
 		}
-		return 0;
+		n->lo = 0;
+		n->hi = 999;
+		if (v[0] == '>')
+			n->lo = v[1] == '=' ? a : a + 1;
+		else if (v[0] == '<')
+			n->hi = v[1] == '=' ? a : a - 1;
+		else
+			n->lo = n->hi = a;
+		break;
 	}
-	case QF_KIND:
-		if (!strcmp(v, "event"))
-			return 0;
+	case QUERY_F_KIND:
+		if (!strcmp(v, "event")) {
+			n->kinds = (1u << LR_SERVER) | (1u << LR_CHECK) | (1u << LR_NOSRV) |
+				   (1u << LR_PROXY);
+			break;
+		}
 		for (int k = 0; k < LR_KIND_MAX; k++)
 			if (!strcmp(v, lr_kind_name((enum lr_kind)k)))
-				return 0;
+				n->kinds = 1u << k;
+		if (n->kinds)
+			break;
 		{
 			const char *names[LR_KIND_MAX + 1];
 			const char *sug;
@@ -421,44 +399,72 @@ static int field_value(struct qparser *p, struct qnode *n, size_t vat)
 				     "unknown kind '%s' (expected http, tcp, connect, conn_error, "
 				     "server, check, nosrv, proxy, other, unparsed or event)",
 				     v);
-			return -1;
+			goto bad;
 		}
-	case QF_PARSE:
-		if (!strcmp(v, "ok") || !strcmp(v, "partial") || !strcmp(v, "bad"))
-			return 0;
-		perr(p, vat, 0, "unknown parse status '%s' (expected ok, partial or bad)", v);
-		return -1;
-	case QF_CLIENT: {
+	case QUERY_F_PARSE:
+		if (!strcmp(v, "ok"))
+			n->parse = LR_OK;
+		else if (!strcmp(v, "partial"))
+			n->parse = LR_PARTIAL;
+		else if (!strcmp(v, "bad"))
+			n->parse = LR_BAD;
+		else {
+			perr(p, vat, 0, "unknown parse status '%s' (expected ok, partial or bad)",
+			     v);
+			goto bad;
+		}
+		break;
+	case QUERY_F_CLIENT: {
 		int fam;
 		unsigned prefix;
 
 		if (n->glob)
-			return 0;
+			break;
 		if (parse_cidr(v, &fam, n->net + 2, &prefix) < 0) {
 			perr(p, vat, 0,
 			     "invalid client address '%s' (expected an IP, a CIDR such as "
 			     "10.0.0.0/8, or a pattern with *)",
 			     v);
-			return -1;
+			goto bad;
 		}
 		n->net[0] = fam == AF_INET6 ? 6 : 4;
 		n->net[1] = (unsigned char)prefix;
-		return 0;
+		break;
 	}
-	case QF_METHOD:
-		for (size_t i = 0; i < n->vlen; i++)
+	case QUERY_F_METHOD:
+		for (size_t i = 0; i < vlen; i++)
 			v[i] = (char)to_upper((unsigned char)v[i]);
-		return 0;
+		break;
+	case QUERY_F_PATH:
+		/* a prefix, unless the value says where the path may go on */
+		if (!n->glob && add_star(val) < 0)
+			goto oom;
+		n->glob = 1;
+		break;
+	case QUERY_F_STATE:
+		/* a prefix of the termination state (HTTP 4 chars, TCP 2), '?' for any one */
+		if (add_star(val) < 0)
+			goto oom;
+		n->glob = n->qmark = 1;
+		break;
 	default:
-		return 0;
+		break;
 	}
+	n->vlen = val->len;
+	n->val = strbuf_detach(val, NULL);
+	return 0;
+oom:
+	perr_oom(p);
+bad:
+	strbuf_release(val);
+	return -1;
 }
 
 /* word, field:value, field:"value" (p->pos at the first byte). */
-static struct qnode *parse_word(struct qparser *p)
+static struct query_node *parse_word(struct qparser *p)
 {
 	size_t start = p->pos, end = start, colon = 0;
-	struct qnode *n;
+	struct query_node *n;
 	struct strbuf val = STRBUF_INIT;
 	int f;
 
@@ -505,7 +511,7 @@ static struct qnode *parse_word(struct qparser *p)
 		name[nlen] = '\0';
 		f = colon - start < sizeof(name) ? field_lookup(name, nlen) : -1;
 		if (f < 0) {
-			const char *sug = diag_suggest(name, field_names, QF_COUNT);
+			const char *sug = diag_suggest(name, field_names, QUERY_NFIELDS);
 
 			if (sug)
 				perr(p, start, 0, "unknown field '%s' (did you mean '%s'?)", name,
@@ -544,33 +550,31 @@ static struct qnode *parse_word(struct qparser *p)
 		strbuf_release(&val);
 		return NULL;
 	}
-	n = node_new(QN_FIELD, (unsigned)start + 1);
+	n = node_new(QUERY_FIELD, (unsigned)start + 1);
 	if (!n) {
 		strbuf_release(&val);
 		perr_oom(p);
 		return NULL;
 	}
-	n->field = (enum qf_id)f;
-	n->vlen = val.len;
-	n->val = strbuf_detach(&val, NULL);
-	if (field_value(p, n, colon + 1) < 0) {
+	n->field = (enum query_field)f;
+	if (field_value(p, n, &val, colon + 1) < 0) {
 		node_free(n);
 		return NULL;
 	}
 	return n;
 }
 
-static struct qnode *parse_or(struct qparser *p);
+static struct query_node *parse_or(struct qparser *p);
 
 /* ( expr ), "phrase", /regex/, word or field (no leading '-'). NULL on error or, with no error
  * recorded, for a term that was rejected but lets parsing go on. */
-static struct qnode *parse_primary(struct qparser *p)
+static struct query_node *parse_primary(struct qparser *p)
 {
 	size_t start = p->pos;
 	char c = p->s[start];
 
 	if (c == '(') {
-		struct qnode *inner;
+		struct query_node *inner;
 		char lim[16];
 
 		if (++p->depth > QUERY_MAX_DEPTH) {
@@ -598,7 +602,7 @@ static struct qnode *parse_primary(struct qparser *p)
 	}
 	if (c == '"') {
 		struct strbuf sb = STRBUF_INIT;
-		struct qnode *n;
+		struct query_node *n;
 
 		if (read_quoted(p, &sb) < 0) {
 			strbuf_release(&sb);
@@ -626,10 +630,10 @@ static struct qnode *parse_primary(struct qparser *p)
 	return parse_word(p);
 }
 
-static struct qnode *parse_unary(struct qparser *p)
+static struct query_node *parse_unary(struct qparser *p)
 {
 	size_t start = p->pos;
-	struct qnode *kid, *n;
+	struct query_node *kid, *n;
 
 	if (p->s[start] != '-')
 		return parse_primary(p);
@@ -642,7 +646,7 @@ static struct qnode *parse_unary(struct qparser *p)
 	kid = parse_primary(p);
 	if (!kid)
 		return NULL;
-	n = node_new(QN_NOT, (unsigned)start + 1);
+	n = node_new(QUERY_NOT, (unsigned)start + 1);
 	if (!n || node_add(n, kid) < 0) {
 		node_free(kid);
 		node_free(n);
@@ -653,13 +657,13 @@ static struct qnode *parse_unary(struct qparser *p)
 }
 
 /* Folds kids into an AND/OR node, or returns the single kid. */
-static struct qnode *fold(struct qparser *p, enum qn_type type, struct qnode *acc,
-			  struct qnode *kid)
+static struct query_node *fold(struct qparser *p, enum query_op type, struct query_node *acc,
+			  struct query_node *kid)
 {
 	if (!acc)
 		return kid;
-	if (acc->type != type) {
-		struct qnode *n = node_new(type, 0);
+	if (acc->op != type) {
+		struct query_node *n = node_new(type, 0);
 
 		if (!n || node_add(n, acc) < 0) {
 			free(n);
@@ -678,14 +682,14 @@ oom:
 }
 
 /* Terms joined by blanks or AND, up to OR, ')' or the end. NULL when there are none. */
-static struct qnode *parse_and(struct qparser *p)
+static struct query_node *parse_and(struct qparser *p)
 {
-	struct qnode *acc = NULL;
+	struct query_node *acc = NULL;
 	size_t and_at = 0;
 	int want = 0; /* an AND was read and needs a term after it */
 
 	for (;;) {
-		struct qnode *kid;
+		struct query_node *kid;
 
 		skip_space(p);
 		if (p->pos >= p->len || p->s[p->pos] == ')' || at_keyword(p, "OR"))
@@ -708,7 +712,7 @@ static struct qnode *parse_and(struct qparser *p)
 		}
 		if (!kid)
 			continue; /* a recoverable error: keep looking for more */
-		acc = fold(p, QN_AND, acc, kid);
+		acc = fold(p, QUERY_AND, acc, kid);
 		if (!acc)
 			break;
 	}
@@ -721,13 +725,13 @@ static struct qnode *parse_and(struct qparser *p)
 	return acc;
 }
 
-static struct qnode *parse_or(struct qparser *p)
+static struct query_node *parse_or(struct qparser *p)
 {
-	struct qnode *acc = parse_and(p);
+	struct query_node *acc = parse_and(p);
 
 	for (;;) {
 		size_t or_at;
-		struct qnode *rhs;
+		struct query_node *rhs;
 
 		if (p->fatal) {
 			node_free(acc);
@@ -761,267 +765,19 @@ static struct qnode *parse_or(struct qparser *p)
 			node_free(rhs);
 			continue;
 		}
-		acc = fold(p, QN_OR, acc, rhs);
+		acc = fold(p, QUERY_OR, acc, rhs);
 		if (!acc)
 			return NULL;
 	}
 }
 
-/* ---------------------------------------------------------------- SQL */
-
-static int add_param(struct query *q, enum qp_type type, const char *s, size_t len, int64_t i,
-		     struct qregex *re)
-{
-	struct qparam *pp;
-
-	if (q->nparams == q->aparams) {
-		size_t na = q->aparams ? 2 * q->aparams : 8;
-		struct qparam *np = realloc(q->params, na * sizeof(*np));
-
-		if (!np)
-			return -1;
-		q->params = np;
-		q->aparams = na;
-	}
-	pp = &q->params[q->nparams];
-	memset(pp, 0, sizeof(*pp));
-	pp->type = type;
-	pp->i = i;
-	pp->re = re;
-	if (s) {
-		pp->s = dup_bytes(s, len);
-		if (!pp->s)
-			return -1;
-		pp->len = len;
-	}
-	q->nparams++;
-	return (int)q->nparams;
-}
-
-/* Appends value as a GLOB pattern: '*' stays a wildcard, and '?' too when keep_q; every other
- * GLOB metacharacter is matched literally; a trailing '*' is added when prefix. */
-static int glob_pattern(struct strbuf *sb, const char *v, size_t len, int keep_q, int prefix)
-{
-	for (size_t i = 0; i < len; i++) {
-		int rc;
-
-		if (v[i] == '[' || (v[i] == '?' && !keep_q))
-			rc = strbuf_addf(sb, "[%c]", v[i]);
-		else
-			rc = strbuf_addch(sb, v[i]);
-		if (rc < 0)
-			return -1;
-	}
-	if (prefix && (!len || v[len - 1] != '*'))
-		return strbuf_addch(sb, '*');
-	return 0;
-}
-
-/* A name field: exact, or GLOB when the value holds '*'; over one or two columns. */
-static int sql_name(struct query *q, struct strbuf *sb, const struct qnode *n, const char *col1,
-		    const char *col2, const char *wrap)
-{
-	int i;
-
-	if (n->glob) {
-		struct strbuf pat = STRBUF_INIT;
-
-		if (glob_pattern(&pat, n->val, n->vlen, 0, 0) < 0) {
-			strbuf_release(&pat);
-			return -1;
-		}
-		i = add_param(q, QP_TEXT, pat.buf, pat.len, 0, NULL);
-		strbuf_release(&pat);
-	} else {
-		i = add_param(q, QP_TEXT, n->val, n->vlen, 0, NULL);
-	}
-	if (i < 0)
-		return -1;
-	if (col2)
-		return strbuf_addf(sb, "coalesce(%s(%s) %s ?%d OR %s(%s) %s ?%d, 0)", wrap, col1,
-				   n->glob ? "GLOB" : "=", i, wrap, col2, n->glob ? "GLOB" : "=",
-				   i);
-	return strbuf_addf(sb, "coalesce(%s(%s) %s ?%d, 0)", wrap, col1, n->glob ? "GLOB" : "=", i);
-}
-
-static int sql_status(struct query *q, struct strbuf *sb, const struct qnode *n)
-{
-	const char *v = n->val;
-	int64_t lo = 0, hi = 999, a = 0;
-	int i, j;
-
-	if (n->vlen == 3 && (v[1] == 'x' || v[1] == 'X')) {
-		lo = (v[0] - '0') * 100;
-		hi = lo + 99;
-	} else if (v[0] == '>' && v[1] == '=') {
-		(void)parse_int64(v + 2, 0, 999, &a);
-		lo = a;
-	} else if (v[0] == '>') {
-		(void)parse_int64(v + 1, 0, 999, &a);
-		lo = a + 1;
-	} else if (v[0] == '<' && v[1] == '=') {
-		(void)parse_int64(v + 2, 0, 999, &a);
-		hi = a;
-	} else if (v[0] == '<') {
-		(void)parse_int64(v + 1, 0, 999, &a);
-		hi = a - 1;
-	} else {
-		(void)parse_int64(v, 0, 999, &a);
-		lo = hi = a;
-	}
-	i = add_param(q, QP_INT, NULL, 0, lo, NULL);
-	j = add_param(q, QP_INT, NULL, 0, hi, NULL);
-	if (i < 0 || j < 0)
-		return -1;
-	q->needs |= QUERY_NEEDS_REQUESTS;
-	return strbuf_addf(sb, "coalesce(r.status BETWEEN ?%d AND ?%d, 0)", i, j);
-}
-
-static int sql_field(struct query *q, struct strbuf *sb, const struct qnode *n)
-{
-	int i;
-
-	switch (n->field) {
-	case QF_BACKEND:
-		q->needs |= QUERY_NEEDS_REQUESTS | QUERY_NEEDS_EVENTS;
-		return sql_name(q, sb, n, "r.backend", "e.proxy", "");
-	case QF_SERVER:
-		q->needs |= QUERY_NEEDS_REQUESTS | QUERY_NEEDS_EVENTS;
-		return sql_name(q, sb, n, "r.server", "e.server", "");
-	case QF_FRONTEND:
-		q->needs |= QUERY_NEEDS_REQUESTS;
-		return sql_name(q, sb, n, "r.frontend", NULL, "");
-	case QF_HOST:
-		return sql_name(q, sb, n, "l.host", NULL, "lower");
-	case QF_PROGRAM:
-		return sql_name(q, sb, n, "l.program", NULL, "");
-	case QF_SOURCE:
-		return sql_name(q, sb, n, "l.source", NULL, "");
-	case QF_METHOD:
-		q->needs |= QUERY_NEEDS_REQUESTS;
-		return sql_name(q, sb, n, "r.method", NULL, "upper");
-	case QF_STATUS:
-		return sql_status(q, sb, n);
-	case QF_STATE: {
-		/* a prefix of the termination state (HTTP 4 chars, TCP 2), whose case matters
-		 * ('s' server timeout, 'S' server abort), or the event state in any case */
-		struct strbuf pat = STRBUF_INIT;
-		int j;
-
-		if (glob_pattern(&pat, n->val, n->vlen, 1, 1) < 0) {
-			strbuf_release(&pat);
-			return -1;
-		}
-		i = add_param(q, QP_TEXT, pat.buf, pat.len, 0, NULL);
-		for (size_t k = 0; k < pat.len; k++)
-			pat.buf[k] = (char)to_upper((unsigned char)pat.buf[k]);
-		j = add_param(q, QP_TEXT, pat.buf, pat.len, 0, NULL);
-		strbuf_release(&pat);
-		if (i < 0 || j < 0)
-			return -1;
-		q->needs |= QUERY_NEEDS_REQUESTS | QUERY_NEEDS_EVENTS;
-		return strbuf_addf(sb, "coalesce(r.term GLOB ?%d OR upper(e.state) GLOB ?%d, 0)", i,
-				   j);
-	}
-	case QF_PATH: {
-		struct strbuf pat = STRBUF_INIT;
-
-		if (glob_pattern(&pat, n->val, n->vlen, 0, !n->glob) < 0) {
-			strbuf_release(&pat);
-			return -1;
-		}
-		i = add_param(q, QP_TEXT, pat.buf, pat.len, 0, NULL);
-		strbuf_release(&pat);
-		if (i < 0)
-			return -1;
-		q->needs |= QUERY_NEEDS_REQUESTS;
-		return strbuf_addf(sb, "coalesce(r.path GLOB ?%d, 0)", i);
-	}
-	case QF_CLIENT:
-		q->needs |= QUERY_NEEDS_REQUESTS;
-		if (n->glob)
-			return sql_name(q, sb, n, "r.client_ip", NULL, "");
-		i = add_param(q, QP_BLOB, (const char *)n->net, sizeof(n->net), 0, NULL);
-		if (i < 0)
-			return -1;
-		return strbuf_addf(sb, "halog_cidr(r.client_ip, ?%d)", i);
-	case QF_KIND: {
-		int64_t mask = 0;
-
-		if (!strcmp(n->val, "event"))
-			mask = (1 << LR_SERVER) | (1 << LR_CHECK) | (1 << LR_NOSRV) |
-			       (1 << LR_PROXY);
-		for (int k = 0; k < LR_KIND_MAX; k++)
-			if (!strcmp(n->val, lr_kind_name((enum lr_kind)k)))
-				mask = (int64_t)1 << k;
-		i = add_param(q, QP_INT, NULL, 0, mask, NULL);
-		if (i < 0)
-			return -1;
-		return strbuf_addf(sb, "coalesce((?%d >> l.kind) & 1, 0)", i);
-	}
-	case QF_PARSE: {
-		int64_t st = !strcmp(n->val, "ok")	  ? LR_OK
-			     : !strcmp(n->val, "partial") ? LR_PARTIAL
-							  : LR_BAD;
-
-		i = add_param(q, QP_INT, NULL, 0, st, NULL);
-		if (i < 0)
-			return -1;
-		return strbuf_addf(sb, "coalesce(l.status = ?%d, 0)", i);
-	}
-	case QF_COUNT:
-		break;
-	}
-	return -1;
-}
-
-static int sql_node(struct query *q, struct strbuf *sb, struct qnode *n)
-{
-	int i;
-
-	switch (n->type) {
-	case QN_ALL:
-		return strbuf_addstr(sb, "1");
-	case QN_AND:
-	case QN_OR:
-		if (strbuf_addch(sb, '(') < 0)
-			return -1;
-		for (size_t k = 0; k < n->nkids; k++) {
-			if (k && strbuf_addstr(sb, n->type == QN_AND ? " AND " : " OR ") < 0)
-				return -1;
-			if (sql_node(q, sb, n->kids[k]) < 0)
-				return -1;
-		}
-		return strbuf_addch(sb, ')');
-	case QN_NOT:
-		if (strbuf_addstr(sb, "NOT ") < 0)
-			return -1;
-		return sql_node(q, sb, n->kids[0]);
-	case QN_TEXT:
-		i = add_param(q, QP_BLOB, n->val, n->vlen, 0, NULL);
-		if (i < 0)
-			return -1;
-		return strbuf_addf(sb, "halog_contains(l.raw, ?%d)", i);
-	case QN_REGEX:
-		i = add_param(q, QP_PTR, NULL, 0, 0, &n->re);
-		if (i < 0)
-			return -1;
-		return strbuf_addf(sb, "halog_regexp(?%d, l.raw)", i);
-	case QN_FIELD:
-		return sql_field(q, sb, n);
-	}
-	return -1;
-}
+/* ---------------------------------------------------------------- queries */
 
 void query_free(struct query *q)
 {
 	if (!q)
 		return;
 	node_free(q->root);
-	strbuf_release(&q->sql);
-	for (size_t i = 0; i < q->nparams; i++)
-		free(q->params[i].s);
-	free(q->params);
 	free(q);
 }
 
@@ -1029,7 +785,7 @@ struct query *query_parse(const char *text, size_t len, struct diag_list *dl)
 {
 	struct qparser p = {text, len, 0, dl, 0, 0, 0, 0};
 	struct query *q;
-	struct qnode *root;
+	struct query_node *root;
 	char lim[16];
 
 	if (len > QUERY_MAX_LEN) {
@@ -1047,64 +803,25 @@ struct query *query_parse(const char *text, size_t len, struct diag_list *dl)
 		node_free(root);
 		return NULL;
 	}
+	if (!root && !(root = node_new(QUERY_ALL, 0)))
+		goto oom;
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		goto oom;
-	strbuf_init(&q->sql);
-	q->root = root ? root : node_new(QN_ALL, 0);
-	if (!q->root || sql_node(q, &q->sql, q->root) < 0)
-		goto oom;
+	q->root = root;
 	return q;
 oom:
-	if (!q)
-		node_free(root);
-	query_free(q);
+	node_free(root);
 	perr_oom(&p);
 	return NULL;
 }
 
-unsigned query_needs(const struct query *q)
+const struct query_node *query_root(const struct query *q)
 {
-	return q->needs;
+	return q->root;
 }
 
-int query_sql(const struct query *q, struct strbuf *sb)
-{
-	return strbuf_add(sb, q->sql.buf, q->sql.len);
-}
-
-int query_param_count(const struct query *q)
-{
-	return (int)q->nparams;
-}
-
-int query_bind(const struct query *q, sqlite3_stmt *stmt)
-{
-	for (size_t k = 0; k < q->nparams; k++) {
-		const struct qparam *pp = &q->params[k];
-		int i = (int)k + 1, rc = SQLITE_OK;
-
-		switch (pp->type) {
-		case QP_TEXT:
-			rc = sqlite3_bind_text(stmt, i, pp->s, (int)pp->len, SQLITE_STATIC);
-			break;
-		case QP_BLOB:
-			rc = sqlite3_bind_blob(stmt, i, pp->s, (int)pp->len, SQLITE_STATIC);
-			break;
-		case QP_INT:
-			rc = sqlite3_bind_int64(stmt, i, pp->i);
-			break;
-		case QP_PTR:
-			rc = sqlite3_bind_pointer(stmt, i, pp->re, QUERY_RE_PTR_TYPE, NULL);
-			break;
-		}
-		if (rc != SQLITE_OK)
-			return rc;
-	}
-	return SQLITE_OK;
-}
-
-/* ---------------------------------------------------------------- SQL functions */
+/* ---------------------------------------------------------------- matching helpers */
 
 int query_contains(const char *hay, size_t hlen, const char *needle, size_t nlen)
 {
@@ -1142,66 +859,27 @@ int query_contains(const char *hay, size_t hlen, const char *needle, size_t nlen
 	return 0;
 }
 
-static void fn_contains(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+int query_regex_match(const struct query_regex *re, const char *subj, size_t len)
 {
-	const void *hay, *nd;
-	int hl, nl;
+	int rc = pcre2_match(re->code, (PCRE2_SPTR)subj, (PCRE2_SIZE)len, 0, 0, re->md, re->mctx);
 
-	(void)argc;
-	if (sqlite3_value_type(argv[0]) == SQLITE_NULL ||
-	    sqlite3_value_type(argv[1]) == SQLITE_NULL) {
-		sqlite3_result_int(ctx, 0);
-		return;
-	}
-	hay = sqlite3_value_blob(argv[0]);
-	hl = sqlite3_value_bytes(argv[0]);
-	nd = sqlite3_value_blob(argv[1]);
-	nl = sqlite3_value_bytes(argv[1]);
-	sqlite3_result_int(ctx,
-			   query_contains(hay ? hay : "", (size_t)hl, nd ? nd : "", (size_t)nl));
-}
-
-static void fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	struct qregex *re = sqlite3_value_pointer(argv[0], QUERY_RE_PTR_TYPE);
-	const void *subj;
-	int len, rc;
-
-	(void)argc;
-	if (!re) {
-		sqlite3_result_error(ctx, "halog_regexp: not a compiled regex", -1);
-		return;
-	}
-	if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
-		sqlite3_result_int(ctx, 0);
-		return;
-	}
-	subj = sqlite3_value_blob(argv[1]);
-	len = sqlite3_value_bytes(argv[1]);
-	rc = pcre2_match(re->code, (PCRE2_SPTR)(subj ? subj : ""), (PCRE2_SIZE)len, 0, 0, re->md,
-			 re->mctx);
 	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
 	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
 		regex_limit_hits++;
-	sqlite3_result_int(ctx, rc >= 0);
+	return rc >= 0;
 }
 
-/* halog_cidr(ip TEXT, net BLOB[18]): 1 when ip lies in the network. */
-static void fn_cidr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+int query_cidr_match(const unsigned char net[18], const char *ip, size_t len)
 {
-	const unsigned char *net = sqlite3_value_blob(argv[1]);
-	const unsigned char *ip = sqlite3_value_text(argv[0]);
 	unsigned char addr[16];
-	char buf[64];
-	int n = sqlite3_value_bytes(argv[0]), fam, bits;
 	const unsigned char *a = addr;
+	char buf[64];
+	int fam, bits;
 
-	(void)argc;
-	sqlite3_result_int(ctx, 0);
-	if (!ip || !net || sqlite3_value_bytes(argv[1]) != 18 || n <= 0 || n >= (int)sizeof(buf))
-		return;
-	memcpy(buf, ip, (size_t)n);
-	buf[n] = '\0';
+	if (!len || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, ip, len);
+	buf[len] = '\0';
 	if (inet_pton(AF_INET, buf, addr) == 1) {
 		fam = 4;
 	} else if (inet_pton(AF_INET6, buf, addr) == 1) {
@@ -1213,32 +891,193 @@ static void fn_cidr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			a = addr + 12;
 		}
 	} else {
-		return;
+		return 0;
 	}
 	if (fam != net[0])
-		return;
+		return 0;
 	bits = net[1];
 	for (int i = 0; bits > 0; i++, bits -= 8) {
 		unsigned mask = bits >= 8 ? 0xffu : (0xffu << (8 - bits)) & 0xffu;
 
 		if ((a[i] & mask) != (net[2 + i] & mask))
-			return;
+			return 0;
 	}
-	sqlite3_result_int(ctx, 1);
+	return 1;
 }
 
-int query_register(sqlite3 *db)
+/* A byte folded: 'l' to lower case, 'u' to upper case, 0 as it is. */
+static int fold_ch(int c, char fold)
 {
-	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
-	int rc = sqlite3_create_function(db, "halog_contains", 2, flags, NULL, fn_contains, NULL,
-					 NULL);
+	return fold == 'l' ? to_lower(c) : fold == 'u' ? to_upper(c) : c;
+}
 
-	if (rc == SQLITE_OK)
-		rc = sqlite3_create_function(db, "halog_regexp", 2, SQLITE_UTF8, NULL, fn_regexp,
-					     NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_create_function(db, "halog_cidr", 2, flags, NULL, fn_cidr, NULL, NULL);
-	return rc;
+/* query_glob with both sides folded (fold_ch). */
+static int glob_fold(const char *pat, size_t plen, int qmark, const char *s, size_t slen,
+		     char fold)
+{
+	size_t p = 0, i = 0, star_p = 0, star_i = 0;
+	int star = 0;
+
+	/* one backtracking point (the last '*') is enough for '*' and '?' patterns */
+	while (i < slen) {
+		if (p < plen && pat[p] == '*') {
+			star = 1;
+			star_p = ++p;
+			star_i = i;
+		} else if (p < plen && ((qmark && pat[p] == '?') ||
+					fold_ch((unsigned char)pat[p], fold) ==
+						fold_ch((unsigned char)s[i], fold))) {
+			p++;
+			i++;
+		} else if (star) {
+			p = star_p;
+			i = ++star_i;
+		} else {
+			return 0;
+		}
+	}
+	while (p < plen && pat[p] == '*')
+		p++;
+	return p == plen;
+}
+
+int query_glob(const char *pat, size_t plen, int qmark, const char *s, size_t slen)
+{
+	return glob_fold(pat, plen, qmark, s, slen, 0);
+}
+
+/* ---------------------------------------------------------------- evaluating */
+
+struct subject {
+	const char *raw;
+	size_t len;
+	struct lr_str source;
+	const struct logrec *rec;
+	int traffic, conn, event; /* kinds: HTTP/TCP; connect lines and connection errors; the
+				     other events */
+};
+
+/* A pattern field against v (absent: no match), both sides folded (fold_ch). */
+static int name_match(const struct query_node *n, struct lr_str v, char fold)
+{
+	if (!v.p)
+		return 0;
+	if (n->glob)
+		return glob_fold(n->val, n->vlen, n->qmark, v.p, v.len, fold);
+	if (v.len != n->vlen)
+		return 0;
+	for (uint32_t i = 0; i < v.len; i++)
+		if (fold_ch((unsigned char)v.p[i], fold) != fold_ch((unsigned char)n->val[i], fold))
+			return 0;
+	return 1;
+}
+
+/* The field of a line as query.h defines it for each kind. */
+static struct lr_str field_of(const struct subject *sj, enum query_field f)
+{
+	const struct logrec *r = sj->rec;
+	struct lr_str none = {NULL, 0};
+
+	switch (f) {
+	case QUERY_F_BACKEND:
+		if (sj->traffic)
+			return r->backend;
+		if (sj->conn)
+			return r->frontend;
+		return sj->event ? (r->ev_proxy.p ? r->ev_proxy : r->backend) : none;
+	case QUERY_F_SERVER:
+		if (sj->traffic)
+			return r->server;
+		if (sj->conn)
+			return r->bind;
+		return sj->event ? r->ev_server : none;
+	case QUERY_F_FRONTEND:
+		return sj->traffic ? r->frontend : none;
+	case QUERY_F_HOST:
+		return r->host;
+	case QUERY_F_PROGRAM:
+		return r->tag;
+	case QUERY_F_SOURCE:
+		return sj->source;
+	case QUERY_F_CLIENT:
+		return sj->traffic ? r->client_ip : none;
+	case QUERY_F_PATH:
+		return sj->traffic ? r->path : none;
+	case QUERY_F_METHOD:
+		return sj->traffic ? r->method : none;
+	default:
+		return none;
+	}
+}
+
+static int eval(const struct query_node *n, const struct subject *sj)
+{
+	const struct logrec *r = sj->rec;
+
+	switch (n->op) {
+	case QUERY_ALL:
+		return 1;
+	case QUERY_AND:
+		for (size_t k = 0; k < n->nkids; k++)
+			if (!eval(n->kids[k], sj))
+				return 0;
+		return 1;
+	case QUERY_OR:
+		for (size_t k = 0; k < n->nkids; k++)
+			if (eval(n->kids[k], sj))
+				return 1;
+		return 0;
+	case QUERY_NOT:
+		return !eval(n->kids[0], sj);
+	case QUERY_TEXT:
+		return query_contains(sj->raw, sj->len, n->val, n->vlen);
+	case QUERY_REGEX:
+		return query_regex_match(n->re, sj->raw, sj->len);
+	case QUERY_FIELD:
+		break;
+	}
+	switch (n->field) {
+	case QUERY_F_STATUS:
+		return sj->traffic && r->status_code != LR_NONE && r->status_code >= n->lo &&
+		       r->status_code <= n->hi;
+	case QUERY_F_STATE:
+		if (sj->traffic) {
+			struct lr_str t = {r->term, (uint32_t)strlen(r->term)};
+
+			return t.len && name_match(n, t, 0);
+		}
+		/* an event's state in any case */
+		return sj->event && name_match(n, r->ev_state, 'u');
+	case QUERY_F_KIND:
+		return (unsigned)r->kind < 32 && (n->kinds >> r->kind & 1u);
+	case QUERY_F_PARSE:
+		return (int)r->status == n->parse;
+	case QUERY_F_CLIENT:
+		if (!n->glob) {
+			struct lr_str ip = field_of(sj, QUERY_F_CLIENT);
+
+			return ip.p && query_cidr_match(n->net, ip.p, ip.len);
+		}
+		return name_match(n, field_of(sj, QUERY_F_CLIENT), 0);
+	case QUERY_F_HOST:
+		return name_match(n, r->host, 'l');
+	case QUERY_F_METHOD:
+		return name_match(n, field_of(sj, QUERY_F_METHOD), 'u');
+	default:
+		return name_match(n, field_of(sj, n->field), 0);
+	}
+}
+
+int query_match(const struct query *q, const char *raw, size_t len, struct lr_str source,
+		const struct logrec *rec)
+{
+	struct subject sj = {raw ? raw : "", raw ? len : 0, source, rec, 0, 0, 0};
+
+	sj.traffic = rec->kind == LR_HTTP || rec->kind == LR_TCP;
+	sj.conn = rec->kind == LR_CONNECT || rec->kind == LR_CONN_ERROR;
+	sj.event = rec->kind == LR_SERVER || rec->kind == LR_CHECK || rec->kind == LR_NOSRV ||
+		   rec->kind == LR_PROXY;
+	return eval(q->root, &sj);
 }
 
 /* ---------------------------------------------------------------- errors */

@@ -1,26 +1,23 @@
 /* The search query language of `halog tail` and `halog search` (Papertrail-like): words,
- * "phrases", OR, -negation, parentheses, field:value and /regex/, parsed into a tree and
- * compiled to an SQL boolean expression whose every value is a bound parameter. */
+ * "phrases", OR, -negation, parentheses, field:value and /regex/, parsed into a tree that says
+ * what the query means. The tree is backend-neutral: the store evaluates it (the SQLite backend
+ * compiles it to SQL with every value a bound parameter; a block scan or ClickHouse translate the
+ * same tree), so readers pass a parsed query to the store and never see how it runs. */
 #ifndef HALOG_QUERY_H
 #define HALOG_QUERY_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "diag.h"
-#include "strbuf.h"
+#include "parse/logrec.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
 struct query;
+struct query_regex;
 
 #define QUERY_MAX_LEN 4096  /* bytes of query text */
 #define QUERY_MAX_DEPTH 32  /* nested parentheses and negations */
 #define QUERY_MAX_TERMS 256 /* words, phrases, fields and regexes */
-
-/* SQL aliases the compiled expression refers to: the caller's FROM clause must name
- * lines AS l, and LEFT JOIN requests AS r / events AS e when query_needs() says so. */
-#define QUERY_NEEDS_REQUESTS 0x1
-#define QUERY_NEEDS_EVENTS 0x2
 
 /* Parses len bytes of text (need not be NUL-terminated; may hold any byte). An empty or
  * all-blank query matches every line. Returns the query (caller frees with query_free), or
@@ -29,28 +26,92 @@ struct query;
 struct query *query_parse(const char *text, size_t len, struct diag_list *dl);
 void query_free(struct query *q);
 
-/* QUERY_NEEDS_* flags for the tables the expression reads. */
-unsigned query_needs(const struct query *q);
+/* ------------------------------------------------------------------------ the tree */
 
-/* Appends the query as an SQL boolean expression to sb (e.g. "(halog_contains(l.raw, ?1) AND
- * ...)"), with parameters numbered ?1..?N where N = query_param_count(q); "1" for the empty
- * query. Returns 0 or -1 (out of memory). */
-int query_sql(const struct query *q, struct strbuf *sb);
-int query_param_count(const struct query *q);
-/* Binds the N parameters of query_sql's expression to stmt. Returns an SQLite result code. */
-int query_bind(const struct query *q, struct sqlite3_stmt *stmt);
+enum query_op {
+	QUERY_ALL,   /* every line (the empty query) */
+	QUERY_AND,   /* every kid */
+	QUERY_OR,    /* some kid */
+	QUERY_NOT,   /* not kids[0] */
+	QUERY_TEXT,  /* the raw line holds val, ASCII case-insensitively (query_contains) */
+	QUERY_REGEX, /* the raw line matches re (query_regex_match) */
+	QUERY_FIELD, /* a parsed field matches (below) */
+};
 
-/* Registers the SQL functions the expression calls on db: halog_contains(hay, needle),
- * halog_regexp(compiled, subject) and halog_cidr(ip, net). Returns an SQLite result code. */
-int query_register(struct sqlite3 *db);
+/* What each field matches, for every backend alike. A line without the field never matches
+ * (and so matches under a NOT). "Pattern" fields compare val as a pattern when glob is set:
+ * '*' stands for any run of bytes, '?' for one byte when qmark is set, every other byte for
+ * itself (see query_glob); otherwise val must equal the field. Names are compared as bytes. */
+enum query_field {
+	QUERY_F_BACKEND,  /* pattern: a traffic line's backend, or an event's proxy (for connect
+			     lines and connection errors: their frontend) */
+	QUERY_F_SERVER,	  /* pattern: a traffic line's server, or an event's server (for
+			     connection errors: their bind) */
+	QUERY_F_FRONTEND, /* pattern: a traffic line's frontend */
+	QUERY_F_STATUS,	  /* a traffic line's HTTP status lies in [lo, hi] */
+	QUERY_F_STATE,	  /* pattern (always glob, qmark; ends with '*': a prefix): a traffic
+			     line's termination state as logged, or an event's state with both
+			     sides in upper case */
+	QUERY_F_HOST,	  /* pattern, val lower case: the syslog host in lower case */
+	QUERY_F_PROGRAM,  /* pattern: the syslog program (tag) */
+	QUERY_F_CLIENT,	  /* a traffic line's client address: in the network net when glob is
+			     not set (query_cidr_match), else the pattern on its text */
+	QUERY_F_KIND,	  /* the line's kind is one of kinds (bit 1 << enum lr_kind) */
+	QUERY_F_PATH,	  /* pattern (always glob; a value without '*' got one appended: a
+			     prefix): a traffic line's path, without its query string */
+	QUERY_F_METHOD,	  /* pattern, val upper case: a traffic line's method in upper case */
+	QUERY_F_PARSE,	  /* the line's parse status (enum lr_status) is parse */
+	QUERY_F_SOURCE,	  /* pattern: where the line came from ("udp:127.0.0.1:40001") */
+	QUERY_NFIELDS
+};
 
-/* Lines a regex gave up on (match limit reached), counted across all queries since start;
- * such lines are treated as not matching. */
-uint64_t query_regex_limit_hits(void);
+/* A node of the tree; owned by its query, read-only. */
+struct query_node {
+	enum query_op op;
+	unsigned col;		   /* 1-based column of the term in the query text */
+	struct query_node **kids;  /* AND, OR: two or more; NOT: one */
+	size_t nkids;
+	enum query_field field;	   /* QUERY_FIELD */
+	const char *val;	   /* TEXT: the needle, lower case; FIELD: value or pattern; */
+	size_t vlen;		   /* NUL-terminated after vlen bytes, holds no NUL */
+	int glob, qmark;	   /* FIELD: val is a pattern ('*'; and '?' when qmark) */
+	int64_t lo, hi;		   /* STATUS */
+	unsigned kinds;		   /* KIND */
+	int parse;		   /* PARSE */
+	unsigned char net[18];	   /* CLIENT: family (4 or 6), prefix bits, 16 address bytes */
+	struct query_regex *re;	   /* REGEX */
+};
+
+/* The root of q's tree (QUERY_ALL for the empty query). */
+const struct query_node *query_root(const struct query *q);
+
+/* ------------------------------------------------------------------------ evaluating */
+
+/* 1 when a line matches q, evaluated here in C (the SQLite store compiles the same tree to SQL
+ * instead; test_halog_query checks that both agree): for a store that scans its own blocks, a
+ * live filter on received lines, or a check. raw: the bytes stored (len bytes, any byte);
+ * source: where the line came from (p NULL: unknown); rec: its parse record, as the parser made
+ * it or as the store gives it back with STORE_WANT_LINE | STORE_WANT_FIELDS. 0 otherwise. */
+int query_match(const struct query *q, const char *raw, size_t len, struct lr_str source,
+		const struct logrec *rec);
+
+/* What every evaluator of the tree uses, so a term means the same whatever runs it. */
 
 /* Case-insensitive (ASCII) search for needle in hay; both may hold any byte. needle must be
  * lowercase already. Returns 1 when found (an empty needle is always found), 0 otherwise. */
 int query_contains(const char *hay, size_t hlen, const char *needle, size_t nlen);
+/* 1 when re matches subj (len bytes, any byte), 0 otherwise. A match that reaches the regex
+ * limits (a hostile pattern) is no match, counted in query_regex_limit_hits. */
+int query_regex_match(const struct query_regex *re, const char *subj, size_t len);
+/* Lines a regex gave up on, counted across all queries since start. */
+uint64_t query_regex_limit_hits(void);
+/* 1 when the address text ip (len bytes) lies in net (struct query_node.net): IPv4 in an IPv4
+ * network also as an IPv4-mapped IPv6 address. 0 otherwise (not an address, another family). */
+int query_cidr_match(const unsigned char net[18], const char *ip, size_t len);
+/* 1 when s (slen bytes) matches pattern pat (plen bytes) as struct query_node patterns do:
+ * '*' any run of bytes, '?' any one when qmark (SQLite's GLOB: one character; the same for the
+ * ASCII termination and event states it serves), any other byte itself. */
+int query_glob(const char *pat, size_t plen, int qmark, const char *s, size_t slen);
 
 /* Prints each error of dl as "PROG: query:1:COL: error: MSG", then the query and a caret
  * under the column (both made terminal-safe). */

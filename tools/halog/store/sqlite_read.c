@@ -11,6 +11,7 @@
 #include "store/backend.h"
 #include "store/rollup.h"
 #include "store/sqlite.h"
+#include "store/sqlite_query.h"
 #include "store/store.h"
 #include "strbuf.h"
 
@@ -95,7 +96,7 @@ static int sq_open(struct store_reader *rd, const char *where)
 	}
 	q->db = store_sqlite_db(q->st);
 	rd->impl = q;
-	if (query_register(q->db) != SQLITE_OK) {
+	if (sqlq_register(q->db) != SQLITE_OK) {
 		dbfail(rd, "cannot register the search functions");
 		store_close(q->st);
 		free(q);
@@ -172,13 +173,30 @@ struct plan {
 	const char *pos;    /* the position (line id) column */
 	const char *time;   /* the window's time column */
 	unsigned want;
+	int has_q;	    /* q holds the compiled query */
+	struct sqlq q;
 };
 
-static void make_plan(const struct store_sel *sel, unsigned want, struct plan *p)
+static void plan_release(struct plan *p)
 {
-	unsigned qneeds = sel->query ? query_needs(sel->query) : 0;
+	if (p->has_q)
+		sqlq_release(&p->q);
+	p->has_q = 0;
+}
+
+/* Compiles sel's query and chooses the tables. Returns 0, or -1 (release p either way). */
+static int make_plan(struct store_reader *rd, const struct store_sel *sel, unsigned want,
+		     struct plan *p)
+{
 	int windowed = sel->since_ms != INT64_MIN || sel->until_ms != INT64_MAX;
+	unsigned qneeds = 0;
 	memset(p, 0, sizeof(*p));
+	if (sel->query) {
+		p->has_q = 1;
+		if (sqlq_compile(sel->query, &p->q))
+			return store_reader_fail(rd, "out of memory");
+		qneeds = p->q.needs;
+	}
 	if (want & STORE_WANT_FIELDS)
 		want |= STORE_WANT_SUMMARY;
 	p->want = want;
@@ -194,9 +212,9 @@ static void make_plan(const struct store_sel *sel, unsigned want, struct plan *p
 	       (windowed && sel->clock == STORE_RECEIVED);
 	if (p->src == SRC_LINES) {
 		int names = sel->backend || sel->server;
-		p->r = (want & STORE_WANT_SUMMARY) || (qneeds & QUERY_NEEDS_REQUESTS) || names ||
+		p->r = (want & STORE_WANT_SUMMARY) || (qneeds & SQLQ_REQUESTS) || names ||
 		       sel->frontend;
-		p->e = (want & STORE_WANT_SUMMARY) || (qneeds & QUERY_NEEDS_EVENTS) || names;
+		p->e = (want & STORE_WANT_SUMMARY) || (qneeds & SQLQ_EVENTS) || names;
 	} else {
 		p->r = p->src == SRC_REQ;
 		p->e = p->src == SRC_EV;
@@ -206,6 +224,7 @@ static void make_plan(const struct store_sel *sel, unsigned want, struct plan *p
 		p->time = "l.recv_ms";
 	else
 		p->time = p->src == SRC_REQ ? "r.ts_ms" : p->src == SRC_EV ? "e.ts_ms" : "l.ts_ms";
+	return 0;
 }
 
 /* Appends " FROM … WHERE …" for sel. Parameters: the query's ?1..?N, then named ones bound by
@@ -233,8 +252,8 @@ static int add_from_where(struct strbuf *sb, const struct store_sel *sel, const 
 		break;
 	}
 	rc |= strbuf_addstr(sb, " WHERE ");
-	if (sel->query)
-		rc |= query_sql(sel->query, sb);
+	if (p->has_q)
+		rc |= strbuf_add(sb, p->q.sql.buf, p->q.sql.len);
 	else
 		rc |= strbuf_addstr(sb, "1");
 	if (sel->since_ms != INT64_MIN)
@@ -271,9 +290,10 @@ static int add_from_where(struct strbuf *sb, const struct store_sel *sel, const 
 	return rc ? -1 : 0;
 }
 
-static int bind_where(struct store_reader *rd, sqlite3_stmt *s, const struct store_sel *sel)
+static int bind_where(struct store_reader *rd, sqlite3_stmt *s, const struct store_sel *sel,
+		      const struct plan *p)
 {
-	if (sel->query && query_bind(sel->query, s) != SQLITE_OK)
+	if (p->has_q && sqlq_bind(&p->q, s) != SQLITE_OK)
 		return dbfail(rd, "cannot bind the query");
 	bind_named(s, ":since", sel->since_ms);
 	bind_named(s, ":until", sel->until_ms);
@@ -300,7 +320,7 @@ static sqlite3_stmt *prepare_sel(struct store_reader *rd, const char *head, cons
 		goto out;
 	}
 	s = prepare(rd, sql.buf, sql.len, "cannot prepare the read");
-	if (s && bind_where(rd, s, sel)) {
+	if (s && bind_where(rd, s, sel, p)) {
 		sqlite3_finalize(s);
 		s = NULL;
 	}
@@ -400,6 +420,7 @@ static const struct colspec {
 
 struct sq_cursor {
 	sqlite3_stmt *s;
+	struct plan p;	 /* the compiled query lives as long as the statement */
 	int idx[N_COLS]; /* column of each, or -1 */
 	int tail;	 /* STORE_TAIL with a limit: a last column counts the rows */
 	int64_t limit;
@@ -444,45 +465,46 @@ static void *sq_cursor_open(struct store_reader *rd, const struct store_sel *sel
 {
 	struct sq_cursor *c = calloc(1, sizeof(*c));
 	struct strbuf cols = STRBUF_INIT;
-	struct plan p;
 	char tail[128];
 	if (!c) {
 		store_reader_fail(rd, "out of memory");
 		return NULL;
 	}
-	make_plan(sel, sel->want, &p);
+	struct plan *pp = &c->p;
+	if (make_plan(rd, sel, sel->want, pp))
+		goto fail;
 	c->first = 1;
 	c->limit = sel->limit;
 	c->tail = sel->order == STORE_TAIL && sel->limit > 0;
-	if (add_columns(&cols, &p, c->idx)) {
+	if (add_columns(&cols, pp, c->idx)) {
 		store_reader_fail(rd, "out of memory");
 		goto fail;
 	}
 	if (c->tail) {
 		/* the newest limit + 1 inside, oldest first outside; the extra row only tells
 		 * that there were more (store_cursor_truncated) */
-		snprintf(tail, sizeof(tail), " ORDER BY %s DESC LIMIT :limit) ORDER BY 1", p.pos);
+		snprintf(tail, sizeof(tail), " ORDER BY %s DESC LIMIT :limit) ORDER BY 1", pp->pos);
 		c->s = prepare_sel(rd, "SELECT *, count(*) OVER () FROM (SELECT ", cols.buf, sel,
-				   &p, tail);
+				   pp, tail);
 		if (c->s)
 			bind_named(c->s, ":limit", sel->limit < INT64_MAX ? sel->limit + 1 : 0);
 	} else {
 		int n = 0;
 		switch (sel->order) {
 		case STORE_NEWEST:
-			n = snprintf(tail, sizeof(tail), " ORDER BY %s DESC", p.pos);
+			n = snprintf(tail, sizeof(tail), " ORDER BY %s DESC", pp->pos);
 			break;
 		case STORE_BY_TIME:
-			n = snprintf(tail, sizeof(tail), " ORDER BY %s, %s", p.time, p.pos);
+			n = snprintf(tail, sizeof(tail), " ORDER BY %s, %s", pp->time, pp->pos);
 			break;
 		case STORE_OLDEST:
 		case STORE_TAIL:
-			n = snprintf(tail, sizeof(tail), " ORDER BY %s", p.pos);
+			n = snprintf(tail, sizeof(tail), " ORDER BY %s", pp->pos);
 			break;
 		}
 		if (sel->limit)
 			snprintf(tail + n, sizeof(tail) - (size_t)n, " LIMIT :limit");
-		c->s = prepare_sel(rd, "SELECT ", cols.buf, sel, &p, tail);
+		c->s = prepare_sel(rd, "SELECT ", cols.buf, sel, pp, tail);
 		if (c->s)
 			bind_named(c->s, ":limit", sel->limit);
 	}
@@ -492,6 +514,7 @@ static void *sq_cursor_open(struct store_reader *rd, const struct store_sel *sel
 	return c;
 fail:
 	strbuf_release(&cols);
+	plan_release(&c->p);
 	free(c);
 	return NULL;
 }
@@ -654,41 +677,63 @@ static void sq_cursor_close(void *cur)
 	if (!c)
 		return;
 	sqlite3_finalize(c->s);
+	plan_release(&c->p);
 	free(c);
 }
 
 static int sq_count(struct store_reader *rd, const struct store_sel *sel, int64_t *n)
 {
 	struct plan p;
-	make_plan(sel, 0, &p);
-	sqlite3_stmt *s = prepare_sel(rd, "SELECT ", "count(*)", sel, &p, "");
-	if (!s)
-		return -1;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	return finish(rd, s, rc == SQLITE_ROW ? SQLITE_DONE : rc, "cannot count");
+	sqlite3_stmt *s = NULL;
+	int ret = -1;
+	if (!make_plan(rd, sel, 0, &p) &&
+	    (s = prepare_sel(rd, "SELECT ", "count(*)", sel, &p, ""))) {
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			*n = sqlite3_column_int64(s, 0);
+		ret = finish(rd, s, rc == SQLITE_ROW ? SQLITE_DONE : rc, "cannot count");
+	}
+	plan_release(&p);
+	return ret;
 }
 
 static int sq_histogram(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
 			int64_t width_ms, size_t nbins, int64_t *counts)
 {
+	struct store_sel hs = *sel;
 	struct plan p;
 	char what[160];
-	make_plan(sel, 0, &p);
-	snprintf(what, sizeof(what), "%s, count(*)", p.time);
-	sqlite3_stmt *s = prepare_sel(rd, "SELECT ", what, sel, &p, " GROUP BY 1");
-	if (!s)
-		return -1;
-	int rc;
+	sqlite3_stmt *s = NULL;
+	int64_t span, end;
+	int ret = -1, rc;
+	/* only the bins' span is read, and counted per bin in SQL */
+	if (__builtin_mul_overflow((int64_t)nbins, width_ms, &span) ||
+	    __builtin_add_overflow(t0, span, &end))
+		end = INT64_MAX;
+	if (hs.since_ms < t0)
+		hs.since_ms = t0;
+	if (hs.until_ms > end)
+		hs.until_ms = end;
+	if (hs.until_ms <= hs.since_ms)
+		return 0;
+	if (make_plan(rd, &hs, 0, &p))
+		goto out;
+	snprintf(what, sizeof(what), "(%s - :hb_t0) / :hb_w, count(*)", p.time);
+	if (!(s = prepare_sel(rd, "SELECT ", what, &hs, &p, " GROUP BY 1")))
+		goto out;
+	bind_named(s, ":hb_t0", t0);
+	bind_named(s, ":hb_w", width_ms);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+		if (sqlite3_column_type(s, 0) != SQLITE_INTEGER)
 			continue;
-		int64_t b = bin_of(sqlite3_column_int64(s, 0), t0, width_ms, nbins);
-		if (b >= 0)
+		int64_t b = sqlite3_column_int64(s, 0);
+		if (b >= 0 && (uint64_t)b < nbins)
 			counts[b] += sqlite3_column_int64(s, 1);
 	}
-	return finish(rd, s, rc, "cannot count");
+	ret = finish(rd, s, rc, "cannot count");
+out:
+	plan_release(&p);
+	return ret;
 }
 
 /* ------------------------------------------------------------------------ aggregates */
@@ -1099,7 +1144,8 @@ static int series_records(struct store_reader *rd, const struct store_sel *sel, 
 	struct plan p;
 	rs.clock = STORE_LOGGED;
 	rs.kinds = sel->kinds ? sel->kinds : STORE_KINDS_TRAFFIC;
-	make_plan(&rs, 0, &p);
+	if (make_plan(rd, &rs, 0, &p))
+		return -1; /* no query: nothing to release */
 	sqlite3_stmt *s = prepare_sel(rd, "SELECT ",
 				      "r.ts_ms, r.mode = 'http', r.status, r.term, r.retries,"
 				      " r.flags, r.redispatched",

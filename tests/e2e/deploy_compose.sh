@@ -12,8 +12,9 @@ python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml is not installed"
 mkdir -p "$TMP"
 cd "$TOP" || fail "no $TOP"
 
-python3 - docker-compose.yml <<'EOF' || fail "docker-compose.yml / Dockerfile.haproxy checks failed (listed above)"
-import fnmatch, ipaddress, json, os, re, sys, yaml
+compose_checks() {
+python3 - docker-compose.yml <<'EOF'
+import ipaddress, json, os, re, sys, yaml
 
 errors = []
 def bad(msg):
@@ -22,7 +23,20 @@ def bad(msg):
 
 path = sys.argv[1]
 with open(path) as f:
-    doc = yaml.safe_load(f)
+    raw = yaml.safe_load(f)
+# Compose's variable substitution, with the caller's environment: ${VAR:-default}, ${VAR}.
+def interp(v):
+    if isinstance(v, dict):
+        return {k: interp(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [interp(x) for x in v]
+    if isinstance(v, str):
+        return re.sub(r"\$\{(\w+)(?::-([^}]*))?\}",
+                      lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), v)
+    return v
+doc = interp(raw)
+if "name" in raw:
+    bad("top-level `name:`: Compose v1 (docker-compose 1.29, Debian 12's) rejects the file")
 services = doc.get("services") or {}
 networks = doc.get("networks") or {}
 for want in ("lb", "app", "halog", "verify"):
@@ -47,19 +61,11 @@ def stages(dockerfile):
         final_lines.append(line)
     return names, last, args, final_lines
 
-ignore = []
-if os.path.exists(".dockerignore"):
-    ignore = [l.strip() for l in open(".dockerignore") if l.strip() and not l.startswith("#")]
+sys.path.insert(0, "tests/e2e/deploy-lib")
+import dockerignore
+rules = dockerignore.load(".dockerignore")
 def ignored(p):
-    p = os.path.normpath(p)
-    for pat in ignore:
-        pat = pat.rstrip("/")
-        if pat.startswith("**/"):
-            if fnmatch.fnmatch(os.path.basename(p), pat[3:]):
-                return True
-        elif fnmatch.fnmatch(p, pat) or p.startswith(pat + "/"):
-            return True
-    return False
+    return dockerignore.ignored(rules, p)
 
 # --- per service ---------------------------------------------------------------------------------
 def port_host_ip(p):
@@ -90,7 +96,7 @@ for name, svc in services.items():
             bad(f"{name}: port {p!r} is not bound to 127.0.0.1")
         if int(str(target).split("/")[0]) < 1024:
             bad(f"{name}: container port {target} is privileged (the image runs as uid 99)")
-    b = svc.get("build")
+    b = raw["services"][name].get("build")   # not substituted: the HAPROXY_VERSION default
     if b:
         if isinstance(b, str):
             b = {"context": b}
@@ -166,14 +172,19 @@ else:
         bad(f"halog: does not listen on udp://0.0.0.0:5140 (binds {binds})")
     if cfgs[0].get("ip_range") and ip in ipaddress.ip_network(cfgs[0]["ip_range"]):
         bad(f"halog {ip} is inside the dynamic ip_range: another container may take it")
+    lb_env = services.get("lb", {}).get("environment") or {}
+    if isinstance(lb_env, list):
+        lb_env = dict(str(e).split("=", 1) for e in lb_env if "=" in str(e))
+    if str(lb_env.get("HALOG_ADDR")) != halog_ip:
+        bad(f"lb: environment HALOG_ADDR {lb_env.get('HALOG_ADDR')!r} is not halog's address {halog_ip}")
     for inv in compose_args.get("INVENTORY", []):
         with open(inv) as f:
             invdoc = yaml.safe_load(f)
-        targets = [l.get("target", "") for l in (invdoc.get("global") or {}).get("log") or []]
-        if not any(t.rsplit(":", 1)[0] == halog_ip for t in targets):
-            bad(f"{inv}: no global.log target at halog's address {halog_ip} (have {targets})")
-        for t in targets:
-            if not re.fullmatch(r"[0-9.]+:\d+|\[[0-9a-fA-F:]+\]:\d+", t):
+        g = invdoc.get("global") or {}
+        if not any(re.fullmatch(r'log "\$\{HALOG_ADDR\}:5140"( .*)?', str(l)) for l in g.get("extra") or []):
+            bad(f'{inv}: no global line `log "${{HALOG_ADDR}}:5140" …`: lb would not log to halog')
+        for t in [l.get("target", "") for l in g.get("log") or []]:
+            if t not in ("stdout", "stderr") and not re.fullmatch(r"[0-9.]+:\d+|\[[0-9a-fA-F:]+\]:\d+", t):
                 bad(f"{inv}: log target {t} is a name: HAProxy resolves it once at parse time")
         svcs = invdoc.get("services") or {}
         app = svcs.get("app", {}).get("discovery", {}).get("dns", {})
@@ -208,6 +219,8 @@ if not re.search(r"(?m)^FROM\s+haproxy:\$\{HAPROXY_VERSION\}", open("Dockerfile.
     bad("Dockerfile.haproxy: lb is not FROM haproxy:${HAPROXY_VERSION}")
 if not re.search(r'haproxy", "-c", "-f", "/usr/local/etc/haproxy/haproxy.cfg"', text):
     bad("Dockerfile.haproxy: lb does not run haproxy -c on the baked config")
+if not re.search(r"(?m)^ENV\s+HALOG_ADDR=\S+", text):
+    bad("Dockerfile.haproxy: lb has no ENV HALOG_ADDR default (the compose config's log target)")
 if not re.search(r"(?m)^USER\s+(haproxy|99)\b", text):
     bad("Dockerfile.haproxy: lb does not say USER haproxy")
 if not re.search(r"(?m)^HEALTHCHECK\s.*CMD\s+\[", text):
@@ -245,16 +258,33 @@ for need in ("Makefile", "mk/deps.sh", "common", "tools", "samples/compose/bake.
 
 sys.exit(1 if errors else 0)
 EOF
-echo "docker-compose.yml and Dockerfile.haproxy: static checks pass"
+}
+compose_checks || fail "docker-compose.yml / Dockerfile.haproxy checks failed (listed above)"
+# the same with another internal network: every address derived from HAGEN_NET moves with it
+HAGEN_NET=10.99.7 compose_checks || fail "with HAGEN_NET=10.99.7: checks failed (listed above)"
+echo "docker-compose.yml and Dockerfile.haproxy: static checks pass (default network and HAGEN_NET=10.99.7)"
 
-# `docker compose config` parses and validates offline; only where the plugin is installed.
+# The Compose implementations parse and validate it offline: v1 (docker-compose, Debian 12's
+# docker-compose package) and v2 (the docker compose plugin), where installed.
+checked=
+if command -v docker-compose >/dev/null 2>&1; then
+	docker-compose -f docker-compose.yml config -q >"$TMP/dc.out" 2>&1 ||
+		fail "docker-compose (v1) config: $(cat "$TMP/dc.out")"
+	docker-compose -f docker-compose.yml --profile verify config --services >"$TMP/dc.svc" 2>&1 ||
+		fail "docker-compose config --services: $(cat "$TMP/dc.svc")"
+	grep -qx verify "$TMP/dc.svc" || fail "docker-compose: no verify service in profile verify"
+	HAGEN_NET=10.99.7 docker-compose -f docker-compose.yml config >"$TMP/dc.net" 2>&1 ||
+		fail "docker-compose config with HAGEN_NET: $(cat "$TMP/dc.net")"
+	grep -q 'ipv4_address: 10.99.7.10' "$TMP/dc.net" && grep -q 'HALOG_ADDR: 10.99.7.10' "$TMP/dc.net" ||
+		fail "docker-compose config: HAGEN_NET=10.99.7 does not move halog and lb's HALOG_ADDR"
+	checked="$checked v1 ($(docker-compose version --short))"
+fi
 if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
 	docker compose -f docker-compose.yml config -q >"$TMP/dc.out" 2>&1 ||
 		fail "docker compose config: $(cat "$TMP/dc.out")"
 	docker compose -f docker-compose.yml --profile verify config --services >"$TMP/dc.svc" 2>&1 ||
 		fail "docker compose config --services: $(cat "$TMP/dc.svc")"
 	grep -qx verify "$TMP/dc.svc" || fail "docker compose: no verify service in profile verify"
-	echo "docker compose config: ok"
-else
-	echo "docker compose config: not checked (no docker compose plugin on this machine)"
+	checked="$checked v2"
 fi
+echo "compose config:${checked:- not checked (neither docker-compose nor the docker compose plugin is installed)}"

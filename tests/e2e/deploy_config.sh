@@ -115,8 +115,8 @@ grep -Eq '^[[:space:]]+bind[[:space:]]+(\*|0\.0\.0\.0|::|\[::\])?:8080([[:space:
 	fail "compose render: no bind on :8080 (lb publishes 8080)"
 grep -Eq '^[[:space:]]+bind[[:space:]]+(\*|0\.0\.0\.0|::|\[::\])?:8404([[:space:]]|$)' "$c" ||
 	fail "compose render: no bind on :8404 (lb publishes 8404)"
-grep -Eq '^[[:space:]]*log[[:space:]]+172\.29\.57\.10:5140' "$c" ||
-	fail "compose render: does not log to halog at 172.29.57.10:5140"
+grep -Eq '^[[:space:]]*log[[:space:]]+"\$\{HALOG_ADDR\}:5140"[[:space:]]' "$c" ||
+	fail "compose render: does not log to halog at \"\${HALOG_ADDR}:5140\" (lb's environment)"
 grep -Eq '^[[:space:]]*nameserver[[:space:]]+[^[:space:]]+[[:space:]]+127\.0\.0\.11:53' "$c" ||
 	fail "compose render: no nameserver 127.0.0.11:53 (Docker's DNS)"
 grep -Eq '^[[:space:]]*server-template[[:space:]]+[^[:space:]]+[[:space:]]+5[[:space:]]+app:8000' "$c" ||
@@ -124,4 +124,4 @@ grep -Eq '^[[:space:]]*server-template[[:space:]]+[^[:space:]]+[[:space:]]+5[[:s
 grep -q 'init-addr none' "$c" || fail "compose render: no init-addr none (lb would wait for the apps)"
 url=$("$TMP/probe/probe" -n -c "$c") || fail "probe -n -c: no health URL in the compose render"
 [ "$url" = "http://127.0.0.1:8404/healthz" ] || fail "compose render: health URL $url"
-echo "compose render: binds 8080 and 8404, logs to halog, server-template app:8000 x5, health $url"
+echo "compose render: binds 8080 and 8404, logs to halog at \$HALOG_ADDR, server-template app:8000 x5, health $url"

@@ -41,11 +41,11 @@ ver=$(haproxy -v | sed -n 's/^HAProxy version \([0-9]*\.[0-9]*\).*/\1/p' | head 
 	fail "hagen render: $(cat "$TMP/err")"
 web=$(free_port) && stats=$(free_port) && logp=$(free_port) || fail "no free port"
 [ "$web" != "$stats" ] || fail "free_port gave the same port twice"
-# bind :8080/:8404 -> 127.0.0.1:<free>; halog's address -> loopback; the stats socket -> $TMP;
+# bind :8080/:8404 -> 127.0.0.1:<free>; halog's "${HALOG_ADDR}:5140" -> loopback; the stats socket -> $TMP;
 # no chroot/user/group/daemon (this test is not root-owned territory)
 sed -e "s/^\([[:space:]]*bind[[:space:]]\{1,\}\)[^[:space:]]*:8080\b/\1127.0.0.1:$web/" \
 	-e "s/^\([[:space:]]*bind[[:space:]]\{1,\}\)[^[:space:]]*:8404\b/\1127.0.0.1:$stats/" \
-	-e "s/172\.29\.57\.10:5140/127.0.0.1:$logp/" \
+	-e "s/\"\\\${HALOG_ADDR}:5140\"/127.0.0.1:$logp/" \
 	-e "s#stats socket [^[:space:]]*#stats socket $TMP/admin.sock#" \
 	-e '/^[[:space:]]*\(chroot\|user\|group\|daemon\|pidfile\)\([[:space:]]\|$\)/d' \
 	"$TMP/rendered.cfg" >"$TMP/haproxy.cfg"

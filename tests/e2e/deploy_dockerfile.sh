@@ -14,7 +14,7 @@ mkdir -p "$TMP"
 cd "$TOP" || fail "no $TOP"
 
 python3 - "$TOP" "$TMP" <<'EOF' || fail "Dockerfile.haproxy: see above"
-import fnmatch, json, os, re, shutil, subprocess, sys
+import json, os, re, shutil, subprocess, sys
 
 top, tmp = sys.argv[1:3]
 errors = []
@@ -23,22 +23,17 @@ def bad(msg):
     print("  " + msg, file=sys.stderr)
 
 # --- the build context, as .dockerignore leaves it ----------------------------------------------
-pats = [l.strip().rstrip("/") for l in open(os.path.join(top, ".dockerignore"))
-        if l.strip() and not l.lstrip().startswith("#")]
+sys.path.insert(0, os.path.join(top, "tests/e2e/deploy-lib"))
+import dockerignore
+rules = dockerignore.load(os.path.join(top, ".dockerignore"))
 def ignored(rel):
-    for p in pats:
-        if p.startswith("**/"):
-            if fnmatch.fnmatchcase(os.path.basename(rel), p[3:]):
-                return True
-        elif fnmatch.fnmatchcase(rel, p):
-            return True
-    return False
+    return dockerignore.ignored(rules, rel)
 ctx = os.path.join(tmp, "ctx")
 size, keep = 0, []
 for root, dirs, names in os.walk(top):
     relroot = os.path.relpath(root, top)
     relroot = "" if relroot == "." else relroot
-    dirs[:] = [d for d in dirs if not ignored(os.path.join(relroot, d))]
+    dirs[:] = [d for d in dirs if not dockerignore.prunable(rules, os.path.join(relroot, d))]
     for n in names:
         rel = os.path.join(relroot, n)
         src = os.path.join(root, n)
@@ -54,7 +49,7 @@ for rel in keep:
     dst = os.path.join(ctx, rel)
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     shutil.copy2(os.path.join(top, rel), dst)
-for leak in ("build", "bench/out", ".git"):
+for leak in ("build", "bench/out", ".git", "tests", "docs"):
     if os.path.exists(os.path.join(ctx, leak)):
         bad(f"{leak} is in the build context")
 

@@ -1275,7 +1275,8 @@ static void set_rcvbuf(int fd, size_t want, const char *text)
 	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0 && (size_t)got < want)
 		fprintf(stderr,
 			"halog listen: %s: receive buffer is %d bytes, not %zu (raise "
-			"net.core.rmem_max or run as root)\n",
+			"net.core.rmem_max on the host, or give halog CAP_NET_ADMIN: root has it "
+			"outside a container, cap_add NET_ADMIN inside one)\n",
 			text, got, want);
 }
 

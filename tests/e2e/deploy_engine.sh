@@ -1,0 +1,523 @@
+#!/bin/sh
+# Dockerfile.haproxy, docker-compose.yml and the CircleCI image job in a real Docker engine. The
+# test starts its own containerd and dockerd (Debian's docker.io: a private socket, data root and
+# exec root, its own default bridge and address pool, no IP forwarding, no iptables rules) and
+# makes stand-ins for the base images Docker Hub would give (tests/e2e/deploy-engine/:
+# debian:bookworm[-slim] from debootstrap, haproxy:<tag> from Debian's haproxy laid out like the
+# official image), then:
+#   1. runs the CircleCI `image` job's commands as .circleci/config.yml writes them (they build
+#      every stage of Dockerfile.haproxy, for the course and the compose inventories), builds the
+#      halog stage for the course inventory, the HAGEN_TARGET escape hatch and HAProxy 2.6;
+#   2. runs docs/deploy.md's `docker build` and `docker run` example as written and checks it
+#      from the host (and that the same image without HAGEN_ENV=container is unreachable);
+#   3. brings the compose stack up with docker-compose (Compose v1, Debian's), checks that only
+#      lb publishes and only on 127.0.0.1, waits for health, runs the verify service and copies
+#      its HTML report out, kills one app replica and shows halog's report and balance check
+#      catching it (exit 3), stops lb with `docker stop` while requests are in flight and checks
+#      the graceful drain (exit 0, every request answered, every line stored in halog);
+#   4. tears everything down whatever happened: containers, networks, volumes, its dockerd and
+#      containerd, their mounts and bridges. Only images stay, as the cache of the next run.
+# What it adapts, and why:
+#   - `docker build` gets `--network host` (a shim first in PATH; compose builds go through it
+#     with COMPOSE_DOCKER_CLI_BUILD=1): RUN steps reach the Debian archive, and this engine
+#     gives containers no route off the machine.
+#   - Compose v1 has no `up --wait`: the test polls the containers' health instead.
+#   - Host ports are free ones: the stack's through HAGEN_WEB_PORT and HAGEN_STATS_PORT, the
+#     docs example's by replacing 8080 and 8404 in its `-p` options.
+#   - haproxy:3.0 is a stand-in running Debian's HAProxy 2.6 (so are :2.6 and :lts).
+# The engine's data root and the images live in $HAGEN_DOCKER_CACHE (default
+# /var/cache/hagen-tests/docker, outside the repository: `make clean` leaves it alone); one run
+# at a time uses it (a lock). Skips only when no engine can run here: not root, no cgroups, no
+# CAP_SYS_ADMIN (an unprivileged container).
+set -u
+. "$TOP/tests/lib.sh"
+
+# --- can an engine run here? ---------------------------------------------------------------------
+[ "$(id -u)" -eq 0 ] || skip "a Docker engine needs root (uid $(id -u)): the image and stack are not run"
+caps=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+[ $(((0x$caps >> 21) & 1)) -eq 1 ] ||
+	skip "no CAP_SYS_ADMIN (an unprivileged container?): no Docker engine can run here"
+cgroups_rw() {
+	# cgroup v2 (one hierarchy) or v1 (a memory hierarchy), mounted read-write
+	awk '$5 == "/sys/fs/cgroup" && $9 == "cgroup2" && $6 ~ /^rw/ { ok = 1 }
+	     $5 ~ "^/sys/fs/cgroup/memory" && $9 == "cgroup" && $6 ~ /^rw/ { ok = 1 }
+	     END { exit !ok }' FS='[ ]' /proc/self/mountinfo 2>/dev/null ||
+		awk '$5 == "/sys/fs/cgroup" && $6 ~ /^rw/ { ok = 1 } $5 ~ "^/sys/fs/cgroup/memory$" && $6 ~ /^rw/ { ok = 1 }
+		     END { exit !ok }' /proc/self/mountinfo
+}
+cgroups_rw || skip "no writable cgroup hierarchy: no Docker engine can run here"
+missing=
+for c in dockerd containerd containerd-shim-runc-v2 runc ctr docker-compose debootstrap flock \
+	python3 curl ip ss; do
+	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+done
+[ -x /usr/bin/docker ] || missing="$missing /usr/bin/docker"
+[ -z "$missing" ] || fail "missing:$missing (as root, \`sh mk/deps.sh test\` installs docker.io, docker-compose and debootstrap)"
+for b in "$HALOG"; do [ -x "$b" ] || fail "no $b"; done
+
+t_start=$(date +%s)
+step() { echo "== [$(($(date +%s) - t_start)) s] $*"; }
+mkdir -p "$TMP"
+cd "$TOP" || fail "no $TOP"
+
+# --- the engine's folders, the client's environment ----------------------------------------------
+cache=${HAGEN_DOCKER_CACHE:-/var/cache/hagen-tests/docker}
+mkdir -p "$cache" || fail "cannot create $cache"
+run=$TMP/engine        # sockets, exec root, pid files: gone with the test
+mkdir -p "$run/bin" "$run/docker-config" "$run/ctd"
+sock=$run/docker.sock
+# Compose builds through the docker CLI (COMPOSE_DOCKER_CLI_BUILD=1, classic builder), as every
+# other build here: one layer cache for all of them (docker-py's own build context differs).
+export DOCKER_HOST="unix://$sock" DOCKER_CONFIG="$run/docker-config" DOCKER_BUILDKIT=0 \
+	COMPOSE_DOCKER_CLI_BUILD=1
+unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH COMPOSE_FILE COMPOSE_PROJECT_NAME \
+	COMPOSE_PROFILES COMPOSE_INTERACTIVE_NO_CLI 2>/dev/null
+# Debian's client, the engine's own version; `docker build` always on the host network
+cat >"$run/bin/docker" <<'EOF'
+#!/bin/sh
+# test shim: RUN steps reach the Debian archive only from the host's network; the warning that
+# containers cannot reach beyond the machine (--ip-forward=false, on purpose) is left out
+case ${1:-} in
+build)
+	shift
+	exec /usr/bin/docker build --network host "$@"
+	;;
+run | create)
+	err=$(mktemp)
+	/usr/bin/docker "$@" 2>"$err"
+	rc=$?
+	grep -v '^WARNING: IPv4 forwarding is disabled' "$err" >&2
+	rm -f "$err"
+	exit $rc
+	;;
+esac
+exec /usr/bin/docker "$@"
+EOF
+chmod +x "$run/bin/docker"
+PATH=$run/bin:$PATH
+export PATH
+
+# One run at a time per cache: another engineer's `make check` may be in this test too.
+exec 9>"$cache/lock"
+if ! flock -n 9; then
+	step "waiting for the engine cache lock ($cache/lock), held by another run"
+	flock -w 420 9 || fail "$cache/lock still held after 420 s"
+fi
+
+ctd_pid= dockerd_pid= torn=
+proj=hagen-e2e
+# Leftovers of a run that was killed (SIGKILL, power loss): its daemons by their recorded PIDs.
+stop_recorded() { # FILE WHAT: stops the process whose PID FILE holds, if it is still that program
+	[ -s "$1" ] || return 0
+	_p=$(cat "$1")
+	if [ -n "$_p" ] && tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null | grep -q -- "$cache"; then
+		echo "stopping a $2 left by an earlier run (PID $_p)"
+		lib_stop "$_p"
+	fi
+	rm -f "$1"
+}
+stop_recorded "$cache/dockerd.pid" dockerd
+stop_recorded "$cache/containerd.pid" containerd
+
+# Everything below the engine's folders that is still mounted, deepest first.
+our_mounts() {
+	awk -v a="$cache/" -v b="$run/" '{ m = $5; gsub(/\\040/, " ", m)
+		if (index(m "/", a) == 1 || index(m "/", b) == 1) print length(m), m }' /proc/self/mountinfo |
+		sort -rn | cut -d' ' -f2-
+}
+
+teardown() {
+	[ -n "$torn" ] && return 0
+	torn=1
+	step "teardown"
+	if [ -n "$dockerd_pid" ] && lib_alive "$dockerd_pid"; then
+		# the stack, then anything else this run created; the images stay (the cache)
+		timeout 120 docker-compose -p "$proj" -f "$src/docker-compose.yml" --profile verify \
+			down -v --remove-orphans -t 5 >"$TMP/down.log" 2>&1 || cat "$TMP/down.log"
+		ids=$(timeout 30 docker ps -aq 2>/dev/null)
+		[ -z "$ids" ] || timeout 120 docker rm -f -v $ids >/dev/null 2>&1
+		timeout 60 docker volume prune -f >/dev/null 2>&1
+		timeout 60 docker network prune -f >/dev/null 2>&1
+		timeout 120 docker image prune -f >/dev/null 2>&1
+		left=$(timeout 30 docker ps -aq 2>/dev/null; timeout 30 docker volume ls -q 2>/dev/null)
+		[ -z "$left" ] || echo "teardown: still there: $left"
+		lib_stop "$dockerd_pid"
+	fi
+	if [ -n "$ctd_pid" ] && lib_alive "$ctd_pid"; then
+		# containers dockerd could not remove: kill their tasks through containerd itself
+		for t in $(ctr --address "$run/ctd/containerd.sock" -n moby tasks ls -q 2>/dev/null); do
+			ctr --address "$run/ctd/containerd.sock" -n moby tasks kill -s KILL "$t" >/dev/null 2>&1
+			ctr --address "$run/ctd/containerd.sock" -n moby tasks delete -f "$t" >/dev/null 2>&1
+		done
+		lib_stop "$ctd_pid"
+	fi
+	# shims outlive containerd by design; ours are the ones that name its socket
+	for p in $(ps -eo pid=,args= | awk -v s="$run/ctd/" 'index($0, s) { print $1 }'); do
+		[ "$p" = "$$" ] || lib_stop "$p" KILL
+	done
+	for m in $(our_mounts); do umount -l "$m" 2>/dev/null || echo "teardown: cannot unmount $m"; done
+	for br in $bridges; do ip link del "$br" 2>/dev/null; done
+	ip link del "$bridge" 2>/dev/null
+	rm -f "$cache/dockerd.pid" "$cache/containerd.pid"
+	rm -rf "$run" "$TMP/debian" "$src"
+	[ -z "$(our_mounts)" ] || echo "teardown: mounts left: $(our_mounts)"
+	echo "engine cache: $(du -sh "$cache" 2>/dev/null | cut -f1) in $cache; $(df -h "$cache" | awk 'NR == 2 { print $4 }') free"
+	step "done"
+}
+bridges=
+src=$TMP/checkout
+bridge=hagen-e2e0 # the default bridge of this engine, made by the test (not docker0: a system
+                  # engine may own that one)
+trap 'teardown; lib_cleanup' EXIT
+trap 'echo "interrupted"; exit 1' INT TERM
+
+# --- containerd and dockerd, private -------------------------------------------------------------
+# dockerd uses a containerd already listening at /run/containerd/containerd.sock when there is
+# one: ours is started first and named, so nothing outside this test is touched.
+printf 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >"$run/ctd/config.toml"
+printf '{}\n' >"$run/daemon.json"
+# Address pools that no route of the host uses yet: a /24 for the default bridge, /24s for the
+# compose networks that name no subnet.
+pool=
+for p in 10.213 10.214 10.215 172.30; do
+	ip -4 route show | grep -q "^$p\." || { pool=$p; break; }
+done
+[ -n "$pool" ] || fail "no free address pool for the engine (10.213-215.0.0/16, 172.30.0.0/16 all routed)"
+ip link del "$bridge" 2>/dev/null # a killed run's
+ip link add "$bridge" type bridge && ip addr add "$pool.255.1/24" dev "$bridge" &&
+	ip link set "$bridge" up || fail "cannot create the bridge $bridge"
+start_engine() {
+	setsid containerd --config "$run/ctd/config.toml" --address "$run/ctd/containerd.sock" \
+		--root "$cache/containerd" --state "$run/ctd/state" >"$TMP/containerd.log" 2>&1 9>&- &
+	ctd_pid=$!
+	echo "$ctd_pid" >"$cache/containerd.pid"
+	wait_for 60 test -S "$run/ctd/containerd.sock" || { tail -20 "$TMP/containerd.log"; return 1; }
+	setsid dockerd --config-file "$run/daemon.json" --data-root "$cache/data" \
+		--exec-root "$run/exec" --pidfile "$run/dockerd.pid" --host "$DOCKER_HOST" \
+		--containerd "$run/ctd/containerd.sock" --ip-forward=false --iptables=false \
+		--ip6tables=false --bridge="$bridge" --default-address-pool "base=$pool.0.0/16,size=24" \
+		--storage-driver=overlay2 --log-level=warn \
+		>"$TMP/dockerd.log" 2>&1 9>&- &
+	dockerd_pid=$!
+	echo "$dockerd_pid" >"$cache/dockerd.pid"
+	wait_for 120 docker version || { tail -20 "$TMP/dockerd.log"; return 1; }
+}
+step "starting containerd and dockerd (data root $cache/data)"
+if ! start_engine; then
+	# a data root left inconsistent by a killed run: start cold once
+	echo "the engine did not start; starting again with an empty data root"
+	lib_stop "$dockerd_pid"
+	lib_stop "$ctd_pid"
+	for m in $(our_mounts); do umount -l "$m" 2>/dev/null; done
+	rm -rf "$cache/data" "$cache/containerd"
+	start_engine || fail "dockerd did not start: $(tail -5 "$TMP/dockerd.log")"
+fi
+docker version --format 'engine {{.Server.Version}}, client {{.Client.Version}}'
+docker-compose version --short | sed 's/^/docker-compose /'
+# a killed run's containers, volumes and networks
+ids=$(docker ps -aq)
+[ -z "$ids" ] || docker rm -f -v $ids >/dev/null
+docker volume prune -f >/dev/null
+docker network prune -f >/dev/null
+
+# --- stand-in base images, made once per recipe --------------------------------------------------
+recipe=$TOP/tests/e2e/deploy-engine
+label=org.hagen.test.recipe
+deb_sum=$(cat "$recipe/debian.sh" | sha256sum | cut -c1-16)
+hap_sum=$( (echo "$deb_sum"; cat "$recipe/haproxy/Dockerfile" "$recipe/haproxy/docker-entrypoint.sh") |
+	sha256sum | cut -c1-16)
+recipe_of() { docker image inspect -f "{{index .Config.Labels \"$label\"}}" "$1" 2>/dev/null; }
+if [ "$(recipe_of debian:bookworm)" != "$deb_sum" ] || [ "$(recipe_of debian:bookworm-slim)" != "$deb_sum" ]; then
+	step "debian:bookworm and -slim: debootstrap --variant=minbase bookworm, docker import"
+	rm -rf "$TMP/debian" && mkdir -p "$TMP/debian"
+	sh "$recipe/debian.sh" "$TMP/debian" "$label=$deb_sum" || fail "stand-in debian images"
+	rm -rf "$TMP/debian"
+else
+	step "debian:bookworm and -slim: cached (recipe $deb_sum)"
+fi
+if [ "$(recipe_of haproxy:3.0)" != "$hap_sum" ] || [ "$(recipe_of haproxy:2.6)" != "$hap_sum" ] ||
+	[ "$(recipe_of haproxy:lts)" != "$hap_sum" ]; then
+	step "haproxy:3.0 (and :2.6, :lts): Debian's haproxy laid out like the official image"
+	docker build -q --label "$label=$hap_sum" -t haproxy:3.0 -t haproxy:2.6 -t haproxy:lts \
+		"$recipe/haproxy" >"$TMP/hap.log" 2>&1 || fail "stand-in haproxy image: $(tail -20 "$TMP/hap.log")"
+else
+	step "haproxy:3.0: cached (recipe $hap_sum)"
+fi
+docker run --rm haproxy:3.0 haproxy -v | sed -n 1p
+# the stand-in behaves as the official image where Dockerfile.haproxy relies on it
+docker image inspect -f '{{.Config.User}} {{.Config.WorkingDir}} {{.Config.StopSignal}} {{json .Config.Cmd}}' haproxy:3.0 >"$TMP/hap.cfg"
+[ "$(cat "$TMP/hap.cfg")" = 'haproxy /var/lib/haproxy SIGUSR1 ["haproxy","-f","/usr/local/etc/haproxy/haproxy.cfg"]' ] ||
+	fail "stand-in haproxy image: $(cat "$TMP/hap.cfg")"
+[ "$(docker run --rm --entrypoint id haproxy:3.0)" = "uid=99(haproxy) gid=99(haproxy) groups=99(haproxy)" ] ||
+	fail "stand-in haproxy: not uid/gid 99"
+
+# --- the checkout the builds and CI commands run in -----------------------------------------------
+# The files git would check out (tracked and new, as they are now; nothing ignored), as CircleCI's
+# checkout step gives them: the repository's own folder keeps no stray output (the image job
+# writes baked.cfg and rendered.cfg), and the build context is the same in every run.
+python3 - "$TOP" "$src" <<'EOF' || fail "cannot copy the checkout"
+import os, shutil, subprocess, sys
+top, dst = sys.argv[1:3]
+r = subprocess.run(["git", "-C", top, "ls-files", "-z", "-co", "--exclude-standard"],
+                   stdout=subprocess.PIPE)
+if r.returncode != 0:
+    sys.exit("not a git checkout: " + top)
+for rel in r.stdout.decode().split("\0"):
+    src = os.path.join(top, rel)
+    if rel and os.path.isfile(src):
+        os.makedirs(os.path.dirname(os.path.join(dst, rel)), exist_ok=True)
+        shutil.copy2(src, os.path.join(dst, rel))
+EOF
+cd "$src" || fail "no $src"
+
+health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1" 2>/dev/null; }
+code() { curl -s -o /dev/null -m 10 -w '%{http_code}' "$@"; }
+
+# --- 1. the CircleCI image job, as written -------------------------------------------------------
+# Its first build is this run's cold one, when the sources changed: every stage of
+# Dockerfile.haproxy (the classic builder runs every stage up to the target, and lb is the last).
+step "CircleCI job 'image', its commands as written in .circleci/config.yml"
+python3 - .circleci/config.yml "$TMP/ci" <<'EOF' || fail ".circleci/config.yml: cannot read the image job"
+import os, sys, yaml
+cfg = yaml.safe_load(open(sys.argv[1]))
+out = sys.argv[2]
+os.makedirs(out, exist_ok=True)
+n = 0
+for s in cfg["jobs"]["image"]["steps"]:
+    if isinstance(s, dict) and "run" in s:
+        r = s["run"] if isinstance(s["run"], dict) else {"command": s["run"]}
+        n += 1
+        with open(f"{out}/{n:02d}.sh", "w") as f:
+            f.write(f"# {r.get('name', '')}\n{r['command']}")
+if n < 3:
+    sys.exit(f"the image job has {n} run steps")
+EOF
+for s in "$TMP"/ci/*.sh; do
+	echo "  $(head -1 "$s")"
+	# as CircleCI runs a step: bash -eo pipefail, in the checkout
+	(cd "$src" && timeout 500 bash -eo pipefail "$s") >"$s.log" 2>&1 ||
+		fail "image job step $(head -1 "$s"): $(tail -30 "$s.log")"
+done
+[ -s baked.cfg ] && cmp -s baked.cfg rendered.cfg || fail "image job: baked.cfg and rendered.cfg differ or are empty"
+rm -f baked.cfg rendered.cfg
+[ "$(cat "$TMP"/ci/*.sh.log | grep -c 'Configuration file is valid')" -ge 2 ] ||
+	fail "image job: no haproxy -c verdict for both images"
+[ "$(cat "$TMP"/ci/*.sh.log | grep -c '^uid=99(haproxy) gid=99(haproxy)')" -ge 2 ] ||
+	fail "image job: id did not print uid 99 for both images"
+echo "  image job: ok (haproxy -c, probe -n -c and id in both images; baked config = hagen render)"
+
+# What each stage is for, in the images the job built.
+docker run --rm hagen/build:ci sh -c 'cd /out && ls hagen halog sample-app image/probe image/haproxy.cfg image/hagen-verify image/inventory.yaml' \
+	>"$TMP/out.ls" 2>&1 || fail "build stage: files missing from /out: $(cat "$TMP/out.ls")"
+docker image inspect -f '{{.Config.User}} {{.Config.StopSignal}} {{json .Config.Healthcheck.Test}} {{json .Config.ExposedPorts}}' hagen/lb:ci-compose >"$TMP/lb.cfg"
+grep -q '^haproxy SIGUSR1 \["CMD","/usr/local/bin/probe","-c","/usr/local/etc/haproxy/haproxy.cfg"\] .*"8080/tcp".*"8404/tcp"' "$TMP/lb.cfg" ||
+	fail "lb image: $(cat "$TMP/lb.cfg")"
+# the halog image carries the inventory it was built for (the balance check's weights)
+step "docker build --target halog (course inventory)"
+docker build -q -f Dockerfile.haproxy --target halog -t hagen-e2e/halog:course . >"$TMP/b.log" 2>&1 ||
+	fail "docker build --target halog: $(tail -20 "$TMP/b.log")"
+docker run --rm hagen-e2e/halog:course cat /etc/hagen/inventory.yaml | cmp -s - samples/inventory.yaml ||
+	fail "halog image: /etc/hagen/inventory.yaml is not samples/inventory.yaml"
+[ "$(docker run --rm hagen-e2e/halog:course id -u)" = 10001 ] || fail "halog image: not uid 10001"
+
+# HAPROXY_VERSION without a version: refused, unless HAGEN_TARGET names one
+step "HAPROXY_VERSION=lts: refused without HAGEN_TARGET, built with HAGEN_TARGET=2.6"
+if docker build -f Dockerfile.haproxy --build-arg HAPROXY_VERSION=lts -t hagen-e2e/lb:lts . >"$TMP/lts.log" 2>&1; then
+	fail "HAPROXY_VERSION=lts built without HAGEN_TARGET"
+fi
+grep -q "HAPROXY_VERSION 'lts' does not start with MAJOR.MINOR" "$TMP/lts.log" || fail "lts: $(tail -5 "$TMP/lts.log")"
+docker build -q -f Dockerfile.haproxy --build-arg HAPROXY_VERSION=lts --build-arg HAGEN_TARGET=2.6 \
+	-t hagen-e2e/lb:lts . >"$TMP/lts.log" 2>&1 || fail "HAGEN_TARGET=2.6: $(tail -20 "$TMP/lts.log")"
+docker run --rm hagen-e2e/lb:lts head -1 /usr/local/etc/haproxy/haproxy.cfg | grep -q 'for HAProxy 2.6$' ||
+	fail "HAGEN_TARGET=2.6: the config is not rendered for 2.6"
+# the version really inside the stand-in checks the compose config rendered for it too
+docker build -q -f Dockerfile.haproxy --build-arg HAPROXY_VERSION=2.6 \
+	--build-arg INVENTORY=samples/compose/inventory.yaml -t hagen-e2e/lb:2.6 . >"$TMP/b26.log" 2>&1 ||
+	fail "HAPROXY_VERSION=2.6: $(tail -20 "$TMP/b26.log")"
+
+# --- 2. docs/deploy.md's `docker run` example, as written (host ports moved to free ones) --------
+web=$(free_port) && stats=$(free_port) && web2=$(free_port) && stats2=$(free_port) || fail "no free port"
+python3 - docs/deploy.md >"$TMP/example.sh" <<'EOF' || fail "docs/deploy.md: no image example"
+import re, sys
+text = open(sys.argv[1]).read()
+sec = text[text.index("## The load-balancer image"):]
+block = re.search(r"```sh\n(.*?)```", sec, re.S).group(1).replace("\\\n", " ")
+lines = [re.sub(r"\s+#.*$", "", l).strip() for l in block.splitlines()]
+print("\n".join(l for l in lines if l.startswith(("docker build", "docker run"))))
+EOF
+[ "$(grep -c '^docker build' "$TMP/example.sh")" -eq 1 ] && [ "$(grep -c '^docker run' "$TMP/example.sh")" -eq 1 ] ||
+	fail "docs example: want one docker build and one docker run: $(cat "$TMP/example.sh")"
+sed -i -e "s/127\.0\.0\.1:8080:8080/127.0.0.1:$web:8080/" -e "s/127\.0\.0\.1:8404:8404/127.0.0.1:$stats:8404/" "$TMP/example.sh"
+step "docs/deploy.md's example:"
+sed 's/^/    /' "$TMP/example.sh"
+sh -e "$TMP/example.sh" >"$TMP/example.log" 2>&1 || fail "docs example: $(tail -20 "$TMP/example.log")"
+ex=$(docker ps -q --filter ancestor=hagen-lb | head -1)
+[ -n "$ex" ] || fail "docs example: no container of hagen-lb runs"
+# the same inventory without HAGEN_ENV=container, as the image job built it: healthy, but its
+# loopback binds are out of reach of the published ports (what the docs warn about)
+lo=$(docker run -d -p "127.0.0.1:$web2:8080" -p "127.0.0.1:$stats2:8404" hagen/lb:ci) || fail "docker run hagen/lb:ci"
+
+# --- 3. the compose stack, with Compose v1 -------------------------------------------------------
+export HAGEN_WEB_PORT=$(free_port) HAGEN_STATS_PORT=$(free_port)
+sweb=$HAGEN_WEB_PORT sstats=$HAGEN_STATS_PORT
+dc() { timeout 500 docker-compose -p "$proj" -f "$src/docker-compose.yml" "$@"; }
+step "docker-compose build"
+dc --profile verify build >"$TMP/dc-build.log" 2>&1 || fail "docker-compose build: $(tail -30 "$TMP/dc-build.log")"
+step "docker-compose up -d"
+dc up -d >"$TMP/dc-up.log" 2>&1 || fail "docker-compose up: $(tail -30 "$TMP/dc-up.log")"
+for n in $(docker network ls -q --filter "label=com.docker.compose.project=$proj"); do
+	bridges="$bridges br-$n"
+done
+svc_ids() { docker ps -q --filter "label=com.docker.compose.project=$proj" --filter "label=com.docker.compose.service=$1"; }
+lb=$(svc_ids lb)
+apps=$(svc_ids app)
+hl=$(svc_ids halog)
+[ -n "$lb" ] && [ -n "$hl" ] && [ "$(echo $apps | wc -w)" -eq 3 ] ||
+	fail "stack: lb '$lb', halog '$hl', apps '$apps' (want 3): $(dc ps)"
+# the images: the app and halog stages run unprivileged, as the Dockerfile says
+for c in $hl $apps; do
+	[ "$(docker exec "$c" id -u)" = 10001 ] || fail "$(docker inspect -f '{{.Name}}' "$c") does not run as uid 10001"
+done
+
+# only lb publishes, only on loopback
+for c in $(docker ps -q --filter "label=com.docker.compose.project=$proj"); do
+	name=$(docker inspect -f '{{.Name}}' "$c")
+	docker inspect -f '{{range $p, $b := .NetworkSettings.Ports}}{{range $b}}{{$p}}={{.HostIp}}:{{.HostPort}} {{end}}{{end}}' "$c" >"$TMP/ports"
+	if [ "$c" = "$lb" ]; then
+		[ "$(tr ' ' '\n' <"$TMP/ports" | grep -c .)" -eq 2 ] &&
+			grep -q "8080/tcp=127.0.0.1:$sweb " "$TMP/ports" && grep -q "8404/tcp=127.0.0.1:$sstats " "$TMP/ports" ||
+			fail "lb publishes: $(cat "$TMP/ports")"
+	elif [ -n "$(tr -d ' \n' <"$TMP/ports")" ]; then
+		fail "$name publishes $(cat "$TMP/ports"): only lb may"
+	fi
+done
+ss -Hltn | awk -v w=":$sweb" -v s=":$sstats" '$4 ~ w "$" || $4 ~ s "$" { print $4 }' >"$TMP/listen"
+[ "$(grep -c . "$TMP/listen")" -eq 2 ] && ! grep -qv '^127\.0\.0\.1:' "$TMP/listen" ||
+	fail "the host listens on: $(cat "$TMP/listen")"
+[ "$(docker network inspect -f '{{.Internal}}' "${proj}_backend")" = true ] || fail "backend is not internal"
+for c in $apps $hl; do
+	nets=$(docker inspect -f '{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{end}}' "$c")
+	[ "$nets" = "${proj}_backend " ] || fail "$(docker inspect -f '{{.Name}}' "$c") is on: $nets"
+done
+echo "  only lb publishes: 127.0.0.1:$sweb -> 8080, 127.0.0.1:$sstats -> 8404; apps and halog on the internal network only"
+
+step "waiting for health (Compose v1 has no up --wait)"
+all_healthy() {
+	for c in $lb $apps $ex $lo; do [ "$(health "$c")" = healthy ] || return 1; done
+}
+wait_for 180 all_healthy ||
+	fail "not healthy: $(for c in $lb $apps $ex $lo; do echo "$(docker inspect -f '{{.Name}}' "$c") $(health "$c")"; done)"
+
+# the docs example answers from the host
+[ "$(code "http://127.0.0.1:$stats/healthz")" = 200 ] || fail "docs example: /healthz from the host"
+c=$(code "http://127.0.0.1:$web/")
+[ "$c" = 503 ] || fail "docs example: the entrypoint from the host answered $c, want 503 (no backend in the container)"
+pw=$(sed -n 's/.*-e STATS_PASSWORD=\([^ ]*\).*/\1/p' "$TMP/example.sh")
+[ -n "$pw" ] || fail "docs example: no -e STATS_PASSWORD"
+c=$(code "http://127.0.0.1:$stats/stats")
+[ "$c" = 401 ] || fail "docs example: /stats without a password answered $c, want 401"
+c=$(code -u "admin:$pw" "http://127.0.0.1:$stats/stats")
+[ "$c" = 200 ] || fail "docs example: /stats with admin:$pw answered $c"
+echo "  docs example: healthy; from the host /healthz 200, / 503, /stats 401, 200 with the password"
+docker stop "$ex" >/dev/null && [ "$(docker inspect -f '{{.State.ExitCode}}' "$ex")" = 0 ] ||
+	fail "docs example: docker stop: exit $(docker inspect -f '{{.State.ExitCode}}' "$ex")"
+docker rm "$ex" >/dev/null
+# without HAGEN_ENV=container: healthy inside, unreachable from the host
+curl -s -m 10 -o /dev/null "http://127.0.0.1:$stats2/healthz"
+c=$?
+[ "$c" -ne 0 ] || fail "the loopback-bound image answered through its published port"
+echo "  without HAGEN_ENV=container: healthy, yet curl from the host fails (exit $c: connection reset)"
+docker rm -f "$lo" >/dev/null
+
+stats_csv() { curl -s -m 5 "http://127.0.0.1:$sstats/stats;csv" >"$TMP/stats.csv" 2>/dev/null; }
+up_count() { stats_csv && grep -c '^be_app,app[0-9]*,.*,UP,' "$TMP/stats.csv"; }
+servers_up() { [ "$(up_count)" = "$1" ]; }
+wait_for 60 servers_up 3 || fail "HAProxy does not see 3 apps UP: $(grep '^be_app' "$TMP/stats.csv" | cut -d, -f2,18)"
+[ "$(code "http://127.0.0.1:$sstats/healthz")" = 200 ] || fail "lb /healthz from the host"
+curl -s -m 10 -D "$TMP/h" -o "$TMP/body" "http://127.0.0.1:$sweb/" && grep -q '^HTTP/1.1 200' "$TMP/h" ||
+	fail "lb / from the host: $(cat "$TMP/h")"
+echo "  stack healthy; from the host /healthz 200, / 200 answered by $(cat "$TMP/body")"
+docker logs "$hl" >"$TMP/halog.log" 2>&1
+if grep -q "receive buffer is" "$TMP/halog.log"; then
+	grep -q "cap_add NET_ADMIN" "$TMP/halog.log" || fail "halog's receive-buffer hint: $(grep 'receive buffer' "$TMP/halog.log")"
+	echo "  halog: $(grep 'receive buffer' "$TMP/halog.log")"
+fi
+
+step "docker-compose --profile verify run --name hagen-verify verify"
+dc --profile verify run --name hagen-verify verify >"$TMP/verify1.out" 2>&1
+rc=$?
+sed 's/^/    /' "$TMP/verify1.out"
+[ "$rc" -eq 0 ] || fail "verify exited $rc"
+grep -q "logged 300 of 300" "$TMP/verify1.out" || fail "verify: not every log line reached halog"
+grep -q "balance by inventory for be_app: ok" "$TMP/verify1.out" || fail "verify: no balance verdict"
+mkdir -p "$TMP/artifacts"
+docker cp hagen-verify:/reports/. "$TMP/artifacts/" || fail "docker cp hagen-verify:/reports"
+docker rm hagen-verify >/dev/null
+grep -qi '<html' "$TMP/artifacts/report.html" && grep -q app1 "$TMP/artifacts/report.html" ||
+	fail "no HTML report copied out: $(ls -la "$TMP/artifacts")"
+echo "  report.html copied out ($(wc -c <"$TMP/artifacts/report.html") bytes), report.txt $(wc -l <"$TMP/artifacts/report.txt") lines"
+
+# --- one replica dies: the report and the balance check catch it ----------------------------------
+victim=$(echo $apps | cut -d' ' -f3)
+step "docker kill $(docker inspect -f '{{.Name}}' "$victim"), its restart policy off: it stays dead"
+docker update --restart=no "$victim" >/dev/null || fail "docker update --restart=no"
+docker kill "$victim" >/dev/null || fail "docker kill"
+wait_for 90 servers_up 2 || fail "HAProxy still sees $(up_count) apps UP"
+# --no-deps: `run` would otherwise start the dead replica again (verify depends on app)
+dc --profile verify run --rm --no-deps verify >"$TMP/verify2.out" 2>&1
+rc=$?
+sed 's/^/    /' "$TMP/verify2.out"
+# drive checks its own window: only the two live replicas took traffic, evenly
+[ "$(grep -c '^  [0-9a-f]\{12\} ' "$TMP/verify2.out")" -eq 2 ] || fail "verify after the kill: not 2 replicas answered"
+[ "$rc" -eq 0 ] || fail "verify after the kill exited $rc"
+step "halog report over the whole run, --check-balance 10"
+dc --profile verify run --rm --no-deps verify halog report --db /var/lib/halog/halog.db \
+	--inventory /etc/hagen/inventory.yaml --check-balance 10 >"$TMP/report.out" 2>&1
+rc=$?
+sed 's/^/    /' "$TMP/report.out"
+[ "$rc" -eq 3 ] || fail "halog report --check-balance 10 exited $rc, want 3 (the dead replica took a third of half the run)"
+
+# --- docker kill -s USR2 reloads HAProxy (master-worker, the entrypoint's -W) ----------------------
+step "docker kill -s USR2 lb: HAProxy reloads"
+loads() { docker logs "$lb" 2>&1 | grep -c 'Loading success'; }
+n0=$(loads)
+docker kill -s USR2 "$lb" >/dev/null || fail "docker kill -s USR2"
+wait_for 60 sh -c "[ \$(docker logs $lb 2>&1 | grep -c 'Loading success') -gt $n0 ]" ||
+	fail "no reload after USR2: $(docker logs "$lb" 2>&1 | tail -5)"
+[ "$(docker inspect -f '{{.State.Running}} {{.RestartCount}}' "$lb")" = "true 0" ] || fail "lb restarted on USR2"
+wait_for 60 servers_up 2 || fail "after the reload HAProxy sees $(up_count) apps UP"
+echo "  reloaded in place ($(loads) x 'Loading success' in its log), 2 apps UP again"
+
+# --- lb stops gracefully: requests in flight finish, every line is stored --------------------------
+step "docker stop lb with 12 requests in flight"
+for c in $apps; do
+	[ "$c" = "$victim" ] && continue
+	docker exec "$c" probe -t 5 "http://127.0.0.1:8000/_ctl/slow?ms=3000" >/dev/null || fail "cannot slow $c down"
+done
+mark=drain-$$-$(date +%s)
+lib_start "$TMP/drain.out" "$HALOG" drive "http://127.0.0.1:$sweb/$mark" -n 12 -c 12 --request-timeout 60
+drive_pid=$LIB_LAST_PID
+in_flight() { stats_csv && awk -F, '$1 == "fe_web" && $2 == "FRONTEND" { exit !($5 >= 12) }' "$TMP/stats.csv"; }
+wait_for 60 in_flight || fail "the 12 requests are not in flight: $(grep '^fe_web' "$TMP/stats.csv" | cut -d, -f1,2,5)"
+docker stop "$lb" >/dev/null || fail "docker stop lb"
+wait_for 90 sh -c "! kill -0 $drive_pid" || fail "halog drive did not finish"
+wait "$drive_pid"
+rc=$?
+sed 's/^/    /' "$TMP/drain.out"
+[ "$rc" -eq 0 ] || fail "halog drive through the stopping lb exited $rc"
+grep -q "ok 12, failed 0" "$TMP/drain.out" || fail "requests in flight did not all succeed"
+st=$(docker inspect -f '{{.State.ExitCode}} {{.State.OOMKilled}}' "$lb")
+[ "$st" = "0 false" ] || fail "lb stopped with exit code/OOM $st (137: killed at the end of the grace period)"
+echo "  lb exited 0 within docker stop's grace period; 12 of 12 requests answered"
+count_drain() {
+	dc --profile verify run --rm --no-deps verify halog search --db /var/lib/halog/halog.db --count "path:/$mark" >"$TMP/count" 2>&1 &&
+		[ "$(tail -1 "$TMP/count")" = 12 ]
+}
+wait_for 60 count_drain || fail "halog stored $(tail -1 "$TMP/count") lines of the 12 drained requests"
+echo "  halog stored the 12 lines of the requests lb drained"
+
+step "docker-compose down -v"
+dc --profile verify down -v --remove-orphans -t 5 >"$TMP/down.log" 2>&1 || fail "down: $(cat "$TMP/down.log")"
+[ -z "$(docker ps -aq --filter "label=com.docker.compose.project=$proj")" ] || fail "containers left after down"
+[ -z "$(docker volume ls -q --filter "label=com.docker.compose.project=$proj")" ] || fail "volumes left after down"
+echo "deploy_engine: passed in $(($(date +%s) - t_start)) s"

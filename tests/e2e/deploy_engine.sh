@@ -121,8 +121,8 @@ stop_recorded "$cache/containerd.pid" containerd
 
 # Everything below the engine's folders that is still mounted, deepest first.
 our_mounts() {
-	awk -v a="$cache/" -v b="$run/" '{ m = $5; gsub(/\\040/, " ", m)
-		if (index(m "/", a) == 1 || index(m "/", b) == 1) print length(m), m }' /proc/self/mountinfo |
+	awk -v a="$cache/" -v b="$run/" -v c="$TMP/debian/" '{ m = $5; gsub(/\\040/, " ", m)
+		if (index(m "/", a) == 1 || index(m "/", b) == 1 || index(m "/", c) == 1) print length(m), m }' /proc/self/mountinfo |
 		sort -rn | cut -d' ' -f2-
 }
 
@@ -336,7 +336,8 @@ docker build -q -f Dockerfile.haproxy --build-arg HAPROXY_VERSION=2.6 \
 	fail "HAPROXY_VERSION=2.6: $(tail -20 "$TMP/b26.log")"
 
 # --- 2. docs/deploy.md's `docker run` example, as written (host ports moved to free ones) --------
-web=$(free_port) && stats=$(free_port) && web2=$(free_port) && stats2=$(free_port) || fail "no free port"
+web=$(free_port) && stats=$(free_port) && web2=$(free_port) && stats2=$(free_port) &&
+	stats3=$(free_port) || fail "no free port"
 python3 - docs/deploy.md >"$TMP/example.sh" <<'EOF' || fail "docs/deploy.md: no image example"
 import re, sys
 text = open(sys.argv[1]).read()
@@ -356,6 +357,8 @@ ex=$(docker ps -q --filter ancestor=hagen-lb | head -1)
 # the same inventory without HAGEN_ENV=container, as the image job built it: healthy, but its
 # loopback binds are out of reach of the published ports (what the docs warn about)
 lo=$(docker run -d -p "127.0.0.1:$web2:8080" -p "127.0.0.1:$stats2:8404" hagen/lb:ci) || fail "docker run hagen/lb:ci"
+# and the example's image without STATS_PASSWORD: the stats page refuses service
+nopw=$(docker run -d -p "127.0.0.1:$stats3:8404" hagen-lb) || fail "docker run hagen-lb without STATS_PASSWORD"
 
 # --- 3. the compose stack, with Compose v1 -------------------------------------------------------
 export HAGEN_WEB_PORT=$(free_port) HAGEN_STATS_PORT=$(free_port)
@@ -403,10 +406,10 @@ echo "  only lb publishes: 127.0.0.1:$sweb -> 8080, 127.0.0.1:$sstats -> 8404; a
 
 step "waiting for health (Compose v1 has no up --wait)"
 all_healthy() {
-	for c in $lb $apps $ex $lo; do [ "$(health "$c")" = healthy ] || return 1; done
+	for c in $lb $apps $ex $lo $nopw; do [ "$(health "$c")" = healthy ] || return 1; done
 }
 wait_for 180 all_healthy ||
-	fail "not healthy: $(for c in $lb $apps $ex $lo; do echo "$(docker inspect -f '{{.Name}}' "$c") $(health "$c")"; done)"
+	fail "not healthy: $(for c in $lb $apps $ex $lo $nopw; do echo "$(docker inspect -f '{{.Name}}' "$c") $(health "$c")"; done)"
 
 # the docs example answers from the host
 [ "$(code "http://127.0.0.1:$stats/healthz")" = 200 ] || fail "docs example: /healthz from the host"
@@ -428,6 +431,12 @@ c=$?
 [ "$c" -ne 0 ] || fail "the loopback-bound image answered through its published port"
 echo "  without HAGEN_ENV=container: healthy, yet curl from the host fails (exit $c: connection reset)"
 docker rm -f "$lo" >/dev/null
+c=$(code "http://127.0.0.1:$stats3/stats")
+c2=$(code -u admin: "http://127.0.0.1:$stats3/stats")
+[ "$c" = 503 ] && [ "$c2" = 503 ] ||
+	fail "without STATS_PASSWORD: /stats answered $c, and $c2 to admin with an empty password; want 503"
+echo "  without STATS_PASSWORD: /stats answers 503, to admin with an empty password too"
+docker rm -f "$nopw" >/dev/null
 
 stats_csv() { curl -s -m 5 "http://127.0.0.1:$sstats/stats;csv" >"$TMP/stats.csv" 2>/dev/null; }
 up_count() { stats_csv && grep -c '^be_app,app[0-9]*,.*,UP,' "$TMP/stats.csv"; }

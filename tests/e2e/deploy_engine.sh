@@ -312,29 +312,6 @@ docker run --rm hagen/build:ci sh -c 'cd /out && ls hagen halog sample-app image
 docker image inspect -f '{{.Config.User}} {{.Config.StopSignal}} {{json .Config.Healthcheck.Test}} {{json .Config.ExposedPorts}}' hagen/lb:ci-compose >"$TMP/lb.cfg"
 grep -q '^haproxy SIGUSR1 \["CMD","/usr/local/bin/probe","-c","/usr/local/etc/haproxy/haproxy.cfg"\] .*"8080/tcp".*"8404/tcp"' "$TMP/lb.cfg" ||
 	fail "lb image: $(cat "$TMP/lb.cfg")"
-# the halog image carries the inventory it was built for (the balance check's weights)
-step "docker build --target halog (course inventory)"
-docker build -q -f Dockerfile.haproxy --target halog -t hagen-e2e/halog:course . >"$TMP/b.log" 2>&1 ||
-	fail "docker build --target halog: $(tail -20 "$TMP/b.log")"
-docker run --rm hagen-e2e/halog:course cat /etc/hagen/inventory.yaml | cmp -s - samples/inventory.yaml ||
-	fail "halog image: /etc/hagen/inventory.yaml is not samples/inventory.yaml"
-[ "$(docker run --rm hagen-e2e/halog:course id -u)" = 10001 ] || fail "halog image: not uid 10001"
-
-# HAPROXY_VERSION without a version: refused, unless HAGEN_TARGET names one
-step "HAPROXY_VERSION=lts: refused without HAGEN_TARGET, built with HAGEN_TARGET=2.6"
-if docker build -f Dockerfile.haproxy --build-arg HAPROXY_VERSION=lts -t hagen-e2e/lb:lts . >"$TMP/lts.log" 2>&1; then
-	fail "HAPROXY_VERSION=lts built without HAGEN_TARGET"
-fi
-grep -q "HAPROXY_VERSION 'lts' does not start with MAJOR.MINOR" "$TMP/lts.log" || fail "lts: $(tail -5 "$TMP/lts.log")"
-docker build -q -f Dockerfile.haproxy --build-arg HAPROXY_VERSION=lts --build-arg HAGEN_TARGET=2.6 \
-	-t hagen-e2e/lb:lts . >"$TMP/lts.log" 2>&1 || fail "HAGEN_TARGET=2.6: $(tail -20 "$TMP/lts.log")"
-docker run --rm hagen-e2e/lb:lts head -1 /usr/local/etc/haproxy/haproxy.cfg | grep -q 'for HAProxy 2.6$' ||
-	fail "HAGEN_TARGET=2.6: the config is not rendered for 2.6"
-# the version really inside the stand-in checks the compose config rendered for it too
-docker build -q -f Dockerfile.haproxy --build-arg HAPROXY_VERSION=2.6 \
-	--build-arg INVENTORY=samples/compose/inventory.yaml -t hagen-e2e/lb:2.6 . >"$TMP/b26.log" 2>&1 ||
-	fail "HAPROXY_VERSION=2.6: $(tail -20 "$TMP/b26.log")"
-
 # --- 2. docs/deploy.md's `docker run` example, as written (host ports moved to free ones) --------
 web=$(free_port) && stats=$(free_port) && web2=$(free_port) && stats2=$(free_port) &&
 	stats3=$(free_port) || fail "no free port"
@@ -377,32 +354,53 @@ apps=$(svc_ids app)
 hl=$(svc_ids halog)
 [ -n "$lb" ] && [ -n "$hl" ] && [ "$(echo $apps | wc -w)" -eq 3 ] ||
 	fail "stack: lb '$lb', halog '$hl', apps '$apps' (want 3): $(dc ps)"
-# the images: the app and halog stages run unprivileged, as the Dockerfile says
-for c in $hl $apps; do
-	[ "$(docker exec "$c" id -u)" = 10001 ] || fail "$(docker inspect -f '{{.Name}}' "$c") does not run as uid 10001"
-done
-
-# only lb publishes, only on loopback
-for c in $(docker ps -q --filter "label=com.docker.compose.project=$proj"); do
-	name=$(docker inspect -f '{{.Name}}' "$c")
-	docker inspect -f '{{range $p, $b := .NetworkSettings.Ports}}{{range $b}}{{$p}}={{.HostIp}}:{{.HostPort}} {{end}}{{end}}' "$c" >"$TMP/ports"
-	if [ "$c" = "$lb" ]; then
-		[ "$(tr ' ' '\n' <"$TMP/ports" | grep -c .)" -eq 2 ] &&
-			grep -q "8080/tcp=127.0.0.1:$sweb " "$TMP/ports" && grep -q "8404/tcp=127.0.0.1:$sstats " "$TMP/ports" ||
-			fail "lb publishes: $(cat "$TMP/ports")"
-	elif [ -n "$(tr -d ' \n' <"$TMP/ports")" ]; then
-		fail "$name publishes $(cat "$TMP/ports"): only lb may"
+# One look at every container of the project: name, user, networks, published ports.
+docker inspect -f '{{.Id}} {{.Name}} user={{.Config.User}} nets={{range $n, $e := .NetworkSettings.Networks}}{{$n}},{{end}} ports={{range $p, $b := .NetworkSettings.Ports}}{{range $b}}{{$p}}={{.HostIp}}:{{.HostPort}},{{end}}{{end}}' \
+	$(docker ps -q --filter "label=com.docker.compose.project=$proj") >"$TMP/containers" || fail "docker inspect"
+while read -r id name user nets ports; do
+	case $id in "$lb"*) svc=lb ;; "$hl"*) svc=halog ;; *) svc=app ;; esac
+	ports=${ports#ports=}
+	if [ "$svc" = lb ]; then
+		# only lb publishes, only on loopback
+		[ "$ports" = "8080/tcp=127.0.0.1:$sweb,8404/tcp=127.0.0.1:$sstats," ] || fail "lb publishes: $ports"
+		[ "$nets" = "nets=${proj}_backend,${proj}_edge," ] || fail "lb is on: $nets"
+	else
+		[ -z "$ports" ] || fail "$name publishes $ports: only lb may"
+		# apps and halog: the internal network only, unprivileged as the Dockerfile says
+		[ "$nets" = "nets=${proj}_backend," ] || fail "$name is on: $nets"
+		[ "$user" = user=hagen ] || fail "$name runs as '$user', not hagen (uid 10001)"
 	fi
-done
+done <"$TMP/containers"
+[ "$(grep -c . "$TMP/containers")" -eq 5 ] || fail "not 5 containers: $(cat "$TMP/containers")"
 ss -Hltn | awk -v w=":$sweb" -v s=":$sstats" '$4 ~ w "$" || $4 ~ s "$" { print $4 }' >"$TMP/listen"
 [ "$(grep -c . "$TMP/listen")" -eq 2 ] && ! grep -qv '^127\.0\.0\.1:' "$TMP/listen" ||
 	fail "the host listens on: $(cat "$TMP/listen")"
 [ "$(docker network inspect -f '{{.Internal}}' "${proj}_backend")" = true ] || fail "backend is not internal"
-for c in $apps $hl; do
-	nets=$(docker inspect -f '{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{end}}' "$c")
-	[ "$nets" = "${proj}_backend " ] || fail "$(docker inspect -f '{{.Name}}' "$c") is on: $nets"
-done
 echo "  only lb publishes: 127.0.0.1:$sweb -> 8080, 127.0.0.1:$sstats -> 8404; apps and halog on the internal network only"
+
+# --- more builds, while the containers start ------------------------------------------------------
+# the halog image carries the inventory it was built for (the balance check's weights)
+step "docker build --target halog (course inventory)"
+docker build -q -f Dockerfile.haproxy --target halog -t hagen-e2e/halog:course . >"$TMP/b.log" 2>&1 ||
+	fail "docker build --target halog: $(tail -20 "$TMP/b.log")"
+docker run --rm hagen-e2e/halog:course cat /etc/hagen/inventory.yaml | cmp -s - samples/inventory.yaml ||
+	fail "halog image: /etc/hagen/inventory.yaml is not samples/inventory.yaml"
+[ "$(docker run --rm hagen-e2e/halog:course id -u)" = 10001 ] || fail "halog image: not uid 10001"
+
+# HAPROXY_VERSION without a version: refused, unless HAGEN_TARGET names one
+step "HAPROXY_VERSION=lts: refused without HAGEN_TARGET, built with HAGEN_TARGET=2.6"
+if docker build -f Dockerfile.haproxy --build-arg HAPROXY_VERSION=lts -t hagen-e2e/lb:lts . >"$TMP/lts.log" 2>&1; then
+	fail "HAPROXY_VERSION=lts built without HAGEN_TARGET"
+fi
+grep -q "HAPROXY_VERSION 'lts' does not start with MAJOR.MINOR" "$TMP/lts.log" || fail "lts: $(tail -5 "$TMP/lts.log")"
+docker build -q -f Dockerfile.haproxy --build-arg HAPROXY_VERSION=lts --build-arg HAGEN_TARGET=2.6 \
+	-t hagen-e2e/lb:lts . >"$TMP/lts.log" 2>&1 || fail "HAGEN_TARGET=2.6: $(tail -20 "$TMP/lts.log")"
+docker run --rm hagen-e2e/lb:lts head -1 /usr/local/etc/haproxy/haproxy.cfg | grep -q 'for HAProxy 2.6$' ||
+	fail "HAGEN_TARGET=2.6: the config is not rendered for 2.6"
+# the version really inside the stand-in checks the compose config rendered for it too
+docker build -q -f Dockerfile.haproxy --build-arg HAPROXY_VERSION=2.6 \
+	--build-arg INVENTORY=samples/compose/inventory.yaml -t hagen-e2e/lb:2.6 . >"$TMP/b26.log" 2>&1 ||
+	fail "HAPROXY_VERSION=2.6: $(tail -20 "$TMP/b26.log")"
 
 step "waiting for health (Compose v1 has no up --wait)"
 all_healthy() {
@@ -472,8 +470,9 @@ step "docker kill $(docker inspect -f '{{.Name}}' "$victim"), its restart policy
 docker update --restart=no "$victim" >/dev/null || fail "docker update --restart=no"
 docker kill "$victim" >/dev/null || fail "docker kill"
 wait_for 90 servers_up 2 || fail "HAProxy still sees $(up_count) apps UP"
-# --no-deps: `run` would otherwise start the dead replica again (verify depends on app)
-dc --profile verify run --rm --no-deps verify >"$TMP/verify2.out" 2>&1
+# --no-deps: `run` would otherwise start the dead replica again (verify depends on app); no
+# settle time: HAProxy's stats already show the two survivors UP
+dc --profile verify run --rm --no-deps -e VERIFY_SETTLE=0 verify >"$TMP/verify2.out" 2>&1
 rc=$?
 sed 's/^/    /' "$TMP/verify2.out"
 # drive checks its own window: only the two live replicas took traffic, evenly

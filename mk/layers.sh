@@ -13,6 +13,10 @@ listen   parse store
 drive    parse query store report
 cli      parse store query report listen drive
 '
+# Inside the store layer, its backends are private: store/backend.h and store/sqlite*.h, and
+# <sqlite3.h> itself, are included only by files of tools/halog/store/ (readers use store/read.h,
+# the writer store/store.h), so no SQL or table name lives above the store.
+PRIVATE='store/backend.h store/sqlite.h store/sqlite_query.h'
 # Usage: sh mk/layers.sh [TOP]; prints each violation as file:line: and exits 1 if any.
 set -u
 top=${1:-.}
@@ -32,9 +36,18 @@ for f in tools/halog/*/*.[ch]; do
 		bad=1
 		continue
 	fi
+	if [ "$layer" != store ]; then
+		grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*<sqlite3.h>' "$f" | while IFS= read -r hit; do
+			echo "$f:${hit%%:*}: includes <sqlite3.h>: only the store layer talks to SQLite (read through store/read.h)"
+		done
+	fi
 	grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" | while IFS= read -r hit; do
 		line=${hit%%:*}
 		inc=$(printf '%s' "$hit" | sed 's/.*include[[:space:]]*"\([^"]*\)".*/\1/')
+		for p in $PRIVATE; do
+			[ "$inc" = "$p" ] && [ "$layer" != store ] &&
+				echo "$f:$line: includes '$inc': private to the store layer (use store/read.h or store/store.h)"
+		done
 		case $inc in
 		*../*) echo "$f:$line: includes '$inc': name a header by its layer, never by a relative path" ;;
 		*/*)

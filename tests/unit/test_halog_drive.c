@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "drive/check.h"
 #include "drive/drive.h"
 #include "strbuf.h"
 
@@ -53,50 +54,68 @@ static void test_weights_bad(void **state)
 	}
 }
 
-static void share(struct drive_share *m, const char *name, long n, double weight)
+/* The X-Server tally against --weights goes through the report's rule. */
+static void test_check_weights(void **state)
 {
-	memset(m, 0, sizeof(*m));
-	m->name = name;
-	m->n = n;
-	m->weight = weight;
-}
-
-static void test_balance(void **state)
-{
-	struct drive_share m[4];
+	char n1[] = "web1", n2[] = "web2", n3[] = "web3";
+	struct drive_server srv[3] = {{n1, 100, 100}, {n2, 100, 100}, {n3, 200, 200}};
+	struct drive_stats st;
+	struct drive_weight wt[3] = {{n1, 1}, {n2, 1}, {n3, 2}};
+	struct drive_xshare *xs;
+	struct drive_verdict xv;
+	size_t n;
 
 	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.servers = srv;
+	st.nservers = 3;
 	/* 1:1:2 served exactly */
-	share(&m[0], "web1", 100, 1);
-	share(&m[1], "web2", 100, 1);
-	share(&m[2], "web3", 200, 2);
-	assert_int_equal(drive_balance(m, 3, 0.5), 1);
-	assert_true(m[2].expected == 50.0 && m[2].share == 50.0 && m[2].deviation == 0.0);
+	assert_int_equal(drive_check_weights(&st, wt, 3, 0.5, &xs, &n, &xv), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(xv.result, 1);
+	assert_true(xs[2].expected == 50.0 && xs[2].share == 50.0 && xs[2].deviation == 0.0);
+	free(xs);
+	free(xv.worst);
 	/* 27/23/50 %: 2 points off */
-	m[0].n = 108;
-	m[1].n = 92;
-	assert_int_equal(drive_balance(m, 3, 5), 1);
-	assert_int_equal(drive_balance(m, 3, 1.5), 0);
-	assert_true(m[0].bad && m[1].bad && !m[2].bad);
-	assert_true(m[0].deviation > 1.99 && m[0].deviation < 2.01);
-	/* a weighted server that served nothing is 25 points short */
-	m[0].n = 0;
-	assert_int_equal(drive_balance(m, 3, 20), 0);
-	assert_true(m[0].bad);
+	srv[0].n = 108;
+	srv[1].n = 92;
+	assert_int_equal(drive_check_weights(&st, wt, 3, 5, &xs, &n, &xv), 0);
+	assert_int_equal(xv.result, 1);
+	free(xs);
+	free(xv.worst);
+	assert_int_equal(drive_check_weights(&st, wt, 3, 1.5, &xs, &n, &xv), 0);
+	assert_int_equal(xv.result, 0);
+	assert_true(xs[0].bad && xs[1].bad && !xs[2].bad);
+	assert_true(xs[0].deviation > 1.99 && xs[0].deviation < 2.01);
+	assert_string_equal(xv.worst, "web1");
+	free(xs);
+	free(xv.worst);
+	/* a weighted server that served nothing is 25 points short, and named */
+	st.servers = srv + 1;
+	st.nservers = 2;
+	srv[1].n = 100;
+	assert_int_equal(drive_check_weights(&st, wt, 3, 20, &xs, &n, &xv), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(xs[2].name, "web1"); /* after those that answered */
+	assert_true(xs[2].bad && xs[2].n == 0);
+	assert_int_equal(xv.result, 0);
+	free(xs);
+	free(xv.worst);
 	/* a server outside the weights is expected to serve nothing */
-	m[0].n = 100;
-	m[1].n = 100;
-	share(&m[3], "stray", 40, -1);
-	assert_int_equal(drive_balance(m, 4, 5), 0);
-	assert_true(m[3].bad && m[3].expected == 0.0);
-	/* weight 0 (maintenance): serving nothing is right */
-	share(&m[3], "maint", 0, 0);
-	assert_int_equal(drive_balance(m, 4, 0.5), 1);
-	/* nothing to compare: no requests, or no weight */
-	share(&m[0], "a", 0, 1);
-	assert_int_equal(drive_balance(m, 1, 5), -1);
-	share(&m[0], "a", 10, 0);
-	assert_int_equal(drive_balance(m, 1, 5), -1);
+	st.servers = srv;
+	st.nservers = 3;
+	srv[0].n = 100;
+	assert_int_equal(drive_check_weights(&st, wt, 2, 5, &xs, &n, &xv), 0);
+	assert_int_equal(xv.result, 0);
+	assert_true(xs[2].bad && xs[2].expected == 0.0);
+	free(xs);
+	free(xv.worst);
+	/* nothing to compare: no answers */
+	st.nservers = 0;
+	assert_int_equal(drive_check_weights(&st, wt, 3, 5, &xs, &n, &xv), 0);
+	assert_int_equal(xv.result, -1);
+	free(xs);
+	free(xv.worst);
 }
 
 static void test_percentile(void **state)
@@ -236,7 +255,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_weights_ok), cmocka_unit_test(test_weights_bad),
-		cmocka_unit_test(test_balance),	   cmocka_unit_test(test_percentile),
+		cmocka_unit_test(test_check_weights),	   cmocka_unit_test(test_percentile),
 		cmocka_unit_test(test_opts),	   cmocka_unit_test(test_many_servers),
 	};
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/sqlite.h" /* the store's own tests look at its tables */
 #include "store/state.h"
 #include "store/store.h"
 
@@ -254,7 +255,7 @@ static void test_upgrade_v1(void **state)
 	snprintf(p, sizeof(p), "%s/v1.db", dir);
 	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
 	assert_non_null(st);
-	sqlite3 *db = store_db(st);
+	sqlite3 *db = store_sqlite_db(st);
 	assert_int_equal(
 		sqlite3_exec(db,
 			     "INSERT INTO lines(recv_ms, kind, status, raw) VALUES(1, 0, 2, 'x');"

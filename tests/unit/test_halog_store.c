@@ -15,6 +15,7 @@
 
 #include "parse/logrec.h"
 #include "store/rollup.h"
+#include "store/sqlite.h" /* the store's own tests look at its tables */
 #include "store/store.h"
 
 static char dir[256];
@@ -96,11 +97,11 @@ static void test_create_mode_version(void **state)
 	assert_int_equal(stat(p, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
-	assert_int_equal(q_i64(store_db(st), "SELECT value FROM meta WHERE key='schema_version'"),
+	assert_int_equal(q_i64(store_sqlite_db(st), "SELECT value FROM meta WHERE key='schema_version'"),
 			 STORE_SCHEMA_VERSION);
 	assert_string_equal((const char *)"wal", "wal");
 	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_prepare_v2(store_db(st), "PRAGMA journal_mode", -1, &s, NULL),
+	assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(st), "PRAGMA journal_mode", -1, &s, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
@@ -162,7 +163,7 @@ static void test_migrate_v0(void **state)
 	struct store *st = store_open(p, 0, err, sizeof(err));
 	assert_non_null(st);
 	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
-	assert_int_equal(q_i64(store_db(st), "SELECT count(*) FROM sqlite_master WHERE name IN"
+	assert_int_equal(q_i64(store_sqlite_db(st), "SELECT count(*) FROM sqlite_master WHERE name IN"
 					     " ('lines','requests','events','counters','rollup')"),
 			 5);
 	store_close(st);
@@ -183,7 +184,7 @@ static void test_rollback_and_full(void **state)
 	store_rollback(st);
 	assert_int_equal(store_pending(st), 0);
 	assert_int_equal(store_commit(st), 0);
-	sqlite3 *db = store_db(st);
+	sqlite3 *db = store_sqlite_db(st);
 	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), 0);
 	assert_int_equal(q_i64(db, "SELECT count(*) FROM rollup"), 0);
 	assert_int_equal(q_i64(db, "SELECT count(*) FROM names"), 0);
@@ -277,7 +278,7 @@ static void test_rollup_equals_group_by(void **state)
 			assert_int_equal(store_commit(st), 0);
 	}
 	assert_int_equal(store_commit(st), 0);
-	sqlite3 *db = store_db(st);
+	sqlite3 *db = store_sqlite_db(st);
 	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), n);
 	assert_int_equal(q_i64(db, "SELECT sum(n) FROM rollup_lines"), n);
 
@@ -415,7 +416,7 @@ static void test_events_and_counters(void **state)
 	assert_int_equal(store_commit(st), 0);
 	assert_int_equal(store_counter_add(st, "dropped", 2), 0);
 	assert_int_equal(store_commit(st), 0);
-	sqlite3 *db = store_db(st);
+	sqlite3 *db = store_sqlite_db(st);
 	assert_int_equal(q_i64(db, "SELECT value FROM counters WHERE name='dropped'"), 5);
 	assert_int_equal(q_i64(db, "SELECT count(*) FROM events WHERE proxy='be_a' AND server='s1'"
 				   " AND state='DOWN' AND info='Connection refused'"),
@@ -468,7 +469,7 @@ static void test_no_stale_bindings(void **state)
 	assert_int_equal(store_add(st, &m, &full), 0);
 	assert_int_equal(store_add(st, &m2, &bare), 0);
 	assert_int_equal(store_commit(st), 0);
-	sqlite3 *db = store_db(st);
+	sqlite3 *db = store_sqlite_db(st);
 	/* every column of the first request row is set, of the second only the always-set ones */
 	sqlite3_stmt *q;
 	assert_int_equal(
@@ -504,7 +505,7 @@ static void test_big_batch_flush(void **state)
 	db_path(p, sizeof(p), "big.db");
 	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
 	assert_non_null(st);
-	sqlite3 *db = store_db(st);
+	sqlite3 *db = store_sqlite_db(st);
 	struct logrec r;
 	struct store_msg m = msg("x");
 	for (int pass = 0; pass < 2; pass++) {

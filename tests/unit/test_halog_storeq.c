@@ -1,6 +1,6 @@
 /* Store writer-queue tests: store_add copies what it is given (the caller's buffers may change
- * at once), the writer's connection is idle when store_db returns, and a rollback drops what is
- * still queued. */
+ * at once), the writer's connection is idle when store_sqlite_db returns, and a rollback drops
+ * what is still queued. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "parse/logrec.h"
+#include "store/sqlite.h" /* the store's own tests look at its tables */
 #include "store/store.h"
 
 #define NLINES 3000 /* more than the queue holds */
@@ -91,8 +92,8 @@ static void test_copies_and_drain(void **state)
 		memset(raw, 'Z', sizeof(raw) - 1);
 		memset(other, 'Y', sizeof(other) - 1);
 	}
-	/* store_db waits for the writer: the open batch's rows are all visible to it */
-	sqlite3 *db = store_db(st);
+	/* store_sqlite_db waits for the writer: the open batch's rows are all visible to it */
+	sqlite3 *db = store_sqlite_db(st);
 	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), NLINES);
 	assert_int_equal(q_i64(db, "SELECT count(*) FROM requests"), NLINES);
 	assert_int_equal(store_commit(st), 0);
@@ -143,7 +144,7 @@ static void test_rollback_drops_queue(void **state)
 	make_line(7, raw, sizeof(raw), other, sizeof(other), &m, &r);
 	assert_int_equal(store_add(st, &m, &r), 0);
 	assert_int_equal(store_commit(st), 0);
-	sqlite3 *db = store_db(st);
+	sqlite3 *db = store_sqlite_db(st);
 	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), 1);
 	assert_int_equal(q_i64(db, "SELECT count(*) FROM requests"), 1);
 	assert_int_equal(q_i64(db, "SELECT sum(requests) FROM rollup"), 1);
@@ -155,7 +156,7 @@ static void test_rollback_drops_queue(void **state)
 	store_close(st);
 	st = store_open(p, STORE_READONLY, err, sizeof(err));
 	assert_non_null(st);
-	assert_int_equal(q_i64(store_db(st), "SELECT count(*) FROM lines"), 1);
+	assert_int_equal(q_i64(store_sqlite_db(st), "SELECT count(*) FROM lines"), 1);
 	store_close(st);
 }
 

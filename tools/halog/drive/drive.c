@@ -479,25 +479,3 @@ bad:
 	drive_weights_free(w, n);
 	return -1;
 }
-
-int drive_balance(struct drive_share *m, size_t n, double tol_points)
-{
-	double wsum = 0;
-	long total = 0;
-	int ok = 1;
-
-	for (size_t i = 0; i < n; i++) {
-		total += m[i].n;
-		if (m[i].weight > 0)
-			wsum += m[i].weight;
-	}
-	for (size_t i = 0; i < n; i++) {
-		m[i].share = total ? 100.0 * (double)m[i].n / (double)total : 0.0;
-		m[i].expected = wsum > 0 && m[i].weight > 0 ? 100.0 * m[i].weight / wsum : 0.0;
-		m[i].deviation = m[i].share - m[i].expected;
-		m[i].bad = fabs(m[i].deviation) > tol_points;
-		if (m[i].bad)
-			ok = 0;
-	}
-	return total == 0 || wsum <= 0 ? -1 : ok;
-}

@@ -1,6 +1,7 @@
 /* The load generator behind `halog drive`: N HTTP requests with C in flight through one URL
  * (libcurl's multi interface), tallied by status and by the server that answered (its
- * X-Server header, or the first line of a 2xx body), plus the balance arithmetic. */
+ * X-Server header, or the first line of a 2xx body), and the --weights it is checked against
+ * (the check itself is the report's rule: drive/check.h). */
 #ifndef HALOG_DRIVE_H
 #define HALOG_DRIVE_H
 #include <stddef.h>
@@ -78,22 +79,5 @@ struct drive_weight {
  * a message in err. */
 int drive_parse_weights(const char *spec, struct drive_weight **out, char *err, size_t errsz);
 void drive_weights_free(struct drive_weight *w, size_t n);
-
-/* One member of a balance comparison (a server of a backend). */
-struct drive_share {
-	const char *name; /* borrowed */
-	long n;		  /* requests it served */
-	double weight;	  /* expected weight; 0: should serve none; < 0: not in the weights */
-	double share;	  /* filled: % of the group's requests */
-	double expected;  /* filled: % its weight gives */
-	double deviation; /* filled: share - expected, in percentage points */
-	int bad;	  /* filled: |deviation| > tolerance */
-};
-
-/* Compares the n members of one group: each member's share of the group's requests against the
- * share its weight gives (a member not in the weights is expected to serve nothing). Fills the
- * filled fields. Returns 1 when every |deviation| <= tol_points, 0 when one is beyond, -1 when
- * there is nothing to compare (no requests, or every weight 0). */
-int drive_balance(struct drive_share *m, size_t n, double tol_points);
 
 #endif

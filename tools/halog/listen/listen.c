@@ -10,7 +10,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1432,7 +1431,7 @@ int listen_run(const struct listen_opts *o)
 	}
 	/* the store's default page cache is large; the listener must stay small whatever the rate
 	 */
-	sqlite3_exec(store_db(L->st), "PRAGMA cache_size=-16384", NULL, NULL, NULL);
+	store_set_cache_kib(L->st, 16384);
 	if (o->forward) {
 		int sb = 4 << 20;
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "report/balance.h"
 #include "report/invweights.h"
 #include "store/read.h"
 #include "strbuf.h"
@@ -162,11 +163,6 @@ static int read_counters(struct ctx *c)
 	return 0;
 }
 
-static int is_special(const char *name)
-{
-	return name[0] == '<';
-}
-
 static void latencies(struct rollup_agg *a, struct report_lat *lat)
 {
 	static const double pct[4] = {50, 90, 95, 99};
@@ -226,10 +222,19 @@ static struct report_server *add_member(struct report_group *g, const char *name
 	memset(m, 0, sizeof(*m));
 	if (!(m->name = xstrndup(name, strlen(name))))
 		return NULL;
-	m->special = is_special(name);
+	m->special = balance_special(name);
 	m->expected = -1;
 	m->weight = -1;
 	g->nmembers++;
+	return m;
+}
+
+struct report_server *report_group_add(struct report_group *g, const char *name,
+				       int64_t requests)
+{
+	struct report_server *m = add_member(g, name);
+	if (m)
+		m->agg.requests = requests;
 	return m;
 }
 
@@ -388,13 +393,14 @@ static int read_events(struct ctx *c)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Expected shares from the inventory (or equal weights), deviations, balance verdicts. */
-static int balance(struct ctx *c, struct report_group *g)
+int report_balance_group(struct report_group *g, const struct invweights *inv, double check)
 {
-	const struct invw_backend *ib = invweights_find(c->opts->inv, g->name);
-	if (c->opts->inv && !ib)
+	const struct invw_backend *ib = inv ? invweights_find(inv, g->name) : NULL;
+	struct balance_member *bm;
+	struct balance_verdict v;
+	if (inv && !ib)
 		return 0;
-	if (!ib && c->opts->check_balance < 0)
+	if (!ib && check < 0)
 		return 0;
 	if (ib) {
 		/* servers of the inventory that got no traffic are listed with 0 */
@@ -403,76 +409,44 @@ static int balance(struct ctx *c, struct report_group *g)
 			for (size_t j = 0; j < g->nmembers; j++)
 				seen |= !strcmp(g->members[j].name, ib->servers[i].name);
 			if (!seen && !ib->servers[i].slot && !add_member(g, ib->servers[i].name))
-				return fail(c, "out of memory");
+				return -1;
 		}
 	}
-	int slots_seen = 0;
-	int64_t prim_req = 0, backup_req = 0;
+	if (g->nmembers)
+		qsort(g->members, g->nmembers, sizeof(*g->members), cmp_server);
+	if (!(bm = calloc(g->nmembers ? g->nmembers : 1, sizeof(*bm))))
+		return -1;
 	for (size_t j = 0; j < g->nmembers; j++) {
 		struct report_server *m = &g->members[j];
+		bm[j].name = m->name;
+		bm[j].requests = m->agg.requests;
+		bm[j].special = m->special;
 		if (m->special)
 			continue;
 		m->weight = ib ? 0 : 1;
-		if (!ib)
-			continue;
-		for (size_t i = 0; i < ib->n; i++) {
+		for (size_t i = 0; ib && i < ib->n; i++) {
 			const struct invw_server *is = &ib->servers[i];
 			if (strcmp(is->name, m->name))
 				continue;
-			m->in_inventory = 1;
+			m->in_inventory = bm[j].listed = 1;
 			m->weight = is->weight;
-			m->backup = is->backup;
-			m->maint = is->maint;
-			if (is->slot && m->agg.requests)
-				slots_seen++;
+			bm[j].weight = (double)is->weight;
+			m->backup = bm[j].backup = is->backup;
+			m->maint = bm[j].maint = is->maint;
+			bm[j].slot = is->slot != 0;
 		}
-		if (m->backup)
-			backup_req += m->agg.requests;
-		else
-			prim_req += m->agg.requests;
 	}
-	/* backups take traffic only when no primary does (then they share it by weight) */
-	int use_backups = prim_req == 0 && backup_req > 0;
-	int64_t wsum = 0, total = 0;
+	balance_check(bm, g->nmembers, ib != NULL, check, &v);
 	for (size_t j = 0; j < g->nmembers; j++) {
-		struct report_server *m = &g->members[j];
-		if (m->special)
-			continue;
-		total += m->agg.requests;
-		int64_t w = m->weight;
-		if (m->maint || !m->in_inventory || m->backup != use_backups)
-			w = ib ? 0 : w;
-		/* dns slots: only the resolved ones (those seen) serve, unless none was seen */
-		if (ib && slots_seen && m->in_inventory && !m->agg.requests)
-			for (size_t i = 0; i < ib->n; i++)
-				if (ib->servers[i].slot && !strcmp(ib->servers[i].name, m->name))
-					w = 0;
-		m->expected = (double)w; /* weight for now */
-		wsum += w;
+		g->members[j].share = bm[j].share;
+		g->members[j].expected = bm[j].expected;
+		g->members[j].deviation = bm[j].deviation;
 	}
-	g->balance_checked = wsum > 0 && total > 0;
-	for (size_t j = 0; j < g->nmembers; j++) {
-		struct report_server *m = &g->members[j];
-		if (m->special) {
-			m->expected = -1;
-			continue;
-		}
-		if (!g->balance_checked) {
-			m->expected = -1;
-			continue;
-		}
-		m->expected = 100.0 * m->expected / (double)wsum;
-		m->deviation = m->share - m->expected;
-		if (fabs(m->deviation) > g->max_deviation) {
-			g->max_deviation = fabs(m->deviation);
-			g->worst = m->name;
-		}
-	}
-	if (g->balance_checked && c->opts->check_balance >= 0 &&
-	    g->max_deviation > c->opts->check_balance) {
-		g->balance_failed = 1;
-		c->r->balance_failed++;
-	}
+	free(bm);
+	g->balance_checked = v.checked;
+	g->max_deviation = v.max_deviation;
+	g->worst = v.worst; /* a member's name: the members are not moved again */
+	g->balance_failed = v.failed;
 	return 0;
 }
 
@@ -563,18 +537,18 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 		for (size_t i = 0; i < n; i++) {
 			struct report_group *g = &arr[i];
 			shares(g);
-			if (!pass && balance(&c, g))
-				goto end;
+			if (!pass) {
+				if (report_balance_group(g, opts->inv, opts->check_balance)) {
+					fail(&c, "out of memory");
+					goto end;
+				}
+				r->balance_failed += g->balance_failed;
+			}
 			if (g->nmembers)
 				qsort(g->members, g->nmembers, sizeof(*g->members), cmp_server);
-			g->worst = NULL;
 			for (size_t j = 0; j < g->nmembers; j++) {
-				struct report_server *m = &g->members[j];
-				sort_pairs(&m->agg);
-				latencies(&m->agg, m->lat);
-				if (g->balance_checked && !m->special &&
-				    fabs(m->deviation) == g->max_deviation && !g->worst)
-					g->worst = m->name;
+				sort_pairs(&g->members[j].agg);
+				latencies(&g->members[j].agg, g->members[j].lat);
 			}
 			sort_pairs(&g->agg);
 			latencies(&g->agg, g->lat);
@@ -591,7 +565,7 @@ out:
 	return ret;
 }
 
-static void release_group(struct report_group *g)
+void report_group_release(struct report_group *g)
 {
 	free(g->name);
 	rollup_agg_release(&g->agg);
@@ -610,14 +584,15 @@ static void release_group(struct report_group *g)
 		free(g->events[j].info);
 	}
 	free(g->events);
+	memset(g, 0, sizeof(*g));
 }
 
 void report_release(struct report *r)
 {
 	for (size_t i = 0; i < r->nbackends; i++)
-		release_group(&r->backends[i]);
+		report_group_release(&r->backends[i]);
 	for (size_t i = 0; i < r->nfrontends; i++)
-		release_group(&r->frontends[i]);
+		report_group_release(&r->frontends[i]);
 	free(r->backends);
 	free(r->frontends);
 	for (size_t i = 0; i < r->ncounters; i++)

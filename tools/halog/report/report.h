@@ -100,6 +100,22 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 		 char *err, size_t errsz);
 void report_release(struct report *r);
 
+/* The balance rule (report/balance.h) applied to backend g, whose members hold the requests each
+ * served: expectations from the inventory inv (its servers without traffic are added as members
+ * with none, dns slots aside), or, without an inventory, equal shares when check >= 0. Sorts the
+ * members by name and fills their share, expected, deviation, weight, backup, maint and
+ * in_inventory, and g's balance_checked, max_deviation, worst and balance_failed (against
+ * check, percentage points; < 0: no verdict). A backend the inventory does not list is left
+ * unchecked. Returns 0, or -1 when out of memory. */
+int report_balance_group(struct report_group *g, const struct invweights *inv, double check);
+/* For callers that build a backend themselves (halog drive, from the requests of a run): adds a
+ * member called name (copied; special as balance_special says) that served requests. Returns
+ * it, or NULL when out of memory. */
+struct report_server *report_group_add(struct report_group *g, const char *name,
+				       int64_t requests);
+/* Frees what g holds (its name and members included) and zeroes it. */
+void report_group_release(struct report_group *g);
+
 enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_MARKDOWN, REPORT_HTML };
 /* Parses "text", "json", "csv", "markdown" (or "md"), and "html" when an HTML writer is linked
  * in. Returns 0 or -1. */

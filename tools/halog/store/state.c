@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "store/sqlite.h"
 #include "store/store.h"
 
 int state_name_valid(const char *name, const char **why)
@@ -48,7 +49,7 @@ int state_name_valid(const char *name, const char **why)
 
 static int fail(struct store *st, const char *what)
 {
-	store_set_errmsg(st, "%s: %s", what, sqlite3_errmsg(store_db(st)));
+	store_set_errmsg(st, "%s: %s", what, sqlite3_errmsg(store_sqlite_db(st)));
 	return -1;
 }
 
@@ -56,7 +57,7 @@ static sqlite3_stmt *prep(struct store *st, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(store_sqlite_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
 		fail(st, "cannot prepare");
 		sqlite3_finalize(s);
 		return NULL;
@@ -66,14 +67,14 @@ static sqlite3_stmt *prep(struct store *st, const char *sql)
 
 static int exec(struct store *st, const char *sql)
 {
-	if (sqlite3_exec(store_db(st), sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(store_sqlite_db(st), sql, NULL, NULL, NULL) != SQLITE_OK)
 		return fail(st, sql);
 	return 0;
 }
 
 static void rollback(struct store *st)
 {
-	sqlite3 *db = store_db(st);
+	sqlite3 *db = store_sqlite_db(st);
 
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -215,7 +216,7 @@ int store_saved_put(struct store *st, const char *name, const char *query, int r
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return fail(st, "cannot save the search");
-	return sqlite3_changes(store_db(st)) ? 0 : 1;
+	return sqlite3_changes(store_sqlite_db(st)) ? 0 : 1;
 }
 
 static int saved_row(sqlite3_stmt *s, void *arg)
@@ -289,7 +290,7 @@ int store_saved_rm(struct store *st, const char *name)
 		fail(st, "cannot remove the saved search");
 		goto out;
 	}
-	ret = sqlite3_changes(store_db(st)) ? 0 : 1;
+	ret = sqlite3_changes(store_sqlite_db(st)) ? 0 : 1;
 	sqlite3_finalize(s);
 	s = NULL;
 	if (exec(st, "COMMIT"))
@@ -397,7 +398,7 @@ int store_alert_add(struct store *st, const struct store_alert *a)
 		fail(st, "cannot add the alert");
 		goto out;
 	}
-	if (!sqlite3_changes(store_db(st))) {
+	if (!sqlite3_changes(store_sqlite_db(st))) {
 		ret = 1;
 		goto out;
 	}
@@ -483,7 +484,7 @@ int store_alert_rm(struct store *st, const char *name)
 		fail(st, "cannot remove the alert");
 		goto out;
 	}
-	if (!sqlite3_changes(store_db(st))) {
+	if (!sqlite3_changes(store_sqlite_db(st))) {
 		ret = 1;
 		goto out;
 	}
@@ -576,7 +577,7 @@ int store_alert_record(struct store *st, const struct store_alert_eval *ev)
 		fail(st, "cannot update the alert");
 		goto out;
 	}
-	if (!sqlite3_changes(store_db(st))) {
+	if (!sqlite3_changes(store_sqlite_db(st))) {
 		ret = 1;
 		goto out;
 	}

@@ -490,9 +490,12 @@ struct sqlite3 *store_sqlite_db(struct store *st)
 	return st->db;
 }
 
-struct sqlite3 *store_db(struct store *st)
+void store_set_cache_kib(struct store *st, int kib)
 {
-	return store_sqlite_db(st);
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d", kib > 0 ? kib : 1);
+	drain(st);
+	sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 }
 
 const char *store_errmsg(const struct store *st)

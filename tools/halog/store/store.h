@@ -1,14 +1,7 @@
-/* The SQLite store: every message raw, parsed traffic rows, health/server events, and the
- * rollups that keep reports fast. One writer (ingest or listen), any number of readers.
- *
- * Contract on the schema (other modules query these names; the store may add columns/tables):
- *   meta(key TEXT PRIMARY KEY, value)                 -- 'schema_version', …
- *   lines(id INTEGER PRIMARY KEY, recv_ms, ts_ms, source, kind, status, reason,
- *         pri, host, program, pid, raw BLOB)          -- one row per message, raw bytes kept
- *   requests(line_id INTEGER PRIMARY KEY, ts_ms, mode, frontend, backend, server, status,
- *         term, client_ip, client_port, method, path, query, version, …timers, bytes…)
- *   events(line_id INTEGER PRIMARY KEY, ts_ms, kind, proxy, server, state, reason, info)
- *   counters(name TEXT PRIMARY KEY, value INTEGER)    -- listen: received/stored/dropped/refused
+/* The store's write side: every message raw, parsed traffic rows, health/server events, and the
+ * rollups that keep reports fast, written by one writer (ingest or listen). Readers do not use
+ * this header: they read through store/read.h, any number of them. The tables (store.c's
+ * migrations) are the store layer's own; no module outside it names them (mk/layers.sh).
  * kind/status are the integers of enum lr_kind / lr_status (logrec.h). Times are unix ms (UTC).
  */
 #ifndef STORE_H
@@ -18,19 +11,19 @@
 
 #include "parse/logrec.h"
 
-struct sqlite3;
 struct store;
 
 #define STORE_CREATE 0x1   /* create the file (mode 0600) and schema when missing */
-#define STORE_READONLY 0x2 /* open for reading only (report, tail, search) */
+#define STORE_READONLY 0x2 /* open for reading only (what the SQLite read backend does) */
 
 /* Opens (and migrates) the DB at path with WAL, synchronous=NORMAL and a busy timeout.
  * Returns a store, or NULL with a message in errbuf (errsz bytes, NUL-terminated). */
 struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz);
 /* Commits nothing: call store_commit first. Closes and frees. NULL is fine. */
 void store_close(struct store *st);
-/* The underlying connection, for readers that run their own queries. */
-struct sqlite3 *store_db(struct store *st);
+/* The page cache of st's connection, in KiB (a writer that must stay small sets it). A hint:
+ * a store may ignore it. */
+void store_set_cache_kib(struct store *st, int kib);
 
 /* One received message. */
 struct store_msg {
@@ -59,13 +52,7 @@ const char *store_errmsg(const struct store *st);
 /* Sets the message store_errmsg returns: for the store layer's own modules (state.c). */
 void store_set_errmsg(struct store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Added by the store module (additive):
- *   names(id INTEGER PRIMARY KEY, name TEXT UNIQUE)   -- interned frontend/backend/server names
- *   rollup, rollup_code, rollup_term, rollup_timer, rollup_errpath, rollup_lines
- *                                                     -- per-minute aggregates (store.c) */
-/* Added by the alerts work (additive): saved_searches, alerts, alert_deliveries, alert_log
- *                                                     -- the state area, see store/state.h */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 2 /* the tables: store.c's migrations; the state area: state.h */
 /* The store path when no --db is given: $HALOG_DB when set and not empty, else "halog.db". */
 const char *store_default_path(void);
 /* The schema version of an open store (after migration: STORE_SCHEMA_VERSION). */

@@ -24,15 +24,15 @@
 
 static char dir[256], path[512];
 
-static struct lr_str S(const char *s)
-{
+static struct lr_str S(const char *s) {
 	struct lr_str r = {s, (uint32_t)strlen(s)};
 	return r;
 }
 
 /* A request: fe/be/srv, status, Ta, at logged time ts, received at recv from source src. */
-static void add_req(struct store *st, int64_t recv, int64_t ts, const char *src, const char *fe,
-		    const char *be, const char *srv, int status, int ta)
+static void
+add_req(struct store *st, int64_t recv, int64_t ts, const char *src, const char *fe, const char *be,
+	const char *srv, int status, int ta)
 {
 	char raw[256];
 	struct logrec r;
@@ -137,8 +137,8 @@ static int setup(void **state)
 		if (i % 3 == 2)
 			add_req(st, RECV0 + i * 1000, ts, src, "fe_a", "be_api", "a1", 503, 40 + i);
 		else
-			add_req(st, RECV0 + i * 1000, ts, src, "fe_a", "be_web", i % 2 ? "w1" : "w2",
-				200, 10 + i);
+			add_req(st, RECV0 + i * 1000, ts, src, "fe_a", "be_web",
+				i % 2 ? "w1" : "w2", 200, 10 + i);
 	}
 	add_event(st, RECV0 + 12000, T0 + 61000, LR_SERVER, "be_web", "w2", "DOWN");
 	add_conn_error(st, RECV0 + 13000, T0 + 62000);
@@ -249,8 +249,8 @@ static void test_orders_positions_limits(void **state)
 	sel.limit = 3;
 	sel.kinds = STORE_KINDS_TRAFFIC;
 	assert_string_equal(lines(rd, &sel, &trunc),
-			    "fe_a be_web/w1 200 19|fe_a be_web/w2 200 20|fe_a be_api/a1 503 51"
-			    + 0);
+			    "fe_a be_web/w1 200 19|fe_a be_web/w2 200 20|fe_a be_api/a1 503 51" +
+				    0);
 	assert_int_equal(trunc, 1);
 	sel.limit = 12;
 	assert_int_equal(walk(rd, &sel, 1), 12);
@@ -621,7 +621,8 @@ static void test_stats_paths_counters(void **state)
 	assert_int_equal(ls.by_status[LR_BAD], 1);
 	assert_int_equal(ls.truncated, 1);
 	assert_int_equal(ls.first_ms, T0);
-	assert_int_equal(ls.last_ms, RECV0 + 14000); /* the unparsed line has only its receive time */
+	assert_int_equal(ls.last_ms,
+			 RECV0 + 14000); /* the unparsed line has only its receive time */
 	sel.clock = STORE_LOGGED;
 	sel.until_ms = T0 + 60000;
 	assert_int_equal(store_line_stats(rd, &sel, &ls), 0);

@@ -193,8 +193,7 @@ oom:
 }
 
 int drive_window_read(const char *db, const char *backend, struct store_pos from,
-		      const struct drive_stats *st, struct drive_window *w, char *err,
-		      size_t errsz)
+		      const struct drive_stats *st, struct drive_window *w, char *err, size_t errsz)
 {
 	struct store_reader *rd;
 	struct store_cursor *c = NULL;

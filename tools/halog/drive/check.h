@@ -43,8 +43,8 @@ struct drive_verdict {
 
 /* A server of the X-Server tally against --weights. */
 struct drive_xshare {
-	const char *name; /* borrowed from the stats or the weights */
-	long n;		  /* answers naming it */
+	const char *name;		   /* borrowed from the stats or the weights */
+	long n;				   /* answers naming it */
 	double share, expected, deviation; /* percent, percentage points */
 	int bad;			   /* beyond the tolerance */
 };
@@ -81,6 +81,7 @@ void drive_verdicts_free(struct drive_verdict *v, size_t n);
  * (*nxs of them; free()), and the verdict into xv (release with drive_verdicts_free(xv, 1)…
  * or free(xv->worst)). Returns 0 or -1 (out of memory). */
 int drive_check_weights(const struct drive_stats *st, const struct drive_weight *wt, size_t nw,
-			double tol, struct drive_xshare **xs, size_t *nxs, struct drive_verdict *xv);
+			double tol, struct drive_xshare **xs, size_t *nxs,
+			struct drive_verdict *xv);
 
 #endif

@@ -68,7 +68,8 @@ static void fmt_clock(int64_t ms, char *buf, size_t sz)
 		 (int)(ms % 1000));
 }
 
-static void verdict_line(struct strbuf *sb, const struct drive_verdict *v, double tol, const char *what)
+static void verdict_line(struct strbuf *sb, const struct drive_verdict *v, double tol,
+			 const char *what)
 {
 	strbuf_addf(sb, "balance %s", what);
 	if (v->backend) {
@@ -352,7 +353,7 @@ static void print_table(struct strbuf *sb, const struct drive_out *o, int md)
 			    sep, md ? " |" : "");
 		if (md)
 			strbuf_addstr(sb, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|-"
-					   "--:|---:|\n");
+					  "--:|---:|\n");
 		for (size_t i = 0; i < w->n; i++) {
 			const struct drive_row *r = &w->rows[i];
 
@@ -379,7 +380,6 @@ static void print_table(struct strbuf *sb, const struct drive_out *o, int md)
 			}
 	}
 }
-
 
 int drive_write(FILE *fp, enum drive_format f, const struct drive_out *o)
 {

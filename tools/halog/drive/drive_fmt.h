@@ -14,11 +14,11 @@ enum drive_format { DRIVE_TEXT, DRIVE_JSON, DRIVE_CSV, DRIVE_MARKDOWN };
 /* Everything a run concluded, borrowed by the writers. */
 struct drive_out {
 	const char *url;
-	const char *db;		      /* the store; NULL when not asked (no window, no logged) */
-	double tol;		      /* percentage points */
-	int quiet;		      /* text: only the summary line and the verdicts */
+	const char *db; /* the store; NULL when not asked (no window, no logged) */
+	double tol;	/* percentage points */
+	int quiet;	/* text: only the summary line and the verdicts */
 	const struct drive_stats *st;
-	int64_t logged;		      /* the run's lines stored; < 0: unknown */
+	int64_t logged;		       /* the run's lines stored; < 0: unknown */
 	const struct drive_xshare *xs; /* the X-Server tally against --weights */
 	size_t nxs;
 	const struct drive_verdict *xv; /* its verdict; NULL without --weights */

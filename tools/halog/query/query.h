@@ -68,18 +68,18 @@ enum query_field {
 /* A node of the tree; owned by its query, read-only. */
 struct query_node {
 	enum query_op op;
-	unsigned col;		   /* 1-based column of the term in the query text */
-	struct query_node **kids;  /* AND, OR: two or more; NOT: one */
+	unsigned col;		  /* 1-based column of the term in the query text */
+	struct query_node **kids; /* AND, OR: two or more; NOT: one */
 	size_t nkids;
-	enum query_field field;	   /* QUERY_FIELD */
-	const char *val;	   /* TEXT: the needle, lower case; FIELD: value or pattern; */
-	size_t vlen;		   /* NUL-terminated after vlen bytes, holds no NUL */
-	int glob, qmark;	   /* FIELD: val is a pattern ('*'; and '?' when qmark) */
-	int64_t lo, hi;		   /* STATUS */
-	unsigned kinds;		   /* KIND */
-	int parse;		   /* PARSE */
-	unsigned char net[18];	   /* CLIENT: family (4 or 6), prefix bits, 16 address bytes */
-	struct query_regex *re;	   /* REGEX */
+	enum query_field field; /* QUERY_FIELD */
+	const char *val;	/* TEXT: the needle, lower case; FIELD: value or pattern; */
+	size_t vlen;		/* NUL-terminated after vlen bytes, holds no NUL */
+	int glob, qmark;	/* FIELD: val is a pattern ('*'; and '?' when qmark) */
+	int64_t lo, hi;		/* STATUS */
+	unsigned kinds;		/* KIND */
+	int parse;		/* PARSE */
+	unsigned char net[18];	/* CLIENT: family (4 or 6), prefix bits, 16 address bytes */
+	struct query_regex *re; /* REGEX */
 };
 
 /* The root of q's tree (QUERY_ALL for the empty query). */

@@ -41,7 +41,7 @@ struct store_ops {
 
 struct store_reader {
 	const struct store_ops *ops;
-	void *impl;	/* the backend's */
+	void *impl; /* the backend's */
 	int in_snapshot;
 	char err[512];
 };

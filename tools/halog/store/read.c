@@ -63,8 +63,9 @@ struct store_reader *store_reader_open(const char *where, char *err, size_t errs
 			rest = where + sl;
 		}
 		if (!ops) {
-			snprintf(err, errsz, "'%s': unknown store scheme '%.*s' (a file path, or %s)",
-				 where, (int)(sl - 3), where, "file://PATH");
+			snprintf(err, errsz,
+				 "'%s': unknown store scheme '%.*s' (a file path, or %s)", where,
+				 (int)(sl - 3), where, "file://PATH");
 			return NULL;
 		}
 	}
@@ -170,8 +171,9 @@ static int check_agg(struct store_reader *rd, const struct store_sel *sel, int n
 {
 	int windowed = sel->since_ms != INT64_MIN || sel->until_ms != INT64_MAX;
 	if (windowed && sel->clock != STORE_LOGGED)
-		return store_reader_fail(rd, "%s: aggregates are kept by logged time: use "
-					     "STORE_LOGGED",
+		return store_reader_fail(rd,
+					 "%s: aggregates are kept by logged time: use "
+					 "STORE_LOGGED",
 					 what);
 	if (sel->query)
 		return store_reader_fail(rd, "%s: aggregates take no query", what);
@@ -271,8 +273,8 @@ int store_error_paths(struct store_reader *rd, const struct store_sel *sel, size
 	return rd->ops->error_paths(rd, sel, top, fn, arg);
 }
 
-int store_series(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
-		 int64_t width_ms, size_t nbins, struct store_bin *bins)
+int store_series(struct store_reader *rd, const struct store_sel *sel, int64_t t0, int64_t width_ms,
+		 size_t nbins, struct store_bin *bins)
 {
 	if (check_agg(rd, sel, 1, "series"))
 		return -1;

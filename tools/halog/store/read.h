@@ -108,35 +108,36 @@ enum store_order {
 #define STORE_KIND(k) (1u << (k)) /* a bit of store_sel.kinds for an enum lr_kind */
 #define STORE_KINDS_TRAFFIC (STORE_KIND(LR_HTTP) | STORE_KIND(LR_TCP))
 
-/* What a cursor fills in each struct store_line besides pos, ts_ms, rec.kind and rec.status. */
-#define STORE_WANT_LINE 0x1    /* recv_ms, source, raw, flags; rec.host, tag, pid, reason */
-#define STORE_WANT_SUMMARY 0x2 /* the fields search and tail show: traffic: frontend, backend,
-				  server, status_code, term, client_ip; events: ev_proxy,
-				  ev_server, ev_state; connect and connection errors: frontend,
-				  bind */
-#define STORE_WANT_FIELDS 0x4  /* every parsed field the store keeps (implies SUMMARY): timers,
-				  bytes, retries, queues, method, path, query, uri, version,
-				  captures, cookies, ssl, ids, event reason/info/check …
-				  (see the backend for which ones it keeps) */
+/* What a cursor fills in each struct store_line besides pos, ts_ms and rec.kind:
+ *   LINE     recv_ms, source, raw, flags; rec.status, host, tag, pid, reason;
+ *   SUMMARY  the fields search and tail show: for traffic frontend, backend, server,
+ *            status_code, term, client_ip; for events ev_proxy, ev_server, ev_state; for
+ *            connect lines and connection errors frontend and bind;
+ *   FIELDS   every parsed field the store keeps (implies SUMMARY): timers, bytes, retries,
+ *            queues, method, path, query, uri, version, captures, cookies, ssl, ids, the
+ *            events' reason, info, check duration … (the backend says which it keeps). */
+#define STORE_WANT_LINE 0x1
+#define STORE_WANT_SUMMARY 0x2
+#define STORE_WANT_FIELDS 0x4
 
 /* What to read. Start from store_sel_init (everything open) and set what you need. Each function
  * says which members it honours; a member it cannot honour that is not at its initial value makes
  * it fail with a message (never silently ignored). */
 struct store_sel {
-	int64_t since_ms, until_ms;	/* window [since, until) on clock; INT64_MIN / INT64_MAX:
-					   open */
-	enum store_clock clock;		/* STORE_RECEIVED */
-	struct store_pos from, to;	/* positions [from, to); STORE_POS_MIN / STORE_POS_MAX */
-	const struct query *query;	/* from query_parse (borrowed); NULL: every line */
-	unsigned kinds;			/* STORE_KIND() bits; 0: every kind */
-	const char *frontend;		/* exact names; NULL: any. frontend: traffic of that */
-	const char *backend, *server;	/* frontend; backend, server: traffic of that backend or
-					   server, and events about it (as backend: and server:
-					   in a query) */
-	const char *source;		/* exact source ("udp:127.0.0.1:40001"); NULL: any */
-	enum store_order order;		/* STORE_OLDEST */
-	int64_t limit;			/* lines at most; 0: no limit */
-	unsigned want;			/* STORE_WANT_* */
+	int64_t since_ms, until_ms;   /* window [since, until) on clock; INT64_MIN / INT64_MAX:
+					 open */
+	enum store_clock clock;	      /* STORE_RECEIVED */
+	struct store_pos from, to;    /* positions [from, to); STORE_POS_MIN / STORE_POS_MAX */
+	const struct query *query;    /* from query_parse (borrowed); NULL: every line */
+	unsigned kinds;		      /* STORE_KIND() bits; 0: every kind */
+	const char *frontend;	      /* exact name; NULL: any. Traffic of that frontend */
+	const char *backend, *server; /* exact names; NULL: any. Traffic of that backend or
+					 server, and events about it (as backend: and server:
+					 in a query) */
+	const char *source;	      /* exact source ("udp:127.0.0.1:40001"); NULL: any */
+	enum store_order order;	      /* STORE_OLDEST */
+	int64_t limit;		      /* lines at most; 0: no limit */
+	unsigned want;		      /* STORE_WANT_* */
 };
 void store_sel_init(struct store_sel *sel);
 
@@ -147,12 +148,12 @@ void store_sel_init(struct store_sel *sel);
  * absent (NULL slices, LR_NONE, LR_TIMER_NONE). */
 struct store_line {
 	struct store_pos pos;
-	int64_t ts_ms;		/* logged time (STORE_LOGGED) */
-	int64_t recv_ms;	/* receive time (STORE_WANT_LINE) */
-	struct lr_str source;	/* "udp:127.0.0.1:40001", "file:x.log" (STORE_WANT_LINE) */
-	struct lr_str raw;	/* the bytes received, may hold NULs (STORE_WANT_LINE) */
-	unsigned flags;		/* STORE_MSG_* of store.h (STORE_WANT_LINE) */
-	struct logrec rec;	/* kind and status always; the rest as wanted */
+	int64_t ts_ms;	      /* logged time (STORE_LOGGED) */
+	int64_t recv_ms;      /* receive time (STORE_WANT_LINE) */
+	struct lr_str source; /* "udp:127.0.0.1:40001", "file:x.log" (STORE_WANT_LINE) */
+	struct lr_str raw;    /* the bytes received, may hold NULs (STORE_WANT_LINE) */
+	unsigned flags;	      /* STORE_MSG_* of store.h (STORE_WANT_LINE) */
+	struct logrec rec;    /* kind always; the rest as wanted */
 };
 
 /* Opens a cursor over the lines of sel (every member is honoured). rd must outlive it. Returns
@@ -192,12 +193,12 @@ int store_aggregate(struct store_reader *rd, const struct store_sel *sel, store_
 /* The lines of the window by kind and parse status (every line, traffic or not; frontend,
  * backend and server must be open). */
 struct store_line_stats {
-	int64_t total;			  /* every line */
-	int64_t by_kind[LR_KIND_MAX];	  /* by enum lr_kind */
-	int64_t by_status[LR_BAD + 1];	  /* by enum lr_status */
-	int64_t truncated;		  /* cut by the receiver at its line cap */
-	int64_t first_ms, last_ms;	  /* logged times of the earliest and latest line, or
-					     LR_NONE when there is none */
+	int64_t total;		       /* every line */
+	int64_t by_kind[LR_KIND_MAX];  /* by enum lr_kind */
+	int64_t by_status[LR_BAD + 1]; /* by enum lr_status */
+	int64_t truncated;	       /* cut by the receiver at its line cap */
+	int64_t first_ms, last_ms;     /* logged times of the earliest and latest line, or
+					  LR_NONE when there is none */
 };
 int store_line_stats(struct store_reader *rd, const struct store_sel *sel,
 		     struct store_line_stats *out);
@@ -216,11 +217,11 @@ int store_error_paths(struct store_reader *rd, const struct store_sel *sel, size
  * buckets; otherwise read from the request records, exactly (so a fine series costs a scan). */
 struct store_bin {
 	int64_t requests;
-	int64_t errors;	     /* rollup_is_error */
-	int64_t cls[RC_N];   /* HTTP requests by status class (TCP has none) */
+	int64_t errors;	   /* rollup_is_error */
+	int64_t cls[RC_N]; /* HTTP requests by status class (TCP has none) */
 };
-int store_series(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
-		 int64_t width_ms, size_t nbins, struct store_bin *bins);
+int store_series(struct store_reader *rd, const struct store_sel *sel, int64_t t0, int64_t width_ms,
+		 size_t nbins, struct store_bin *bins);
 
 /* The receiver's counters (received, stored, dropped, refused …), in name order; they are not
  * windowed. fn as for store_aggregate. Returns 0 or -1. */

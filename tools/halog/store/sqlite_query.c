@@ -18,7 +18,7 @@ struct sqlq_param {
 	enum sp_type type;
 	char *s; /* owned: SP_TEXT, SP_BLOB */
 	size_t len;
-	int64_t i;			 /* SP_INT */
+	int64_t i;		      /* SP_INT */
 	const struct query_regex *re; /* SP_PTR: the query's */
 };
 
@@ -72,8 +72,8 @@ static int add_pattern(struct sqlq *c, const char *v, size_t len, int qmark, int
 }
 
 /* A pattern field over one or two columns, each wrapped in fn (e.g. "lower"). */
-static int sql_name(struct sqlq *c, struct strbuf *sb, const struct query_node *n,
-		    const char *col1, const char *col2, const char *fn)
+static int sql_name(struct sqlq *c, struct strbuf *sb, const struct query_node *n, const char *col1,
+		    const char *col2, const char *fn)
 {
 	int i = n->glob ? add_pattern(c, n->val, n->vlen, n->qmark, 0)
 			: add_param(c, SP_TEXT, n->val, n->vlen, 0, NULL);

@@ -16,7 +16,7 @@
 #include "strbuf.h"
 
 #define EVENT_KINDS                                                                                \
-	(STORE_KIND(LR_CONNECT) | STORE_KIND(LR_CONN_ERROR) | STORE_KIND(LR_SERVER) |             \
+	(STORE_KIND(LR_CONNECT) | STORE_KIND(LR_CONN_ERROR) | STORE_KIND(LR_SERVER) |              \
 	 STORE_KIND(LR_CHECK) | STORE_KIND(LR_NOSRV) | STORE_KIND(LR_PROXY))
 #define ERRPATH_KEY_MAX 256 /* store.c keeps the first 256 bytes of a path */
 
@@ -169,11 +169,11 @@ enum src { SRC_LINES, SRC_REQ, SRC_EV };
 /* The tables a read joins and the expressions it uses. */
 struct plan {
 	enum src src;
-	int l, r, e;	    /* lines l, requests r, events e joined */
-	const char *pos;    /* the position (line id) column */
-	const char *time;   /* the window's time column */
+	int l, r, e;	  /* lines l, requests r, events e joined */
+	const char *pos;  /* the position (line id) column */
+	const char *time; /* the window's time column */
 	unsigned want;
-	int has_q;	    /* q holds the compiled query */
+	int has_q; /* q holds the compiled query */
 	struct sqlq q;
 };
 
@@ -278,13 +278,15 @@ static int add_from_where(struct strbuf *sb, const struct store_sel *sel, const 
 	if (sel->frontend)
 		rc |= strbuf_addstr(sb, p->r ? " AND r.frontend = :fe" : " AND 0");
 	if (sel->backend)
-		rc |= strbuf_addstr(sb, p->src == SRC_REQ  ? " AND r.backend = :be"
-					: p->src == SRC_EV ? " AND e.proxy = :be"
-							   : " AND (r.backend = :be OR e.proxy = :be)");
+		rc |= strbuf_addstr(sb, p->src == SRC_REQ ? " AND r.backend = :be"
+					: p->src == SRC_EV
+						? " AND e.proxy = :be"
+						: " AND (r.backend = :be OR e.proxy = :be)");
 	if (sel->server)
-		rc |= strbuf_addstr(sb, p->src == SRC_REQ  ? " AND r.server = :srv"
-					: p->src == SRC_EV ? " AND e.server = :srv"
-							   : " AND (r.server = :srv OR e.server = :srv)");
+		rc |= strbuf_addstr(sb, p->src == SRC_REQ ? " AND r.server = :srv"
+					: p->src == SRC_EV
+						? " AND e.server = :srv"
+						: " AND (r.server = :srv OR e.server = :srv)");
 	if (sel->source)
 		rc |= strbuf_addstr(sb, " AND l.source = :source");
 	return rc ? -1 : 0;
@@ -333,16 +335,71 @@ out:
 
 /* Cursor columns: each is selected when its table is joined and the reader wants its group. */
 enum col {
-	K_POS, K_TS, K_KIND, /* always, from the driving table */
-	K_RECV, K_SOURCE, K_RAW, K_LFLAGS, K_HOST, K_PROGRAM, K_PID, K_REASON, K_STATUS,
-	R_FE, R_BE, R_SRV, R_CODE, R_TERM, R_CLIENT,
-	E_PROXY, E_SERVER, E_STATE,
-	R_CPORT, R_METHOD, R_PATH, R_QUERY, R_VERSION, R_URI, R_TREQ, R_TWAIT, R_TCONN, R_TRESP,
-	R_TACT, R_BREAD, R_BUP, R_CKREQ, R_CKRESP, R_ACTCONN, R_FECONN, R_BECONN, R_SRVCONN,
-	R_RETRIES, R_REDISP, R_SQUEUE, R_BQUEUE, R_CAPREQ, R_CAPRESP, R_SNI, R_SSLVER, R_CIPHER,
-	R_SSLERR, R_UID, R_DSTIP, R_DSTPORT, R_FLAGS,
-	E_REASON, E_INFO, E_CHECK, E_BACKUP, E_ALEFT, E_BLEFT, E_CLIENT, E_CPORT, E_DSTIP,
-	E_DSTPORT, E_MODE,
+	K_POS,
+	K_TS,
+	K_KIND, /* always, from the driving table */
+	K_RECV,
+	K_SOURCE,
+	K_RAW,
+	K_LFLAGS,
+	K_HOST,
+	K_PROGRAM,
+	K_PID,
+	K_REASON,
+	K_STATUS,
+	R_FE,
+	R_BE,
+	R_SRV,
+	R_CODE,
+	R_TERM,
+	R_CLIENT,
+	E_PROXY,
+	E_SERVER,
+	E_STATE,
+	R_CPORT,
+	R_METHOD,
+	R_PATH,
+	R_QUERY,
+	R_VERSION,
+	R_URI,
+	R_TREQ,
+	R_TWAIT,
+	R_TCONN,
+	R_TRESP,
+	R_TACT,
+	R_BREAD,
+	R_BUP,
+	R_CKREQ,
+	R_CKRESP,
+	R_ACTCONN,
+	R_FECONN,
+	R_BECONN,
+	R_SRVCONN,
+	R_RETRIES,
+	R_REDISP,
+	R_SQUEUE,
+	R_BQUEUE,
+	R_CAPREQ,
+	R_CAPRESP,
+	R_SNI,
+	R_SSLVER,
+	R_CIPHER,
+	R_SSLERR,
+	R_UID,
+	R_DSTIP,
+	R_DSTPORT,
+	R_FLAGS,
+	E_REASON,
+	E_INFO,
+	E_CHECK,
+	E_BACKUP,
+	E_ALEFT,
+	E_BLEFT,
+	E_CLIENT,
+	E_CPORT,
+	E_DSTIP,
+	E_DSTPORT,
+	E_MODE,
 	N_COLS
 };
 
@@ -424,7 +481,7 @@ struct sq_cursor {
 	int idx[N_COLS]; /* column of each, or -1 */
 	int tail;	 /* STORE_TAIL with a limit: a last column counts the rows */
 	int64_t limit;
-	int first;	 /* no row delivered yet */
+	int first; /* no row delivered yet */
 	int truncated;
 	struct store_line line;
 };
@@ -834,8 +891,8 @@ static sqlite3_stmt *prepare_rollup(struct store_reader *rd, const char *select,
 	char sql[1024];
 	snprintf(sql, sizeof(sql), "%s FROM %s WHERE bucket >= ?1 AND bucket < ?2%s%s%s%s %s",
 		 select, table, f->fe ? " AND fe = ?3" : "", f->be ? " AND be = ?4" : "",
-		 f->srv && has_srv ? " AND srv = ?5" : "", f->kind && has_kind ? " AND kind = ?6" : "",
-		 tail);
+		 f->srv && has_srv ? " AND srv = ?5" : "",
+		 f->kind && has_kind ? " AND kind = ?6" : "", tail);
 	sqlite3_stmt *s = prepare(rd, sql, strlen(sql), "cannot read the rollups");
 	if (!s)
 		return NULL;

@@ -80,18 +80,44 @@ url=http://$(demo_bind fe_web)
 demo_start_haproxy "$DEMO_OUT/haproxy.cfg" "$url/_ready" || fail "haproxy"
 sdb=$DEMO_OUT/halog.db
 
+# the run goes through be_web only: be_web is its scope (--backend), or be_api's silence is
+# allowed (--allow-idle); without either, be_api got none of the run: that fails the check
 "$HALOG" drive "$url" -n 200 -c 4 --db "$sdb" --inventory "$DEMO_OUT/inventory.yaml" \
-	--tolerance 5 >"$TMP/good.out" 2>&1
+	--backend be_web --tolerance 5 >"$TMP/good.out" 2>&1
 rc=$?
 cat "$TMP/good.out"
 [ $rc = 0 ] || fail "balanced run: exit $rc"
+"$HALOG" drive "$url" -n 40 -c 4 --db "$sdb" --inventory "$DEMO_OUT/inventory.yaml" \
+	--tolerance 5 --allow-idle >"$TMP/idle-ok.out" 2>&1
+rc=$?
+[ $rc = 0 ] || fail "--allow-idle run: exit $rc: $(cat "$TMP/idle-ok.out")"
+grep -q '^balance by inventory for be_api: not checked (no traffic in this run, allowed)' \
+	"$TMP/idle-ok.out" || fail "allowed idle service not reported: $(cat "$TMP/idle-ok.out")"
+"$HALOG" drive "$url" -n 40 -c 4 --db "$sdb" --inventory "$DEMO_OUT/inventory.yaml" \
+	--tolerance 5 >"$TMP/idle.out" 2>&1
+rc=$?
+[ $rc = 3 ] || fail "idle service: exit $rc, expected 3: $(cat "$TMP/idle.out")"
+grep -q '^balance by inventory for be_api: FAILED, no traffic in this run' "$TMP/idle.out" ||
+	fail "idle service verdict: $(cat "$TMP/idle.out")"
+
+# a renamed service: the inventory says www, haproxy still logs be_web (rendered from the old
+# name): be_web is not in the inventory and be_www got nothing; both fail the check
+sed '/^services:/,$ s/^  web:$/  www:/' "$DEMO_OUT/inventory.yaml" >"$DEMO_OUT/renamed.yaml"
+! cmp -s "$DEMO_OUT/inventory.yaml" "$DEMO_OUT/renamed.yaml" || fail "could not rename the service"
+"$HALOG" drive "$url" -n 40 -c 4 --db "$sdb" --inventory "$DEMO_OUT/renamed.yaml" \
+	--tolerance 5 --format json >"$TMP/renamed.json" 2>/dev/null
+rc=$?
+[ $rc = 3 ] || fail "renamed service: exit $rc, expected 3"
+jq -e '[.balance[] | select(.result == "failed") | "\(.backend) \(.reason)"] | sort ==
+	["be_api idle", "be_web unlisted", "be_www idle"]' "$TMP/renamed.json" >/dev/null ||
+	fail "renamed service verdicts: $(cat "$TMP/renamed.json")"
 
 # an inventory that says web3 has weight 1 (the config gives it 2): 50% seen, 33.3% expected
 sed 's/name: web3, address: \("[^"]*"\), weight: 2/name: web3, address: \1, weight: 1/' \
 	"$DEMO_OUT/inventory.yaml" >"$DEMO_OUT/wrong.yaml"
 ! cmp -s "$DEMO_OUT/inventory.yaml" "$DEMO_OUT/wrong.yaml" || fail "could not write the wrong inventory"
 "$HALOG" drive "$url" -n 200 -c 4 --db "$sdb" --inventory "$DEMO_OUT/wrong.yaml" \
-	--tolerance 5 >"$TMP/bad.out" 2>&1
+	--backend be_web --tolerance 5 >"$TMP/bad.out" 2>&1
 rc=$?
 cat "$TMP/bad.out"
 [ $rc = 3 ] || fail "unbalanced run: exit $rc, expected 3"

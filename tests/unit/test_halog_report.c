@@ -180,7 +180,7 @@ static void test_balance_inventory(void **state)
 	write_file("inv.yaml", inventory, path, sizeof(path));
 	struct invweights inv;
 	assert_int_equal(invweights_load(path, NULL, &inv, err, sizeof(err)), 0);
-	struct report_opts o = {LR_NONE, LR_NONE, NULL, NULL, &inv, 4.0};
+	struct report_opts o = {.since_ms = LR_NONE, .until_ms = LR_NONE, .inv = &inv, .check_balance = 4.0};
 	struct report r;
 	assert_int_equal(build(st, &o, &r, err, sizeof(err)), 0);
 
@@ -249,7 +249,7 @@ static void test_window_and_filters(void **state)
 	char err[256];
 	struct report r;
 	/* since inside minute 1, until inside minute 2: whole minutes 1 and 2 */
-	struct report_opts o = {T0 + 60000 + 30000, T0 + 120000 + 1, NULL, NULL, NULL, -1};
+	struct report_opts o = {.since_ms = T0 + 60000 + 30000, .until_ms = T0 + 120000 + 1, .check_balance = -1};
 	assert_int_equal(build(st, &o, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.from_ms, T0 + 60000);
 	assert_int_equal(r.to_ms, T0 + 180000);
@@ -263,7 +263,7 @@ static void test_window_and_filters(void **state)
 	assert_int_equal(group(&r, "be")->agg.requests, 3);
 	report_release(&r);
 	/* frontend filter */
-	struct report_opts f = {LR_NONE, LR_NONE, "fe_b", NULL, NULL, -1};
+	struct report_opts f = {.since_ms = LR_NONE, .until_ms = LR_NONE, .frontend = "fe_b", .check_balance = -1};
 	assert_int_equal(build(st, &f, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.nfrontends, 1);
 	assert_int_equal(group(&r, "be")->agg.requests, 12);
@@ -298,8 +298,8 @@ static void test_errpaths(void **state)
 	assert_int_equal(store_commit(st), 0);
 	char err[256];
 	struct report a, b;
-	struct report_opts all = {LR_NONE, LR_NONE, NULL, NULL, NULL, -1};
-	struct report_opts win = {T0 - 1, T0 + 1000 * 60000, NULL, NULL, NULL, -1};
+	struct report_opts all = {.since_ms = LR_NONE, .until_ms = LR_NONE, .check_balance = -1};
+	struct report_opts win = {.since_ms = T0 - 1, .until_ms = T0 + 1000 * 60000, .check_balance = -1};
 	assert_int_equal(build(st, &all, &a, err, sizeof(err)), 0);
 	assert_int_equal(build(st, &win, &b, err, sizeof(err)), 0);
 	assert_int_equal(a.nbackends, 2);
@@ -342,7 +342,7 @@ static void test_percentiles(void **state)
 	assert_int_equal(store_commit(st), 0);
 	char err[256];
 	struct report r;
-	struct report_opts o = {LR_NONE, LR_NONE, NULL, NULL, NULL, -1};
+	struct report_opts o = {.since_ms = LR_NONE, .until_ms = LR_NONE, .check_balance = -1};
 	assert_int_equal(build(st, &o, &r, err, sizeof(err)), 0);
 	const struct report_group *g = group(&r, "be");
 	qsort(v, N, sizeof(v[0]), cmp_int);
@@ -368,7 +368,7 @@ static void test_writers(void **state)
 	assert_int_equal(store_commit(st), 0);
 	char err[256], path[512];
 	struct report r;
-	struct report_opts o = {LR_NONE, LR_NONE, NULL, NULL, NULL, -1};
+	struct report_opts o = {.since_ms = LR_NONE, .until_ms = LR_NONE, .check_balance = -1};
 	assert_int_equal(build(st, &o, &r, err, sizeof(err)), 0);
 	static const enum report_format fmts[] = {REPORT_TEXT, REPORT_JSON, REPORT_CSV,
 						  REPORT_MARKDOWN};

@@ -39,6 +39,8 @@ enum {
 	O_ENV,
 	O_WEIGHTS,
 	O_TOLERANCE,
+	O_ALLOW_UNLISTED,
+	O_ALLOW_IDLE,
 	O_REPORT,
 	O_FORMAT,
 	O_QUIET,
@@ -138,7 +140,17 @@ static const struct opt drive_opts[] = {
 	 .min = 0,
 	 .max = 100,
 	 .help = "largest deviation of a share from the expected one, in\n"
-		 "percentage points (default 10); beyond it, exit 3"},
+		 "percentage points (default 10); beyond it, exit 3; with\n"
+		 "--inventory, also when the run reached a backend the\n"
+		 "inventory does not list, or a service got none of it"},
+	{.id = O_ALLOW_UNLISTED,
+	 .long_name = "allow-unlisted",
+	 .type = OPT_FLAG,
+	 .help = "backends the inventory does not list pass the check"},
+	{.id = O_ALLOW_IDLE,
+	 .long_name = "allow-idle",
+	 .type = OPT_FLAG,
+	 .help = "services of the inventory the run did not reach pass"},
 	{.id = O_REPORT,
 	 .long_name = "report",
 	 .type = OPT_FLAG,
@@ -184,6 +196,7 @@ struct drive_cli {
 	int64_t timeout_s, settle_ms;
 	double tol;
 	int quiet, report;
+	int allow_unlisted, allow_idle;
 };
 
 /* Fills cli from argv. Returns 0 to go on, or the exit code (after --help: -1, exit 0). */
@@ -273,6 +286,12 @@ static int parse_args(int argc, char **argv, struct drive_cli *cli)
 		case O_QUIET:
 			cli->quiet = 1;
 			break;
+		case O_ALLOW_UNLISTED:
+			cli->allow_unlisted = 1;
+			break;
+		case O_ALLOW_IDLE:
+			cli->allow_idle = 1;
+			break;
 		case OPT_OPERAND:
 			if (cli->o.url)
 				return opt_usage_error(&drive_cmd, stderr,
@@ -294,6 +313,9 @@ static int parse_args(int argc, char **argv, struct drive_cli *cli)
 			"--inventory, --backend and --report read the stored logs: add --db");
 	if (cli->env && !cli->inventory)
 		return opt_usage_error(&drive_cmd, stderr, "-e needs --inventory");
+	if ((cli->allow_unlisted || cli->allow_idle) && !cli->inventory)
+		return opt_usage_error(&drive_cmd, stderr,
+				       "--allow-unlisted and --allow-idle need --inventory");
 	return 0;
 }
 
@@ -302,7 +324,11 @@ static int parse_args(int argc, char **argv, struct drive_cli *cli)
 static int run_report(const struct drive_cli *cli, const struct invweights *inv, int64_t since,
 		      int64_t until, FILE *out)
 {
-	struct report_opts ro = {since, until + 1, NULL, cli->backend, inv, -1};
+	struct report_opts ro = {.since_ms = since,
+				 .until_ms = until + 1,
+				 .backend = cli->backend,
+				 .inv = inv,
+				 .check_balance = -1};
 	enum report_format f = cli->fmt == DRIVE_JSON	 ? REPORT_JSON
 			       : cli->fmt == DRIVE_CSV	 ? REPORT_CSV
 			       : cli->fmt == DRIVE_MARKDOWN ? REPORT_MARKDOWN
@@ -422,7 +448,9 @@ int cmd_drive(int argc, char **argv)
 			exit_code = exit_code ? exit_code : HALOG_EXIT_BALANCE;
 	}
 	if (o.w && have_iw) {
-		if (drive_check_inventory(&w, &iw, cli.tol, &v, &nv))
+		struct drive_gaps gaps = {cli.backend, cli.allow_unlisted, cli.allow_idle};
+
+		if (drive_check_inventory(&w, &iw, cli.tol, &gaps, &v, &nv))
 			goto oom;
 		o.v = v;
 		o.nv = nv;

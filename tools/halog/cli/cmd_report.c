@@ -25,6 +25,8 @@ enum {
 	O_INVENTORY,
 	O_ENV,
 	O_CHECK_BALANCE,
+	O_ALLOW_UNLISTED,
+	O_ALLOW_IDLE,
 	O_FORMAT,
 	O_OUTPUT,
 };
@@ -75,7 +77,17 @@ static const struct opt report_opts[] = {
 	 .min = 0,
 	 .max = 100,
 	 .help = "exit 3 when a server's share deviates from the expected one\n"
-		 "by more than PCT percentage points"},
+		 "by more than PCT percentage points, or (with --inventory) a\n"
+		 "backend with traffic has no service in the inventory, or a\n"
+		 "service of the inventory got no traffic"},
+	{.id = O_ALLOW_UNLISTED,
+	 .long_name = "allow-unlisted",
+	 .type = OPT_FLAG,
+	 .help = "backends the inventory does not list pass the check"},
+	{.id = O_ALLOW_IDLE,
+	 .long_name = "allow-idle",
+	 .type = OPT_FLAG,
+	 .help = "services of the inventory without traffic pass the check"},
 	{.id = O_FORMAT,
 	 .long_name = "format",
 	 .type = OPT_ENUM,
@@ -104,7 +116,7 @@ int cmd_report(int argc, char **argv)
 {
 	const char *db = NULL, *inv_path = NULL, *env = NULL, *out_path = NULL;
 	enum report_format fmt = REPORT_TEXT;
-	struct report_opts opts = {LR_NONE, LR_NONE, NULL, NULL, NULL, -1};
+	struct report_opts opts = {.since_ms = LR_NONE, .until_ms = LR_NONE, .check_balance = -1};
 	struct invweights inv;
 	struct report rep;
 	char err[1024];
@@ -150,6 +162,12 @@ int cmd_report(int argc, char **argv)
 		case O_CHECK_BALANCE:
 			opts.check_balance = p.dbl;
 			break;
+		case O_ALLOW_UNLISTED:
+			opts.allow_unlisted = 1;
+			break;
+		case O_ALLOW_IDLE:
+			opts.allow_idle = 1;
+			break;
 		case O_FORMAT:
 			report_format_parse(formats[p.idx], &fmt);
 			break;
@@ -166,6 +184,9 @@ int cmd_report(int argc, char **argv)
 	if (env && !inv_path) {
 		return opt_usage_error(&report_cmd, stderr, "-e needs --inventory");
 	}
+	if ((opts.allow_unlisted || opts.allow_idle) && !inv_path)
+		return opt_usage_error(&report_cmd, stderr,
+				       "--allow-unlisted and --allow-idle need --inventory");
 	if (opts.since_ms != LR_NONE && opts.until_ms != LR_NONE &&
 	    opts.until_ms <= opts.since_ms) {
 		return opt_usage_error(&report_cmd, stderr, "--until must be after --since");
@@ -217,7 +238,17 @@ int cmd_report(int argc, char **argv)
 					" points off its expected share (limit %.1f)\n",
 					g->name, g->worst ? g->worst : "-", g->max_deviation,
 					opts.check_balance);
+			if (g->unlisted && report_unlisted_fail(&rep))
+				fprintf(stderr,
+					"halog report: balance: backend '%s' has traffic but no"
+					" service in the inventory (--allow-unlisted to pass)\n",
+					g->name);
 		}
+		for (size_t i = 0; report_idle_fail(&rep) && i < rep.nidle; i++)
+			fprintf(stderr,
+				"halog report: balance: backend '%s' of the inventory got no"
+				" traffic (--allow-idle to pass)\n",
+				rep.idle[i]);
 		ret = HALOG_EXIT_BALANCE;
 	}
 out:

@@ -329,17 +329,62 @@ out:
 	return rc;
 }
 
+/* Adds a gap verdict for backend. Returns 0 or -1. */
+static int add_gap(const char *backend, int gap, int allowed, struct drive_verdict **v, size_t *nv)
+{
+	struct drive_verdict *nvv = realloc(*v, (*nv + 1) * sizeof(**v));
+	if (!nvv)
+		return -1;
+	*v = nvv;
+	memset(&nvv[*nv], 0, sizeof(**v));
+	nvv[*nv].result = allowed ? -1 : 0;
+	nvv[*nv].gap = gap;
+	if (!(nvv[*nv].backend = strdup(backend)))
+		return -1;
+	(*nv)++;
+	return 0;
+}
+
+/* Requests of the rows [i, j) served by real servers. */
+static long real_requests(const struct drive_window *w, size_t i, size_t j)
+{
+	long n = 0;
+	for (size_t k = i; k < j; k++)
+		n += w->rows[k].special ? 0 : w->rows[k].n;
+	return n;
+}
+
 int drive_check_inventory(struct drive_window *w, const struct invweights *inv, double tol,
-			  struct drive_verdict **v, size_t *nv)
+			  const struct drive_gaps *g, struct drive_verdict **v, size_t *nv)
 {
 	*v = NULL;
 	*nv = 0;
 	for (size_t i = 0, j; i < w->n; i = j) {
 		for (j = i; j < w->n && !strcmp(w->rows[j].backend, w->rows[i].backend); j++)
 			;
-		if (!invweights_find(inv, w->rows[i].backend))
+		if (invweights_find(inv, w->rows[i].backend)) {
+			if (check_backend(w, i, j, inv, tol, v, nv))
+				return -1;
+		} else if (real_requests(w, i, j) > 0 &&
+			   add_gap(w->rows[i].backend, DRIVE_GAP_UNLISTED, g->allow_unlisted, v,
+				   nv)) {
+			return -1;
+		}
+	}
+	/* the services of the run's scope that expected some of its traffic */
+	for (size_t s = 0; s < inv->n; s++) {
+		const struct invw_backend *ib = &inv->backends[s];
+		long n = 0;
+		if ((g->backend && strcmp(g->backend, ib->name)) || !report_expects_traffic(ib))
 			continue;
-		if (check_backend(w, i, j, inv, tol, v, nv))
+		for (size_t i = 0, j; i < w->n; i = j) {
+			for (j = i; j < w->n && !strcmp(w->rows[j].backend, w->rows[i].backend);
+			     j++)
+				;
+			if (!strcmp(w->rows[i].backend, ib->name))
+				n += real_requests(w, i, j);
+		}
+		if (!n && add_gap(ib->name, DRIVE_GAP_IDLE, g->allow_idle, v, nv))
 			return -1;
 	}
 	return 0;

@@ -36,9 +36,19 @@ struct drive_window {
 /* A balance verdict: one backend by inventory, or the X-Server tally by --weights. */
 struct drive_verdict {
 	char *backend;	/* owned; NULL for the X-Server tally */
-	int result;	/* 1 within the tolerance, 0 beyond it, -1 not checked */
+	int result;	/* 1 within the tolerance, 0 failed, -1 not checked */
 	double max_dev; /* percentage points */
 	char *worst;	/* owned: the server with it, or NULL */
+	int gap;	/* DRIVE_GAP_*: the inventory and the run disagree without a deviation */
+};
+#define DRIVE_GAP_UNLISTED 1 /* the run's traffic reached a backend the inventory does not list */
+#define DRIVE_GAP_IDLE 2     /* a service of the inventory got none of the run's traffic */
+
+/* What drive_check_inventory checks besides the deviations. */
+struct drive_gaps {
+	const char *backend; /* the run's scope (--backend); NULL: every service of the inventory */
+	int allow_unlisted;  /* an unlisted backend does not fail (result -1) */
+	int allow_idle;	     /* an idle service does not fail (result -1) */
 };
 
 /* A server of the X-Server tally against --weights. */
@@ -71,9 +81,12 @@ void drive_window_release(struct drive_window *w);
 
 /* Checks each backend of w that inv lists, with the report's rule (report_balance_group) and
  * tolerance tol: fills the rows' checked, expected and out, and *v with one verdict per checked
- * backend (*nv of them; free with drive_verdicts_free). Returns 0 or -1 (out of memory). */
+ * backend (*nv of them; free with drive_verdicts_free); then one verdict per gap: a backend of w
+ * with traffic to real servers that inv does not list, and each service of inv in the scope of
+ * g that expects traffic and got none (failing, result 0, unless g allows it: -1). Returns 0
+ * or -1 (out of memory). */
 int drive_check_inventory(struct drive_window *w, const struct invweights *inv, double tol,
-			  struct drive_verdict **v, size_t *nv);
+			  const struct drive_gaps *g, struct drive_verdict **v, size_t *nv);
 void drive_verdicts_free(struct drive_verdict *v, size_t n);
 
 /* Checks the X-Server tally of st against the nw weights wt with the rule and tolerance tol: the

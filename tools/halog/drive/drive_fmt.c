@@ -76,6 +76,15 @@ static void verdict_line(struct strbuf *sb, const struct drive_verdict *v, doubl
 		strbuf_addch(sb, ' ');
 		vis(sb, v->backend);
 	}
+	if (v->gap) {
+		const char *why = v->gap == DRIVE_GAP_UNLISTED ? "not in the inventory"
+							       : "no traffic in this run";
+		if (v->result < 0)
+			strbuf_addf(sb, ": not checked (%s, allowed)\n", why);
+		else
+			strbuf_addf(sb, ": FAILED, %s\n", why);
+		return;
+	}
 	if (v->result < 0) {
 		strbuf_addstr(sb, ": not checked (no requests, or no weight to compare with)\n");
 		return;
@@ -215,6 +224,9 @@ static void json_verdict(struct strbuf *sb, const struct drive_verdict *v)
 		json_add_str(sb, v->worst, strlen(v->worst));
 	else
 		strbuf_addstr(sb, "null");
+	if (v->gap)
+		strbuf_addstr(sb, v->gap == DRIVE_GAP_UNLISTED ? ",\"reason\":\"unlisted\""
+							       : ",\"reason\":\"idle\"");
 	strbuf_addch(sb, '}');
 }
 

@@ -450,6 +450,72 @@ int report_balance_group(struct report_group *g, const struct invweights *inv, d
 	return 0;
 }
 
+int report_unlisted_fail(const struct report *r)
+{
+	return r->check_balance >= 0 && r->nunlisted && !r->allow_unlisted;
+}
+
+int report_idle_fail(const struct report *r)
+{
+	return r->check_balance >= 0 && r->nidle && !r->allow_idle;
+}
+
+/* Requests of g served by real servers (the balance's traffic). */
+static int64_t real_requests(const struct report_group *g)
+{
+	int64_t n = 0;
+	for (size_t j = 0; j < g->nmembers; j++)
+		n += g->members[j].special ? 0 : g->members[j].agg.requests;
+	return n;
+}
+
+int report_expects_traffic(const struct invw_backend *ib)
+{
+	for (size_t i = 0; i < ib->n; i++)
+		if (ib->servers[i].weight > 0 && !ib->servers[i].maint)
+			return 1;
+	return 0;
+}
+
+/* The two ways an inventory and the traffic disagree without a deviation to measure: a backend
+ * the inventory does not list (a renamed service, say) and a service of the inventory that got
+ * no traffic. Both are reported; with --check-balance they fail it unless allowed. */
+static int inventory_gaps(struct ctx *c)
+{
+	struct report *r = c->r;
+	const struct invweights *inv = c->opts->inv;
+	if (!inv)
+		return 0;
+	for (size_t i = 0; i < r->nbackends; i++) {
+		struct report_group *g = &r->backends[i];
+		g->listed = invweights_find(inv, g->name) != NULL;
+		if (!g->listed && real_requests(g) > 0) {
+			g->unlisted = 1;
+			r->nunlisted++;
+		}
+	}
+	/* which services a frontend routes to is the inventory's routing, not read here */
+	for (size_t i = 0; !c->opts->frontend && i < inv->n; i++) {
+		const struct invw_backend *ib = &inv->backends[i];
+		const struct report_group *g = find_group(r->backends, r->nbackends, ib->name);
+		if ((c->opts->backend && strcmp(c->opts->backend, ib->name)) ||
+		    !report_expects_traffic(ib) || (g && real_requests(g) > 0))
+			continue;
+		char **p = realloc(r->idle, (r->nidle + 1) * sizeof(*p));
+		if (!p)
+			return fail(c, "out of memory");
+		r->idle = p;
+		if (!(p[r->nidle] = xstrndup(ib->name, strlen(ib->name))))
+			return fail(c, "out of memory");
+		r->nidle++;
+	}
+	if (report_unlisted_fail(r))
+		r->balance_failed += (int)r->nunlisted;
+	if (report_idle_fail(r))
+		r->balance_failed += (int)r->nidle;
+	return 0;
+}
+
 static void shares(struct report_group *g)
 {
 	int64_t total = 0;
@@ -493,6 +559,8 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 	r->first_ms = r->last_ms = LR_NONE;
 	r->inventory = opts->inv != NULL;
 	r->check_balance = opts->check_balance;
+	r->allow_unlisted = opts->allow_unlisted;
+	r->allow_idle = opts->allow_idle;
 	r->from_ms = LR_NONE;
 	r->to_ms = LR_NONE;
 	if ((opts->frontend && !(r->frontend = xstrndup(opts->frontend, strlen(opts->frontend)))) ||
@@ -554,6 +622,8 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 			latencies(&g->agg, g->lat);
 		}
 	}
+	if (inventory_gaps(&c))
+		goto end;
 	ret = 0;
 end:
 	store_snapshot_end(rd);
@@ -598,6 +668,9 @@ void report_release(struct report *r)
 	for (size_t i = 0; i < r->ncounters; i++)
 		free(r->counters[i].name);
 	free(r->counters);
+	for (size_t i = 0; i < r->nidle; i++)
+		free(r->idle[i]);
+	free(r->idle);
 	free(r->frontend);
 	free(r->backend);
 	memset(r, 0, sizeof(*r));

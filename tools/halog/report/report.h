@@ -21,6 +21,9 @@ struct report_opts {
 	const char *frontend, *backend; /* only rows of this frontend / backend; NULL: all */
 	const struct invweights *inv;	/* expected shares; NULL: none */
 	double check_balance;		/* max deviation in percentage points; < 0: no check */
+	int allow_unlisted;		/* a backend with traffic that the inventory does not list
+					   does not fail the check (it is reported all the same) */
+	int allow_idle;			/* nor does a service of the inventory without traffic */
 };
 
 struct report_lat {
@@ -71,6 +74,9 @@ struct report_group {
 	double max_deviation;	/* largest |deviation| */
 	const char *worst;	/* member with it (borrowed) */
 	int balance_failed;	/* max_deviation > opts.check_balance */
+	int listed;		/* an inventory was given and has a service for this backend */
+	int unlisted;		/* an inventory was given, real servers served this backend, and
+				   the inventory has no service for it (a renamed service?) */
 };
 
 struct report_counter {
@@ -91,8 +97,23 @@ struct report {
 	size_t nfrontends, nbackends;
 	int inventory;	      /* an inventory was given */
 	double check_balance; /* < 0 when not asked */
-	int balance_failed;   /* backends over the threshold */
+	int balance_failed;   /* what fails the check: backends over the threshold, and unless
+				 allowed, unlisted backends and idle services */
+	size_t nunlisted;     /* backends with unlisted set */
+	char **idle;	      /* owned: backends of the inventory's services that expect traffic
+				 and got none in the window (not with a frontend filter: the
+				 inventory's routing is not read), inventory order */
+	size_t nidle;
+	int allow_unlisted, allow_idle; /* as asked (report_opts) */
 };
+
+/* Whether a service of the inventory expects traffic: a server of it may take some (a weight
+ * above 0, not in maintenance). One that does and got none in a window is idle. */
+struct invw_backend;
+int report_expects_traffic(const struct invw_backend *ib);
+/* Whether the unlisted backends / the idle services fail the balance check of r. */
+int report_unlisted_fail(const struct report *r);
+int report_idle_fail(const struct report *r);
 
 /* Builds the report from the store rd reads (in one snapshot). Returns 0, or -1 with a message in
  * err. */

@@ -271,6 +271,9 @@ static void text_group(struct strbuf *sb, const struct report *r, const struct r
 				    g->balance_failed ? "OVER" : "within", r->check_balance);
 		strbuf_addstr(sb, "\n");
 	}
+	if (backend && g->unlisted)
+		strbuf_addf(sb, "  balance: not in the inventory (no service for this backend)%s\n",
+			    report_unlisted_fail(r) ? ": FAILS the check" : "");
 	char item[64];
 	size_t col;
 	if (a->requests && !tcp) {
@@ -357,6 +360,23 @@ static void text_group(struct strbuf *sb, const struct report *r, const struct r
 	strbuf_release(&tmp);
 }
 
+/* The inventory's services that got no traffic, and the backends it does not list. */
+static void text_gaps(struct strbuf *sb, const struct report *r)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	if (r->nunlisted || r->nidle)
+		strbuf_addstr(sb, "\n");
+	for (size_t i = 0; i < r->nbackends; i++)
+		if (r->backends[i].unlisted)
+			strbuf_addf(sb, "inventory: backend %s has traffic but no service%s\n",
+				    vis(&tmp, r->backends[i].name, 40),
+				    r->allow_unlisted ? " (allowed)" : "");
+	for (size_t i = 0; i < r->nidle; i++)
+		strbuf_addf(sb, "inventory: backend %s got no traffic in the window%s\n",
+			    vis(&tmp, r->idle[i], 40), r->allow_idle ? " (allowed)" : "");
+	strbuf_release(&tmp);
+}
+
 static void write_text(struct strbuf *sb, const struct report *r)
 {
 	text_header(sb, r);
@@ -364,6 +384,7 @@ static void write_text(struct strbuf *sb, const struct report *r)
 		text_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)
 		text_group(sb, r, &r->frontends[i], 0);
+	text_gaps(sb, r);
 	if (r->check_balance >= 0) {
 		strbuf_addf(sb, "\nbalance check (%.1f points): ", r->check_balance);
 		if (!r->balance_failed) {
@@ -379,7 +400,12 @@ static void write_text(struct strbuf *sb, const struct report *r)
 						    vis(&tmp, g->name, 30),
 						    g->worst ? vis(&tmp2, g->worst, 30) : "-",
 						    g->max_deviation);
+				if (g->unlisted && report_unlisted_fail(r))
+					strbuf_addf(sb, "  %s: not in the inventory\n",
+						    vis(&tmp, g->name, 30));
 			}
+			for (size_t i = 0; report_idle_fail(r) && i < r->nidle; i++)
+				strbuf_addf(sb, "  %s: no traffic\n", vis(&tmp, r->idle[i], 30));
 			strbuf_release(&tmp);
 			strbuf_release(&tmp2);
 		}
@@ -546,7 +572,8 @@ static void jmember(struct strbuf *sb, const struct report_server *m, int tcp, i
 	strbuf_addch(sb, '}');
 }
 
-static void jgroup(struct strbuf *sb, const struct report_group *g, int backend)
+static void jgroup(struct strbuf *sb, const struct report *r, const struct report_group *g,
+		   int backend)
 {
 	int f = 1, tcp = is_tcp(g->kinds);
 	strbuf_addch(sb, '{');
@@ -584,6 +611,10 @@ static void jgroup(struct strbuf *sb, const struct report_group *g, int backend)
 		jstr(sb, g->balance_checked ? g->worst : NULL);
 		jkey(sb, &h, "failed");
 		strbuf_addstr(sb, g->balance_failed ? "true" : "false");
+		if (r->inventory) {
+			jkey(sb, &h, "in_inventory");
+			strbuf_addstr(sb, g->listed ? "true" : "false");
+		}
 		strbuf_addch(sb, '}');
 		jkey(sb, &f, "top_error_paths");
 		strbuf_addch(sb, '[');
@@ -701,7 +732,7 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	for (size_t i = 0; i < r->nbackends; i++) {
 		if (i)
 			strbuf_addch(sb, ',');
-		jgroup(sb, &r->backends[i], 1);
+		jgroup(sb, r, &r->backends[i], 1);
 	}
 	strbuf_addch(sb, ']');
 	jkey(sb, &f, "frontends");
@@ -709,7 +740,7 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	for (size_t i = 0; i < r->nfrontends; i++) {
 		if (i)
 			strbuf_addch(sb, ',');
-		jgroup(sb, &r->frontends[i], 0);
+		jgroup(sb, r, &r->frontends[i], 0);
 	}
 	strbuf_addch(sb, ']');
 	jkey(sb, &f, "balance");
@@ -742,7 +773,46 @@ static void write_json(struct strbuf *sb, const struct report *r)
 		json_add_double(sb, b->max_deviation, 2);
 		strbuf_addch(sb, '}');
 	}
-	strbuf_addstr(sb, "]}}\n");
+	/* what the inventory and the traffic disagree on, when it fails the check */
+	for (size_t i = 0; report_unlisted_fail(r) && i < r->nbackends; i++) {
+		if (!r->backends[i].unlisted)
+			continue;
+		strbuf_addstr(sb, first ? "{\"backend\":" : ",{\"backend\":");
+		first = 0;
+		jstr(sb, r->backends[i].name);
+		strbuf_addstr(sb, ",\"server\":null,\"deviation\":null,\"reason\":\"unlisted\"}");
+	}
+	for (size_t i = 0; report_idle_fail(r) && i < r->nidle; i++) {
+		strbuf_addstr(sb, first ? "{\"backend\":" : ",{\"backend\":");
+		first = 0;
+		jstr(sb, r->idle[i]);
+		strbuf_addstr(sb, ",\"server\":null,\"deviation\":null,\"reason\":\"idle\"}");
+	}
+	strbuf_addch(sb, ']');
+	/* present when not empty: a report without these gaps reads as before */
+	if (r->nunlisted) {
+		jkey(sb, &g, "unlisted");
+		strbuf_addch(sb, '[');
+		for (size_t i = 0, n = 0; i < r->nbackends; i++) {
+			if (!r->backends[i].unlisted)
+				continue;
+			if (n++)
+				strbuf_addch(sb, ',');
+			jstr(sb, r->backends[i].name);
+		}
+		strbuf_addch(sb, ']');
+	}
+	if (r->nidle) {
+		jkey(sb, &g, "idle");
+		strbuf_addch(sb, '[');
+		for (size_t i = 0; i < r->nidle; i++) {
+			if (i)
+				strbuf_addch(sb, ',');
+			jstr(sb, r->idle[i]);
+		}
+		strbuf_addch(sb, ']');
+	}
+	strbuf_addstr(sb, "}}\n");
 }
 
 /* ------------------------------------------------------------------------------ CSV */
@@ -808,6 +878,21 @@ static void write_csv(struct strbuf *sb, const struct report *r)
 		for (size_t j = 0; j < g->nmembers; j++)
 			csv_row(sb, "server", "", g->name, g->members[j].name, &g->members[j].agg,
 				g->members[j].lat, &g->members[j]);
+	}
+	/* the inventory's gaps: a backend it does not list, a service without traffic */
+	for (size_t i = 0; i < r->nbackends; i++) {
+		const struct report_group *g = &r->backends[i];
+		if (g->unlisted)
+			csv_row(sb, "unlisted_backend", "", g->name, "", &g->agg, g->lat, NULL);
+	}
+	if (r->nidle) {
+		struct rollup_agg none;
+		struct report_lat lat[RT_N];
+		memset(&none, 0, sizeof(none));
+		for (int t = 0; t < RT_N; t++)
+			lat[t] = (struct report_lat){0, -1, -1, -1, -1, -1, 0};
+		for (size_t i = 0; i < r->nidle; i++)
+			csv_row(sb, "idle_service", "", r->idle[i], "", &none, lat, NULL);
 	}
 	for (size_t i = 0; i < r->nfrontends; i++) {
 		const struct report_group *g = &r->frontends[i];
@@ -1010,6 +1095,19 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 		md_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)
 		md_group(sb, r, &r->frontends[i], 0);
+	if (r->nunlisted || r->nidle) {
+		struct strbuf tmp = STRBUF_INIT;
+		strbuf_addstr(sb, "\n");
+		for (size_t i = 0; i < r->nbackends; i++)
+			if (r->backends[i].unlisted)
+				strbuf_addf(sb, "- Inventory: backend %s has traffic but no service%s.\n",
+					    md(&tmp, r->backends[i].name),
+					    r->allow_unlisted ? " (allowed)" : "");
+		for (size_t i = 0; i < r->nidle; i++)
+			strbuf_addf(sb, "- Inventory: backend %s got no traffic in the window%s.\n",
+				    md(&tmp, r->idle[i]), r->allow_idle ? " (allowed)" : "");
+		strbuf_release(&tmp);
+	}
 	if (r->check_balance >= 0)
 		strbuf_addf(sb, "\nBalance check (%.1f points): %s.\n", r->check_balance,
 			    r->balance_failed ? "**failed**" : "ok");

@@ -1549,14 +1549,19 @@ static void write_banner(struct html *h)
 			worst = r->backends[i].max_deviation;
 			wg = &r->backends[i];
 		}
+	int over = 0;
+	for (size_t i = 0; i < r->nbackends; i++)
+		over += r->backends[i].balance_failed;
 	if (r->check_balance >= 0) {
 		cls = r->balance_failed ? " bad" : " good";
 		v = r->balance_failed ? "FAILED" : "ok";
-		if (r->balance_failed)
-			strbuf_addf(&tmp, "%d backend%s over %.1f points", r->balance_failed,
-				    r->balance_failed > 1 ? "s" : "", r->check_balance);
-		else
+		if (over)
+			strbuf_addf(&tmp, "%d backend%s over %.1f points", over, over > 1 ? "s" : "",
+				    r->check_balance);
+		else if (!r->nunlisted && !r->nidle)
 			strbuf_addf(&tmp, "every backend within %.1f points", r->check_balance);
+		else
+			strbuf_addf(&tmp, "no backend over %.1f points", r->check_balance);
 	} else if (wg) {
 		v = "not gated";
 		strbuf_addf(&tmp, "largest deviation %.1f points", worst);
@@ -1576,6 +1581,15 @@ static void write_banner(struct html *h)
 		esc(sb, wg->worst);
 		strbuf_addch(sb, ')');
 	}
+	/* the inventory's gaps: backends it does not list, services without traffic */
+	strbuf_reset(&tmp);
+	if (r->nunlisted)
+		strbuf_addf(&tmp, "; %zu backend%s not in the inventory", r->nunlisted,
+			    r->nunlisted > 1 ? "s" : "");
+	for (size_t i = 0; i < r->nidle; i++)
+		strbuf_addf(&tmp, "%s%s", i ? ", " : "; no traffic: ", r->idle[i]);
+	if (tmp.len)
+		esc(sb, tmp.buf);
 	strbuf_addstr(sb, "</div></div>\n</div>\n");
 	strbuf_release(&tmp);
 }
@@ -1622,7 +1636,10 @@ static void write_overview(struct html *h)
 		num_td(sb, "p50", g->lat[RT_TA].p50);
 		num_td(sb, "p99", g->lat[RT_TA].p99);
 		num_td(sb, "events", (int64_t)g->nevents);
-		if (!g->balance_checked)
+		if (g->unlisted)
+			strbuf_addf(sb, "<td%s>not in the inventory</td>",
+				    report_unlisted_fail(r) ? " class=\"bad\"" : "");
+		else if (!g->balance_checked)
 			strbuf_addstr(sb, "<td>&#8211;</td>");
 		else if (g->balance_failed)
 			strbuf_addf(sb, "<td class=\"bad\">&#9888; off by %.1f pts</td>",

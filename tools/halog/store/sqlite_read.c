@@ -1082,41 +1082,93 @@ static int sq_line_stats(struct store_reader *rd, const struct store_sel *sel,
 	return finish(rd, s, rc, "cannot read rollup_lines");
 }
 
-struct errpath_acc {
-	int32_t be;
+/* One error path: (status, path) and its count. */
+struct errpath {
 	int64_t status, n;
-	const char *path; /* the hmap key after the fixed part (borrowed) */
+	char *path; /* owned */
 	size_t plen;
 };
 
-/* Backend, then most frequent first, then lower status, then path bytes. */
-static int cmp_errpath(const void *x, const void *y)
+/* Most frequent first, then lower status, then path bytes. */
+static int cmp_errpath(int64_t an, int64_t as, const char *ap, size_t al, const struct errpath *b)
 {
-	const struct errpath_acc *a = x, *b = y;
-	if (a->be != b->be)
-		return a->be < b->be ? -1 : 1;
-	if (a->n != b->n)
-		return a->n > b->n ? -1 : 1;
-	if (a->status != b->status)
-		return a->status < b->status ? -1 : 1;
-	size_t n = a->plen < b->plen ? a->plen : b->plen;
-	int d = memcmp(a->path, b->path, n);
-	return d ? d : (a->plen > b->plen) - (a->plen < b->plen);
+	if (an != b->n)
+		return an > b->n ? -1 : 1;
+	if (as != b->status)
+		return as < b->status ? -1 : 1;
+	size_t n = al < b->plen ? al : b->plen;
+	int d = memcmp(ap, b->path, n);
+	return d ? d : (al > b->plen) - (al < b->plen);
 }
 
-/* Sums the error-path rollups by (backend, status, path) in a hash map (cheaper than a GROUP BY
- * that sorts every row), then sorts only the sums. Without a window or a frontend or server
- * filter, the all-time table is already summed per backend. */
+/* The top error paths of each backend id, kept ranked as candidates arrive: one comparison
+ * with the last of a full list rejects most candidates. */
+struct errtop {
+	struct errpath *e; /* per backend id: top slots */
+	size_t *n;	   /* per backend id: slots used */
+	size_t nbe, top;
+};
+
+static void errtop_release(struct errtop *t)
+{
+	for (size_t b = 0; b < t->nbe; b++)
+		for (size_t i = 0; i < t->n[b]; i++)
+			free(t->e[b * t->top + i].path);
+	free(t->e);
+	free(t->n);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Offers (be, status, path, n). Returns 0 or -1 (out of memory). */
+static int errtop_offer(struct errtop *t, int64_t be, int64_t status, const char *path, size_t plen,
+			int64_t n)
+{
+	if (be < 0 || be > INT32_MAX)
+		return 0;
+	if ((size_t)be >= t->nbe) {
+		size_t nbe = (size_t)be + 16;
+		struct errpath *e = realloc(t->e, nbe * t->top * sizeof(*e));
+		size_t *cnt;
+		if (!e)
+			return -1;
+		t->e = e;
+		if (!(cnt = realloc(t->n, nbe * sizeof(*cnt))))
+			return -1;
+		memset(cnt + t->nbe, 0, (nbe - t->nbe) * sizeof(*cnt));
+		t->n = cnt;
+		t->nbe = nbe;
+	}
+	struct errpath *list = t->e + (size_t)be * t->top;
+	size_t used = t->n[be], pos = used;
+	while (pos > 0 && cmp_errpath(n, status, path, plen, &list[pos - 1]) < 0)
+		pos--;
+	if (pos >= t->top)
+		return 0;
+	char *copy = malloc(plen + 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, path, plen);
+	copy[plen] = '\0';
+	if (used == t->top)
+		free(list[--used].path);
+	memmove(list + pos + 1, list + pos, (used - pos) * sizeof(*list));
+	list[pos] = (struct errpath){status, n, copy, plen};
+	t->n[be] = used + 1;
+	return 0;
+}
+
+/* Without a window or a frontend or server filter, the all-time table is already summed per
+ * backend, status and path: its rows go straight to the top lists. Otherwise the rows (per
+ * bucket, frontend and server) are summed in a hash map first. */
 static int sq_error_paths(struct store_reader *rd, const struct store_sel *sel, size_t top,
 			  store_errpath_fn fn, void *arg)
 {
 	struct names nm;
 	struct rfilter f;
 	struct hmap sums = HMAP_INIT;
-	struct errpath_acc *acc = NULL;
+	struct errtop t = {NULL, NULL, 0, top};
 	struct strbuf key = STRBUF_INIT;
-	size_t nacc = 0;
-	int ret = -1, rc;
+	int ret = -1, rc, summed = 0;
 	sqlite3_stmt *s;
 	if (names_load(rd, &nm))
 		return -1;
@@ -1135,13 +1187,20 @@ static int sq_error_paths(struct store_reader *rd, const struct store_sel *sel, 
 	} else {
 		s = prepare_rollup(rd, "SELECT be, status, path, n", "rollup_errpath", &f, 1, 0,
 				   "");
+		summed = 1;
 	}
 	if (!s)
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int32_t k[3] = {sqlite3_column_int(s, 0), sqlite3_column_int(s, 1), 0};
 		const void *path = sqlite3_column_blob(s, 2);
 		size_t plen = (size_t)sqlite3_column_bytes(s, 2);
+		if (!summed) {
+			if (errtop_offer(&t, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+					 path ? path : "", plen, sqlite3_column_int64(s, 3)))
+				break;
+			continue;
+		}
+		int32_t k[2] = {sqlite3_column_int(s, 0), sqlite3_column_int(s, 1)};
 		int isnew;
 		strbuf_reset(&key);
 		if (strbuf_add(&key, k, sizeof(k)) || (plen && strbuf_add(&key, path, plen)))
@@ -1153,34 +1212,27 @@ static int sq_error_paths(struct store_reader *rd, const struct store_sel *sel, 
 	}
 	if (finish(rd, s, rc, "cannot read rollup_errpath"))
 		goto out;
-	if (sums.n && !(acc = calloc(sums.n, sizeof(*acc)))) {
-		store_reader_fail(rd, "out of memory");
-		goto out;
-	}
 	for (size_t i = 0; i < sums.cap; i++) {
 		const struct hmap_ent *e = &sums.tab[i];
-		int32_t k[3];
+		int32_t k[2];
 		if (!e->key)
 			continue;
 		memcpy(k, e->key, sizeof(k));
-		acc[nacc].be = k[0];
-		acc[nacc].status = k[1];
-		acc[nacc].n = *(int64_t *)e->val;
-		acc[nacc].path = e->key + sizeof(k);
-		acc[nacc].plen = e->klen - sizeof(k);
-		nacc++;
+		if (errtop_offer(&t, k[0], k[1], e->key + sizeof(k), e->klen - sizeof(k),
+				 *(int64_t *)e->val)) {
+			store_reader_fail(rd, "out of memory");
+			goto out;
+		}
 	}
-	if (nacc)
-		qsort(acc, nacc, sizeof(*acc), cmp_errpath);
 	ret = 0;
-	for (size_t i = 0, inbe = 0; i < nacc && !ret; i++) {
-		inbe = i && acc[i].be == acc[i - 1].be ? inbe + 1 : 0;
-		if (inbe < top)
-			ret = fn(arg, names_get(&nm, acc[i].be), acc[i].status, acc[i].path,
-				 acc[i].plen, acc[i].n);
-	}
+	for (size_t b = 0; b < t.nbe && !ret; b++)
+		for (size_t i = 0; i < t.n[b] && !ret; i++) {
+			const struct errpath *x = &t.e[b * top + i];
+			ret = fn(arg, names_get(&nm, (int64_t)b), x->status, x->path, x->plen,
+				 x->n);
+		}
 out:
-	free(acc);
+	errtop_release(&t);
 	strbuf_release(&key);
 	hmap_release(&sums, free);
 	names_release(&nm);

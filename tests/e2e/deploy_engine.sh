@@ -1,8 +1,8 @@
 #!/bin/sh
 # Dockerfile.haproxy, docker-compose.yml and the CircleCI image job in a real Docker engine. The
-# test starts its own containerd and dockerd (Debian's docker.io: a private socket, data root and
-# exec root, its own default bridge and address pool, no IP forwarding, no iptables rules) and
-# makes stand-ins for the base images Docker Hub would give (tests/e2e/deploy-engine/:
+# test starts its own containerd and dockerd and makes stand-ins for the base images Docker Hub
+# would give (tests/e2e/deploy-engine/engine.sh: Debian's docker.io with a private socket, data
+# root, exec root, default bridge and address pool, no IP forwarding, no iptables rules;
 # debian:bookworm[-slim] from debootstrap, haproxy:<tag> from Debian's haproxy laid out like the
 # official image), then:
 #   1. runs the CircleCI `image` job's commands as .circleci/config.yml writes them (they build
@@ -60,189 +60,31 @@ step() { echo "== [$(($(date +%s) - t_start)) s] $*"; }
 mkdir -p "$TMP"
 cd "$TOP" || fail "no $TOP"
 
-# --- the engine's folders, the client's environment ----------------------------------------------
-cache=${HAGEN_DOCKER_CACHE:-/var/cache/hagen-tests/docker}
-mkdir -p "$cache" || fail "cannot create $cache"
-run=$TMP/engine        # sockets, exec root, pid files: gone with the test
-mkdir -p "$run/bin" "$run/docker-config" "$run/ctd"
-sock=$run/docker.sock
-# Compose builds through the docker CLI (COMPOSE_DOCKER_CLI_BUILD=1, classic builder), as every
-# other build here: one layer cache for all of them (docker-py's own build context differs).
-export DOCKER_HOST="unix://$sock" DOCKER_CONFIG="$run/docker-config" DOCKER_BUILDKIT=0 \
-	COMPOSE_DOCKER_CLI_BUILD=1
-unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH COMPOSE_FILE COMPOSE_PROJECT_NAME \
-	COMPOSE_PROFILES COMPOSE_INTERACTIVE_NO_CLI 2>/dev/null
-# Debian's client, the engine's own version; `docker build` always on the host network
-cat >"$run/bin/docker" <<'EOF'
-#!/bin/sh
-# test shim: RUN steps reach the Debian archive only from the host's network; the warning that
-# containers cannot reach beyond the machine (--ip-forward=false, on purpose) is left out
-case ${1:-} in
-build)
-	shift
-	exec /usr/bin/docker build --network host "$@"
-	;;
-run | create)
-	err=$(mktemp)
-	/usr/bin/docker "$@" 2>"$err"
-	rc=$?
-	grep -v '^WARNING: IPv4 forwarding is disabled' "$err" >&2
-	rm -f "$err"
-	exit $rc
-	;;
-esac
-exec /usr/bin/docker "$@"
-EOF
-chmod +x "$run/bin/docker"
-PATH=$run/bin:$PATH
-export PATH
-
-# One run at a time per cache: another engineer's `make check` may be in this test too.
-exec 9>"$cache/lock"
-if ! flock -n 9; then
-	step "waiting for the engine cache lock ($cache/lock), held by another run"
-	flock -w 420 9 || fail "$cache/lock still held after 420 s"
-fi
-
-ctd_pid= dockerd_pid= torn=
+# --- the engine (tests/e2e/deploy-engine/engine.sh) and the stand-in base images -----------------
+. "$TOP/tests/e2e/deploy-engine/engine.sh"
 proj=hagen-e2e
-# Leftovers of a run that was killed (SIGKILL, power loss): its daemons by their recorded PIDs.
-stop_recorded() { # FILE WHAT: stops the process whose PID FILE holds, if it is still that program
-	[ -s "$1" ] || return 0
-	_p=$(cat "$1")
-	if [ -n "$_p" ] && tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null | grep -q -- "$cache"; then
-		echo "stopping a $2 left by an earlier run (PID $_p)"
-		lib_stop "$_p"
-	fi
-	rm -f "$1"
-}
-stop_recorded "$cache/dockerd.pid" dockerd
-stop_recorded "$cache/containerd.pid" containerd
-
-# Everything below the engine's folders that is still mounted, deepest first.
-our_mounts() {
-	awk -v a="$cache/" -v b="$run/" -v c="$TMP/debian/" '{ m = $5; gsub(/\\040/, " ", m)
-		if (index(m "/", a) == 1 || index(m "/", b) == 1 || index(m "/", c) == 1) print length(m), m }' /proc/self/mountinfo |
-		sort -rn | cut -d' ' -f2-
-}
-
+src=$TMP/checkout
 teardown() {
-	[ -n "$torn" ] && return 0
+	[ -n "${torn:-}" ] && return 0
 	torn=1
 	step "teardown"
-	if [ -n "$dockerd_pid" ] && lib_alive "$dockerd_pid"; then
-		# the stack, then anything else this run created; the images stay (the cache)
+	if [ -n "$eng_dockerd" ] && lib_alive "$eng_dockerd"; then
 		timeout 120 docker-compose -p "$proj" -f "$src/docker-compose.yml" --profile verify \
 			down -v --remove-orphans -t 5 >"$TMP/down.log" 2>&1 || cat "$TMP/down.log"
-		ids=$(timeout 30 docker ps -aq 2>/dev/null)
-		[ -z "$ids" ] || timeout 120 docker rm -f -v $ids >/dev/null 2>&1
-		timeout 60 docker volume prune -f >/dev/null 2>&1
-		timeout 60 docker network prune -f >/dev/null 2>&1
-		timeout 120 docker image prune -f >/dev/null 2>&1
-		left=$(timeout 30 docker ps -aq 2>/dev/null; timeout 30 docker volume ls -q 2>/dev/null)
-		[ -z "$left" ] || echo "teardown: still there: $left"
-		lib_stop "$dockerd_pid"
 	fi
-	if [ -n "$ctd_pid" ] && lib_alive "$ctd_pid"; then
-		# containers dockerd could not remove: kill their tasks through containerd itself
-		for t in $(ctr --address "$run/ctd/containerd.sock" -n moby tasks ls -q 2>/dev/null); do
-			ctr --address "$run/ctd/containerd.sock" -n moby tasks kill -s KILL "$t" >/dev/null 2>&1
-			ctr --address "$run/ctd/containerd.sock" -n moby tasks delete -f "$t" >/dev/null 2>&1
-		done
-		lib_stop "$ctd_pid"
-	fi
-	# shims outlive containerd by design; ours are the ones that name its socket
-	for p in $(ps -eo pid=,args= | awk -v s="$run/ctd/" 'index($0, s) { print $1 }'); do
-		[ "$p" = "$$" ] || lib_stop "$p" KILL
-	done
-	for m in $(our_mounts); do umount -l "$m" 2>/dev/null || echo "teardown: cannot unmount $m"; done
-	for br in $bridges; do ip link del "$br" 2>/dev/null; done
-	ip link del "$bridge" 2>/dev/null
-	rm -f "$cache/dockerd.pid" "$cache/containerd.pid"
-	rm -rf "$run" "$TMP/debian" "$src"
-	[ -z "$(our_mounts)" ] || echo "teardown: mounts left: $(our_mounts)"
-	echo "engine cache: $(du -sh "$cache" 2>/dev/null | cut -f1) in $cache; $(df -h "$cache" | awk 'NR == 2 { print $4 }') free"
+	engine_teardown
+	rm -rf "$src"
 	step "done"
 }
-bridges=
-src=$TMP/checkout
-bridge=hagen-e2e0 # the default bridge of this engine, made by the test (not docker0: a system
-                  # engine may own that one)
 trap 'teardown; lib_cleanup' EXIT
 trap 'echo "interrupted"; exit 1' INT TERM
-
-# --- containerd and dockerd, private -------------------------------------------------------------
-# dockerd uses a containerd already listening at /run/containerd/containerd.sock when there is
-# one: ours is started first and named, so nothing outside this test is touched.
-printf 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >"$run/ctd/config.toml"
-printf '{}\n' >"$run/daemon.json"
-# Address pools that no route of the host uses yet: a /24 for the default bridge, /24s for the
-# compose networks that name no subnet.
-pool=
-for p in 10.213 10.214 10.215 172.30; do
-	ip -4 route show | grep -q "^$p\." || { pool=$p; break; }
-done
-[ -n "$pool" ] || fail "no free address pool for the engine (10.213-215.0.0/16, 172.30.0.0/16 all routed)"
-ip link del "$bridge" 2>/dev/null # a killed run's
-ip link add "$bridge" type bridge && ip addr add "$pool.255.1/24" dev "$bridge" &&
-	ip link set "$bridge" up || fail "cannot create the bridge $bridge"
-start_engine() {
-	setsid containerd --config "$run/ctd/config.toml" --address "$run/ctd/containerd.sock" \
-		--root "$cache/containerd" --state "$run/ctd/state" >"$TMP/containerd.log" 2>&1 9>&- &
-	ctd_pid=$!
-	echo "$ctd_pid" >"$cache/containerd.pid"
-	wait_for 60 test -S "$run/ctd/containerd.sock" || { tail -20 "$TMP/containerd.log"; return 1; }
-	setsid dockerd --config-file "$run/daemon.json" --data-root "$cache/data" \
-		--exec-root "$run/exec" --pidfile "$run/dockerd.pid" --host "$DOCKER_HOST" \
-		--containerd "$run/ctd/containerd.sock" --ip-forward=false --iptables=false \
-		--ip6tables=false --bridge="$bridge" --default-address-pool "base=$pool.0.0/16,size=24" \
-		--storage-driver=overlay2 --log-level=warn \
-		>"$TMP/dockerd.log" 2>&1 9>&- &
-	dockerd_pid=$!
-	echo "$dockerd_pid" >"$cache/dockerd.pid"
-	wait_for 120 docker version || { tail -20 "$TMP/dockerd.log"; return 1; }
-}
-step "starting containerd and dockerd (data root $cache/data)"
-if ! start_engine; then
-	# a data root left inconsistent by a killed run: start cold once
-	echo "the engine did not start; starting again with an empty data root"
-	lib_stop "$dockerd_pid"
-	lib_stop "$ctd_pid"
-	for m in $(our_mounts); do umount -l "$m" 2>/dev/null; done
-	rm -rf "$cache/data" "$cache/containerd"
-	start_engine || fail "dockerd did not start: $(tail -5 "$TMP/dockerd.log")"
-fi
-docker version --format 'engine {{.Server.Version}}, client {{.Client.Version}}'
+step "starting containerd and dockerd"
+engine_setup "${HAGEN_DOCKER_CACHE:-/var/cache/hagen-tests/docker}" "$TMP/engine"
+engine_start
+docker version --format 'engine {{.Server.Version}}, client {{.Client.Version}}; data root '"$eng_cache/data"
 docker-compose version --short | sed 's/^/docker-compose /'
-# a killed run's containers, volumes and networks
-ids=$(docker ps -aq)
-[ -z "$ids" ] || docker rm -f -v $ids >/dev/null
-docker volume prune -f >/dev/null
-docker network prune -f >/dev/null
-
-# --- stand-in base images, made once per recipe --------------------------------------------------
-recipe=$TOP/tests/e2e/deploy-engine
-label=org.hagen.test.recipe
-deb_sum=$(cat "$recipe/debian.sh" | sha256sum | cut -c1-16)
-hap_sum=$( (echo "$deb_sum"; cat "$recipe/haproxy/Dockerfile" "$recipe/haproxy/docker-entrypoint.sh") |
-	sha256sum | cut -c1-16)
-recipe_of() { docker image inspect -f "{{index .Config.Labels \"$label\"}}" "$1" 2>/dev/null; }
-if [ "$(recipe_of debian:bookworm)" != "$deb_sum" ] || [ "$(recipe_of debian:bookworm-slim)" != "$deb_sum" ]; then
-	step "debian:bookworm and -slim: debootstrap --variant=minbase bookworm, docker import"
-	rm -rf "$TMP/debian" && mkdir -p "$TMP/debian"
-	sh "$recipe/debian.sh" "$TMP/debian" "$label=$deb_sum" || fail "stand-in debian images"
-	rm -rf "$TMP/debian"
-else
-	step "debian:bookworm and -slim: cached (recipe $deb_sum)"
-fi
-if [ "$(recipe_of haproxy:3.0)" != "$hap_sum" ] || [ "$(recipe_of haproxy:2.6)" != "$hap_sum" ] ||
-	[ "$(recipe_of haproxy:lts)" != "$hap_sum" ]; then
-	step "haproxy:3.0 (and :2.6, :lts): Debian's haproxy laid out like the official image"
-	docker build -q --label "$label=$hap_sum" -t haproxy:3.0 -t haproxy:2.6 -t haproxy:lts \
-		"$recipe/haproxy" >"$TMP/hap.log" 2>&1 || fail "stand-in haproxy image: $(tail -20 "$TMP/hap.log")"
-else
-	step "haproxy:3.0: cached (recipe $hap_sum)"
-fi
+step "stand-in base images"
+engine_base_images "$TOP/tests/e2e/deploy-engine"
 docker run --rm haproxy:3.0 haproxy -v | sed -n 1p
 # the stand-in behaves as the official image where Dockerfile.haproxy relies on it
 docker image inspect -f '{{.Config.User}} {{.Config.WorkingDir}} {{.Config.StopSignal}} {{json .Config.Cmd}}' haproxy:3.0 >"$TMP/hap.cfg"
@@ -345,9 +187,6 @@ step "docker-compose build"
 dc --profile verify build >"$TMP/dc-build.log" 2>&1 || fail "docker-compose build: $(tail -30 "$TMP/dc-build.log")"
 step "docker-compose up -d"
 dc up -d >"$TMP/dc-up.log" 2>&1 || fail "docker-compose up: $(tail -30 "$TMP/dc-up.log")"
-for n in $(docker network ls -q --filter "label=com.docker.compose.project=$proj"); do
-	bridges="$bridges br-$n"
-done
 svc_ids() { docker ps -q --filter "label=com.docker.compose.project=$proj" --filter "label=com.docker.compose.service=$1"; }
 lb=$(svc_ids lb)
 apps=$(svc_ids app)

@@ -12,7 +12,9 @@
 #                            DIR (this folder), unless images of the same recipe exist
 #   engine_teardown          every container, volume, network and dangling image; dockerd and
 #                            containerd by PID, shims left behind, mounts, bridges, RUN. Images
-#                            stay in CACHE: they are the next run's cache. Safe to call twice
+#                            stay in CACHE: they are the next run's cache. Safe to call twice.
+#                            A guard process started by engine_start runs it if the shell that
+#                            sourced this dies without running it (SIGKILL)
 #   engine_mounts            what is still mounted under CACHE or RUN, deepest first
 #
 # The engine: Debian's docker.io (dockerd 20.10, its containerd and runc), its own socket, data
@@ -24,7 +26,7 @@
 
 engine_setup() {
 	eng_cache=$1 eng_run=$2
-	eng_ctd= eng_dockerd= eng_torn= eng_nets=
+	eng_ctd= eng_dockerd= eng_torn= eng_nets= eng_guard=
 	mkdir -p "$eng_cache" "$eng_run/bin" "$eng_run/docker-config" "$eng_run/ctd" ||
 		fail "cannot create $eng_cache or $eng_run"
 	# one bridge name per cache (at most 15 characters): engines of two caches can run at once
@@ -128,6 +130,23 @@ engine_start() {
 	[ -z "$_ids" ] || docker rm -f -v $_ids >/dev/null
 	docker volume prune -f >/dev/null
 	docker network prune -f >/dev/null
+	eng_start_guard
+}
+
+# The guard: a subshell that outlives a SIGKILLed test (traps cannot catch that) and then tears
+# the engine down; it ignores the signals the test's own traps handle. At most 2 hours.
+eng_start_guard() {
+	_parent=$$
+	(
+		trap '' INT TERM HUP
+		_n=0
+		while kill -0 "$_parent" 2>/dev/null && [ "$_n" -lt 7200 ]; do
+			sleep 1
+			_n=$((_n + 1))
+		done
+		[ -d "$eng_run" ] && engine_teardown >"$eng_cache/guard.log" 2>&1
+	) &
+	eng_guard=$!
 }
 
 engine_base_images() {
@@ -158,6 +177,8 @@ eng_recipe() { docker image inspect -f '{{index .Config.Labels "org.hagen.test.r
 engine_teardown() {
 	[ -n "$eng_torn" ] && return 0
 	eng_torn=1
+	# the shell that started the guard tears down itself: the guard is not needed any more
+	[ -n "$eng_guard" ] && lib_alive "$eng_guard" && lib_stop "$eng_guard" KILL
 	if [ -n "$eng_dockerd" ] && lib_alive "$eng_dockerd"; then
 		eng_nets=$(timeout 30 docker network ls -q --filter driver=bridge 2>/dev/null)
 		_ids=$(timeout 30 docker ps -aq 2>/dev/null)

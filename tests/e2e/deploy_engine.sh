@@ -38,12 +38,9 @@ caps=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
 [ $(((0x$caps >> 21) & 1)) -eq 1 ] ||
 	skip "no CAP_SYS_ADMIN (an unprivileged container?): no Docker engine can run here"
 cgroups_rw() {
-	# cgroup v2 (one hierarchy) or v1 (a memory hierarchy), mounted read-write
-	awk '$5 == "/sys/fs/cgroup" && $9 == "cgroup2" && $6 ~ /^rw/ { ok = 1 }
-	     $5 ~ "^/sys/fs/cgroup/memory" && $9 == "cgroup" && $6 ~ /^rw/ { ok = 1 }
-	     END { exit !ok }' FS='[ ]' /proc/self/mountinfo 2>/dev/null ||
-		awk '$5 == "/sys/fs/cgroup" && $6 ~ /^rw/ { ok = 1 } $5 ~ "^/sys/fs/cgroup/memory$" && $6 ~ /^rw/ { ok = 1 }
-		     END { exit !ok }' /proc/self/mountinfo
+	# cgroup v2 (one hierarchy) or v1 (a memory hierarchy among others), mounted read-write
+	awk '($3 == "cgroup2" && $2 == "/sys/fs/cgroup") || ($3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/memory") {
+		if ($4 ~ /^rw/) ok = 1 } END { exit !ok }' /proc/self/mounts
 }
 cgroups_rw || skip "no writable cgroup hierarchy: no Docker engine can run here"
 missing=

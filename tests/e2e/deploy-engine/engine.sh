@@ -26,6 +26,10 @@
 
 engine_setup() {
 	eng_cache=$1 eng_run=$2
+	# every cleanup below works on paths under these two: never on the whole tree
+	for _d in "$eng_cache" "$eng_run"; do
+		case $_d in /?*/?*) ;; *) fail "engine_setup: '$_d' is not an absolute folder below another" ;; esac
+	done
 	eng_ctd= eng_dockerd= eng_torn= eng_nets= eng_guard=
 	mkdir -p "$eng_cache" "$eng_run/bin" "$eng_run/docker-config" "$eng_run/ctd" ||
 		fail "cannot create $eng_cache or $eng_run"
@@ -83,6 +87,7 @@ eng_stop_recorded() {
 }
 
 engine_mounts() {
+	[ -n "${eng_cache:-}" ] && [ -n "${eng_run:-}" ] || return 0
 	awk -v a="$eng_cache/" -v b="$eng_run/" '{ m = $5; gsub(/\\040/, " ", m)
 		if (index(m "/", a) == 1 || index(m "/", b) == 1) print length(m), m }' /proc/self/mountinfo |
 		sort -rn | cut -d' ' -f2-
@@ -175,6 +180,7 @@ engine_base_images() {
 eng_recipe() { docker image inspect -f '{{index .Config.Labels "org.hagen.test.recipe"}}' "$1" 2>/dev/null; }
 
 engine_teardown() {
+	[ -n "${eng_run:-}" ] && [ -n "${eng_cache:-}" ] || return 0 # engine_setup never ran
 	[ -n "$eng_torn" ] && return 0
 	eng_torn=1
 	# the shell that started the guard tears down itself: the guard is not needed any more

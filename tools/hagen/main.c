@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "commands.h"
 #include "diag.h"
 #include "exitcode.h"
 #include "inv.h"
@@ -93,6 +94,10 @@ static const struct hagen_cmd commands[] = {
 	 "render, then run haproxy -c -dW on the result; errors point at the inventory"},
 	{"targets", cmd_targets, &targets_cmd,
 	 "list the supported HAProxy versions and the version rules"},
+	{"import", cmd_import, "hagen import [--target X.Y] HAPROXY.CFG",
+	 "write the inventory of an existing haproxy.cfg on stdout"},
+	{"compare", cmd_compare, "hagen compare [--dump] ORIGINAL [OTHER]",
+	 "say whether two haproxy.cfg files are the same configuration"},
 	{NULL, NULL, NULL, NULL},
 };
 

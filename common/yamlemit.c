@@ -145,14 +145,19 @@ static const struct yaml_comment *comment_of(const struct em *e, const struct yn
 	return NULL;
 }
 
-static int has_comment_inside(const struct em *e, const struct yn_node *n)
+static int block_key(const struct em *e, const char *k);
+
+/* n must be written in block style: it holds a comment or a key whose value is always a block. */
+static int needs_block(const struct em *e, const struct yn_node *n)
 {
 	if (n->kind == YN_SCALAR)
 		return 0;
 	for (size_t i = 0; i < n->n; i++) {
 		const struct yn_node *c = n->kind == YN_MAP ? n->pairs[i].value : n->items[i];
 
-		if (comment_of(e, c) || has_comment_inside(e, c))
+		if (comment_of(e, c) || needs_block(e, c) ||
+		    (n->kind == YN_MAP && c->kind != YN_SCALAR && c->n &&
+		     block_key(e, n->pairs[i].key->str)))
 			return 1;
 	}
 	return 0;
@@ -212,6 +217,8 @@ static void comment(struct em *e, const struct yn_node *n, size_t ind)
 
 static int block_key(const struct em *e, const char *k)
 {
+	if (!e->o->block_keys)
+		return 0;
 	return e->o->block_keys && word_is(k, e->o->block_keys);
 }
 
@@ -229,7 +236,7 @@ static void value(struct em *e, const struct yn_node *v, size_t ind, size_t col,
 		put(e, "\n");
 		return;
 	}
-	if (!force_block && !has_comment_inside(e, v)) {
+	if (!force_block && !needs_block(e, v)) {
 		flow(e, v, &f);
 		if (col + 1 + f.len <= e->width && !strchr(f.buf, '\n')) {
 			put(e, " ");
@@ -275,7 +282,7 @@ static void block(struct em *e, const struct yn_node *n, size_t ind, int depth)
 		comment(e, it, ind);
 		indent(e, ind);
 		put(e, "-");
-		if (it->kind == YN_MAP && it->n && !has_comment_inside(e, it)) {
+		if (it->kind == YN_MAP && it->n && !needs_block(e, it)) {
 			flow(e, it, &f);
 			if (ind + 2 + f.len > e->width) {
 				/* a block map whose first key follows the dash */

@@ -951,7 +951,7 @@ static int emit_proxy(struct cfgnorm *out, const struct gctx *g, const struct ps
 		logs++;
 	}
 	/* binds, sorted */
-	sorted = calloc(st->binds.n + st->set.n + 1, sizeof(char *));
+	sorted = calloc(st->binds.n + st->set.n + 2, sizeof(char *));
 	if (!sorted)
 		goto out;
 	for (size_t i = 0; i < st->binds.n; i++)
@@ -978,6 +978,9 @@ static int emit_proxy(struct cfgnorm *out, const struct gctx *g, const struct ps
 			continue;
 		if (tcp && !strcmp(e->key, "log-format") && !strncmp(val, "http", 4))
 			val = "tcplog"; /* HAProxy falls back to tcplog */
+		/* a backend never logs traffic in its own format: the frontend's is used */
+		if (!strcmp(kind, "backend") && !strcmp(e->key, "log-format"))
+			continue;
 		if (is_default_setting(e->key, val))
 			continue;
 		strbuf_reset(&sb);
@@ -986,6 +989,13 @@ static int emit_proxy(struct cfgnorm *out, const struct gctx *g, const struct ps
 		if (!t)
 			goto out;
 		sorted[ns++] = t;
+	}
+	if (dflt_backend && !ents_find(&st->set, "default_backend")) {
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "set default_backend = %s", dflt_backend);
+		if (!(sorted[ns] = strdup(sb.buf)))
+			goto out;
+		ns++;
 	}
 	qsort(sorted, ns, sizeof(char *), str_cmp);
 	for (size_t i = 0; i < ns; i++) {
@@ -1031,11 +1041,6 @@ static int emit_proxy(struct cfgnorm *out, const struct gctx *g, const struct ps
 				expand_acls(st, e->text, &sb);
 				sect_line(s, sb.buf);
 			}
-	}
-	if (dflt_backend && !ents_find(&st->set, "default_backend")) {
-		strbuf_reset(&sb);
-		strbuf_addf(&sb, "set default_backend = %s", dflt_backend);
-		sect_line(s, sb.buf);
 	}
 	rc = 0;
 out:
@@ -1132,7 +1137,7 @@ static int build_global(struct cfgnorm *out, struct gctx *g, const struct cfg *c
 	for (size_t i = 0; i < cfg->n; i++)
 		if (cfg->s[i].kind == CFG_GLOBAL)
 			total += cfg->s[i].n;
-	other = calloc(total + 1, sizeof(char *));
+	other = calloc(total + 2, sizeof(char *));
 	if (!other || add_sect(out, "global", 0, &s) < 0)
 		goto out;
 	for (size_t i = 0; i < cfg->n; i++) {
@@ -1174,6 +1179,17 @@ static int build_global(struct cfgnorm *out, struct gctx *g, const struct cfg *c
 			}
 			other[no++] = strdup(sb.buf);
 		}
+	}
+	/* a stats socket without "stats timeout" has HAProxy's, 10s */
+	{
+		int sock = 0, tmo = 0;
+
+		for (size_t i = 0; i < no; i++) {
+			sock |= other[i] && !strncmp(other[i], "stats socket ", 13);
+			tmo |= other[i] && !strncmp(other[i], "stats timeout ", 14);
+		}
+		if (sock && !tmo)
+			other[no++] = strdup("stats timeout 10000");
 	}
 	qsort(other, no, sizeof(char *), str_cmp);
 	for (size_t i = 0; i < no; i++)
@@ -1253,7 +1269,10 @@ out:
 	return rc;
 }
 
-/* Any other section (userlist, peers, cache, ...): its lines in order, canonical words. */
+static int str_cmp(const void *a, const void *b);
+
+/* Any other section (userlist, peers, cache, ...): its lines in order, canonical words; a
+ * userlist's lines in any order (users and groups name each other, order means nothing). */
 static int build_plain(struct cfgnorm *out, const struct cfg *cfg, const struct cfg_section *x)
 {
 	struct cfgnorm_sect *s;
@@ -1272,6 +1291,8 @@ static int build_plain(struct cfgnorm *out, const struct cfg *cfg, const struct 
 		canon_words(cfg, &x->lines[i], 0, &sb);
 		sect_line(s, sb.buf);
 	}
+	if (x->kind == CFG_USERLIST)
+		qsort(s->lines, s->n, sizeof(char *), str_cmp);
 	strbuf_release(&sb);
 	return 0;
 }

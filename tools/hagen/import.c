@@ -415,13 +415,34 @@ static void rw_ref(void *ctx, const struct cfg_line *l, size_t word, size_t star
 	rw->pos = at + len;
 }
 
-/* The line as written, with the proxy names it refers to as hagen renders them. */
-static void rewrite(struct imp *im, const struct cfg_line *l, struct strbuf *out)
+/* The line as written, with the proxy names it refers to as hagen renders them and the tabs
+ * between its words made spaces (an inventory string holds no control character). */
+static void rewrite(struct imp *im, const struct cfg_line *orig, struct strbuf *out)
 {
+	struct cfg_line copy = *orig, *l = &copy;
 	struct rw rw = {im, l, out, 0, 0};
+	char *raw = strdup(orig->raw);
+	size_t w = 0;
 
+	if (!raw) {
+		im->oom = 1;
+		return;
+	}
+	for (size_t i = 0; raw[i]; i++) {
+		while (w < l->nw && i >= l->wend[w])
+			w++;
+		if (raw[i] == '\t' && (w >= l->nw || i < l->woff[w]))
+			raw[i] = ' ';
+		else if (raw[i] == '\t')
+			refuse(im, l->lineno,
+			       "a tab inside a quoted word cannot be kept in an inventory line: write "
+			       "it \\t");
+	}
+	copy.raw = raw;
+	rw.l = l;
 	cfg_proxy_refs(l, rw_ref, &rw);
 	strbuf_addstr(out, l->raw + rw.pos);
+	free(raw);
 	if (rw.unrenamed)
 		note(im, l->lineno,
 		     "a proxy name inside a quoted word is kept as written: hagen renames "
@@ -782,12 +803,16 @@ static void map_tls_pair(struct imp *im, const char *what, const char *key, int 
 	yset(im, ysub(im, im->global, "tls"), key, ystr(im, v));
 }
 
+static int defaults_logging_ok(struct imp *im);
+
 static void map_global(struct imp *im)
 {
 	const struct cfg_line *l;
 	long long v;
 	struct yn_node *logs = NULL;
-	int logs_typed = 1;
+	/* typed targets make hagen write "log global" and a log format in its defaults: only
+	 * when the original's defaults say exactly that */
+	int logs_typed = defaults_logging_ok(im);
 
 	for (size_t i = 0; i < im->cfg->n && im->ngsect < 64; i++)
 		if (im->cfg->s[i].kind == CFG_GLOBAL) {
@@ -920,6 +945,80 @@ static void dmark(struct imp *im, const char *key)
 	dlast(im->dt, im->dtused, key, NULL, 1);
 }
 
+/* The log format line of an http defaults section, when hagen can write it (option httplog,
+ * option httplog clf, option httpslog, or a one-word log-format with %-variables). */
+static const struct cfg_line *http_log_format(const struct cfg_section *d, size_t *idx)
+{
+	const struct cfg_line *lf = NULL;
+
+	for (size_t i = 0; d && i < d->n; i++) {
+		const struct cfg_line *l = &d->lines[i];
+
+		if (l->cond)
+			continue;
+		if ((wis(l, 0, "option") &&
+		     (wis(l, 1, "httplog") || wis(l, 1, "httpslog") || wis(l, 1, "tcplog"))) ||
+		    wis(l, 0, "log-format") || (wis(l, 0, "no") && wis(l, 1, "option") &&
+						(wis(l, 2, "httplog") || wis(l, 2, "tcplog"))))
+			lf = l, *idx = i;
+	}
+	if (!lf)
+		return NULL;
+	if (wis(lf, 0, "log-format"))
+		return lf->nw == 2 && strchr(lf->w[1], '%') && text_ok(lf->w[1]) && wplainish(lf, 1)
+			       ? lf
+			       : NULL;
+	if ((wis(lf, 1, "httplog") && lf->nw == 2) ||
+	    (wis(lf, 1, "httplog") && lf->nw == 3 && wis(lf, 2, "clf")) ||
+	    (wis(lf, 1, "httpslog") && lf->nw == 2))
+		return lf;
+	return NULL;
+}
+
+static int defaults_logging_ok(struct imp *im)
+{
+	const struct cfg_section *ds[2] = {im->have_http ? im->dh : NULL,
+					   im->have_tcp ? im->dt : NULL};
+	int have[2] = {im->have_http, im->have_tcp};
+
+	for (int t = 0; t < 2; t++) {
+		const struct cfg_line *l = NULL;
+		size_t idx;
+
+		if (!have[t])
+			continue;
+		if (!ds[t])
+			return 0;
+		for (size_t i = 0; i < ds[t]->n; i++)
+			if (!ds[t]->lines[i].cond &&
+			    (wis(&ds[t]->lines[i], 0, "log") ||
+			     (wis(&ds[t]->lines[i], 0, "no") && wis(&ds[t]->lines[i], 1, "log"))))
+				l = &ds[t]->lines[i];
+		if (!l || l->nw != 2 || !wis(l, 0, "log") || !wis(l, 1, "global"))
+			return 0;
+		if (t == 0 && !http_log_format(ds[t], &idx))
+			return 0;
+		if (t == 1) {
+			const struct cfg_line *f = NULL;
+
+			for (size_t i = 0; i < ds[t]->n; i++) {
+				const struct cfg_line *x = &ds[t]->lines[i];
+
+				if (!x->cond && ((wis(x, 0, "option") &&
+						  (wis(x, 1, "httplog") || wis(x, 1, "tcplog") ||
+						   wis(x, 1, "httpslog"))) ||
+						 wis(x, 0, "log-format")))
+					f = x;
+			}
+			/* tcp proxies log with tcplog; an httplog there falls back to it */
+			if (!f || f->nw != 2 || !wis(f, 0, "option") ||
+			    !(wis(f, 1, "tcplog") || wis(f, 1, "httplog")))
+				return 0;
+		}
+	}
+	return 1;
+}
+
 struct tmo_key {
 	const char *key, *haproxy;
 	int http_only;
@@ -995,12 +1094,31 @@ static void map_defaults(struct imp *im)
 		static const char *const need[] = {"connect", "client", "server"};
 		static const char *const val[] = {"5s", "30s", "30s"};
 
-		for (int k = 0; k < 3; k++)
-			if (!yn_get(tm, need[k]))
+		for (int k = 0; k < 3; k++) {
+			const char *who = NULL;
+
+			if (yn_get(tm, need[k]))
+				continue;
+			/* only a proxy that sets none itself gets hagen's */
+			for (size_t i = 0; i < im->npx && !who; i++) {
+				const struct px *p = &im->px[i];
+				int own = 0;
+
+				if (k == 1 ? !p->fe : !p->be)
+					continue;
+				for (size_t j = 0; j < p->s->n; j++)
+					if (!p->s->lines[j].cond && wis(&p->s->lines[j], 0, "timeout") &&
+					    wis(&p->s->lines[j], 1, need[k]))
+						own = 1;
+				if (!own)
+					who = p->s->name;
+			}
+			if (who)
 				approx(im, NULL, (dh ? dh : dt) ? (dh ? dh : dt)->head.lineno : 0,
-				       "the original has no 'timeout %s' for its proxies; hagen renders "
+				       "'%s' and maybe others have no 'timeout %s'; hagen renders "
 				       "timeout %s %s",
-				       need[k], need[k], val[k]);
+				       who, need[k], need[k], val[k]);
+		}
 	}
 	/* retries */
 	a = dlast(dh, NULL, "retries", NULL, 0);
@@ -1029,82 +1147,41 @@ static void map_defaults(struct imp *im)
 		yset(im, im->defaults, "forwardfor", ybool(im, 1));
 		dlast(dh, im->dhused, "option forwardfor", NULL, 1);
 	}
-	/* logging: log global, the log format */
+	/* logging: log global and the log format (defaults_logging_ok() made sure hagen writes
+	 * exactly what these say) */
 	if (im->logging) {
-		int missing = 0;
+		size_t idx = 0;
+		const struct cfg_line *lf;
 
-		if (dh && !dlast(dh, NULL, "log", NULL, 0))
-			missing = 1;
-		if (dt && !dlast(dt, NULL, "log", NULL, 0))
-			missing = 1;
-		if ((a = dlast(dh, NULL, "log", NULL, 0)) && !(a->nw == 2 && wis(a, 1, "global")))
-			missing = 1;
-		if ((b = dlast(dt, NULL, "log", NULL, 0)) && !(b->nw == 2 && wis(b, 1, "global")))
-			missing = 1;
-		if (!missing) {
-			dmark(im, "log");
-		} else {
-			approx(im, NULL, (dh ? dh : dt) ? (dh ? dh : dt)->head.lineno : 0,
-			       "hagen renders 'log global' in its defaults whenever global has log "
-			       "targets");
-		}
-		if (dh) {
-			const struct cfg_line *lf = NULL;
-			size_t idx = 0;
-
-			for (size_t i = 0; i < dh->n; i++) {
-				const struct cfg_line *l = &dh->lines[i];
-
-				if (l->cond)
-					continue;
-				if ((wis(l, 0, "option") &&
-				     (wis(l, 1, "httplog") || wis(l, 1, "httpslog") ||
-				      wis(l, 1, "tcplog"))) ||
-				    wis(l, 0, "log-format"))
-					lf = l, idx = i;
-			}
-			if (!lf) {
-				approx(im, NULL, dh->head.lineno,
-				       "the original logs HTTP proxies in HAProxy's default format; "
-				       "hagen renders option httplog");
-			} else if (wis(lf, 0, "log-format")) {
-				if (lf->nw == 2 && strchr(lf->w[1], '%') && text_ok(lf->w[1]) &&
-				    wplainish(lf, 1)) {
-					yset(im, im->defaults, "log_format", ystr(im, lf->w[1]));
-					im->dhused[idx] = 1;
-				}
-			} else if (wis(lf, 1, "httplog") && lf->nw == 2) {
-				im->dhused[idx] = 1;
-			} else if (wis(lf, 1, "httplog") && lf->nw == 3 && wis(lf, 2, "clf")) {
-				yset(im, im->defaults, "log_format", ystr(im, "clf"));
-				im->dhused[idx] = 1;
-			} else if (wis(lf, 1, "httpslog") && lf->nw == 2) {
+		dmark(im, "log");
+		if (dh && (lf = http_log_format(dh, &idx))) {
+			if (wis(lf, 0, "log-format"))
+				yset(im, im->defaults, "log_format", ystr(im, lf->w[1]));
+			else if (wis(lf, 1, "httpslog"))
 				yset(im, im->defaults, "log_format", ystr(im, "httpslog"));
-				im->dhused[idx] = 1;
-			}
-			if (im->dhused[idx]) /* earlier format lines are overridden */
-				for (size_t i = 0; i < idx; i++)
-					if (wis(&dh->lines[i], 0, "option") &&
-					    (wis(&dh->lines[i], 1, "httplog") ||
-					     wis(&dh->lines[i], 1, "httpslog") ||
-					     wis(&dh->lines[i], 1, "tcplog")))
-						im->dhused[i] = 1;
+			else if (lf->nw == 3)
+				yset(im, im->defaults, "log_format", ystr(im, "clf"));
+			/* every format line is overridden by the last one */
+			for (size_t i = 0; i <= idx; i++)
+				if ((wis(&dh->lines[i], 0, "option") &&
+				     (wis(&dh->lines[i], 1, "httplog") || wis(&dh->lines[i], 1, "httpslog") ||
+				      wis(&dh->lines[i], 1, "tcplog"))) ||
+				    wis(&dh->lines[i], 0, "log-format"))
+					im->dhused[i] = 1;
 			if ((a = dlast(dh, NULL, "error-log-format", NULL, 0)) && target >= 205 &&
 			    a->nw == 2 && text_ok(a->w[1]) && wplainish(a, 1)) {
 				yset(im, im->defaults, "error_log_format", ystr(im, a->w[1]));
 				dlast(dh, im->dhused, "error-log-format", NULL, 1);
 			}
 		}
-		if (dt) {
-			/* hagen renders option tcplog; an httplog there falls back to tcplog */
+		if (dt && dt != dh)
 			for (size_t i = 0; i < dt->n; i++) {
 				const struct cfg_line *l = &dt->lines[i];
 
 				if (!l->cond && wis(l, 0, "option") && l->nw == 2 &&
-				    (wis(l, 1, "tcplog") || wis(l, 1, "httplog")) && dt != dh)
+				    (wis(l, 1, "tcplog") || wis(l, 1, "httplog") || wis(l, 1, "httpslog")))
 					im->dtused[i] = 1;
 			}
-		}
 	}
 	/* default-server init-addr none resolvers R in every mode's defaults */
 	a = dlast(dh, NULL, "default-server", NULL, 0);
@@ -1715,7 +1792,7 @@ static int acl_match(struct imp *im, struct px *p, const char *name, int *kind,
 			if ((*kind && *kind != 1) || stage >= 1 + wild)
 				return -1;
 			*kind = 1;
-			stage = 2 + wild;
+			stage = 1 + wild;
 			v0 = wild ? 6 : 4;
 			if (v0 >= l->nw)
 				return -1;
@@ -2398,7 +2475,7 @@ static void map_service(struct imp *im, struct px *p, int target)
 	}
 	/* checks: hagen writes "check" on every server unless told */
 	{
-		int none = !any_check && (any_nocheck || !httpchk);
+		int none = !any_check && any_nocheck && !httpchk;
 		struct yn_node *health = NULL;
 
 		if (httpchk || hc->n || none) {
@@ -2701,6 +2778,11 @@ static const char *const svc_order[] = {
 	"timeouts",	   "servers",  "discovery", "accept_invalid_http", "extra",
 	NULL};
 
+static const char *const ul_order[] = {"users", "extra", NULL};
+static const char *const res_order[] = {"nameservers",	  "parse_resolv_conf", "hold_valid",
+					"hold_nx",	  "resolve_retries",	"timeout_resolve",
+					"timeout_retry",  "accepted_payload_size", "extra", NULL};
+
 static size_t key_rank(const char *k, const char *const *order)
 {
 	size_t i = 0;
@@ -2816,6 +2898,10 @@ int import_cfg(const struct cfg *cfg, const struct import_opts *opts, struct str
 		goto out;
 	for (size_t i = 0; i < im.eps->n; i++)
 		reorder(im.eps->pairs[i].value, ep_order);
+	for (size_t i = 0; i < im.userlists->n; i++)
+		reorder(im.userlists->pairs[i].value, ul_order);
+	for (size_t i = 0; i < im.resolvers->n; i++)
+		reorder(im.resolvers->pairs[i].value, res_order);
 	for (size_t i = 0; i < im.svcs->n; i++) {
 		struct yn_node *sv = im.svcs->pairs[i].value, *sl = yn_get(sv, "servers");
 

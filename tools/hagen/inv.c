@@ -1683,10 +1683,9 @@ static void do_service(struct comp *c, struct svc *s, struct yn_node *v)
 		c->need_http = 1;
 	if ((x = yn_get(n, "entrypoints"))) {
 		s->eps = check_list(c, x, "'entrypoints'", &single);
+		/* an empty list attaches the service nowhere: extra lines route to it */
 		if (s->eps && single)
 			s->eps = NULL, err_at(c, x, "'entrypoints' must be a list like [web]");
-		else if (s->eps && !s->eps->n)
-			err_at(c, x, "'entrypoints' is empty");
 		else if (s->eps && s->eps->n > MAX_EPS)
 			s->eps = NULL,
 			err_at(c, x, "'entrypoints' has more than %d items", MAX_EPS);
@@ -1892,7 +1891,7 @@ static void do_service(struct comp *c, struct svc *s, struct yn_node *v)
 			}
 		}
 	}
-	if (servers && !single && !servers->n && !yn_get(n, "discovery"))
+	if (servers && !single && !servers->n && !yn_get(n, "discovery") && !yn_get(n, "extra"))
 		warn_at(c, yn_get(n, "servers"),
 			"service '%s' has no server: every request gets 503", s->name);
 	if (!yn_get(n, "servers") && !yn_get(n, "discovery"))
@@ -2033,7 +2032,7 @@ static void do_routes(struct comp *c, struct ep *e)
 		strbuf_release(&cond);
 		strbuf_release(&sb);
 	}
-	if (!e->default_svc && !nl && !yn_get(e->node, "redirect_to"))
+	if (!e->default_svc && !nl && !yn_get(e->node, "redirect_to") && !yn_get(e->node, "extra"))
 		warn_at(c, e->key, "entrypoint '%s' has no service: every request gets 503",
 			e->name);
 }

@@ -6,7 +6,8 @@
 # judges both alike: when it accepts the original with zero warnings (-c -dW) it accepts the
 # rendered one so; when it accepts the original with warnings, the rendered one draws no other
 # warning; when it rejects the original, it rejects the rendered one with the same alerts.
-# Refused cases (exit 1 in the golden case) must stay refused.
+# Refused cases (exit 1 in the golden case) must stay refused. The hand-written cases of
+# tests/cases/hagen-import that hold a haproxy.cfg go through the same checks.
 . "$TOP/tests/lib.sh"
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || skip "haproxy not installed"
 HAPROXY_BIN=$(command -v haproxy || echo /usr/sbin/haproxy)
@@ -21,12 +22,18 @@ messages() { # $1 file, $2 WARNING|ALERT
 		sort -u
 }
 
-n=0 refused=0 dw=0
-for c in "$TOP"/tests/cases/hagen-import-corpus/*/; do
+n=0 refused=0 dw=0 own=0
+for c in "$TOP"/tests/cases/hagen-import-corpus/*/ "$TOP"/tests/cases/hagen-import/*/; do
 	c=${c%/}
 	name=$(basename "$c")
-	[ -f "$c/input" ] || continue
-	(cd "$c" && cat $(cat input)) >"$TMP/orig.cfg" || fail "$name: cannot read its files"
+	if [ -f "$c/input" ]; then
+		files=$(cat "$c/input")
+	elif [ -f "$c/haproxy.cfg" ]; then
+		files=haproxy.cfg
+	else
+		continue
+	fi
+	(cd "$c" && cat $files) >"$TMP/orig.cfg" || fail "$name: cannot read its files"
 	"$HAGEN" import "$TMP/orig.cfg" >"$TMP/inv.yaml" 2>"$TMP/import.err"
 	rc=$?
 	want=0
@@ -75,7 +82,7 @@ for c in "$TOP"/tests/cases/hagen-import-corpus/*/; do
 		cmp -s "$TMP/oa" "$TMP/ra" || { diff "$TMP/oa" "$TMP/ra"; fail "$name: haproxy rejects the two for different reasons"; }
 	fi
 	for v in $vars; do unset "$v"; done
-	n=$((n + 1))
+	case $c in */hagen-import-corpus/*) n=$((n + 1)) ;; *) own=$((own + 1)) ;; esac
 done
 [ "$n" -ge 12 ] || fail "only $n real configurations imported (at least 12 expected)"
-echo "$n real configurations imported and judged alike by hagen compare and haproxy -c ($dw pass -c -dW), $refused refused as expected"
+echo "$n real configurations and $own hand-written ones imported and judged alike by hagen compare and haproxy -c ($dw pass -c -dW), $refused refused as expected"

@@ -809,16 +809,18 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The condition of a rule with ACL names replaced by their definitions. */
+/* The condition of a rule with ACL names replaced by their definitions, in parentheses like
+ * anonymous ACLs ("{ path_beg /a }" and a named "acl x path_beg /a" both read "(path_beg /a)"),
+ * and "or" written "||". */
 static void expand_acls(const struct pstate *st, const char *text, struct strbuf *out)
 {
 	const char *p = text;
-	int in_cond = 0;
+	int in_cond = 0, glue = 1; /* glue: no space before the next word */
 
 	while (*p) {
 		size_t l = strcspn(p, " ");
 		char w[256];
-		int bang = 0, found = 0;
+		int found = 0;
 
 		if (l < sizeof(w)) {
 			memcpy(w, p, l);
@@ -826,39 +828,41 @@ static void expand_acls(const struct pstate *st, const char *text, struct strbuf
 		} else {
 			w[0] = '\0';
 		}
-		if (p != text)
-			strbuf_addch(out, ' ');
 		if (!in_cond && (!strcmp(w, "if") || !strcmp(w, "unless")))
 			in_cond = 1;
-		else if (in_cond && w[0]) {
-			const char *name = w;
+		if (in_cond && (!strcmp(w, "}") || !strcmp(w, "or"))) {
+			strbuf_addstr(out, !strcmp(w, "}") ? ")" : " ||");
+			glue = 0;
+		} else if (in_cond && (!strcmp(w, "{") || !strcmp(w, "!{"))) {
+			if (!glue)
+				strbuf_addch(out, ' ');
+			strbuf_addstr(out, w[0] == '!' ? "!(" : "(");
+			glue = 1;
+		} else if (in_cond && w[0] && strcmp(w, "if") && strcmp(w, "unless")) {
+			const char *name = w + (w[0] == '!');
 
-			if (name[0] == '!') {
-				bang = 1;
-				name++;
-			}
 			for (size_t i = 0; i < st->nacls; i++)
 				if (!strcmp(st->acls[i].name, name)) {
-					strbuf_addstr(out, found ? " || " : bang ? "!(" : "(");
+					if (!found && !glue)
+						strbuf_addch(out, ' ');
+					strbuf_addstr(out, found ? " || " : w[0] == '!' ? "!(" : "(");
 					strbuf_addstr(out, st->acls[i].def);
 					found = 1;
 				}
 			if (found) {
 				strbuf_addch(out, ')');
-				p += l;
-				while (*p == ' ')
-					p++;
-				continue;
+			} else {
+				if (!glue)
+					strbuf_addch(out, ' ');
+				strbuf_addstr(out, w);
 			}
-			if (!strcmp(w, "or"))
-				strcpy(w, "||");
-			strbuf_addstr(out, w);
-			p += l;
-			while (*p == ' ')
-				p++;
-			continue;
+			glue = 0;
+		} else {
+			if (!glue)
+				strbuf_addch(out, ' ');
+			strbuf_add(out, p, l);
+			glue = 0;
 		}
-		strbuf_add(out, p, l);
 		p += l;
 		while (*p == ' ')
 			p++;

@@ -485,9 +485,9 @@ static int check_shape(struct imp *im)
 			       s->lines[0].w[0]);
 		if (s->kind != CFG_TOP && s->head.cond)
 			refuse(im, s->head.lineno,
-			       "section '%s %s' is inside a conditional block: hagen keeps "
+			       "section '%s%s%s' is inside a conditional block: hagen keeps "
 			       "conditional blocks only inside one section",
-			       s->head.w[0], s->name);
+			       s->head.w[0], s->name[0] ? " " : "", s->name);
 		if (s->kind == CFG_OTHER) {
 			if (!strcmp(s->head.w[0], "program"))
 				refuse(im, s->head.lineno,
@@ -505,8 +505,8 @@ static int check_shape(struct imp *im)
 		if (s->kind != CFG_TOP && s->n && s->lines[s->n - 1].cond &&
 		    s->lines[s->n - 1].directive != 4)
 			refuse(im, s->lines[s->n - 1].lineno,
-			       "a conditional block runs past the end of section '%s %s'",
-			       s->head.w[0], s->name);
+			       "a conditional block runs past the end of section '%s%s%s'",
+			       s->head.w[0], s->name[0] ? " " : "", s->name);
 		if ((s->kind == CFG_FRONTEND || s->kind == CFG_BACKEND || s->kind == CFG_LISTEN ||
 		     s->kind == CFG_USERLIST || s->kind == CFG_RESOLVERS) &&
 		    !name_ok(s->name))
@@ -2296,6 +2296,23 @@ static struct yn_node *server_item(struct imp *im, const struct cfg_line *l, int
 			yset(im, m, "maintenance", ybool(im, 1));
 		} else if (sticky_cookie && wis(l, i, "cookie") && wis(l, i + 1, l->w[1])) {
 			/* rendered by the sticky cookie */
+		} else if (wis(l, i, "track") && i + 1 < l->nw && strchr(l->w[i + 1], '/') &&
+			   wplainish(l, i + 1)) {
+			/* track BACKEND/SERVER: the backend as hagen names it */
+			const char *slash = strchr(l->w[i + 1], '/');
+			char name[256];
+			struct px *t;
+
+			snprintf(name, sizeof(name), "%.*s", (int)(slash - l->w[i + 1]), l->w[i + 1]);
+			t = px_by_name(im, name, 1);
+			if (extra.len)
+				strbuf_addch(&extra, ' ');
+			strbuf_addstr(&extra, "track ");
+			if (t)
+				rendered_name(t, CFG_REF_BACKEND, &extra);
+			else
+				strbuf_addstr(&extra, name);
+			strbuf_addstr(&extra, slash);
 		} else {
 			size_t end = i + (size_t)args < l->nw ? i + (size_t)args : l->nw - 1;
 

@@ -364,7 +364,8 @@ static int ent_cmp(const void *a, const void *b)
 /* The parameter groups joined, sorted by keyword (stable), defaults dropped. */
 static void join_params(struct ents *g, struct strbuf *sb)
 {
-	qsort(g->e, g->n, sizeof(*g->e), ent_cmp);
+	if (g->n)
+		qsort(g->e, g->n, sizeof(*g->e), ent_cmp);
 	for (size_t i = 0; i < g->n; i++) {
 		int dflt = 0;
 
@@ -1296,7 +1297,8 @@ static int build_plain(struct cfgnorm *out, const struct cfg *cfg, const struct 
 		sect_line(s, sb.buf);
 	}
 	if (x->kind == CFG_USERLIST)
-		qsort(s->lines, s->n, sizeof(char *), str_cmp);
+		if (s->n)
+			qsort(s->lines, s->n, sizeof(char *), str_cmp);
 	strbuf_release(&sb);
 	return 0;
 }
@@ -1331,7 +1333,8 @@ int cfgnorm_build(const struct cfg *cfg, struct cfgnorm *out)
 				goto out;
 		}
 	}
-	qsort(out->s, out->n, sizeof(*out->s), sect_cmp);
+	if (out->n)
+		qsort(out->s, out->n, sizeof(*out->s), sect_cmp);
 	rc = 0;
 out:
 	for (size_t i = 0; i < g.nglobal_logs; i++)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cfgnorm.h"
+#include "inv.h"
 #include "parse.h"
 #include "yamlemit.h"
 #include "yamlnode.h"
@@ -78,31 +79,39 @@ struct imp {
 
 /* ---- diagnostics ---- */
 
-static void note(struct imp *im, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void note(struct imp *im, unsigned line, const char *fmt, ...)
+static void say(struct imp *im, enum diag_level lvl, unsigned line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void say(struct imp *im, enum diag_level lvl, unsigned line, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	diag_add(im->dl, DIAG_NOTE, im->file, line, 0, "%s", msg);
+	diag_add(im->dl, lvl, im->file, line, 0, "%s", msg);
+	if (lvl == DIAG_ERROR)
+		im->refused = 1;
 }
 
+static void note(struct imp *im, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void note(struct imp *im, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(im, DIAG_NOTE, line, fmt, ap);
+	va_end(ap);
+}
+
+/* A refusal: the configuration cannot be imported. */
 static void refuse(struct imp *im, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void refuse(struct imp *im, unsigned line, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	say(im, DIAG_ERROR, line, fmt, ap);
 	va_end(ap);
-	diag_add(im->dl, DIAG_ERROR, im->file, line, 0, "%s", msg);
-	im->refused = 1;
 }
 
 /* A comment above node in the YAML output, and the same text as a note on stderr. */
@@ -608,15 +617,6 @@ static int setup_proxies(struct imp *im)
 
 /* ---- global ---- */
 
-static const char *const log_formats[] = {"rfc3164", "rfc5424", "short", "raw", "iso",
-					  "local",   "priority", "timed", NULL};
-static const char *const facilities[] = {
-	"kern",	  "user",   "mail",   "daemon", "auth",	  "syslog", "lpr",   "news",   "uucp",
-	"cron",	  "auth2",  "ftp",    "ntp",	"audit",  "alert",  "cron2", "local0", "local1",
-	"local2", "local3", "local4", "local5", "local6", "local7", NULL};
-static const char *const levels[] = {"emerg",  "alert", "crit",	 "err", "warning",
-				     "notice", "info",	"debug", NULL};
-
 static int in_list(const char *s, const char *const *l)
 {
 	for (size_t i = 0; l[i]; i++)
@@ -670,8 +670,8 @@ static struct yn_node *log_item(struct imp *im, const struct cfg_line *l)
 			fmt = l->w[i + 1];
 		i += 2;
 	}
-	if (i >= l->nw || !in_list(l->w[i], facilities) || l->nw > i + 2 ||
-	    (i + 1 < l->nw && !in_list(l->w[i + 1], levels)) || (fmt && !in_list(fmt, log_formats)) ||
+	if (i >= l->nw || !in_list(l->w[i], inv_log_facilities) || l->nw > i + 2 ||
+	    (i + 1 < l->nw && !in_list(l->w[i + 1], inv_log_levels)) || (fmt && !in_list(fmt, inv_log_formats)) ||
 	    (len && !int_ok(len, 80, 65535, &lv)))
 		goto out;
 	m = ymap(im);

@@ -775,13 +775,13 @@ static void do_headers(struct comp *c, const struct yn_node *n, const char *what
 
 /* ---- sections ---- */
 
-static const char *const log_formats[] = {"rfc3164", "rfc5424",	 "short", "raw", "iso",
+const char *const inv_log_formats[] = {"rfc3164", "rfc5424",	 "short", "raw", "iso",
 					  "local",   "priority", "timed", NULL};
-static const char *const facilities[] = {
+const char *const inv_log_facilities[] = {
 	"kern",	  "user",   "mail",   "daemon", "auth",	  "syslog", "lpr",   "news",   "uucp",
 	"cron",	  "auth2",  "ftp",    "ntp",	"audit",  "alert",  "cron2", "local0", "local1",
 	"local2", "local3", "local4", "local5", "local6", "local7", NULL};
-static const char *const levels[] = {"emerg",  "alert", "crit",	 "err", "warning",
+const char *const inv_log_levels[] = {"emerg",  "alert", "crit",	 "err", "warning",
 				     "notice", "info",	"debug", NULL};
 
 static void do_log_target(struct comp *c, const struct yn_node *it, struct yn_node *seq)
@@ -816,13 +816,13 @@ static void do_log_target(struct comp *c, const struct yn_node *it, struct yn_no
 			vset(c, m, "target", addr.buf, t);
 		(void)b;
 	}
-	fmt = yn_get(it, "format") ? one_of(c, yn_get(it, "format"), "log format", log_formats)
+	fmt = yn_get(it, "format") ? one_of(c, yn_get(it, "format"), "log format", inv_log_formats)
 				   : "rfc3164";
 	vset(c, m, "format", fmt ? fmt : "rfc3164", yn_get(it, "format"));
-	fac = yn_get(it, "facility") ? one_of(c, yn_get(it, "facility"), "log facility", facilities)
+	fac = yn_get(it, "facility") ? one_of(c, yn_get(it, "facility"), "log facility", inv_log_facilities)
 				     : "local0";
 	vset(c, m, "facility", fac ? fac : "local0", yn_get(it, "facility"));
-	lvl = yn_get(it, "level") ? one_of(c, yn_get(it, "level"), "log level", levels) : NULL;
+	lvl = yn_get(it, "level") ? one_of(c, yn_get(it, "level"), "log level", inv_log_levels) : NULL;
 	if (lvl)
 		vset(c, m, "level", lvl, yn_get(it, "level"));
 	if (check_int(c, yn_get(it, "len"), "'len'", 80, 65535, &len) == 1)

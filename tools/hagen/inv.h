@@ -36,6 +36,11 @@ const char *inv_targets_text(void);
 int inv_load(const char *file, const struct inv_opts *opts, struct inv *inv, struct diag_list *dl);
 void inv_release(struct inv *inv);
 
+/* The values a global log target's format, facility and level may take (NULL-terminated). */
+extern const char *const inv_log_formats[];
+extern const char *const inv_log_facilities[];
+extern const char *const inv_log_levels[];
+
 /* One row of the version rules table (docs and --help print it). */
 struct inv_rule {
 	const char *what; /* the directive or keyword */

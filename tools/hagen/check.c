@@ -167,9 +167,10 @@ void check_map_output(const char *text, size_t len, const char *cfg_path, const 
 }
 
 
-/* Runs haproxy -c -dW -f cfg, collecting stdout+stderr (capped). Returns its exit status, or -1. */
+/* Runs haproxy with the arguments of mode: -c -dW -f cfg (check), or -v (version, cfg unused),
+ * collecting stdout+stderr (capped). Returns its exit status, or -1. */
 static int run_haproxy(const char *haproxy, const char *cfg, const struct inv *inv,
-		       struct strbuf *output)
+		       struct strbuf *output, int version)
 {
 	int pfd[2];
 	pid_t pid;
@@ -192,10 +193,13 @@ static int run_haproxy(const char *haproxy, const char *cfg, const struct inv *i
 		dup2(pfd[1], 2);
 		close(pfd[0]);
 		close(pfd[1]);
-		for (size_t i = 0; i < inv->nsecret_envs; i++)
+		for (size_t i = 0; inv && i < inv->nsecret_envs; i++)
 			if (!getenv(inv->secret_envs[i]))
 				setenv(inv->secret_envs[i], CHECK_DUMMY_SECRET, 1);
-		execl(haproxy, haproxy, "-c", "-dW", "-f", cfg, (char *)NULL);
+		if (version)
+			execl(haproxy, haproxy, "-v", (char *)NULL);
+		else
+			execl(haproxy, haproxy, "-c", "-dW", "-f", cfg, (char *)NULL);
 		fprintf(stderr, "exec %s: %s\n", haproxy, strerror(errno));
 		_exit(127);
 	}
@@ -255,12 +259,63 @@ static void note_version(const char *text, const struct inv *inv)
 			inv->target / 100, inv->target % 100, maj, min);
 }
 
+int check_haproxy_target(const char *haproxy, int *target)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *v;
+	long maj, min;
+	char *end;
+	int rc = -1;
+
+	if (run_haproxy(haproxy, NULL, NULL, &out, 1) == 0 &&
+	    (v = strstr(out.buf, "version ")) != NULL) {
+		maj = strtol(v + 8, &end, 10);
+		if (*end == '.') {
+			min = strtol(end + 1, &end, 10);
+			*target = (int)(maj * 100 + min);
+			rc = 0;
+		}
+	}
+	strbuf_release(&out);
+	return rc;
+}
+
+int check_file(const char *haproxy, const char *path, const struct inv *inv,
+	       const struct tmpl_out *out)
+{
+	struct strbuf output = STRBUF_INIT;
+	struct diag_list dl = DIAG_LIST_INIT;
+	int st, rc = -1;
+
+	for (size_t i = 0; i < inv->nsecret_envs; i++)
+		if (!getenv(inv->secret_envs[i]))
+			fprintf(stderr,
+				"hagen: note: %s is not set; the check uses a dummy value for it "
+				"(only for this check)\n",
+				inv->secret_envs[i]);
+	st = run_haproxy(haproxy, path, inv, &output, 0);
+	check_map_output(output.buf, output.len, path, inv, out, &dl);
+	note_version(output.buf, inv);
+	diag_sort(&dl);
+	diag_print(&dl, stderr, "hagen");
+	if (st == 0 && !dl.errors) {
+		rc = 0;
+	} else {
+		if (!dl.n && output.len)
+			fprintf(stderr, "%s", output.buf);
+		fprintf(stderr, "hagen: check: %s rejected the configuration rendered from %s\n",
+			haproxy, inv->file);
+	}
+	strbuf_release(&output);
+	diag_release(&dl);
+	return rc;
+}
+
 int check_with_haproxy(const struct inv *inv, const struct tmpl_out *out)
 {
 	const char *haproxy = check_find_haproxy(), *tmpdir = getenv("TMPDIR");
-	struct strbuf path = STRBUF_INIT, output = STRBUF_INIT;
-	struct diag_list dl = DIAG_LIST_INIT;
-	int fd, st, rc = -1;
+	struct strbuf path = STRBUF_INIT;
+	int fd, rc = -1;
 
 	if (!haproxy) {
 		fprintf(stderr,
@@ -283,31 +338,12 @@ int check_with_haproxy(const struct inv *inv, const struct tmpl_out *out)
 		goto out;
 	}
 	close(fd);
-	for (size_t i = 0; i < inv->nsecret_envs; i++)
-		if (!getenv(inv->secret_envs[i]))
-			fprintf(stderr,
-				"hagen: note: %s is not set; the check uses a dummy value for it "
-				"(only for this check)\n",
-				inv->secret_envs[i]);
-	st = run_haproxy(haproxy, path.buf, inv, &output);
+	rc = check_file(haproxy, path.buf, inv, out);
 	unlink(path.buf);
-	check_map_output(output.buf, output.len, path.buf, inv, out, &dl);
-	note_version(output.buf, inv);
-	diag_sort(&dl);
-	diag_print(&dl, stderr, "hagen");
-	if (st == 0 && !dl.errors) {
+	if (rc == 0)
 		printf("%s: valid: %s -c -dW accepts it with zero warnings (target %d.%d)\n",
 		       inv->file, haproxy, inv->target / 100, inv->target % 100);
-		rc = 0;
-	} else {
-		if (!dl.n && output.len)
-			fprintf(stderr, "%s", output.buf);
-		fprintf(stderr, "hagen: check: %s rejected the configuration rendered from %s\n",
-			haproxy, inv->file);
-	}
 out:
 	strbuf_release(&path);
-	strbuf_release(&output);
-	diag_release(&dl);
 	return rc;
 }

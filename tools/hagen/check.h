@@ -22,6 +22,14 @@ const char *check_find_haproxy(void);
 void check_map_output(const char *text, size_t len, const char *cfg_path, const struct inv *inv,
 		      const struct tmpl_out *out, struct diag_list *dl);
 
+/* The version of haproxy (`haproxy -v`) as a target, major * 100 + minor. Returns 0 or -1. */
+int check_haproxy_target(const char *haproxy, int *target);
+
+/* Runs haproxy -c -dW -f path (path holds out's text) and prints the messages mapped to the
+ * inventory. Returns 0 when haproxy accepts it with zero warnings, -1 otherwise. */
+int check_file(const char *haproxy, const char *path, const struct inv *inv,
+	       const struct tmpl_out *out);
+
 /* Writes out to a temporary file, runs haproxy -c -dW -f on it (dummy values for unset
  * password_env variables, said on stderr), prints the mapped messages. Returns 0 when haproxy
  * accepts the file with zero warnings, -1 otherwise (also when haproxy is not installed). */

@@ -5,5 +5,7 @@
 
 int cmd_import(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_server(int argc, char **argv);
 
 #endif

@@ -1560,7 +1560,7 @@ static void do_server(struct comp *c, struct svc *s, const struct yn_node *it, s
 		      int check, int cookie, const struct yn_node *servers, size_t idx)
 {
 	static const char *const keys[] = {"name",	  "address", "weight", "backup", "maxconn",
-					   "maintenance", "check",   "extra",  NULL};
+					   "maintenance", "drain",   "check",  "extra",	 NULL};
 	struct strbuf addr = STRBUF_INIT;
 	const char *name;
 	struct yn_node *m, *params;
@@ -1593,7 +1593,13 @@ static void do_server(struct comp *c, struct svc *s, const struct yn_node *it, s
 	check_bool(c, yn_get(it, "check"), "'check'", &b);
 	if (b)
 		vpush(c, params, "check", it);
-	if (check_int(c, yn_get(it, "weight"), "'weight'", 0, 256, &iv) == 1) {
+	/* drain: no new traffic (weight 0, as "hagen server drain" does at run time); the
+	 * weight stays written for "hagen server ready" to bring back */
+	if (check_bool(c, yn_get(it, "drain"), "'drain'", &b) == 1 && b) {
+		check_int(c, yn_get(it, "weight"), "'weight'", 0, 256, &iv);
+		vpush(c, params, "weight", it);
+		vpush(c, params, "0", yn_get(it, "drain"));
+	} else if (check_int(c, yn_get(it, "weight"), "'weight'", 0, 256, &iv) == 1) {
 		char num[32];
 
 		snprintf(num, sizeof(num), "%lld", (long long)iv);

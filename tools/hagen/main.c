@@ -98,6 +98,14 @@ static const struct hagen_cmd commands[] = {
 	 "write the inventory of an existing haproxy.cfg on stdout"},
 	{"compare", cmd_compare, "hagen compare [--dump] ORIGINAL [OTHER]",
 	 "say whether two haproxy.cfg files are the same configuration"},
+	{"apply", cmd_apply,
+	 "hagen apply [-e ENV] [--target X.Y] --config FILE (--master-socket PATH | --pidfile "
+	 "PATH | --systemd UNIT) [--stats-socket ADDR] [--timeout S] [--dry-run] INVENTORY",
+	 "render, check, install and reload a running HAProxy; roll back when it does not come up"},
+	{"server", cmd_server,
+	 "hagen server drain|ready|maint|weight SERVICE SERVER [N] [--master-socket PATH | "
+	 "--stats-socket ADDR] [--inventory FILE [--write]]",
+	 "change a server on the running HAProxy (and in the inventory with --write)"},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -18,6 +18,15 @@ int render_config(const struct inv *inv, const char *tmpl_dir, struct tmpl_out *
 	return rc;
 }
 
+int render_inventory(const char *file, const struct inv_opts *opts, const char *tmpl_dir,
+		     struct inv *inv, struct tmpl_out *out, struct diag_list *dl)
+{
+	memset(inv, 0, sizeof(*inv));
+	if (inv_load(file, opts, inv, dl) < 0 || render_config(inv, tmpl_dir, out, dl) < 0)
+		return -1;
+	return dl->errors ? -1 : 0;
+}
+
 /* Start of line n (1-based) in text, or NULL. */
 static const char *line_start(const struct tmpl_out *out, size_t n, size_t *len)
 {

@@ -15,6 +15,12 @@
 int render_config(const struct inv *inv, const char *tmpl_dir, struct tmpl_out *out,
 		  struct diag_list *dl);
 
+/* Loads the inventory file with opts and renders it with the templates of tmpl_dir (NULL: the
+ * built-in ones). Every problem goes to dl. Returns 0 with inv and out filled, -1 otherwise; the
+ * caller releases both either way (out initialised by the caller). */
+int render_inventory(const char *file, const struct inv_opts *opts, const char *tmpl_dir,
+		     struct inv *inv, struct tmpl_out *out, struct diag_list *dl);
+
 /* For line (1-based) of the rendered text: the inventory position it came from (*iline, *icol;
  * 0 when unknown) and the comment naming its section's inventory entry, e.g. "service api",
  * copied into entry (entrysz bytes; "" when none). Returns 0, or -1 when line is out of range. */

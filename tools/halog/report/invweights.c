@@ -89,6 +89,8 @@ static int load_service(const char *path, const char *svc, const struct yn_node 
 			const struct yn_node *wn = yn_get(s, "weight");
 			if (wn && yn_int64(wn, 0, 256, &w))
 				return where(err, errsz, path, wn, "weight must be 0..256");
+			if (flag(s, "drain"))
+				w = 0; /* drained: hagen renders weight 0 */
 			if (add_server(be, nm->str, w, flag(s, "backup"),
 				       flag(s, "disabled") || flag(s, "maintenance"), 0))
 				return where(err, errsz, path, s, "out of memory");

@@ -1,0 +1,128 @@
+#!/bin/sh
+# hagen apply on a real HAProxy in master-worker mode on loopback (Debian's haproxy -W -S):
+#  1. a weight change is applied while a client keeps one connection and a stream of requests
+#     going through the reload: every request is answered 200, the master runs a new worker, the
+#     installed file is the new rendering and the previous one is kept as .prev;
+#  2. --dry-run shows the difference and changes nothing;
+#  3. a broken inventory (hagen refuses it) and one haproxy -c refuses never reach HAProxy: same
+#     file, same worker, no reload;
+#  4. a change that makes a service fail its checks (a server moved to a port nobody listens on)
+#     is rolled back: exit 1, the previous file is back, HAProxy reloaded with it, servers UP.
+. "$TOP/tests/lib.sh"
+HAPROXY_BIN=$(command -v haproxy || echo /usr/sbin/haproxy)
+[ -x "$HAPROXY_BIN" ] || skip "haproxy not installed"
+[ -x "$SAMPLE_APP" ] || skip "sample-app not built"
+RS=$O/helpers/reqstream
+[ -x "$RS" ] || skip "reqstream not built"
+mkdir -p "$TMP"
+
+FE=$(free_port); W1=$(free_port); W2=$(free_port); DEAD=$(free_port)
+for s in web1:$W1 web2:$W2; do
+	lib_start "$TMP/${s%%:*}.log" "$SAMPLE_APP" --name "${s%%:*}" --listen "127.0.0.1:${s#*:}"
+done
+wait_for 10 "$RS" 127.0.0.1 "$W1" 1 || fail "web1 did not start"
+wait_for 10 "$RS" 127.0.0.1 "$W2" 1 || fail "web2 did not start"
+
+# inventory W1 W2 [PORT1]: the weights of web1 and web2 (and web1's port). Every version is
+# written to the same path, as a real inventory is, so only its content changes the rendering.
+inventory() {
+	cat <<EOF
+global:
+  stats_socket: { path: $TMP/admin.sock, mode: "600" }
+defaults:
+  timeouts: { connect: 2s, client: 30s, server: 30s }
+  # an old worker answers the next request of an idle keep-alive connection before closing it
+  # (HAProxy 2.6+): without it a client may have to resend a request after the reload
+  http_extra: [option idle-close-on-response]
+entrypoints:
+  web: { bind: "127.0.0.1:$FE" }
+services:
+  web:
+    health_check: { type: http, path: /health, interval: 300ms, fall: 2, rise: 1 }
+    servers:
+      - { name: web1, address: "127.0.0.1:${3:-$W1}", weight: $1 }
+      - { name: web2, address: "127.0.0.1:$W2", weight: $2 }
+EOF
+}
+inventory 1 1 >"$TMP/inventory.yaml"
+"$HAGEN" render -o "$TMP/haproxy.cfg" "$TMP/inventory.yaml" || fail "render v1"
+cp "$TMP/haproxy.cfg" "$TMP/v1.cfg"
+lib_start "$TMP/haproxy.log" "$HAPROXY_BIN" -W -db -S "$TMP/master.sock" -f "$TMP/haproxy.cfg"
+HP=$LIB_LAST_PID
+wait_for 10 "$RS" 127.0.0.1 "$FE" 1 || { cat "$TMP/haproxy.log"; fail "haproxy did not start"; }
+
+procs() { # the master's process list
+	python3 -c "
+import socket,sys
+s=socket.socket(socket.AF_UNIX);s.settimeout(5);s.connect(sys.argv[1]);s.sendall(b'show proc;quit\n')
+b=b''
+while True:
+    d=s.recv(65536)
+    if not d: break
+    b+=d
+print(b.decode())" "$TMP/master.sock"
+}
+worker() { procs | sed -n '/^# workers/{n;p;}' | awk '{print $1}'; }
+W0=$(worker)
+[ -n "$W0" ] || fail "no worker in show proc"
+
+# 1. weights 1:1 -> 1:3 under a stream of requests over one kept-alive connection
+inventory 1 3 >"$TMP/inventory.yaml"
+"$RS" 127.0.0.1 "$FE" 1500 2 >"$TMP/rs.out" 2>&1 &
+RSP=$!
+sleep 1
+"$HAGEN" apply --config "$TMP/haproxy.cfg" --master-socket "$TMP/master.sock" --timeout 20 \
+	"$TMP/inventory.yaml" >"$TMP/apply.out" 2>"$TMP/apply.err" ||
+	{ cat "$TMP/apply.out" "$TMP/apply.err" "$TMP/haproxy.log"; fail "apply v2"; }
+wait "$RSP"
+rs=$?
+cat "$TMP/rs.out"
+[ "$rs" = 0 ] || fail "the client lost requests across the reload: $(cat "$TMP/rs.out")"
+grep -q "^sent 1500 ok 1500 other 0 failed 0 retried 0" "$TMP/rs.out" || fail "client summary: $(cat "$TMP/rs.out")"
+grep -q '^-.*server web2 .* weight 1$' "$TMP/apply.out" || { cat "$TMP/apply.out"; fail "no diff line for the old weight"; }
+grep -q '^+.*server web2 .* weight 3$' "$TMP/apply.out" || fail "no diff line for the new weight"
+grep -q "reloaded: new worker" "$TMP/apply.err" || fail "apply did not say it reloaded"
+grep -q "runs every service; 2 checked servers UP" "$TMP/apply.err" || { cat "$TMP/apply.err"; fail "apply did not verify"; }
+W1P=$(worker)
+[ -n "$W1P" ] && [ "$W1P" != "$W0" ] || fail "no new worker after the reload ($W0 -> $W1P)"
+"$HAGEN" render "$TMP/inventory.yaml" | cmp -s - "$TMP/haproxy.cfg" || fail "installed file is not the v2 rendering"
+cmp -s "$TMP/v1.cfg" "$TMP/haproxy.cfg.prev" || fail "the previous file was not kept as .prev"
+lib_alive "$HP" || fail "the master exited"
+
+# 2. --dry-run: the difference, and nothing else
+inventory 2 3 >"$TMP/inventory.yaml"
+cp "$TMP/haproxy.cfg" "$TMP/before.cfg"
+"$HAGEN" apply --dry-run --config "$TMP/haproxy.cfg" --master-socket "$TMP/master.sock" \
+	"$TMP/inventory.yaml" >"$TMP/dry.out" 2>"$TMP/dry.err" || { cat "$TMP/dry.err"; fail "dry run"; }
+grep -q '^+.*server web1 .* weight 2$' "$TMP/dry.out" || fail "dry run shows no difference"
+grep -q "dry run: 2 lines would change" "$TMP/dry.err" || { cat "$TMP/dry.err"; fail "dry run summary"; }
+cmp -s "$TMP/before.cfg" "$TMP/haproxy.cfg" || fail "dry run changed the installed file"
+[ "$(worker)" = "$W1P" ] || fail "dry run reloaded HAProxy"
+
+# 3. what hagen or haproxy refuses never reaches the running HAProxy
+printf 'entrypoints:\n  web: { bind: "127.0.0.1:%s" }\nservices:\n  web: { servers: [{ name: a, adress: "x" }] }\n' "$FE" >"$TMP/bad1.yaml"
+for b in bad1 bad2; do
+	if [ "$b" = bad1 ]; then cp "$TMP/bad1.yaml" "$TMP/inventory.yaml"; else inventory 1 3 | sed 's/^services:/services:\n  broken:\n    entrypoints: []\n    servers: [{ name: b, address: "127.0.0.1:1" }]\n    extra: [bogus-directive]/' >"$TMP/inventory.yaml"; fi
+	"$HAGEN" apply --config "$TMP/haproxy.cfg" --master-socket "$TMP/master.sock" \
+		"$TMP/inventory.yaml" >"$TMP/$b.out" 2>"$TMP/$b.err" && fail "$b was applied"
+	grep -q "nothing was installed" "$TMP/$b.err" || { cat "$TMP/$b.err"; fail "$b: no refusal line"; }
+	cmp -s "$TMP/before.cfg" "$TMP/haproxy.cfg" || fail "$b changed the installed file"
+	[ "$(worker)" = "$W1P" ] || fail "$b reloaded HAProxy"
+done
+grep -q "unknown key 'adress'" "$TMP/bad1.err" || fail "bad1: the inventory error is not shown"
+grep -q "bogus-directive" "$TMP/bad2.err" || { cat "$TMP/bad2.err"; fail "bad2: haproxy complaint is not shown"; }
+
+# 4. web1 moved to a dead port: its check fails, apply rolls back
+inventory 1 3 "$DEAD" >"$TMP/inventory.yaml"
+"$HAGEN" apply --config "$TMP/haproxy.cfg" --master-socket "$TMP/master.sock" --timeout 15 \
+	"$TMP/inventory.yaml" >"$TMP/v3.out" 2>"$TMP/v3.err" && { cat "$TMP/v3.err"; fail "v3 was not rolled back"; }
+grep -q "server be_web/web1 is DOWN" "$TMP/v3.err" || { cat "$TMP/v3.err"; fail "v3: what failed is not said"; }
+grep -q "rolled back" "$TMP/v3.err" || fail "v3: no rollback line"
+grep -q "reloaded with the previous configuration" "$TMP/v3.err" || { cat "$TMP/v3.err"; fail "v3: no second reload"; }
+cmp -s "$TMP/before.cfg" "$TMP/haproxy.cfg" || fail "v3: the previous file is not back"
+"$HAGEN" render "$TMP/inventory.yaml" | cmp -s - "$TMP/haproxy.cfg.rejected" || fail "v3: the rejected file is not kept"
+W3P=$(worker)
+[ -n "$W3P" ] && [ "$W3P" != "$W1P" ] || fail "v3: no worker of the rollback"
+wait_for 10 "$RS" 127.0.0.1 "$FE" 20 || fail "traffic does not flow after the rollback"
+lib_alive "$HP" || fail "the master exited"
+echo "apply: reload under a request stream lost nothing ($(cat "$TMP/rs.out")); dry run, refusals and rollback behave"

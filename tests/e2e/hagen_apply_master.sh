@@ -8,43 +8,8 @@
 #     file, same worker, no reload;
 #  4. a change that makes a service fail its checks (a server moved to a port nobody listens on)
 #     is rolled back: exit 1, the previous file is back, HAProxy reloaded with it, servers UP.
-. "$TOP/tests/lib.sh"
-HAPROXY_BIN=$(command -v haproxy || echo /usr/sbin/haproxy)
-[ -x "$HAPROXY_BIN" ] || skip "haproxy not installed"
-[ -x "$SAMPLE_APP" ] || skip "sample-app not built"
-RS=$O/helpers/reqstream
-[ -x "$RS" ] || skip "reqstream not built"
-mkdir -p "$TMP"
-
-FE=$(free_port); W1=$(free_port); W2=$(free_port); DEAD=$(free_port)
-for s in web1:$W1 web2:$W2; do
-	lib_start "$TMP/${s%%:*}.log" "$SAMPLE_APP" --name "${s%%:*}" --listen "127.0.0.1:${s#*:}"
-done
-wait_for 10 "$RS" 127.0.0.1 "$W1" 1 || fail "web1 did not start"
-wait_for 10 "$RS" 127.0.0.1 "$W2" 1 || fail "web2 did not start"
-
-# inventory W1 W2 [PORT1]: the weights of web1 and web2 (and web1's port). Every version is
-# written to the same path, as a real inventory is, so only its content changes the rendering.
-inventory() {
-	cat <<EOF
-global:
-  stats_socket: { path: $TMP/admin.sock, mode: "600" }
-defaults:
-  timeouts: { connect: 2s, client: 30s, server: 30s }
-  # an old worker answers the next request of an idle keep-alive connection before closing it
-  # (HAProxy 2.6+): without it a client may have to resend a request after the reload
-  http_extra: [option idle-close-on-response]
-entrypoints:
-  web: { bind: "127.0.0.1:$FE" }
-services:
-  web:
-    health_check: { type: http, path: /health, interval: 300ms, fall: 2, rise: 1 }
-    servers:
-      - { name: web1, address: "127.0.0.1:${3:-$W1}", weight: $1 }
-      - { name: web2, address: "127.0.0.1:$W2", weight: $2 }
-EOF
-}
-inventory 1 1 >"$TMP/inventory.yaml"
+. "$TOP/tests/e2e/apply-lib"
+apply_inventory 1 1
 "$HAGEN" render -o "$TMP/haproxy.cfg" "$TMP/inventory.yaml" || fail "render v1"
 cp "$TMP/haproxy.cfg" "$TMP/v1.cfg"
 lib_start "$TMP/haproxy.log" "$HAPROXY_BIN" -W -db -S "$TMP/master.sock" -f "$TMP/haproxy.cfg"
@@ -67,7 +32,7 @@ W0=$(worker)
 [ -n "$W0" ] || fail "no worker in show proc"
 
 # 1. weights 1:1 -> 1:3 under a stream of requests over one kept-alive connection
-inventory 1 3 >"$TMP/inventory.yaml"
+apply_inventory 1 3
 "$RS" 127.0.0.1 "$FE" 1500 2 >"$TMP/rs.out" 2>&1 &
 RSP=$!
 sleep 1
@@ -90,7 +55,7 @@ cmp -s "$TMP/v1.cfg" "$TMP/haproxy.cfg.prev" || fail "the previous file was not 
 lib_alive "$HP" || fail "the master exited"
 
 # 2. --dry-run: the difference, and nothing else
-inventory 2 3 >"$TMP/inventory.yaml"
+apply_inventory 2 3
 cp "$TMP/haproxy.cfg" "$TMP/before.cfg"
 "$HAGEN" apply --dry-run --config "$TMP/haproxy.cfg" --master-socket "$TMP/master.sock" \
 	"$TMP/inventory.yaml" >"$TMP/dry.out" 2>"$TMP/dry.err" || { cat "$TMP/dry.err"; fail "dry run"; }
@@ -102,7 +67,7 @@ cmp -s "$TMP/before.cfg" "$TMP/haproxy.cfg" || fail "dry run changed the install
 # 3. what hagen or haproxy refuses never reaches the running HAProxy
 printf 'entrypoints:\n  web: { bind: "127.0.0.1:%s" }\nservices:\n  web: { servers: [{ name: a, adress: "x" }] }\n' "$FE" >"$TMP/bad1.yaml"
 for b in bad1 bad2; do
-	if [ "$b" = bad1 ]; then cp "$TMP/bad1.yaml" "$TMP/inventory.yaml"; else inventory 1 3 | sed 's/^services:/services:\n  broken:\n    entrypoints: []\n    servers: [{ name: b, address: "127.0.0.1:1" }]\n    extra: [bogus-directive]/' >"$TMP/inventory.yaml"; fi
+	if [ "$b" = bad1 ]; then cp "$TMP/bad1.yaml" "$TMP/inventory.yaml"; else apply_inventory 1 3 && sed -i 's/^services:/services:\n  broken:\n    entrypoints: []\n    servers: [{ name: b, address: "127.0.0.1:1" }]\n    extra: [bogus-directive]/' "$TMP/inventory.yaml"; fi
 	"$HAGEN" apply --config "$TMP/haproxy.cfg" --master-socket "$TMP/master.sock" \
 		"$TMP/inventory.yaml" >"$TMP/$b.out" 2>"$TMP/$b.err" && fail "$b was applied"
 	grep -q "nothing was installed" "$TMP/$b.err" || { cat "$TMP/$b.err"; fail "$b: no refusal line"; }
@@ -113,7 +78,7 @@ grep -q "unknown key 'adress'" "$TMP/bad1.err" || fail "bad1: the inventory erro
 grep -q "bogus-directive" "$TMP/bad2.err" || { cat "$TMP/bad2.err"; fail "bad2: haproxy complaint is not shown"; }
 
 # 4. web1 moved to a dead port: its check fails, apply rolls back
-inventory 1 3 "$DEAD" >"$TMP/inventory.yaml"
+apply_inventory 1 3 "$DEAD"
 "$HAGEN" apply --config "$TMP/haproxy.cfg" --master-socket "$TMP/master.sock" --timeout 15 \
 	"$TMP/inventory.yaml" >"$TMP/v3.out" 2>"$TMP/v3.err" && { cat "$TMP/v3.err"; fail "v3 was not rolled back"; }
 grep -q "server be_web/web1 is DOWN" "$TMP/v3.err" || { cat "$TMP/v3.err"; fail "v3: what failed is not said"; }

@@ -4,51 +4,21 @@
 # socket, which passes the listening sockets over); verification goes through the stats socket the
 # inventory names. A weight change under a request stream loses nothing; a failing change is
 # rolled back with a second -sf reload.
-. "$TOP/tests/lib.sh"
-HAPROXY_BIN=$(command -v haproxy || echo /usr/sbin/haproxy)
-[ -x "$HAPROXY_BIN" ] || skip "haproxy not installed"
-[ -x "$SAMPLE_APP" ] || skip "sample-app not built"
-RS=$O/helpers/reqstream
-[ -x "$RS" ] || skip "reqstream not built"
-mkdir -p "$TMP"
+. "$TOP/tests/e2e/apply-lib"
 
 # the daemons are not our children: stop whatever the pidfile names, on exit too
 stop_daemons() {
 	for p in $(cat "$TMP/haproxy.pid" 2>/dev/null) $SEEN; do lib_stop "$p"; done
 }
 trap 'stop_daemons; lib_cleanup' EXIT INT TERM
-
-FE=$(free_port); W1=$(free_port); W2=$(free_port); DEAD=$(free_port)
-for s in web1:$W1 web2:$W2; do
-	lib_start "$TMP/${s%%:*}.log" "$SAMPLE_APP" --name "${s%%:*}" --listen "127.0.0.1:${s#*:}"
-done
-wait_for 10 "$RS" 127.0.0.1 "$W1" 1 || fail "web1 did not start"
-wait_for 10 "$RS" 127.0.0.1 "$W2" 1 || fail "web2 did not start"
-inventory() {
-	cat >"$TMP/inventory.yaml" <<EOF
-global:
-  stats_socket: { path: $TMP/admin.sock, mode: "600" }
-defaults:
-  timeouts: { connect: 2s, client: 30s, server: 30s }
-  http_extra: [option idle-close-on-response]
-entrypoints:
-  web: { bind: "127.0.0.1:$FE" }
-services:
-  web:
-    health_check: { type: http, path: /health, interval: 300ms, fall: 2, rise: 1 }
-    servers:
-      - { name: web1, address: "127.0.0.1:${3:-$W1}", weight: $1 }
-      - { name: web2, address: "127.0.0.1:$W2", weight: $2 }
-EOF
-}
-inventory 1 1
+apply_inventory 1 1
 "$HAGEN" render -o "$TMP/haproxy.cfg" "$TMP/inventory.yaml" || fail "render"
 "$HAPROXY_BIN" -D -f "$TMP/haproxy.cfg" -p "$TMP/haproxy.pid" || fail "haproxy -D"
 P0=$(cat "$TMP/haproxy.pid")
 SEEN=$P0
 wait_for 10 "$RS" 127.0.0.1 "$FE" 1 || fail "haproxy does not answer"
 
-inventory 1 3
+apply_inventory 1 3
 "$RS" 127.0.0.1 "$FE" 1500 2 >"$TMP/rs.out" 2>&1 &
 RSP=$!
 sleep 1
@@ -66,7 +36,7 @@ wait_for 15 sh -c "! kill -0 $P0" || fail "the old process $P0 did not finish"
 grep -q "runs every service; 2 checked servers UP" "$TMP/apply.err" || { cat "$TMP/apply.err"; fail "not verified"; }
 
 cp "$TMP/haproxy.cfg" "$TMP/before.cfg"
-inventory 1 3 "$DEAD"
+apply_inventory 1 3 "$DEAD"
 "$HAGEN" apply --config "$TMP/haproxy.cfg" --pidfile "$TMP/haproxy.pid" --timeout 15 \
 	"$TMP/inventory.yaml" >"$TMP/bad.out" 2>"$TMP/bad.err" && fail "the failing change was kept"
 grep -q "server be_web/web1 is DOWN" "$TMP/bad.err" || { cat "$TMP/bad.err"; fail "the failure is not said"; }

@@ -4,21 +4,8 @@
 # traffic; --write puts the same change into the inventory, which keeps its comments and layout
 # (only the edited values change) and renders what now runs; HAProxy's refusal of an unknown
 # server and an inventory without that server are errors.
-. "$TOP/tests/lib.sh"
-HAPROXY_BIN=$(command -v haproxy || echo /usr/sbin/haproxy)
-[ -x "$HAPROXY_BIN" ] || skip "haproxy not installed"
-[ -x "$SAMPLE_APP" ] || skip "sample-app not built"
-RS=$O/helpers/reqstream
-[ -x "$RS" ] || skip "reqstream not built"
+. "$TOP/tests/e2e/apply-lib"
 command -v curl >/dev/null 2>&1 || skip "curl not installed"
-mkdir -p "$TMP"
-
-FE=$(free_port); W1=$(free_port); W2=$(free_port)
-for s in web1:$W1 web2:$W2; do
-	lib_start "$TMP/${s%%:*}.log" "$SAMPLE_APP" --name "${s%%:*}" --listen "127.0.0.1:${s#*:}"
-done
-wait_for 10 "$RS" 127.0.0.1 "$W1" 1 || fail "web1 did not start"
-wait_for 10 "$RS" 127.0.0.1 "$W2" 1 || fail "web2 did not start"
 cat >"$TMP/inventory.yaml" <<EOF
 # the web tier (comments and layout must survive hagen server --write)
 global:

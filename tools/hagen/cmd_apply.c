@@ -24,15 +24,11 @@
 #include "fdio.h"
 #include "inv.h"
 #include "linediff.h"
+#include "opt.h"
 #include "parse.h"
 #include "render.h"
 #include "runtime.h"
 
-#define APPLY_USAGE                                                                             \
-	"hagen apply [-e ENV] [--target X.Y] [--templates DIR] --config FILE\n"                 \
-	"                   (--master-socket PATH | --pidfile PATH | --systemd UNIT)\n"             \
-	"                   [--stats-socket ADDR] [--haproxy BIN] [--timeout SECONDS] [--dry-run] " \
-	"INVENTORY"
 #define APPLY_DEFAULT_TIMEOUT 30
 #define APPLY_POLL_MS 200
 #define APPLY_RT_MS 3000 /* one runtime API exchange */
@@ -65,99 +61,163 @@ static void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+enum {
+	O_ENV = 1,
+	O_TARGET,
+	O_TEMPLATES,
+	O_CONFIG,
+	O_MASTER,
+	O_PIDFILE,
+	O_SYSTEMD,
+	O_STATS,
+	O_HAPROXY,
+	O_TIMEOUT,
+	O_DRY_RUN,
+};
+
+static const struct opt apply_opts[] = {
+	{.id = O_CONFIG,
+	 .long_name = "config",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "the configuration file HAProxy runs with (required)"},
+	{.id = O_MASTER,
+	 .long_name = "master-socket",
+	 .type = OPT_STR,
+	 .arg = "PATH",
+	 .help = "reload through the master CLI (master-worker mode, haproxy -W -S PATH)"},
+	{.id = O_PIDFILE,
+	 .long_name = "pidfile",
+	 .type = OPT_STR,
+	 .arg = "PATH",
+	 .help = "reload with a new haproxy -D -p PATH -sf and the PIDs PATH holds"},
+	{.id = O_SYSTEMD,
+	 .long_name = "systemd",
+	 .type = OPT_STR,
+	 .arg = "UNIT",
+	 .help = "reload with systemctl reload UNIT"},
+	{.id = O_STATS,
+	 .long_name = "stats-socket",
+	 .type = OPT_STR,
+	 .arg = "ADDR",
+	 .help = "the runtime API to verify with (default: the inventory's global.stats_socket)"},
+	{.id = O_ENV,
+	 .short_name = 'e',
+	 .long_name = "env",
+	 .type = OPT_STR,
+	 .arg = "ENV",
+	 .help = "deep-merge environments.ENV over the inventory"},
+	{.id = O_TARGET,
+	 .long_name = "target",
+	 .type = OPT_STR,
+	 .arg = "X.Y",
+	 .help = "HAProxy version to render for (default: the version of the haproxy that runs)"},
+	{.id = O_TEMPLATES,
+	 .long_name = "templates",
+	 .type = OPT_STR,
+	 .arg = "DIR",
+	 .help = "use DIR/NAME.tmpl instead of the built-in templates"},
+	{.id = O_HAPROXY,
+	 .long_name = "haproxy",
+	 .type = OPT_STR,
+	 .arg = "BIN",
+	 .help = "the haproxy binary (default: $HAPROXY, then $PATH)"},
+	{.id = O_TIMEOUT,
+	 .long_name = "timeout",
+	 .type = OPT_INT,
+	 .arg = "SECONDS",
+	 .min = 1,
+	 .max = 3600,
+	 .help = "how long the new worker and its servers may take (default 30)"},
+	{.id = O_DRY_RUN,
+	 .long_name = "dry-run",
+	 .type = OPT_FLAG,
+	 .help = "show the difference and the checks only; change nothing"},
+	{0},
+};
+
+const struct opt_cmd apply_cmd = {
+	"hagen apply",
+	"INVENTORY",
+	"Renders, checks with the haproxy that runs, shows the difference with the installed file,\n"
+	"installs it keeping the previous one as FILE.prev, reloads without dropping connections and\n"
+	"verifies through the runtime API; puts the previous file back when it does not come up.\n",
+	apply_opts,
+	"exit status: 0 applied (or nothing to do), 1 failed (and rolled back), 2 usage error\n"
+	"docs: docs/hagen.md\n",
+	0};
+
+/* Returns -1 to go on, or the exit code (help shown, or a usage error reported). */
 static int parse_args(int argc, char **argv, struct apply *a)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} valued[] = {
-		{"--env", offsetof(struct apply, env)},
-		{"-e", offsetof(struct apply, env)},
-		{"--target", offsetof(struct apply, target)},
-		{"--templates", offsetof(struct apply, templates)},
-		{"--config", offsetof(struct apply, config)},
-		{"--master-socket", offsetof(struct apply, master)},
-		{"--pidfile", offsetof(struct apply, pidfile)},
-		{"--systemd", offsetof(struct apply, unit)},
-		{"--stats-socket", offsetof(struct apply, stats)},
-		{"--haproxy", offsetof(struct apply, haproxy)},
-	};
-	const char *timeout = NULL;
-	int64_t t;
+	struct opt_parser p;
+	int r, t;
 
 	a->timeout_s = APPLY_DEFAULT_TIMEOUT;
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *val = NULL;
-		size_t k, n = sizeof(valued) / sizeof(valued[0]);
-
-		if (!strcmp(arg, "--dry-run")) {
+	opt_init(&p, &apply_cmd, argc, argv);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		switch (r) {
+		case O_ENV:
+			a->env = p.val;
+			break;
+		case O_TARGET:
+			if (inv_parse_target(p.val, &t) < 0)
+				return opt_bad_value(&p, stderr, "supported targets are %s",
+						     inv_targets_text());
+			a->target = p.val;
+			break;
+		case O_TEMPLATES:
+			a->templates = p.val;
+			break;
+		case O_CONFIG:
+			a->config = p.val;
+			break;
+		case O_MASTER:
+			a->master = p.val;
+			break;
+		case O_PIDFILE:
+			a->pidfile = p.val;
+			break;
+		case O_SYSTEMD:
+			a->unit = p.val;
+			break;
+		case O_STATS:
+			a->stats = p.val;
+			break;
+		case O_HAPROXY:
+			a->haproxy = p.val;
+			break;
+		case O_TIMEOUT:
+			a->timeout_s = (int)p.num;
+			break;
+		case O_DRY_RUN:
 			a->dry_run = 1;
-			continue;
+			break;
+		case OPT_OPERAND:
+			if (a->inventory)
+				return opt_usage_error(&apply_cmd, stderr,
+						       "too many arguments ('%s' after '%s')", p.val,
+						       a->inventory);
+			a->inventory = p.val;
+			break;
+		default:
+			return opt_finish(&p, r, stdout, stderr);
 		}
-		if (!strcmp(arg, "--timeout") || !strncmp(arg, "--timeout=", 10)) {
-			timeout = arg[9] ? arg + 10 : i + 1 < argc ? argv[++i] : NULL;
-			if (!timeout) {
-				fprintf(stderr, "hagen: option '--timeout' needs a value\n");
-				return -1;
-			}
-			continue;
-		}
-		for (k = 0; k < n; k++) {
-			size_t l = strlen(valued[k].name);
-
-			if (!strcmp(arg, valued[k].name)) {
-				if (i + 1 >= argc || !*argv[i + 1]) {
-					fprintf(stderr, "hagen: option '%s' needs a value\n", arg);
-					return -1;
-				}
-				val = argv[++i];
-				break;
-			}
-			if (!strncmp(arg, valued[k].name, l) && arg[l] == '=' && arg[1] == '-') {
-				val = arg + l + 1;
-				break;
-			}
-		}
-		if (k < n) {
-			*(const char **)((char *)a + valued[k].off) = val;
-			continue;
-		}
-		if (arg[0] == '-' && arg[1]) {
-			fprintf(stderr, "hagen: unknown option '%s'\n", arg);
-			return -1;
-		}
-		if (a->inventory) {
-			fprintf(stderr, "hagen: too many arguments ('%s' after '%s')\n", arg,
-				a->inventory);
-			return -1;
-		}
-		a->inventory = arg;
 	}
-	if (timeout && (parse_int64(timeout, 1, 3600, &t) < 0)) {
-		fprintf(stderr, "hagen: --timeout must be a number of seconds from 1 to 3600\n");
-		return -1;
-	}
-	if (timeout)
-		a->timeout_s = (int)t;
-	if (!a->inventory) {
-		fprintf(stderr, "hagen: no inventory file given\n");
-		return -1;
-	}
-	if (!a->config) {
-		fprintf(stderr, "hagen: apply needs --config (the file HAProxy runs with)\n");
-		return -1;
-	}
+	if (!a->inventory)
+		return opt_usage_error(&apply_cmd, stderr, "no inventory file given");
+	if (!a->config)
+		return opt_usage_error(&apply_cmd, stderr,
+				       "apply needs --config (the file HAProxy runs with)");
+	if (!!a->master + !!a->pidfile + !!a->unit > 1)
+		return opt_usage_error(&apply_cmd, stderr,
+				       "give one of --master-socket, --pidfile, --systemd");
 	a->method = a->master ? M_MASTER : a->pidfile ? M_PIDFILE : a->unit ? M_SYSTEMD : M_NONE;
-	if (!!a->master + !!a->pidfile + !!a->unit > 1) {
-		fprintf(stderr, "hagen: give one of --master-socket, --pidfile, --systemd\n");
-		return -1;
-	}
-	if (a->method == M_NONE && !a->dry_run) {
-		fprintf(stderr, "hagen: apply needs --master-socket, --pidfile or --systemd (how to "
-				"reload HAProxy); --dry-run needs none\n");
-		return -1;
-	}
-	return 0;
+	if (a->method == M_NONE && !a->dry_run)
+		return opt_usage_error(&apply_cmd, stderr,
+				       "apply needs --master-socket, --pidfile or --systemd (how to "
+				       "reload HAProxy); --dry-run needs none");
+	return -1;
 }
 
 static int read_all(const char *path, struct strbuf *sb, int *exists)
@@ -673,10 +733,9 @@ int cmd_apply(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	a.out.text = (struct strbuf)STRBUF_INIT;
-	if (parse_args(argc, argv, &a) < 0) {
-		fprintf(stderr, "usage: %s\n", APPLY_USAGE);
-		return EXIT_CODE_USAGE;
-	}
+	if ((rc = parse_args(argc, argv, &a)) >= 0)
+		return rc;
+	rc = EXIT_CODE_ERR;
 	if (!a.haproxy)
 		a.haproxy = check_find_haproxy();
 	if (!a.haproxy) {

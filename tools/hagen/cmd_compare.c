@@ -8,8 +8,26 @@
 #include "commands.h"
 #include "diag.h"
 #include "exitcode.h"
+#include "opt.h"
 
-#define COMPARE_USAGE "hagen compare [--dump] ORIGINAL [OTHER]"
+enum { O_DUMP = 1 };
+
+static const struct opt compare_opts[] = {
+	{.id = O_DUMP,
+	 .long_name = "dump",
+	 .type = OPT_FLAG,
+	 .help = "print the canonical form of ORIGINAL instead of comparing"},
+	{0},
+};
+
+const struct opt_cmd compare_cmd = {
+	"hagen compare",
+	"ORIGINAL [OTHER]",
+	"Says whether two haproxy.cfg files are the same configuration, once each proxy is seen\n"
+	"with its defaults applied; prints each difference.\n",
+	compare_opts,
+	"exit status: 0 the same, 1 different or unreadable, 2 usage error\ndocs: docs/hagen.md\n",
+	0};
 
 static int load_norm(const char *path, struct cfgnorm *n)
 {
@@ -35,28 +53,25 @@ int cmd_compare(int argc, char **argv)
 	const char *files[2] = {NULL, NULL};
 	struct cfgnorm a, b;
 	struct strbuf out = STRBUF_INIT;
-	int dump = 0, nf = 0, rc = EXIT_CODE_ERR;
+	struct opt_parser p;
+	int dump = 0, nf = 0, rc = EXIT_CODE_ERR, r;
 	size_t diffs;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dump"))
+	opt_init(&p, &compare_cmd, argc, argv);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		if (r == O_DUMP) {
 			dump = 1;
-		else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "hagen: unknown option '%s'\nusage: %s\n", argv[i],
-				COMPARE_USAGE);
-			return EXIT_CODE_USAGE;
-		} else if (nf < 2)
-			files[nf++] = argv[i];
-		else {
-			fprintf(stderr, "hagen: too many arguments\nusage: %s\n", COMPARE_USAGE);
-			return EXIT_CODE_USAGE;
+		} else if (r == OPT_OPERAND) {
+			if (nf == 2)
+				return opt_usage_error(&compare_cmd, stderr, "too many arguments");
+			files[nf++] = p.val;
+		} else {
+			return opt_finish(&p, r, stdout, stderr);
 		}
 	}
-	if (nf != (dump ? 1 : 2)) {
-		fprintf(stderr, "hagen: compare needs %s\nusage: %s\n",
-			dump ? "one file with --dump" : "two files", COMPARE_USAGE);
-		return EXIT_CODE_USAGE;
-	}
+	if (nf != (dump ? 1 : 2))
+		return opt_usage_error(&compare_cmd, stderr, "compare needs %s",
+				       dump ? "one file with --dump" : "two files");
 	if (load_norm(files[0], &a) < 0)
 		return EXIT_CODE_ERR;
 	if (dump) {

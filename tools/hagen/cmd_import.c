@@ -15,9 +15,28 @@
 #include "fdio.h"
 #include "import.h"
 #include "inv.h"
+#include "opt.h"
 #include "render.h"
 
-#define IMPORT_USAGE "hagen import [--target X.Y] HAPROXY.CFG"
+enum { O_TARGET = 1 };
+
+static const struct opt import_opts[] = {
+	{.id = O_TARGET,
+	 .long_name = "target",
+	 .type = OPT_STR,
+	 .arg = "X.Y",
+	 .help = "the HAProxy version the inventory is for (written as its target)"},
+	{0},
+};
+
+const struct opt_cmd import_cmd = {
+	"hagen import",
+	"HAPROXY.CFG",
+	"Writes the inventory of an existing configuration on stdout; what it cannot express goes\n"
+	"to extra lines, listed on stderr; the result is rendered and compared with the original.\n",
+	import_opts,
+	"exit status: 0 written, 1 refused or unreadable, 2 usage error\ndocs: docs/hagen.md\n",
+	0};
 
 /* Renders inventory text yaml (as if it were the file name) and compares the result with the
  * original configuration. Differences and render problems go to dl. Returns the number of
@@ -98,34 +117,29 @@ int cmd_import(int argc, char **argv)
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct import_opts io = {NULL};
 	struct strbuf yaml = STRBUF_INIT;
+	struct opt_parser p;
 	struct cfg cfg;
-	int rc = EXIT_CODE_ERR, t;
+	int rc = EXIT_CODE_ERR, t, r;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--target") && i + 1 < argc) {
-			target = argv[++i];
-		} else if (!strncmp(argv[i], "--target=", 9)) {
-			target = argv[i] + 9;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "hagen: unknown option '%s'\nusage: %s\n", argv[i],
-				IMPORT_USAGE);
-			return EXIT_CODE_USAGE;
-		} else if (!file) {
-			file = argv[i];
+	opt_init(&p, &import_cmd, argc, argv);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		if (r == O_TARGET) {
+			if (inv_parse_target(p.val, &t) < 0)
+				return opt_bad_value(&p, stderr, "supported targets are %s",
+						     inv_targets_text());
+			target = p.val;
+		} else if (r == OPT_OPERAND) {
+			if (file)
+				return opt_usage_error(&import_cmd, stderr,
+						       "too many arguments ('%s' after '%s')", p.val,
+						       file);
+			file = p.val;
 		} else {
-			fprintf(stderr, "hagen: too many arguments\nusage: %s\n", IMPORT_USAGE);
-			return EXIT_CODE_USAGE;
+			return opt_finish(&p, r, stdout, stderr);
 		}
 	}
-	if (!file) {
-		fprintf(stderr, "hagen: import needs a haproxy.cfg\nusage: %s\n", IMPORT_USAGE);
-		return EXIT_CODE_USAGE;
-	}
-	if (target && inv_parse_target(target, &t) < 0) {
-		fprintf(stderr, "hagen: unsupported --target '%s' (supported: %s)\n", target,
-			inv_targets_text());
-		return EXIT_CODE_USAGE;
-	}
+	if (!file)
+		return opt_usage_error(&import_cmd, stderr, "no haproxy.cfg given");
 	io.target = target;
 	if (cfg_load(file, &cfg, &dl) < 0)
 		goto out;

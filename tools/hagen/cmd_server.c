@@ -13,17 +13,13 @@
 #include "diag.h"
 #include "exitcode.h"
 #include "fdio.h"
+#include "opt.h"
 #include "parse.h"
 #include "runtime.h"
 #include "strbuf.h"
 #include "yamledit.h"
 #include "yamlnode.h"
 
-#define SERVER_USAGE                                                                        \
-	"hagen server drain|ready|maint SERVICE SERVER [OPTIONS]\n"                         \
-	"   or: hagen server weight SERVICE SERVER N [OPTIONS]\n"                           \
-	"options: --master-socket PATH | --stats-socket ADDR, --inventory FILE, --write, " \
-	"--inventory-only"
 #define SERVER_RT_MS 5000
 
 struct srvcmd {
@@ -33,78 +29,105 @@ struct srvcmd {
 	int64_t w;
 };
 
+enum { O_MASTER = 1, O_STATS, O_INVENTORY, O_WRITE, O_INVENTORY_ONLY };
+
+static const struct opt server_opts[] = {
+	{.id = O_MASTER,
+	 .long_name = "master-socket",
+	 .type = OPT_STR,
+	 .arg = "PATH",
+	 .help = "change the current worker through the master CLI"},
+	{.id = O_STATS,
+	 .long_name = "stats-socket",
+	 .type = OPT_STR,
+	 .arg = "ADDR",
+	 .help = "change it through the stats socket (default: the inventory's)"},
+	{.id = O_INVENTORY,
+	 .long_name = "inventory",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "the inventory: SERVICE and SERVER must be in it"},
+	{.id = O_WRITE,
+	 .long_name = "write",
+	 .type = OPT_FLAG,
+	 .help = "also write the change into the inventory (edited in place)"},
+	{.id = O_INVENTORY_ONLY,
+	 .long_name = "inventory-only",
+	 .type = OPT_FLAG,
+	 .help = "write the change into the inventory and leave HAProxy alone"},
+	{0},
+};
+
+const struct opt_cmd server_cmd = {
+	"hagen server",
+	"drain|ready|maint|weight SERVICE SERVER [N]",
+	"Changes one server at run time (state, or weight 0..256) through HAProxy's runtime API,\n"
+	"and with --write in the inventory too.\n",
+	server_opts,
+	"exit status: 0 done, 1 HAProxy or the inventory refused, 2 usage error\n"
+	"docs: docs/hagen.md\n",
+	0};
+
+/* Returns -1 to go on, or the exit code (help shown, or a usage error reported). */
 static int parse_args(int argc, char **argv, struct srvcmd *c)
 {
 	const char *pos[4] = {NULL, NULL, NULL, NULL};
-	int np = 0;
+	struct opt_parser p;
+	int np = 0, r;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], **dst = NULL;
-
-		if (!strcmp(a, "--write")) {
+	opt_init(&p, &server_cmd, argc, argv);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		switch (r) {
+		case O_MASTER:
+			c->master = p.val;
+			break;
+		case O_STATS:
+			c->stats = p.val;
+			break;
+		case O_INVENTORY:
+			c->inventory = p.val;
+			break;
+		case O_WRITE:
 			c->write = 1;
-			continue;
-		}
-		if (!strcmp(a, "--inventory-only")) {
+			break;
+		case O_INVENTORY_ONLY:
 			c->inventory_only = c->write = 1;
-			continue;
+			break;
+		case OPT_OPERAND:
+			if (np == 4)
+				return opt_usage_error(&server_cmd, stderr, "too many arguments");
+			pos[np++] = p.val;
+			break;
+		default:
+			return opt_finish(&p, r, stdout, stderr);
 		}
-		if (!strcmp(a, "--master-socket"))
-			dst = &c->master;
-		else if (!strcmp(a, "--stats-socket"))
-			dst = &c->stats;
-		else if (!strcmp(a, "--inventory"))
-			dst = &c->inventory;
-		if (dst) {
-			if (i + 1 >= argc || !*argv[i + 1]) {
-				fprintf(stderr, "hagen: option '%s' needs a value\n", a);
-				return -1;
-			}
-			*dst = argv[++i];
-			continue;
-		}
-		if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
-			fprintf(stderr, "hagen: unknown option '%s'\n", a);
-			return -1;
-		}
-		if (np == 4) {
-			fprintf(stderr, "hagen: too many arguments\n");
-			return -1;
-		}
-		pos[np++] = a;
 	}
 	c->action = pos[0];
 	c->service = pos[1];
 	c->server = pos[2];
 	c->weight = pos[3];
 	if (!c->action || (strcmp(c->action, "drain") && strcmp(c->action, "ready") &&
-			   strcmp(c->action, "maint") && strcmp(c->action, "weight"))) {
-		fprintf(stderr, "hagen: server needs drain, ready, maint or weight%s%s%s\n",
-			c->action ? " (not '" : "", c->action ? c->action : "", c->action ? "')" : "");
-		return -1;
-	}
-	if (!c->server) {
-		fprintf(stderr, "hagen: server %s needs SERVICE and SERVER\n", c->action);
-		return -1;
-	}
-	if (!strcmp(c->action, "weight") != !!c->weight) {
-		fprintf(stderr, "hagen: %s\n",
-			c->weight ? "only 'weight' takes a number" : "weight needs N (0 to 256)");
-		return -1;
-	}
-	if (c->weight && parse_int64(c->weight, 0, 256, &c->w) < 0) {
-		fprintf(stderr, "hagen: bad weight '%s': a whole number from 0 to 256\n", c->weight);
-		return -1;
-	}
-	if (c->master && c->stats) {
-		fprintf(stderr, "hagen: give --master-socket or --stats-socket, not both\n");
-		return -1;
-	}
-	if (c->write && !c->inventory) {
-		fprintf(stderr, "hagen: --write needs --inventory FILE\n");
-		return -1;
-	}
-	return 0;
+			   strcmp(c->action, "maint") && strcmp(c->action, "weight")))
+		return opt_usage_error(&server_cmd, stderr,
+				       "server needs drain, ready, maint or weight%s%s%s",
+				       c->action ? " (not '" : "", c->action ? c->action : "",
+				       c->action ? "')" : "");
+	if (!c->server)
+		return opt_usage_error(&server_cmd, stderr, "server %s needs SERVICE and SERVER",
+				       c->action);
+	if (!strcmp(c->action, "weight") != !!c->weight)
+		return opt_usage_error(&server_cmd, stderr, "%s",
+				       c->weight ? "only 'weight' takes a number"
+						 : "weight needs N (0 to 256)");
+	if (c->weight && parse_int64(c->weight, 0, 256, &c->w) < 0)
+		return opt_usage_error(&server_cmd, stderr,
+				       "bad weight '%s': a whole number from 0 to 256", c->weight);
+	if (c->master && c->stats)
+		return opt_usage_error(&server_cmd, stderr,
+				       "give --master-socket or --stats-socket, not both");
+	if (c->write && !c->inventory)
+		return opt_usage_error(&server_cmd, stderr, "--write needs --inventory FILE");
+	return -1;
 }
 
 static int read_file(const char *path, struct strbuf *sb)
@@ -284,10 +307,9 @@ int cmd_server(int argc, char **argv)
 	int rc = EXIT_CODE_ERR;
 
 	memset(&c, 0, sizeof(c));
-	if (parse_args(argc, argv, &c) < 0) {
-		fprintf(stderr, "usage: %s\n", SERVER_USAGE);
-		return EXIT_CODE_USAGE;
-	}
+	if ((rc = parse_args(argc, argv, &c)) >= 0)
+		return rc;
+	rc = EXIT_CODE_ERR;
 	if (c.inventory) {
 		if (read_file(c.inventory, &text) < 0) {
 			fprintf(stderr, "hagen: %s: %s\n", c.inventory, strerror(errno));

@@ -3,6 +3,11 @@
 #ifndef HAGEN_COMMANDS_H
 #define HAGEN_COMMANDS_H
 
+#include "opt.h"
+
+/* Their option tables, for hagen's usage and --help. */
+extern const struct opt_cmd import_cmd, compare_cmd, apply_cmd, server_cmd;
+
 int cmd_import(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_apply(int argc, char **argv);

@@ -94,17 +94,12 @@ static const struct hagen_cmd commands[] = {
 	 "render, then run haproxy -c -dW on the result; errors point at the inventory"},
 	{"targets", cmd_targets, &targets_cmd,
 	 "list the supported HAProxy versions and the version rules"},
-	{"import", cmd_import, "hagen import [--target X.Y] HAPROXY.CFG",
-	 "write the inventory of an existing haproxy.cfg on stdout"},
-	{"compare", cmd_compare, "hagen compare [--dump] ORIGINAL [OTHER]",
+	{"import", cmd_import, &import_cmd, "write the inventory of an existing haproxy.cfg on stdout"},
+	{"compare", cmd_compare, &compare_cmd,
 	 "say whether two haproxy.cfg files are the same configuration"},
-	{"apply", cmd_apply,
-	 "hagen apply [-e ENV] [--target X.Y] --config FILE (--master-socket PATH | --pidfile "
-	 "PATH | --systemd UNIT) [--stats-socket ADDR] [--timeout S] [--dry-run] INVENTORY",
+	{"apply", cmd_apply, &apply_cmd,
 	 "render, check, install and reload a running HAProxy; roll back when it does not come up"},
-	{"server", cmd_server,
-	 "hagen server drain|ready|maint|weight SERVICE SERVER [N] [--master-socket PATH | "
-	 "--stats-socket ADDR] [--inventory FILE [--write]]",
+	{"server", cmd_server, &server_cmd,
 	 "change a server on the running HAProxy (and in the inventory with --write)"},
 	{NULL, NULL, NULL, NULL},
 };

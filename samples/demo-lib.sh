@@ -88,9 +88,10 @@ demo_start_listen() {
 	wait_for 5 test -s "$DEMO_OUT/halog.db" || { echo "halog listen did not start:" >&2; cat "$DEMO_OUT/listen.log" >&2; return 1; }
 }
 
-# demo_start_haproxy CFG URL: haproxy in the foreground (-db) on CFG; waits until URL answers.
+# demo_start_haproxy CFG URL: haproxy in master-worker mode in the foreground (-W -db) on CFG,
+# its master CLI on $DEMO_OUT/master.sock (for hagen apply); waits until URL answers.
 demo_start_haproxy() {
-	lib_start "$DEMO_OUT/haproxy.log" haproxy -db -f "$1" >/dev/null
+	lib_start "$DEMO_OUT/haproxy.log" haproxy -W -db -S "$DEMO_OUT/master.sock" -f "$1" >/dev/null
 	DEMO_PID_HAPROXY=$_pid
 	echo "$_pid haproxy" >>"$DEMO_OUT/pids"
 	wait_for 10 curl -sf -o /dev/null "$2" || { echo "haproxy did not answer on $2:" >&2; cat "$DEMO_OUT/haproxy.log" >&2; return 1; }

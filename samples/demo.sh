@@ -102,6 +102,39 @@ rc=$?
 [ $rc = 0 ] || echo "(halog drive exited $rc: see above)"
 
 # ---------------------------------------------------------------------------------------------
+h "3b. hagen apply: web1's weight 1 -> 3 on the running haproxy, and the new shares"
+echo "hagen server writes the new weight into the inventory (comments and layout kept); hagen"
+echo "apply renders it, checks it with haproxy -c, shows the difference, installs it (the old one"
+echo "stays as haproxy.cfg.prev), reloads through the master CLI and waits until every server of"
+echo "the new worker is UP."
+echo
+"$HAGEN" server weight web web1 3 --inventory "$INV" --inventory-only 2>&1 | sed 's/^/  /'
+if "$HAGEN" apply --config "$DEMO_OUT/haproxy.cfg" --master-socket "$DEMO_OUT/master.sock" \
+	--timeout 30 "$INV" >"$DEMO_OUT/apply.out" 2>"$DEMO_OUT/apply.err"; then
+	sed 's/^/  /' "$DEMO_OUT/apply.out"
+	sed 's/^/  /' "$DEMO_OUT/apply.err"
+	echo
+	# halog report reads per-minute rollups: the new traffic gets a minute of its own
+	now_s=$(date +%s)
+	echo "halog report counts whole minutes: the new traffic starts with the next one (in $((60 - now_s % 60)) s)."
+	sleep $((60 - now_s % 60))
+	applied_at=$(date -u +%Y-%m-%dT%H:%M:00)
+	echo "$N1 requests to /catalog; halog drive checks the shares against the changed inventory:"
+	"$HALOG" drive "$URL" -n "$N1" -c 8 --path /catalog \
+		--db "$DB" --inventory "$INV" --tolerance 10
+	rc=$?
+	[ $rc = 0 ] || echo "(halog drive exited $rc: see above)"
+	echo
+	echo "halog report on be_web since $applied_at UTC, after the apply:"
+	"$HALOG" report --db "$DB" --inventory "$INV" --backend be_web --since "$applied_at"
+	rc=$?
+	[ $rc = 0 ] || [ $rc = 3 ] || echo "(halog report exited $rc)"
+else
+	cat "$DEMO_OUT/apply.out" "$DEMO_OUT/apply.err"
+	echo "(hagen apply failed: see above)"
+fi
+
+# ---------------------------------------------------------------------------------------------
 h "4. Trouble: slow web3, failing api2, web2 stopped mid-run"
 slow=$(awk '$1 == "be_web" { s = $2 } END { print s }' "$DEMO_OUT/servers")
 failing=$(awk '$1 == "be_api" { s = $2 } END { print s }' "$DEMO_OUT/servers")

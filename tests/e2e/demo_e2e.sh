@@ -26,7 +26,7 @@ grep -q '^drive: sent 200, ok 200, failed 0 (200: 200), logged 200 of 200' "$TMP
 	fail "phase 1 summary"
 grep -Eq '^drive: sent 300, .*logged 300 of 300' "$TMP/demo.out" || fail "phase 2 summary"
 n=$(q "$db" "select count(*) from requests where path <> '/_demo/ready'")
-[ "$n" = 500 ] || fail "store holds $n requests, the demo sent 500"
+[ "$n" = 700 ] || fail "store holds $n requests, the demo sent 700"
 
 # phase 1 (paths /, /products, /cart): be_web split 1:1:2 within 3 points
 q "$db" "select server, count(*) from requests where backend = 'be_web' and path in ('/', '/products', '/cart')
@@ -42,6 +42,27 @@ awk -F'|' '{ n[$1] = $2; t += $2 }
 		}
 	}' "$TMP/split" || fail "phase 1 is not balanced 1:1:2"
 grep -q '^balance by inventory for be_web: ok' "$TMP/demo.out" || fail "phase 1 verdict"
+
+# step 3b: hagen apply moved web1's weight 1 -> 3 on the running haproxy; the traffic after it
+# (path /catalog) splits 3:1:2, and halog report since then sees it
+grep -q "hagen: apply: reloaded: new worker" "$TMP/demo.out" || fail "the demo did not apply"
+grep -q "runs every service; 5 checked servers UP" "$TMP/demo.out" || fail "apply did not verify"
+grep -q '^  +    server web1 127.0.0.1:[0-9]* check weight 3$' "$TMP/demo.out" || fail "apply showed no diff"
+grep -q 'weight: 3 }' "$out/inventory.yaml" || fail "hagen server did not write the weight"
+[ -s "$out/haproxy.cfg.prev" ] || fail "no haproxy.cfg.prev"
+q "$db" "select server, count(*) from requests where backend = 'be_web' and path = '/catalog'
+	group by 1 order by 1" >"$TMP/split2"
+awk -F'|' '{ n[$1] = $2; t += $2 }
+	END {
+		if (t != 200) { print "after-apply total " t; exit 1 }
+		split("web1 50 web2 16.7 web3 33.3", e, " ")
+		for (i = 1; i < 6; i += 2) {
+			d = 100 * n[e[i]] / t - e[i + 1]
+			if (d > 3 || d < -3) { print e[i] " off by " d " points"; exit 1 }
+		}
+	}' "$TMP/split2" || fail "after the apply, be_web does not split 3:1:2: $(cat "$TMP/split2")"
+sed -n '/^halog report on be_web since/,/balance:/p' "$TMP/demo.out" | grep -q '^  web1 *100  50.0%  50.0%' ||
+	fail "halog report after the apply does not show web1's new share"
 
 # the stopped server's DOWN event is stored (whether phase 2's balance check fails depends on
 # how much of the short phase ran after the stop, so it is not asserted here)

@@ -53,7 +53,9 @@ cat err
 [ $rc -eq 1 ] || fail "a haproxy warning did not fail the check (exit $rc)"
 grep -q "^hagen: warn.yaml:6:32: warning: haproxy: backend 'be_app' : 'option tcplog' directive is ignored in backends. (service app, haproxy.cfg line [0-9]*)\$" err ||
 	fail "the warning is not mapped to line 6"
-# a target newer than the installed haproxy: the renamed 3.1 option is rejected, and said why
+# the target is the version of the haproxy that checks: a file saying 3.1 is rendered for 2.6
+# (the option keeps its 2.6 name); --target 3.1 renders the renamed 3.1 option, which 2.6
+# rejects, and says why
 cat >v31.yaml <<'YAML'
 target: "3.1"
 entrypoints:
@@ -62,7 +64,9 @@ services:
   app: { servers: [{ name: a, address: "127.0.0.1:9001" }] }
 YAML
 if "$HAPROXY_BIN" -v 2>/dev/null | grep -q "version 2\.6\."; then
-	"$HAGEN" check v31.yaml >out 2>err && fail "2.6 accepted a 3.1 directive?"
+	"$HAGEN" check v31.yaml >out 2>err || { cat err; fail "check did not render for the haproxy that runs"; }
+	grep -q "zero warnings (target 2.6)" out || fail "check did not take the target from haproxy -v"
+	"$HAGEN" check --target 3.1 v31.yaml >out 2>err && fail "2.6 accepted a 3.1 directive?"
 	cat err
 	grep -q "^hagen: note: rendered for HAProxy 3.1 but checked with haproxy 2.6" err || fail "no version note"
 	grep -q "^hagen: v31.yaml:3:55: error: haproxy: unknown option 'accept-unsafe-violations-in-http-request'" err ||

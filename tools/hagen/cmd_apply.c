@@ -744,10 +744,15 @@ int cmd_apply(int argc, char **argv)
 	}
 	/* the target: --target, else the version of the haproxy that runs */
 	if (!a.target) {
-		if (check_haproxy_target(a.haproxy, &target) < 0) {
+		int v;
+
+		if (check_haproxy_target(a.haproxy, &v) < 0) {
 			say("cannot tell the version of %s (haproxy -v)", a.haproxy);
 			return EXIT_CODE_ERR;
 		}
+		if (inv_nearest_target(v, &target) < 0)
+			say("%s is HAProxy %d.%d; rendering for %d.%d, the closest target hagen knows",
+			    a.haproxy, v / 100, v % 100, target / 100, target % 100);
 		strbuf_addf(&tg, "%d.%d", target / 100, target % 100);
 		a.target = tg.buf;
 	}

@@ -57,6 +57,17 @@ int inv_parse_target(const char *s, int *target)
 	return -1;
 }
 
+int inv_nearest_target(int version, int *target)
+{
+	size_t n = sizeof(targets) / sizeof(targets[0]);
+
+	*target = targets[0];
+	for (size_t i = 0; i < n; i++)
+		if (targets[i] <= version)
+			*target = targets[i];
+	return *target == version ? 0 : -1;
+}
+
 const char *inv_targets_text(void)
 {
 	return "2.4, 2.5, 2.6, 2.7, 2.8, 2.9, 3.0, 3.1, 3.2, 3.3";

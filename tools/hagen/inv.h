@@ -27,6 +27,10 @@ struct inv {
 /* Parses "X.Y" into major * 100 + minor when hagen supports that target (2.4 .. 3.3).
  * Returns 0 or -1. */
 int inv_parse_target(const char *s, int *target);
+/* The supported target closest to version (major * 100 + minor) from below (the oldest one when
+ * version is older than all). Returns 0 when version itself is supported, -1 when another was
+ * chosen. */
+int inv_nearest_target(int version, int *target);
 /* The supported targets as text, "2.4, 2.5, ..." (static). */
 const char *inv_targets_text(void);
 

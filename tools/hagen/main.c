@@ -29,7 +29,8 @@ enum { O_ENV = 1, O_TARGET, O_OUTPUT, O_TEMPLATES };
 #define ROW_TARGET                                                                                 \
 	{                                                                                          \
 		.id = O_TARGET, .long_name = "target", .type = OPT_STR, .arg = "X.Y",              \
-		.help = "HAProxy version to emit for (default: the file's target, else 2.6)"       \
+		.help = "HAProxy version to emit for (render: the file's target, else 2.6;\n"      \
+			"check: the version of the haproxy that checks)"                         \
 	}
 #define ROW_TEMPLATES                                                                              \
 	{                                                                                          \
@@ -274,9 +275,26 @@ static int cmd_check(int argc, char **argv)
 	struct opts o;
 	struct inv inv;
 	struct tmpl_out out = {STRBUF_INIT, NULL, 0, 0};
-	int rc = prepare(argc, argv, &check_cmd, &o, &inv, &out);
+	const char *haproxy;
+	char tbuf[16];
+	int rc, v, t;
 
-	if (rc < 0)
+	memset(&inv, 0, sizeof(inv));
+	if ((rc = parse_opts(argc, argv, &check_cmd, &o)) >= 0)
+		return rc;
+	/* the target: --target, else the version of the haproxy that checks */
+	if (!o.target && (haproxy = check_find_haproxy()) && check_haproxy_target(haproxy, &v) == 0) {
+		if (inv_nearest_target(v, &t) < 0)
+			fprintf(stderr,
+				"hagen: note: %s is HAProxy %d.%d; rendering for %d.%d, the closest "
+				"target hagen knows\n",
+				haproxy, v / 100, v % 100, t / 100, t % 100);
+		snprintf(tbuf, sizeof(tbuf), "%d.%d", t / 100, t % 100);
+		o.target = tbuf;
+	}
+	if (load_and_render(&o, &inv, &out) < 0)
+		rc = EXIT_INPUT;
+	else
 		rc = check_with_haproxy(&inv, &out) == 0 ? 0 : EXIT_INPUT;
 	inv_release(&inv);
 	tmpl_out_release(&out);

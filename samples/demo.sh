@@ -109,7 +109,7 @@ echo "stays as haproxy.cfg.prev), reloads through the master CLI and waits until
 echo "the new worker is UP."
 echo
 "$HAGEN" server weight web web1 3 --inventory "$INV" --inventory-only 2>&1 | sed 's/^/  /'
-if "$HAGEN" apply --config "$DEMO_OUT/haproxy.cfg" --master-socket "$DEMO_OUT/master.sock" \
+if "$HAGEN" apply --config "$(rel "$DEMO_OUT/haproxy.cfg")" --master-socket "$(rel "$DEMO_OUT/master.sock")" \
 	--timeout 30 "$INV" >"$DEMO_OUT/apply.out" 2>"$DEMO_OUT/apply.err"; then
 	sed 's/^/  /' "$DEMO_OUT/apply.out"
 	sed 's/^/  /' "$DEMO_OUT/apply.err"

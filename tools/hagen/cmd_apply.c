@@ -531,7 +531,8 @@ struct want {
 	const char *px, *sv; /* "be_api", "api1" or "BACKEND" */
 	int check, maint;    /* what the configuration says of the server */
 	int excused;	     /* it was not UP before the reload either */
-	const char *why;     /* the last state seen, while not reached */
+	int pending;	     /* not there yet */
+	char why[32];	     /* the last state seen, while not reached */
 };
 
 static int has_param(const struct yn_node *params, const char *p)
@@ -625,7 +626,8 @@ static int verify(struct apply *a, pid_t pid)
 			int ok;
 
 			if (!r) {
-				w[i].why = "missing";
+				w[i].pending = 1;
+				snprintf(w[i].why, sizeof(w[i].why), "missing");
 				done = 0;
 				continue;
 			}
@@ -642,7 +644,8 @@ static int verify(struct apply *a, pid_t pid)
 					down = 1;
 				checked += ok;
 			}
-			w[i].why = ok ? NULL : r->status;
+			w[i].pending = !ok;
+			snprintf(w[i].why, sizeof(w[i].why), "%s", r->status);
 			if (!ok)
 				done = 0;
 		}
@@ -659,7 +662,7 @@ static int verify(struct apply *a, pid_t pid)
 		if (err[0])
 			say("%s", err);
 		for (size_t i = 0; i < n; i++) {
-			if (!w[i].why)
+			if (!w[i].pending)
 				continue;
 			if (!strcmp(w[i].sv, "BACKEND"))
 				say("backend %s is missing in worker %ld", w[i].px, (long)pid);

@@ -529,15 +529,6 @@ static void shares(struct report_group *g)
 	}
 }
 
-/* The window start widened down to a whole bucket of width w (w > 0). */
-static int64_t bucket_floor(int64_t t, int64_t w)
-{
-	int64_t b = t / w;
-	if (t < 0 && t % w)
-		b--;
-	return b * w;
-}
-
 int report_build(struct store_reader *rd, const struct report_opts *opts, struct report *r,
 		 char *err, size_t errsz)
 {
@@ -579,9 +570,9 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 	}
 	/* the window, widened to whole buckets: a bucket counts when it overlaps [since, until) */
 	if (opts->since_ms != LR_NONE)
-		r->from_ms = bucket_floor(opts->since_ms, info.rollup_ms);
+		r->from_ms = report_floordiv(opts->since_ms, info.rollup_ms) * info.rollup_ms;
 	if (opts->until_ms != LR_NONE) {
-		r->to_ms = bucket_floor(opts->until_ms, info.rollup_ms);
+		r->to_ms = report_floordiv(opts->until_ms, info.rollup_ms) * info.rollup_ms;
 		if (r->to_ms < opts->until_ms)
 			r->to_ms += info.rollup_ms;
 	}
@@ -700,6 +691,40 @@ void report_fmt_time(int64_t ms, char *buf, size_t sz)
 	snprintf(buf, sz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 		 (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
 		 tm.tm_sec % 100, (int)frac);
+}
+
+int report_is_tcp(unsigned kinds)
+{
+	return kinds == (1u << LR_TCP);
+}
+
+double report_pct(int64_t part, int64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+int64_t report_floordiv(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+int report_fmt_dur(struct strbuf *sb, int64_t ms, enum report_dur_style style)
+{
+	long long s = (long long)(ms / 1000), d = s / 86400, h = s % 86400 / 3600,
+		  m = s % 3600 / 60, sec = s % 60, milli = (long long)(ms % 1000);
+	int words = style == REPORT_DUR_WORDS;
+	if (s >= 86400)
+		return words ? strbuf_addf(sb, "%lld d %lld h %lld min", d, h, m)
+			     : strbuf_addf(sb, "%lldd%02lldh%02lldm", d, h, m);
+	if (s >= 3600)
+		return words ? strbuf_addf(sb, "%lld h %lld min", s / 3600, m)
+			     : strbuf_addf(sb, "%lldh%02lldm%02llds", s / 3600, m, sec);
+	if (s >= 60)
+		return words ? strbuf_addf(sb, "%lld min %lld s", s / 60, sec)
+			     : strbuf_addf(sb, "%lldm%02llds", s / 60, sec);
+	return words ? strbuf_addf(sb, "%lld.%03lld s", s, milli)
+		     : strbuf_addf(sb, "%lld.%03llds", s, milli);
 }
 
 const char *report_mode(unsigned kinds)

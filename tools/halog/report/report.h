@@ -1,6 +1,7 @@
 /* halog report's computation: reads the aggregates (and the events, counters and error paths)
- * of a store through its read API (store/read.h) into a struct report; the writers in report_fmt.c turn it into text,
- * JSON, CSV or Markdown. Keeping the two apart lets other writers (HTML) reuse the numbers. */
+ * of a store through its read API (store/read.h) into a struct report; the writers in
+ * report_fmt.c turn it into text, JSON, CSV or Markdown, report_html.c into HTML. Keeping the
+ * numbers and the writers apart lets every writer share them, and the helpers below. */
 #ifndef HALOG_REPORT_H
 #define HALOG_REPORT_H
 #include <stddef.h>
@@ -156,5 +157,16 @@ const char *report_timer_name(enum rollup_timer t, int tcp); /* "TR" … "Ta" ("
 void report_fmt_time(int64_t ms, char *buf, size_t sz);
 /* The mode of a group: "http", "tcp", "mixed" or "-". */
 const char *report_mode(unsigned kinds);
+/* Whether a group's traffic is TCP only (kinds as in struct report_group). */
+int report_is_tcp(unsigned kinds);
+/* 100 * part / whole, or 0 when whole is 0. */
+double report_pct(int64_t part, int64_t whole);
+/* a / b rounded down (b > 0): the bucket or bin of a time. */
+int64_t report_floordiv(int64_t a, int64_t b);
+/* Appends a duration of ms milliseconds (>= 0): compact for the text report ("1h02m03s",
+ * "2m05s", "4.250s") or in words for HTML ("1 h 2 min", "2 min 5 s", "4.250 s"). */
+enum report_dur_style { REPORT_DUR_COMPACT, REPORT_DUR_WORDS };
+struct strbuf;
+int report_fmt_dur(struct strbuf *sb, int64_t ms, enum report_dur_style style);
 
 #endif

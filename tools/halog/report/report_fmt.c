@@ -30,11 +30,6 @@ int report_format_parse(const char *s, enum report_format *f)
 	return 0;
 }
 
-static int is_tcp(unsigned kinds)
-{
-	return kinds == (1u << LR_TCP);
-}
-
 /* A name made safe for a terminal, cut to width (with a trailing '~' when cut). */
 static const char *vis(struct strbuf *tmp, const char *s, size_t width)
 {
@@ -90,26 +85,6 @@ static void wrap_item(struct strbuf *sb, size_t *col, const char *cont, const ch
 	*col += n;
 }
 
-static double pct(int64_t part, int64_t whole)
-{
-	return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
-static void dur(struct strbuf *sb, int64_t ms)
-{
-	int64_t s = ms / 1000;
-	if (s >= 86400)
-		strbuf_addf(sb, "%lldd%02lldh%02lldm", (long long)(s / 86400),
-			    (long long)(s % 86400 / 3600), (long long)(s % 3600 / 60));
-	else if (s >= 3600)
-		strbuf_addf(sb, "%lldh%02lldm%02llds", (long long)(s / 3600),
-			    (long long)(s % 3600 / 60), (long long)(s % 60));
-	else if (s >= 60)
-		strbuf_addf(sb, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
-	else
-		strbuf_addf(sb, "%lld.%03llds", (long long)s, (long long)(ms % 1000));
-}
-
 static void num_or_dash(struct strbuf *sb, int width, int64_t v)
 {
 	if (v < 0)
@@ -134,7 +109,7 @@ static void text_header(struct strbuf *sb, const struct report *r)
 		report_fmt_time(r->first_ms, a, sizeof(a));
 		report_fmt_time(r->last_ms, b, sizeof(b));
 		strbuf_addf(sb, "halog report: %s .. %s (", a, b);
-		dur(sb, r->last_ms - r->first_ms);
+		report_fmt_dur(sb, r->last_ms - r->first_ms, REPORT_DUR_COMPACT);
 		strbuf_addstr(sb, ")\n");
 	} else {
 		strbuf_addstr(sb, "halog report: no lines\n");
@@ -220,7 +195,7 @@ static void text_group(struct strbuf *sb, const struct report *r, const struct r
 {
 	struct strbuf tmp = STRBUF_INIT;
 	const struct rollup_agg *a = &g->agg;
-	int tcp = is_tcp(g->kinds);
+	int tcp = report_is_tcp(g->kinds);
 	int expect = backend && g->balance_checked;
 	struct strbuf head = STRBUF_INIT;
 	if (!a->requests)
@@ -230,7 +205,7 @@ static void text_group(struct strbuf *sb, const struct report *r, const struct r
 		strbuf_addf(&head, "%s %s (%s): %lld requests, %lld errors (%.1f%%)",
 			    backend ? "backend" : "frontend", vis(&tmp, g->name, 40),
 			    report_mode(g->kinds), (long long)a->requests, (long long)a->errors,
-			    pct(a->errors, a->requests));
+			    report_pct(a->errors, a->requests));
 	strbuf_addch(sb, '\n');
 	add_fit(sb, &head, 80);
 	strbuf_addch(sb, '\n');
@@ -254,7 +229,7 @@ static void text_group(struct strbuf *sb, const struct report *r, const struct r
 				strbuf_addf(sb, "%7s%7s", "-", "-");
 			strbuf_addf(sb, "%7lld", (long long)m->agg.errors);
 			if (m->agg.requests)
-				strbuf_addf(sb, " %5.1f%%", pct(m->agg.errors, m->agg.requests));
+				strbuf_addf(sb, " %5.1f%%", report_pct(m->agg.errors, m->agg.requests));
 			else
 				strbuf_addf(sb, "%7s", "-");
 			num_or_dash(sb, 6, l->p50);
@@ -485,7 +460,7 @@ static void jcounts(struct strbuf *sb, int *f, const struct rollup_agg *a, int t
 	jkey(sb, f, "errors");
 	json_add_i64(sb, a->errors);
 	jkey(sb, f, "error_rate");
-	json_add_double(sb, pct(a->errors, a->requests), 2);
+	json_add_double(sb, report_pct(a->errors, a->requests), 2);
 	jkey(sb, f, "retries");
 	json_add_i64(sb, a->retries);
 	jkey(sb, f, "redispatches");
@@ -575,7 +550,7 @@ static void jmember(struct strbuf *sb, const struct report_server *m, int tcp, i
 static void jgroup(struct strbuf *sb, const struct report *r, const struct report_group *g,
 		   int backend)
 {
-	int f = 1, tcp = is_tcp(g->kinds);
+	int f = 1, tcp = report_is_tcp(g->kinds);
 	strbuf_addch(sb, '{');
 	jkey(sb, &f, "name");
 	jstr(sb, g->name);
@@ -853,7 +828,7 @@ static void csv_row(struct strbuf *sb, const char *section, const char *fe, cons
 		strbuf_addf(sb, "%.2f,%.2f", m->expected, m->deviation);
 	else
 		strbuf_addch(sb, ',');
-	strbuf_addf(sb, ",%lld,%.2f", (long long)a->errors, pct(a->errors, a->requests));
+	strbuf_addf(sb, ",%lld,%.2f", (long long)a->errors, report_pct(a->errors, a->requests));
 	for (int k = 0; k < RC_N; k++)
 		strbuf_addf(sb, ",%lld", (long long)a->cls[k]);
 	strbuf_addf(sb, ",%lld,%lld", (long long)a->retries, (long long)a->redispatches);
@@ -932,11 +907,11 @@ static void md_group(struct strbuf *sb, const struct report *r, const struct rep
 {
 	struct strbuf tmp = STRBUF_INIT;
 	const struct rollup_agg *a = &g->agg;
-	int tcp = is_tcp(g->kinds);
+	int tcp = report_is_tcp(g->kinds);
 	strbuf_addf(sb, "\n### %s %s (%s)\n\n", backend ? "Backend" : "Frontend", md(&tmp, g->name),
 		    report_mode(g->kinds));
 	strbuf_addf(sb, "%lld requests, %lld errors (%.1f%%)", (long long)a->requests,
-		    (long long)a->errors, pct(a->errors, a->requests));
+		    (long long)a->errors, report_pct(a->errors, a->requests));
 	if (a->retries || a->redispatches)
 		strbuf_addf(sb, ", %lld retries, %lld redispatches", (long long)a->retries,
 			    (long long)a->redispatches);
@@ -969,7 +944,7 @@ static void md_group(struct strbuf *sb, const struct report *r, const struct rep
 			else
 				strbuf_addstr(sb, " - | - |");
 			strbuf_addf(sb, " %lld | %.1f%% |", (long long)m->agg.errors,
-				    pct(m->agg.errors, m->agg.requests));
+				    report_pct(m->agg.errors, m->agg.requests));
 			md_cell_num(sb, l->p50);
 			md_cell_num(sb, l->p90);
 			md_cell_num(sb, l->p99);
@@ -1051,7 +1026,7 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 		report_fmt_time(r->first_ms, a, sizeof(a));
 		report_fmt_time(r->last_ms, b, sizeof(b));
 		strbuf_addf(sb, "From %s to %s (", a, b);
-		dur(sb, r->last_ms - r->first_ms);
+		report_fmt_dur(sb, r->last_ms - r->first_ms, REPORT_DUR_COMPACT);
 		strbuf_addstr(sb, ").\n");
 	}
 	if (r->from_ms != LR_NONE || r->to_ms != LR_NONE) {

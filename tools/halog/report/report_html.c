@@ -93,37 +93,6 @@ static void esc(struct strbuf *sb, const char *s)
 	esc_cut(sb, s, 0);
 }
 
-static double pct(int64_t part, int64_t whole)
-{
-	return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
-static int is_tcp(unsigned kinds)
-{
-	return kinds == (1u << LR_TCP);
-}
-
-static int64_t floordiv(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return (a % b && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-static void dur(struct strbuf *sb, int64_t ms)
-{
-	int64_t s = ms / 1000;
-	if (s >= 86400)
-		strbuf_addf(sb, "%lld d %lld h %lld min", (long long)(s / 86400),
-			    (long long)(s % 86400 / 3600), (long long)(s % 3600 / 60));
-	else if (s >= 3600)
-		strbuf_addf(sb, "%lld h %lld min", (long long)(s / 3600),
-			    (long long)(s % 3600 / 60));
-	else if (s >= 60)
-		strbuf_addf(sb, "%lld min %lld s", (long long)(s / 60), (long long)(s % 60));
-	else
-		strbuf_addf(sb, "%lld.%03lld s", (long long)s, (long long)(ms % 1000));
-}
-
 /* "2025-12-01 10:00:05" (sec) or with .mmm (ms) */
 static void fmt_time(struct strbuf *sb, int64_t ms, int with_ms)
 {
@@ -232,7 +201,7 @@ static void choose_bins(struct html *h)
 		int64_t c = bin_widths[i];
 		if (c < ROLLUP_BUCKET_MS && !raw_ok)
 			continue;
-		if (floordiv(r->last_ms, c) - floordiv(r->first_ms, c) + 1 <=
+		if (report_floordiv(r->last_ms, c) - report_floordiv(r->first_ms, c) + 1 <=
 		    REPORT_HTML_MAX_BINS) {
 			w = c;
 			break;
@@ -243,8 +212,8 @@ static void choose_bins(struct html *h)
 		    86400000;
 	h->w = w;
 	h->raw = w < ROLLUP_BUCKET_MS;
-	h->t0 = floordiv(r->first_ms, w) * w;
-	h->nbins = (size_t)(floordiv(r->last_ms, w) - floordiv(r->first_ms, w) + 1);
+	h->t0 = report_floordiv(r->first_ms, w) * w;
+	h->nbins = (size_t)(report_floordiv(r->last_ms, w) - report_floordiv(r->first_ms, w) + 1);
 }
 
 static void series_release(struct series *s)
@@ -669,7 +638,7 @@ static void chart_status_time(struct html *h, const struct series *s, const char
 static void chart_latency(struct html *h, const struct report_group *g, int backend)
 {
 	struct strbuf *sb = h->sb, label = STRBUF_INIT, tmp = STRBUF_INIT;
-	int tcp = is_tcp(g->kinds);
+	int tcp = report_is_tcp(g->kinds);
 	const char *tn = tcp ? "Tt" : "Ta";
 	size_t n = 0;
 	int64_t top = 0;
@@ -784,7 +753,7 @@ static void chart_histogram(struct html *h, const struct report_group *g, int ba
 {
 	struct strbuf *sb = h->sb, label = STRBUF_INIT, tmp = STRBUF_INIT;
 	const uint64_t *hc = g->agg.hist[RT_TA];
-	int tcp = is_tcp(g->kinds);
+	int tcp = report_is_tcp(g->kinds);
 	const char *tn = tcp ? "Tt" : "Ta";
 	if (!hc || !g->agg.tn[RT_TA])
 		return;
@@ -1149,7 +1118,7 @@ static const char *status_words(int64_t st)
 static void table_members(struct html *h, const struct report_group *g, int backend)
 {
 	struct strbuf *sb = h->sb;
-	int expect = backend && g->balance_checked, tcp = is_tcp(g->kinds);
+	int expect = backend && g->balance_checked, tcp = report_is_tcp(g->kinds);
 	if (!g->nmembers)
 		return;
 	strbuf_addf(sb,
@@ -1204,7 +1173,7 @@ static void table_members(struct html *h, const struct report_group *g, int back
 		if (m->agg.requests)
 			strbuf_addf(sb, "<td class=\"num%s\" data-col=\"error-rate\">%.1f%%</td>",
 				    m->agg.errors ? " warn" : "",
-				    pct(m->agg.errors, m->agg.requests));
+				    report_pct(m->agg.errors, m->agg.requests));
 		else
 			strbuf_addstr(sb, "<td class=\"num\" data-col=\"error-rate\">&#8211;</td>");
 		num_td(sb, "p50", l->p50);
@@ -1219,7 +1188,7 @@ static void table_members(struct html *h, const struct report_group *g, int back
 static void table_latency(struct html *h, const struct report_group *g)
 {
 	struct strbuf *sb = h->sb;
-	int tcp = is_tcp(g->kinds);
+	int tcp = report_is_tcp(g->kinds);
 	static const char *const what[RT_N] = {"request received", "queued", "connect",
 					       "server response", "total"};
 	strbuf_addstr(sb,
@@ -1257,7 +1226,7 @@ static void table_codes_terms(struct html *h, const struct report_group *g)
 {
 	struct strbuf *sb = h->sb;
 	const struct rollup_agg *a = &g->agg;
-	if (a->requests && !is_tcp(g->kinds)) {
+	if (a->requests && !report_is_tcp(g->kinds)) {
 		strbuf_addstr(sb,
 			      "<table class=\"codes\" data-table=\"codes\"><caption>Status codes"
 			      "</caption><thead><tr><th scope=\"col\">class</th>"
@@ -1513,11 +1482,11 @@ static void write_banner(struct html *h)
 	strbuf_addf(sb,
 		    "<div class=\"card%s\" data-card=\"errors\"><div class=\"k\">error rate</div>"
 		    "<div class=\"v\">%.1f%%</div><div class=\"s\">%lld error%s</div></div>\n",
-		    err ? " bad" : "", pct(err, req), (long long)err, err == 1 ? "" : "s");
+		    err ? " bad" : "", report_pct(err, req), (long long)err, err == 1 ? "" : "s");
 	strbuf_addstr(sb, "<div class=\"card\" data-card=\"span\"><div class=\"k\">time span</div>"
 			  "<div class=\"v\">");
 	if (r->first_ms != LR_NONE) {
-		dur(sb, r->last_ms - r->first_ms);
+		report_fmt_dur(sb, r->last_ms - r->first_ms, REPORT_DUR_WORDS);
 		strbuf_addstr(sb, "</div><div class=\"s\">");
 		fmt_time(sb, r->first_ms, 0);
 		strbuf_addstr(sb, " &#8594; ");
@@ -1630,7 +1599,7 @@ static void write_overview(struct html *h)
 		if (g->agg.requests)
 			strbuf_addf(sb, "<td class=\"num%s\" data-col=\"error-rate\">%.1f%%</td>",
 				    g->agg.errors ? " warn" : "",
-				    pct(g->agg.errors, g->agg.requests));
+				    report_pct(g->agg.errors, g->agg.requests));
 		else
 			strbuf_addstr(sb, "<td class=\"num\" data-col=\"error-rate\">&#8211;</td>");
 		num_td(sb, "p50", g->lat[RT_TA].p50);
@@ -1656,7 +1625,7 @@ static void write_group(struct html *h, const struct report_group *g, size_t idx
 	const struct report *r = h->r;
 	struct strbuf *sb = h->sb;
 	const struct rollup_agg *a = &g->agg;
-	int tcp = is_tcp(g->kinds);
+	int tcp = report_is_tcp(g->kinds);
 	strbuf_addf(sb, "<section class=\"group\" id=\"%s-%zu\" data-kind=\"%s\" data-name=\"",
 		    backend ? "be" : "fe", idx, backend ? "backend" : "frontend");
 	esc(sb, g->name);
@@ -1670,7 +1639,7 @@ static void write_group(struct html *h, const struct report_group *g, size_t idx
 			    "<p class=\"sum\"><b data-sum=\"requests\">%lld</b> requests, "
 			    "<b data-sum=\"errors\">%lld</b> errors (%.1f%%)",
 			    (long long)a->requests, (long long)a->errors,
-			    pct(a->errors, a->requests));
+			    report_pct(a->errors, a->requests));
 		if (a->retries || a->redispatches)
 			strbuf_addf(sb, ", %lld retries, %lld redispatches", (long long)a->retries,
 				    (long long)a->redispatches);

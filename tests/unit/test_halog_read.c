@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -697,6 +698,79 @@ static void test_snapshot_and_follow(void **state)
 	setup(NULL);
 }
 
+/* A reader per thread (halog serve): each opens its own, counts and aggregates while a writer
+ * commits batches; every count a thread sees is whole batches and never goes back. */
+struct reader_job {
+	int64_t seen_min, seen_max;
+	int fails, regress;
+};
+
+static void *reader_thread(void *arg)
+{
+	struct reader_job *job = arg;
+	char err[512];
+	int64_t last = 0;
+	struct store_reader *rd = store_reader_open(path, err, sizeof(err));
+
+	job->seen_min = INT64_MAX;
+	if (!rd) {
+		job->fails++;
+		return NULL;
+	}
+	for (int i = 0; i < 40; i++) {
+		struct store_sel sel;
+		struct sums s;
+		int64_t n;
+
+		store_sel_init(&sel);
+		if (store_count(rd, &sel, &n)) {
+			job->fails++;
+			continue;
+		}
+		job->regress += n < last;
+		last = n;
+		if (n < job->seen_min)
+			job->seen_min = n;
+		if (n > job->seen_max)
+			job->seen_max = n;
+		memset(&s, 0, sizeof(s));
+		if (store_aggregate(rd, &sel, on_agg, &s))
+			job->fails++;
+	}
+	store_reader_close(rd);
+	return NULL;
+}
+
+static void test_reader_per_thread(void **state)
+{
+	struct reader_job jobs[4];
+	pthread_t th[4];
+	char err[256];
+	(void)state;
+	memset(jobs, 0, sizeof(jobs));
+	struct store *st = store_open(path, 0, err, sizeof(err));
+	assert_non_null(st);
+	for (int t = 0; t < 4; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, reader_thread, &jobs[t]), 0);
+	for (int b = 0; b < 20; b++) {
+		for (int i = 0; i < 10; i++)
+			add_req(st, RECV0 + 100000 + b * 10 + i, T0 + 300000, "udp:t", "fe_a",
+				"be_web", "w1", 200, 5);
+		assert_int_equal(store_commit(st), 0);
+	}
+	for (int t = 0; t < 4; t++) {
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+		assert_int_equal(jobs[t].fails, 0);
+		assert_int_equal(jobs[t].regress, 0);
+		assert_true(jobs[t].seen_min >= NLINES);
+		assert_int_equal((jobs[t].seen_min - NLINES) % 10, 0); /* whole batches */
+		assert_int_equal((jobs[t].seen_max - NLINES) % 10, 0);
+	}
+	store_close(st);
+	teardown(NULL);
+	setup(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -709,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_stats_paths_counters),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_snapshot_and_follow),
+		cmocka_unit_test(test_reader_per_thread),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -363,6 +363,15 @@ fail:
 	return -1;
 }
 
+static pthread_once_t sqlite_setup_once = PTHREAD_ONCE_INIT;
+
+/* No global allocation statistics: they take a process-wide mutex on every malloc. Fails
+ * harmlessly (SQLITE_MISUSE) when SQLite was initialised before. */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz)
 {
 	struct store *st = calloc(1, sizeof(*st));
@@ -391,9 +400,9 @@ struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz
 		if (fd != -1)
 			close(fd);
 	}
-	/* no global allocation statistics: they take a process-wide mutex on every malloc.
-	 * Fails harmlessly (SQLITE_MISUSE) once SQLite is initialised. */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* once per process: sqlite3_config must not run while another thread uses SQLite (a
+	 * reader per thread: halog serve) */
+	pthread_once(&sqlite_setup_once, sqlite_setup);
 	int oflags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(errbuf, errsz, "cannot open '%s': %s", path,

@@ -379,6 +379,41 @@ static void test_fields(void **state)
 	store_reader_close(rd);
 }
 
+/* The context recipe of read.h: the lines around a hit from the same source. */
+static void test_context(void **state)
+{
+	struct store_reader *rd = open_rd();
+	struct store_sel sel;
+	struct store_cursor *c;
+	const struct store_line *ln;
+	struct store_pos hit;
+	char source[64];
+	(void)state;
+	/* the hit: request 6 (udp:a, like every even one) */
+	store_sel_init(&sel);
+	sel.want = STORE_WANT_LINE;
+	sel.limit = 7;
+	assert_non_null(c = store_cursor_open(rd, &sel));
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(store_cursor_next(c, &ln), 1);
+	hit = ln->pos;
+	snprintf(source, sizeof(source), "%.*s", (int)ln->source.len, ln->source.p);
+	store_cursor_close(c);
+	assert_string_equal(source, "udp:a");
+	store_sel_init(&sel);
+	sel.want = STORE_WANT_LINE;
+	sel.source = source;
+	sel.to = hit;
+	sel.order = STORE_NEWEST;
+	sel.limit = 2;
+	assert_string_equal(lines(rd, &sel, NULL), "fe_a be_web/w2 200 14|fe_a be_api/a1 503 42");
+	sel.to = STORE_POS_MAX;
+	sel.from = store_pos_next(hit);
+	sel.order = STORE_OLDEST;
+	assert_string_equal(lines(rd, &sel, NULL), "fe_a be_api/a1 503 48|fe_a be_web/w2 200 20");
+	store_reader_close(rd);
+}
+
 static int64_t count_of(struct store_reader *rd, const struct store_sel *sel)
 {
 	int64_t n;
@@ -777,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_open_refusals),
 		cmocka_unit_test(test_orders_positions_limits),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_aggregates_match_records),

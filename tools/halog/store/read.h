@@ -40,13 +40,13 @@ struct store_cursor;
 
 /* ------------------------------------------------------------------------ opening */
 
-/* Opens a reader on `where`: a file path (the SQLite store `halog listen` writes), or a URL
- * whose scheme names another backend ("clickhouse://…" is reserved for issue 18 and refused
- * until it exists). The path must exist; a store of another schema version is refused with the
- * reason. Returns the reader (close with store_reader_close), or NULL with "'WHERE': why" in err
- * (errsz bytes, NUL-terminated). */
+/* Opens a reader on `where`: a file path (the SQLite store `halog listen` writes; "file://PATH"
+ * too), or a URL whose scheme names another backend ("clickhouse://…" is reserved for issue 18
+ * and refused until it exists). The path must exist; a store of another schema version is
+ * refused with the reason. Returns the reader (close with store_reader_close), or NULL with the
+ * reason, naming the path or URL, in err (errsz bytes, NUL-terminated). */
 struct store_reader *store_reader_open(const char *where, char *err, size_t errsz);
-/* Closes cursors' resources too: close every cursor first. NULL is fine. */
+/* Close every cursor of rd first. NULL is fine. */
 void store_reader_close(struct store_reader *rd);
 /* The message of the last failed call on rd; valid until the next call. */
 const char *store_reader_errmsg(const struct store_reader *rd);
@@ -85,6 +85,14 @@ struct store_pos store_pos_next(struct store_pos p);
 /* The end of the store now: every stored line is before *out, every line stored later is at or
  * after it. What `tail -f` polls and `drive` takes before sending. Returns 0 or -1. */
 int store_end(struct store_reader *rd, struct store_pos *out);
+
+/* Recipes with positions (struct store_sel below):
+ *   - follow (tail -f): E0 = store_end; then again and again E = store_end, read [E0, E) with
+ *     from = E0, to = E, and E0 = E: no line twice, none missed;
+ *   - the N lines around a hit h from its source (search -C N): source = h's source, to =
+ *     h->pos, order STORE_NEWEST, limit N for those before; from = store_pos_next(h->pos),
+ *     order STORE_OLDEST, limit N for those after;
+ *   - pages of a search, newest first: to = the last position shown, order STORE_NEWEST. */
 
 /* ------------------------------------------------------------------------ selections */
 

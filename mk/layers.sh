@@ -9,9 +9,10 @@ parse
 query    parse
 store    parse query
 report   parse query store
-listen   parse store
+alert    parse query store report
+listen   parse store alert
 drive    parse query store report
-cli      parse store query report listen drive
+cli      parse store query report alert listen drive
 '
 # Inside the store layer, its backends are private: store/backend.h and store/sqlite*.h, and
 # <sqlite3.h> itself, are included only by files of tools/halog/store/ (readers use store/read.h,

@@ -28,6 +28,7 @@ enum {
 	O_MAX_CONNS,
 	O_QUEUE,
 	O_QUEUE_BYTES,
+	O_NO_ALERTS,
 };
 
 static const struct opt listen_opts[] = {
@@ -110,6 +111,10 @@ static const struct opt listen_opts[] = {
 	 .type = OPT_STR,
 	 .arg = "BYTES",
 	 .help = "bytes of messages held there (default 16M; 1M to 1G)"},
+	{.id = O_NO_ALERTS,
+	 .long_name = "no-alerts",
+	 .type = OPT_FLAG,
+	 .help = "do not evaluate the store's alerts (halog alert) nor send webhooks"},
 	{0},
 };
 
@@ -243,6 +248,9 @@ int cmd_listen(int argc, char **argv)
 		case O_QUEUE_BYTES:
 			if (parse_bytes(v, &o.queue_bytes) < 0 || o.queue_bytes < (1u << 20))
 				return opt_bad_value(&p, stderr, "expected bytes from 1M to 1G");
+			break;
+		case O_NO_ALERTS:
+			o.no_alerts = 1;
 			break;
 		case OPT_OPERAND:
 			return opt_usage_error(&listen_cmd, stderr, "unexpected argument '%s'", v);

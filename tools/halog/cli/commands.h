@@ -11,6 +11,7 @@ int cmd_search(int argc, char **argv);
 int cmd_drive(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_saved(int argc, char **argv);
+int cmd_alert(int argc, char **argv);
 
 #include "exitcode.h"
 

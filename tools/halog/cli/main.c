@@ -19,6 +19,7 @@ static const struct halog_cmd {
 	{ "drive", cmd_drive, "send N requests through a URL and verify the balance" },
 	{ "parse", cmd_parse, "parse lines and print the fields (no store)" },
 	{ "saved", cmd_saved, "saved searches: add, list, rm (run with search --saved)" },
+	{ "alert", cmd_alert, "alerts to webhooks: add, list, rm, test, log (run by listen)" },
 };
 
 static void usage(FILE *fp)

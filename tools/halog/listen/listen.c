@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert/engine.h"
 #include "clock.h"
 #include "exitcode.h"
 #include "json.h"
@@ -542,6 +543,11 @@ struct listener {
 	/* counters: written by one thread, read by others */
 	_Atomic uint64_t received, refused, kernel_dropped, fwd_failed, truncated, conn_limited;
 	_Atomic uint64_t stored, unparsed; /* by the writer, after COMMIT */
+	/* the alert engine's watermark: every message received before it is committed. The
+	 * receiver sets rx_mark before each wait (a message pushed later is received at or after
+	 * it); the writer combines it with the oldest uncommitted slot after each commit. */
+	atomic_llong rx_mark, watermark;
+	struct alert_engine *alerts;
 	atomic_int abandon;		   /* second signal while flushing: give up the queue */
 	atomic_int writer_done;
 	int writer_failed; /* the writer gave up messages */
@@ -749,6 +755,23 @@ static int writer_retry(struct writer *w, uint64_t from, uint64_t to)
 	}
 }
 
+/* Every message before slot `first` is committed: moves the watermark up to the receive time
+ * of the oldest message not committed, or to the receiver's mark when none is queued. */
+static void update_watermark(struct listener *L, uint64_t first)
+{
+	struct lqueue *q = &L->q;
+	int64_t w = atomic_load(&L->rx_mark); /* read before head: see struct listener */
+	uint64_t head;
+
+	pthread_mutex_lock(&q->mu);
+	head = q->head;
+	pthread_mutex_unlock(&q->mu);
+	if (first < head && q->slots[first % q->nslots].recv_ms < w)
+		w = q->slots[first % q->nslots].recv_ms;
+	if (w > atomic_load(&L->watermark))
+		atomic_store(&L->watermark, w);
+}
+
 /* Bytes of the queue that slots [first, taken) hold (wrap gap included). */
 static size_t batch_bytes(const struct lqueue *q, uint64_t first, uint64_t taken)
 {
@@ -815,6 +838,7 @@ static void *writer_main(void *arg)
 				store_rollback(L->st);
 			last_counters = t;
 		}
+		update_watermark(L, first);
 		if (closed && taken == head && taken == first)
 			break;
 	}
@@ -1125,6 +1149,7 @@ static void rx_loop(struct listener *L)
 			clock_sleep_ms(1);
 			L->light = 0;
 		}
+		atomic_store(&L->rx_mark, clock_wall_ms());
 		n = epoll_wait(L->ep, evs, 64, 1000);
 		if (clock_mono_ms() - last_drops >= 1000) {
 			update_kernel_drops(L, 1);
@@ -1443,6 +1468,13 @@ int listen_run(const struct listen_opts *o)
 		}
 		setsockopt(L->fwd_fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof(sb));
 	}
+	if (!o->no_alerts) {
+		atomic_store(&L->rx_mark, clock_wall_ms());
+		L->alerts = alert_engine_start(o->db, &L->watermark, "halog listen", err,
+					       sizeof(err));
+		if (!L->alerts)
+			fprintf(stderr, "halog listen: alerts are not evaluated: %s\n", err);
+	}
 	print_banner(L);
 	w.L = L;
 	if (pthread_create(&th, NULL, writer_main, &w) != 0) {
@@ -1463,11 +1495,17 @@ int listen_run(const struct listen_opts *o)
 	}
 	pthread_join(th, NULL);
 	rc = L->writer_failed ? EXIT_CODE_ERR : EXIT_CODE_OK;
+	/* everything received is stored (unless abandoned): the last windows can close */
+	if (!L->lost)
+		atomic_store(&L->watermark, clock_wall_ms());
+	alert_engine_stop(L->alerts, 2000);
+	L->alerts = NULL;
 	if (L->lost)
 		fprintf(stderr, "halog listen: %" PRIu64 " received messages were not stored\n",
 			L->lost);
 	print_status(L);
 out_socks:
+	alert_engine_stop(L->alerts, 0);
 	for (size_t i = 0; i < L->nsocks; i++)
 		if (L->socks[i].fd >= 0)
 			close(L->socks[i].fd);

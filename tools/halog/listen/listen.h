@@ -45,6 +45,7 @@ struct listen_opts {
 	size_t max_conns;   /* open TCP connections at most */
 	size_t queue_msgs;  /* slots in the queue between receiver and writer */
 	size_t queue_bytes; /* bytes in that queue */
+	int no_alerts;	    /* do not run the alert engine (alert/engine.h) */
 };
 
 /* Parses a --bind value: "udp://A:P", "tcp://A:P", or a bare "A:P" (UDP), where A is an IPv4

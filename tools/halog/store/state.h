@@ -80,7 +80,8 @@ struct store_alert {
 	int64_t created_ms;
 	/* evaluation state */
 	int64_t next_ms;       /* start of the first window not evaluated yet */
-	int64_t cursor_id;     /* the last line id counted in an evaluated window */
+	int64_t cursor_id;     /* where the next window's lines start: a store position (the
+				  v of a struct store_pos of store/read.h) */
 	int64_t last_fired_ms; /* end of the last window that fired, or STORE_ALERT_NONE */
 	int64_t last_eval_ms;  /* end of the last evaluated window, or STORE_ALERT_NONE */
 	double last_value;     /* the value the last evaluation compared */
@@ -109,7 +110,7 @@ void store_alert_free(struct store_alert *arr, size_t n);
 struct store_alert_eval {
 	const char *name, *id;
 	int64_t from_ms, to_ms;
-	int64_t cursor_id; /* the last line id this window counted */
+	int64_t cursor_id; /* where the next window's lines start (a store position) */
 	double value;
 	const char *status; /* "ok", "firing" (condition true), "error" */
 	int fire;	    /* queue a delivery (firing and not cooling down) */

@@ -1,8 +1,9 @@
 #!/bin/sh
 # `make demo`: renders samples/inventory.yaml with hagen, starts the sample backends, halog
 # listen and Debian's haproxy on loopback (free ports), sends traffic with `halog drive`, breaks
-# things on purpose (a slow server, a failing one, one stopped mid-run), prints halog's report
-# and stops every process it started. usage: O=build sh samples/demo.sh
+# things on purpose (a slow server, a failing one, one stopped mid-run), shows the alert that
+# fires to a local webhook when the stopped server goes DOWN, prints halog's report and stops
+# every process it started. usage: O=build sh samples/demo.sh
 # Knobs (environment): DEMO_OUT (output folder, default $O/demo), DEMO_INVENTORY, DEMO_N1,
 # DEMO_N2 (requests per phase), DEMO_RATE (requests per second in phase 2).
 set -u
@@ -89,6 +90,19 @@ printf '  %-8s on udp://%s, storing in %s (PID %s)\n' "halog" "$DEMO_LOG" "$(rel
 demo_start_haproxy "$DEMO_OUT/haproxy.cfg" "$URL/_demo/ready" || die "haproxy did not start"
 printf '  %-8s on %s/ (PID %s)\n' "haproxy" "$URL" "$DEMO_PID_HAPROXY"
 [ -n "$STATS" ] && printf '  %-8s http://%s/stats (user admin, password %s)\n' "stats" "$STATS" "$STATS_PASSWORD"
+# a webhook receiver (a sample-app that records what is POSTed to it) and the alert
+HOOK_PORT=$(demo_free_port) || die "no free port"
+HOOK=$DEMO_OUT/webhook.jsonl
+: >"$HOOK"
+lib_start "$DEMO_OUT/app-webhook.log" "$APP" --name webhook --listen "127.0.0.1:$HOOK_PORT" --record "$HOOK" >/dev/null
+echo "$_pid webhook-receiver" >>"$DEMO_OUT/pids"
+wait_for 5 curl -sf "http://127.0.0.1:$HOOK_PORT/health" || die "the webhook receiver did not start"
+"$HALOG" alert add server-down --db "$DB" --query 'kind:server state:DOWN' --when 'count >= 1' \
+	--every 10s --webhook "http://127.0.0.1:$HOOK_PORT/hooks/halog" ||
+	die "halog alert add failed"
+printf '  %-8s http://127.0.0.1:%s/hooks/halog records the alerts POSTed to it (PID %s)\n' "webhook" "$HOOK_PORT" "$_pid"
+echo "  alert    server-down: halog listen checks 'kind:server state:DOWN' every 10 s window"
+echo "           and POSTs to the webhook when a window holds one (halog alert list)"
 
 # ---------------------------------------------------------------------------------------------
 web_weights=$(demo_weights be_web)
@@ -174,7 +188,22 @@ if [ -n "$victim" ]; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-h "5. halog report: the whole run"
+h "5. The alert: $victim DOWN reached the webhook"
+echo "halog listen evaluates each 10 s window once it has stored every line received in it;"
+echo "the window holding the DOWN event fires, and the payload goes to the receiver."
+echo
+if wait_for 30 grep -q '"alert":"server-down"' "$HOOK"; then
+	"$HALOG" alert log --db "$DB" server-down
+	echo
+	echo "What the webhook received ($(rel "$HOOK"), abridged):"
+	head -1 "$HOOK" | sed -E 's/,"sample":\[.*\],"halog"/,"sample":[…],"halog"/' | cut -c1-600
+else
+	echo "no alert reached the webhook within 30 s (halog alert log --db $(rel "$DB"))"
+	"$HALOG" alert log --db "$DB"
+fi
+
+# ---------------------------------------------------------------------------------------------
+h "6. halog report: the whole run"
 echo "Where requests went: share vs expect (from the weights). Which failed and why: errors,"
 echo "codes, termination states, error paths, server events. How slow: the latency table in ms"
 echo "(TR request, Tw queue, Tc connect, Tr server response, Ta total)."
@@ -193,14 +222,14 @@ done
 	>"$DEMO_OUT/report.html" 2>/dev/null || [ $? = 3 ] || rm -f "$DEMO_OUT/report.html"
 
 # ---------------------------------------------------------------------------------------------
-h "6. Stop"
+h "7. Stop"
 demo_cleanup
 left=$(demo_left_running)
 [ -z "$left" ] || die "still running: $left"
 echo "stopped all $(wc -l <"$DEMO_OUT/pids") processes the demo started (PIDs in $(rel "$DEMO_OUT/pids"))."
 echo
 echo "Files in $(rel "$DEMO_OUT")/:"
-for f in haproxy.cfg inventory.yaml halog.db report.md report.json report.csv report.html haproxy.log listen.log; do
+for f in haproxy.cfg inventory.yaml halog.db report.md report.json report.csv report.html webhook.jsonl haproxy.log listen.log; do
 	[ -s "$DEMO_OUT/$f" ] && echo "  $f"
 done
 echo "Explore the stored logs: $(rel "$HALOG") search --db $(rel "$DB") 'status:500'"

@@ -3,6 +3,7 @@
  * /_ctl/ endpoints let a test make it fail, slow down or report itself down. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdio.h"
 #include "parse.h"
 #include "strbuf.h"
 
@@ -44,6 +46,8 @@ struct app_counts {
 };
 
 static char app_name[APP_NAME_MAX + 1];
+static int record_fd = -1; /* --record FILE: POST bodies are appended here, one per line */
+static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct app_settings settings = {0.0, 0, 0, 1};
 static struct app_counts counts;
 static pthread_mutex_t settings_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -491,13 +495,18 @@ static void *conn_main(void *arg)
 			strbuf_release(&body);
 			break;
 		}
-		/* drop the body: first what is buffered, then the rest from the socket */
+		/* drop the body (or keep it for --record): first what is buffered, then the rest
+		 * from the socket */
 		{
 			int64_t left = rq.content_len;
 			size_t inbuf = have - hlen;
 			size_t take = (int64_t)inbuf < left ? inbuf : (size_t)left;
 			int keep = rq.keep_alive;
+			int rec = record_fd >= 0 && rq.mlen == 4 && !memcmp(rq.method, "POST", 4);
+			struct strbuf kept = STRBUF_INIT;
 
+			if (rec)
+				strbuf_add(&kept, buf + hlen, take);
 			left -= (int64_t)take;
 			while (left > 0) {
 				char sink[4096];
@@ -512,10 +521,26 @@ static void *conn_main(void *arg)
 					continue;
 				if (n <= 0)
 					break;
+				if (rec)
+					strbuf_add(&kept, sink, (size_t)n);
 				left -= n;
 			}
-			if (left > 0)
+			if (left > 0) {
+				strbuf_release(&kept);
 				break;
+			}
+			if (rec) {
+				/* one line per body: line breaks inside become spaces */
+				for (size_t k = 0; k < kept.len; k++)
+					if (kept.buf[k] == '\n' || kept.buf[k] == '\r')
+						kept.buf[k] = ' ';
+				strbuf_addch(&kept, '\n');
+				pthread_mutex_lock(&record_lock);
+				if (fd_write_all(record_fd, kept.buf, kept.len) == -1)
+					perror("sample-app: --record");
+				pthread_mutex_unlock(&record_lock);
+			}
+			strbuf_release(&kept);
 			head = rq.mlen == 4 && !memcmp(rq.method, "HEAD", 4);
 			route(rq.target, rq.tlen, &rng, &code, &body);
 			if (app_stop)
@@ -576,13 +601,15 @@ static int open_listener(const char *spec)
 static void usage(FILE *fp)
 {
 	fputs("usage: sample-app --name NAME --listen HOST:PORT [--fail-rate P] [--delay-ms N]\n"
-	      "                  [--jitter-ms N] [--unhealthy]\n"
+	      "                  [--jitter-ms N] [--unhealthy] [--record FILE]\n"
 	      "Answers every path with 200 \"NAME\\n\" and header X-Server: NAME.\n"
 	      "  /health                        200 ok, or 503 when marked down\n"
 	      "  /_ctl/fail?rate=R              answer a share R (0..1) of requests with 500\n"
 	      "  /_ctl/slow?ms=N[&jitter=N]     delay every answer by N ms (+ random 0..jitter)\n"
 	      "  /_ctl/health?status=up|down    what /health answers\n"
 	      "  /_ctl/stats                    counters and settings\n"
+	      "--record FILE appends the body of every POST to FILE, one line each (a webhook\n"
+	      "receiver for the demo's alert).\n"
 	      "SIGTERM or SIGINT stops it (exit 0).\n",
 	      fp);
 }
@@ -629,6 +656,14 @@ int main(int argc, char **argv)
 			name = val;
 		else if (!strcmp(a, "--listen"))
 			listen_spec = val;
+		else if (!strcmp(a, "--record")) {
+			record_fd = open(val, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+			if (record_fd == -1) {
+				fprintf(stderr, "sample-app: cannot open '%s': %s\n", val,
+					strerror(errno));
+				return 1;
+			}
+		}
 		else if (!strcmp(a, "--fail-rate")) {
 			if (parse_rate(val, &settings.fail_rate)) {
 				fprintf(stderr, "sample-app: --fail-rate wants 0..1, not '%s'\n",

@@ -76,11 +76,23 @@ grep -q 'health check: the DOWN event of web2 is stored' "$TMP/demo.out" || fail
 # the report files
 jq -e '.' "$out/report.json" >/dev/null || fail "report.json is not JSON"
 [ -s "$out/report.md" ] || fail "no report.md"
-grep -q '^== 5. halog report' "$TMP/demo.out" || fail "no report heading"
+grep -q '^== 6. halog report' "$TMP/demo.out" || fail "no report heading"
+
+# the alert: the window with web2's DOWN event fired once and reached the webhook receiver
+# (a sample-app recording POST bodies) with the JSON payload
+hook=$out/webhook.jsonl
+[ -s "$hook" ] || fail "the webhook received nothing"
+jq -e 'select(.alert == "server-down") | .status == "firing" and .count >= 1
+	and (.sample | length) >= 1 and (.sample[0].line | test("web2.*DOWN"))
+	and .window.seconds == 10 and (.idempotency_key | startswith("halog-"))' "$hook" >/dev/null ||
+	fail "the webhook payload: $(head -c 600 "$hook")"
+[ "$(q "$db" "select count(*) from alert_log where alert = 'server-down' and event = 'delivered'")" -ge 1 ] ||
+	fail "the delivery is not in the alert log"
+grep -q 'server-down  delivered' "$TMP/demo.out" || fail "the demo does not show the delivery"
 grep -q 'web2 DOWN' "$TMP/demo.out" || fail "the report does not show the DOWN event"
 
 # nothing left running
-[ "$(wc -l <"$out/pids")" = 8 ] || fail "expected 8 started processes: $(cat "$out/pids")"
+[ "$(wc -l <"$out/pids")" = 9 ] || fail "expected 9 started processes: $(cat "$out/pids")"
 while read -r pid what; do
 	kill -0 "$pid" 2>/dev/null && fail "$what (PID $pid) still runs after the demo"
 done <"$out/pids"

@@ -341,8 +341,9 @@ static int do_add(const char *db, int argc, char **argv, int i)
 	a.backend = (char *)x.backend;
 	a.webhook = (char *)x.webhook;
 	a.created_ms = clock_wall_ms();
-	/* the first window starts at the next boundary of the clock */
-	a.next_ms = (a.created_ms / a.every_ms + 1) * a.every_ms;
+	/* the first window is the one the alert is added in; it counts only the lines received
+	 * from now on (the cursor below) */
+	a.next_ms = a.created_ms / a.every_ms * a.every_ms;
 	if (!(st = open_store(db, 1)))
 		return HALOG_EXIT_ERR;
 	/* lines stored so far belong to no window of this alert */

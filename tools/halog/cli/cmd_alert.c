@@ -153,8 +153,10 @@ static int check_url(const char *url, const char **why)
 	return ok;
 }
 
-/* Every mistake of the add options, one line each; returns how many. */
-static int check_add(const struct add_args *x, struct store_alert *a, char *inv_abs, size_t isz)
+/* Every mistake of the add options, one line each; returns how many. *input is set when one
+ * of them is an input error (an inventory that cannot be read) rather than a usage error. */
+static int check_add(const struct add_args *x, struct store_alert *a, char *inv_abs, size_t isz,
+		     int *input)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *why;
@@ -257,6 +259,7 @@ static int check_add(const struct add_args *x, struct store_alert *a, char *inv_
 
 		if (invweights_load(x->balance, NULL, &w, err, sizeof(err))) {
 			BAD("--balance: %s", err);
+			*input = 1;
 		} else {
 			if (x->backend && !invweights_find(&w, x->backend))
 				BAD("--backend '%s' is not a backend of %s",
@@ -277,7 +280,7 @@ static int do_add(const char *db, int argc, char **argv, int i)
 	struct store_alert a;
 	struct store *st;
 	char inv_abs[PATH_MAX];
-	int rc;
+	int rc, input = 0, bad;
 
 	memset(&x, 0, sizeof(x));
 	memset(&a, 0, sizeof(a));
@@ -331,8 +334,9 @@ static int do_add(const char *db, int argc, char **argv, int i)
 	if (!x.name)
 		return usage_error("missing NAME", NULL);
 	inv_abs[0] = '\0';
-	if (check_add(&x, &a, inv_abs, sizeof(inv_abs)))
-		return HALOG_EXIT_USAGE;
+	bad = check_add(&x, &a, inv_abs, sizeof(inv_abs), &input);
+	if (bad)
+		return bad == input ? HALOG_EXIT_ERR : HALOG_EXIT_USAGE;
 	a.name = (char *)x.name;
 	a.saved = (char *)x.saved;
 	a.query = (char *)x.query;
@@ -450,6 +454,12 @@ static int do_list(const char *db, int json)
 			wq = q;
 		if (a->expr && strlen(a->expr) > ww)
 			ww = strlen(a->expr);
+		if (a->balance) {
+			strbuf_reset(&vis);
+			strbuf_addf(&vis, "within %g points", a->tolerance);
+			if (vis.len > ww)
+				ww = vis.len;
+		}
 	}
 	if (!json && n)
 		printf("%-*s  %-5s  %-*s  %-*s  %-7s  %-24s  %s\n", (int)wn, "NAME", "EVERY",
@@ -478,7 +488,7 @@ static int do_list(const char *db, int json)
 			if (a->expr)
 				text_add_visible(&vis, a->expr, strlen(a->expr));
 			else
-				strbuf_addf(&vis, "±%g points", a->tolerance);
+				strbuf_addf(&vis, "within %g points", a->tolerance);
 			strbuf_addf(&sb, "%-*s  %-7s  %-24s  ", (int)ww, vis.buf, a->status, fired);
 			strbuf_reset(&vis);
 			text_add_visible(&vis, a->webhook, strlen(a->webhook));

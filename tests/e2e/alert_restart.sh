@@ -1,13 +1,14 @@
 #!/bin/sh
 # e2e: alert windows and deliveries survive listener restarts, a clean one (SIGTERM) and a crash
-# (SIGKILL), while the webhook hangs. 10 s windows W1..W5 from a clock boundary B:
-#   W1, W2: 10 lines each; the receiver never answers; SIGTERM at B+12 (W2 still open)
-#   W3: the listener is down (no lines)
-#   W4: restarted at B+32 with the receiver answering 200; 10 lines
-#   W5: 10 lines; the receiver hangs again; SIGKILL once W5 fired and was retried
-# then a third listener with the receiver answering 200. Every window with lines fires once
-# (W1, W2, W4, W5), the windows counted add up to the 40 lines stored (none counted twice or
-# skipped), and each firing is answered 200 exactly once by the receiver (by idempotency key).
+# (SIGKILL), while the webhook hangs. An alert fires on every 10 s window holding a line:
+#   listener 1: 10 lines; the window fires; the receiver never answers; 10 more lines; SIGTERM
+#   (down for more than a window)
+#   listener 2: the receiver answers 200; 10 lines; everything so far gets delivered; the
+#   receiver hangs again; 10 lines; their window fires and is retried; SIGKILL
+#   listener 3: the receiver answers 200
+# At the end, the windows that fired are exactly the windows holding lines (by receive time,
+# read from the store), each fired once, their counts add up to the 40 lines stored (no line
+# counted twice or skipped), and the receiver answered 200 once per idempotency key.
 set -u
 . "$TOP/tests/e2e/alert-lib"
 
@@ -20,55 +21,54 @@ start_receiver "$W" "$TMP/recv.log" "$TMP/mode"
 "$HALOG" alert add r --db "$DB" --query '"/r/seq="' --when 'count >= 1' --every 10s \
 	--webhook "http://127.0.0.1:$W/hook" --timeout 1s || fail "alert add"
 send() { "$SEND" --udp "127.0.0.1:$P" --count 10 --start "$1" --prefix r >/dev/null || fail "send"; }
-fired() { "$HALOG" alert log --db "$DB" -n 1000 | grep -c ' fired '; }
+n_fired() { "$HALOG" alert log --db "$DB" -n 1000 | grep -c ' fired '; }
+# check delivered|retry: every window holding a line (in the store) has fired, no other one
+# has, and every firing was delivered, or the newest one was retried
+check() {
+	python3 - "$DB" "$1" <<'PY'
+import sqlite3, sys
+db, want = sys.argv[1], sys.argv[2]
+c = sqlite3.connect(db)
+wins = {r[0] for r in c.execute("SELECT DISTINCT recv_ms / 10000 * 10000 FROM lines WHERE CAST(raw AS TEXT) LIKE '%/r/seq=%'")}
+fired = {r[0]: r[1] for r in c.execute("SELECT window_start, key FROM alert_log WHERE event = 'fired'")}
+if set(fired) != wins:
+    sys.exit(1)
+ev = lambda e: {r[0] for r in c.execute("SELECT key FROM alert_log WHERE event = ?", (e,))}
+if want == "delivered" and set(fired.values()) - ev("delivered"):
+    sys.exit(1)
+if want == "retry" and fired[max(fired)] not in ev("retry"):
+    sys.exit(1)
+PY
+}
 
-sleep 1 # the alert's first window starts at or before B
-wait_boundary 10 9 # B+1
-B=$(( $(date +%s) / 10 * 10 ))
 start_listener "$TMP/l1.log" --db "$DB" --bind "udp://127.0.0.1:$P"
 send 0
-sleep 10 # B+11
+wait_for 40 check retry || { "$HALOG" alert log --db "$DB"; fail "the first window did not fire and retry"; }
 send 10
-sleep 1
 stop_listener "$lpid" "$TMP/l1.log"
 [ "$(field "$TMP/l1.log" stored)" = 20 ] || fail "the first listener stored $(field "$TMP/l1.log" stored) lines"
-[ "$(fired)" = 1 ] || { "$HALOG" alert log --db "$DB"; fail "W1 did not fire (or more fired) before the stop"; }
-# down through W3
-while [ "$(date +%s)" -lt $((B + 32)) ]; do sleep 0.2; done
+sleep 12 # a whole window with the listener down
 echo 200 >"$TMP/mode"
 start_listener "$TMP/l2.log" --db "$DB" --bind "udp://127.0.0.1:$P"
-sleep 1 # B+33
 send 20
-# W2 (caught up) and W1 (pending since the stop) are delivered now
-wait_for 40 sh -c "[ \$(\"$HALOG\" alert log --db '$DB' -n 1000 | grep -c ' delivered ') -ge 2 ]" ||
-	{ "$HALOG" alert log --db "$DB"; fail "W1 and W2 were not delivered after the restart"; }
-while [ "$(date +%s)" -lt $((B + 41)) ]; do sleep 0.2; done
-send 30 # W5
+wait_for 60 check delivered || { "$HALOG" alert log --db "$DB"; fail "not delivered after the restart"; }
 echo never >"$TMP/mode"
-# W4 fires at about B+40 and W5 at about B+50; kill once W5 has fired and been retried
-wait_for 40 sh -c "[ \$(\"$HALOG\" alert log --db '$DB' -n 1000 | grep -c ' fired ') -ge 4 ]" ||
-	{ "$HALOG" alert log --db "$DB"; fail "W4 and W5 did not fire"; }
-w5_retried() {
-	"$HALOG" alert log --db "$DB" -n 1000 --json >"$TMP/a.json" &&
-		[ "$(pyq "sum(1 for l in lines if l['event']=='retry' and l['key']==[x for x in lines if x['event']=='fired'][-1]['key'])" "$TMP/a.json")" -ge 1 ]
-}
-wait_for 20 w5_retried || { "$HALOG" alert log --db "$DB"; fail "W5's delivery was not retried"; }
+sleep 1 # the next lines fall in a new window (a window fires once)
+send 30
+wait_for 40 check retry || { "$HALOG" alert log --db "$DB"; fail "the last window did not fire and retry"; }
 kill -KILL "$lpid"
 wait "$lpid" 2>/dev/null
 echo 200 >"$TMP/mode"
 start_listener "$TMP/l3.log" --db "$DB" --bind "udp://127.0.0.1:$P"
-wait_for 60 sh -c "[ \$(\"$HALOG\" alert log --db '$DB' -n 1000 | grep -c ' delivered ') -ge 4 ]" ||
-	{ "$HALOG" alert log --db "$DB"; fail "not every firing was delivered after the crash"; }
+wait_for 60 check delivered || { "$HALOG" alert log --db "$DB"; fail "not delivered after the crash"; }
 stop_listener "$lpid" "$TMP/l3.log"
 "$HALOG" alert log --db "$DB" -n 1000
 "$HALOG" alert log --db "$DB" -n 1000 --json >"$TMP/alog.json"
 
 stored=$(sqlite3 "$DB" "SELECT count(*) FROM lines")
 [ "$stored" = 40 ] || fail "stored $stored lines, want 40"
-# the windows that fired: W1, W2, W4, W5, each once
-got=$(pyq "[(l['window_start'] or '')[11:19] for l in lines if l['event']=='fired']" "$TMP/alog.json")
-want=$(python3 -c "import time,sys; b=int(sys.argv[1]); print(' '.join(sorted(time.strftime('%H:%M:%S', time.gmtime(b+d)) for d in (0,10,30,40))))" "$B")
-[ "$got" = "$want" ] || fail "fired windows $got, want $want"
+nf=$(n_fired)
+[ "$nf" -ge 2 ] || fail "only $nf windows fired"
 # each key answered 200 once, and the counts of the delivered windows add up to the lines
 keys=$(pyq "[l['key'] for l in lines if l['event']=='fired']" "$TMP/alog.json")
 total=0
@@ -80,4 +80,4 @@ for k in $keys; do
 done
 [ "$total" = 40 ] || fail "the delivered windows count $total lines, want 40"
 hung=$(pyq "sum(1 for l in lines if l['answer']=='never')" "$TMP/recv.log")
-echo "ok: 4 windows fired once each across SIGTERM and SIGKILL, 40 lines counted once, $hung hung attempts retried, each key answered 200 once"
+echo "ok: $nf windows fired once each across SIGTERM and SIGKILL, 40 lines counted once, $hung hung attempts retried, each key answered 200 once"

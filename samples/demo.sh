@@ -195,8 +195,10 @@ echo
 if wait_for 30 grep -q '"alert":"server-down"' "$HOOK"; then
 	"$HALOG" alert log --db "$DB" server-down
 	echo
-	echo "What the webhook received ($(rel "$HOOK"), abridged):"
+	echo "What the webhook received ($(rel "$HOOK"), the sample lines abridged):"
 	head -1 "$HOOK" | sed -E 's/,"sample":\[.*\],"halog"/,"sample":[…],"halog"/' | cut -c1-600
+	printf 'sample[0]: '
+	head -1 "$HOOK" | sed -n 's/.*"sample":\[{[^}]*"line":"\(\([^"\\]\|\\.\)*\)".*/\1/p' | cut -c1-160
 else
 	echo "no alert reached the webhook within 30 s (halog alert log --db $(rel "$DB"))"
 	"$HALOG" alert log --db "$DB"

@@ -140,6 +140,7 @@ static void test_explain_and_metrics(void **state)
 	assert_int_equal(m[1].timer, RT_TA);
 	alert_expr_free(e);
 	strbuf_reset(&sb);
+	rollup_agg_release(&s.agg);
 	window(&s, 0, 0, 0, 10000);
 	e = parse("p99(treq) > 5");
 	assert_int_equal(alert_expr_explain(e, &s, &sb), 0);

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "clock.h"
 #include "json.h"
+#include "opt.h"
 #include "parse.h"
 #include "parse/timearg.h"
 #include "query/query.h"
@@ -29,35 +30,157 @@
 #define ALERT_DEFAULT_MIN_REQUESTS 20
 #define ALERT_LOG_DEFAULT 50
 
-static const char alert_usage[] =
-	"usage: halog alert add NAME (--saved S | --query Q) --when EXPR --every DUR --webhook "
-	"URL\n"
-	"                       [--format json|slack] [--cooldown DUR] [--timeout DUR]\n"
-	"       halog alert add NAME --balance INVENTORY [--tolerance PCT] [--backend B]\n"
-	"                       [--min-requests N] --every DUR --webhook URL [...]\n"
-	"       halog alert list [--json]\n"
-	"       halog alert rm NAME\n"
-	"       halog alert test NAME\n"
-	"       halog alert log [NAME] [-n N] [--json]\n"
-	"  (each takes --db FILE: default $HALOG_DB, else ./halog.db)\n"
-	"\n"
-	"  --saved S        watch the saved search S (halog saved add)\n"
-	"  --query Q        watch the lines matching Q (the language of halog search)\n"
-	"  --when EXPR      fire when EXPR holds over a window's matches: count >= 10,\n"
-	"                   rate > 5/s, p95(ta) > 800, errors% > 2, joined by and/or/not\n"
-	"  --balance FILE   fire when a backend's shares drift from the weights of the hagen\n"
-	"                   inventory FILE by more than --tolerance points (default 10);\n"
-	"                   backends with fewer than --min-requests (default 20) are not judged\n"
-	"  --every DUR      the window: 10s or more (whole minutes for --balance); windows are\n"
-	"                   aligned on the clock and evaluated by halog listen as they close\n"
-	"  --webhook URL    http:// or https:// URL to POST the payload to\n"
-	"  --format F       json (default) or slack (an incoming-webhook message)\n"
-	"  --cooldown DUR   after firing, stay quiet for DUR (default 0: every window)\n"
-	"  --timeout DUR    of one delivery attempt (default 10s, at most 2m)\n"
-	"  test             evaluate the last DUR now and print the payload, sending nothing\n"
-	"  log              the latest evaluations that fired and every delivery attempt\n"
-	"\n"
-	"DUR: 10s, 1m, 5m, 1h. See docs/halog-alerts.md.\n";
+enum {
+	O_DB = 1,
+	O_SAVED,
+	O_QUERY,
+	O_WHEN,
+	O_EVERY,
+	O_WEBHOOK,
+	O_FORMAT,
+	O_COOLDOWN,
+	O_TIMEOUT,
+	O_BALANCE,
+	O_TOLERANCE,
+	O_BACKEND,
+	O_MIN_REQUESTS,
+	O_JSON,
+	O_N,
+};
+
+#define ROW_DB                                                                                     \
+	{                                                                                          \
+		.id = O_DB, .long_name = "db", .type = OPT_STR, .arg = "FILE",                     \
+		.help = "the store (default: $HALOG_DB, else ./halog.db)"                          \
+	}
+#define ROW_JSON                                                                                   \
+	{                                                                                          \
+		.id = O_JSON, .long_name = "json", .type = OPT_FLAG,                               \
+		.help = "one JSON object per line"                                                 \
+	}
+
+/* Every value of add is checked by the command, so that all its mistakes are said at once. */
+static const struct opt add_opts[] = {
+	ROW_DB,
+	{.id = O_SAVED,
+	 .long_name = "saved",
+	 .type = OPT_STR,
+	 .arg = "S",
+	 .help = "watch the saved search S (halog saved add)"},
+	{.id = O_QUERY,
+	 .long_name = "query",
+	 .type = OPT_STR,
+	 .arg = "Q",
+	 .flags = OPT_EMPTY_OK,
+	 .help = "watch the lines matching Q (the language of halog search)"},
+	{.id = O_WHEN,
+	 .long_name = "when",
+	 .type = OPT_STR,
+	 .arg = "EXPR",
+	 .help = "fire when EXPR holds over a window's matches: count >= 10,\n"
+		 "rate > 5/s, p95(ta) > 800, errors% > 2, joined by and/or/not"},
+	{.id = O_BALANCE,
+	 .long_name = "balance",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "instead: fire when a backend's shares drift from the weights of\n"
+		 "the hagen inventory FILE"},
+	{.id = O_TOLERANCE,
+	 .long_name = "tolerance",
+	 .type = OPT_STR,
+	 .arg = "PCT",
+	 .help = "--balance: the deviation allowed, in points (default 10)"},
+	{.id = O_BACKEND,
+	 .long_name = "backend",
+	 .type = OPT_STR,
+	 .arg = "B",
+	 .help = "--balance: judge only backend B"},
+	{.id = O_MIN_REQUESTS,
+	 .long_name = "min-requests",
+	 .type = OPT_STR,
+	 .arg = "N",
+	 .help = "--balance: backends with fewer requests are not judged (default 20)"},
+	{.id = O_EVERY,
+	 .long_name = "every",
+	 .type = OPT_STR,
+	 .arg = "DUR",
+	 .help = "the window: 10s or more (whole minutes for --balance); windows are\n"
+		 "aligned on the clock and evaluated by halog listen as they close"},
+	{.id = O_WEBHOOK,
+	 .long_name = "webhook",
+	 .type = OPT_STR,
+	 .arg = "URL",
+	 .help = "http:// or https:// URL to POST the payload to"},
+	{.id = O_FORMAT,
+	 .long_name = "format",
+	 .type = OPT_STR,
+	 .arg = "json|slack",
+	 .help = "json (default) or slack (an incoming-webhook message)"},
+	{.id = O_COOLDOWN,
+	 .long_name = "cooldown",
+	 .type = OPT_STR,
+	 .arg = "DUR",
+	 .help = "after firing, stay quiet for DUR (default 0: every window)"},
+	{.id = O_TIMEOUT,
+	 .long_name = "timeout",
+	 .type = OPT_STR,
+	 .arg = "DUR",
+	 .help = "of one delivery attempt (default 10s, at most 2m)"},
+	{0},
+};
+static const struct opt list_opts[] = {ROW_DB, ROW_JSON, {0}};
+static const struct opt name_opts[] = {ROW_DB, {0}};
+static const struct opt log_opts[] = {
+	ROW_DB,
+	{.id = O_N,
+	 .short_name = 'n',
+	 .type = OPT_INT,
+	 .arg = "N",
+	 .min = 1,
+	 .max = 100000,
+	 .help = "the newest N entries (default 50)"},
+	ROW_JSON,
+	{0},
+};
+
+static const char alert_epilog[] = "DUR: 10s, 1m, 5m, 1h. See docs/halog-alerts.md.\n";
+
+static const struct opt_cmd add_cmd = {
+	"halog alert add",
+	"NAME",
+	"Adds an alert that halog listen evaluates on every window: on a saved search or a\n"
+	"query with --when, or on the balance with --balance.\n",
+	add_opts,
+	alert_epilog,
+	0};
+static const struct opt_cmd list_cmd = {
+	"halog alert list", NULL, "Lists the alerts: what they watch, their status.\n",
+	list_opts,	    NULL, 0};
+static const struct opt_cmd rm_cmd = {
+	"halog alert rm", "NAME", "Removes an alert and its pending deliveries.\n",
+	name_opts,	  NULL,	  0};
+static const struct opt_cmd test_cmd = {
+	"halog alert test",
+	"NAME",
+	"Evaluates the last --every now and prints the payload, sending nothing.\n",
+	name_opts,
+	NULL,
+	0};
+static const struct opt_cmd log_cmd = {
+	"halog alert log",
+	"[NAME]",
+	"The latest firings and every delivery attempt, oldest first.\n",
+	log_opts,
+	NULL,
+	0};
+static const struct opt_cmd *const verbs[] = {&add_cmd, &list_cmd, &rm_cmd, &test_cmd, &log_cmd};
+
+static void alert_usage(FILE *fp)
+{
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		opt_usage(verbs[i], fp, i ? "   or: " : "usage: ");
+	fprintf(fp, "\n%s", alert_epilog);
+}
 
 static const char *visible(struct strbuf *sb, const char *s)
 {
@@ -65,17 +188,6 @@ static const char *visible(struct strbuf *sb, const char *s)
 	if (text_add_visible(sb, s, strlen(s)) < 0)
 		return "?";
 	return sb->buf;
-}
-
-static int usage_error(const char *msg, const char *arg)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	fprintf(stderr, "halog alert: %s%s%s%s\n", msg, arg ? " '" : "",
-		arg ? visible(&sb, arg) : "", arg ? "'" : "");
-	strbuf_release(&sb);
-	fputs(alert_usage, stderr);
-	return HALOG_EXIT_USAGE;
 }
 
 static struct store *open_store(const char *db, int write)
@@ -107,26 +219,6 @@ struct add_args {
 	const char *name, *saved, *query, *when, *every, *webhook, *format, *cooldown, *timeout;
 	const char *balance, *tolerance, *backend, *min_requests;
 };
-
-/* The options of `alert add`, by name: a table, so each one is parsed the same way. */
-static const struct add_opt {
-	const char *name;
-	size_t off;
-} add_opts[] = {
-	{"--saved", offsetof(struct add_args, saved)},
-	{"--query", offsetof(struct add_args, query)},
-	{"--when", offsetof(struct add_args, when)},
-	{"--every", offsetof(struct add_args, every)},
-	{"--webhook", offsetof(struct add_args, webhook)},
-	{"--format", offsetof(struct add_args, format)},
-	{"--cooldown", offsetof(struct add_args, cooldown)},
-	{"--timeout", offsetof(struct add_args, timeout)},
-	{"--balance", offsetof(struct add_args, balance)},
-	{"--tolerance", offsetof(struct add_args, tolerance)},
-	{"--backend", offsetof(struct add_args, backend)},
-	{"--min-requests", offsetof(struct add_args, min_requests)},
-};
-#define N_ADD_OPTS (sizeof(add_opts) / sizeof(add_opts[0]))
 
 static int check_url(const char *url, const char **why)
 {
@@ -166,7 +258,7 @@ static int check_add(const struct add_args *x, struct store_alert *a, char *inv_
 
 #define BAD(...)                                                                                   \
 	do {                                                                                       \
-		fprintf(stderr, "halog alert: " __VA_ARGS__);                                      \
+		fprintf(stderr, "halog alert add: " __VA_ARGS__);                                  \
 		fputc('\n', stderr);                                                               \
 		bad++;                                                                             \
 	} while (0)
@@ -274,65 +366,14 @@ static int check_add(const struct add_args *x, struct store_alert *a, char *inv_
 	return bad;
 }
 
-static int do_add(const char *db, int argc, char **argv, int i)
+static int do_add(const char *db, struct add_args x)
 {
-	struct add_args x;
 	struct store_alert a;
 	struct store *st;
 	char inv_abs[PATH_MAX];
 	int rc, input = 0, bad;
 
-	memset(&x, 0, sizeof(x));
 	memset(&a, 0, sizeof(a));
-	for (; i < argc; i++) {
-		const char *arg = argv[i];
-		const struct add_opt *o = NULL;
-		size_t nl;
-
-		for (size_t k = 0; k < N_ADD_OPTS && !o; k++) {
-			nl = strlen(add_opts[k].name);
-			if (!strncmp(arg, add_opts[k].name, nl) &&
-			    (arg[nl] == '\0' || arg[nl] == '='))
-				o = &add_opts[k];
-		}
-		if (o) {
-			const char **slot = (const char **)(void *)((char *)&x + o->off);
-			const char *v;
-
-			nl = strlen(o->name);
-			if (arg[nl] == '=')
-				v = arg + nl + 1;
-			else if (i + 1 < argc)
-				v = argv[++i];
-			else
-				return usage_error("this option needs a value:", o->name);
-			if (*slot)
-				return usage_error("given twice:", o->name);
-			*slot = v;
-		} else if (arg[0] == '-') {
-			const char *names[N_ADD_OPTS], *sug;
-
-			for (size_t k = 0; k < N_ADD_OPTS; k++)
-				names[k] = add_opts[k].name;
-			sug = diag_suggest(arg, names, N_ADD_OPTS);
-			if (sug) {
-				struct strbuf sb = STRBUF_INIT;
-
-				fprintf(stderr,
-					"halog alert: unknown option '%s' (did you mean '%s'?)\n",
-					visible(&sb, arg), sug);
-				strbuf_release(&sb);
-				return HALOG_EXIT_USAGE;
-			}
-			return usage_error("unknown option", arg);
-		} else if (!x.name) {
-			x.name = arg;
-		} else {
-			return usage_error("unexpected argument", arg);
-		}
-	}
-	if (!x.name)
-		return usage_error("missing NAME", NULL);
 	inv_abs[0] = '\0';
 	bad = check_add(&x, &a, inv_abs, sizeof(inv_abs), &input);
 	if (bad)
@@ -661,83 +702,123 @@ static int do_log(const char *db, const char *name, int64_t n, int json)
 	return rc;
 }
 
+/* The add option id's slot in x. */
+static const char **add_slot(struct add_args *x, int id)
+{
+	switch (id) {
+	case O_SAVED:
+		return &x->saved;
+	case O_QUERY:
+		return &x->query;
+	case O_WHEN:
+		return &x->when;
+	case O_EVERY:
+		return &x->every;
+	case O_WEBHOOK:
+		return &x->webhook;
+	case O_FORMAT:
+		return &x->format;
+	case O_COOLDOWN:
+		return &x->cooldown;
+	case O_TIMEOUT:
+		return &x->timeout;
+	case O_BALANCE:
+		return &x->balance;
+	case O_TOLERANCE:
+		return &x->tolerance;
+	case O_BACKEND:
+		return &x->backend;
+	case O_MIN_REQUESTS:
+		return &x->min_requests;
+	}
+	return NULL;
+}
+
 int cmd_alert(int argc, char **argv)
 {
-	const char *db = store_default_path(), *verb, *name = NULL, *why;
-	int json = 0, wants_name;
-	int64_t n = ALERT_LOG_DEFAULT;
+	const char *db = store_default_path(), *name = NULL, *why;
+	const struct opt_cmd *cmd = NULL;
+	struct add_args x;
+	struct opt_parser p;
 	struct strbuf vis = STRBUF_INIT;
-	int rc;
+	int json = 0, rc = -1, r;
+	int64_t n = ALERT_LOG_DEFAULT;
 
-	if (argc < 2)
-		return usage_error("missing a subcommand: add, list, rm, test or log", NULL);
-	verb = argv[1];
-	if (!strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) {
-		fputs(alert_usage, stdout);
-		return HALOG_EXIT_OK;
-	}
-	if (strcmp(verb, "add") && strcmp(verb, "list") && strcmp(verb, "rm") &&
-	    strcmp(verb, "test") && strcmp(verb, "log"))
-		return usage_error("unknown subcommand", verb);
-	/* --db may come anywhere; add parses the rest itself */
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(alert_usage, stdout);
-			return HALOG_EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--db") || !strncmp(argv[i], "--db=", 5)) {
-			const char *v = argv[i][4] == '=' ? argv[i] + 5
-					: i + 1 < argc	  ? argv[i + 1]
-							  : NULL;
-
-			if (!v || !*v)
-				return usage_error("--db needs a file name", NULL);
-			db = v;
-			/* drop it from argv so the verbs do not see it */
-			int k = argv[i][4] == '=' ? 1 : 2;
-
-			for (int j = i; j + k < argc; j++)
-				argv[j] = argv[j + k];
-			argc -= k;
-			i--;
-		}
-	}
-	if (!strcmp(verb, "add"))
-		return do_add(db, argc, argv, 2);
-	wants_name = strcmp(verb, "list") != 0;
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--json") && (!strcmp(verb, "list") || !strcmp(verb, "log"))) {
-			json = 1;
-		} else if (!strcmp(verb, "log") && (!strcmp(a, "-n") || !strncmp(a, "-n", 2))) {
-			const char *v = a[2] ? a + 2 : i + 1 < argc ? argv[++i] : NULL;
-
-			if (!v || parse_int64(v, 1, 100000, &n))
-				return usage_error("-n takes 1 to 100000, not", v ? v : "");
-		} else if (a[0] == '-') {
-			return usage_error("unknown option", a);
-		} else if (wants_name && !name) {
-			name = a;
-		} else {
-			return usage_error("unexpected argument", a);
-		}
-	}
-	if (name && !state_name_valid(name, &why)) {
-		fprintf(stderr, "halog alert: invalid name '%s': %s\n", visible(&vis, name), why);
-		strbuf_release(&vis);
+	memset(&x, 0, sizeof(x));
+	if (argc < 2) {
+		fputs("halog alert: missing a subcommand: add, list, rm, test or log\n", stderr);
+		alert_usage(stderr);
 		return HALOG_EXIT_USAGE;
 	}
-	strbuf_release(&vis);
-	if (!name && (!strcmp(verb, "rm") || !strcmp(verb, "test")))
-		return usage_error("missing NAME", NULL);
-	if (!strcmp(verb, "list"))
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		alert_usage(stdout);
+		return HALOG_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(argv[1], verbs[i]->prog + strlen("halog alert ")))
+			cmd = verbs[i];
+	if (!cmd) {
+		fprintf(stderr, "halog alert: unknown subcommand '%s'\n", visible(&vis, argv[1]));
+		strbuf_release(&vis);
+		alert_usage(stderr);
+		return HALOG_EXIT_USAGE;
+	}
+	opt_init(&p, cmd, argc - 1, argv + 1);
+	while (rc < 0 && (r = opt_next(&p)) != OPT_DONE) {
+		const char **slot;
+
+		switch (r) {
+		case O_DB:
+			db = p.val;
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		case O_N:
+			n = p.num;
+			break;
+		case OPT_OPERAND:
+			if (!name && cmd != &list_cmd)
+				name = p.val;
+			else
+				rc = opt_usage_error(cmd, stderr, "unexpected argument '%s'",
+						     visible(&vis, p.val));
+			break;
+		default:
+			if (r > 0 && (slot = add_slot(&x, r)) != NULL) {
+				if (*slot)
+					rc = opt_usage_error(cmd, stderr, "option '%s' given twice",
+							     p.name);
+				*slot = p.val;
+				break;
+			}
+			rc = opt_finish(&p, r, stdout, stderr);
+		}
+	}
+	if (rc >= 0)
+		goto out;
+	if (name && !state_name_valid(name, &why)) {
+		fprintf(stderr, "%s: invalid name '%s': %s\n", cmd->prog, visible(&vis, name), why);
+		rc = HALOG_EXIT_USAGE;
+		goto out;
+	}
+	if (!name && cmd != &list_cmd && cmd != &log_cmd) {
+		rc = opt_usage_error(cmd, stderr, "missing NAME");
+		goto out;
+	}
+	if (cmd == &add_cmd) {
+		x.name = name;
+		rc = do_add(db, x);
+	} else if (cmd == &list_cmd) {
 		rc = do_list(db, json);
-	else if (!strcmp(verb, "rm"))
+	} else if (cmd == &rm_cmd) {
 		rc = do_rm(db, name);
-	else if (!strcmp(verb, "test"))
+	} else if (cmd == &test_cmd) {
 		rc = do_test(db, name);
-	else
+	} else {
 		rc = do_log(db, name, n, json);
+	}
+out:
+	strbuf_release(&vis);
 	return rc;
 }

@@ -102,7 +102,7 @@ int alert_window_end(struct store_reader *rd, struct store_pos from, int64_t end
 	struct store_sel sel;
 	struct store_cursor *c;
 	const struct store_line *ln;
-	int r;
+	int r, late;
 
 	*to = from;
 	/* two cheap looks: the first line from `from` (none, or received at or after the end:
@@ -122,10 +122,12 @@ int alert_window_end(struct store_reader *rd, struct store_pos from, int64_t end
 		r = store_cursor_next(c, &ln);
 		if (r > 0 && pass)
 			*to = store_pos_next(ln->pos);
+		/* ln belongs to the cursor: read it before closing */
+		late = r > 0 && ln->recv_ms >= end_ms;
 		store_cursor_close(c);
 		if (r < 0)
 			return -1;
-		if (!pass && (r == 0 || ln->recv_ms >= end_ms))
+		if (!pass && (r == 0 || late))
 			return 0;
 	}
 	return 0;

@@ -479,6 +479,8 @@ int alert_metric_value(const struct alert_metric *m, const struct alert_stats *s
 	const struct rollup_agg *a = &s->agg;
 	int64_t n;
 
+	if (s->counted_only && m->kind != AM_COUNT && m->kind != AM_RATE)
+		return -1;
 	switch (m->kind) {
 	case AM_COUNT:
 		*out = (double)s->count;
@@ -609,7 +611,10 @@ int alert_expr_explain(const struct alert_expr *e, const struct alert_stats *s, 
 		if (alert_metric_value(m, s, &v)) {
 			rc |= strbuf_addstr(sb, " = none");
 		} else {
-			rc |= strbuf_addf(sb, " = %.6g", v);
+			if (v == floor(v) && fabs(v) < 1e15)
+				rc |= strbuf_addf(sb, " = %lld", (long long)v);
+			else
+				rc |= strbuf_addf(sb, " = %.6g", v);
 			if (m->kind == AM_PCT || m->kind == AM_AVG || m->kind == AM_MAX)
 				rc |= strbuf_addstr(sb, " ms");
 			else if (m->kind == AM_RATE)

@@ -20,6 +20,8 @@ struct alert_stats {
 	int64_t window_ms;     /* the window's length */
 	struct rollup_agg agg; /* the matching traffic lines (requests, errors, timers), as
 				  halog report aggregates them */
+	int counted_only;      /* only count is known (the condition reads count and rate
+				  alone): every other number is absent */
 };
 
 /* What a comparison reads. */

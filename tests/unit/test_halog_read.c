@@ -583,6 +583,25 @@ static void test_aggregates_match_records(void **state)
 			store_cursor_close(c);
 			assert_memory_equal(&agg, &rec, sizeof(agg));
 			assert_int_equal(agg.requests, 4 * (hi - lo));
+			/* STORE_WANT_TRAFFIC: the same aggregate from fewer columns */
+			memset(&rec, 0, sizeof(rec));
+			sel.want = STORE_WANT_TRAFFIC;
+			c = store_cursor_open(rd, &sel);
+			assert_non_null(c);
+			while (store_cursor_next(c, &ln) > 0) {
+				assert_null(ln->rec.path.p); /* not asked for */
+				assert_non_null(ln->rec.backend.p);
+				rec.requests++;
+				rec.errors += rollup_is_error(&ln->rec);
+				rec.ta_n++;
+				rec.ta_sum += ln->rec.t_active;
+				if (ln->rec.t_active > rec.ta_max)
+					rec.ta_max = ln->rec.t_active;
+				rec.n200 += ln->rec.status_code == 200;
+				rec.n503 += ln->rec.status_code == 503;
+			}
+			store_cursor_close(c);
+			assert_memory_equal(&agg, &rec, sizeof(agg));
 
 			/* series: from the rollups (whole minutes) and from the records (5 s
 			 * bins) give the same totals */

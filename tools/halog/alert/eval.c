@@ -160,7 +160,7 @@ static int count_lines(struct store_reader *rd, const struct alert_def *d, struc
 	sel.from = res->from;
 	sel.to = res->to;
 	sel.query = d->q;
-	sel.want = STORE_WANT_FIELDS;
+	sel.want = STORE_WANT_TRAFFIC;
 	if (counts_only(d->e)) {
 		/* count and rate need no record: the store counts (much cheaper on a busy window) */
 		if (store_count(rd, &sel, &res->stats.count)) {

@@ -123,10 +123,14 @@ enum store_order {
  *            connect lines and connection errors frontend and bind;
  *   FIELDS   every parsed field the store keeps (implies SUMMARY): timers, bytes, retries,
  *            queues, method, path, query, uri, version, captures, cookies, ssl, ids, the
- *            events' reason, info, check duration … (the backend says which it keeps). */
+ *            events' reason, info, check duration … (the backend says which it keeps);
+ *   TRAFFIC  only what aggregating traffic needs (rollup_agg_add, e.g. an alert's window):
+ *            frontend, backend, server, status_code, term, the five timers, bytes_read,
+ *            retries, the redispatch and other flags; much cheaper than FIELDS on many lines. */
 #define STORE_WANT_LINE 0x1
 #define STORE_WANT_SUMMARY 0x2
 #define STORE_WANT_FIELDS 0x4
+#define STORE_WANT_TRAFFIC 0x8
 
 /* What to read. Start from store_sel_init (everything open) and set what you need. Each function
  * says which members it honours; a member it cannot honour that is not at its initial value makes

@@ -212,8 +212,8 @@ static int make_plan(struct store_reader *rd, const struct store_sel *sel, unsig
 	       (windowed && sel->clock == STORE_RECEIVED);
 	if (p->src == SRC_LINES) {
 		int names = sel->backend || sel->server;
-		p->r = (want & STORE_WANT_SUMMARY) || (qneeds & SQLQ_REQUESTS) || names ||
-		       sel->frontend;
+		p->r = (want & (STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC)) ||
+		       (qneeds & SQLQ_REQUESTS) || names || sel->frontend;
 		p->e = (want & STORE_WANT_SUMMARY) || (qneeds & SQLQ_EVENTS) || names;
 	} else {
 		p->r = p->src == SRC_REQ;
@@ -420,11 +420,11 @@ static const struct colspec {
 	[K_PID] = {'l', "pid", STORE_WANT_LINE},
 	[K_REASON] = {'l', "reason", STORE_WANT_LINE},
 	[K_STATUS] = {'l', "status", STORE_WANT_LINE},
-	[R_FE] = {'r', "frontend", STORE_WANT_SUMMARY},
-	[R_BE] = {'r', "backend", STORE_WANT_SUMMARY},
-	[R_SRV] = {'r', "server", STORE_WANT_SUMMARY},
-	[R_CODE] = {'r', "status", STORE_WANT_SUMMARY},
-	[R_TERM] = {'r', "term", STORE_WANT_SUMMARY},
+	[R_FE] = {'r', "frontend", STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC},
+	[R_BE] = {'r', "backend", STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC},
+	[R_SRV] = {'r', "server", STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC},
+	[R_CODE] = {'r', "status", STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC},
+	[R_TERM] = {'r', "term", STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC},
 	[R_CLIENT] = {'r', "client_ip", STORE_WANT_SUMMARY},
 	[E_PROXY] = {'e', "proxy", STORE_WANT_SUMMARY},
 	[E_SERVER] = {'e', "server", STORE_WANT_SUMMARY},
@@ -435,12 +435,12 @@ static const struct colspec {
 	[R_QUERY] = {'r', "query", STORE_WANT_FIELDS},
 	[R_VERSION] = {'r', "version", STORE_WANT_FIELDS},
 	[R_URI] = {'r', "uri", STORE_WANT_FIELDS},
-	[R_TREQ] = {'r', "t_req", STORE_WANT_FIELDS},
-	[R_TWAIT] = {'r', "t_wait", STORE_WANT_FIELDS},
-	[R_TCONN] = {'r', "t_connect", STORE_WANT_FIELDS},
-	[R_TRESP] = {'r', "t_resp", STORE_WANT_FIELDS},
-	[R_TACT] = {'r', "t_active", STORE_WANT_FIELDS},
-	[R_BREAD] = {'r', "bytes_read", STORE_WANT_FIELDS},
+	[R_TREQ] = {'r', "t_req", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
+	[R_TWAIT] = {'r', "t_wait", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
+	[R_TCONN] = {'r', "t_connect", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
+	[R_TRESP] = {'r', "t_resp", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
+	[R_TACT] = {'r', "t_active", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
+	[R_BREAD] = {'r', "bytes_read", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
 	[R_BUP] = {'r', "bytes_uploaded", STORE_WANT_FIELDS},
 	[R_CKREQ] = {'r', "cookie_req", STORE_WANT_FIELDS},
 	[R_CKRESP] = {'r', "cookie_resp", STORE_WANT_FIELDS},
@@ -448,8 +448,8 @@ static const struct colspec {
 	[R_FECONN] = {'r', "feconn", STORE_WANT_FIELDS},
 	[R_BECONN] = {'r', "beconn", STORE_WANT_FIELDS},
 	[R_SRVCONN] = {'r', "srv_conn", STORE_WANT_FIELDS},
-	[R_RETRIES] = {'r', "retries", STORE_WANT_FIELDS},
-	[R_REDISP] = {'r', "redispatched", STORE_WANT_FIELDS},
+	[R_RETRIES] = {'r', "retries", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
+	[R_REDISP] = {'r', "redispatched", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
 	[R_SQUEUE] = {'r', "srv_queue", STORE_WANT_FIELDS},
 	[R_BQUEUE] = {'r', "backend_queue", STORE_WANT_FIELDS},
 	[R_CAPREQ] = {'r', "cap_req", STORE_WANT_FIELDS},
@@ -461,7 +461,7 @@ static const struct colspec {
 	[R_UID] = {'r', "unique_id", STORE_WANT_FIELDS},
 	[R_DSTIP] = {'r', "dst_ip", STORE_WANT_FIELDS},
 	[R_DSTPORT] = {'r', "dst_port", STORE_WANT_FIELDS},
-	[R_FLAGS] = {'r', "flags", STORE_WANT_FIELDS},
+	[R_FLAGS] = {'r', "flags", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
 	[E_REASON] = {'e', "reason", STORE_WANT_FIELDS},
 	[E_INFO] = {'e', "info", STORE_WANT_FIELDS},
 	[E_CHECK] = {'e', "check_ms", STORE_WANT_FIELDS},

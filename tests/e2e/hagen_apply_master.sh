@@ -7,7 +7,10 @@
 #  3. a broken inventory (hagen refuses it) and one haproxy -c refuses never reach HAProxy: same
 #     file, same worker, no reload;
 #  4. a change that makes a service fail its checks (a server moved to a port nobody listens on)
-#     is rolled back: exit 1, the previous file is back, HAProxy reloaded with it, servers UP.
+#     is rolled back: exit 1, the previous file is back, HAProxy reloaded with it, servers UP;
+#  5. a change haproxy -c accepts but HAProxy cannot start (a second entrypoint on a port another
+#     process holds) fails at the reload: the master keeps the old worker, apply rolls back and
+#     reloads again, and a client streaming requests through both reloads loses none.
 . "$TOP/tests/e2e/apply-lib"
 apply_inventory 1 1
 "$HAGEN" render -o "$TMP/haproxy.cfg" "$TMP/inventory.yaml" || fail "render v1"
@@ -90,4 +93,25 @@ W3P=$(worker)
 [ -n "$W3P" ] && [ "$W3P" != "$W1P" ] || fail "v3: no worker of the rollback"
 wait_for 10 "$RS" 127.0.0.1 "$FE" 20 || fail "traffic does not flow after the rollback"
 lib_alive "$HP" || fail "the master exited"
-echo "apply: reload under a request stream lost nothing ($(cat "$TMP/rs.out")); dry run, refusals and rollback behave"
+
+# 5. the new configuration cannot bind (web2's own port): the reload fails, apply rolls back
+apply_inventory 1 3 "" "$W2"
+"$RS" 127.0.0.1 "$FE" 1500 2 >"$TMP/rs5.out" 2>&1 &
+RSP=$!
+sleep 1
+"$HAGEN" apply --config "$TMP/haproxy.cfg" --master-socket "$TMP/master.sock" --timeout 15 \
+	"$TMP/inventory.yaml" >"$TMP/v5.out" 2>"$TMP/v5.err" && { cat "$TMP/v5.err"; fail "v5 was kept"; }
+wait "$RSP"
+rs=$?
+cat "$TMP/rs5.out"
+[ "$rs" = 0 ] || fail "the client lost requests across the failed reload: $(cat "$TMP/rs5.out")"
+grep -q "^sent 1500 ok 1500 other 0 failed 0 retried 0" "$TMP/rs5.out" || fail "v5 client: $(cat "$TMP/rs5.out")"
+grep -q "reload failed: HAProxy refused the new configuration" "$TMP/v5.err" || { cat "$TMP/v5.err"; fail "v5: the failed reload is not said"; }
+grep -q "reloaded with the previous configuration" "$TMP/v5.err" || { cat "$TMP/v5.err"; fail "v5: no rollback reload"; }
+grep -q "cannot bind socket" "$TMP/haproxy.log" || fail "v5: haproxy did not fail to bind (the case tests nothing)"
+cmp -s "$TMP/before.cfg" "$TMP/haproxy.cfg" || fail "v5: the previous file is not back"
+W5P=$(worker)
+[ -n "$W5P" ] && [ "$W5P" != "$W3P" ] || fail "v5: no worker of the rollback ($W3P -> $W5P)"
+wait_for 10 "$RS" 127.0.0.1 "$FE" 20 || fail "v5: traffic does not flow after the rollback"
+lib_alive "$HP" || fail "the master exited"
+echo "apply: reloads under a request stream lost nothing ($(cat "$TMP/rs.out"); failed reload: $(cat "$TMP/rs5.out")); dry run, refusals and both rollbacks behave"

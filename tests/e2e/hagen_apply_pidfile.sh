@@ -3,7 +3,8 @@
 # master): the reload is a new process started with -sf and the old PIDs (and -x with the stats
 # socket, which passes the listening sockets over); verification goes through the stats socket the
 # inventory names. A weight change under a request stream loses nothing; a failing change is
-# rolled back with a second -sf reload.
+# rolled back with a second -sf reload; so is one the new process cannot start with (a port
+# another process holds), while the old process keeps serving.
 . "$TOP/tests/e2e/apply-lib"
 
 # the daemons are not our children: stop whatever the pidfile names, on exit too
@@ -45,4 +46,23 @@ cmp -s "$TMP/before.cfg" "$TMP/haproxy.cfg" || fail "the previous file is not ba
 P3=$(cat "$TMP/haproxy.pid")
 SEEN="$SEEN $P3"
 wait_for 10 "$RS" 127.0.0.1 "$FE" 20 || fail "no traffic after the rollback"
-echo "apply --pidfile: $(cat "$TMP/rs.out"); rollback restored $TMP/haproxy.cfg"
+# the new process cannot bind web2's own port: it exits, the old one serves on, apply rolls back
+apply_inventory 1 3 "" "$W2"
+"$RS" 127.0.0.1 "$FE" 1000 2 >"$TMP/rs5.out" 2>&1 &
+RSP=$!
+sleep 1
+"$HAGEN" apply --config "$TMP/haproxy.cfg" --pidfile "$TMP/haproxy.pid" --timeout 15 \
+	"$TMP/inventory.yaml" >"$TMP/v5.out" 2>"$TMP/v5.err" && { cat "$TMP/v5.err"; fail "v5 was kept"; }
+wait "$RSP"
+rs=$?
+P5=$(cat "$TMP/haproxy.pid")
+SEEN="$SEEN $P5"
+cat "$TMP/rs5.out"
+[ "$rs" = 0 ] || fail "requests lost across the failed start: $(cat "$TMP/rs5.out")"
+grep -q "^sent 1000 ok 1000 other 0 failed 0 retried 0" "$TMP/rs5.out" || fail "v5 client: $(cat "$TMP/rs5.out")"
+grep -q "reload failed: .* exited with" "$TMP/v5.err" || { cat "$TMP/v5.err"; fail "v5: the failed start is not said"; }
+grep -q "reloaded with the previous configuration" "$TMP/v5.err" || { cat "$TMP/v5.err"; fail "v5: no rollback reload"; }
+cmp -s "$TMP/before.cfg" "$TMP/haproxy.cfg" || fail "v5: the previous file is not back"
+[ "$P5" != "$P3" ] || fail "v5: the pidfile still names $P3 (no rollback reload)"
+wait_for 10 "$RS" 127.0.0.1 "$FE" 20 || fail "v5: no traffic after the rollback"
+echo "apply --pidfile: $(cat "$TMP/rs.out"); failed start: $(cat "$TMP/rs5.out"); both rollbacks restored $TMP/haproxy.cfg"

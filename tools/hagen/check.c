@@ -49,7 +49,7 @@ const char *check_find_haproxy(void)
 	return NULL;
 }
 
-/* Strips "[LEVEL]   (pid) : config : " and "parsing [file:N] : " prefixes. */
+/* Strips "[LEVEL]   (pid) : config : " and "parsing [file:N] : " (or "]: ") prefixes. */
 static const char *message_body(const char *line)
 {
 	const char *p = strstr(line, " : ");
@@ -61,8 +61,11 @@ static const char *message_body(const char *line)
 		if (!strncmp(q, "config : ", 9))
 			q += 9;
 		if (!strncmp(q, "parsing [", 9)) {
-			const char *e = strstr(q, "] : ");
+			const char *e = strstr(q, "] : "), *e2 = strstr(q, "]: ");
 
+			/* "parsing [f:1] : msg", and "parsing [f:1]: msg" in some newer messages */
+			if (e2 && (!e || e2 < e))
+				return e2 + 3;
 			if (e)
 				return e + 4;
 		}
@@ -75,27 +78,35 @@ static const char *message_body(const char *line)
 	return line;
 }
 
-static void map_line(const char *line, const char *cfg_path, const struct inv *inv,
-		     const struct tmpl_out *out, struct diag_list *dl)
+/* Maps one line of haproxy's output; returns 1 when it was a deprecation warning tolerated as a
+ * note (newer > 0: haproxy is a newer version than the target), else 0. */
+static int map_line(const char *line, const char *cfg_path, const struct inv *inv,
+		    const struct tmpl_out *out, int newer, struct diag_list *dl)
 {
 	enum diag_level lvl;
 	size_t cl = strlen(cfg_path);
 	const char *p, *body;
 	unsigned iline = 0, icol = 0;
 	size_t cfgline = 0;
-	char entry[160] = "";
+	char entry[160] = "", why[96] = "";
 
 	if (!strncmp(line, "[ALERT]", 7))
 		lvl = DIAG_ERROR;
 	else if (!strncmp(line, "[WARNING]", 9))
 		lvl = DIAG_WARNING;
 	else
-		return; /* NOTICE and the like */
+		return 0; /* NOTICE and the like */
 	body = message_body(line);
 	if (strstr(line, "Error(s) found in configuration file") ||
 	    strstr(line, "Fatal errors found in configuration") ||
 	    strstr(line, "'zero-warning' is set"))
-		return; /* summaries; the exit status says it */
+		return 0; /* summaries; the exit status says it */
+	/* a newer haproxy deprecating what the target needs: the rendering is right for its target */
+	if (lvl == DIAG_WARNING && newer > 0 && strstr(body, "deprecated")) {
+		lvl = DIAG_NOTE;
+		snprintf(why, sizeof(why), "; rendered for HAProxy %d.%d, deprecated by %d.%d",
+			 inv->target / 100, inv->target % 100, newer / 100, newer % 100);
+	}
 	/* "[path:N]" anywhere in the line */
 	for (p = line; (p = strchr(p, '[')); p++) {
 		if (!strncmp(p + 1, cfg_path, cl) && p[1 + cl] == ':') {
@@ -139,19 +150,47 @@ static void map_line(const char *line, const char *cfg_path, const struct inv *i
 	if (cfgline)
 		render_origin(out, cfgline, &iline, &icol, entry, sizeof(entry));
 	if (cfgline && entry[0])
-		diag_add(dl, lvl, inv->file, iline, icol, "haproxy: %s (%s, haproxy.cfg line %zu)",
-			 body, entry, cfgline);
+		diag_add(dl, lvl, inv->file, iline, icol, "haproxy: %s (%s, haproxy.cfg line %zu%s)",
+			 body, entry, cfgline, why);
 	else if (cfgline)
-		diag_add(dl, lvl, inv->file, iline, icol, "haproxy: %s (haproxy.cfg line %zu)",
-			 body, cfgline);
+		diag_add(dl, lvl, inv->file, iline, icol, "haproxy: %s (haproxy.cfg line %zu%s)",
+			 body, cfgline, why);
 	else
-		diag_add(dl, lvl, inv->file, 0, 0, "haproxy: %s", body);
+		diag_add(dl, lvl, inv->file, 0, 0, "haproxy: %s%s%s%s", body, why[0] ? " (" : "",
+			 why[0] ? why + 2 : "", why[0] ? ")" : "");
+	return lvl == DIAG_NOTE;
 }
 
-void check_map_output(const char *text, size_t len, const char *cfg_path, const struct inv *inv,
-		      const struct tmpl_out *out, struct diag_list *dl)
+/* The version haproxy -c names in its NOTICE ("haproxy version is 3.4.0"), or 0. */
+static int output_version(const char *text, size_t len)
+{
+	static const char key[] = "haproxy version is ";
+	const char *v = text, *end = text + len;
+	long maj, min;
+	char *e;
+
+	while (v < end && (v = memchr(v, 'h', (size_t)(end - v))) != NULL) {
+		if ((size_t)(end - v) > sizeof(key) && !memcmp(v, key, sizeof(key) - 1))
+			break;
+		v++;
+	}
+	if (!v || v >= end)
+		return 0;
+	v += sizeof(key) - 1;
+	maj = strtol(v, &e, 10);
+	if (*e != '.' || maj < 0 || maj > 99)
+		return 0;
+	min = strtol(e + 1, &e, 10);
+	return min >= 0 && min <= 99 ? (int)(maj * 100 + min) : 0;
+}
+
+size_t check_map_output(const char *text, size_t len, const char *cfg_path, const struct inv *inv,
+			const struct tmpl_out *out, struct diag_list *dl)
 {
 	const char *p = text, *end = text + len;
+	int v = output_version(text, len);
+	int newer = v > inv->target ? v : 0;
+	size_t tolerated = 0;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -159,11 +198,12 @@ void check_map_output(const char *text, size_t len, const char *cfg_path, const 
 		char *line = strndup(p, l);
 
 		if (line) {
-			map_line(line, cfg_path, inv, out, dl);
+			tolerated += (size_t)map_line(line, cfg_path, inv, out, newer, dl);
 			free(line);
 		}
 		p += l + 1;
 	}
+	return tolerated;
 }
 
 
@@ -238,25 +278,16 @@ static int run_haproxy(const char *haproxy, const char *cfg, const struct inv *i
 }
 
 /* haproxy -c says "haproxy version is 2.6.12-..." in a NOTICE: warn when it is not the target. */
-static void note_version(const char *text, const struct inv *inv)
+static void note_version(const char *text, size_t len, const struct inv *inv)
 {
-	const char *v = strstr(text, "haproxy version is ");
-	long maj, min;
-	char *end;
+	int v = output_version(text, len);
 
-	if (!v)
-		return;
-	v += strlen("haproxy version is ");
-	maj = strtol(v, &end, 10);
-	if (*end != '.')
-		return;
-	min = strtol(end + 1, &end, 10);
-	if (maj * 100 + min != inv->target)
+	if (v && v != inv->target)
 		fprintf(stderr,
-			"hagen: note: rendered for HAProxy %d.%d but checked with haproxy %ld.%ld; "
+			"hagen: note: rendered for HAProxy %d.%d but checked with haproxy %d.%d; "
 			"directives "
 			"that differ between the two may be reported\n",
-			inv->target / 100, inv->target % 100, maj, min);
+			inv->target / 100, inv->target % 100, v / 100, v % 100);
 }
 
 int check_haproxy_target(const char *haproxy, int *target)
@@ -286,6 +317,7 @@ int check_file(const char *haproxy, const char *path, const struct inv *inv,
 	struct strbuf output = STRBUF_INIT;
 	struct diag_list dl = DIAG_LIST_INIT;
 	int st, rc = -1;
+	size_t tolerated, warnings = 0;
 
 	for (size_t i = 0; i < inv->nsecret_envs; i++)
 		if (!getenv(inv->secret_envs[i]))
@@ -294,12 +326,21 @@ int check_file(const char *haproxy, const char *path, const struct inv *inv,
 				"(only for this check)\n",
 				inv->secret_envs[i]);
 	st = run_haproxy(haproxy, path, inv, &output, 0);
-	check_map_output(output.buf, output.len, path, inv, out, &dl);
-	note_version(output.buf, inv);
+	tolerated = check_map_output(output.buf, output.len, path, inv, out, &dl);
+	note_version(output.buf, output.len, inv);
 	diag_sort(&dl);
 	diag_print(&dl, stderr, "hagen");
-	if (st == 0 && !dl.errors) {
-		rc = 0;
+	for (size_t i = 0; i < dl.n; i++)
+		warnings += dl.items[i].level == DIAG_WARNING;
+	/* -dW fails on any warning: when the only ones were deprecations by a newer haproxy of
+	 * what the target needs, the configuration is right for its target */
+	if (!dl.errors && (st == 0 || (st == 1 && tolerated && !warnings))) {
+		rc = tolerated ? 1 : 0;
+		if (tolerated)
+			fprintf(stderr,
+				"hagen: note: %zu deprecation warning%s of a newer haproxy than the "
+				"target; render with --target for it to get the new forms\n",
+				tolerated, tolerated == 1 ? "" : "s");
 	} else {
 		if (!dl.n && output.len)
 			fprintf(stderr, "%s", output.buf);
@@ -342,6 +383,10 @@ int check_with_haproxy(const struct inv *inv, const struct tmpl_out *out)
 	unlink(path.buf);
 	if (rc == 0)
 		printf("%s: valid: %s -c -dW accepts it with zero warnings (target %d.%d)\n",
+		       inv->file, haproxy, inv->target / 100, inv->target % 100);
+	else if (rc == 1)
+		printf("%s: valid: %s -c -dW accepts it with only deprecation warnings of what "
+		       "target %d.%d needs\n",
 		       inv->file, haproxy, inv->target / 100, inv->target % 100);
 out:
 	strbuf_release(&path);

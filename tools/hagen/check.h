@@ -18,21 +18,25 @@ const char *check_find_haproxy(void);
 
 /* Turns haproxy's output (for cfg_path, the rendered file) into diagnostics on the inventory:
  * "[cfg_path:N]" becomes the inventory position of cfg line N, with the entry named; messages
- * naming a proxy ('be_api') go to that section. ALERTs are errors, WARNINGs warnings. */
-void check_map_output(const char *text, size_t len, const char *cfg_path, const struct inv *inv,
-		      const struct tmpl_out *out, struct diag_list *dl);
+ * naming a proxy ('be_api') go to that section. ALERTs are errors, WARNINGs warnings, except a
+ * warning that says "deprecated" when the output names a newer haproxy than inv->target ("haproxy
+ * version is X.Y"): the target needs that form, so it is a note. Returns how many such notes. */
+size_t check_map_output(const char *text, size_t len, const char *cfg_path, const struct inv *inv,
+			const struct tmpl_out *out, struct diag_list *dl);
 
 /* The version of haproxy (`haproxy -v`) as a target, major * 100 + minor. Returns 0 or -1. */
 int check_haproxy_target(const char *haproxy, int *target);
 
 /* Runs haproxy -c -dW -f path (path holds out's text) and prints the messages mapped to the
- * inventory. Returns 0 when haproxy accepts it with zero warnings, -1 otherwise. */
+ * inventory. Returns 0 when haproxy accepts it with zero warnings, 1 when its only warnings are
+ * deprecations by a newer haproxy of what the target needs (notes, see check_map_output), -1
+ * when it rejects it. */
 int check_file(const char *haproxy, const char *path, const struct inv *inv,
 	       const struct tmpl_out *out);
 
 /* Writes out to a temporary file, runs haproxy -c -dW -f on it (dummy values for unset
- * password_env variables, said on stderr), prints the mapped messages. Returns 0 when haproxy
- * accepts the file with zero warnings, -1 otherwise (also when haproxy is not installed). */
+ * password_env variables, said on stderr), prints the mapped messages and a "valid" line. Returns
+ * check_file's answer (0, 1 or -1), -1 also when haproxy is not installed. */
 int check_with_haproxy(const struct inv *inv, const struct tmpl_out *out);
 
 #endif

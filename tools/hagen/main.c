@@ -295,7 +295,7 @@ static int cmd_check(int argc, char **argv)
 	if (load_and_render(&o, &inv, &out) < 0)
 		rc = EXIT_INPUT;
 	else
-		rc = check_with_haproxy(&inv, &out) == 0 ? 0 : EXIT_INPUT;
+		rc = check_with_haproxy(&inv, &out) >= 0 ? 0 : EXIT_INPUT;
 	inv_release(&inv);
 	tmpl_out_release(&out);
 	return rc;

@@ -336,11 +336,16 @@ int check_file(const char *haproxy, const char *path, const struct inv *inv,
 	 * what the target needs, the configuration is right for its target */
 	if (!dl.errors && (st == 0 || (st == 1 && tolerated && !warnings))) {
 		rc = tolerated ? 1 : 0;
-		if (tolerated)
+		if (tolerated) {
+			int v = output_version(output.buf, output.len), t;
+
+			(void)inv_nearest_target(v, &t); /* the newest hagen knows up to v */
 			fprintf(stderr,
-				"hagen: note: %zu deprecation warning%s of a newer haproxy than the "
-				"target; render with --target for it to get the new forms\n",
-				tolerated, tolerated == 1 ? "" : "s");
+				"hagen: note: %zu deprecation warning%s of haproxy %d.%d about what "
+				"target %d.%d needs; --target %d.%d renders the new forms\n",
+				tolerated, tolerated == 1 ? "" : "s", v / 100, v % 100,
+				inv->target / 100, inv->target % 100, t / 100, t % 100);
+		}
 	} else {
 		if (!dl.n && output.len)
 			fprintf(stderr, "%s", output.buf);

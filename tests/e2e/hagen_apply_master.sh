@@ -13,7 +13,7 @@
 #     reloads again, and a client streaming requests through both reloads loses none.
 . "$TOP/tests/e2e/apply-lib"
 apply_inventory 1 1
-"$HAGEN" render -o "$TMP/haproxy.cfg" "$TMP/inventory.yaml" || fail "render v1"
+"$HAGEN" render --target "$HAPROXY_TARGET" -o "$TMP/haproxy.cfg" "$TMP/inventory.yaml" || fail "render v1"
 cp "$TMP/haproxy.cfg" "$TMP/v1.cfg"
 lib_start "$TMP/haproxy.log" "$HAPROXY_BIN" -W -db -S "$TMP/master.sock" -f "$TMP/haproxy.cfg"
 HP=$LIB_LAST_PID
@@ -53,7 +53,7 @@ grep -q "reloaded: new worker" "$TMP/apply.err" || fail "apply did not say it re
 grep -q "runs every service; 2 checked servers UP" "$TMP/apply.err" || { cat "$TMP/apply.err"; fail "apply did not verify"; }
 W1P=$(worker)
 [ -n "$W1P" ] && [ "$W1P" != "$W0" ] || fail "no new worker after the reload ($W0 -> $W1P)"
-"$HAGEN" render "$TMP/inventory.yaml" | cmp -s - "$TMP/haproxy.cfg" || fail "installed file is not the v2 rendering"
+"$HAGEN" render --target "$HAPROXY_TARGET" "$TMP/inventory.yaml" | cmp -s - "$TMP/haproxy.cfg" || fail "installed file is not the v2 rendering"
 cmp -s "$TMP/v1.cfg" "$TMP/haproxy.cfg.prev" || fail "the previous file was not kept as .prev"
 lib_alive "$HP" || fail "the master exited"
 
@@ -88,7 +88,7 @@ grep -q "server be_web/web1 is DOWN" "$TMP/v3.err" || { cat "$TMP/v3.err"; fail 
 grep -q "rolled back" "$TMP/v3.err" || fail "v3: no rollback line"
 grep -q "reloaded with the previous configuration" "$TMP/v3.err" || { cat "$TMP/v3.err"; fail "v3: no second reload"; }
 cmp -s "$TMP/before.cfg" "$TMP/haproxy.cfg" || fail "v3: the previous file is not back"
-"$HAGEN" render "$TMP/inventory.yaml" | cmp -s - "$TMP/haproxy.cfg.rejected" || fail "v3: the rejected file is not kept"
+"$HAGEN" render --target "$HAPROXY_TARGET" "$TMP/inventory.yaml" | cmp -s - "$TMP/haproxy.cfg.rejected" || fail "v3: the rejected file is not kept"
 W3P=$(worker)
 [ -n "$W3P" ] && [ "$W3P" != "$W1P" ] || fail "v3: no worker of the rollback"
 wait_for 10 "$RS" 127.0.0.1 "$FE" 20 || fail "traffic does not flow after the rollback"

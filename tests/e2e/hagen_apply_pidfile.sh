@@ -13,7 +13,7 @@ stop_daemons() {
 }
 trap 'stop_daemons; lib_cleanup' EXIT INT TERM
 apply_inventory 1 1
-"$HAGEN" render -o "$TMP/haproxy.cfg" "$TMP/inventory.yaml" || fail "render"
+"$HAGEN" render --target "$HAPROXY_TARGET" -o "$TMP/haproxy.cfg" "$TMP/inventory.yaml" || fail "render"
 "$HAPROXY_BIN" -D -f "$TMP/haproxy.cfg" -p "$TMP/haproxy.pid" || fail "haproxy -D"
 P0=$(cat "$TMP/haproxy.pid")
 SEEN=$P0

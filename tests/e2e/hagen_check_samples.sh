@@ -4,26 +4,18 @@
 # throwaway certificate made here (no private key is committed).
 . "$TOP/tests/lib.sh"
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || skip "haproxy not installed"
-command -v openssl >/dev/null 2>&1 || skip "openssl not installed"
+. "$TOP/tests/e2e/samples-lib"
 HAPROXY_BIN=$(command -v haproxy || echo /usr/sbin/haproxy)
 unset STATS_PASSWORD
-mkdir -p "$TMP/certs"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=example.test \
-	-keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 || fail "openssl could not make a certificate"
-cat "$TMP/cert.pem" "$TMP/key.pem" >"$TMP/certs/example.test.pem"
-n=0
-for f in "$TOP"/samples/*.yaml; do
-	name=$(basename "$f")
-	sed "s#/etc/haproxy/certs/#$TMP/certs/#" "$f" >"$TMP/$name"
-	envs=$(python3 -c "import yaml,sys; print(' '.join((yaml.safe_load(open(sys.argv[1])) or {}).get('environments', {}) or {}))" "$f")
-	for e in "" $envs; do
-		"$HAGEN" check ${e:+-e "$e"} "$TMP/$name" >"$TMP/out" 2>"$TMP/err" || { cat "$TMP/out" "$TMP/err"; fail "hagen check $name ${e:+-e $e}"; }
-		grep -q "zero warnings" "$TMP/out" || fail "hagen check $name: no success line"
-		"$HAGEN" render ${e:+-e "$e"} -o "$TMP/haproxy.cfg" "$TMP/$name" || fail "hagen render $name"
-		STATS_PASSWORD=x "$HAPROXY_BIN" -c -dW -f "$TMP/haproxy.cfg" >"$TMP/hc" 2>&1 || { cat "$TMP/hc"; fail "haproxy -c -dW rejects $name ${e:+-e $e}"; }
-		n=$((n + 1))
-	done
-done
+samples_certs
+check_sample() { # COPY ENV NAME
+	"$HAGEN" check ${2:+-e "$2"} "$1" >"$TMP/out" 2>"$TMP/err" || { cat "$TMP/out" "$TMP/err"; fail "hagen check $3 ${2:+-e $2}"; }
+	grep -q "zero warnings" "$TMP/out" || fail "hagen check $3: no success line"
+	"$HAGEN" render ${2:+-e "$2"} -o "$TMP/haproxy.cfg" "$1" || fail "hagen render $3"
+	STATS_PASSWORD=x "$HAPROXY_BIN" -c -dW -f "$TMP/haproxy.cfg" >"$TMP/hc" 2>&1 || { cat "$TMP/hc"; fail "haproxy -c -dW rejects $3 ${2:+-e $2}"; }
+}
+samples_each check_sample
+n=$SAMPLES_N
 # the example of the inventory contract (tests/cases/hagen-render/020-contract-example), with a
 # real certificate directory and real cipher lists in place of its "..."
 sed -e "s#certs: \[certs/\]#certs: [$TMP/certs/]#" \

@@ -24,7 +24,7 @@ services:
         weight: 1          # grows with traffic
 EOF
 cp "$TMP/inventory.yaml" "$TMP/original.yaml"
-"$HAGEN" render -o "$TMP/haproxy.cfg" "$TMP/inventory.yaml" || fail "render"
+"$HAGEN" render --target "$HAPROXY_TARGET" -o "$TMP/haproxy.cfg" "$TMP/inventory.yaml" || fail "render"
 lib_start "$TMP/haproxy.log" "$HAPROXY_BIN" -W -db -S "$TMP/master.sock" -f "$TMP/haproxy.cfg"
 wait_for 10 "$RS" 127.0.0.1 "$FE" 1 || { cat "$TMP/haproxy.log"; fail "haproxy did not start"; }
 
@@ -47,7 +47,7 @@ grep -q "^be_web/web1: DRAIN" "$TMP/o" || { cat "$TMP/o" "$TMP/e"; fail "drain n
 [ "$(served)" = "web1=0 web2=20" ] || fail "web1 still gets traffic while drained: $(served)"
 grep -q '{ name: web1, address: "127.0.0.1:'"$W1"'", drain: true }   # the old box' "$TMP/inventory.yaml" ||
 	{ cat "$TMP/inventory.yaml"; fail "drain not written in place"; }
-"$HAGEN" render "$TMP/inventory.yaml" | grep -q "server web1 127.0.0.1:$W1 check weight 0" ||
+"$HAGEN" render --target "$HAPROXY_TARGET" "$TMP/inventory.yaml" | grep -q "server web1 127.0.0.1:$W1 check weight 0" ||
 	fail "a drained server does not render weight 0"
 
 # maint through the master CLI
@@ -70,7 +70,7 @@ diff "$TMP/original.yaml" "$TMP/inventory.yaml" >"$TMP/d"
 [ "$(grep -c '^[<>]' "$TMP/d")" = 2 ] || { cat "$TMP/d"; fail "more than the weight line changed"; }
 grep -q '^>         weight: 3          # grows with traffic$' "$TMP/d" || { cat "$TMP/d"; fail "the weight line lost its comment"; }
 # what is written renders what runs
-"$HAGEN" render "$TMP/inventory.yaml" | grep -q "server web2 127.0.0.1:$W2 check weight 3" || fail "the written inventory does not render weight 3"
+"$HAGEN" render --target "$HAPROXY_TARGET" "$TMP/inventory.yaml" | grep -q "server web2 127.0.0.1:$W2 check weight 3" || fail "the written inventory does not render weight 3"
 
 # errors: HAProxy's refusal, an inventory without the server, a bad weight
 "$HAGEN" server drain web nosuch --stats-socket "$TMP/admin.sock" >"$TMP/o" 2>"$TMP/e" && fail "unknown server accepted"

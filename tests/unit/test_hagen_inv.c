@@ -46,7 +46,15 @@ static void test_targets(void **state)
 	assert_int_equal(inv_parse_target("3.3", &t), 0);
 	assert_int_equal(t, 303);
 	assert_int_equal(inv_parse_target("2.3", &t), -1);
-	assert_int_equal(inv_parse_target("3.4", &t), -1);
+	assert_int_equal(inv_parse_target("3.4", &t), 0);
+	assert_int_equal(t, 304);
+	assert_int_equal(inv_parse_target("3.5", &t), -1);
+	assert_int_equal(inv_nearest_target(305, &t), -1); /* a 3.5 binary renders for 3.4 */
+	assert_int_equal(t, 304);
+	assert_int_equal(inv_nearest_target(206, &t), 0);
+	assert_int_equal(t, 206);
+	assert_string_equal(inv_targets_text(),
+			    "2.4, 2.5, 2.6, 2.7, 2.8, 2.9, 3.0, 3.1, 3.2, 3.3, 3.4");
 	assert_int_equal(inv_parse_target("2.06", &t), -1);
 	assert_int_equal(inv_parse_target("2", &t), -1);
 	assert_int_equal(inv_parse_target("", &t), -1);

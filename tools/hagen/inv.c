@@ -29,12 +29,16 @@ const struct inv_rule inv_rules[] = {
 	{"option accept-invalid-http-request/response", 0, 301,
 	 "accept_invalid_http renders option accept-unsafe-violations-in-http-* from 3.1"},
 	{"global master-worker, program", 0, 301, "never emitted (deprecated)"},
+	{"dispatch, transparent, option transparent", 0, 303,
+	 "never emitted (deprecated in 3.3, removed in 3.5)"},
 	{"stats socket ... expose-fd listeners", 0, 0,
 	 "always emitted (needed on 2.4, harmless later)"},
 	{NULL, 0, 0, NULL},
 };
 
-static const int targets[] = {204, 205, 206, 207, 208, 209, 300, 301, 302, 303};
+/* Append a release here (and its rules above) to support it: see "Adding a HAProxy release" in
+ * docs/hagen.md. */
+static const int targets[] = {204, 205, 206, 207, 208, 209, 300, 301, 302, 303, 304};
 
 int inv_parse_target(const char *s, int *target)
 {
@@ -70,7 +74,14 @@ int inv_nearest_target(int version, int *target)
 
 const char *inv_targets_text(void)
 {
-	return "2.4, 2.5, 2.6, 2.7, 2.8, 2.9, 3.0, 3.1, 3.2, 3.3";
+	static char text[8 * sizeof(targets) / sizeof(targets[0])];
+	size_t n = 0;
+
+	if (!text[0])
+		for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%d.%d", i ? ", " : "",
+					      targets[i] / 100, targets[i] % 100);
+	return text;
 }
 
 /* ---- compile state ---- */

@@ -151,6 +151,7 @@ const struct opt_cmd apply_cmd = {
 static int parse_args(int argc, char **argv, struct apply *a)
 {
 	struct opt_parser p;
+	struct stat st;
 	int r, t;
 
 	a->timeout_s = APPLY_DEFAULT_TIMEOUT;
@@ -209,6 +210,12 @@ static int parse_args(int argc, char **argv, struct apply *a)
 	if (!a->config)
 		return opt_usage_error(&apply_cmd, stderr,
 				       "apply needs --config (the file HAProxy runs with)");
+	/* the new file is renamed over it: never over a device or a FIFO (/dev/null) */
+	if (stat(a->config, &st) == 0 && !S_ISREG(st.st_mode))
+		return opt_usage_error(&apply_cmd, stderr,
+				       "--config %s is not a regular file (apply installs the "
+				       "configuration by renaming a new file over it)",
+				       a->config);
 	if (!!a->master + !!a->pidfile + !!a->unit > 1)
 		return opt_usage_error(&apply_cmd, stderr,
 				       "give one of --master-socket, --pidfile, --systemd");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -196,6 +197,7 @@ static int write_inventory(const struct srvcmd *c, const char *text, size_t len,
 	const struct yn_node *srv = find_server(root, c);
 	char err[256], num[32];
 	int rc = -1, fd;
+	struct stat st;
 
 	if (!srv)
 		return -1;
@@ -228,6 +230,11 @@ static int write_inventory(const struct srvcmd *c, const char *text, size_t len,
 	ye.msg[0] = '\0';
 	if (yn_load_buffer(a.buf, a.len, NULL, &r2, &ye) < 0 || !find_server(r2, c)) {
 		snprintf(err, sizeof(err), "the edit would break the file (%.200s)", ye.msg);
+		goto fail;
+	}
+	/* the new text is renamed over the file: never over a device or a FIFO (/dev/stdin) */
+	if (stat(c->inventory, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, sizeof(err), "not a regular file: --write replaces the file");
 		goto fail;
 	}
 	strbuf_addf(&tmp, "%s.tmp.%ld", c->inventory, (long)getpid());

@@ -1,6 +1,7 @@
 /* hagen: renders haproxy.cfg from a service inventory. Subcommands come from a table; a first
  * argument that is not a subcommand means "render", so `hagen inventory.yaml > haproxy.cfg`. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "exitcode.h"
+#include "fdio.h"
 #include "inv.h"
 #include "opt.h"
 #include "render.h"
@@ -193,13 +195,29 @@ static int load_and_render(const struct opts *o, struct inv *inv, struct tmpl_ou
 	return rc;
 }
 
+/* Writes the output to path: a regular file (or a new one) is replaced atomically (a temporary
+ * file beside it, renamed over it); anything else that exists (/dev/null, /dev/stdout, a FIFO)
+ * is written in place, never renamed over or unlinked. */
 static int write_file(const char *path, const char *buf, size_t len)
 {
 	size_t pl = strlen(path);
-	char *tmp = malloc(pl + 16);
+	char *tmp;
 	FILE *fp;
 	int rc = -1;
+	struct stat st;
 
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+		if (fd == -1 || fd_write_all(fd, buf, len) < 0) {
+			fprintf(stderr, "hagen: cannot write '%s': %s\n", path, strerror(errno));
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		return close(fd);
+	}
+	tmp = malloc(pl + 16);
 	if (!tmp)
 		return -1;
 	snprintf(tmp, pl + 16, "%s.tmp.%ld", path, (long)getpid());

@@ -73,7 +73,8 @@ void yn_free(struct yn_node *n)
 	}
 	free(n->items);
 	free(n->pairs);
-	free(n->str);
+	if (n->str != (char *)(n + 1)) /* a scalar's text lives in the node's own block */
+		free(n->str);
 	free(n->tag);
 	free(n);
 }
@@ -91,20 +92,30 @@ static struct yn_node *node_new(enum yn_kind kind, unsigned line, unsigned col)
 	return n;
 }
 
+/* A scalar node with room for len bytes of text and a NUL in the same allocation (one malloc
+ * a scalar instead of two: most of a document's nodes are scalars). str is filled by the
+ * caller, str[len] is already NUL. */
+static struct yn_node *scalar_new(const char *s, size_t len, unsigned line, unsigned col)
+{
+	struct yn_node *n;
+
+	if (len > SIZE_MAX - sizeof(*n) - 1 || !(n = malloc(sizeof(*n) + len + 1)))
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	n->kind = YN_SCALAR;
+	n->line = line;
+	n->col = col;
+	n->weight = 1;
+	n->len = len;
+	n->str = (char *)(n + 1);
+	memcpy(n->str, s, len);
+	n->str[len] = '\0';
+	return n;
+}
+
 struct yn_node *yn_new_scalar(const char *s, unsigned line, unsigned col)
 {
-	struct yn_node *n = node_new(YN_SCALAR, line, col);
-
-	if (!n)
-		return NULL;
-	n->len = strlen(s);
-	n->str = malloc(n->len + 1);
-	if (!n->str) {
-		free(n);
-		return NULL;
-	}
-	memcpy(n->str, s, n->len + 1);
-	return n;
+	return scalar_new(s, strlen(s), line, col);
 }
 
 struct yn_node *yn_new_map(unsigned line, unsigned col)
@@ -194,16 +205,12 @@ struct yn_node *yn_copy(const struct yn_node *n)
 
 	if (!n)
 		return NULL;
-	c = node_new(n->kind, n->line, n->col);
+	c = n->kind == YN_SCALAR ? scalar_new(n->str, n->len, n->line, n->col)
+				 : node_new(n->kind, n->line, n->col);
 	if (!c)
 		return NULL;
 	c->style = n->style;
 	if (n->kind == YN_SCALAR) {
-		c->str = malloc(n->len + 1);
-		if (!c->str)
-			goto fail;
-		memcpy(c->str, n->str, n->len + 1);
-		c->len = n->len;
 		if (n->tag && !(c->tag = strdup(n->tag)))
 			goto fail;
 		return c;
@@ -712,17 +719,9 @@ static int on_scalar(struct loader *ld, yaml_event_t *ev)
 
 	if (count_node(ld, 1, line, col) < 0)
 		return -1;
-	n = node_new(YN_SCALAR, line, col);
+	n = scalar_new((const char *)ev->data.scalar.value, ev->data.scalar.length, line, col);
 	if (!n)
 		return oom(ld, line, col);
-	n->len = ev->data.scalar.length;
-	n->str = malloc(n->len + 1);
-	if (!n->str) {
-		yn_free(n);
-		return oom(ld, line, col);
-	}
-	memcpy(n->str, ev->data.scalar.value, n->len);
-	n->str[n->len] = '\0';
 	n->style = style_of(ev->data.scalar.style);
 	/* "!" alone only forces a plain scalar to be a string */
 	if (tag && !strcmp(tag, "!"))

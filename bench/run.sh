@@ -276,6 +276,9 @@ python3 "$top/tests/helpers/invgen.py" --services "$SERVICES" --seed "$SEED" >"$
 	skipped hagen "invgen failed"
 if available hagen "$HAGEN" && [ -s "$OUT/inventory.yaml" ]; then
 	rm -f "$OUT/haproxy.cfg"
+	rec hagen_input_bytes "$(wc -c <"$OUT/inventory.yaml")"
+	# the memory of the program itself: the smallest inventory, rendered the same way
+	bench_cmd hagen_base 1 "'$HAGEN' render -o '$OUT/minimal.cfg' '$top/samples/minimal.yaml'"
 	if bench_cmd hagen "$RUNS" "'$HAGEN' render -o '$OUT/haproxy.cfg' '$OUT/inventory.yaml' >'$OUT/hagen.out' && test -s '$OUT/haproxy.cfg' || { echo 'hagen render wrote no haproxy.cfg' >&2; exit 1; }"; then
 		rec hagen_cfg_lines "$(wc -l <"$OUT/haproxy.cfg")"
 		if command -v haproxy >/dev/null 2>&1; then
@@ -420,6 +423,17 @@ r = div(t["hagen"], t["haproxy_c"])
 metric("hagen_time_vs_haproxy_c", "x", r, "haproxy -c", t["haproxy_c"], r, "< 0.10",
        None if r is None else r < 0.10, needs=("hagen", "haproxy_c"), measured_s=t["hagen"])
 metric("hagen_s", "s", t["hagen"], needs=("hagen",))
+# memory: peak RSS, and what the inventory adds to the program's own (the minimal sample's) per
+# byte of input, bounded by the multiple docs/bench.md documents
+hrss, hbase, hin = num("hagen_rss_kib"), num("hagen_base_rss_kib"), num("hagen_input_bytes")
+metric("hagen_peak_rss_mib", "MiB", hrss / 1024 if hrss and t["hagen"] else None,
+       needs=("hagen",))
+r = (hrss - hbase) * 1024 / hin if hrss and hbase and hin and t["hagen"] else None
+metric("hagen_rss_per_input_byte", "B/B", r, target="<= 48", ok=None if r is None else r <= 48,
+       needs=("hagen", "hagen_base"))
+hc = num("haproxy_c_rss_kib")
+r = div(hrss, hc) if hrss and hc else None
+metric("hagen_rss_vs_haproxy_c", "x", r, ratio=r, needs=("hagen", "haproxy_c"))
 
 # The same ratios on CPU time (user+sys, all threads): steadier than wall time on a busy machine.
 RATIO_KEYS = {"ingest_time_vs_halog_srv": ("ingest", "halog_srv"),

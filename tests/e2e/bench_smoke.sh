@@ -31,7 +31,7 @@ ingest_lines_per_s ingest_time_vs_halog_srv ingest_speedup_vs_goaccess
 ingest_time_vs_sqlite_ceiling ingest_peak_rss_mib ingest_big_lines_per_s ingest_rows_stored
 report_time_vs_halog_srv_big report_s report_counts_match parse_lines_per_s parse_speed_vs_halog_srv
 listen_lost_after_kernel listen_kernel_dropped listen_lost_end_to_end listen_stored_per_s listen_sender_per_s listen_peak_rss_mib
-hagen_time_vs_haproxy_c hagen_s"
+hagen_time_vs_haproxy_c hagen_s hagen_peak_rss_mib hagen_rss_per_input_byte hagen_rss_vs_haproxy_c"
 n=0
 for m in $metrics; do
 	n=$((n + 1))

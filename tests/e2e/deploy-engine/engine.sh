@@ -73,6 +73,20 @@ SHIM
 	fi
 	eng_stop_recorded "$eng_cache/dockerd.pid" dockerd
 	eng_stop_recorded "$eng_cache/containerd.pid" containerd
+	# a killed run's folder: its daemons are stopped now and the lock is ours, so what is still
+	# mounted under it (network namespaces dockerd left) is nobody's
+	if [ -s "$eng_cache/run" ]; then
+		_old=$(cat "$eng_cache/run")
+		case $_old in /?*/?*/engine) [ -d "$_old" ] && [ "$_old" != "$eng_run" ] && eng_clear "$_old" ;; esac
+	fi
+	echo "$eng_run" >"$eng_cache/run"
+}
+
+# DIR: unmounts what is mounted under DIR (deepest first), then removes DIR without crossing
+# into another file system: a mount left under it is never emptied through.
+eng_clear() {
+	for _m in $(eng_mounts_under "$1"); do umount -l "$_m" 2>/dev/null || echo "cannot unmount $_m"; done
+	rm -rf --one-file-system "$1"
 }
 
 # FILE WHAT: stops the process whose PID FILE holds, if its command line names this cache.
@@ -88,8 +102,13 @@ eng_stop_recorded() {
 
 engine_mounts() {
 	[ -n "${eng_cache:-}" ] && [ -n "${eng_run:-}" ] || return 0
-	awk -v a="$eng_cache/" -v b="$eng_run/" '{ m = $5; gsub(/\\040/, " ", m)
-		if (index(m "/", a) == 1 || index(m "/", b) == 1) print length(m), m }' /proc/self/mountinfo |
+	eng_mounts_under "$eng_cache" "$eng_run"
+}
+# DIR...: the mount points under the DIRs (absolute, below a top-level folder), deepest first
+eng_mounts_under() {
+	for _d; do case $_d in /?*/?*) ;; *) return 0 ;; esac; done
+	awk -v dirs="$*" 'BEGIN { n = split(dirs, d, " ") } { m = $5; gsub(/\\040/, " ", m)
+		for (i = 1; i <= n; i++) if (index(m "/", d[i] "/") == 1) { print length(m), m; next } }' /proc/self/mountinfo |
 		sort -rn | cut -d' ' -f2-
 }
 
@@ -128,7 +147,7 @@ engine_start() {
 		lib_stop "$eng_dockerd"
 		lib_stop "$eng_ctd"
 		for _m in $(engine_mounts); do umount -l "$_m" 2>/dev/null; done
-		rm -rf "$eng_cache/data" "$eng_cache/containerd"
+		rm -rf --one-file-system "$eng_cache/data" "$eng_cache/containerd"
 		eng_daemons || fail "dockerd did not start: $(tail -5 "$eng_run/dockerd.log")"
 	fi
 	_ids=$(docker ps -aq)
@@ -161,9 +180,12 @@ engine_base_images() {
 		sha256sum | cut -c1-16)
 	if [ "$(eng_recipe debian:bookworm)" != "$_deb" ] || [ "$(eng_recipe debian:bookworm-slim)" != "$_deb" ]; then
 		echo "debian:bookworm and -slim: debootstrap --variant=minbase bookworm, docker import"
-		rm -rf "$eng_run/debian" && mkdir -p "$eng_run/debian"
-		sh "$_dir/debian.sh" "$eng_run/debian" "$_label=$_deb" || fail "stand-in debian images"
-		rm -rf "$eng_run/debian"
+		mkdir -p "$eng_run/debian"
+		# in a mount namespace of its own: what debootstrap's second stage mounts in the chroot
+		# (/proc) is seen by nothing else and goes when it exits, whatever happened
+		unshare -m --propagation private sh "$_dir/debian.sh" "$eng_run/debian" "$_label=$_deb" ||
+			fail "stand-in debian images"
+		rm -rf --one-file-system "$eng_run/debian"
 	else
 		echo "debian:bookworm and -slim: cached (recipe $_deb)"
 	fi
@@ -212,9 +234,9 @@ engine_teardown() {
 	# the bridges of networks dockerd had no time to remove, and the default one
 	for _n in $eng_nets; do ip link del "br-$_n" 2>/dev/null; done
 	ip link del "$eng_bridge" 2>/dev/null
-	rm -f "$eng_cache/dockerd.pid" "$eng_cache/containerd.pid"
+	rm -f "$eng_cache/dockerd.pid" "$eng_cache/containerd.pid" "$eng_cache/run"
 	[ -z "$(engine_mounts)" ] || echo "teardown: mounts left: $(engine_mounts)"
-	rm -rf "$eng_run"
+	rm -rf --one-file-system "$eng_run"
 	echo "engine cache: $(du -sh "$eng_cache" 2>/dev/null | cut -f1) in $eng_cache;" \
 		"$(df -h "$eng_cache" | awk 'NR == 2 { print $4 }') free"
 }

@@ -32,24 +32,9 @@
 set -u
 . "$TOP/tests/lib.sh"
 
-# --- can an engine run here? ---------------------------------------------------------------------
-[ "$(id -u)" -eq 0 ] || skip "a Docker engine needs root (uid $(id -u)): the image and stack are not run"
-caps=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
-[ $(((0x$caps >> 21) & 1)) -eq 1 ] ||
-	skip "no CAP_SYS_ADMIN (an unprivileged container?): no Docker engine can run here"
-cgroups_rw() {
-	# cgroup v2 (one hierarchy) or v1 (a memory hierarchy among others), mounted read-write
-	awk '($3 == "cgroup2" && $2 == "/sys/fs/cgroup") || ($3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/memory") {
-		if ($4 ~ /^rw/) ok = 1 } END { exit !ok }' /proc/self/mounts
-}
-cgroups_rw || skip "no writable cgroup hierarchy: no Docker engine can run here"
-missing=
-for c in dockerd containerd containerd-shim-runc-v2 runc ctr docker-compose debootstrap flock \
-	python3 curl ip ss; do
-	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
-done
-[ -x /usr/bin/docker ] || missing="$missing /usr/bin/docker"
-[ -z "$missing" ] || fail "missing:$missing (as root, \`sh mk/deps.sh test\` installs docker.io, docker-compose and debootstrap)"
+# --- can an engine run here? (skips with the reason when not; fails when a package is missing) ---
+. "$TOP/tests/e2e/deploy-engine/engine.sh"
+engine_can_run
 for b in "$HALOG"; do [ -x "$b" ] || fail "no $b"; done
 
 t_start=$(date +%s)
@@ -58,14 +43,13 @@ mkdir -p "$TMP"
 cd "$TOP" || fail "no $TOP"
 
 # --- the engine (tests/e2e/deploy-engine/engine.sh) and the stand-in base images -----------------
-. "$TOP/tests/e2e/deploy-engine/engine.sh"
 proj=hagen-e2e
 src=$TMP/checkout
 teardown() {
 	[ -n "${torn:-}" ] && return 0
 	torn=1
 	step "teardown"
-	if [ -n "$eng_dockerd" ] && lib_alive "$eng_dockerd"; then
+	if [ -n "${eng_dockerd:-}" ] && lib_alive "$eng_dockerd"; then
 		timeout 120 docker-compose -p "$proj" -f "$src/docker-compose.yml" --profile verify \
 			down -v --remove-orphans -t 5 >"$TMP/down.log" 2>&1 || cat "$TMP/down.log"
 	fi

@@ -4,11 +4,11 @@
 # suite again, in a container: about half an hour); run it by hand, as root, from the checkout:
 #   sh tests/e2e/deploy-engine/circleci-test-job.sh [LOG]     (LOG: default ./circleci-test-job.log)
 # What it does:
-#   1. `docker build` (host network) of an image FROM debian:bookworm that runs the job's first
-#      step as .circleci/config.yml writes it, installs what `sh .ci/run` would install (make,
-#      mk/deps.sh build, test and fuzz) and copies a clone of HEAD as the checkout step would,
-#      with the npm packages of tests/browser installed on the host (the registry is reached
-#      through a proxy only the host trusts): the only part that needs a network;
+#   1. `docker build` (host network) of the job's image (ci-job.sh: FROM debian:bookworm, the
+#      job's first step as .circleci/config.yml writes it, what `sh .ci/run` installs), then
+#      what `make fuzz` installs (mk/deps.sh fuzz) and a clone of HEAD as the checkout step
+#      gives it, with the npm packages of tests/browser installed on the host (the registry is
+#      reached through a proxy only the host trusts): the only part that needs a network;
 #   2. `docker run --network none` with IPv6 disabled (only 127.0.0.1 on lo) of `sh .ci/run`,
 #      the job's last step: its installs find everything there, and every test runs as in CI.
 # Exit: .ci/run's. The engine and its cache are engine.sh's ($HAGEN_DOCKER_CACHE, default
@@ -20,6 +20,7 @@ log=${1:-$PWD/circleci-test-job.log}
 . "$TOP/tests/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "circleci-test-job: needs root (it starts a Docker engine)" >&2; exit 2; }
 . "$here/engine.sh"
+. "$here/ci-job.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/circleci-test-job.XXXXXX")
 trap 'engine_teardown; rm -rf "$work"; lib_cleanup' EXIT
 trap 'exit 1' INT TERM
@@ -27,31 +28,21 @@ engine_setup "${HAGEN_DOCKER_CACHE:-/var/cache/hagen-tests/docker}" "$work/engin
 engine_start
 engine_base_images "$here"
 
+echo "== $(date -u +%T) phase 1: the job's first step, .ci/run's installs (ci-job.sh), the fuzzers' packages, the checkout (host network)"
+ci_job_image "$TOP" "$work" ci-run
 # the checkout step: a clone of the commit
+mkdir -p "$work/ctx"
 git clone -q --no-local "$TOP" "$work/ctx/project" || fail "git clone $TOP"
 echo "checkout: $(git -C "$work/ctx/project" log --oneline -1)"
 (cd "$work/ctx/project/tests/browser" && timeout 300 npm ci --no-audit --no-fund >"$work/npm.log" 2>&1) ||
 	fail "npm ci in tests/browser: $(tail -5 "$work/npm.log")"
-python3 - "$TOP/.circleci/config.yml" >"$work/ctx/first-step.sh" <<'PY' || fail "no test job in .circleci/config.yml"
-import sys, yaml
-steps = yaml.safe_load(open(sys.argv[1]))["jobs"]["test"]["steps"]
-runs = [s["run"] for s in steps if isinstance(s, dict) and "run" in s]
-first = runs[0] if isinstance(runs[0], dict) else {"command": runs[0]}
-last = runs[-1] if isinstance(runs[-1], dict) else {"command": runs[-1]}
-assert steps.index("checkout") == 1 and last["command"].strip() == "sh .ci/run", steps
-print(first["command"])
-PY
 cat >"$work/ctx/Dockerfile" <<'DF'
-FROM debian:bookworm
-COPY first-step.sh /tmp/first-step.sh
-RUN bash -eo pipefail /tmp/first-step.sh
+FROM hagen-ci-test:deps
 WORKDIR /root/project
 COPY project/mk mk
-RUN (command -v make >/dev/null || (apt-get update -qq && apt-get install -y -qq make)) \
- && sh mk/deps.sh build && sh mk/deps.sh test && sh mk/deps.sh fuzz
+RUN sh mk/deps.sh fuzz
 COPY project /root/project
 DF
-echo "== $(date -u +%T) phase 1: the job's first step, the checkout, the installs (host network)"
 docker build -t hagen-circleci-test "$work/ctx" >"$work/build.log" 2>&1 ||
 	fail "phase 1: $(tail -30 "$work/build.log")"
 echo "== $(date -u +%T) phase 2: sh .ci/run, no network, no IPv6; output in $log"

@@ -1,7 +1,9 @@
 # A private Docker engine for tests, and the stand-in base images Docker Hub would give. Sourced
-# after tests/lib.sh (wait_for, lib_stop, fail) by tests/e2e/deploy_engine.sh and
-# tests/e2e/deploy-engine/circleci-test-job.sh.
+# after tests/lib.sh (wait_for, lib_stop, fail, skip) by tests/e2e/deploy_engine.sh,
+# tests/e2e/deploy_ci_test_job.sh and tests/e2e/deploy-engine/circleci-test-job.sh.
 #
+#   engine_can_run           skips when no engine can run here (not root, no CAP_SYS_ADMIN, no
+#                            writable cgroups), fails when a program is missing
 #   engine_setup CACHE RUN   sets the client's environment (DOCKER_HOST, a `docker` shim first
 #                            in PATH), takes CACHE's lock (one engine per cache at a time) and
 #                            stops daemons a killed run left; RUN: a fresh folder for sockets,
@@ -23,6 +25,28 @@
 # firewall and forwarding stay as they are; bridges, internal networks, Docker's DNS and ports
 # published on 127.0.0.1 work. `docker build` goes through a shim that adds --network host, so
 # RUN steps reach the Debian archive.
+
+# Skips (tests/lib.sh's skip) with the reason when no engine can run here: not root, no
+# CAP_SYS_ADMIN (an unprivileged container), no writable cgroup hierarchy. As root it fails when
+# a program is missing rather than skip: `sh mk/deps.sh test` installs them.
+engine_can_run() {
+	[ "$(id -u)" -eq 0 ] || skip "a Docker engine needs root (uid $(id -u)): the image and stack are not run"
+	_caps=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+	[ $(((0x$_caps >> 21) & 1)) -eq 1 ] ||
+		skip "no CAP_SYS_ADMIN (an unprivileged container?): no Docker engine can run here"
+	# cgroup v2 (one hierarchy) or v1 (a memory hierarchy among others), mounted read-write
+	awk '($3 == "cgroup2" && $2 == "/sys/fs/cgroup") || ($3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/memory") {
+		if ($4 ~ /^rw/) ok = 1 } END { exit !ok }' /proc/self/mounts ||
+		skip "no writable cgroup hierarchy: no Docker engine can run here"
+	_missing=
+	for _c in dockerd containerd containerd-shim-runc-v2 runc ctr docker-compose debootstrap flock \
+		unshare python3 curl ip ss git; do
+		command -v "$_c" >/dev/null 2>&1 || _missing="$_missing $_c"
+	done
+	[ -x /usr/bin/docker ] || _missing="$_missing /usr/bin/docker"
+	[ -z "$_missing" ] ||
+		fail "missing:$_missing (as root, \`sh mk/deps.sh test\` installs docker.io, docker-compose, debootstrap and git)"
+}
 
 engine_setup() {
 	eng_cache=$1 eng_run=$2

@@ -166,6 +166,10 @@ engine_start() {
 	[ -n "$eng_pool" ] || fail "no free address pool (10.213-216.0.0/16, 172.30.0.0/16 all routed)"
 	ip link add "$eng_bridge" type bridge && ip addr add "$eng_pool.255.1/24" dev "$eng_bridge" &&
 		ip link set "$eng_bridge" up || fail "cannot create the bridge $eng_bridge"
+	# dockerd keeps its networks in the data root and gives the bridge the subnet it had last
+	# time, whatever the bridge has now: two caches could then put two bridges on one subnet.
+	# No container outlives a run, so it starts with none (the bridge's address is the pool's)
+	rm -f "$eng_cache/data/network/files/local-kv.db"
 	if ! eng_daemons; then
 		echo "the engine did not start; starting again with an empty data root"
 		lib_stop "$eng_dockerd"

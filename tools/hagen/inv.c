@@ -1940,6 +1940,19 @@ static int route_cmp_cat(const struct svc *s)
 	return s->has_host && s->has_path ? 0 : s->has_host ? 1 : 2;
 }
 
+/* qsort order of routes: category, then the longest path pattern first, then the name. */
+static int route_order(const void *a, const void *b)
+{
+	const struct svc *p = *(struct svc *const *)a, *t = *(struct svc *const *)b;
+	int cp = route_cmp_cat(p), ct = route_cmp_cat(t);
+
+	if (cp != ct)
+		return cp < ct ? -1 : 1;
+	if (p->longest != t->longest)
+		return p->longest > t->longest ? -1 : 1;
+	return strcmp(p->name, t->name);
+}
+
 /* Routes of one entrypoint: host + longest path, host, path (then name for a stable order). */
 static void do_routes(struct comp *c, struct ep *e)
 {
@@ -1983,24 +1996,10 @@ static void do_routes(struct comp *c, struct ep *e)
 		if (s->match)
 			list[nl++] = s;
 	}
-	/* insertion sort: stable and the lists are short */
-	for (size_t i = 1; i < nl; i++) {
-		struct svc *t = list[i];
-		size_t j = i;
-
-		while (j > 0) {
-			struct svc *p = list[j - 1];
-			int cp = route_cmp_cat(p), ct = route_cmp_cat(t);
-
-			if (cp < ct || (cp == ct && (p->longest > t->longest ||
-						     (p->longest == t->longest &&
-						      strcmp(p->name, t->name) <= 0))))
-				break;
-			list[j] = p;
-			j--;
-		}
-		list[j] = t;
-	}
+	/* a total order (service names are unique): n log n, as one entrypoint may route to
+	 * thousands of services */
+	if (nl > 1)
+		qsort(list, nl, sizeof(list[0]), route_order);
 	for (size_t i = 0; i < nl; i++) {
 		struct svc *s = list[i];
 		static const char *const kinds[] = {"host", "path_prefix", "path", "path_regex"};

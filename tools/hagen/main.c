@@ -2,6 +2,9 @@
  * argument that is not a subcommand means "render", so `hagen inventory.yaml > haproxy.cfg`. */
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +347,12 @@ static int cmd_targets(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+	/* hagen builds trees of small nodes and frees them all at the end: glibc's fast bins only
+	 * add consolidation passes over them (about 15% of the CPU time of rendering the
+	 * 5,000-service bench inventory) */
+	mallopt(M_MXFAST, 0);
+#endif
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

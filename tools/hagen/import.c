@@ -1994,10 +1994,10 @@ static void map_entry(struct imp *im, struct px *p, int target)
 static int map_stats(struct imp *im, struct px *p)
 {
 	const struct cfg_line *uri = NULL, *refresh = NULL, *mon = NULL, *prom = NULL,
-			      *auth = NULL, *admin = NULL;
+			      *auth = NULL, *admin = NULL, *prom_auth = NULL;
 	struct yn_node *st, *binds;
 	const char *ul = NULL;
-	int http_rank = 0;
+	int seen503 = 0; /* the exporter after the 503 rules must sit behind the auth */
 
 	if (strcmp(p->name, "stats") || p->be || p->tcp ||
 	    (p->s->head.nw > 2 && !(p->s->head.nw == 4 && wis(&p->s->head, 2, "from"))))
@@ -2054,7 +2054,6 @@ static int map_stats(struct imp *im, struct px *p)
 		own_last(p, 3, "monitor-uri", NULL, 1);
 		yset(im, st, "health_uri", ystr(im, mon->w[1]));
 	}
-	/* http-request rules: the prometheus one, then the 503 ones of the auth userlist */
 	if (auth) {
 		size_t n = strlen(auth->w[7]);
 
@@ -2065,28 +2064,42 @@ static int map_stats(struct imp *im, struct px *p)
 			ul = name;
 		}
 	}
+	/* as hagen renders them, in either order it has used: the exporter, then the 503 rules;
+	 * or the 503 rules, then the exporter behind the page's auth ("http-request auth realm R
+	 * if { path P } !{ http_auth(UL) }" right before it) */
 	for (size_t i = 0; i < p->s->n; i++) {
 		const struct cfg_line *l = &p->s->lines[i];
 
 		if (!wis(l, 0, "http-request"))
 			continue;
-		if (http_rank == 0 && l->nw == 8 && wis(l, 1, "use-service") &&
+		if (!prom && l->nw == 8 && wis(l, 1, "use-service") &&
 		    wis(l, 2, "prometheus-exporter") && wis(l, 3, "if") && wis(l, 4, "{") &&
-		    wis(l, 5, "path") && wis(l, 7, "}") && token_ok(l->w[6]) && l->w[6][0] == '/') {
+		    wis(l, 5, "path") && wis(l, 7, "}") && token_ok(l->w[6]) && l->w[6][0] == '/' &&
+		    (prom_auth ? !strcmp(prom_auth->w[7], l->w[6]) : !seen503)) {
 			prom = l;
 			p->used[i] = 1;
-			http_rank = 1;
 			continue;
 		}
-		if (ul && l->nw == 15 && wis(l, 1, "return") && wis(l, 4, "content-type") &&
-		    wis(l, 6, "string") && wis(l, 8, "unless") && wis(l, 11, "-m") &&
-		    !strncmp(l->w[10], "env(", 4)) {
+		if (ul && !prom && !prom_auth && l->nw == 12 && wis(l, 1, "auth") &&
+		    wis(l, 2, "realm") && auth && !strcmp(l->w[3], auth->w[4]) && wis(l, 4, "if") &&
+		    wis(l, 5, "{") && wis(l, 6, "path") && wis(l, 8, "}") && wis(l, 9, "!{") &&
+		    wis(l, 11, "}") && !strncmp(l->w[10], "http_auth(", 10) &&
+		    !strncmp(l->w[10] + 10, ul, strlen(ul)) && !strcmp(l->w[10] + 10 + strlen(ul), ")")) {
+			prom_auth = l;
 			p->used[i] = 1;
-			http_rank = 2;
+			continue;
+		}
+		if (ul && !prom_auth && l->nw == 15 &&
+		    wis(l, 1, "return") && wis(l, 4, "content-type") && wis(l, 6, "string") &&
+		    wis(l, 8, "unless") && wis(l, 11, "-m") && !strncmp(l->w[10], "env(", 4)) {
+			p->used[i] = 1;
+			seen503 = 1;
 			continue;
 		}
 		break;
 	}
+	if (prom_auth && !prom) /* an auth rule for a path without the exporter: not hagen's */
+		p->used[line_index(p, prom_auth)] = 0;
 	if (prom) {
 		if (!strcmp(prom->w[6], "/metrics"))
 			yset(im, st, "prometheus", ybool(im, 1));

@@ -18,11 +18,11 @@ struct yn_pair {
 
 struct yn_node {
 	enum yn_kind kind;
-	unsigned line, col; /* 1-based position of the node's first character; 0 when built */
+	enum yn_style style; /* YN_SCALAR; here to fill the padding before str */
+	unsigned line, col;  /* 1-based position of the node's first character; 0 when built */
 	/* YN_SCALAR */
 	char *str;  /* owned, NUL-terminated; may hold NULs before len */
 	size_t len; /* bytes in str */
-	enum yn_style style;
 	char *tag; /* owned explicit tag ("tag:yaml.org,2002:str", "!foo") or NULL */
 	/* YN_SEQ: items[0..n); YN_MAP: pairs[0..n), in document order, keys unique */
 	struct yn_node **items;

@@ -5,7 +5,8 @@
 //   REPORT_HTML   the report to open (absolute path)
 //   EXPECT_JSON   the facts to find in it, read from the store with sqlite3 by the e2e script:
 //                 {"total": N, "backends": {"be": {"requests": N, "servers": {"srv": N}}},
-//                  "down": [{"backend": "be", "server": "srv"}]}
+//                  "down": [{"backend": "be", "server": "srv"}],
+//                  "paths": [row …], "clients": [row …]}   (rows of halog report --format json)
 //   SHOT_DIR      where html-report.png, html-report-full.png and html-report.pdf go
 //   CHROMIUM, CHROMEDRIVER  the binaries (default /usr/bin/chromium, /usr/bin/chromedriver)
 import { test, before, after } from 'node:test';
@@ -194,6 +195,27 @@ test('status classes over time add up to every request', async () => {
 	assert.equal(binErrors, bannerErrors, 'errors per bin vs the banner');
 	const r = await ov.getRect();
 	assert.ok(r.width > 600 && r.height > 150, `chart drawn at ${JSON.stringify(r)}`);
+});
+
+test('the paths and clients tables hold the rows of the JSON report, in its order', async () => {
+	for (const [table, rows, key] of [['paths', expect.paths, 'path'], ['clients', expect.clients, 'client']]) {
+		assert.ok(rows && rows.length >= 1, `${table}: no rows expected`);
+		const trs = await driver.findElements(By.css(`table[data-table="${table}"] tbody tr`));
+		const names = await Promise.all(trs.map((tr) => attr(tr, 'data-name')));
+		assert.deepEqual(names, rows.map((w) => w[key]), `${table} rows and order`);
+		for (const w of rows) {
+			const tr = await driver.findElement(
+				By.css(`table[data-table="${table}"] tr[data-name="${cssq(w[key])}"]`));
+			for (const [col, want] of [['requests', w.requests], ['errors', w.errors],
+				['p50', w.ta_ms.p50], ['p95', w.ta_ms.p95], ['p99', w.ta_ms.p99],
+				['max', w.ta_ms.max], ['bytes', w.bytes]]) {
+				const got = await text(await tr.findElement(By.css(`[data-col="${col}"]`)));
+				assert.equal(got, want === null ? '\u2013' : String(want), `${table} ${w[key]} ${col}`);
+			}
+		}
+		const r = await (await driver.findElement(By.css(`table[data-table="${table}"]`))).getRect();
+		assert.ok(r.width > 300 && r.height > 20, `${table} table drawn at ${JSON.stringify(r)}`);
+	}
 });
 
 test('health events show each DOWN on the timeline and in the table', async () => {

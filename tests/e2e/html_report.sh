@@ -46,13 +46,14 @@ db=$out/halog.db
 
 # ---- the report --------------------------------------------------------------------------------
 html=$TMP/report.html
-"$HALOG" report --db "$db" --inventory "$out/inventory.yaml" --check-balance 10 --format html \
+SECS="--backends --paths --clients --top 8"
+"$HALOG" report --db "$db" --inventory "$out/inventory.yaml" --check-balance 10 $SECS --format html \
 	-o "$html" 2>"$TMP/report.err"
 rc=$?
 [ $rc = 0 ] || [ $rc = 3 ] || { cat "$TMP/report.err"; fail "report exited $rc"; }
 [ -s "$html" ] || fail "empty report"
 # the same store gives the same page
-"$HALOG" report --db "$db" --inventory "$out/inventory.yaml" --check-balance 10 --format html \
+"$HALOG" report --db "$db" --inventory "$out/inventory.yaml" --check-balance 10 $SECS --format html \
 	>"$TMP/again.html" 2>/dev/null
 cmp -s "$html" "$TMP/again.html" || fail "two runs on the same store differ"
 # self-contained: nothing fetched, every chart named
@@ -65,11 +66,17 @@ sqlite3 -json "$db" "select backend, server, count(*) n from requests group by 1
 sqlite3 -json "$db" "select proxy backend, server from events where state like '%DOWN%'
 	and server is not null group by 1, 2" >"$TMP/down.json"
 [ -s "$TMP/down.json" ] || echo '[]' >"$TMP/down.json"
-jq -n --slurpfile bs "$TMP/bs.json" --slurpfile dn "$TMP/down.json" '{
+# the paths and clients rows: the JSON report of the same sections, checked against the store
+"$HALOG" report --db "$db" --paths --clients --top 8 --format json >"$TMP/ranked.json" ||
+	fail "report --format json"
+[ "$(jq '.paths.requests' "$TMP/ranked.json")" = "$(sqlite3 "$db" "select count(*) from requests where mode = 'http'")" ] ||
+	fail "paths: requests differ from the store's http rows"
+jq -n --slurpfile bs "$TMP/bs.json" --slurpfile dn "$TMP/down.json" --slurpfile rk "$TMP/ranked.json" '{
 	total: ([$bs[0][].n] | add),
 	backends: (reduce $bs[0][] as $r ({}; .[$r.backend].requests += $r.n
 		| .[$r.backend].servers[$r.server] = $r.n)),
-	down: $dn[0]}' >"$TMP/expect.json" || fail "expectations"
+	down: $dn[0], paths: $rk[0].paths.rows, clients: $rk[0].clients.rows}' >"$TMP/expect.json" ||
+	fail "expectations"
 cat "$TMP/expect.json"
 
 # ---- the browser test --------------------------------------------------------------------------
@@ -84,7 +91,7 @@ left=$(pgrep -f -- "$TMP/browser" | tr '\n' ' ')
 for p in $left; do lib_stop "$p"; done
 [ -z "$left" ] || fail "browser processes left running: $left"
 [ $rc = 0 ] || fail "the browser test failed (exit $rc)"
-grep -q '^# pass 9$' "$TMP/node.out" || fail "not every browser check passed"
+grep -q '^# pass 10$' "$TMP/node.out" || fail "not every browser check passed"
 [ -s "$O/html-report.png" ] || fail "no screenshot"
 cp "$html" "$O/html-report.html"
 if [ -n "${UPDATE_SCREENSHOT:-}" ]; then

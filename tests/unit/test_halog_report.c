@@ -16,6 +16,7 @@
 #include "report/report.h"
 #include "store/read.h"
 #include "store/store.h"
+#include "strbuf.h"
 
 #define T0 1764583200000LL /* 2025-12-01T10:00:00Z */
 
@@ -400,12 +401,80 @@ static void test_writers(void **state)
 	store_close(st);
 }
 
+/* report_path_key's folding rule, segment by segment (ranked.h). */
+static void test_path_key(void **state)
+{
+	static const struct {
+		const char *uri, *path; /* as the parser gives them; path NULL: none */
+		int fold;
+		const char *want;
+	} cases[] = {
+		{"/v1/orders/1234", "/v1/orders/1234", 1, "/v1/orders/{num}"},
+		{"/v1/orders/98?x=1", "/v1/orders/98", 1, "/v1/orders/{num}"},
+		{"/a/5;jsessionid=1", "/a/5;jsessionid=1", 1, "/a/{num}"},
+		{"/u/3F2504E0-4F89-11D3-9A0C-0305E82C3302/c", "/u/3F2504E0-4F89-11D3-9A0C-0305E82C3302/c",
+		 1, "/u/{uuid}/c"},
+		{"/u/3F2504E0-4F89-11D3-9A0C-0305E82C330/c", "/u/3F2504E0-4F89-11D3-9A0C-0305E82C330/c", 1,
+		 "/u/3F2504E0-4F89-11D3-9A0C-0305E82C330/c"}, /* 35 chars: not a UUID */
+		{"/h/9f86d081/x", "/h/9f86d081/x", 1, "/h/{hex}/x"},
+		{"/h/9f86d08/x", "/h/9f86d08/x", 1, "/h/9f86d08/x"},	 /* 7 hex digits */
+		{"/h/deadbeefcafe", "/h/deadbeefcafe", 1, "/h/deadbeefcafe"}, /* no 0-9 */
+		{"/v2/app.9f86d081.js", "/v2/app.9f86d081.js", 1, "/v2/app.9f86d081.js"},
+		{"/7/", "/7/", 1, "/{num}/"},
+		{"//8", "//8", 1, "//{num}"},
+		{"/", "/", 1, "/"},
+		{"https://h.example/v1/7?q", "/v1/7", 1, "/v1/{num}"},
+		{"https://h.example/v1/7?q", "/v1/7", 0, "https://h.example/v1/7"},
+		{"/v1/7 junk", "/v1/7 junk", 0, "/v1/7"},
+		{"/v1/orders/1234", "/v1/orders/1234", 0, "/v1/orders/1234"},
+	};
+	struct strbuf sb = STRBUF_INIT;
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct logrec rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.kind = LR_HTTP;
+		rec.uri = (struct lr_str){cases[i].uri, strlen(cases[i].uri)};
+		if (cases[i].path)
+			rec.path = (struct lr_str){cases[i].path, strlen(cases[i].path)};
+		assert_int_equal(report_path_key(&rec, cases[i].fold, &sb), 0);
+		assert_string_equal(sb.buf, cases[i].want);
+	}
+	struct logrec bad;
+	memset(&bad, 0, sizeof(bad));
+	bad.kind = LR_HTTP;
+	bad.flags = LR_F_BADREQ;
+	assert_int_equal(report_path_key(&bad, 1, &sb), 0);
+	assert_string_equal(sb.buf, "<BADREQ>");
+	bad.flags = 0;
+	assert_int_equal(report_path_key(&bad, 0, &sb), 0);
+	assert_string_equal(sb.buf, "-");
+	/* clients by network */
+	static const struct {
+		const char *ip;
+		const char *want;
+	} ips[] = {{"10.1.2.3", "10.1.2.0/24"},
+		   {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		   {"::ffff:10.9.8.7", "10.9.8.0/24"},
+		   {"unix", "unix"}};
+	for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		struct logrec rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.client_ip = (struct lr_str){ips[i].ip, strlen(ips[i].ip)};
+		assert_int_equal(report_client_key(&rec, REPORT_CLIENT_NET, &sb), 0);
+		assert_string_equal(sb.buf, ips[i].want);
+		assert_int_equal(report_client_key(&rec, REPORT_CLIENT_ADDR, &sb), 0);
+		assert_string_equal(sb.buf, ips[i].ip);
+	}
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_balance_inventory), cmocka_unit_test(test_window_and_filters),
 		cmocka_unit_test(test_percentiles),	  cmocka_unit_test(test_errpaths),
-		cmocka_unit_test(test_writers),
+		cmocka_unit_test(test_writers),		  cmocka_unit_test(test_path_key),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

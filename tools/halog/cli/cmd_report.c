@@ -29,9 +29,17 @@ enum {
 	O_ALLOW_IDLE,
 	O_FORMAT,
 	O_OUTPUT,
+	O_BACKENDS,
+	O_PATHS,
+	O_CLIENTS,
+	O_NO_FOLD,
+	O_CLIENTS_BY,
+	O_SORT,
+	O_TOP,
 };
 
 static const char *const formats[] = {"text", "json", "csv", "markdown", "html", "md", NULL};
+static const char *const client_bys[] = {"addr", "net", NULL};
 
 static const struct opt report_opts[] = {
 	{.id = O_DB,
@@ -101,6 +109,48 @@ static const struct opt report_opts[] = {
 	 .type = OPT_STR,
 	 .arg = "FILE",
 	 .help = "write the report to FILE instead of stdout"},
+	{.type = OPT_DOC,
+	 .arg = "Sections",
+	 .help = "(without one of these, --backends; with several, each in turn)"},
+	{.id = O_BACKENDS,
+	 .long_name = "backends",
+	 .type = OPT_FLAG,
+	 .help = "per backend and per frontend: shares, errors, codes,\n"
+		 "terminations, timers, error paths, server events"},
+	{.id = O_PATHS,
+	 .long_name = "paths",
+	 .type = OPT_FLAG,
+	 .help = "per path (ids folded): requests, errors, Ta percentiles,\n"
+		 "total time, bytes"},
+	{.id = O_CLIENTS,
+	 .long_name = "clients",
+	 .type = OPT_FLAG,
+	 .help = "per client address: requests, errors, Ta, bytes"},
+	{.id = O_NO_FOLD,
+	 .long_name = "no-fold",
+	 .type = OPT_FLAG,
+	 .help = "paths as logged: no {num}/{uuid}/{hex} folding, absolute\n"
+		 "URIs kept (as HAProxy's halog -u keys them)"},
+	{.id = O_CLIENTS_BY,
+	 .long_name = "clients-by",
+	 .type = OPT_ENUM,
+	 .arg = "BY",
+	 .values = client_bys,
+	 .help = "addr (default) or net: IPv4 /24 and IPv6 /64 networks"},
+	{.id = O_SORT,
+	 .long_name = "sort",
+	 .type = OPT_ENUM,
+	 .arg = "COL",
+	 .values = report_sort_names,
+	 .help = "rank paths and clients by requests (default), errors,\n"
+		 "error-rate, p50, p95, p99, max, time, bytes or name"},
+	{.id = O_TOP,
+	 .long_name = "top",
+	 .type = OPT_INT,
+	 .arg = "N",
+	 .min = 0,
+	 .max = 1000000000,
+	 .help = "rows of paths and clients (default 20; 0: all)"},
 	{0},
 };
 
@@ -116,7 +166,10 @@ int cmd_report(int argc, char **argv)
 {
 	const char *db = NULL, *inv_path = NULL, *env = NULL, *out_path = NULL;
 	enum report_format fmt = REPORT_TEXT;
-	struct report_opts opts = {.since_ms = LR_NONE, .until_ms = LR_NONE, .check_balance = -1};
+	struct report_opts opts = {.since_ms = LR_NONE,
+				   .until_ms = LR_NONE,
+				   .check_balance = -1,
+				   .top = REPORT_TOP_DEFAULT};
 	struct invweights inv;
 	struct report rep;
 	char err[1024];
@@ -174,6 +227,27 @@ int cmd_report(int argc, char **argv)
 		case O_OUTPUT:
 			out_path = p.val;
 			break;
+		case O_BACKENDS:
+			opts.sections |= REPORT_SEC_BACKENDS;
+			break;
+		case O_PATHS:
+			opts.sections |= REPORT_SEC_PATHS;
+			break;
+		case O_CLIENTS:
+			opts.sections |= REPORT_SEC_CLIENTS;
+			break;
+		case O_NO_FOLD:
+			opts.no_fold = 1;
+			break;
+		case O_CLIENTS_BY:
+			opts.client_by = p.idx ? REPORT_CLIENT_NET : REPORT_CLIENT_ADDR;
+			break;
+		case O_SORT:
+			opts.sort = (enum report_sort)p.idx;
+			break;
+		case O_TOP:
+			opts.top = (size_t)p.num;
+			break;
 		case OPT_OPERAND:
 			return opt_usage_error(&report_cmd, stderr, "unexpected argument '%s'",
 					       p.val);
@@ -191,6 +265,9 @@ int cmd_report(int argc, char **argv)
 	    opts.until_ms <= opts.since_ms) {
 		return opt_usage_error(&report_cmd, stderr, "--until must be after --since");
 	}
+	/* the balance is a figure of the backends section */
+	if (opts.sections && (inv_path || opts.check_balance >= 0))
+		opts.sections |= REPORT_SEC_BACKENDS;
 	if (!db)
 		db = store_default_path();
 	if (inv_path) {

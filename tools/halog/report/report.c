@@ -325,6 +325,67 @@ static int read_errpaths(struct ctx *c)
 	return 0;
 }
 
+/* The ranked sections (paths, clients): one pass over the window's request records, exact.
+ * They read the same window as the rest of the report (r->from_ms, r->to_ms). */
+static int read_ranked(struct ctx *c)
+{
+	struct report *r = c->r;
+	const struct report_opts *o = c->opts;
+	struct report_ranker *paths = NULL, *clients = NULL;
+	struct strbuf key = STRBUF_INIT;
+	struct store_cursor *cur = NULL;
+	const struct store_line *ln;
+	struct store_sel sel;
+	int rc = 0, oom = 0;
+	if (!(r->sections & (REPORT_SEC_PATHS | REPORT_SEC_CLIENTS)))
+		return 0;
+	if (((r->sections & REPORT_SEC_PATHS) && !(paths = report_ranker_new(REPORT_RANK_PATHS))) ||
+	    ((r->sections & REPORT_SEC_CLIENTS) &&
+	     !(clients = report_ranker_new(REPORT_RANK_CLIENTS)))) {
+		oom = 1;
+		goto out;
+	}
+	agg_sel(c, &sel);
+	sel.kinds = clients ? STORE_KINDS_TRAFFIC : STORE_KIND(LR_HTTP);
+	sel.want = STORE_WANT_FIELDS;
+	if (!(cur = store_cursor_open(c->rd, &sel))) {
+		rc = -1;
+		goto out;
+	}
+	while ((rc = store_cursor_next(cur, &ln)) > 0) {
+		const struct logrec *rec = &ln->rec;
+		if (paths && rec->kind == LR_HTTP &&
+		    (report_path_key(rec, !o->no_fold, &key) ||
+		     report_ranker_add(paths, key.buf, key.len, rec))) {
+			oom = 1;
+			break;
+		}
+		if (clients && (report_client_key(rec, o->client_by, &key) ||
+				report_ranker_add(clients, key.buf, key.len, rec))) {
+			oom = 1;
+			break;
+		}
+	}
+	if (rc < 0 || oom)
+		goto out;
+	size_t top = o->top;
+	if ((paths && report_ranker_finish(paths, o->sort, top, &r->paths)) ||
+	    (clients && report_ranker_finish(clients, o->sort, top, &r->clients)))
+		oom = 1;
+	r->paths_folded = !o->no_fold;
+	r->client_by = o->client_by;
+out:
+	if (rc < 0)
+		storefail(c);
+	store_cursor_close(cur);
+	report_ranker_free(paths);
+	report_ranker_free(clients);
+	strbuf_release(&key);
+	if (oom)
+		return fail(c, "out of memory");
+	return rc < 0 ? -1 : 0;
+}
+
 /* Server events (UP/DOWN, no server available) of the window, oldest first, the latest
  * REPORT_MAX_EVENTS kept per backend. Events belong to backends: a frontend filter hides them. */
 static int read_events(struct ctx *c)
@@ -552,6 +613,7 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 	r->check_balance = opts->check_balance;
 	r->allow_unlisted = opts->allow_unlisted;
 	r->allow_idle = opts->allow_idle;
+	r->sections = opts->sections ? opts->sections : REPORT_SEC_BACKENDS;
 	r->from_ms = LR_NONE;
 	r->to_ms = LR_NONE;
 	if ((opts->frontend && !(r->frontend = xstrndup(opts->frontend, strlen(opts->frontend)))) ||
@@ -577,8 +639,12 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 			r->to_ms += info.rollup_ms;
 	}
 	agg_sel(&c, &sel);
-	if (read_lines(&c) || read_counters(&c))
+	if (read_lines(&c) || read_counters(&c) || read_ranked(&c))
 		goto end;
+	if (!(r->sections & REPORT_SEC_BACKENDS)) {
+		ret = 0;
+		goto end;
+	}
 	if (store_aggregate(rd, &sel, on_agg, &c)) {
 		if (!c.failed)
 			storefail(&c);
@@ -664,6 +730,8 @@ void report_release(struct report *r)
 	free(r->idle);
 	free(r->frontend);
 	free(r->backend);
+	report_table_release(&r->paths);
+	report_table_release(&r->clients);
 	memset(r, 0, sizeof(*r));
 }
 

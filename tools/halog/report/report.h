@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "parse/logrec.h"
+#include "report/ranked.h"
 #include "store/rollup.h"
 
 struct invweights;
@@ -16,6 +17,12 @@ struct store_reader;
 
 #define REPORT_TOP_PATHS 5    /* top error paths per backend */
 #define REPORT_MAX_EVENTS 200 /* server events kept per backend (the latest) */
+#define REPORT_TOP_DEFAULT 20 /* rows of a ranked section (paths, clients) unless asked */
+
+/* Sections, each selected by its flag of halog report (docs/halog-report.md). */
+#define REPORT_SEC_BACKENDS 0x1 /* per backend and per frontend, from the rollups: the default */
+#define REPORT_SEC_PATHS 0x2	/* per normalised path, from the request records */
+#define REPORT_SEC_CLIENTS 0x4	/* per client address or network, from the request records */
 
 struct report_opts {
 	int64_t since_ms, until_ms;	/* window [since, until); LR_NONE when open */
@@ -25,6 +32,11 @@ struct report_opts {
 	int allow_unlisted;		/* a backend with traffic that the inventory does not list
 					   does not fail the check (it is reported all the same) */
 	int allow_idle;			/* nor does a service of the inventory without traffic */
+	unsigned sections;		/* REPORT_SEC_*; 0: REPORT_SEC_BACKENDS */
+	int no_fold;			/* paths keyed as logged (report_path_key) */
+	enum report_client_by client_by; /* clients by address or by network */
+	enum report_sort sort;		/* ranking of the ranked sections */
+	size_t top;			/* their rows; 0: every row */
 };
 
 struct report_lat {
@@ -106,6 +118,11 @@ struct report {
 				 inventory's routing is not read), inventory order */
 	size_t nidle;
 	int allow_unlisted, allow_idle; /* as asked (report_opts) */
+	unsigned sections;		/* REPORT_SEC_* computed; 0 (built by hand): backends */
+	struct report_table paths;	/* REPORT_SEC_PATHS: HTTP requests per path */
+	int paths_folded;		/* ids folded (report_path_key) */
+	struct report_table clients;	/* REPORT_SEC_CLIENTS: HTTP and TCP requests per client */
+	enum report_client_by client_by;
 };
 
 /* Whether a service of the inventory expects traffic: a server of it may take some (a weight

@@ -30,6 +30,12 @@ int report_format_parse(const char *s, enum report_format *f)
 	return 0;
 }
 
+/* The sections r holds: a report built by hand (sections 0) holds the backends. */
+static unsigned secs(const struct report *r)
+{
+	return r->sections ? r->sections : REPORT_SEC_BACKENDS;
+}
+
 /* A name made safe for a terminal, cut to width (with a trailing '~' when cut). */
 static const char *vis(struct strbuf *tmp, const char *s, size_t width)
 {
@@ -352,9 +358,111 @@ static void text_gaps(struct strbuf *sb, const struct report *r)
 	strbuf_release(&tmp);
 }
 
+/* A compact duration for a 5-column cell: ms below 10 s, then seconds, hours, days. */
+static void short_ms(struct strbuf *sb, int64_t ms)
+{
+	if (ms < 0)
+		strbuf_addstr(sb, "-");
+	else if (ms < 10000)
+		strbuf_addf(sb, "%lld", (long long)ms);
+	else if (ms < 100000)
+		strbuf_addf(sb, "%.1fs", (double)ms / 1000);
+	else if (ms < 10000000)
+		strbuf_addf(sb, "%llds", (long long)(ms / 1000));
+	else if (ms < 360000000)
+		strbuf_addf(sb, "%lldh", (long long)(ms / 3600000));
+	else
+		strbuf_addf(sb, "%lldd", (long long)(ms / 86400000));
+}
+
+/* A compact byte count for a 6-column cell: 9999, 123.4K, 12.3M, 1.2G, 3.4T. */
+static void short_bytes(struct strbuf *sb, int64_t b)
+{
+	static const char units[] = "KMGTPE";
+	double v = (double)b;
+	int u = -1;
+	if (b < 10000) {
+		strbuf_addf(sb, "%lld", (long long)b);
+		return;
+	}
+	while (v >= 999.95 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	strbuf_addf(sb, "%.1f%c", v, units[u]);
+}
+
+static void cell(struct strbuf *sb, struct strbuf *tmp, int width)
+{
+	strbuf_addf(sb, " %*s", width, tmp->buf);
+	strbuf_reset(tmp);
+}
+
+/* What a ranked table says about itself: "12 of 340 paths, by requests". */
+static void ranked_title(struct strbuf *sb, const struct report_table *t, const char *what)
+{
+	strbuf_addf(sb, "%zu of %lld %s, by %s", t->nrows, (long long)t->distinct, what,
+		    report_sort_names[t->sort]);
+}
+
+static const char *client_words(const struct report *r)
+{
+	return r->client_by == REPORT_CLIENT_NET ? "client networks" : "clients";
+}
+
+/* A ranked table: the numbers, then the key where it fits in 80 columns, else the key on its
+ * own line above its numbers. */
+static void text_ranked(struct strbuf *sb, const struct report *r, const struct report_table *t,
+			int paths)
+{
+	struct strbuf tmp = STRBUF_INIT, head = STRBUF_INIT, v = STRBUF_INIT;
+	strbuf_addf(&head, "%s: ", paths ? "paths" : "clients");
+	ranked_title(&head, t, paths ? "paths" : client_words(r));
+	strbuf_addf(&head, " (%lld requests%s)", (long long)t->requests,
+		    paths ? (r->paths_folded ? ", ids folded" : ", as logged") : "");
+	strbuf_addch(sb, '\n');
+	add_fit(sb, &head, 80);
+	strbuf_addstr(sb, "\n");
+	strbuf_addf(sb, "%8s%7s%6s%6s%6s%6s%6s%6s%7s  %s\n", "reqs", "errs", "err%", "p50", "p95",
+		    "p99", "max", "time", "bytes", paths ? "path" : "client");
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct report_row *w = &t->rows[i];
+		const char *key = vis(&tmp, w->key, 0);
+		size_t klen = strlen(key);
+		if (klen > 20) {
+			strbuf_reset(&head);
+			strbuf_addf(&head, "  %s", key);
+			add_fit(sb, &head, 80);
+			strbuf_addch(sb, '\n');
+		}
+		strbuf_addf(sb, "%8lld%7lld", (long long)w->requests, (long long)w->errors);
+		strbuf_addf(&v, "%.1f", report_pct(w->errors, w->requests));
+		cell(sb, &v, 5);
+		const int64_t ms[4] = {w->p50, w->p95, w->p99, w->max};
+		for (int k = 0; k < 4; k++) {
+			short_ms(&v, ms[k]);
+			cell(sb, &v, 5);
+		}
+		short_ms(&v, w->ta_sum);
+		cell(sb, &v, 5);
+		short_bytes(&v, w->bytes);
+		cell(sb, &v, 6);
+		if (klen <= 20)
+			strbuf_addf(sb, "  %s", key);
+		strbuf_addch(sb, '\n');
+	}
+	strbuf_release(&tmp);
+	strbuf_release(&head);
+	strbuf_release(&v);
+}
+
 static void write_text(struct strbuf *sb, const struct report *r)
 {
 	text_header(sb, r);
+	if (secs(r) & REPORT_SEC_PATHS)
+		text_ranked(sb, r, &r->paths, 1);
+	if (secs(r) & REPORT_SEC_CLIENTS)
+		text_ranked(sb, r, &r->clients, 0);
 	for (size_t i = 0; i < r->nbackends; i++)
 		text_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)
@@ -632,6 +740,72 @@ static void jgroup(struct strbuf *sb, const struct report *r, const struct repor
 	strbuf_addch(sb, '}');
 }
 
+static void jranked(struct strbuf *sb, const struct report *r, const struct report_table *t,
+		    int paths)
+{
+	int f = 1;
+	strbuf_addch(sb, '{');
+	if (paths) {
+		jkey(sb, &f, "folded");
+		strbuf_addstr(sb, r->paths_folded ? "true" : "false");
+	} else {
+		jkey(sb, &f, "by");
+		jstr(sb, r->client_by == REPORT_CLIENT_NET ? "net" : "addr");
+	}
+	jkey(sb, &f, "sort");
+	jstr(sb, report_sort_names[t->sort]);
+	jkey(sb, &f, "top");
+	json_add_i64(sb, (int64_t)t->top);
+	jkey(sb, &f, "distinct");
+	json_add_i64(sb, t->distinct);
+	jkey(sb, &f, "requests");
+	json_add_i64(sb, t->requests);
+	jkey(sb, &f, "rows");
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct report_row *w = &t->rows[i];
+		int g = 1;
+		if (i)
+			strbuf_addch(sb, ',');
+		strbuf_addch(sb, '{');
+		jkey(sb, &g, paths ? "path" : "client");
+		jstr(sb, w->key);
+		jkey(sb, &g, "requests");
+		json_add_i64(sb, w->requests);
+		jkey(sb, &g, "errors");
+		json_add_i64(sb, w->errors);
+		jkey(sb, &g, "error_rate");
+		json_add_double(sb, report_pct(w->errors, w->requests), 2);
+		static const char *const k[4] = {"p50", "p95", "p99", "max"};
+		const int64_t v[4] = {w->p50, w->p95, w->p99, w->max};
+		jkey(sb, &g, "ta_ms");
+		strbuf_addch(sb, '{');
+		int h = 1;
+		jkey(sb, &h, "count");
+		json_add_i64(sb, w->ta_n);
+		for (int j = 0; j < 4; j++) {
+			jkey(sb, &h, k[j]);
+			jnum_or_null(sb, v[j], -1);
+		}
+		jkey(sb, &h, "total");
+		json_add_i64(sb, w->ta_sum);
+		strbuf_addch(sb, '}');
+		jkey(sb, &g, "bytes");
+		json_add_i64(sb, w->bytes);
+		jkey(sb, &g, "halog");
+		strbuf_addch(sb, '{');
+		h = 1;
+		jkey(sb, &h, "err");
+		json_add_i64(sb, w->halog_err);
+		jkey(sb, &h, "time_ms");
+		json_add_i64(sb, w->halog_time);
+		jkey(sb, &h, "bytes");
+		json_add_i64(sb, w->halog_bytes);
+		strbuf_addstr(sb, "}}");
+	}
+	strbuf_addstr(sb, "]}");
+}
+
 static void write_json(struct strbuf *sb, const struct report *r)
 {
 	int f = 1, g;
@@ -702,6 +876,31 @@ static void write_json(struct strbuf *sb, const struct report *r)
 		json_add_i64(sb, r->counters[i].value);
 	}
 	strbuf_addch(sb, '}');
+	jkey(sb, &f, "sections");
+	strbuf_addch(sb, '[');
+	static const char *const sec_names[3] = {"backends", "paths", "clients"};
+	g = 1;
+	for (int i = 0; i < 3; i++) {
+		if (!(secs(r) & (1u << i)))
+			continue;
+		if (!g)
+			strbuf_addch(sb, ',');
+		g = 0;
+		jstr(sb, sec_names[i]);
+	}
+	strbuf_addch(sb, ']');
+	if (secs(r) & REPORT_SEC_PATHS) {
+		jkey(sb, &f, "paths");
+		jranked(sb, r, &r->paths, 1);
+	}
+	if (secs(r) & REPORT_SEC_CLIENTS) {
+		jkey(sb, &f, "clients");
+		jranked(sb, r, &r->clients, 0);
+	}
+	if (!(secs(r) & REPORT_SEC_BACKENDS)) {
+		strbuf_addstr(sb, "}\n");
+		return;
+	}
 	jkey(sb, &f, "backends");
 	strbuf_addch(sb, '[');
 	for (size_t i = 0; i < r->nbackends; i++) {
@@ -842,8 +1041,48 @@ static void csv_row(struct strbuf *sb, const char *section, const char *fe, cons
 	strbuf_addstr(sb, "\n");
 }
 
+/* A ranked section as its own table: section (path or client), the key, then the numbers. */
+static void csv_ranked(struct strbuf *sb, const struct report_table *t, int paths)
+{
+	const char *sec = paths ? "path" : "client";
+	strbuf_addf(sb,
+		    "section,%s,requests,errors,error_pct,ta_p50,ta_p95,ta_p99,ta_max,ta_total_ms,"
+		    "bytes\n",
+		    sec);
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct report_row *w = &t->rows[i];
+		strbuf_addf(sb, "%s,", sec);
+		csv_field(sb, w->key);
+		strbuf_addf(sb, ",%lld,%lld,%.2f", (long long)w->requests, (long long)w->errors,
+			    report_pct(w->errors, w->requests));
+		const int64_t v[4] = {w->p50, w->p95, w->p99, w->max};
+		for (int k = 0; k < 4; k++) {
+			strbuf_addch(sb, ',');
+			if (v[k] >= 0)
+				strbuf_addf(sb, "%lld", (long long)v[k]);
+		}
+		strbuf_addf(sb, ",%lld,%lld\n", (long long)w->ta_sum, (long long)w->bytes);
+	}
+}
+
+/* Each section is a table with its own header; tables are separated by an empty line. */
 static void write_csv(struct strbuf *sb, const struct report *r)
 {
+	int sep = 0;
+	if (secs(r) & REPORT_SEC_PATHS) {
+		csv_ranked(sb, &r->paths, 1);
+		sep = 1;
+	}
+	if (secs(r) & REPORT_SEC_CLIENTS) {
+		if (sep)
+			strbuf_addch(sb, '\n');
+		csv_ranked(sb, &r->clients, 0);
+		sep = 1;
+	}
+	if (!(secs(r) & REPORT_SEC_BACKENDS))
+		return;
+	if (sep)
+		strbuf_addch(sb, '\n');
 	strbuf_addstr(sb, "section,frontend,backend,server,requests,share_pct,expected_pct,"
 			  "deviation_pp,errors,error_pct,c1xx,c2xx,c3xx,c4xx,c5xx,cother,retries,"
 			  "redispatches,ta_p50,ta_p90,ta_p95,ta_p99,ta_max\n");
@@ -1018,6 +1257,40 @@ static void md_group(struct strbuf *sb, const struct report *r, const struct rep
 	strbuf_release(&tmp);
 }
 
+static void md_ranked(struct strbuf *sb, const struct report *r, const struct report_table *t,
+		      int paths)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	strbuf_addf(sb, "\n### %s\n\n", paths ? "Paths" : "Clients");
+	ranked_title(sb, t, paths ? "paths" : client_words(r));
+	strbuf_addf(sb, "; %lld requests", (long long)t->requests);
+	if (paths)
+		strbuf_addstr(sb, r->paths_folded ? "; ids folded" : "; as logged");
+	strbuf_addstr(sb, ".\n");
+	if (!t->nrows) {
+		strbuf_release(&tmp);
+		return;
+	}
+	strbuf_addf(sb,
+		    "\n| %s | requests | errors | error %% | Ta p50 | p95 | p99 | max | total time |"
+		    " bytes |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		    paths ? "path" : "client");
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct report_row *w = &t->rows[i];
+		strbuf_addf(sb, "| %s | %lld | %lld | %.1f%% |", md(&tmp, w->key),
+			    (long long)w->requests, (long long)w->errors,
+			    report_pct(w->errors, w->requests));
+		md_cell_num(sb, w->p50);
+		md_cell_num(sb, w->p95);
+		md_cell_num(sb, w->p99);
+		md_cell_num(sb, w->max);
+		strbuf_addch(sb, ' ');
+		report_fmt_dur(sb, w->ta_sum, REPORT_DUR_COMPACT);
+		strbuf_addf(sb, " | %lld |\n", (long long)w->bytes);
+	}
+	strbuf_release(&tmp);
+}
+
 static void write_markdown(struct strbuf *sb, const struct report *r)
 {
 	char a[40], b[40];
@@ -1066,6 +1339,10 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 		strbuf_addstr(sb, "\n");
 		strbuf_release(&tmp);
 	}
+	if (secs(r) & REPORT_SEC_PATHS)
+		md_ranked(sb, r, &r->paths, 1);
+	if (secs(r) & REPORT_SEC_CLIENTS)
+		md_ranked(sb, r, &r->clients, 0);
 	for (size_t i = 0; i < r->nbackends; i++)
 		md_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)

@@ -1620,6 +1620,55 @@ static void write_overview(struct html *h)
 	strbuf_addstr(sb, "</tbody></table></section>\n");
 }
 
+/* A ranked section (paths, clients) as one table, in its rank order. */
+static void write_ranked(struct html *h, const struct report_table *t, int paths)
+{
+	const struct report *r = h->r;
+	struct strbuf *sb = h->sb;
+	const char *id = paths ? "paths" : "clients";
+	const char *what = paths ? "paths"
+				 : r->client_by == REPORT_CLIENT_NET ? "client networks" : "clients";
+	strbuf_addf(sb,
+		    "<section class=\"ranked\" id=\"%s\"><h2>%s</h2>\n<p>%zu of %lld %s, by %s;"
+		    " %lld requests%s. Times in ms, exact (nearest rank).</p>\n",
+		    id, paths ? "Paths" : "Clients", t->nrows, (long long)t->distinct, what,
+		    report_sort_names[t->sort], (long long)t->requests,
+		    paths ? (r->paths_folded ? "; ids folded to {num}, {uuid}, {hex}" : "; as logged")
+			  : "");
+	strbuf_addf(sb,
+		    "<table class=\"ranked\" data-table=\"%s\"><caption>%s</caption><thead><tr>"
+		    "<th scope=\"col\">%s</th><th scope=\"col\" class=\"num\">requests</th>"
+		    "<th scope=\"col\" class=\"num\">errors</th><th scope=\"col\" class=\"num\">"
+		    "error rate</th><th scope=\"col\" class=\"num\">Ta p50</th><th scope=\"col\""
+		    " class=\"num\">p95</th><th scope=\"col\" class=\"num\">p99</th>"
+		    "<th scope=\"col\" class=\"num\">max</th><th scope=\"col\" class=\"num\">"
+		    "total time</th><th scope=\"col\" class=\"num\">bytes</th></tr></thead>"
+		    "<tbody>\n",
+		    id, paths ? "Paths" : "Clients", paths ? "path" : "client");
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct report_row *w = &t->rows[i];
+		strbuf_addstr(sb, "<tr data-name=\"");
+		esc(sb, w->key);
+		strbuf_addstr(sb, "\"><th scope=\"row\" class=\"path\"><code>");
+		esc(sb, w->key);
+		strbuf_addstr(sb, "</code></th>");
+		num_td(sb, "requests", w->requests);
+		num_td(sb, "errors", w->errors);
+		strbuf_addf(sb, "<td class=\"num%s\" data-col=\"error-rate\">%.1f%%</td>",
+			    w->errors ? " warn" : "", report_pct(w->errors, w->requests));
+		num_td(sb, "p50", w->p50);
+		num_td(sb, "p95", w->p95);
+		num_td(sb, "p99", w->p99);
+		num_td(sb, "max", w->max);
+		strbuf_addstr(sb, "<td class=\"num\" data-col=\"time\">");
+		report_fmt_dur(sb, w->ta_sum, REPORT_DUR_WORDS);
+		strbuf_addstr(sb, "</td>");
+		num_td(sb, "bytes", w->bytes);
+		strbuf_addstr(sb, "</tr>\n");
+	}
+	strbuf_addstr(sb, "</tbody></table></section>\n");
+}
+
 static void write_group(struct html *h, const struct report_group *g, size_t idx, int backend)
 {
 	const struct report *r = h->r;
@@ -1746,10 +1795,14 @@ static void write_page(struct html *h)
 	}
 	strbuf_addstr(sb, "</p></div></header>\n<main class=\"wrap\">\n");
 	write_banner(h);
-	if (r->nbackends || r->nfrontends) {
+	if (r->nbackends || r->nfrontends || r->paths.on || r->clients.on) {
 		strbuf_addstr(sb, "<nav class=\"toc\" aria-label=\"Sections\">");
 		if (r->nbackends)
 			strbuf_addstr(sb, "<a href=\"#overview\">Overview</a>");
+		if (r->paths.on)
+			strbuf_addstr(sb, "<a href=\"#paths\">Paths</a>");
+		if (r->clients.on)
+			strbuf_addstr(sb, "<a href=\"#clients\">Clients</a>");
 		for (size_t i = 0; i < r->nbackends; i++) {
 			strbuf_addf(sb, "<a href=\"#be-%zu\">", i);
 			esc(sb, r->backends[i].name);
@@ -1763,6 +1816,10 @@ static void write_page(struct html *h)
 		strbuf_addstr(sb, "</nav>\n");
 	}
 	write_overview(h);
+	if (r->paths.on)
+		write_ranked(h, &r->paths, 1);
+	if (r->clients.on)
+		write_ranked(h, &r->clients, 0);
 	for (size_t i = 0; i < r->nbackends && !h->failed; i++)
 		write_group(h, &r->backends[i], i, 1);
 	for (size_t i = 0; i < r->nfrontends && !h->failed; i++)

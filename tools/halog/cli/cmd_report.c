@@ -36,6 +36,8 @@ enum {
 	O_CLIENTS_BY,
 	O_SORT,
 	O_TOP,
+	O_SERIES,
+	O_BUCKET,
 };
 
 static const char *const formats[] = {"text", "json", "csv", "markdown", "html", "md", NULL};
@@ -126,6 +128,10 @@ static const struct opt report_opts[] = {
 	 .long_name = "clients",
 	 .type = OPT_FLAG,
 	 .help = "per client address: requests, errors, Ta, bytes"},
+	{.id = O_SERIES,
+	 .long_name = "series",
+	 .type = OPT_FLAG,
+	 .help = "requests, errors and p95 per time bucket"},
 	{.id = O_NO_FOLD,
 	 .long_name = "no-fold",
 	 .type = OPT_FLAG,
@@ -151,6 +157,11 @@ static const struct opt report_opts[] = {
 	 .min = 0,
 	 .max = 1000000000,
 	 .help = "rows of paths and clients (default 20; 0: all)"},
+	{.id = O_BUCKET,
+	 .long_name = "bucket",
+	 .type = OPT_STR,
+	 .arg = "DUR",
+	 .help = "the series' bucket: 10s, 1m (default), 5m, 1h …"},
 	{0},
 };
 
@@ -159,8 +170,29 @@ static const struct opt_cmd report_cmd = {
 	.opts = report_opts,
 	.epilog =
 		"WHEN is a duration before now (10m, 2h, 1d) or a UTC time (2025-12-01T10:00:00Z,\n"
-		"2025-12-01 10:00, @UNIXSECONDS), applied in whole minutes (the rollup bucket).\n",
+		"2025-12-01 10:00, @UNIXSECONDS), applied in whole minutes (the rollup bucket);\n"
+		"the series applies it exactly when it does not fall on a minute.\n",
 };
+
+/* A series bucket: digits and a unit s, m, h or d; at least a second, at most 366 days. */
+static int parse_bucket(const char *s, int64_t *ms)
+{
+	static const struct {
+		char unit;
+		int64_t ms;
+	} units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || v <= 0 || end[0] == '\0' || end[1] != '\0' || *s == '+')
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (*end == units[i].unit && v <= 366LL * 86400000 / units[i].ms) {
+			*ms = v * units[i].ms;
+			return 0;
+		}
+	return -1;
+}
 
 int cmd_report(int argc, char **argv)
 {
@@ -248,6 +280,15 @@ int cmd_report(int argc, char **argv)
 		case O_TOP:
 			opts.top = (size_t)p.num;
 			break;
+		case O_SERIES:
+			opts.sections |= REPORT_SEC_SERIES;
+			break;
+		case O_BUCKET:
+			if (parse_bucket(p.val, &opts.bucket_ms))
+				return opt_bad_value(&p, stderr,
+						     "expected a duration of whole seconds (10s, 1m, "
+						     "5m, 1h, 1d)");
+			break;
 		case OPT_OPERAND:
 			return opt_usage_error(&report_cmd, stderr, "unexpected argument '%s'",
 					       p.val);
@@ -265,6 +306,8 @@ int cmd_report(int argc, char **argv)
 	    opts.until_ms <= opts.since_ms) {
 		return opt_usage_error(&report_cmd, stderr, "--until must be after --since");
 	}
+	if (opts.bucket_ms)
+		opts.sections |= REPORT_SEC_SERIES; /* --bucket alone asks for the series */
 	/* the balance is a figure of the backends section */
 	if (opts.sections && (inv_path || opts.check_balance >= 0))
 		opts.sections |= REPORT_SEC_BACKENDS;

@@ -386,6 +386,162 @@ out:
 	return rc < 0 ? -1 : 0;
 }
 
+/* ---- the series section ---- */
+
+static int on_series_agg(void *arg, const char *fe, const char *be, const char *srv,
+			 const struct rollup_agg *a)
+{
+	return rollup_agg_merge(arg, a) ? -1 : 0;
+}
+
+/* p95 of bin i from the rollups: the Ta histograms of every key of the bin, merged. */
+static int series_p95_rollups(struct ctx *c, const struct store_sel *base, struct report_bin *b,
+			      int64_t width)
+{
+	struct store_sel sel = *base;
+	struct rollup_agg a;
+	memset(&a, 0, sizeof(a));
+	sel.since_ms = b->t_ms;
+	sel.until_ms = b->t_ms + width;
+	if (store_aggregate(c->rd, &sel, on_series_agg, &a)) {
+		rollup_agg_release(&a);
+		return storefail(c);
+	}
+	b->p95 = a.hist[RT_TA] ? hist_percentile(a.hist[RT_TA], (uint64_t)a.tn[RT_TA], 95,
+						  a.tmax[RT_TA])
+			       : -1;
+	rollup_agg_release(&a);
+	return 0;
+}
+
+static int cmp_i32v(const void *x, const void *y)
+{
+	int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* The bins from the request records of [since, until), exactly: Ta values kept per bin. */
+static int series_records(struct ctx *c, const struct store_sel *base, struct report_series *s)
+{
+	struct store_sel sel = *base;
+	struct store_cursor *cur;
+	const struct store_line *ln;
+	int32_t **ta = calloc(s->nbins, sizeof(*ta));
+	size_t *nta = calloc(s->nbins, sizeof(*nta)), *ata = calloc(s->nbins, sizeof(*ata));
+	int rc = 0, oom = !ta || !nta || !ata;
+	sel.want = STORE_WANT_FIELDS;
+	cur = oom ? NULL : store_cursor_open(c->rd, &sel);
+	if (!oom && !cur)
+		rc = -1;
+	while (cur && (rc = store_cursor_next(cur, &ln)) > 0) {
+		if (ln->ts_ms < s->from_ms || ln->ts_ms >= s->to_ms)
+			continue;
+		size_t i = (size_t)((ln->ts_ms - s->from_ms) / s->bucket_ms);
+		struct report_bin *b = &s->bins[i];
+		b->requests++;
+		b->errors += rollup_is_error(&ln->rec) != 0;
+		if (ln->rec.t_active == LR_TIMER_NONE)
+			continue;
+		if (nta[i] == ata[i]) {
+			size_t n = ata[i] ? ata[i] * 2 : 8;
+			int32_t *p = realloc(ta[i], n * sizeof(*p));
+			if (!p) {
+				oom = 1;
+				break;
+			}
+			ta[i] = p;
+			ata[i] = n;
+		}
+		ta[i][nta[i]++] = ln->rec.t_active;
+	}
+	if (rc < 0)
+		storefail(c);
+	store_cursor_close(cur);
+	for (size_t i = 0; i < s->nbins && ta && nta; i++) {
+		if (nta[i]) {
+			qsort(ta[i], nta[i], sizeof(*ta[i]), cmp_i32v);
+			size_t rank = (nta[i] * 95 + 99) / 100;
+			s->bins[i].p95 = ta[i][(rank ? rank : 1) - 1];
+		}
+		free(ta[i]);
+	}
+	free(ta);
+	free(nta);
+	free(ata);
+	if (oom)
+		return fail(c, "out of memory");
+	return rc < 0 ? -1 : 0;
+}
+
+static int64_t floor_to(int64_t t, int64_t w)
+{
+	int64_t b = t / w;
+	if (t < 0 && t % w)
+		b--;
+	return b * w;
+}
+
+/* Requests, errors and p95 per bucket of the window (epoch-aligned buckets). From the rollups
+ * when the bucket and the window are whole rollup buckets, else from the request records. */
+static int read_series(struct ctx *c, int64_t rollup_ms)
+{
+	struct report *r = c->r;
+	const struct report_opts *o = c->opts;
+	struct report_series *s = &r->series;
+	struct store_sel sel;
+	if (!(r->sections & REPORT_SEC_SERIES))
+		return 0;
+	s->on = 1;
+	s->bucket_ms = o->bucket_ms > 0 ? o->bucket_ms : rollup_ms;
+	s->exact = s->bucket_ms % rollup_ms || (o->since_ms != LR_NONE && o->since_ms % rollup_ms) ||
+		   (o->until_ms != LR_NONE && o->until_ms % rollup_ms);
+	int64_t start = o->since_ms != LR_NONE ? o->since_ms : r->first_ms;
+	int64_t end = o->until_ms != LR_NONE ? o->until_ms
+		      : r->last_ms != LR_NONE ? r->last_ms + 1
+					      : LR_NONE;
+	if (start == LR_NONE || end == LR_NONE || end <= start)
+		return 0; /* no line: no bin */
+	s->from_ms = floor_to(start, s->bucket_ms);
+	s->to_ms = floor_to(end - 1, s->bucket_ms) + s->bucket_ms;
+	int64_t n = (s->to_ms - s->from_ms) / s->bucket_ms;
+	if (n > REPORT_SERIES_MAX_BINS)
+		return fail(c, "the series would have %lld buckets (at most %d): use a wider --bucket",
+			    (long long)n, REPORT_SERIES_MAX_BINS);
+	if (!(s->bins = calloc((size_t)n, sizeof(*s->bins))))
+		return fail(c, "out of memory");
+	s->nbins = (size_t)n;
+	for (size_t i = 0; i < s->nbins; i++) {
+		s->bins[i].t_ms = s->from_ms + (int64_t)i * s->bucket_ms;
+		s->bins[i].p95 = -1;
+	}
+	agg_sel(c, &sel);
+	sel.kinds = STORE_KINDS_TRAFFIC;
+	if (s->exact) {
+		/* exactly the asked window; the bins' edges only group */
+		sel.since_ms = o->since_ms != LR_NONE ? o->since_ms : INT64_MIN;
+		sel.until_ms = o->until_ms != LR_NONE ? o->until_ms : INT64_MAX;
+		return series_records(c, &sel, s);
+	}
+	sel.since_ms = s->from_ms;
+	sel.until_ms = s->to_ms;
+	struct store_bin *bins = calloc(s->nbins, sizeof(*bins));
+	if (!bins)
+		return fail(c, "out of memory");
+	if (store_series(c->rd, &sel, s->from_ms, s->bucket_ms, s->nbins, bins)) {
+		free(bins);
+		return storefail(c);
+	}
+	for (size_t i = 0; i < s->nbins; i++) {
+		s->bins[i].requests = bins[i].requests;
+		s->bins[i].errors = bins[i].errors;
+	}
+	free(bins);
+	for (size_t i = 0; i < s->nbins; i++)
+		if (s->bins[i].requests && series_p95_rollups(c, &sel, &s->bins[i], s->bucket_ms))
+			return -1;
+	return 0;
+}
+
 /* Server events (UP/DOWN, no server available) of the window, oldest first, the latest
  * REPORT_MAX_EVENTS kept per backend. Events belong to backends: a frontend filter hides them. */
 static int read_events(struct ctx *c)
@@ -639,7 +795,8 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 			r->to_ms += info.rollup_ms;
 	}
 	agg_sel(&c, &sel);
-	if (read_lines(&c) || read_counters(&c) || read_ranked(&c))
+	if (read_lines(&c) || read_counters(&c) || read_ranked(&c) ||
+	    read_series(&c, info.rollup_ms))
 		goto end;
 	if (!(r->sections & REPORT_SEC_BACKENDS)) {
 		ret = 0;
@@ -732,6 +889,7 @@ void report_release(struct report *r)
 	free(r->backend);
 	report_table_release(&r->paths);
 	report_table_release(&r->clients);
+	free(r->series.bins);
 	memset(r, 0, sizeof(*r));
 }
 

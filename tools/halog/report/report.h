@@ -23,6 +23,25 @@ struct store_reader;
 #define REPORT_SEC_BACKENDS 0x1 /* per backend and per frontend, from the rollups: the default */
 #define REPORT_SEC_PATHS 0x2	/* per normalised path, from the request records */
 #define REPORT_SEC_CLIENTS 0x4	/* per client address or network, from the request records */
+#define REPORT_SEC_SERIES 0x8	/* requests, errors and p95 per time bucket */
+#define REPORT_SERIES_MAX_BINS 100000 /* a longer series is refused: ask for a wider bucket */
+
+/* One time bucket of the series section: the traffic logged in [t_ms, t_ms + bucket). */
+struct report_bin {
+	int64_t t_ms;
+	int64_t requests, errors;
+	int64_t p95; /* Ta (Tt for TCP) in ms; -1 when no value */
+};
+
+struct report_series {
+	int on;
+	int64_t bucket_ms;
+	int exact;		  /* from the request records (bucket or window not whole rollup
+				     buckets); else from the rollups (p95 within 1.6%) */
+	int64_t from_ms, to_ms;	  /* the bins cover [from, to) */
+	struct report_bin *bins;  /* owned, nbins */
+	size_t nbins;
+};
 
 struct report_opts {
 	int64_t since_ms, until_ms;	/* window [since, until); LR_NONE when open */
@@ -37,6 +56,7 @@ struct report_opts {
 	enum report_client_by client_by; /* clients by address or by network */
 	enum report_sort sort;		/* ranking of the ranked sections */
 	size_t top;			/* their rows; 0: every row */
+	int64_t bucket_ms;		/* the series' bucket; 0: one minute */
 };
 
 struct report_lat {
@@ -123,6 +143,7 @@ struct report {
 	int paths_folded;		/* ids folded (report_path_key) */
 	struct report_table clients;	/* REPORT_SEC_CLIENTS: HTTP and TCP requests per client */
 	enum report_client_by client_by;
+	struct report_series series;	/* REPORT_SEC_SERIES */
 };
 
 /* Whether a service of the inventory expects traffic: a server of it may take some (a weight

@@ -456,6 +456,43 @@ static void text_ranked(struct strbuf *sb, const struct report *r, const struct 
 	strbuf_release(&v);
 }
 
+/* "10s", "1m", "5m", "1h", "90s" …: a bucket width in its largest whole unit. */
+static void bucket_words(struct strbuf *sb, int64_t ms)
+{
+	if (ms % 86400000 == 0)
+		strbuf_addf(sb, "%lldd", (long long)(ms / 86400000));
+	else if (ms % 3600000 == 0)
+		strbuf_addf(sb, "%lldh", (long long)(ms / 3600000));
+	else if (ms % 60000 == 0)
+		strbuf_addf(sb, "%lldm", (long long)(ms / 60000));
+	else if (ms % 1000 == 0)
+		strbuf_addf(sb, "%llds", (long long)(ms / 1000));
+	else
+		strbuf_addf(sb, "%lldms", (long long)ms);
+}
+
+static const char *series_source(const struct report_series *s)
+{
+	return s->exact ? "from the request records, exact" : "from the rollups";
+}
+
+static void text_series(struct strbuf *sb, const struct report_series *s)
+{
+	char t[40];
+	strbuf_addf(sb, "\nseries: %zu buckets of ", s->nbins);
+	bucket_words(sb, s->bucket_ms);
+	strbuf_addf(sb, ", %s\n", series_source(s));
+	strbuf_addf(sb, "  %-24s%9s%8s%7s%8s\n", "time (UTC)", "reqs", "errs", "err%", "p95 ms");
+	for (size_t i = 0; i < s->nbins; i++) {
+		const struct report_bin *b = &s->bins[i];
+		report_fmt_time(b->t_ms, t, sizeof(t));
+		strbuf_addf(sb, "  %-24s%9lld%8lld%7.1f", t, (long long)b->requests,
+			    (long long)b->errors, pct(b->errors, b->requests));
+		num_or_dash(sb, 8, b->p95);
+		strbuf_addch(sb, '\n');
+	}
+}
+
 static void write_text(struct strbuf *sb, const struct report *r)
 {
 	text_header(sb, r);
@@ -463,6 +500,8 @@ static void write_text(struct strbuf *sb, const struct report *r)
 		text_ranked(sb, r, &r->paths, 1);
 	if (secs(r) & REPORT_SEC_CLIENTS)
 		text_ranked(sb, r, &r->clients, 0);
+	if (secs(r) & REPORT_SEC_SERIES)
+		text_series(sb, &r->series);
 	for (size_t i = 0; i < r->nbackends; i++)
 		text_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)
@@ -806,6 +845,41 @@ static void jranked(struct strbuf *sb, const struct report *r, const struct repo
 	strbuf_addstr(sb, "]}");
 }
 
+static void jseries(struct strbuf *sb, const struct report_series *s)
+{
+	int f = 1;
+	strbuf_addch(sb, '{');
+	jkey(sb, &f, "bucket_ms");
+	json_add_i64(sb, s->bucket_ms);
+	jkey(sb, &f, "source");
+	jstr(sb, s->exact ? "records" : "rollups");
+	jkey(sb, &f, "from");
+	jtime(sb, s->nbins ? s->from_ms : LR_NONE);
+	jkey(sb, &f, "to");
+	jtime(sb, s->nbins ? s->to_ms : LR_NONE);
+	jkey(sb, &f, "bins");
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < s->nbins; i++) {
+		const struct report_bin *b = &s->bins[i];
+		int g = 1;
+		if (i)
+			strbuf_addch(sb, ',');
+		strbuf_addch(sb, '{');
+		jkey(sb, &g, "time");
+		jtime(sb, b->t_ms);
+		jkey(sb, &g, "requests");
+		json_add_i64(sb, b->requests);
+		jkey(sb, &g, "errors");
+		json_add_i64(sb, b->errors);
+		jkey(sb, &g, "error_rate");
+		json_add_double(sb, pct(b->errors, b->requests), 2);
+		jkey(sb, &g, "p95");
+		jnum_or_null(sb, b->p95, -1);
+		strbuf_addch(sb, '}');
+	}
+	strbuf_addstr(sb, "]}");
+}
+
 static void write_json(struct strbuf *sb, const struct report *r)
 {
 	int f = 1, g;
@@ -878,9 +952,9 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	strbuf_addch(sb, '}');
 	jkey(sb, &f, "sections");
 	strbuf_addch(sb, '[');
-	static const char *const sec_names[3] = {"backends", "paths", "clients"};
+	static const char *const sec_names[4] = {"backends", "paths", "clients", "series"};
 	g = 1;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		if (!(secs(r) & (1u << i)))
 			continue;
 		if (!g)
@@ -896,6 +970,10 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	if (secs(r) & REPORT_SEC_CLIENTS) {
 		jkey(sb, &f, "clients");
 		jranked(sb, r, &r->clients, 0);
+	}
+	if (secs(r) & REPORT_SEC_SERIES) {
+		jkey(sb, &f, "series");
+		jseries(sb, &r->series);
 	}
 	if (!(secs(r) & REPORT_SEC_BACKENDS)) {
 		strbuf_addstr(sb, "}\n");
@@ -1077,6 +1155,23 @@ static void write_csv(struct strbuf *sb, const struct report *r)
 		if (sep)
 			strbuf_addch(sb, '\n');
 		csv_ranked(sb, &r->clients, 0);
+		sep = 1;
+	}
+	if (secs(r) & REPORT_SEC_SERIES) {
+		if (sep)
+			strbuf_addch(sb, '\n');
+		strbuf_addstr(sb, "section,time,bucket_ms,requests,errors,error_pct,ta_p95\n");
+		for (size_t i = 0; i < r->series.nbins; i++) {
+			const struct report_bin *b = &r->series.bins[i];
+			char t[40];
+			report_fmt_time(b->t_ms, t, sizeof(t));
+			strbuf_addf(sb, "series,%s,%lld,%lld,%lld,%.2f,", t,
+				    (long long)r->series.bucket_ms, (long long)b->requests,
+				    (long long)b->errors, pct(b->errors, b->requests));
+			if (b->p95 >= 0)
+				strbuf_addf(sb, "%lld", (long long)b->p95);
+			strbuf_addch(sb, '\n');
+		}
 		sep = 1;
 	}
 	if (!(secs(r) & REPORT_SEC_BACKENDS))
@@ -1291,6 +1386,26 @@ static void md_ranked(struct strbuf *sb, const struct report *r, const struct re
 	strbuf_release(&tmp);
 }
 
+static void md_series(struct strbuf *sb, const struct report_series *s)
+{
+	strbuf_addf(sb, "\n### Series\n\n%zu buckets of ", s->nbins);
+	bucket_words(sb, s->bucket_ms);
+	strbuf_addf(sb, ", %s.\n", series_source(s));
+	if (!s->nbins)
+		return;
+	strbuf_addstr(sb, "\n| time (UTC) | requests | errors | error % | Ta p95 |\n"
+			  "|---|---:|---:|---:|---:|\n");
+	for (size_t i = 0; i < s->nbins; i++) {
+		const struct report_bin *b = &s->bins[i];
+		char t[40];
+		report_fmt_time(b->t_ms, t, sizeof(t));
+		strbuf_addf(sb, "| %s | %lld | %lld | %.1f%% |", t, (long long)b->requests,
+			    (long long)b->errors, pct(b->errors, b->requests));
+		md_cell_num(sb, b->p95);
+		strbuf_addch(sb, '\n');
+	}
+}
+
 static void write_markdown(struct strbuf *sb, const struct report *r)
 {
 	char a[40], b[40];
@@ -1343,6 +1458,8 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 		md_ranked(sb, r, &r->paths, 1);
 	if (secs(r) & REPORT_SEC_CLIENTS)
 		md_ranked(sb, r, &r->clients, 0);
+	if (secs(r) & REPORT_SEC_SERIES)
+		md_series(sb, &r->series);
 	for (size_t i = 0; i < r->nbackends; i++)
 		md_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)

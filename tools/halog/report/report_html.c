@@ -1669,6 +1669,35 @@ static void write_ranked(struct html *h, const struct report_table *t, int paths
 	strbuf_addstr(sb, "</tbody></table></section>\n");
 }
 
+/* The series section: one row per bucket (the charts above draw the status classes). */
+static void write_buckets(struct html *h, const struct report_series *s)
+{
+	struct strbuf *sb = h->sb;
+	strbuf_addf(sb, "<section class=\"ranked\" id=\"series\"><h2>Series</h2>\n<p>%zu buckets of ",
+		    s->nbins);
+	bin_width_words(sb, s->bucket_ms);
+	strbuf_addf(sb, ", %s.</p>\n",
+		    s->exact ? "from the request records, exact" : "from the rollups");
+	strbuf_addstr(sb, "<table class=\"ranked\" data-table=\"buckets\"><caption>Requests per"
+			  " bucket</caption><thead><tr><th scope=\"col\">time (UTC)</th>"
+			  "<th scope=\"col\" class=\"num\">requests</th><th scope=\"col\""
+			  " class=\"num\">errors</th><th scope=\"col\" class=\"num\">error rate</th>"
+			  "<th scope=\"col\" class=\"num\">Ta p95</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < s->nbins; i++) {
+		const struct report_bin *b = &s->bins[i];
+		strbuf_addf(sb, "<tr data-t=\"%lld\"><th scope=\"row\">", (long long)b->t_ms);
+		fmt_time(sb, b->t_ms, 1);
+		strbuf_addstr(sb, "</th>");
+		num_td(sb, "requests", b->requests);
+		num_td(sb, "errors", b->errors);
+		strbuf_addf(sb, "<td class=\"num%s\" data-col=\"error-rate\">%.1f%%</td>",
+			    b->errors ? " warn" : "", pct(b->errors, b->requests));
+		num_td(sb, "p95", b->p95);
+		strbuf_addstr(sb, "</tr>\n");
+	}
+	strbuf_addstr(sb, "</tbody></table></section>\n");
+}
+
 static void write_group(struct html *h, const struct report_group *g, size_t idx, int backend)
 {
 	const struct report *r = h->r;
@@ -1795,7 +1824,7 @@ static void write_page(struct html *h)
 	}
 	strbuf_addstr(sb, "</p></div></header>\n<main class=\"wrap\">\n");
 	write_banner(h);
-	if (r->nbackends || r->nfrontends || r->paths.on || r->clients.on) {
+	if (r->nbackends || r->nfrontends || r->paths.on || r->clients.on || r->series.on) {
 		strbuf_addstr(sb, "<nav class=\"toc\" aria-label=\"Sections\">");
 		if (r->nbackends)
 			strbuf_addstr(sb, "<a href=\"#overview\">Overview</a>");
@@ -1803,6 +1832,8 @@ static void write_page(struct html *h)
 			strbuf_addstr(sb, "<a href=\"#paths\">Paths</a>");
 		if (r->clients.on)
 			strbuf_addstr(sb, "<a href=\"#clients\">Clients</a>");
+		if (r->series.on)
+			strbuf_addstr(sb, "<a href=\"#series\">Series</a>");
 		for (size_t i = 0; i < r->nbackends; i++) {
 			strbuf_addf(sb, "<a href=\"#be-%zu\">", i);
 			esc(sb, r->backends[i].name);
@@ -1820,6 +1851,8 @@ static void write_page(struct html *h)
 		write_ranked(h, &r->paths, 1);
 	if (r->clients.on)
 		write_ranked(h, &r->clients, 0);
+	if (r->series.on)
+		write_buckets(h, &r->series);
 	for (size_t i = 0; i < r->nbackends && !h->failed; i++)
 		write_group(h, &r->backends[i], i, 1);
 	for (size_t i = 0; i < r->nfrontends && !h->failed; i++)

@@ -6,7 +6,8 @@
 //   EXPECT_JSON   the facts to find in it, read from the store with sqlite3 by the e2e script:
 //                 {"total": N, "backends": {"be": {"requests": N, "servers": {"srv": N}}},
 //                  "down": [{"backend": "be", "server": "srv"}],
-//                  "paths": [row …], "clients": [row …]}   (rows of halog report --format json)
+//                  "paths": [row …], "clients": [row …], "series": [bin …],
+//                  "slowest": [{"name", "rows": [{"ta", …}]}]}   (from halog report --format json)
 //   SHOT_DIR      where html-report.png, html-report-full.png and html-report.pdf go
 //   CHROMIUM, CHROMEDRIVER  the binaries (default /usr/bin/chromium, /usr/bin/chromedriver)
 import { test, before, after } from 'node:test';
@@ -215,6 +216,27 @@ test('the paths and clients tables hold the rows of the JSON report, in its orde
 		}
 		const r = await (await driver.findElement(By.css(`table[data-table="${table}"]`))).getRect();
 		assert.ok(r.width > 300 && r.height > 20, `${table} table drawn at ${JSON.stringify(r)}`);
+	}
+});
+
+test('the series and slowest tables hold the buckets and rows of the JSON report', async () => {
+	const bins = await driver.findElements(By.css('table[data-table="buckets"] tbody tr'));
+	assert.equal(bins.length, expect.series.length, 'one row per bucket');
+	let sum = 0;
+	for (const [i, tr] of bins.entries()) {
+		assert.equal(Number(await attr(tr, 'data-t')), Date.parse(expect.series[i].time), `bucket ${i} time`);
+		const n = Number(await text(await tr.findElement(By.css('[data-col="requests"]'))));
+		assert.equal(n, expect.series[i].requests, `bucket ${i} requests`);
+		sum += n;
+	}
+	assert.equal(sum, expect.total, 'the buckets add up to every request');
+	const slow = await driver.findElements(By.css('table[data-table="slowest"] tbody tr'));
+	const want = expect.slowest.flatMap((g) => g.rows.map((w) => [g.name, w.ta]));
+	assert.equal(slow.length, want.length, 'slowest rows');
+	for (const [i, tr] of slow.entries()) {
+		assert.equal(await attr(tr, 'data-name'), want[i][0], `slowest row ${i} backend`);
+		assert.equal(Number(await text(await tr.findElement(By.css('[data-col="ta"]')))), want[i][1],
+			`slowest row ${i} Ta`);
 	}
 });
 

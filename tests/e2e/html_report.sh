@@ -46,7 +46,7 @@ db=$out/halog.db
 
 # ---- the report --------------------------------------------------------------------------------
 html=$TMP/report.html
-SECS="--backends --paths --clients --top 8"
+SECS="--backends --paths --clients --series --slowest --top 8"
 "$HALOG" report --db "$db" --inventory "$out/inventory.yaml" --check-balance 10 $SECS --format html \
 	-o "$html" 2>"$TMP/report.err"
 rc=$?
@@ -67,7 +67,7 @@ sqlite3 -json "$db" "select proxy backend, server from events where state like '
 	and server is not null group by 1, 2" >"$TMP/down.json"
 [ -s "$TMP/down.json" ] || echo '[]' >"$TMP/down.json"
 # the paths and clients rows: the JSON report of the same sections, checked against the store
-"$HALOG" report --db "$db" --paths --clients --top 8 --format json >"$TMP/ranked.json" ||
+"$HALOG" report --db "$db" --paths --clients --series --slowest --top 8 --format json >"$TMP/ranked.json" ||
 	fail "report --format json"
 [ "$(jq '.paths.requests' "$TMP/ranked.json")" = "$(sqlite3 "$db" "select count(*) from requests where mode = 'http'")" ] ||
 	fail "paths: requests differ from the store's http rows"
@@ -75,7 +75,8 @@ jq -n --slurpfile bs "$TMP/bs.json" --slurpfile dn "$TMP/down.json" --slurpfile 
 	total: ([$bs[0][].n] | add),
 	backends: (reduce $bs[0][] as $r ({}; .[$r.backend].requests += $r.n
 		| .[$r.backend].servers[$r.server] = $r.n)),
-	down: $dn[0], paths: $rk[0].paths.rows, clients: $rk[0].clients.rows}' >"$TMP/expect.json" ||
+	down: $dn[0], paths: $rk[0].paths.rows, clients: $rk[0].clients.rows,
+	series: $rk[0].series.bins, slowest: $rk[0].slowest.backends}' >"$TMP/expect.json" ||
 	fail "expectations"
 cat "$TMP/expect.json"
 
@@ -91,7 +92,7 @@ left=$(pgrep -f -- "$TMP/browser" | tr '\n' ' ')
 for p in $left; do lib_stop "$p"; done
 [ -z "$left" ] || fail "browser processes left running: $left"
 [ $rc = 0 ] || fail "the browser test failed (exit $rc)"
-grep -q '^# pass 10$' "$TMP/node.out" || fail "not every browser check passed"
+grep -q '^# pass 11$' "$TMP/node.out" || fail "not every browser check passed"
 [ -s "$O/html-report.png" ] || fail "no screenshot"
 cp "$html" "$O/html-report.html"
 if [ -n "${UPDATE_SCREENSHOT:-}" ]; then

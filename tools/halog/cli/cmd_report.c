@@ -1,6 +1,7 @@
 /* halog report: per-frontend and per-backend distribution, errors and latency from the store's
  * rollups, as text, JSON, CSV or Markdown; --check-balance turns it into a CI gate (exit 3). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,9 @@ enum {
 	O_TOP,
 	O_SERIES,
 	O_BUCKET,
+	O_SLOWEST,
+	O_MIN_TA,
+	O_MIN_TW,
 };
 
 static const char *const formats[] = {"text", "json", "csv", "markdown", "html", "md", NULL};
@@ -132,6 +136,11 @@ static const struct opt report_opts[] = {
 	 .long_name = "series",
 	 .type = OPT_FLAG,
 	 .help = "requests, errors and p95 per time bucket"},
+	{.id = O_SLOWEST,
+	 .long_name = "slowest",
+	 .type = OPT_FLAG,
+	 .help = "the slowest requests of each backend (Ta, Tt for TCP),\n"
+		 "with their lines (5 each, or --top N)"},
 	{.id = O_NO_FOLD,
 	 .long_name = "no-fold",
 	 .type = OPT_FLAG,
@@ -157,6 +166,21 @@ static const struct opt report_opts[] = {
 	 .min = 0,
 	 .max = 1000000000,
 	 .help = "rows of paths and clients (default 20; 0: all)"},
+	{.id = O_MIN_TA,
+	 .long_name = "min-ta",
+	 .type = OPT_INT,
+	 .arg = "MS",
+	 .min = 1,
+	 .max = INT32_MAX,
+	 .help = "only requests whose Ta (Tt for TCP) is at least MS, in every\n"
+		 "section (read from the request records)"},
+	{.id = O_MIN_TW,
+	 .long_name = "min-tw",
+	 .type = OPT_INT,
+	 .arg = "MS",
+	 .min = 1,
+	 .max = INT32_MAX,
+	 .help = "only requests that waited in a queue (Tw) at least MS"},
 	{.id = O_BUCKET,
 	 .long_name = "bucket",
 	 .type = OPT_STR,
@@ -279,9 +303,19 @@ int cmd_report(int argc, char **argv)
 			break;
 		case O_TOP:
 			opts.top = (size_t)p.num;
+			opts.slowest = p.num ? (size_t)p.num : REPORT_SLOWEST_DEFAULT;
 			break;
 		case O_SERIES:
 			opts.sections |= REPORT_SEC_SERIES;
+			break;
+		case O_SLOWEST:
+			opts.sections |= REPORT_SEC_SLOWEST;
+			break;
+		case O_MIN_TA:
+			opts.min_ta = p.num;
+			break;
+		case O_MIN_TW:
+			opts.min_tw = p.num;
 			break;
 		case O_BUCKET:
 			if (parse_bucket(p.val, &opts.bucket_ms))

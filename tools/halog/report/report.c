@@ -24,6 +24,8 @@ struct ctx {
 	const struct report_opts *opts;
 	struct report *r;
 	struct hmap aggs; /* key -> struct rollup_agg * (key.kind is a bitmask of kinds) */
+	struct hmap errp; /* from the records: backend NUL status(8 bytes) path -> int64_t * count */
+	int from_records; /* the backends section read the records (timer floors) */
 	struct strbuf key;
 	char *err;
 	size_t errsz;
@@ -44,6 +46,22 @@ static int fail(struct ctx *c, const char *fmt, ...)
 static int storefail(struct ctx *c)
 {
 	return fail(c, "%s", store_reader_errmsg(c->rd));
+}
+
+/* Whether rec passes the timer floors (--min-ta, --min-tw; 0: none): a -1 timer passes no
+ * floor. */
+static int timers_pass(const struct report_opts *o, const struct logrec *rec)
+{
+	if (o->min_ta > 0 && (rec->t_active == LR_TIMER_NONE || rec->t_active < o->min_ta))
+		return 0;
+	if (o->min_tw > 0 && (rec->t_wait == LR_TIMER_NONE || rec->t_wait < o->min_tw))
+		return 0;
+	return 1;
+}
+
+static int timer_floors(const struct report_opts *o)
+{
+	return o->min_ta > 0 || o->min_tw > 0;
 }
 
 static char *xstrndup(const char *s, size_t n)
@@ -316,9 +334,121 @@ static int on_errpath(void *arg, const char *backend, int64_t status, const char
 	return 0;
 }
 
+/* ---- the backends section from the request records (when timer floors are set) ---- */
+
+/* One record into the four aggregates it belongs to, as the rollups would count it. */
+static int record_into_aggs(struct ctx *c, const struct logrec *rec)
+{
+	char fe[512], be[512], srv[512];
+	const struct lr_str *v[3] = {&rec->frontend, &rec->backend, &rec->server};
+	char *d[3] = {fe, be, srv};
+	for (int i = 0; i < 3; i++) {
+		size_t n = v[i]->p ? (v[i]->len < 511 ? v[i]->len : 511) : 1;
+		memcpy(d[i], v[i]->p ? v[i]->p : "-", n);
+		d[i][n] = '\0';
+	}
+	struct rollup_agg *to[4] = {agg(c, K_BE, be, ""), agg(c, K_BESRV, be, srv),
+				    agg(c, K_FE, fe, ""), agg(c, K_FEBE, fe, be)};
+	for (int i = 0; i < 4; i++) {
+		if (!to[i] || rollup_agg_add(to[i], rec))
+			return fail(c, "out of memory");
+		to[i]->key.kind |= 1 << rec->kind;
+	}
+	if (rec->kind != LR_HTTP || !rollup_is_error(rec))
+		return 0;
+	/* its error path, as the store's error-path rollup keys it */
+	struct lr_str path = rec->path.p ? rec->path : rec->uri;
+	size_t plen = path.p ? (path.len < 256 ? path.len : 256) : 0;
+	int64_t st = rec->status_code == LR_NONE ? -1 : rec->status_code;
+	int isnew;
+	strbuf_reset(&c->key);
+	if (strbuf_add(&c->key, be, strlen(be) + 1) || strbuf_add(&c->key, &st, sizeof(st)) ||
+	    (plen && strbuf_add(&c->key, path.p, plen)))
+		return fail(c, "out of memory");
+	struct hmap_ent *e = hmap_put(&c->errp, c->key.buf, c->key.len, &isnew);
+	if (!e || (isnew && !(e->val = calloc(1, sizeof(int64_t)))))
+		return fail(c, "out of memory");
+	++*(int64_t *)e->val;
+	return 0;
+}
+
+static int aggregate_records(struct ctx *c)
+{
+	struct store_sel sel;
+	struct store_cursor *cur;
+	const struct store_line *ln;
+	int rc;
+	agg_sel(c, &sel);
+	sel.kinds = STORE_KINDS_TRAFFIC;
+	sel.want = STORE_WANT_FIELDS;
+	if (!(cur = store_cursor_open(c->rd, &sel)))
+		return storefail(c);
+	while ((rc = store_cursor_next(cur, &ln)) > 0)
+		if (timers_pass(c->opts, &ln->rec) && record_into_aggs(c, &ln->rec)) {
+			store_cursor_close(cur);
+			return -1;
+		}
+	if (rc < 0)
+		storefail(c);
+	store_cursor_close(cur);
+	c->from_records = 1;
+	return rc < 0 ? -1 : 0;
+}
+
+struct errp_row {
+	const char *be, *path;
+	size_t plen;
+	int64_t status, n;
+};
+
+static int cmp_errp(const void *x, const void *y)
+{
+	const struct errp_row *a = x, *b = y;
+	int d = strcmp(a->be, b->be);
+	if (d)
+		return d;
+	if (a->n != b->n)
+		return a->n > b->n ? -1 : 1;
+	if (a->status != b->status)
+		return a->status < b->status ? -1 : 1;
+	size_t n = a->plen < b->plen ? a->plen : b->plen;
+	d = n ? memcmp(a->path, b->path, n) : 0;
+	return d ? d : (a->plen > b->plen) - (a->plen < b->plen);
+}
+
+/* The top error paths of each backend from the records' counts, ranked as the store ranks. */
+static int errpaths_from_records(struct ctx *c)
+{
+	struct errp_row *rows = calloc(c->errp.n ? c->errp.n : 1, sizeof(*rows));
+	size_t n = 0;
+	if (!rows)
+		return fail(c, "out of memory");
+	for (size_t i = 0; i < c->errp.cap; i++) {
+		struct hmap_ent *e = &c->errp.tab[i];
+		if (!e->key || !e->val)
+			continue;
+		struct errp_row *w = &rows[n++];
+		w->be = e->key;
+		size_t bl = strlen(e->key) + 1;
+		memcpy(&w->status, e->key + bl, sizeof(w->status));
+		w->path = e->key + bl + sizeof(int64_t);
+		w->plen = e->klen - bl - sizeof(int64_t);
+		w->n = *(int64_t *)e->val;
+	}
+	if (n)
+		qsort(rows, n, sizeof(*rows), cmp_errp);
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = on_errpath(c, rows[i].be, rows[i].status, rows[i].path, rows[i].plen, rows[i].n);
+	free(rows);
+	return rc;
+}
+
 static int read_errpaths(struct ctx *c)
 {
 	struct store_sel sel;
+	if (c->from_records)
+		return errpaths_from_records(c);
 	agg_sel(c, &sel);
 	if (store_error_paths(c->rd, &sel, REPORT_TOP_PATHS, on_errpath, c))
 		return c->failed ? -1 : storefail(c);
@@ -354,6 +484,8 @@ static int read_ranked(struct ctx *c)
 	}
 	while ((rc = store_cursor_next(cur, &ln)) > 0) {
 		const struct logrec *rec = &ln->rec;
+		if (!timers_pass(o, rec))
+			continue;
 		if (paths && rec->kind == LR_HTTP &&
 		    (report_path_key(rec, !o->no_fold, &key) ||
 		     report_ranker_add(paths, key.buf, key.len, rec))) {
@@ -434,7 +566,7 @@ static int series_records(struct ctx *c, const struct store_sel *base, struct re
 	if (!oom && !cur)
 		rc = -1;
 	while (cur && (rc = store_cursor_next(cur, &ln)) > 0) {
-		if (ln->ts_ms < s->from_ms || ln->ts_ms >= s->to_ms)
+		if (ln->ts_ms < s->from_ms || ln->ts_ms >= s->to_ms || !timers_pass(c->opts, &ln->rec))
 			continue;
 		size_t i = (size_t)((ln->ts_ms - s->from_ms) / s->bucket_ms);
 		struct report_bin *b = &s->bins[i];
@@ -494,7 +626,7 @@ static int read_series(struct ctx *c, int64_t rollup_ms)
 	s->on = 1;
 	s->bucket_ms = o->bucket_ms > 0 ? o->bucket_ms : rollup_ms;
 	s->exact = s->bucket_ms % rollup_ms || (o->since_ms != LR_NONE && o->since_ms % rollup_ms) ||
-		   (o->until_ms != LR_NONE && o->until_ms % rollup_ms);
+		   (o->until_ms != LR_NONE && o->until_ms % rollup_ms) || timer_floors(o);
 	int64_t start = o->since_ms != LR_NONE ? o->since_ms : r->first_ms;
 	int64_t end = o->until_ms != LR_NONE ? o->until_ms
 		      : r->last_ms != LR_NONE ? r->last_ms + 1
@@ -539,6 +671,164 @@ static int read_series(struct ctx *c, int64_t rollup_ms)
 	for (size_t i = 0; i < s->nbins; i++)
 		if (s->bins[i].requests && series_p95_rollups(c, &sel, &s->bins[i], s->bucket_ms))
 			return -1;
+	return 0;
+}
+
+/* ---- the slowest requests ---- */
+
+struct slow_cands {
+	struct report_slow *rows; /* at most n, slowest first */
+	size_t n;
+};
+
+static void slow_free(void *p)
+{
+	struct slow_cands *sc = p;
+	if (!sc)
+		return;
+	for (size_t i = 0; i < sc->n; i++) {
+		free(sc->rows[i].server);
+		free(sc->rows[i].line);
+	}
+	free(sc->rows);
+	free(sc);
+}
+
+/* Offers rec to its backend's candidates (kept sorted: Ta descending, the earlier first). */
+static int slow_offer(struct hmap *m, size_t top, const struct store_line *ln)
+{
+	const struct logrec *rec = &ln->rec;
+	const char *be = rec->backend.p ? rec->backend.p : "-";
+	size_t blen = rec->backend.p ? rec->backend.len : 1;
+	int isnew;
+	struct hmap_ent *e = hmap_put(m, be, blen, &isnew);
+	if (!e)
+		return -1;
+	if (isnew) {
+		struct slow_cands *sc = calloc(1, sizeof(*sc));
+		if (!sc || !(sc->rows = calloc(top, sizeof(*sc->rows)))) {
+			free(sc);
+			return -1;
+		}
+		e->val = sc;
+	}
+	struct slow_cands *sc = e->val;
+	int64_t ta = rec->t_active;
+	if (sc->n == top && ta <= sc->rows[top - 1].ta)
+		return 0;
+	size_t at = sc->n < top ? sc->n : top - 1;
+	if (sc->n == top)
+		free(sc->rows[at].server);
+	else
+		sc->n++;
+	while (at > 0 && sc->rows[at - 1].ta < ta) {
+		sc->rows[at] = sc->rows[at - 1];
+		at--;
+	}
+	struct report_slow *w = &sc->rows[at];
+	memset(w, 0, sizeof(*w));
+	w->ts_ms = ln->ts_ms;
+	w->ta = ta;
+	w->tw = rec->t_wait == LR_TIMER_NONE ? -1 : rec->t_wait;
+	w->status = rec->status_code == LR_NONE ? -1 : rec->status_code;
+	snprintf(w->term, sizeof(w->term), "%s", rec->term);
+	w->pos = ln->pos;
+	int oom = 0;
+	w->server = slice_dup(rec->server, &oom);
+	return oom ? -1 : 0;
+}
+
+/* The stored line at pos (its raw bytes), copied into w. */
+static int slow_line(struct ctx *c, struct report_slow *w)
+{
+	struct store_sel sel;
+	struct store_cursor *cur;
+	const struct store_line *ln;
+	int rc;
+	store_sel_init(&sel);
+	sel.from = w->pos;
+	sel.to = store_pos_next(w->pos);
+	sel.want = STORE_WANT_LINE;
+	if (!(cur = store_cursor_open(c->rd, &sel)))
+		return storefail(c);
+	if ((rc = store_cursor_next(cur, &ln)) > 0) {
+		if (!(w->line = malloc(ln->raw.len + 1))) {
+			store_cursor_close(cur);
+			return fail(c, "out of memory");
+		}
+		if (ln->raw.len)
+			memcpy(w->line, ln->raw.p, ln->raw.len);
+		w->line[ln->raw.len] = '\0';
+		w->linelen = ln->raw.len;
+	}
+	if (rc < 0)
+		storefail(c);
+	store_cursor_close(cur);
+	return rc < 0 ? -1 : 0;
+}
+
+static int cmp_slow_group(const void *x, const void *y)
+{
+	const struct report_slow_group *a = x, *b = y;
+	return strcmp(a->backend, b->backend);
+}
+
+/* The N slowest requests (Ta, Tt for TCP) of each backend in the window, with their lines. */
+static int read_slowest(struct ctx *c)
+{
+	struct report *r = c->r;
+	const struct report_opts *o = c->opts;
+	struct hmap m = HMAP_INIT;
+	struct store_sel sel;
+	struct store_cursor *cur;
+	const struct store_line *ln;
+	int rc = 0, oom = 0;
+	if (!(r->sections & REPORT_SEC_SLOWEST))
+		return 0;
+	r->slowest_top = o->slowest ? o->slowest : REPORT_SLOWEST_DEFAULT;
+	agg_sel(c, &sel);
+	sel.kinds = STORE_KINDS_TRAFFIC;
+	sel.want = STORE_WANT_FIELDS;
+	if (!(cur = store_cursor_open(c->rd, &sel)))
+		return storefail(c);
+	while ((rc = store_cursor_next(cur, &ln)) > 0) {
+		if (ln->rec.t_active == LR_TIMER_NONE || !timers_pass(o, &ln->rec))
+			continue;
+		if (slow_offer(&m, r->slowest_top, ln)) {
+			oom = 1;
+			break;
+		}
+	}
+	if (rc < 0)
+		storefail(c);
+	store_cursor_close(cur);
+	if (!oom && rc >= 0 && m.n && !(r->slowest = calloc(m.n, sizeof(*r->slowest))))
+		oom = 1;
+	for (size_t i = 0; !oom && rc >= 0 && i < m.cap; i++) {
+		struct hmap_ent *e = &m.tab[i];
+		if (!e->key || !e->val)
+			continue;
+		struct report_slow_group *g = &r->slowest[r->nslowest++];
+		struct slow_cands *sc = e->val;
+		if (!(g->backend = xstrndup(e->key, e->klen))) {
+			oom = 1;
+			break;
+		}
+		g->rows = sc->rows;
+		g->nrows = sc->n;
+		sc->rows = NULL;
+		sc->n = 0;
+		for (size_t j = 0; j < g->nrows && rc >= 0; j++)
+			if (slow_line(c, &g->rows[j]))
+				rc = -1;
+	}
+	hmap_release(&m, slow_free);
+	if (oom)
+		return fail(c, "out of memory");
+	if (rc < 0)
+		return -1;
+	if (r->nslowest)
+		qsort(r->slowest, r->nslowest, sizeof(*r->slowest), cmp_slow_group);
 	return 0;
 }
 
@@ -770,6 +1060,8 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 	r->allow_unlisted = opts->allow_unlisted;
 	r->allow_idle = opts->allow_idle;
 	r->sections = opts->sections ? opts->sections : REPORT_SEC_BACKENDS;
+	r->min_ta = opts->min_ta;
+	r->min_tw = opts->min_tw;
 	r->from_ms = LR_NONE;
 	r->to_ms = LR_NONE;
 	if ((opts->frontend && !(r->frontend = xstrndup(opts->frontend, strlen(opts->frontend)))) ||
@@ -796,13 +1088,16 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 	}
 	agg_sel(&c, &sel);
 	if (read_lines(&c) || read_counters(&c) || read_ranked(&c) ||
-	    read_series(&c, info.rollup_ms))
+	    read_series(&c, info.rollup_ms) || read_slowest(&c))
 		goto end;
 	if (!(r->sections & REPORT_SEC_BACKENDS)) {
 		ret = 0;
 		goto end;
 	}
-	if (store_aggregate(rd, &sel, on_agg, &c)) {
+	if (timer_floors(opts)) {
+		if (aggregate_records(&c))
+			goto end;
+	} else if (store_aggregate(rd, &sel, on_agg, &c)) {
 		if (!c.failed)
 			storefail(&c);
 		goto end;
@@ -843,6 +1138,7 @@ end:
 	store_snapshot_end(rd);
 out:
 	hmap_release(&c.aggs, rollup_agg_free);
+	hmap_release(&c.errp, free);
 	strbuf_release(&c.key);
 	if (ret)
 		report_release(r);
@@ -890,6 +1186,15 @@ void report_release(struct report *r)
 	report_table_release(&r->paths);
 	report_table_release(&r->clients);
 	free(r->series.bins);
+	for (size_t i = 0; i < r->nslowest; i++) {
+		for (size_t j = 0; j < r->slowest[i].nrows; j++) {
+			free(r->slowest[i].rows[j].server);
+			free(r->slowest[i].rows[j].line);
+		}
+		free(r->slowest[i].rows);
+		free(r->slowest[i].backend);
+	}
+	free(r->slowest);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -10,6 +10,7 @@
 
 #include "parse/logrec.h"
 #include "report/ranked.h"
+#include "store/read.h"
 #include "store/rollup.h"
 
 struct invweights;
@@ -24,6 +25,8 @@ struct store_reader;
 #define REPORT_SEC_PATHS 0x2	/* per normalised path, from the request records */
 #define REPORT_SEC_CLIENTS 0x4	/* per client address or network, from the request records */
 #define REPORT_SEC_SERIES 0x8	/* requests, errors and p95 per time bucket */
+#define REPORT_SEC_SLOWEST 0x10	/* the slowest requests of each backend, with their lines */
+#define REPORT_SLOWEST_DEFAULT 5 /* per backend, unless --top says */
 #define REPORT_SERIES_MAX_BINS 100000 /* a longer series is refused: ask for a wider bucket */
 
 /* One time bucket of the series section: the traffic logged in [t_ms, t_ms + bucket). */
@@ -31,6 +34,24 @@ struct report_bin {
 	int64_t t_ms;
 	int64_t requests, errors;
 	int64_t p95; /* Ta (Tt for TCP) in ms; -1 when no value */
+};
+
+/* One of the slowest requests of a backend. */
+struct report_slow {
+	int64_t ts_ms;	 /* logged time */
+	int64_t ta, tw;	 /* Ta (Tt for TCP) and Tw, ms; tw -1 when -1 in the log */
+	int64_t status;	 /* HTTP status, -1 for none (TCP) */
+	char term[8];	 /* termination state */
+	char *server;	 /* owned; may be NULL */
+	char *line;	 /* owned: the stored line, exactly (may hold control bytes) */
+	size_t linelen;	 /* bytes of line (NULs may be inside) */
+	struct store_pos pos; /* where it sits in the store */
+};
+
+struct report_slow_group {
+	char *backend; /* owned */
+	struct report_slow *rows; /* slowest first (ties: the earlier first) */
+	size_t nrows;
 };
 
 struct report_series {
@@ -57,6 +78,9 @@ struct report_opts {
 	enum report_sort sort;		/* ranking of the ranked sections */
 	size_t top;			/* their rows; 0: every row */
 	int64_t bucket_ms;		/* the series' bucket; 0: one minute */
+	size_t slowest;			/* rows per backend of the slowest section */
+	int64_t min_ta, min_tw;		/* only requests with Ta (Tt) / Tw at least this, ms; 0:
+					   no floor. Set, they take every section from the records */
 };
 
 struct report_lat {
@@ -144,6 +168,9 @@ struct report {
 	struct report_table clients;	/* REPORT_SEC_CLIENTS: HTTP and TCP requests per client */
 	enum report_client_by client_by;
 	struct report_series series;	/* REPORT_SEC_SERIES */
+	struct report_slow_group *slowest; /* REPORT_SEC_SLOWEST: by backend name */
+	size_t nslowest, slowest_top;
+	int64_t min_ta, min_tw;		/* as asked; 0: none */
 };
 
 /* Whether a service of the inventory expects traffic: a server of it may take some (a weight

@@ -136,6 +136,15 @@ static void text_header(struct strbuf *sb, const struct report *r)
 		strbuf_addf(sb, "frontend: %s\n", vis(&tmp, r->frontend, 60));
 	if (r->backend)
 		strbuf_addf(sb, "backend: %s\n", vis(&tmp, r->backend, 60));
+	if (r->min_ta > 0 || r->min_tw > 0) {
+		strbuf_addstr(sb, "only requests with");
+		if (r->min_ta > 0)
+			strbuf_addf(sb, " Ta >= %lld ms", (long long)r->min_ta);
+		if (r->min_tw > 0)
+			strbuf_addf(sb, "%s Tw >= %lld ms", r->min_ta > 0 ? " and" : "",
+				    (long long)r->min_tw);
+		strbuf_addstr(sb, " (read from the request records)\n");
+	}
 	char item[128];
 	size_t col = 6;
 	strbuf_addstr(sb, "lines:");
@@ -493,6 +502,38 @@ static void text_series(struct strbuf *sb, const struct report_series *s)
 	}
 }
 
+/* The stored line as a terminal shows it: control bytes and invalid UTF-8 escaped. */
+static const char *line_vis(struct strbuf *tmp, const struct report_slow *w)
+{
+	strbuf_reset(tmp);
+	text_add_visible(tmp, w->line ? w->line : "", w->line ? w->linelen : 0);
+	return tmp->buf;
+}
+
+static void text_slowest(struct strbuf *sb, const struct report *r)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	char t[40];
+	strbuf_addf(sb, "\nslowest: %zu per backend, by Ta (Tt for tcp)\n", r->slowest_top);
+	for (size_t i = 0; i < r->nslowest; i++) {
+		const struct report_slow_group *g = &r->slowest[i];
+		strbuf_addf(sb, "backend %s\n", vis(&tmp, g->backend, 60));
+		for (size_t j = 0; j < g->nrows; j++) {
+			const struct report_slow *w = &g->rows[j];
+			report_fmt_time(w->ts_ms, t, sizeof(t));
+			strbuf_addf(sb, "  %8lld ms  %s  %s", (long long)w->ta, t,
+				    vis(&tmp, w->server ? w->server : "-", 20));
+			if (w->status >= 0)
+				strbuf_addf(sb, " %lld", (long long)w->status);
+			strbuf_addf(sb, " %s", w->term[0] ? w->term : "-");
+			if (w->tw > 0)
+				strbuf_addf(sb, " Tw %lld", (long long)w->tw);
+			strbuf_addf(sb, "\n    %s\n", line_vis(&tmp, w));
+		}
+	}
+	strbuf_release(&tmp);
+}
+
 static void write_text(struct strbuf *sb, const struct report *r)
 {
 	text_header(sb, r);
@@ -502,6 +543,8 @@ static void write_text(struct strbuf *sb, const struct report *r)
 		text_ranked(sb, r, &r->clients, 0);
 	if (secs(r) & REPORT_SEC_SERIES)
 		text_series(sb, &r->series);
+	if (secs(r) & REPORT_SEC_SLOWEST)
+		text_slowest(sb, r);
 	for (size_t i = 0; i < r->nbackends; i++)
 		text_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)
@@ -880,6 +923,56 @@ static void jseries(struct strbuf *sb, const struct report_series *s)
 	strbuf_addstr(sb, "]}");
 }
 
+static void jslowest(struct strbuf *sb, const struct report *r)
+{
+	int f = 1;
+	strbuf_addch(sb, '{');
+	jkey(sb, &f, "top");
+	json_add_i64(sb, (int64_t)r->slowest_top);
+	jkey(sb, &f, "backends");
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < r->nslowest; i++) {
+		const struct report_slow_group *g = &r->slowest[i];
+		int h = 1;
+		if (i)
+			strbuf_addch(sb, ',');
+		strbuf_addch(sb, '{');
+		jkey(sb, &h, "name");
+		jstr(sb, g->backend);
+		jkey(sb, &h, "rows");
+		strbuf_addch(sb, '[');
+		for (size_t j = 0; j < g->nrows; j++) {
+			const struct report_slow *w = &g->rows[j];
+			int k = 1;
+			if (j)
+				strbuf_addch(sb, ',');
+			strbuf_addch(sb, '{');
+			jkey(sb, &k, "time");
+			jtime(sb, w->ts_ms);
+			jkey(sb, &k, "ta");
+			json_add_i64(sb, w->ta);
+			jkey(sb, &k, "tw");
+			jnum_or_null(sb, w->tw, -1);
+			jkey(sb, &k, "status");
+			jnum_or_null(sb, w->status, -1);
+			jkey(sb, &k, "term");
+			jstr(sb, w->term);
+			jkey(sb, &k, "server");
+			jstr(sb, w->server);
+			jkey(sb, &k, "pos");
+			json_add_i64(sb, w->pos.v);
+			jkey(sb, &k, "line");
+			if (w->line)
+				json_add_str(sb, w->line, w->linelen);
+			else
+				strbuf_addstr(sb, "null");
+			strbuf_addch(sb, '}');
+		}
+		strbuf_addstr(sb, "]}");
+	}
+	strbuf_addstr(sb, "]}");
+}
+
 static void write_json(struct strbuf *sb, const struct report *r)
 {
 	int f = 1, g;
@@ -952,9 +1045,10 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	strbuf_addch(sb, '}');
 	jkey(sb, &f, "sections");
 	strbuf_addch(sb, '[');
-	static const char *const sec_names[4] = {"backends", "paths", "clients", "series"};
+	static const char *const sec_names[5] = {"backends", "paths", "clients", "series",
+						 "slowest"};
 	g = 1;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (!(secs(r) & (1u << i)))
 			continue;
 		if (!g)
@@ -974,6 +1068,20 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	if (secs(r) & REPORT_SEC_SERIES) {
 		jkey(sb, &f, "series");
 		jseries(sb, &r->series);
+	}
+	if (secs(r) & REPORT_SEC_SLOWEST) {
+		jkey(sb, &f, "slowest");
+		jslowest(sb, r);
+	}
+	if (r->min_ta > 0 || r->min_tw > 0) {
+		jkey(sb, &f, "timer_floors");
+		strbuf_addch(sb, '{');
+		int tf = 1;
+		jkey(sb, &tf, "min_ta");
+		jnum_or_null(sb, r->min_ta, 0);
+		jkey(sb, &tf, "min_tw");
+		jnum_or_null(sb, r->min_tw, 0);
+		strbuf_addch(sb, '}');
 	}
 	if (!(secs(r) & REPORT_SEC_BACKENDS)) {
 		strbuf_addstr(sb, "}\n");
@@ -1171,6 +1279,35 @@ static void write_csv(struct strbuf *sb, const struct report *r)
 			if (b->p95 >= 0)
 				strbuf_addf(sb, "%lld", (long long)b->p95);
 			strbuf_addch(sb, '\n');
+		}
+		sep = 1;
+	}
+	if (secs(r) & REPORT_SEC_SLOWEST) {
+		if (sep)
+			strbuf_addch(sb, '\n');
+		strbuf_addstr(sb, "section,backend,time,ta_ms,tw_ms,status,term,server,line\n");
+		for (size_t i = 0; i < r->nslowest; i++) {
+			const struct report_slow_group *g = &r->slowest[i];
+			for (size_t j = 0; j < g->nrows; j++) {
+				const struct report_slow *w = &g->rows[j];
+				char t[40];
+				struct strbuf tmp = STRBUF_INIT;
+				report_fmt_time(w->ts_ms, t, sizeof(t));
+				strbuf_addstr(sb, "slowest,");
+				csv_field(sb, g->backend);
+				strbuf_addf(sb, ",%s,%lld,", t, (long long)w->ta);
+				if (w->tw >= 0)
+					strbuf_addf(sb, "%lld", (long long)w->tw);
+				strbuf_addch(sb, ',');
+				if (w->status >= 0)
+					strbuf_addf(sb, "%lld", (long long)w->status);
+				strbuf_addf(sb, ",%s,", w->term);
+				csv_field(sb, w->server ? w->server : "");
+				strbuf_addch(sb, ',');
+				csv_field(sb, line_vis(&tmp, w));
+				strbuf_addch(sb, '\n');
+				strbuf_release(&tmp);
+			}
 		}
 		sep = 1;
 	}
@@ -1406,6 +1543,32 @@ static void md_series(struct strbuf *sb, const struct report_series *s)
 	}
 }
 
+static void md_slowest(struct strbuf *sb, const struct report *r)
+{
+	struct strbuf tmp = STRBUF_INIT, tmp2 = STRBUF_INIT;
+	strbuf_addf(sb, "\n### Slowest requests\n\n%zu per backend, by Ta (Tt for TCP).\n",
+		    r->slowest_top);
+	for (size_t i = 0; i < r->nslowest; i++) {
+		const struct report_slow_group *g = &r->slowest[i];
+		strbuf_addf(sb, "\n| %s: Ta ms | time (UTC) | server | status | term | line |\n"
+				"|---:|---|---|---:|---|---|\n",
+			    md(&tmp, g->backend));
+		for (size_t j = 0; j < g->nrows; j++) {
+			const struct report_slow *w = &g->rows[j];
+			char t[40];
+			report_fmt_time(w->ts_ms, t, sizeof(t));
+			strbuf_addf(sb, "| %lld | %s | %s |", (long long)w->ta, t,
+				    md(&tmp, w->server ? w->server : "-"));
+			md_cell_num(sb, w->status);
+			strbuf_addf(sb, " %s |", md(&tmp, w->term[0] ? w->term : "-"));
+			line_vis(&tmp2, w);
+			strbuf_addf(sb, " %s |\n", md(&tmp, tmp2.buf));
+		}
+	}
+	strbuf_release(&tmp);
+	strbuf_release(&tmp2);
+}
+
 static void write_markdown(struct strbuf *sb, const struct report *r)
 {
 	char a[40], b[40];
@@ -1437,6 +1600,15 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 			strbuf_addf(sb, "Backend: %s.\n", md(&tmp, r->backend));
 		strbuf_release(&tmp);
 	}
+	if (r->min_ta > 0 || r->min_tw > 0) {
+		strbuf_addstr(sb, "Only requests with");
+		if (r->min_ta > 0)
+			strbuf_addf(sb, " Ta >= %lld ms", (long long)r->min_ta);
+		if (r->min_tw > 0)
+			strbuf_addf(sb, "%s Tw >= %lld ms", r->min_ta > 0 ? " and" : "",
+				    (long long)r->min_tw);
+		strbuf_addstr(sb, ".\n");
+	}
 	strbuf_addf(sb, "Lines: %lld total, %lld parsed, %lld unparsed", (long long)r->lines_total,
 		    (long long)r->lines_parsed, (long long)r->lines_unparsed);
 	for (int k = 1; k < LR_KIND_MAX; k++)
@@ -1460,6 +1632,8 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 		md_ranked(sb, r, &r->clients, 0);
 	if (secs(r) & REPORT_SEC_SERIES)
 		md_series(sb, &r->series);
+	if (secs(r) & REPORT_SEC_SLOWEST)
+		md_slowest(sb, r);
 	for (size_t i = 0; i < r->nbackends; i++)
 		md_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)

@@ -1698,6 +1698,48 @@ static void write_buckets(struct html *h, const struct report_series *s)
 	strbuf_addstr(sb, "</tbody></table></section>\n");
 }
 
+/* The slowest requests: one table, backend by backend, each row with its stored line. */
+static void write_slowest(struct html *h)
+{
+	const struct report *r = h->r;
+	struct strbuf *sb = h->sb;
+	strbuf_addf(sb,
+		    "<section class=\"ranked\" id=\"slowest\"><h2>Slowest requests</h2>\n<p>%zu"
+		    " per backend, by Ta (Tt for TCP), with the line as stored.</p>\n",
+		    r->slowest_top);
+	strbuf_addstr(sb, "<table class=\"ranked\" data-table=\"slowest\"><caption>Slowest"
+			  " requests</caption><thead><tr><th scope=\"col\">backend</th>"
+			  "<th scope=\"col\" class=\"num\">Ta ms</th><th scope=\"col\">time (UTC)"
+			  "</th><th scope=\"col\">server</th><th scope=\"col\" class=\"num\">status"
+			  "</th><th scope=\"col\">term</th><th scope=\"col\">line</th></tr></thead>"
+			  "<tbody>\n");
+	for (size_t i = 0; i < r->nslowest; i++) {
+		const struct report_slow_group *g = &r->slowest[i];
+		for (size_t j = 0; j < g->nrows; j++) {
+			const struct report_slow *w = &g->rows[j];
+			strbuf_addstr(sb, "<tr data-name=\"");
+			esc(sb, g->backend);
+			strbuf_addstr(sb, "\"><th scope=\"row\">");
+			esc(sb, g->backend);
+			strbuf_addstr(sb, "</th>");
+			num_td(sb, "ta", w->ta);
+			strbuf_addstr(sb, "<td>");
+			fmt_time(sb, w->ts_ms, 1);
+			strbuf_addstr(sb, "</td><td>");
+			esc(sb, w->server ? w->server : "-");
+			strbuf_addstr(sb, "</td>");
+			num_td(sb, "status", w->status);
+			strbuf_addstr(sb, "<td><code>");
+			esc(sb, w->term[0] ? w->term : "-");
+			strbuf_addstr(sb, "</code></td><td class=\"path\"><code>");
+			/* the line may hold NULs: esc stops at the first, as the text writers do */
+			esc(sb, w->line ? w->line : "");
+			strbuf_addstr(sb, "</code></td></tr>\n");
+		}
+	}
+	strbuf_addstr(sb, "</tbody></table></section>\n");
+}
+
 static void write_group(struct html *h, const struct report_group *g, size_t idx, int backend)
 {
 	const struct report *r = h->r;
@@ -1822,9 +1864,14 @@ static void write_page(struct html *h)
 		esc(sb, r->backend);
 		strbuf_addstr(sb, "</code>");
 	}
+	if (r->min_ta > 0)
+		strbuf_addf(sb, " &#183; Ta &#8805; %lld ms", (long long)r->min_ta);
+	if (r->min_tw > 0)
+		strbuf_addf(sb, " &#183; Tw &#8805; %lld ms", (long long)r->min_tw);
 	strbuf_addstr(sb, "</p></div></header>\n<main class=\"wrap\">\n");
 	write_banner(h);
-	if (r->nbackends || r->nfrontends || r->paths.on || r->clients.on || r->series.on) {
+	if (r->nbackends || r->nfrontends || r->paths.on || r->clients.on || r->series.on ||
+	    (r->sections & REPORT_SEC_SLOWEST)) {
 		strbuf_addstr(sb, "<nav class=\"toc\" aria-label=\"Sections\">");
 		if (r->nbackends)
 			strbuf_addstr(sb, "<a href=\"#overview\">Overview</a>");
@@ -1834,6 +1881,8 @@ static void write_page(struct html *h)
 			strbuf_addstr(sb, "<a href=\"#clients\">Clients</a>");
 		if (r->series.on)
 			strbuf_addstr(sb, "<a href=\"#series\">Series</a>");
+		if (r->sections & REPORT_SEC_SLOWEST)
+			strbuf_addstr(sb, "<a href=\"#slowest\">Slowest</a>");
 		for (size_t i = 0; i < r->nbackends; i++) {
 			strbuf_addf(sb, "<a href=\"#be-%zu\">", i);
 			esc(sb, r->backends[i].name);
@@ -1853,6 +1902,8 @@ static void write_page(struct html *h)
 		write_ranked(h, &r->clients, 0);
 	if (r->series.on)
 		write_buckets(h, &r->series);
+	if (r->sections & REPORT_SEC_SLOWEST)
+		write_slowest(h);
 	for (size_t i = 0; i < r->nbackends && !h->failed; i++)
 		write_group(h, &r->backends[i], i, 1);
 	for (size_t i = 0; i < r->nfrontends && !h->failed; i++)

@@ -249,13 +249,38 @@ static void test_window_and_filters(void **state)
 	assert_int_equal(store_commit(st), 0);
 	char err[256];
 	struct report r;
-	/* since inside minute 1, until inside minute 2: whole minutes 1 and 2 */
+	/* since inside minute 1, until inside minute 2: exactly [60.5 s, 120.001 s), no whole
+	 * minute inside, so all of it from the records: 60..64 s are before, 120 s is in */
 	struct report_opts o = {.since_ms = T0 + 60000 + 30000, .until_ms = T0 + 120000 + 1, .check_balance = -1};
 	assert_int_equal(build(st, &o, &r, err, sizeof(err)), 0);
-	assert_int_equal(r.from_ms, T0 + 60000);
-	assert_int_equal(r.to_ms, T0 + 180000);
+	assert_int_equal(r.from_ms, T0 + 90000);
+	assert_int_equal(r.to_ms, T0 + 120001);
+	assert_int_equal(r.window_exact, 1);
+	assert_int_equal(group(&r, "be")->agg.requests, 1);
+	assert_int_equal(r.lines_total, 1);
+	assert_int_equal(r.first_ms, T0 + 120000);
+	report_release(&r);
+	/* [61.5 s, 123.5 s): 62..64 s of minute 1 and 120..123 s of minute 2 */
+	o.since_ms = T0 + 61500;
+	o.until_ms = T0 + 123500;
+	assert_int_equal(build(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(group(&r, "be")->agg.requests, 7);
+	assert_int_equal(r.lines_total, 7);
+	report_release(&r);
+	/* [30 s, 150 s): minute 1 whole (rollups), the edges from the records: 5 + 7 */
+	o.since_ms = T0 + 30000;
+	o.until_ms = T0 + 150000;
+	assert_int_equal(build(st, &o, &r, err, sizeof(err)), 0);
 	assert_int_equal(group(&r, "be")->agg.requests, 12);
 	assert_int_equal(r.lines_total, 12);
+	assert_int_equal(group(&r, "be")->lat[RT_TA].n, 12);
+	report_release(&r);
+	/* on whole minutes: the rollups only, the window as asked */
+	o.since_ms = T0 + 60000;
+	o.until_ms = T0 + 180000;
+	assert_int_equal(build(st, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.window_exact, 0);
+	assert_int_equal(group(&r, "be")->agg.requests, 12);
 	report_release(&r);
 	/* until on a minute boundary excludes that minute */
 	o.since_ms = LR_NONE;

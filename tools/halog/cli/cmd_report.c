@@ -194,8 +194,8 @@ static const struct opt_cmd report_cmd = {
 	.opts = report_opts,
 	.epilog =
 		"WHEN is a duration before now (10m, 2h, 1d) or a UTC time (2025-12-01T10:00:00Z,\n"
-		"2025-12-01 10:00, @UNIXSECONDS), applied in whole minutes (the rollup bucket);\n"
-		"the series applies it exactly when it does not fall on a minute.\n",
+		"2025-12-01 10:00, @UNIXSECONDS), applied exactly: the whole minutes inside\n"
+		"from the rollups, the seconds at the edges from the request records.\n",
 };
 
 /* A series bucket: digits and a unit s, m, h or d; at least a second, at most 366 days. */

@@ -12,6 +12,7 @@
 #include "report/balance.h"
 #include "report/invweights.h"
 #include "store/read.h"
+#include "store/store.h"
 #include "strbuf.h"
 
 /* Scratch aggregation keys: a backend (be), a server of a backend (be, srv), a frontend (fe),
@@ -25,7 +26,10 @@ struct ctx {
 	struct report *r;
 	struct hmap aggs; /* key -> struct rollup_agg * (key.kind is a bitmask of kinds) */
 	struct hmap errp; /* from the records: backend NUL status(8 bytes) path -> int64_t * count */
-	int from_records; /* the backends section read the records (timer floors) */
+	int from_records; /* the error paths are in errp (timer floors, an exact window) */
+	int exact;	  /* the window does not fall on whole rollup buckets */
+	int64_t in_lo, in_hi; /* exact: its whole buckets [in_lo, in_hi), from the rollups (empty
+				 when in_lo >= in_hi; INT64_MIN / INT64_MAX: open) */
 	struct strbuf key;
 	char *err;
 	size_t errsz;
@@ -138,6 +142,62 @@ static void agg_sel(const struct ctx *c, struct store_sel *sel)
 	sel->backend = c->opts->backend;
 }
 
+/* The parts of an exact window the rollups cannot give: [since, in_lo) and [in_hi, until), or
+ * the whole window when it holds no whole bucket. Returns how many (0..2) in lo[] / hi[]. */
+static int window_edges(const struct ctx *c, int64_t lo[2], int64_t hi[2])
+{
+	const struct report *r = c->r;
+	int64_t since = r->from_ms == LR_NONE ? INT64_MIN : r->from_ms;
+	int64_t until = r->to_ms == LR_NONE ? INT64_MAX : r->to_ms;
+	int n = 0;
+	if (c->in_lo >= c->in_hi) {
+		lo[0] = since;
+		hi[0] = until;
+		return 1;
+	}
+	if (since < c->in_lo) {
+		lo[n] = since;
+		hi[n++] = c->in_lo;
+	}
+	if (c->in_hi < until) {
+		lo[n] = c->in_hi;
+		hi[n++] = until;
+	}
+	return n;
+}
+
+/* Adds the lines of [lo, hi) (logged time) to ls, one by one. */
+static int line_stats_records(struct ctx *c, int64_t lo, int64_t hi, struct store_line_stats *ls)
+{
+	struct store_sel sel;
+	struct store_cursor *cur;
+	const struct store_line *ln;
+	int rc;
+	store_sel_init(&sel);
+	sel.clock = STORE_LOGGED;
+	sel.since_ms = lo;
+	sel.until_ms = hi;
+	sel.want = STORE_WANT_LINE;
+	if (!(cur = store_cursor_open(c->rd, &sel)))
+		return storefail(c);
+	while ((rc = store_cursor_next(cur, &ln)) > 0) {
+		ls->total++;
+		if ((unsigned)ln->rec.kind < LR_KIND_MAX)
+			ls->by_kind[ln->rec.kind]++;
+		if ((unsigned)ln->rec.status <= LR_BAD)
+			ls->by_status[ln->rec.status]++;
+		ls->truncated += (ln->flags & STORE_MSG_TRUNCATED) != 0;
+		if (ls->first_ms == LR_NONE || ln->ts_ms < ls->first_ms)
+			ls->first_ms = ln->ts_ms;
+		if (ls->last_ms == LR_NONE || ln->ts_ms > ls->last_ms)
+			ls->last_ms = ln->ts_ms;
+	}
+	if (rc < 0)
+		storefail(c);
+	store_cursor_close(cur);
+	return rc < 0 ? -1 : 0;
+}
+
 static int read_lines(struct ctx *c)
 {
 	struct report *r = c->r;
@@ -145,8 +205,23 @@ static int read_lines(struct ctx *c)
 	struct store_sel sel;
 	agg_sel(c, &sel);
 	sel.frontend = sel.backend = NULL; /* lines count whatever the filters */
-	if (store_line_stats(c->rd, &sel, &ls))
+	if (c->exact) {
+		int64_t lo[2], hi[2];
+		int n = window_edges(c, lo, hi);
+		memset(&ls, 0, sizeof(ls));
+		ls.first_ms = ls.last_ms = LR_NONE;
+		if (c->in_lo < c->in_hi) {
+			sel.since_ms = c->in_lo;
+			sel.until_ms = c->in_hi;
+			if (store_line_stats(c->rd, &sel, &ls))
+				return storefail(c);
+		}
+		for (int i = 0; i < n; i++)
+			if (line_stats_records(c, lo[i], hi[i], &ls))
+				return -1;
+	} else if (store_line_stats(c->rd, &sel, &ls)) {
 		return storefail(c);
+	}
 	r->lines_total = ls.total;
 	r->lines_unparsed = ls.by_kind[LR_UNPARSED];
 	r->lines_parsed = ls.total - ls.by_kind[LR_UNPARSED];
@@ -372,13 +447,16 @@ static int record_into_aggs(struct ctx *c, const struct logrec *rec)
 	return 0;
 }
 
-static int aggregate_records(struct ctx *c)
+/* The traffic records of [lo, hi) into the aggregates and the error-path counts. */
+static int aggregate_records(struct ctx *c, int64_t lo, int64_t hi)
 {
 	struct store_sel sel;
 	struct store_cursor *cur;
 	const struct store_line *ln;
 	int rc;
 	agg_sel(c, &sel);
+	sel.since_ms = lo;
+	sel.until_ms = hi;
 	sel.kinds = STORE_KINDS_TRAFFIC;
 	sel.want = STORE_WANT_FIELDS;
 	if (!(cur = store_cursor_open(c->rd, &sel)))
@@ -393,6 +471,29 @@ static int aggregate_records(struct ctx *c)
 	store_cursor_close(cur);
 	c->from_records = 1;
 	return rc < 0 ? -1 : 0;
+}
+
+/* An error path of the rollups (the inner whole buckets of an exact window) into errp. The
+ * store ranks the paths of those buckets and gives the first REPORT_INNER_ERRPATHS of each
+ * backend; the edges' counts are added to them, and the top REPORT_TOP_PATHS ranked again.
+ * That is exact unless a path outside the inner buckets' first 64 would rank among the top 5
+ * with its edge counts (a path with at most as many errors in the minutes as the 64th). */
+#define REPORT_INNER_ERRPATHS 64
+static int on_errpath_count(void *arg, const char *backend, int64_t status, const char *path,
+			    size_t plen, int64_t n)
+{
+	struct ctx *c = arg;
+	const char *be = shown(backend);
+	int isnew;
+	strbuf_reset(&c->key);
+	if (strbuf_add(&c->key, be, strlen(be) + 1) || strbuf_add(&c->key, &status, sizeof(status)) ||
+	    (plen && strbuf_add(&c->key, path, plen)))
+		return fail(c, "out of memory");
+	struct hmap_ent *e = hmap_put(&c->errp, c->key.buf, c->key.len, &isnew);
+	if (!e || (isnew && !(e->val = calloc(1, sizeof(int64_t)))))
+		return fail(c, "out of memory");
+	*(int64_t *)e->val += n;
+	return 0;
 }
 
 struct errp_row {
@@ -607,10 +708,7 @@ static int series_records(struct ctx *c, const struct store_sel *base, struct re
 
 static int64_t floor_to(int64_t t, int64_t w)
 {
-	int64_t b = t / w;
-	if (t < 0 && t % w)
-		b--;
-	return b * w;
+	return report_floordiv(t, w) * w;
 }
 
 /* Requests, errors and p95 per bucket of the window (epoch-aligned buckets). From the rollups
@@ -1078,14 +1176,18 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 		storefail(&c);
 		goto end;
 	}
-	/* the window, widened to whole buckets: a bucket counts when it overlaps [since, until) */
-	if (opts->since_ms != LR_NONE)
-		r->from_ms = report_floordiv(opts->since_ms, info.rollup_ms) * info.rollup_ms;
-	if (opts->until_ms != LR_NONE) {
-		r->to_ms = report_floordiv(opts->until_ms, info.rollup_ms) * info.rollup_ms;
-		if (r->to_ms < opts->until_ms)
-			r->to_ms += info.rollup_ms;
-	}
+	/* the window, exactly: whole buckets from the rollups, what lies outside them from the
+	 * records (a window on whole buckets reads the rollups only) */
+	r->from_ms = opts->since_ms;
+	r->to_ms = opts->until_ms;
+	c.exact = r->window_exact = (opts->since_ms != LR_NONE && opts->since_ms % info.rollup_ms) ||
+				    (opts->until_ms != LR_NONE && opts->until_ms % info.rollup_ms);
+	c.in_lo = opts->since_ms == LR_NONE ? INT64_MIN
+					    : report_floordiv(opts->since_ms + info.rollup_ms - 1,
+							      info.rollup_ms) *
+						      info.rollup_ms;
+	c.in_hi = opts->until_ms == LR_NONE ? INT64_MAX : report_floordiv(opts->until_ms, info.rollup_ms) *
+						      info.rollup_ms;
 	agg_sel(&c, &sel);
 	if (read_lines(&c) || read_counters(&c) || read_ranked(&c) ||
 	    read_series(&c, info.rollup_ms) || read_slowest(&c))
@@ -1095,8 +1197,25 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 		goto end;
 	}
 	if (timer_floors(opts)) {
-		if (aggregate_records(&c))
+		if (aggregate_records(&c, sel.since_ms, sel.until_ms))
 			goto end;
+	} else if (c.exact) {
+		/* whole buckets from the rollups, the edges from the records */
+		int64_t lo[2], hi[2];
+		int n = window_edges(&c, lo, hi);
+		struct store_sel in = sel;
+		in.since_ms = c.in_lo;
+		in.until_ms = c.in_hi;
+		if (c.in_lo < c.in_hi &&
+		    (store_aggregate(rd, &in, on_agg, &c) ||
+		     store_error_paths(rd, &in, REPORT_INNER_ERRPATHS, on_errpath_count, &c))) {
+			if (!c.failed)
+				storefail(&c);
+			goto end;
+		}
+		for (int i = 0; i < n; i++)
+			if (aggregate_records(&c, lo[i], hi[i]))
+				goto end;
 	} else if (store_aggregate(rd, &sel, on_agg, &c)) {
 		if (!c.failed)
 			storefail(&c);

@@ -143,7 +143,9 @@ struct report_counter {
 
 struct report {
 	int64_t since_ms, until_ms; /* as asked; LR_NONE when open */
-	int64_t from_ms, to_ms;	    /* the bucket-aligned window read: [from, to); LR_NONE open */
+	int64_t from_ms, to_ms;	    /* the window read: [from, to); LR_NONE open */
+	int window_exact;	    /* it does not fall on whole rollup buckets: what lies outside
+				       them was read from the records */
 	char *frontend, *backend;   /* filters (owned copies) or NULL */
 	int64_t first_ms, last_ms;  /* earliest / latest line time in the window; LR_NONE: none */
 	int64_t lines_total, lines_parsed, lines_unparsed, lines_partial, lines_truncated;

@@ -130,7 +130,7 @@ static void text_header(struct strbuf *sb, const struct report *r)
 			report_fmt_time(r->to_ms, a, sizeof(a));
 			strbuf_addf(sb, " until %s", a);
 		}
-		strbuf_addstr(sb, " (whole minutes)\n");
+		strbuf_addstr(sb, r->window_exact ? " (exact)\n" : " (whole minutes)\n");
 	}
 	if (r->frontend)
 		strbuf_addf(sb, "frontend: %s\n", vis(&tmp, r->frontend, 60));
@@ -496,7 +496,7 @@ static void text_series(struct strbuf *sb, const struct report_series *s)
 		const struct report_bin *b = &s->bins[i];
 		report_fmt_time(b->t_ms, t, sizeof(t));
 		strbuf_addf(sb, "  %-24s%9lld%8lld%7.1f", t, (long long)b->requests,
-			    (long long)b->errors, pct(b->errors, b->requests));
+			    (long long)b->errors, report_pct(b->errors, b->requests));
 		num_or_dash(sb, 8, b->p95);
 		strbuf_addch(sb, '\n');
 	}
@@ -915,7 +915,7 @@ static void jseries(struct strbuf *sb, const struct report_series *s)
 		jkey(sb, &g, "errors");
 		json_add_i64(sb, b->errors);
 		jkey(sb, &g, "error_rate");
-		json_add_double(sb, pct(b->errors, b->requests), 2);
+		json_add_double(sb, report_pct(b->errors, b->requests), 2);
 		jkey(sb, &g, "p95");
 		jnum_or_null(sb, b->p95, -1);
 		strbuf_addch(sb, '}');
@@ -1275,7 +1275,7 @@ static void write_csv(struct strbuf *sb, const struct report *r)
 			report_fmt_time(b->t_ms, t, sizeof(t));
 			strbuf_addf(sb, "series,%s,%lld,%lld,%lld,%.2f,", t,
 				    (long long)r->series.bucket_ms, (long long)b->requests,
-				    (long long)b->errors, pct(b->errors, b->requests));
+				    (long long)b->errors, report_pct(b->errors, b->requests));
 			if (b->p95 >= 0)
 				strbuf_addf(sb, "%lld", (long long)b->p95);
 			strbuf_addch(sb, '\n');
@@ -1537,7 +1537,7 @@ static void md_series(struct strbuf *sb, const struct report_series *s)
 		char t[40];
 		report_fmt_time(b->t_ms, t, sizeof(t));
 		strbuf_addf(sb, "| %s | %lld | %lld | %.1f%% |", t, (long long)b->requests,
-			    (long long)b->errors, pct(b->errors, b->requests));
+			    (long long)b->errors, report_pct(b->errors, b->requests));
 		md_cell_num(sb, b->p95);
 		strbuf_addch(sb, '\n');
 	}
@@ -1581,7 +1581,7 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 		strbuf_addstr(sb, ").\n");
 	}
 	if (r->from_ms != LR_NONE || r->to_ms != LR_NONE) {
-		strbuf_addstr(sb, "Window (whole minutes):");
+		strbuf_addstr(sb, r->window_exact ? "Window (exact):" : "Window (whole minutes):");
 		if (r->from_ms != LR_NONE) {
 			report_fmt_time(r->from_ms, a, sizeof(a));
 			strbuf_addf(sb, " from %s", a);

@@ -1691,7 +1691,7 @@ static void write_buckets(struct html *h, const struct report_series *s)
 		num_td(sb, "requests", b->requests);
 		num_td(sb, "errors", b->errors);
 		strbuf_addf(sb, "<td class=\"num%s\" data-col=\"error-rate\">%.1f%%</td>",
-			    b->errors ? " warn" : "", pct(b->errors, b->requests));
+			    b->errors ? " warn" : "", report_pct(b->errors, b->requests));
 		num_td(sb, "p95", b->p95);
 		strbuf_addstr(sb, "</tr>\n");
 	}
@@ -1852,7 +1852,7 @@ static void write_page(struct html *h)
 			strbuf_addstr(sb, " until ");
 			fmt_time(sb, r->to_ms, 0);
 		}
-		strbuf_addstr(sb, " (whole minutes)");
+		strbuf_addstr(sb, r->window_exact ? " (exact)" : " (whole minutes)");
 	}
 	if (r->frontend) {
 		strbuf_addstr(sb, " &#183; frontend <code>");

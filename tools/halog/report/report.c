@@ -662,7 +662,7 @@ static int series_records(struct ctx *c, const struct store_sel *base, struct re
 	int32_t **ta = calloc(s->nbins, sizeof(*ta));
 	size_t *nta = calloc(s->nbins, sizeof(*nta)), *ata = calloc(s->nbins, sizeof(*ata));
 	int rc = 0, oom = !ta || !nta || !ata;
-	sel.want = STORE_WANT_FIELDS;
+	sel.want = STORE_WANT_TRAFFIC;
 	cur = oom ? NULL : store_cursor_open(c->rd, &sel);
 	if (!oom && !cur)
 		rc = -1;
@@ -886,7 +886,7 @@ static int read_slowest(struct ctx *c)
 	r->slowest_top = o->slowest ? o->slowest : REPORT_SLOWEST_DEFAULT;
 	agg_sel(c, &sel);
 	sel.kinds = STORE_KINDS_TRAFFIC;
-	sel.want = STORE_WANT_FIELDS;
+	sel.want = STORE_WANT_TRAFFIC;
 	if (!(cur = store_cursor_open(c->rd, &sel)))
 		return storefail(c);
 	while ((rc = store_cursor_next(cur, &ln)) > 0) {

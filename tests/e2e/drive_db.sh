@@ -58,7 +58,7 @@ head -1 "$TMP/out.txt" | grep -q '^drive: sent 40, ok 40, failed 0 (200: 40), lo
 	fail "second run: $(head -1 "$TMP/out.txt")"
 grep -Eq '^  be_web +web3 +20 ' "$TMP/out.txt" || fail "window table: web3 should have 20 of 40"
 
-# --report appends halog report (whole minutes); csv and markdown give the window table
+# --report appends halog report (of the run's window); csv and markdown give the window table
 "$HALOG" drive "$url" -n 20 -c 2 --db "$db" --report >"$TMP/rep.txt" 2>&1 || fail "--report run"
 [ "$(grep -c '^drive: sent 20' "$TMP/rep.txt")" = 1 ] || fail "--report: no summary"
 [ "$(wc -l <"$TMP/rep.txt")" -gt 12 ] || fail "--report printed no report: $(cat "$TMP/rep.txt")"

@@ -319,7 +319,7 @@ static int parse_args(int argc, char **argv, struct drive_cli *cli)
 	return 0;
 }
 
-/* `halog report` over the run's window, in-process: whole minutes around [since, until]. Returns
+/* `halog report` over the run's window, in-process, exactly [since, until]. Returns
  * 0, or -1 after saying why. */
 static int run_report(const struct drive_cli *cli, const struct invweights *inv, int64_t since,
 		      int64_t until, FILE *out)

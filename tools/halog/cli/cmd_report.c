@@ -42,6 +42,7 @@ enum {
 	O_SLOWEST,
 	O_MIN_TA,
 	O_MIN_TW,
+	O_CONNERRS,
 };
 
 static const char *const formats[] = {"text", "json", "csv", "markdown", "html", "md", NULL};
@@ -141,6 +142,11 @@ static const struct opt report_opts[] = {
 	 .type = OPT_FLAG,
 	 .help = "the slowest requests of each backend (Ta, Tt for TCP),\n"
 		 "with their lines (5 each, or --top N)"},
+	{.id = O_CONNERRS,
+	 .long_name = "conn-errors",
+	 .type = OPT_FLAG,
+	 .help = "connection errors (TLS handshake, PROXY header …) per\n"
+		 "frontend and bind, with their messages"},
 	{.id = O_NO_FOLD,
 	 .long_name = "no-fold",
 	 .type = OPT_FLAG,
@@ -310,6 +316,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case O_SLOWEST:
 			opts.sections |= REPORT_SEC_SLOWEST;
+			break;
+		case O_CONNERRS:
+			opts.sections |= REPORT_SEC_CONNERRS;
 			break;
 		case O_MIN_TA:
 			opts.min_ta = p.num;

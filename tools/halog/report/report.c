@@ -930,6 +930,102 @@ static int read_slowest(struct ctx *c)
 	return 0;
 }
 
+/* ---- connection errors ---- */
+
+static void connerr_free(void *p)
+{
+	free(p);
+}
+
+static int cmp_connerr(const void *x, const void *y)
+{
+	const struct report_connerr *a = x, *b = y;
+	int d = strcmp(a->frontend, b->frontend);
+	if (!d)
+		d = strcmp(a->bind, b->bind);
+	if (!d && a->n != b->n)
+		d = a->n > b->n ? -1 : 1;
+	return d ? d : strcmp(a->message, b->message);
+}
+
+/* The connection errors of the window (connection-level lines: a TLS handshake that failed, a
+ * bad PROXY header …) by frontend, bind and message. --frontend keeps that frontend's;
+ * --backend keeps none (they come before any backend). */
+static int read_connerrs(struct ctx *c)
+{
+	struct report *r = c->r;
+	struct hmap m = HMAP_INIT;
+	struct strbuf key = STRBUF_INIT;
+	struct store_sel sel;
+	struct store_cursor *cur;
+	const struct store_line *ln;
+	int rc = 0, oom = 0;
+	if (!(r->sections & REPORT_SEC_CONNERRS) || c->opts->backend)
+		return 0;
+	agg_sel(c, &sel);
+	sel.frontend = sel.backend = NULL; /* they are events: filtered here */
+	sel.kinds = STORE_KIND(LR_CONN_ERROR);
+	sel.order = STORE_BY_TIME;
+	sel.want = STORE_WANT_FIELDS;
+	if (!(cur = store_cursor_open(c->rd, &sel)))
+		return storefail(c);
+	while ((rc = store_cursor_next(cur, &ln)) > 0) {
+		const struct logrec *rec = &ln->rec;
+		struct lr_str v[3] = {rec->frontend, rec->bind, rec->message};
+		if (c->opts->frontend &&
+		    (!v[0].p || v[0].len != strlen(c->opts->frontend) ||
+		     memcmp(v[0].p, c->opts->frontend, v[0].len)))
+			continue;
+		strbuf_reset(&key);
+		for (int i = 0; i < 3; i++)
+			if ((v[i].p && v[i].len ? strbuf_add(&key, v[i].p, v[i].len)
+						: strbuf_addch(&key, '-')) ||
+			    strbuf_addch(&key, '\0'))
+				oom = 1;
+		int isnew;
+		struct hmap_ent *e = oom ? NULL : hmap_put(&m, key.buf, key.len, &isnew);
+		if (!e || (isnew && !(e->val = calloc(1, sizeof(struct report_connerr))))) {
+			oom = 1;
+			break;
+		}
+		struct report_connerr *ce = e->val;
+		if (!ce->n)
+			ce->first_ms = ln->ts_ms;
+		ce->n++;
+		ce->last_ms = ln->ts_ms;
+		r->connerrs_total++;
+	}
+	if (rc < 0)
+		storefail(c);
+	store_cursor_close(cur);
+	if (!oom && rc >= 0 && m.n && !(r->connerrs = calloc(m.n, sizeof(*r->connerrs))))
+		oom = 1;
+	for (size_t i = 0; !oom && rc >= 0 && i < m.cap; i++) {
+		struct hmap_ent *e = &m.tab[i];
+		if (!e->key || !e->val)
+			continue;
+		struct report_connerr *ce = &r->connerrs[r->nconnerrs++];
+		*ce = *(struct report_connerr *)e->val;
+		const char *k = e->key;
+		ce->frontend = xstrndup(k, strlen(k));
+		k += strlen(k) + 1;
+		ce->bind = xstrndup(k, strlen(k));
+		k += strlen(k) + 1;
+		ce->message = xstrndup(k, strlen(k));
+		if (!ce->frontend || !ce->bind || !ce->message)
+			oom = 1;
+	}
+	hmap_release(&m, connerr_free);
+	strbuf_release(&key);
+	if (oom)
+		return fail(c, "out of memory");
+	if (rc < 0)
+		return -1;
+	if (r->nconnerrs)
+		qsort(r->connerrs, r->nconnerrs, sizeof(*r->connerrs), cmp_connerr);
+	return 0;
+}
+
 /* Server events (UP/DOWN, no server available) of the window, oldest first, the latest
  * REPORT_MAX_EVENTS kept per backend. Events belong to backends: a frontend filter hides them. */
 static int read_events(struct ctx *c)
@@ -1190,7 +1286,7 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 						      info.rollup_ms;
 	agg_sel(&c, &sel);
 	if (read_lines(&c) || read_counters(&c) || read_ranked(&c) ||
-	    read_series(&c, info.rollup_ms) || read_slowest(&c))
+	    read_series(&c, info.rollup_ms) || read_slowest(&c) || read_connerrs(&c))
 		goto end;
 	if (!(r->sections & REPORT_SEC_BACKENDS)) {
 		ret = 0;
@@ -1314,6 +1410,12 @@ void report_release(struct report *r)
 		free(r->slowest[i].backend);
 	}
 	free(r->slowest);
+	for (size_t i = 0; i < r->nconnerrs; i++) {
+		free(r->connerrs[i].frontend);
+		free(r->connerrs[i].bind);
+		free(r->connerrs[i].message);
+	}
+	free(r->connerrs);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -27,6 +27,15 @@ struct store_reader;
 #define REPORT_SEC_SERIES 0x8	/* requests, errors and p95 per time bucket */
 #define REPORT_SEC_SLOWEST 0x10	/* the slowest requests of each backend, with their lines */
 #define REPORT_SLOWEST_DEFAULT 5 /* per backend, unless --top says */
+#define REPORT_SEC_CONNERRS 0x20 /* connection errors (TLS handshakes, PROXY header …) per
+				    frontend and bind */
+
+/* The connection errors of one frontend, bind and message in the window. */
+struct report_connerr {
+	char *frontend, *bind, *message; /* owned; "-" when the log had none */
+	int64_t n;
+	int64_t first_ms, last_ms;
+};
 #define REPORT_SERIES_MAX_BINS 100000 /* a longer series is refused: ask for a wider bucket */
 
 /* One time bucket of the series section: the traffic logged in [t_ms, t_ms + bucket). */
@@ -173,6 +182,10 @@ struct report {
 	struct report_slow_group *slowest; /* REPORT_SEC_SLOWEST: by backend name */
 	size_t nslowest, slowest_top;
 	int64_t min_ta, min_tw;		/* as asked; 0: none */
+	struct report_connerr *connerrs; /* REPORT_SEC_CONNERRS: by frontend, bind, then the most
+					    frequent message first */
+	size_t nconnerrs;
+	int64_t connerrs_total;
 };
 
 /* Whether a service of the inventory expects traffic: a server of it may take some (a weight

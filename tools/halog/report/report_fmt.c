@@ -534,6 +534,34 @@ static void text_slowest(struct strbuf *sb, const struct report *r)
 	strbuf_release(&tmp);
 }
 
+static void text_connerrs(struct strbuf *sb, const struct report *r)
+{
+	struct strbuf tmp = STRBUF_INIT, head = STRBUF_INIT;
+	char a[40], b[40];
+	strbuf_addf(sb, "\nconnection errors: %lld\n", (long long)r->connerrs_total);
+	const char *fe = NULL, *bind = NULL;
+	for (size_t i = 0; i < r->nconnerrs; i++) {
+		const struct report_connerr *ce = &r->connerrs[i];
+		if (!fe || strcmp(fe, ce->frontend) || strcmp(bind, ce->bind)) {
+			strbuf_reset(&head);
+			strbuf_addf(&head, "  frontend %s", vis(&tmp, ce->frontend, 40));
+			strbuf_addf(&head, ", bind %s", vis(&tmp, ce->bind, 30));
+			add_fit(sb, &head, 80);
+			strbuf_addch(sb, '\n');
+			fe = ce->frontend;
+			bind = ce->bind;
+		}
+		report_fmt_time(ce->first_ms, a, sizeof(a));
+		report_fmt_time(ce->last_ms, b, sizeof(b));
+		strbuf_reset(&head);
+		strbuf_addf(&head, "  %8lld  %s", (long long)ce->n, vis(&tmp, ce->message, 0));
+		add_fit(sb, &head, 80);
+		strbuf_addf(sb, "\n            %s .. %s\n", a, b);
+	}
+	strbuf_release(&tmp);
+	strbuf_release(&head);
+}
+
 static void write_text(struct strbuf *sb, const struct report *r)
 {
 	text_header(sb, r);
@@ -545,6 +573,8 @@ static void write_text(struct strbuf *sb, const struct report *r)
 		text_series(sb, &r->series);
 	if (secs(r) & REPORT_SEC_SLOWEST)
 		text_slowest(sb, r);
+	if (secs(r) & REPORT_SEC_CONNERRS)
+		text_connerrs(sb, r);
 	for (size_t i = 0; i < r->nbackends; i++)
 		text_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)
@@ -1045,10 +1075,10 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	strbuf_addch(sb, '}');
 	jkey(sb, &f, "sections");
 	strbuf_addch(sb, '[');
-	static const char *const sec_names[5] = {"backends", "paths", "clients", "series",
-						 "slowest"};
+	static const char *const sec_names[6] = {"backends", "paths",	"clients",
+						 "series",   "slowest", "conn_errors"};
 	g = 1;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		if (!(secs(r) & (1u << i)))
 			continue;
 		if (!g)
@@ -1072,6 +1102,36 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	if (secs(r) & REPORT_SEC_SLOWEST) {
 		jkey(sb, &f, "slowest");
 		jslowest(sb, r);
+	}
+	if (secs(r) & REPORT_SEC_CONNERRS) {
+		jkey(sb, &f, "conn_errors");
+		strbuf_addch(sb, '{');
+		int ce1 = 1;
+		jkey(sb, &ce1, "total");
+		json_add_i64(sb, r->connerrs_total);
+		jkey(sb, &ce1, "rows");
+		strbuf_addch(sb, '[');
+		for (size_t i = 0; i < r->nconnerrs; i++) {
+			const struct report_connerr *ce = &r->connerrs[i];
+			int k = 1;
+			if (i)
+				strbuf_addch(sb, ',');
+			strbuf_addch(sb, '{');
+			jkey(sb, &k, "frontend");
+			jstr(sb, ce->frontend);
+			jkey(sb, &k, "bind");
+			jstr(sb, ce->bind);
+			jkey(sb, &k, "message");
+			jstr(sb, ce->message);
+			jkey(sb, &k, "count");
+			json_add_i64(sb, ce->n);
+			jkey(sb, &k, "first");
+			jtime(sb, ce->first_ms);
+			jkey(sb, &k, "last");
+			jtime(sb, ce->last_ms);
+			strbuf_addch(sb, '}');
+		}
+		strbuf_addstr(sb, "]}");
 	}
 	if (r->min_ta > 0 || r->min_tw > 0) {
 		jkey(sb, &f, "timer_floors");
@@ -1308,6 +1368,25 @@ static void write_csv(struct strbuf *sb, const struct report *r)
 				strbuf_addch(sb, '\n');
 				strbuf_release(&tmp);
 			}
+		}
+		sep = 1;
+	}
+	if (secs(r) & REPORT_SEC_CONNERRS) {
+		if (sep)
+			strbuf_addch(sb, '\n');
+		strbuf_addstr(sb, "section,frontend,bind,message,count,first,last\n");
+		for (size_t i = 0; i < r->nconnerrs; i++) {
+			const struct report_connerr *ce = &r->connerrs[i];
+			char a[40], b[40];
+			report_fmt_time(ce->first_ms, a, sizeof(a));
+			report_fmt_time(ce->last_ms, b, sizeof(b));
+			strbuf_addstr(sb, "conn_error,");
+			csv_field(sb, ce->frontend);
+			strbuf_addch(sb, ',');
+			csv_field(sb, ce->bind);
+			strbuf_addch(sb, ',');
+			csv_field(sb, ce->message);
+			strbuf_addf(sb, ",%lld,%s,%s\n", (long long)ce->n, a, b);
 		}
 		sep = 1;
 	}
@@ -1569,6 +1648,26 @@ static void md_slowest(struct strbuf *sb, const struct report *r)
 	strbuf_release(&tmp2);
 }
 
+static void md_connerrs(struct strbuf *sb, const struct report *r)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	strbuf_addf(sb, "\n### Connection errors\n\n%lld connection errors.\n",
+		    (long long)r->connerrs_total);
+	if (r->nconnerrs)
+		strbuf_addstr(sb, "\n| frontend | bind | count | message | first | last |\n"
+				  "|---|---|---:|---|---|---|\n");
+	for (size_t i = 0; i < r->nconnerrs; i++) {
+		const struct report_connerr *ce = &r->connerrs[i];
+		char a[40], b[40];
+		report_fmt_time(ce->first_ms, a, sizeof(a));
+		report_fmt_time(ce->last_ms, b, sizeof(b));
+		strbuf_addf(sb, "| %s |", md(&tmp, ce->frontend));
+		strbuf_addf(sb, " %s | %lld |", md(&tmp, ce->bind), (long long)ce->n);
+		strbuf_addf(sb, " %s | %s | %s |\n", md(&tmp, ce->message), a, b);
+	}
+	strbuf_release(&tmp);
+}
+
 static void write_markdown(struct strbuf *sb, const struct report *r)
 {
 	char a[40], b[40];
@@ -1634,6 +1733,8 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 		md_series(sb, &r->series);
 	if (secs(r) & REPORT_SEC_SLOWEST)
 		md_slowest(sb, r);
+	if (secs(r) & REPORT_SEC_CONNERRS)
+		md_connerrs(sb, r);
 	for (size_t i = 0; i < r->nbackends; i++)
 		md_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)

@@ -1740,6 +1740,42 @@ static void write_slowest(struct html *h)
 	strbuf_addstr(sb, "</tbody></table></section>\n");
 }
 
+/* Connection errors: one table, by frontend and bind. */
+static void write_connerrs(struct html *h)
+{
+	const struct report *r = h->r;
+	struct strbuf *sb = h->sb;
+	strbuf_addf(sb,
+		    "<section class=\"ranked\" id=\"conn-errors\"><h2>Connection errors</h2>\n"
+		    "<p>%lld connection errors (TLS handshakes, PROXY headers …) by frontend and"
+		    " bind.</p>\n",
+		    (long long)r->connerrs_total);
+	strbuf_addstr(sb, "<table class=\"ranked\" data-table=\"conn-errors\"><caption>Connection"
+			  " errors</caption><thead><tr><th scope=\"col\">frontend</th><th scope="
+			  "\"col\">bind</th><th scope=\"col\" class=\"num\">count</th><th scope="
+			  "\"col\">message</th><th scope=\"col\">first (UTC)</th><th scope=\"col\">"
+			  "last</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < r->nconnerrs; i++) {
+		const struct report_connerr *ce = &r->connerrs[i];
+		strbuf_addstr(sb, "<tr data-name=\"");
+		esc(sb, ce->frontend);
+		strbuf_addstr(sb, "\"><th scope=\"row\">");
+		esc(sb, ce->frontend);
+		strbuf_addstr(sb, "</th><td>");
+		esc(sb, ce->bind);
+		strbuf_addstr(sb, "</td>");
+		num_td(sb, "count", ce->n);
+		strbuf_addstr(sb, "<td>");
+		esc(sb, ce->message);
+		strbuf_addstr(sb, "</td><td>");
+		fmt_time(sb, ce->first_ms, 1);
+		strbuf_addstr(sb, "</td><td>");
+		fmt_time(sb, ce->last_ms, 1);
+		strbuf_addstr(sb, "</td></tr>\n");
+	}
+	strbuf_addstr(sb, "</tbody></table></section>\n");
+}
+
 static void write_group(struct html *h, const struct report_group *g, size_t idx, int backend)
 {
 	const struct report *r = h->r;
@@ -1871,7 +1907,7 @@ static void write_page(struct html *h)
 	strbuf_addstr(sb, "</p></div></header>\n<main class=\"wrap\">\n");
 	write_banner(h);
 	if (r->nbackends || r->nfrontends || r->paths.on || r->clients.on || r->series.on ||
-	    (r->sections & REPORT_SEC_SLOWEST)) {
+	    (r->sections & (REPORT_SEC_SLOWEST | REPORT_SEC_CONNERRS))) {
 		strbuf_addstr(sb, "<nav class=\"toc\" aria-label=\"Sections\">");
 		if (r->nbackends)
 			strbuf_addstr(sb, "<a href=\"#overview\">Overview</a>");
@@ -1883,6 +1919,8 @@ static void write_page(struct html *h)
 			strbuf_addstr(sb, "<a href=\"#series\">Series</a>");
 		if (r->sections & REPORT_SEC_SLOWEST)
 			strbuf_addstr(sb, "<a href=\"#slowest\">Slowest</a>");
+		if (r->sections & REPORT_SEC_CONNERRS)
+			strbuf_addstr(sb, "<a href=\"#conn-errors\">Connection errors</a>");
 		for (size_t i = 0; i < r->nbackends; i++) {
 			strbuf_addf(sb, "<a href=\"#be-%zu\">", i);
 			esc(sb, r->backends[i].name);
@@ -1904,6 +1942,8 @@ static void write_page(struct html *h)
 		write_buckets(h, &r->series);
 	if (r->sections & REPORT_SEC_SLOWEST)
 		write_slowest(h);
+	if (r->sections & REPORT_SEC_CONNERRS)
+		write_connerrs(h);
 	for (size_t i = 0; i < r->nbackends && !h->failed; i++)
 		write_group(h, &r->backends[i], i, 1);
 	for (size_t i = 0; i < r->nfrontends && !h->failed; i++)

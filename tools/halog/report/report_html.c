@@ -1905,7 +1905,9 @@ static void write_page(struct html *h)
 	if (r->min_tw > 0)
 		strbuf_addf(sb, " &#183; Tw &#8805; %lld ms", (long long)r->min_tw);
 	strbuf_addstr(sb, "</p></div></header>\n<main class=\"wrap\">\n");
-	write_banner(h);
+	/* the banner sums the backends section: without it, the sections' own totals say it */
+	if (!r->sections || (r->sections & REPORT_SEC_BACKENDS))
+		write_banner(h);
 	if (r->nbackends || r->nfrontends || r->paths.on || r->clients.on || r->series.on ||
 	    (r->sections & (REPORT_SEC_SLOWEST | REPORT_SEC_CONNERRS))) {
 		strbuf_addstr(sb, "<nav class=\"toc\" aria-label=\"Sections\">");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "listen/forward.h"
 #include "listen/listen.h"
 #include "parse/logparse.h"
 #include "store/store.h"
@@ -66,7 +67,9 @@ static const struct opt listen_opts[] = {
 	 .long_name = "forward",
 	 .type = OPT_STR,
 	 .arg = "URL",
-	 .help = "also send every message to another syslog receiver (udp://HOST:PORT)"},
+	 .flags = OPT_MANY,
+	 .help = "also send every message to another syslog receiver (udp://HOST:PORT;\n"
+		 "repeatable)"},
 	{.id = O_LOG_FORMAT,
 	 .long_name = "log-format",
 	 .type = OPT_STR,
@@ -164,7 +167,7 @@ int cmd_listen(int argc, char **argv)
 {
 	static struct listen_addr binds[LISTEN_MAX_BINDS];
 	static struct listen_cidr allow[LISTEN_MAX_ALLOW];
-	static struct listen_addr fwd;
+	static struct forward_target fwd[FORWARD_MAX];
 	struct listen_opts o;
 	char whybuf[300];
 	const char *why;
@@ -218,12 +221,13 @@ int cmd_listen(int argc, char **argv)
 			o.nallow++;
 			break;
 		case O_FORWARD:
-			if (strncmp(v, "udp://", 6))
-				return opt_bad_value(&p, stderr, "expected udp://HOST:PORT");
-			if (listen_parse_addr(v, LISTEN_UDP, &fwd, whybuf, sizeof(whybuf), &why) <
-			    0)
+			if (o.nforward >= FORWARD_MAX)
+				return opt_usage_error(&listen_cmd, stderr,
+						       "too many --forward (at most %d)", FORWARD_MAX);
+			if (forward_parse(v, &fwd[o.nforward], whybuf, sizeof(whybuf), &why) < 0)
 				return opt_bad_value(&p, stderr, "%s", why);
-			o.forward = &fwd;
+			o.forward = fwd;
+			o.nforward++;
 			break;
 		case O_LOG_FORMAT:
 			o.log_format = v;

@@ -25,6 +25,8 @@
 #include "clock.h"
 #include "exitcode.h"
 #include "json.h"
+#include "listen/echo.h"
+#include "listen/forward.h"
 #include "listen/listen.h"
 #include "parse/logparse.h"
 #include "parse/logrec.h"
@@ -524,6 +526,8 @@ struct rx_conn {
 	socklen_t fromlen;
 	int stalled; /* data waits for queue space */
 	int eof;     /* the peer closed; close once the buffer is flushed */
+	int guarded; /* the frame waiting for queue space has its forward verdict in verdict */
+	enum forward_verdict verdict;
 };
 
 struct listener {
@@ -531,7 +535,9 @@ struct listener {
 	struct lqueue q;
 	struct store *st;
 	struct logparser *lp;
-	int ep, sigfd, fwd_fd;
+	int ep, sigfd;
+	struct forwarder *fwd; /* NULL without --forward */
+	struct echo_out *echo; /* NULL without --echo */
 	struct rx_sock *socks; /* one per bind */
 	size_t nsocks;
 	struct rx_conn *conns; /* max_conns entries */
@@ -540,8 +546,9 @@ struct listener {
 	int blocked;   /* the queue was full: wait for the writer */
 	int light;     /* the last round read less than a full batch */
 	int conn_warned;
+	int loop_warned;
 	/* counters: written by one thread, read by others */
-	_Atomic uint64_t received, refused, kernel_dropped, fwd_failed, truncated, conn_limited;
+	_Atomic uint64_t received, refused, kernel_dropped, truncated, conn_limited;
 	_Atomic uint64_t stored, unparsed; /* by the writer, after COMMIT */
 	/* the alert engine's watermark: every message received before it is committed. The
 	 * receiver sets rx_mark before each wait (a message pushed later is received at or after
@@ -569,8 +576,8 @@ static void print_status(struct listener *L)
  */
 
 struct wcount {
-	uint64_t received, refused, kernel_dropped, fwd_failed, truncated, conn_limited, stored,
-		unparsed;
+	uint64_t received, refused, kernel_dropped, fwd_failed, fwd_loops, echo_dropped, truncated,
+		conn_limited, stored, unparsed;
 };
 
 struct writer {
@@ -597,7 +604,7 @@ static void echo_slot(struct writer *w, const struct lq_slot *s, const char *raw
 	if (strbuf_addf(&w->echo, "%s.%03dZ %s ", when, (int)(s->recv_ms % 1000), src) < 0 ||
 	    text_add_visible(&w->echo, raw, s->len) < 0 || strbuf_addch(&w->echo, '\n') < 0)
 		return;
-	fwrite(w->echo.buf, 1, w->echo.len, stdout);
+	echo_line(w->L->echo, w->echo.buf, w->echo.len);
 }
 
 /* store_add for slots [from, to). Returns 0 or -1 (SQLite error). */
@@ -605,7 +612,6 @@ static int writer_add(struct writer *w, uint64_t from, uint64_t to)
 {
 	struct listener *L = w->L;
 	struct lqueue *q = &L->q;
-	int echoed = 0;
 
 	for (uint64_t i = from; i < to; i++) {
 		const struct lq_slot *s = &q->slots[i % q->nslots];
@@ -638,7 +644,6 @@ static int writer_add(struct writer *w, uint64_t from, uint64_t to)
 		if (L->o->echo && i >= w->echo_next) {
 			echo_slot(w, s, raw, src);
 			w->echo_next = i + 1;
-			echoed = 1;
 		}
 		m.raw = raw;
 		m.len = s->len;
@@ -648,8 +653,6 @@ static int writer_add(struct writer *w, uint64_t from, uint64_t to)
 		if (store_add(L->st, &m, &rec) < 0)
 			return -1;
 	}
-	if (echoed)
-		fflush(stdout);
 	return 0;
 }
 
@@ -658,7 +661,9 @@ static void snap_counts(struct listener *L, struct wcount *c)
 	c->received = atomic_load(&L->received);
 	c->refused = atomic_load(&L->refused);
 	c->kernel_dropped = atomic_load(&L->kernel_dropped);
-	c->fwd_failed = atomic_load(&L->fwd_failed);
+	c->fwd_failed = forward_failed(L->fwd);
+	c->fwd_loops = forward_loops(L->fwd);
+	c->echo_dropped = echo_dropped(L->echo);
 	c->truncated = atomic_load(&L->truncated);
 	c->conn_limited = atomic_load(&L->conn_limited);
 }
@@ -686,6 +691,8 @@ static int writer_commit(struct writer *w, uint64_t nmsgs)
 	    counter_delta(L->st, "listen.refused", c.refused, w->done.refused) < 0 ||
 	    counter_delta(L->st, "listen.unparsed", c.unparsed, w->done.unparsed) < 0 ||
 	    counter_delta(L->st, "listen.forward_failed", c.fwd_failed, w->done.fwd_failed) < 0 ||
+	    counter_delta(L->st, "listen.forward_loops", c.fwd_loops, w->done.fwd_loops) < 0 ||
+	    counter_delta(L->st, "listen.echo_dropped", c.echo_dropped, w->done.echo_dropped) < 0 ||
 	    counter_delta(L->st, "listen.truncated", c.truncated, w->done.truncated) < 0 ||
 	    counter_delta(L->st, "listen.conn_limited", c.conn_limited, w->done.conn_limited) < 0)
 		return -1;
@@ -806,6 +813,8 @@ static void *writer_main(void *arg)
 			wait = t >= batch_ms ? 0 : batch_ms - (unsigned)t;
 		}
 		head = lq_wait_data(q, taken, taken == first ? 1000 : wait, &closed);
+		if (L->echo)
+			echo_flush(L->echo); /* what a slow reader left waiting, never blocking */
 		if (taken == first && head > taken)
 			began = clock_mono_ms();
 		upto = head;
@@ -850,7 +859,8 @@ static void *writer_main(void *arg)
 		if (L->lost)
 			L->writer_failed = 1;
 	}
-	fflush(stdout);
+	if (L->echo)
+		echo_flush(L->echo);
 	atomic_store(&L->writer_done, 1);
 	return NULL;
 }
@@ -860,15 +870,21 @@ static void *writer_main(void *arg)
  * and a signalfd. It never touches SQLite; when the queue is full it stops reading.
  */
 
-static void forward_one(struct listener *L, const char *data, size_t len)
+/* The forwarding loop guard for one accepted unit (a datagram or a TCP frame): FORWARD_PASS
+ * without --forward. A FORWARD_LOOP unit is a copy that came back through a forwarding loop:
+ * the caller neither stores it nor counts it as received. */
+static enum forward_verdict forward_check(struct listener *L, const char *data, size_t len,
+					  const struct sockaddr *from)
 {
-	const struct listen_addr *f = L->o->forward;
+	enum forward_verdict v;
 
-	if (L->fwd_fd < 0)
-		return;
-	if (sendto(L->fwd_fd, data, len, MSG_DONTWAIT, (const struct sockaddr *)&f->ss, f->sslen) <
-	    0)
-		atomic_fetch_add(&L->fwd_failed, 1);
+	if (!L->fwd)
+		return FORWARD_PASS;
+	v = forward_guard(L->fwd, data, len, from, clock_mono_ms());
+	if (v != FORWARD_PASS && !L->loop_warned++)
+		fprintf(stderr, "halog listen: messages come back after they were forwarded: a "
+				"forwarding loop; they are not forwarded again (listen.forward_loops)\n");
+	return v;
 }
 
 static void update_kernel_drops(struct listener *L, int query)
@@ -934,6 +950,7 @@ static int rx_udp(struct listener *L, struct rx_sock *s)
 		const char *data = iov[i].iov_base;
 		size_t len = msgs[i].msg_len;
 		int flags = 0;
+		enum forward_verdict v;
 
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
@@ -952,7 +969,11 @@ static int rx_udp(struct listener *L, struct rx_sock *s)
 			len = LISTEN_MAX_MSG;
 			atomic_fetch_add(&L->truncated, 1);
 		}
-		forward_one(L, data, len);
+		v = forward_check(L, data, len, &from[i].sa);
+		if (v == FORWARD_LOOP)
+			continue;
+		if (v == FORWARD_PASS && L->fwd)
+			forward_send(L->fwd, data, len);
 		len = listen_trim(data, len);
 		if (lq_push(&L->q, data, len, LISTEN_UDP, flags, t, &from[i].sa, h->msg_namelen) <
 		    0) {
@@ -1002,6 +1023,15 @@ static void conn_frames(struct listener *L, struct rx_conn *c)
 				 : c->eof && f.len < LISTEN_MAX_MSG ? LQ_TRUNCATED | LQ_CLOSED
 								    : LQ_TRUNCATED;
 
+			/* the guard sees each frame once, even when it waits for queue space */
+			if (!c->guarded)
+				c->verdict = forward_check(L, m, len, &c->from.sa);
+			c->guarded = 1;
+			if (c->verdict == FORWARD_LOOP) {
+				c->guarded = 0;
+				pos += f.consumed;
+				continue;
+			}
 			if (lq_push(&L->q, m, len, LISTEN_TCP, fl, t, &c->from.sa, c->fromlen) <
 			    0) {
 				c->fr = save;
@@ -1012,7 +1042,9 @@ static void conn_frames(struct listener *L, struct rx_conn *c)
 			if (f.truncated)
 				atomic_fetch_add(&L->truncated, 1);
 			atomic_fetch_add(&L->received, 1);
-			forward_one(L, m, len);
+			if (c->verdict == FORWARD_PASS && L->fwd)
+				forward_send(L->fwd, m, len);
+			c->guarded = 0;
 			pushed = 1;
 		}
 		pos += f.consumed;
@@ -1086,7 +1118,7 @@ static void rx_accept(struct listener *L, struct rx_sock *s)
 		}
 		c->fd = fd;
 		c->len = 0;
-		c->stalled = c->eof = 0;
+		c->stalled = c->eof = c->guarded = 0;
 		memset(&c->fr, 0, sizeof(c->fr));
 		c->from = from;
 		c->fromlen = fl;
@@ -1344,11 +1376,6 @@ static int open_sock(struct listener *L, struct rx_sock *s, size_t idx)
 	return 0;
 }
 
-static int same_addr(const struct listen_addr *a, const struct listen_addr *b)
-{
-	return a->sslen == b->sslen && !memcmp(&a->ss, &b->ss, a->sslen);
-}
-
 /* Prints what we listen on, with the effective UDP receive buffers. */
 static void print_banner(struct listener *L)
 {
@@ -1366,8 +1393,12 @@ static void print_banner(struct listener *L)
 			strbuf_addf(&sb, " (rcvbuf %d)", got);
 	}
 	strbuf_addf(&sb, "; storing in %s", L->o->db);
-	if (L->o->forward)
-		strbuf_addf(&sb, "; forwarding to %s", L->o->forward->text);
+	if (L->fwd) {
+		char fw[FORWARD_MAX * LISTEN_SRC_MAX];
+
+		forward_describe(L->fwd, fw, sizeof(fw));
+		strbuf_addf(&sb, "; forwarding to %s", fw);
+	}
 	fprintf(stderr, "%s\n", sb.buf);
 	strbuf_release(&sb);
 }
@@ -1388,13 +1419,13 @@ int listen_run(const struct listen_opts *o)
 		return EXIT_CODE_ERR;
 	}
 	L->o = o;
-	L->ep = L->sigfd = L->fwd_fd = -1;
-	for (size_t i = 0; i < o->nbinds; i++)
-		if (o->forward && o->binds[i].proto == LISTEN_UDP &&
-		    same_addr(o->forward, &o->binds[i])) {
+	L->ep = L->sigfd = -1;
+	for (size_t i = 0; i < o->nforward; i++)
+		if (forward_reaches_bind(&o->forward[i], o->binds, o->nbinds)) {
 			fprintf(stderr,
-				"halog listen: --forward %s is this listener: it would loop\n",
-				o->forward->text);
+				"halog listen: --forward %s reaches this listener's own --bind: it "
+				"would loop\n",
+				o->forward[i].addr.text);
 			rc = EXIT_CODE_USAGE;
 			goto out_free;
 		}
@@ -1457,16 +1488,13 @@ int listen_run(const struct listen_opts *o)
 	/* the store's default page cache is large; the listener must stay small whatever the rate
 	 */
 	store_set_cache_kib(L->st, 16384);
-	if (o->forward) {
-		int sb = 4 << 20;
-
-		L->fwd_fd = socket(o->forward->ss.ss_family,
-				   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (L->fwd_fd == -1) {
-			fprintf(stderr, "halog listen: --forward: %s\n", strerror(errno));
-			goto out_socks;
-		}
-		setsockopt(L->fwd_fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof(sb));
+	if (o->nforward && !(L->fwd = forward_new(o->forward, o->nforward, err, sizeof(err)))) {
+		fprintf(stderr, "halog listen: %s\n", err);
+		goto out_socks;
+	}
+	if (o->echo && !(L->echo = echo_open(STDOUT_FILENO))) {
+		fprintf(stderr, "halog listen: out of memory\n");
+		goto out_socks;
 	}
 	if (!o->no_alerts) {
 		atomic_store(&L->rx_mark, clock_wall_ms());
@@ -1504,6 +1532,17 @@ int listen_run(const struct listen_opts *o)
 		fprintf(stderr, "halog listen: %" PRIu64 " received messages were not stored\n",
 			L->lost);
 	print_status(L);
+	if (L->echo) {
+		/* gives up what a reader that stopped reading left waiting */
+		uint64_t dropped = echo_close(L->echo);
+
+		L->echo = NULL;
+		if (dropped)
+			fprintf(stderr,
+				"halog listen: --echo: %" PRIu64
+				" lines not shown (stdout did not keep up)\n",
+				dropped);
+	}
 out_socks:
 	alert_engine_stop(L->alerts, 0);
 	for (size_t i = 0; i < L->nsocks; i++)
@@ -1522,8 +1561,8 @@ out_queue:
 	free(L->conns);
 	free(L->socks);
 	free(L->staging);
-	if (L->fwd_fd >= 0)
-		close(L->fwd_fd);
+	forward_free(L->fwd);
+	echo_close(L->echo);
 	if (L->sigfd >= 0)
 		close(L->sigfd);
 	if (L->ep >= 0)

@@ -23,6 +23,8 @@ struct listen_addr {
 	char text[LISTEN_SRC_MAX]; /* "udp://127.0.0.1:5140", for messages */
 };
 
+struct forward_target; /* listen/forward.h */
+
 /* One --allow network. */
 struct listen_cidr {
 	int family;		/* AF_INET or AF_INET6 */
@@ -36,8 +38,9 @@ struct listen_opts {
 	size_t nbinds;
 	const struct listen_cidr *allow; /* none: every sender is accepted */
 	size_t nallow;
-	int echo;			   /* print each message on stdout */
-	const struct listen_addr *forward; /* NULL, or a UDP target for every message */
+	int echo; /* print each message on stdout */
+	const struct forward_target *forward; /* nforward destinations for every message */
+	size_t nforward;
 	const char *log_format;		   /* NULL, or the HAProxy log-format for the parser */
 	size_t batch;			   /* messages per transaction (at most) */
 	unsigned batch_ms;  /* a batch is committed at the latest this long after it began */

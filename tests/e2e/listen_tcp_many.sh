@@ -56,7 +56,7 @@ PY
 wait_for 10 sh -c "kill -USR1 $lpid; sleep 0.2; grep '^halog listen: received' '$TMP/l2.log' | tail -1 | grep -q 'stored 2,'" ||
 	{ cat "$TMP/l2.log"; fail "2 connections' lines not stored"; }
 stop_listener "$lpid" "$TMP/l2.log"
-grep -q "more than 2 TCP connections" "$TMP/l2.log" || fail "no warning about the connection limit"
+grep -q "more than 2 busy TCP connections" "$TMP/l2.log" || fail "no warning about the connection limit"
 c=$(sqlite3 "$TMP/lim.db" "SELECT value FROM counters WHERE name = 'listen.conn_limited'")
 [ "$c" = 1 ] || fail "listen.conn_limited = '$c', want 1"
 [ "$(sqlite3 "$TMP/lim.db" "SELECT group_concat(CAST(raw AS TEXT), ',') FROM lines")" = "<134>conn 0,<134>conn 1" ] ||

@@ -58,6 +58,8 @@ static void test_framing(void **state)
 	static const char lf[] = "<134>one\n<134>two\n\n<134>three";
 	static const char oc[] = "8 <134>one9 <134>two\n3 abc";
 	static const char mixed[] = "127.0.0.1:80 [x] raw\n5 <1>ab12:00 digits first\n";
+	static const char raw[] = "200 1234 GET /a\n200 12 GET /b\n35 GET /c\n";
+	static const char raw2[] = "12 200 GET /x HTTP/1.1\n7 x\n";
 
 	(void)state;
 	for (size_t step = 1; step <= 7; step++) {
@@ -65,8 +67,30 @@ static void test_framing(void **state)
 		assert_string_equal(out, "<134>one|<134>two|<134>three|");
 		frame_all(oc, sizeof(oc) - 1, step, 64, out, sizeof(out));
 		assert_string_equal(out, "<134>one|<134>two\n|abc|");
+		/* the first frame chose LF framing: a later "5 " is text, not a count */
 		frame_all(mixed, sizeof(mixed) - 1, step, 64, out, sizeof(out));
-		assert_string_equal(out, "127.0.0.1:80 [x] raw|<1>ab|12:00 digits first|");
+		assert_string_equal(out, "127.0.0.1:80 [x] raw|5 <1>ab12:00 digits first|");
+		/* HAProxy format raw with a log-format that starts with %ST %B or %Tt: lines that
+		 * begin with 1-6 digits and a space stay whole */
+		frame_all(raw, sizeof(raw) - 1, step, 64, out, sizeof(out));
+		assert_string_equal(out, "200 1234 GET /a|200 12 GET /b|35 GET /c|");
+		/* the count would end inside the line: what follows is no count, so LF */
+		frame_all(raw2, sizeof(raw2) - 1, step, 64, out, sizeof(out));
+		assert_string_equal(out, "12 200 GET /x HTTP/1.1|7 x|");
+		/* a line exactly as long as its leading number, LF included: still LF */
+		frame_all("5 abcd\n5 efgh\n", 14, step, 64, out, sizeof(out));
+		assert_string_equal(out, "5 abcd|5 efgh|");
+		/* a leading zero is not a count */
+		frame_all("05 abcde\n", 9, step, 64, out, sizeof(out));
+		assert_string_equal(out, "05 abcde|");
+		frame_all("0 \nx\n", 5, step, 64, out, sizeof(out));
+		assert_string_equal(out, "0 |x|");
+		/* octet counting, an LF after each frame */
+		frame_all("3 abc\n4 defg\n", 13, step, 64, out, sizeof(out));
+		assert_string_equal(out, "abc|defg|");
+		/* octet counting, then a frame without a count: read to its LF */
+		frame_all("3 abc2 ok\nxyz\n", 14, step, 64, out, sizeof(out));
+		assert_string_equal(out, "abc|ok|xyz|");
 	}
 	/* over-long LF frame: cut at cap, the rest up to LF skipped */
 	frame_all("abcdefghij\nok\n", 14, 3, 4, out, sizeof(out));

@@ -27,6 +27,8 @@ enum {
 	O_BATCH_MS,
 	O_RCVBUF,
 	O_MAX_CONNS,
+	O_IDLE_TIMEOUT,
+	O_FRAME_TIMEOUT,
 	O_QUEUE,
 	O_QUEUE_BYTES,
 	O_NO_ALERTS,
@@ -100,7 +102,20 @@ static const struct opt listen_opts[] = {
 	 .arg = "N",
 	 .min = 1,
 	 .max = 65536,
-	 .help = "open TCP connections at most (default 256)"},
+	 .help = "open TCP connections at most (default 256; lowered to what the\n"
+		 "open-file limit allows); when all are taken, the one silent\n"
+		 "longest makes room"},
+	{.id = O_IDLE_TIMEOUT,
+	 .long_name = "idle-timeout",
+	 .type = OPT_STR,
+	 .arg = "DUR",
+	 .help = "close a TCP connection silent this long (default 5m; 0: never)"},
+	{.id = O_FRAME_TIMEOUT,
+	 .long_name = "frame-timeout",
+	 .type = OPT_STR,
+	 .arg = "DUR",
+	 .help = "store and close a TCP frame still incomplete after this long\n"
+		 "(default 30s; 0: never)"},
 	{.id = O_QUEUE,
 	 .long_name = "queue",
 	 .type = OPT_INT,
@@ -182,6 +197,8 @@ int cmd_listen(int argc, char **argv)
 	o.batch_ms = 200;
 	o.rcvbuf = 256u << 20; /* absorbs a 1M-datagram burst at full loopback speed (docs) */
 	o.max_conns = 256;
+	o.idle_ms = 300000;
+	o.frame_ms = 30000;
 	o.queue_msgs = 65536;
 	o.queue_bytes = 16u << 20;
 
@@ -246,6 +263,21 @@ int cmd_listen(int argc, char **argv)
 		case O_MAX_CONNS:
 			o.max_conns = (size_t)p.num;
 			break;
+		case O_IDLE_TIMEOUT:
+		case O_FRAME_TIMEOUT: {
+			uint64_t ms = 0;
+
+			if (strcmp(v, "0") && (parse_duration_ms(v, &ms) < 0 || ms == 0 ||
+					       ms > 86400000))
+				return opt_bad_value(&p, stderr,
+						     "expected a duration up to 1d (e.g. 30s, 5m) "
+						     "or 0");
+			if (r == O_IDLE_TIMEOUT)
+				o.idle_ms = (unsigned)ms;
+			else
+				o.frame_ms = (unsigned)ms;
+			break;
+		}
 		case O_QUEUE:
 			o.queue_msgs = (size_t)p.num;
 			break;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -228,11 +229,64 @@ size_t listen_trim(const char *buf, size_t len)
 	return len;
 }
 
+/* The octet count at buf[0..len): its digits in *d (1-6, no leading zero) and its value.
+ * Returns 1 for a count followed by a space, 0 when buf cannot start one, -1 when only digits
+ * are there so far (more input may make one). */
+static int octet_count(const char *buf, size_t len, size_t *d, size_t *value)
+{
+	size_t n;
+
+	*value = 0;
+	if (len == 0)
+		return -1;
+	if (buf[0] < '1' || buf[0] > '9')
+		return 0;
+	for (n = 0; n < len && n < 7 && buf[n] >= '0' && buf[n] <= '9'; n++)
+		*value = *value * 10 + (size_t)(buf[n] - '0');
+	*d = n;
+	if (n == 7)
+		return 0;
+	if (n == len)
+		return -1;
+	return buf[n] == ' ' ? 1 : 0;
+}
+
+/* Chooses the framing of a connection from its first bytes. Returns the framing, or UNKNOWN
+ * when more input is needed to tell. */
+static enum listen_framing choose_framing(const char *buf, size_t len, size_t cap, int at_eof)
+{
+	size_t d, n, end, d2, n2;
+	int c = octet_count(buf, len, &d, &n);
+
+	if (c == 0 || (c < 0 && at_eof))
+		return LISTEN_FRAMING_LF;
+	if (c < 0)
+		return LISTEN_FRAMING_UNKNOWN;
+	end = d + 1 + n;
+	/* an LF inside the announced length: a line that starts with digits */
+	if (memchr(buf + d + 1, '\n', (len < end ? len : end) - (d + 1)))
+		return LISTEN_FRAMING_LF;
+	if (len < end) /* the frame is not all here: wait, unless it cannot come */
+		return at_eof || len >= cap + d + 1 ? LISTEN_FRAMING_OCTET : LISTEN_FRAMING_UNKNOWN;
+	/* the whole announced frame, and nothing after it yet: a syslog message (it starts with
+	 * its <PRI>) is taken as counted at once, so a sender's first message is not held back;
+	 * anything else waits for what follows (a line read in pieces would otherwise look
+	 * counted) */
+	if (len == end)
+		return buf[d + 1] == '<' || at_eof ? LISTEN_FRAMING_OCTET : LISTEN_FRAMING_UNKNOWN;
+	/* what follows a counted frame is an LF or the next count */
+	if (buf[end] == '\n')
+		return LISTEN_FRAMING_OCTET;
+	return octet_count(buf + end, len - end, &d2, &n2) != 0 ? LISTEN_FRAMING_OCTET
+								: LISTEN_FRAMING_LF;
+}
+
 void listen_frame_next(struct listen_framer *fr, const char *buf, size_t len, size_t cap,
 		       int at_eof, struct listen_frame *f)
 {
 	const char *lf;
-	size_t d;
+	size_t d = 0, want = 0;
+	int c;
 
 	memset(f, 0, sizeof(*f));
 	if (fr->skip) {
@@ -249,20 +303,25 @@ void listen_frame_next(struct listen_framer *fr, const char *buf, size_t len, si
 	}
 	if (len == 0)
 		return;
-	if (buf[0] ==
-	    '\n') { /* an empty LF frame (or the LF after an octet frame): not a message */
+	if (buf[0] == '\n') { /* an empty LF frame (or the LF after an octet frame): no message */
 		f->consumed = 1;
 		return;
 	}
-	for (d = 0; d < len && d < 7 && buf[d] >= '0' && buf[d] <= '9'; d++)
-		;
-	if (d > 0 && d == len && d < 7 && !at_eof)
-		return; /* only digits so far: cannot tell the framing yet */
-	if (d > 0 && d < 7 && d < len && buf[d] == ' ') {
-		size_t want = 0, start = d + 1, have = len - start;
+	if (fr->mode == LISTEN_FRAMING_UNKNOWN) {
+		fr->mode = choose_framing(buf, len, cap, at_eof);
+		if (fr->mode == LISTEN_FRAMING_UNKNOWN)
+			return;
+	}
+	if (fr->mode == LISTEN_FRAMING_OCTET) {
+		c = octet_count(buf, len, &d, &want);
+		if (c < 0 && !at_eof)
+			return; /* only digits so far */
+	} else {
+		c = 0;
+	}
+	if (c > 0) {
+		size_t start = d + 1, have = len - start;
 
-		for (size_t i = 0; i < d; i++)
-			want = want * 10 + (size_t)(buf[i] - '0');
 		if (want > cap) {
 			if (have >= cap || at_eof) {
 				f->has = 1;
@@ -314,6 +373,7 @@ void listen_frame_next(struct listen_framer *fr, const char *buf, size_t len, si
 
 #define LQ_TRUNCATED 0x1 /* cut: longer than LISTEN_MAX_MSG, or a TCP frame ended by the close */
 #define LQ_CLOSED 0x2	 /* with LQ_TRUNCATED: the connection closed inside the frame */
+#define LQ_TIMEOUT 0x4	 /* with LQ_TRUNCATED: the frame did not complete within --frame-timeout */
 
 union lq_addr {
 	struct sockaddr sa;
@@ -509,6 +569,7 @@ static void lq_release(struct lqueue *q, uint64_t upto)
 #define TAG_UDP 2u
 #define TAG_TCP 3u
 #define TAG_CONN 4u
+#define LISTEN_EVICT_IDLE_MS 1000 /* a full table closes a connection silent this long */
 
 struct rx_sock {
 	int fd;
@@ -528,6 +589,9 @@ struct rx_conn {
 	int eof;     /* the peer closed; close once the buffer is flushed */
 	int guarded; /* the frame waiting for queue space has its forward verdict in verdict */
 	enum forward_verdict verdict;
+	int64_t last_ms;    /* monotonic: when bytes last arrived (or the accept) */
+	int64_t partial_ms; /* monotonic: since when buf holds part of a frame; 0 when empty */
+	int timed_out;	    /* closing because the frame did not complete in time */
 };
 
 struct listener {
@@ -541,14 +605,20 @@ struct listener {
 	struct rx_sock *socks; /* one per bind */
 	size_t nsocks;
 	struct rx_conn *conns; /* max_conns entries */
+	size_t max_conns;      /* --max-conns, lowered to what the open-file limit allows */
+	int spare_fd;	       /* held open, given up to accept and close one connection on EMFILE */
+	int64_t accept_paused_until; /* monotonic: TCP listeners left out of epoll until then */
+	int64_t last_sweep;	     /* monotonic: the last look for idle and stuck connections */
 	size_t nconns;
 	char *staging; /* RX_VLEN * LISTEN_MAX_MSG bytes for recvmmsg */
 	int blocked;   /* the queue was full: wait for the writer */
 	int light;     /* the last round read less than a full batch */
 	int conn_warned;
 	int loop_warned;
+	int fd_warned;
 	/* counters: written by one thread, read by others */
-	_Atomic uint64_t received, refused, kernel_dropped, truncated, conn_limited;
+	_Atomic uint64_t received, refused, kernel_dropped, truncated, conn_limited, idle_closed,
+		frame_timeouts;
 	_Atomic uint64_t stored, unparsed; /* by the writer, after COMMIT */
 	/* the alert engine's watermark: every message received before it is committed. The
 	 * receiver sets rx_mark before each wait (a message pushed later is received at or after
@@ -577,7 +647,7 @@ static void print_status(struct listener *L)
 
 struct wcount {
 	uint64_t received, refused, kernel_dropped, fwd_failed, fwd_loops, echo_dropped, truncated,
-		conn_limited, stored, unparsed;
+		conn_limited, idle_closed, frame_timeouts, stored, unparsed;
 };
 
 struct writer {
@@ -634,7 +704,10 @@ static int writer_add(struct writer *w, uint64_t from, uint64_t to)
 				rec.reason = NULL;
 			}
 			if (rec.status == LR_PARTIAL && !rec.reason)
-				rec.reason = s->flags & LQ_CLOSED
+				rec.reason = s->flags & LQ_TIMEOUT
+						     ? "the frame did not complete within "
+						       "--frame-timeout"
+					     : s->flags & LQ_CLOSED
 						     ? "the connection closed inside this frame"
 						     : "message cut by halog listen (longer than "
 						       "65536 bytes)";
@@ -666,6 +739,8 @@ static void snap_counts(struct listener *L, struct wcount *c)
 	c->echo_dropped = echo_dropped(L->echo);
 	c->truncated = atomic_load(&L->truncated);
 	c->conn_limited = atomic_load(&L->conn_limited);
+	c->idle_closed = atomic_load(&L->idle_closed);
+	c->frame_timeouts = atomic_load(&L->frame_timeouts);
 }
 
 static int counter_delta(struct store *st, const char *name, uint64_t now, uint64_t before)
@@ -694,7 +769,10 @@ static int writer_commit(struct writer *w, uint64_t nmsgs)
 	    counter_delta(L->st, "listen.forward_loops", c.fwd_loops, w->done.fwd_loops) < 0 ||
 	    counter_delta(L->st, "listen.echo_dropped", c.echo_dropped, w->done.echo_dropped) < 0 ||
 	    counter_delta(L->st, "listen.truncated", c.truncated, w->done.truncated) < 0 ||
-	    counter_delta(L->st, "listen.conn_limited", c.conn_limited, w->done.conn_limited) < 0)
+	    counter_delta(L->st, "listen.conn_limited", c.conn_limited, w->done.conn_limited) < 0 ||
+	    counter_delta(L->st, "listen.idle_closed", c.idle_closed, w->done.idle_closed) < 0 ||
+	    counter_delta(L->st, "listen.frame_timeouts", c.frame_timeouts, w->done.frame_timeouts) <
+		    0)
 		return -1;
 	if (store_pending(L->st) == 0 && nmsgs == 0 && !memcmp(&c, &w->done, sizeof(c)))
 		return 0;
@@ -1023,6 +1101,10 @@ static void conn_frames(struct listener *L, struct rx_conn *c)
 				 : c->eof && f.len < LISTEN_MAX_MSG ? LQ_TRUNCATED | LQ_CLOSED
 								    : LQ_TRUNCATED;
 
+			/* a timed-out connection holds only the frame that did not complete */
+			if (c->timed_out)
+				fl |= LQ_TRUNCATED | LQ_CLOSED | LQ_TIMEOUT;
+
 			/* the guard sees each frame once, even when it waits for queue space */
 			if (!c->guarded)
 				c->verdict = forward_check(L, m, len, &c->from.sa);
@@ -1053,6 +1135,11 @@ static void conn_frames(struct listener *L, struct rx_conn *c)
 		memmove(c->buf, c->buf + pos, c->len - pos);
 		c->len -= pos;
 	}
+	/* the --frame-timeout clock runs while part of a frame waits for the rest */
+	if (!c->len)
+		c->partial_ms = 0;
+	else if (pos || !c->partial_ms)
+		c->partial_ms = clock_mono_ms();
 	if (pushed)
 		lq_publish(&L->q);
 }
@@ -1067,6 +1154,7 @@ static void conn_read(struct listener *L, struct rx_conn *c, int rounds)
 
 		if (n > 0) {
 			c->len += (size_t)n;
+			c->last_ms = clock_mono_ms();
 		} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
 			c->eof = 1;
 		} else if (errno != EINTR) {
@@ -1078,6 +1166,68 @@ static void conn_read(struct listener *L, struct rx_conn *c, int rounds)
 		conn_close(L, c);
 }
 
+/* Leaves the TCP listeners out of epoll for ms (events = 0), or puts them back (ms = 0). */
+static void accept_pause(struct listener *L, int64_t ms)
+{
+	for (size_t i = 0; i < L->nsocks; i++) {
+		struct rx_sock *s = &L->socks[i];
+		struct epoll_event ev;
+
+		if (s->fd < 0 || s->addr->proto != LISTEN_TCP)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = ms ? 0 : EPOLLIN;
+		ev.data.u64 = ((uint64_t)TAG_TCP << 32) | i;
+		epoll_ctl(L->ep, EPOLL_CTL_MOD, s->fd, &ev);
+	}
+	L->accept_paused_until = ms ? clock_mono_ms() + ms : 0;
+}
+
+/* No descriptor left for a new connection (EMFILE, ENFILE): take it with the spare descriptor
+ * and close it at once, so it leaves the backlog and epoll does not report it again and
+ * again (a busy loop). When even that fails, stop accepting for a second. */
+static void accept_shed(struct listener *L, struct rx_sock *s, int err)
+{
+	int fd = -1;
+
+	atomic_fetch_add(&L->conn_limited, 1);
+	if (!L->fd_warned++)
+		fprintf(stderr,
+			"halog listen: no file descriptor left for a new TCP connection (%s): "
+			"closing new connections until one is free\n",
+			strerror(err));
+	if (L->spare_fd >= 0) {
+		close(L->spare_fd);
+		fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		L->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		accept_pause(L, 1000);
+}
+
+/* With every slot taken, the connection that has been silent longest (at least
+ * LISTEN_EVICT_IDLE_MS, with no partial frame) makes room for a new one. Returns its slot, or
+ * NULL when every connection is busy. */
+static struct rx_conn *conn_evict(struct listener *L, int64_t now)
+{
+	struct rx_conn *old = NULL;
+
+	for (size_t i = 0; i < L->max_conns; i++) {
+		struct rx_conn *c = &L->conns[i];
+
+		if (c->fd >= 0 && !c->len && !c->stalled && now - c->last_ms >= LISTEN_EVICT_IDLE_MS &&
+		    (!old || c->last_ms < old->last_ms))
+			old = c;
+	}
+	if (old) {
+		atomic_fetch_add(&L->idle_closed, 1);
+		conn_close(L, old);
+	}
+	return old;
+}
+
 static void rx_accept(struct listener *L, struct rx_sock *s)
 {
 	for (int k = 0; k < 64; k++) {
@@ -1086,26 +1236,32 @@ static void rx_accept(struct listener *L, struct rx_sock *s)
 		struct rx_conn *c = NULL;
 		struct epoll_event ev;
 		int fd = accept4(s->fd, &from.sa, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int64_t now = clock_mono_ms();
 
-		if (fd == -1)
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE)
+				accept_shed(L, s, errno);
 			return;
+		}
 		if (!listen_allowed(L->o->allow, L->o->nallow, &from.sa)) {
 			atomic_fetch_add(&L->refused, 1);
 			close(fd);
 			continue;
 		}
-		for (size_t i = 0; i < L->o->max_conns && !c; i++)
+		for (size_t i = 0; i < L->max_conns && !c; i++)
 			if (L->conns[i].fd < 0)
 				c = &L->conns[i];
+		if (!c)
+			c = conn_evict(L, now);
 		if (c && !c->buf)
 			c->buf = malloc(LISTEN_MAX_MSG + 32);
 		if (!c || !c->buf) {
 			atomic_fetch_add(&L->conn_limited, 1);
 			if (!L->conn_warned++)
 				fprintf(stderr,
-					"halog listen: more than %zu TCP connections: closing the "
-					"new ones (--max-conns)\n",
-					L->o->max_conns);
+					"halog listen: more than %zu busy TCP connections: closing "
+					"the new ones (--max-conns)\n",
+					L->max_conns);
 			close(fd);
 			continue;
 		}
@@ -1118,11 +1274,41 @@ static void rx_accept(struct listener *L, struct rx_sock *s)
 		}
 		c->fd = fd;
 		c->len = 0;
-		c->stalled = c->eof = c->guarded = 0;
+		c->stalled = c->eof = c->guarded = c->timed_out = 0;
+		c->last_ms = now;
+		c->partial_ms = 0;
 		memset(&c->fr, 0, sizeof(c->fr));
 		c->from = from;
 		c->fromlen = fl;
 		L->nconns++;
+	}
+}
+
+/* Closes the connections silent for --idle-timeout, and ends the frames that did not complete
+ * within --frame-timeout (what arrived of them is stored, flagged). Both counted. */
+static void conn_sweep(struct listener *L, int64_t now)
+{
+	const struct listen_opts *o = L->o;
+
+	L->last_sweep = now;
+	if (L->accept_paused_until && now >= L->accept_paused_until)
+		accept_pause(L, 0);
+	for (size_t i = 0; i < L->max_conns; i++) {
+		struct rx_conn *c = &L->conns[i];
+
+		if (c->fd < 0 || c->stalled)
+			continue;
+		if (o->frame_ms && c->partial_ms && now - c->partial_ms >= (int64_t)o->frame_ms) {
+			atomic_fetch_add(&L->frame_timeouts, 1);
+			c->timed_out = 1;
+			c->eof = 1;
+			conn_frames(L, c);
+			if (!c->stalled)
+				conn_close(L, c);
+		} else if (o->idle_ms && !c->len && now - c->last_ms >= (int64_t)o->idle_ms) {
+			atomic_fetch_add(&L->idle_closed, 1);
+			conn_close(L, c);
+		}
 	}
 }
 
@@ -1147,7 +1333,7 @@ static int rx_signals(struct listener *L)
 static void rx_unstall(struct listener *L)
 {
 	L->blocked = 0;
-	for (size_t i = 0; i < L->o->max_conns && !L->blocked; i++) {
+	for (size_t i = 0; i < L->max_conns && !L->blocked; i++) {
 		struct rx_conn *c = &L->conns[i];
 
 		if (c->fd >= 0 && c->stalled) {
@@ -1165,6 +1351,7 @@ static void rx_loop(struct listener *L)
 
 	for (;;) {
 		int n;
+		int64_t now;
 
 		if (L->blocked) {
 			lq_wait_space(&L->q, 100);
@@ -1182,11 +1369,16 @@ static void rx_loop(struct listener *L)
 			L->light = 0;
 		}
 		atomic_store(&L->rx_mark, clock_wall_ms());
-		n = epoll_wait(L->ep, evs, 64, 1000);
-		if (clock_mono_ms() - last_drops >= 1000) {
+		/* with connections open (or accepting paused), wake up often enough to keep
+		 * their timeouts */
+		n = epoll_wait(L->ep, evs, 64, L->nconns || L->accept_paused_until ? 100 : 1000);
+		now = clock_mono_ms();
+		if (now - last_drops >= 1000) {
 			update_kernel_drops(L, 1);
-			last_drops = clock_mono_ms();
+			last_drops = now;
 		}
+		if (now - L->last_sweep >= 100)
+			conn_sweep(L, now);
 		for (int i = 0; i < n; i++) {
 			uint32_t tag = (uint32_t)(evs[i].data.u64 >> 32);
 			uint32_t idx = (uint32_t)evs[i].data.u64;
@@ -1271,7 +1463,7 @@ static void rx_drain(struct listener *L)
 	/* TCP: read what each connection had sent when the stop came (FIONREAD), not what a
 	 * sender goes on writing after it; then close. A frame cut there is stored flagged. */
 	deadline = clock_mono_ms() + 10000;
-	for (size_t i = 0; i < L->o->max_conns; i++) {
+	for (size_t i = 0; i < L->max_conns; i++) {
 		struct rx_conn *c = &L->conns[i];
 		int inq = 0;
 		size_t budget;
@@ -1376,6 +1568,49 @@ static int open_sock(struct listener *L, struct rx_sock *s, size_t idx)
 	return 0;
 }
 
+/* Descriptors the listener needs besides its TCP connections: stdio, epoll, signalfd, the
+ * spare, the store's two connections (file, -wal, -shm each), echo, and slack. */
+#define LISTEN_FD_RESERVE 32
+
+/* Caps the TCP connections at what the open-file limit allows (raising the soft limit towards
+ * the hard one first), and says so. Returns 0, or -1 (message printed) when the limit leaves
+ * no room for a single connection. */
+static int fd_budget(struct listener *L)
+{
+	const struct listen_opts *o = L->o;
+	size_t reserve = LISTEN_FD_RESERVE + o->nbinds + o->nforward, need, avail;
+	struct rlimit rl;
+	int tcp = 0;
+
+	for (size_t i = 0; i < o->nbinds; i++)
+		tcp |= o->binds[i].proto == LISTEN_TCP;
+	if (!tcp || getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 0;
+	need = L->max_conns + reserve;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need &&
+	    (rl.rlim_max == RLIM_INFINITY || rl.rlim_cur < rl.rlim_max)) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return 0;
+	avail = rl.rlim_cur > reserve ? (size_t)rl.rlim_cur - reserve : 0;
+	if (avail == 0) {
+		fprintf(stderr,
+			"halog listen: the open-file limit (%llu, ulimit -n) leaves no room for TCP "
+			"connections: raise it to at least %zu\n",
+			(unsigned long long)rl.rlim_cur, reserve + 1);
+		return -1;
+	}
+	fprintf(stderr,
+		"halog listen: --max-conns %zu lowered to %zu: the open-file limit is %llu "
+		"(ulimit -n)\n",
+		L->max_conns, avail, (unsigned long long)rl.rlim_cur);
+	L->max_conns = avail;
+	return 0;
+}
+
 /* Prints what we listen on, with the effective UDP receive buffers. */
 static void print_banner(struct listener *L)
 {
@@ -1419,7 +1654,8 @@ int listen_run(const struct listen_opts *o)
 		return EXIT_CODE_ERR;
 	}
 	L->o = o;
-	L->ep = L->sigfd = -1;
+	L->ep = L->sigfd = L->spare_fd = -1;
+	L->max_conns = o->max_conns;
 	for (size_t i = 0; i < o->nforward; i++)
 		if (forward_reaches_bind(&o->forward[i], o->binds, o->nbinds)) {
 			fprintf(stderr,
@@ -1435,15 +1671,17 @@ int listen_run(const struct listen_opts *o)
 		rc = EXIT_CODE_USAGE;
 		goto out_free;
 	}
+	if (fd_budget(L) < 0)
+		goto out_free;
 	if (lq_init(&L->q, o->queue_msgs, o->queue_bytes) < 0) {
 		fprintf(stderr, "halog listen: out of memory\n");
 		goto out_free;
 	}
 	L->socks = calloc(o->nbinds, sizeof(*L->socks));
-	L->conns = calloc(o->max_conns ? o->max_conns : 1, sizeof(*L->conns));
+	L->conns = calloc(L->max_conns ? L->max_conns : 1, sizeof(*L->conns));
 	L->staging = malloc((size_t)RX_VLEN * LISTEN_MAX_MSG);
 	/* before any exit path: out_queue closes every conns[i].fd that is not -1 */
-	for (size_t i = 0; L->conns && i < o->max_conns; i++)
+	for (size_t i = 0; L->conns && i < L->max_conns; i++)
 		L->conns[i].fd = -1;
 	if (!L->socks || !L->conns || !L->staging) {
 		fprintf(stderr, "halog listen: out of memory\n");
@@ -1458,6 +1696,7 @@ int listen_run(const struct listen_opts *o)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	L->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	L->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* see accept_shed */
 	L->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (L->sigfd == -1 || L->ep == -1) {
 		fprintf(stderr, "halog listen: %s\n", strerror(errno));
@@ -1553,7 +1792,7 @@ out_socks:
 	store_close(L->st);
 out_queue:
 	if (L->conns)
-		for (size_t i = 0; i < o->max_conns; i++) {
+		for (size_t i = 0; i < L->max_conns; i++) {
 			if (L->conns[i].fd >= 0)
 				close(L->conns[i].fd);
 			free(L->conns[i].buf);
@@ -1565,6 +1804,8 @@ out_queue:
 	echo_close(L->echo);
 	if (L->sigfd >= 0)
 		close(L->sigfd);
+	if (L->spare_fd >= 0)
+		close(L->spare_fd);
 	if (L->ep >= 0)
 		close(L->ep);
 	lq_release_all(&L->q);

@@ -45,7 +45,9 @@ struct listen_opts {
 	size_t batch;			   /* messages per transaction (at most) */
 	unsigned batch_ms;  /* a batch is committed at the latest this long after it began */
 	size_t rcvbuf;	    /* requested SO_RCVBUF for UDP sockets (0: kernel default) */
-	size_t max_conns;   /* open TCP connections at most */
+	size_t max_conns;   /* open TCP connections at most (lowered to the open-file limit) */
+	unsigned idle_ms;   /* close a TCP connection silent this long (0: never) */
+	unsigned frame_ms;  /* end a TCP frame incomplete this long: stored, flagged (0: never) */
 	size_t queue_msgs;  /* slots in the queue between receiver and writer */
 	size_t queue_bytes; /* bytes in that queue */
 	int no_alerts;	    /* do not run the alert engine (alert/engine.h) */
@@ -76,11 +78,19 @@ void listen_format_source(char *buf, size_t sz, int proto, const struct sockaddr
  * Returns the new length. */
 size_t listen_trim(const char *buf, size_t len);
 
-/* TCP framing state of one connection (RFC 6587): a frame that starts with 1-6 digits and a
- * space is octet-counted ("LEN SP MSG"), anything else ends at LF. */
+/* TCP framing of one connection (RFC 6587), chosen once from its first frame: octet counting
+ * ("LEN SP MSG", LEN 1 to 6 digits without a leading zero) when the first frame reads as one
+ * (no LF inside the announced length, and what follows it is the next count, an LF or nothing
+ * yet); LF framing otherwise. A connection that chose LF framing never reads a count, so lines
+ * that begin with digits and a space (HAProxy `format raw` with a log-format that starts with
+ * %ST, %B or %Tt) stay whole. A frame of an octet-counted connection that does not start with
+ * a count is read up to its LF. */
+enum listen_framing { LISTEN_FRAMING_UNKNOWN, LISTEN_FRAMING_LF, LISTEN_FRAMING_OCTET };
+
 struct listen_framer {
 	size_t skip;	/* bytes still to discard of an over-long octet-counted frame */
 	int skip_to_lf; /* discarding the rest of an over-long LF frame */
+	enum listen_framing mode;
 };
 
 struct listen_frame {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # e2e (hardening): the bad-input catalogue for `halog listen`, beyond listen_malformed.sh:
-# invalid UTF-8, CR and CRLF endings, several lines in one datagram, <abc>, a missing PRI, an
+# invalid UTF-8, CR and CRLF endings, several lines in one datagram (one message each), <abc>,
+# a missing PRI, raw lines that start with digits and a leading-zero count over TCP, an
 # octet-count prefix over UDP, escape sequences, binary garbage and broken frames over TCP, and
 # a flood of numbered messages from 200 source ports. Each: the listener survives, every message
 # is stored (raw, parsed or not), counted, and the report's totals agree with the store.
@@ -33,6 +34,8 @@ cat = [
     b"<134" + b"9" * 40 + b"> long pri hc=U13",
     (HL % (40000, "U14")).encode(),                            # a good HTTP line
     (HL % (40001, "U15")).encode() + b"\r\n",                  # a good HTTP line with CRLF
+    b"<134>lines a hc=U16\r\n\n<134>lines b hc=U17\r\n",       # CRLF lines and an empty one
+    (HL % (40002, "U18")).encode() + b"\n" + (HL % (40003, "U19")).encode(),  # two HTTP lines
 ]
 for d in cat:
     u.sendto(d, ("127.0.0.1", port))
@@ -57,6 +60,9 @@ tcp = [
     b"12x <134>bad count hc=T06\n",
     b"40 <134>cut by close hc=T07",                            # announced 40, sends fewer
     b"<134>no LF, closed hc=T08",
+    b"200 1234 GET /raw hc=T09\n35 12 GET /raw hc=T10\n",     # format raw: digits first (LF)
+    b"05 <134>leading zero hc=T11\n",                          # a leading zero is no count
+    b"19 <134>counted hc=T1219 <134>counted hc=T13",           # octet counting, two frames
 ]
 for d in tcp:
     t = socket.create_connection(("127.0.0.1", port))
@@ -76,9 +82,24 @@ stop_listener "$lpid" "$log"
 
 q() { sqlite3 "$db" "$1"; }
 has() { [ "$(q "SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), '$1') > 0")" -ge 1 ] || fail "$1 not stored"; }
-for t in U01 U02 U03 U04 U05 U06 U07 U08 U09 U10 U11 U12 U13 U14 U15 T01 T02 T03 T04 T05 T06 T07 T08; do has "hc=$t"; done
-# several lines in one datagram: one message per line (RFC 5426 allows one; HAProxy sends one)
-q "SELECT 'multi:', count(*) FROM lines WHERE instr(CAST(raw AS TEXT), 'multi ') > 0"
+for t in U01 U02 U03 U04 U05 U06 U07 U08 U09 U10 U11 U12 U13 U14 U15 U16 U17 U18 U19 \
+	T01 T02 T03 T04 T05 T06 T07 T08 T09 T10 T11 T12 T13; do has "hc=$t"; done
+# several lines in one datagram: one message per line, each whole (an empty line is none; a CR
+# before the LF stays, as over TCP)
+one() { [ "$(q "SELECT count(*) FROM lines WHERE CAST(raw AS TEXT) = '$1'")" = 1 ] || fail "not stored alone: $1"; }
+one "<134>multi a hc=U04"
+one "<134>multi b hc=U05"
+one "<134>multi c hc=U06"
+one "$(printf '<134>lines a hc=U16\r')"
+one "$(printf '<134>lines b hc=U17\r')"
+[ "$(q "SELECT count(*) FROM requests r JOIN lines l ON l.id = r.line_id WHERE instr(CAST(l.raw AS TEXT), 'hc=U18') + instr(CAST(l.raw AS TEXT), 'hc=U19') > 0")" = 2 ] ||
+	fail "the two HTTP lines of one datagram are not two parsed requests"
+# TCP: raw lines that start with digits stay whole on an LF connection; a leading zero is text
+one "200 1234 GET /raw hc=T09"
+one "35 12 GET /raw hc=T10"
+one "05 <134>leading zero hc=T11"
+one "<134>counted hc=T12"
+one "<134>counted hc=T13"
 # every flood message exactly once: 1000 distinct numbers
 [ "$(q "SELECT count(DISTINCT substr(CAST(raw AS TEXT), instr(CAST(raw AS TEXT), 'hc=F'), 9)) FROM lines WHERE instr(CAST(raw AS TEXT), 'hc=F') > 0")" = "$nflood" ] ||
 	fail "flood: duplicates or missing numbers"

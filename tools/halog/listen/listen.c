@@ -984,18 +984,120 @@ static void update_kernel_drops(struct listener *L, int query)
 	atomic_store(&L->kernel_dropped, total);
 }
 
-/* Reads up to RX_VLEN datagrams. Returns how many were read (0: none waiting or queue full,
- * then L->blocked says which). */
+/* The datagrams of the last recvmmsg, and how far they are queued (a datagram of several lines
+ * may need more queue slots than were free: the rest waits here, and the receiver with it). */
+static struct mmsghdr rx_msgs[RX_VLEN];
+static struct iovec rx_iov[RX_VLEN];
+static union lq_addr rx_from[RX_VLEN];
+static char rx_ctl[RX_VLEN][RX_CTL];
+
+struct rx_batch {
+	int n;		      /* datagrams read */
+	int i;		      /* the next one to queue */
+	size_t off;	      /* where its next line starts (0: not looked at yet) */
+	size_t len[RX_VLEN];  /* its length after the checks and the trim */
+	int flags[RX_VLEN];   /* LQ_* */
+	int64_t t;	      /* when they were read */
+};
+static struct rx_batch rx_batch;
+
+/* The checks of one datagram, once: sender allowed, cut, loop guard, forward. Returns 0 when it
+ * is to be stored (len and flags set), -1 when not. */
+static int udp_accept(struct listener *L, int i)
+{
+	struct msghdr *h = &rx_msgs[i].msg_hdr;
+	const char *data = rx_iov[i].iov_base;
+	size_t len = rx_msgs[i].msg_len;
+	enum forward_verdict v;
+
+	rx_batch.flags[i] = 0;
+	if (!listen_allowed(L->o->allow, L->o->nallow, &rx_from[i].sa)) {
+		atomic_fetch_add(&L->refused, 1);
+		return -1;
+	}
+	if (h->msg_flags & MSG_TRUNC || len > LISTEN_MAX_MSG) {
+		rx_batch.flags[i] = LQ_TRUNCATED;
+		len = LISTEN_MAX_MSG;
+		atomic_fetch_add(&L->truncated, 1);
+	}
+	v = forward_check(L, data, len, &rx_from[i].sa);
+	if (v == FORWARD_LOOP)
+		return -1;
+	if (v == FORWARD_PASS && L->fwd)
+		forward_send(L->fwd, data, len);
+	rx_batch.len[i] = listen_trim(data, len);
+	return 0;
+}
+
+/* Queues what is left of the batch: each datagram split at LF into its lines (an empty line
+ * is no message; an empty datagram is one empty message; a cut marks the last line). Returns
+ * 0 when all is queued, -1 when the queue is full (L->blocked set; call again later). */
+static int udp_queue(struct listener *L)
+{
+	struct rx_batch *b = &rx_batch;
+	int pushed = 0, rc = 0;
+
+	for (; b->i < b->n; b->i++, b->off = 0) {
+		const char *data = rx_iov[b->i].iov_base;
+		const struct sockaddr *from = &rx_from[b->i].sa;
+		socklen_t fromlen = rx_msgs[b->i].msg_hdr.msg_namelen;
+		size_t len;
+
+		if (b->off == 0) {
+			if (udp_accept(L, b->i) < 0)
+				continue;
+			b->off = 1; /* offsets below are kept + 1, so 0 means "not looked at" */
+		}
+		len = b->len[b->i];
+		if (len == 0) { /* an empty datagram is still a message, stored as such */
+			if (lq_push(&L->q, data, 0, LISTEN_UDP, b->flags[b->i], b->t, from, fromlen)) {
+				rc = -1;
+				break;
+			}
+			atomic_fetch_add(&L->received, 1);
+			pushed = 1;
+			continue;
+		}
+		while (b->off - 1 < len) {
+			size_t at = b->off - 1;
+			const char *lf = memchr(data + at, '\n', len - at);
+			size_t end = lf ? (size_t)(lf - data) : len;
+			int fl = end == len ? b->flags[b->i] : 0;
+
+			if (end > at) {
+				if (lq_push(&L->q, data + at, end - at, LISTEN_UDP, fl, b->t, from,
+					    fromlen) < 0) {
+					rc = -1;
+					break;
+				}
+				atomic_fetch_add(&L->received, 1);
+				pushed = 1;
+			}
+			b->off = end + 2;
+		}
+		if (rc)
+			break;
+	}
+	if (pushed)
+		lq_publish(&L->q);
+	if (rc) {
+		L->blocked = 1;
+		return -1;
+	}
+	b->n = b->i = 0;
+	return 0;
+}
+
+/* Reads up to RX_VLEN datagrams from s and queues them. Returns how many were read (0: none
+ * waiting, or the queue is full: then L->blocked is set). Datagrams left from an earlier
+ * read are queued first. */
 static int rx_udp(struct listener *L, struct rx_sock *s)
 {
-	static struct mmsghdr msgs[RX_VLEN];
-	static struct iovec iov[RX_VLEN];
-	static union lq_addr from[RX_VLEN];
-	static char ctl[RX_VLEN][RX_CTL];
 	size_t vlen = RX_VLEN, fb;
-	int64_t t;
 	int n;
 
+	if (rx_batch.n && udp_queue(L) < 0)
+		return 0;
 	if (lq_free_slots(&L->q) < vlen || lq_free_bytes(&L->q) < 2 * (size_t)LISTEN_MAX_MSG)
 		lq_refresh(&L->q);
 	if (lq_free_slots(&L->q) < vlen)
@@ -1009,26 +1111,21 @@ static int rx_udp(struct listener *L, struct rx_sock *s)
 		return 0;
 	}
 	for (size_t i = 0; i < vlen; i++) {
-		iov[i].iov_base = L->staging + i * LISTEN_MAX_MSG;
-		iov[i].iov_len = LISTEN_MAX_MSG;
-		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-		msgs[i].msg_hdr.msg_name = &from[i];
-		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		msgs[i].msg_hdr.msg_control = ctl[i];
-		msgs[i].msg_hdr.msg_controllen = RX_CTL;
+		rx_iov[i].iov_base = L->staging + i * LISTEN_MAX_MSG;
+		rx_iov[i].iov_len = LISTEN_MAX_MSG;
+		memset(&rx_msgs[i].msg_hdr, 0, sizeof(rx_msgs[i].msg_hdr));
+		rx_msgs[i].msg_hdr.msg_name = &rx_from[i];
+		rx_msgs[i].msg_hdr.msg_namelen = sizeof(rx_from[i]);
+		rx_msgs[i].msg_hdr.msg_iov = &rx_iov[i];
+		rx_msgs[i].msg_hdr.msg_iovlen = 1;
+		rx_msgs[i].msg_hdr.msg_control = rx_ctl[i];
+		rx_msgs[i].msg_hdr.msg_controllen = RX_CTL;
 	}
-	n = recvmmsg(s->fd, msgs, (unsigned)vlen, MSG_DONTWAIT, NULL);
+	n = recvmmsg(s->fd, rx_msgs, (unsigned)vlen, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return 0;
-	t = clock_wall_ms();
 	for (int i = 0; i < n; i++) {
-		struct msghdr *h = &msgs[i].msg_hdr;
-		const char *data = iov[i].iov_base;
-		size_t len = msgs[i].msg_len;
-		int flags = 0;
-		enum forward_verdict v;
+		struct msghdr *h = &rx_msgs[i].msg_hdr;
 
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
@@ -1038,31 +1135,12 @@ static int rx_udp(struct listener *L, struct rx_sock *s)
 				if (d > s->drops_cmsg)
 					s->drops_cmsg = d;
 			}
-		if (!listen_allowed(L->o->allow, L->o->nallow, &from[i].sa)) {
-			atomic_fetch_add(&L->refused, 1);
-			continue;
-		}
-		if (h->msg_flags & MSG_TRUNC || len > LISTEN_MAX_MSG) {
-			flags |= LQ_TRUNCATED;
-			len = LISTEN_MAX_MSG;
-			atomic_fetch_add(&L->truncated, 1);
-		}
-		v = forward_check(L, data, len, &from[i].sa);
-		if (v == FORWARD_LOOP)
-			continue;
-		if (v == FORWARD_PASS && L->fwd)
-			forward_send(L->fwd, data, len);
-		len = listen_trim(data, len);
-		if (lq_push(&L->q, data, len, LISTEN_UDP, flags, t, &from[i].sa, h->msg_namelen) <
-		    0) {
-			/* cannot happen: room was reserved above; say so rather than lose it
-			 * silently */
-			fprintf(stderr, "halog listen: internal error: queue overflow\n");
-			continue;
-		}
-		atomic_fetch_add(&L->received, 1);
 	}
-	lq_publish(&L->q);
+	rx_batch.n = n;
+	rx_batch.i = 0;
+	rx_batch.off = 0;
+	rx_batch.t = clock_wall_ms();
+	udp_queue(L);
 	update_kernel_drops(L, 0);
 	return n;
 }
@@ -1333,6 +1411,8 @@ static int rx_signals(struct listener *L)
 static void rx_unstall(struct listener *L)
 {
 	L->blocked = 0;
+	if (rx_batch.n && udp_queue(L) < 0)
+		return;
 	for (size_t i = 0; i < L->max_conns && !L->blocked; i++) {
 		struct rx_conn *c = &L->conns[i];
 
@@ -1458,6 +1538,13 @@ static void rx_drain(struct listener *L)
 			if (atomic_load(&L->abandon))
 				break;
 		}
+	}
+	/* the lines of datagrams already read are queued whatever the deadline */
+	while (rx_batch.n && !atomic_load(&L->abandon) && udp_queue(L) < 0) {
+		lq_wait_space(&L->q, 100);
+		L->blocked = 0;
+		if (rx_signals(L))
+			atomic_store(&L->abandon, 1);
 	}
 	update_kernel_drops(L, 1);
 	/* TCP: read what each connection had sent when the stop came (FIONREAD), not what a

@@ -15,10 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "store/rollup.h"
 #include "store/sqlite.h"
 
 #define STORE_BUSY_MS 5000
+#define STORE_TURN_MS 120000 /* the longest a writer waits for its turn (see turn_take) */
 #define STORE_ERRPATH_MAX 256 /* bytes of a path kept in rollup_errpath */
 /* In-memory aggregates are written out (same transaction) when a batch holds more keys than
  * this, so memory stays bounded (~35 KB of histograms per key) on logs that span many minutes
@@ -203,6 +205,8 @@ struct slot {
 struct store {
 	sqlite3 *db;
 	int readonly;
+	int lockfd;		 /* the writers' turnstile, "<path>-lock" (-1: none) */
+	int has_turn;		 /* holds the write turn (see turn_take) */
 	int in_tx;		 /* a BEGIN is open */
 	size_t pending;		 /* store_add calls in the open batch */
 	sqlite3_stmt *stmt[S_N]; /* prepared lazily by writers */
@@ -333,11 +337,19 @@ static int read_version(struct store *st, int *version)
 	return 0;
 }
 
+static int turn_take(struct store *st);
+static void turn_give(struct store *st);
+static void turn_open(struct store *st, const char *path);
+
 static int migrate(struct store *st)
 {
 	int version;
-	if (exec(st, "BEGIN IMMEDIATE"))
+	if (turn_take(st))
 		return -1;
+	if (exec(st, "BEGIN IMMEDIATE")) {
+		turn_give(st);
+		return -1;
+	}
 	if (read_version(st, &version))
 		goto fail;
 	if (version > STORE_NMIGRATIONS) {
@@ -357,9 +369,11 @@ static int migrate(struct store *st)
 	}
 	if (exec(st, "COMMIT"))
 		goto fail;
+	turn_give(st);
 	return 0;
 fail:
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	turn_give(st);
 	return -1;
 }
 
@@ -381,6 +395,7 @@ struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz
 		return NULL;
 	}
 	strbuf_init(&st->scratch);
+	st->lockfd = -1;
 	st->readonly = !!(flags & STORE_READONLY);
 	if (!st->readonly && !(st->path = strdup(path))) {
 		snprintf(errbuf, errsz, "out of memory");
@@ -418,6 +433,15 @@ struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz
 		goto fail;
 	}
 	if (!st->readonly) {
+		int version;
+
+		/* a file that is not a halog store is refused before anything writes to it (the
+		 * PRAGMAs below would switch it to WAL) */
+		if (read_version(st, &version)) {
+			snprintf(errbuf, errsz, "'%s': %s", path, st->err);
+			goto fail;
+		}
+		turn_open(st, path);
 		/* WAL: readers (report, tail, search) never block the writer. NORMAL: a power loss
 		 * may lose the last commits but never corrupts. 64 KiB pages: bulk ingest writes
 		 * each page twice (WAL, then checkpoint), and large pages mean 4x fewer frames,
@@ -481,6 +505,10 @@ void store_close(struct store *st)
 	hmap_release(&st->names, NULL);
 	strbuf_release(&st->scratch);
 	sqlite3_close(st->db);
+	/* closed after SQLite's own descriptors: this is another file, so closing it cannot drop
+	 * SQLite's POSIX locks on the store */
+	if (st->lockfd >= 0)
+		close(st->lockfd);
 	free(st->path);
 	free(st);
 }
@@ -612,14 +640,107 @@ static void bind_timer(sqlite3_stmt *s, uint64_t *nulls, int i, int32_t v)
 
 static int flush(struct store *st);
 
+/* ---------------------------------------------------------------------------------------------
+ * The writers' turnstile. SQLite lets one writer in at a time and makes the others poll: a
+ * writer that commits in a loop (halog listen) takes the lock again a few microseconds after
+ * releasing it, so a second writer (halog ingest) kept failing with "database is locked". Two
+ * open-file-description locks on "<path>-lock" make writers take turns: a writer takes the
+ * turnstile (byte 0), then the write turn (byte 1), then lets the turnstile go. A writer that
+ * waits for the write turn holds the turnstile, so the one that just finished cannot come back
+ * before it: each waiting writer gets the next turn. Readers never take either lock. Without the
+ * lock file (read-only folder), writers fall back to SQLite's busy timeout.
+ */
+
+enum { TURN_GATE, TURN_WRITE };
+
+/* Tries to take (type F_WRLCK) or release (F_UNLCK) one byte of the lock file. Returns 0, or
+ * -1 with errno (EAGAIN: someone else holds it). */
+static int turn_lock(int fd, int which, short type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = which;
+	fl.l_len = 1;
+	return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+/* Waits (up to deadline_ms on the monotonic clock) for one byte of the lock file. */
+static int turn_wait(struct store *st, int which, int64_t deadline_ms)
+{
+	int64_t pause = 1;
+
+	while (turn_lock(st->lockfd, which, F_WRLCK) == -1) {
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return 0; /* locks unsupported here: SQLite's own locking still holds */
+		if (clock_mono_ms() >= deadline_ms) {
+			set_err(st, "database is locked: another writer has held it for %d s",
+				STORE_TURN_MS / 1000);
+			return -1;
+		}
+		clock_sleep_ms(pause);
+		if (pause < 10)
+			pause++;
+	}
+	return 0;
+}
+
+/* Takes the write turn: the turnstile, then the write lock, then lets the turnstile go.
+ * Returns 0, or -1 (see st->err). */
+static int turn_take(struct store *st)
+{
+	int64_t deadline;
+
+	if (st->lockfd < 0 || st->has_turn)
+		return 0;
+	deadline = clock_mono_ms() + STORE_TURN_MS;
+	if (turn_wait(st, TURN_GATE, deadline))
+		return -1;
+	if (turn_wait(st, TURN_WRITE, deadline)) {
+		turn_lock(st->lockfd, TURN_GATE, F_UNLCK);
+		return -1;
+	}
+	turn_lock(st->lockfd, TURN_GATE, F_UNLCK);
+	st->has_turn = 1;
+	return 0;
+}
+
+static void turn_give(struct store *st)
+{
+	if (st->lockfd >= 0 && st->has_turn)
+		turn_lock(st->lockfd, TURN_WRITE, F_UNLCK);
+	st->has_turn = 0;
+}
+
+/* Opens "<path>-lock" (mode 0600, created when missing). No lock file is not an error. */
+static void turn_open(struct store *st, const char *path)
+{
+	char *lp = malloc(strlen(path) + 6);
+
+	st->lockfd = -1;
+	if (!lp)
+		return;
+	memcpy(lp, path, strlen(path));
+	memcpy(lp + strlen(path), "-lock", 6);
+	st->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	free(lp);
+}
+
 static int begin(struct store *st)
 {
 	if (st->in_tx)
 		return 0;
 	/* IMMEDIATE: take the write lock now, waiting (busy timeout) for another writer, rather
-	 * than failing later when a read snapshot would have to be upgraded */
-	if (exec(st, "BEGIN IMMEDIATE"))
+	 * than failing later when a read snapshot would have to be upgraded; halog's writers first
+	 * wait for their turn */
+	if (turn_take(st))
 		return -1;
+	if (exec(st, "BEGIN IMMEDIATE")) {
+		turn_give(st);
+		return -1;
+	}
 	st->in_tx = 1;
 	st->pending = 0;
 	return 0;
@@ -1411,6 +1532,7 @@ int store_commit(struct store *st)
 		return -1;
 	}
 	st->in_tx = 0;
+	turn_give(st);
 	clear_batch(st);
 	return 0;
 }
@@ -1434,6 +1556,7 @@ void store_rollback(struct store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_tx = 0;
+	turn_give(st);
 	clear_batch(st);
 	/* ids interned in the rolled-back batch no longer exist */
 	hmap_release(&st->names, NULL);

@@ -96,6 +96,8 @@ static int norm_addr(const struct sockaddr *sa, unsigned char out[16], unsigned 
 		memcpy(out, &a->sin6_addr, 16);
 		return AF_INET6;
 	}
+	*port = 0;
+	memset(out, 0, 16);
 	return -1;
 }
 

@@ -4,36 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not valid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t need;
-	unsigned min;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0) {
-		need = 2, min = 0x80, cp = c & 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		need = 3, min = 0x800, cp = c & 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		need = 4, min = 0x10000, cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
+#include "utf8.h"
 
 int json_add_str(struct strbuf *sb, const char *s, size_t len)
 {
@@ -75,7 +46,8 @@ int json_add_str(struct strbuf *sb, const char *s, size_t len)
 				return -1;
 			i++;
 		} else {
-			size_t n = utf8_len(p + i, len - i);
+			uint32_t cp;
+			size_t n = utf8_decode((const char *)p + i, len - i, &cp);
 
 			if (n == 0) {
 				if (strbuf_addstr(sb, "\\ufffd") < 0)
@@ -131,13 +103,11 @@ int text_add_visible(struct strbuf *sb, const char *s, size_t len)
 				return -1;
 			i++;
 		} else if (c >= 0x80) {
-			size_t n = utf8_len(p + i, len - i);
 			uint32_t cp = 0;
+			size_t n = utf8_decode((const char *)p + i, len - i, &cp);
 
 			/* C1 controls (U+0080..U+009F) are terminal escapes too */
-			if (n == 2)
-				cp = ((p[i] & 0x1fu) << 6) | (p[i + 1] & 0x3fu);
-			if (n == 0 || (n == 2 && cp < 0xa0)) {
+			if (n == 0 || cp < 0xa0) {
 				if (strbuf_addf(sb, "\\x%02x", c) < 0)
 					return -1;
 				i++;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "utf8.h"
 #include "report/report.h"
 #include "strbuf.h"
 
@@ -41,10 +42,23 @@ static const char *vis(struct strbuf *tmp, const char *s, size_t width)
 {
 	strbuf_reset(tmp);
 	text_add_visible(tmp, s, strlen(s));
-	if (width && tmp->len > width) {
-		strbuf_setlen(tmp, width - 1);
+	/* width counts display columns, and the cut falls on a character boundary: a multi-byte
+	 * character is never split, and a wide one counts two columns */
+	if (width && utf8_width(tmp->buf, tmp->len) > width) {
+		strbuf_setlen(tmp, utf8_fit(tmp->buf, tmp->len, width - 1, NULL));
 		strbuf_addch(tmp, '~');
 	}
+	return tmp->buf;
+}
+
+/* vis(), then padded with spaces to exactly width columns (printf's %-*s counts bytes). */
+static const char *vis_pad(struct strbuf *tmp, const char *s, size_t width)
+{
+	size_t w;
+
+	vis(tmp, s, width);
+	for (w = utf8_width(tmp->buf, tmp->len); w < width; w++)
+		strbuf_addch(tmp, ' ');
 	return tmp->buf;
 }
 
@@ -232,7 +246,7 @@ static void text_group(struct strbuf *sb, const struct report *r, const struct r
 		for (size_t j = 0; j < g->nmembers; j++) {
 			const struct report_server *m = &g->members[j];
 			const struct report_lat *l = &m->lat[RT_TA];
-			strbuf_addf(sb, "  %-*s%9lld", W_NAME, vis(&tmp, m->name, W_NAME),
+			strbuf_addf(sb, "  %s%9lld", vis_pad(&tmp, m->name, W_NAME),
 				    (long long)m->agg.requests);
 			if (m->special)
 				strbuf_addf(sb, "%7s", "-");
@@ -1237,9 +1251,14 @@ static void write_json(struct strbuf *sb, const struct report *r)
 
 /* ------------------------------------------------------------------------------ CSV */
 
+/* One CSV cell. A cell that starts with '=', '+', '-', '@', a tab or a CR would be read by a
+ * spreadsheet as a formula (a backend named "=cmd|..." from a log line): it gets a leading
+ * apostrophe, which spreadsheets show as text and do not display. */
 static void csv_field(struct strbuf *sb, const char *s)
 {
 	struct strbuf tmp = STRBUF_INIT;
+	if (strchr("=+-@\t\r", s[0]) && s[0])
+		strbuf_addch(&tmp, '\'');
 	text_add_visible(&tmp, s, strlen(s));
 	if (strpbrk(tmp.buf, ",\"")) {
 		strbuf_addch(sb, '"');

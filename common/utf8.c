@@ -1,0 +1,148 @@
+/* UTF-8 boundaries and display widths (see utf8.h). */
+#include "utf8.h"
+
+size_t utf8_decode(const char *s, size_t len, uint32_t *cp)
+{
+	const unsigned char *b = (const unsigned char *)s;
+	size_t n;
+	uint32_t c, min;
+
+	if (len == 0)
+		return 0;
+	if (b[0] < 0x80) {
+		*cp = b[0];
+		return 1;
+	}
+	if (b[0] >= 0xc2 && b[0] <= 0xdf) {
+		n = 2;
+		c = b[0] & 0x1f;
+		min = 0x80;
+	} else if (b[0] >= 0xe0 && b[0] <= 0xef) {
+		n = 3;
+		c = b[0] & 0x0f;
+		min = 0x800;
+	} else if (b[0] >= 0xf0 && b[0] <= 0xf4) {
+		n = 4;
+		c = b[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((b[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (b[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+struct range {
+	uint32_t lo, hi;
+};
+
+static int in(const struct range *r, size_t n, uint32_t c)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c < r[mid].lo)
+			hi = mid;
+		else if (c > r[mid].hi)
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return 0;
+}
+
+/* Zero-width: combining marks, zero-width spaces and joiners, variation selectors (the main
+ * blocks; sorted). */
+static const struct range zero[] = {
+	{0x0300, 0x036f}, {0x0483, 0x0489}, {0x0591, 0x05bd}, {0x0610, 0x061a}, {0x064b, 0x065f},
+	{0x0670, 0x0670}, {0x06d6, 0x06dc}, {0x06df, 0x06e4}, {0x0900, 0x0902}, {0x093a, 0x093a},
+	{0x093c, 0x093c}, {0x0941, 0x0948}, {0x094d, 0x094d}, {0x0e31, 0x0e31}, {0x0e34, 0x0e3a},
+	{0x0e47, 0x0e4e}, {0x1ab0, 0x1aff}, {0x1dc0, 0x1dff}, {0x200b, 0x200f}, {0x202a, 0x202e},
+	{0x2060, 0x2064}, {0x20d0, 0x20ff}, {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f}, {0xfeff, 0xfeff},
+	{0xe0100, 0xe01ef},
+};
+
+/* Wide: East Asian Wide and Fullwidth, and the emoji blocks (sorted). */
+static const struct range wide[] = {
+	{0x1100, 0x115f},   {0x231a, 0x231b},	{0x2329, 0x232a},   {0x23e9, 0x23ec},
+	{0x23f0, 0x23f0},   {0x23f3, 0x23f3},	{0x25fd, 0x25fe},   {0x2614, 0x2615},
+	{0x2648, 0x2653},   {0x267f, 0x267f},	{0x2693, 0x2693},   {0x26a1, 0x26a1},
+	{0x26aa, 0x26ab},   {0x26bd, 0x26be},	{0x26c4, 0x26c5},   {0x26ce, 0x26ce},
+	{0x26d4, 0x26d4},   {0x26ea, 0x26ea},	{0x26f2, 0x26f3},   {0x26f5, 0x26f5},
+	{0x26fa, 0x26fa},   {0x26fd, 0x26fd},	{0x2705, 0x2705},   {0x270a, 0x270b},
+	{0x2728, 0x2728},   {0x274c, 0x274c},	{0x274e, 0x274e},   {0x2753, 0x2755},
+	{0x2757, 0x2757},   {0x2795, 0x2797},	{0x27b0, 0x27b0},   {0x27bf, 0x27bf},
+	{0x2b1b, 0x2b1c},   {0x2b50, 0x2b50},	{0x2b55, 0x2b55},   {0x2e80, 0x303e},
+	{0x3041, 0x33ff},   {0x3400, 0x4dbf},	{0x4e00, 0x9fff},   {0xa000, 0xa4cf},
+	{0xa960, 0xa97f},   {0xac00, 0xd7a3},	{0xf900, 0xfaff},   {0xfe10, 0xfe19},
+	{0xfe30, 0xfe6f},   {0xff00, 0xff60},	{0xffe0, 0xffe6},   {0x16fe0, 0x16fe4},
+	{0x17000, 0x18cff}, {0x1b000, 0x1b2ff}, {0x1f004, 0x1f004}, {0x1f0cf, 0x1f0cf},
+	{0x1f18e, 0x1f18e}, {0x1f191, 0x1f19a}, {0x1f200, 0x1f202}, {0x1f210, 0x1f23b},
+	{0x1f240, 0x1f248}, {0x1f250, 0x1f251}, {0x1f260, 0x1f265}, {0x1f300, 0x1f64f},
+	{0x1f680, 0x1f6ff}, {0x1f7e0, 0x1f7eb}, {0x1f90c, 0x1f9ff}, {0x1fa70, 0x1faff},
+	{0x20000, 0x2fffd}, {0x30000, 0x3fffd},
+};
+
+int utf8_cp_width(uint32_t cp)
+{
+	if (in(zero, sizeof(zero) / sizeof(zero[0]), cp))
+		return 0;
+	if (in(wide, sizeof(wide) / sizeof(wide[0]), cp))
+		return 2;
+	return 1;
+}
+
+/* The next character at s[i..len): its bytes and columns (an invalid byte: 1 and 1). */
+static size_t next(const char *s, size_t len, size_t i, size_t *cols)
+{
+	uint32_t cp;
+	size_t n = utf8_decode(s + i, len - i, &cp);
+
+	if (n == 0) {
+		*cols = 1;
+		return 1;
+	}
+	*cols = (size_t)utf8_cp_width(cp);
+	return n;
+}
+
+size_t utf8_width(const char *s, size_t len)
+{
+	size_t w = 0, i = 0;
+
+	while (i < len) {
+		size_t cols;
+
+		i += next(s, len, i, &cols);
+		w += cols;
+	}
+	return w;
+}
+
+size_t utf8_fit(const char *s, size_t len, size_t cols, size_t *width)
+{
+	size_t i = 0, w = 0;
+
+	while (i < len) {
+		size_t c, n = next(s, len, i, &c);
+
+		if (w + c > cols)
+			break;
+		w += c;
+		i += n;
+	}
+	if (width)
+		*width = w;
+	return i;
+}

@@ -15,9 +15,9 @@
 #include "commands.h"
 #include "diag.h"
 #include "exitcode.h"
-#include "fdio.h"
 #include "inv.h"
 #include "opt.h"
+#include "outfile.h"
 #include "render.h"
 #include "tmpl.h"
 
@@ -198,52 +198,26 @@ static int load_and_render(const struct opts *o, struct inv *inv, struct tmpl_ou
 	return rc;
 }
 
-/* Writes the output to path: a regular file (or a new one) is replaced atomically (a temporary
- * file beside it, renamed over it); anything else that exists (/dev/null, /dev/stdout, a FIFO)
- * is written in place, never renamed over or unlinked. */
+/* Writes buf to path whole or not at all (common/outfile). Returns 0 or -1 (reported). */
 static int write_file(const char *path, const char *buf, size_t len)
 {
-	size_t pl = strlen(path);
-	char *tmp;
-	FILE *fp;
-	int rc = -1;
-	struct stat st;
+	struct outfile of;
+	char err[512];
 
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-		if (fd == -1 || fd_write_all(fd, buf, len) < 0) {
-			fprintf(stderr, "hagen: cannot write '%s': %s\n", path, strerror(errno));
-			if (fd != -1)
-				close(fd);
-			return -1;
-		}
-		return close(fd);
-	}
-	tmp = malloc(pl + 16);
-	if (!tmp)
+	if (outfile_open(&of, path, err, sizeof(err))) {
+		fprintf(stderr, "hagen: %s\n", err);
 		return -1;
-	snprintf(tmp, pl + 16, "%s.tmp.%ld", path, (long)getpid());
-	fp = fopen(tmp, "w");
-	if (!fp) {
+	}
+	if (fwrite(buf, 1, len, of.fp) != len) {
 		fprintf(stderr, "hagen: cannot write '%s': %s\n", path, strerror(errno));
-		goto out;
+		outfile_abort(&of);
+		return -1;
 	}
-	/* fclose always, even after a short write: the FILE must not leak */
-	if ((fwrite(buf, 1, len, fp) != len) + (fclose(fp) != 0)) {
-		fprintf(stderr, "hagen: %s: %s\n", tmp, strerror(errno));
-		unlink(tmp);
-		goto out;
+	if (outfile_commit(&of, err, sizeof(err))) {
+		fprintf(stderr, "hagen: %s\n", err);
+		return -1;
 	}
-	if (rename(tmp, path) == -1) {
-		fprintf(stderr, "hagen: %s: %s\n", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
-	return rc;
+	return 0;
 }
 
 /* What render and check share: options, then load and render. Returns -1 with inv and out
@@ -272,6 +246,14 @@ static int render_as(int argc, char **argv, const struct opt_cmd *cmd)
 		goto out;
 	rc = EXIT_INPUT;
 	if (o.output) {
+		const struct outfile_input in[] = {{o.inventory, 0}};
+		char err[512];
+
+		if (outfile_check(o.output, in, 1, err, sizeof(err))) {
+			fprintf(stderr, "hagen: -o: %s\n", err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
 		if (write_file(o.output, out.text.buf, out.text.len) < 0)
 			goto out;
 	} else if (fwrite(out.text.buf, 1, out.text.len, stdout) != out.text.len ||

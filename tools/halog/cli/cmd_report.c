@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "report/invweights.h"
 #include "opt.h"
+#include "outfile.h"
 #include "report/report.h"
 #include "report/report_html.h"
 #include "parse/timearg.h"
@@ -239,6 +240,7 @@ int cmd_report(int argc, char **argv)
 	int ret = HALOG_EXIT_ERR, have_inv = 0, have_rep = 0;
 	struct store_reader *rd = NULL;
 	FILE *fp = stdout;
+	struct outfile of;
 	struct opt_parser p;
 	int r;
 
@@ -356,6 +358,13 @@ int cmd_report(int argc, char **argv)
 		opts.sections |= REPORT_SEC_BACKENDS;
 	if (!db)
 		db = store_default_path();
+	if (out_path) {
+		/* never over the store (or its -wal, -shm ...) or the inventory it reads */
+		const struct outfile_input in[] = {{db, 1}, {inv_path, 0}};
+
+		if (outfile_check(out_path, in, 2, err, sizeof(err)))
+			return opt_usage_error(&report_cmd, stderr, "-o: %s", err);
+	}
 	if (inv_path) {
 		if (invweights_load(inv_path, env, &inv, err, sizeof(err))) {
 			fprintf(stderr, "halog report: %s\n", err);
@@ -374,10 +383,14 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	have_rep = 1;
-	if (out_path && strcmp(out_path, "-") && !(fp = fopen(out_path, "w"))) {
-		fprintf(stderr, "halog report: cannot write '%s': %s\n", out_path, strerror(errno));
-		fp = stdout;
-		goto out;
+	/* written beside the target and renamed over it once whole: a failure below leaves the
+	 * old file as it was */
+	if (out_path && strcmp(out_path, "-")) {
+		if (outfile_open(&of, out_path, err, sizeof(err))) {
+			fprintf(stderr, "halog report: %s\n", err);
+			goto out;
+		}
+		fp = of.fp;
 	}
 	if (fmt == REPORT_HTML) {
 		/* the HTML writer reads time series from the store too */
@@ -390,6 +403,13 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "halog report: cannot write '%s': %s\n",
 			out_path ? out_path : "stdout", strerror(errno));
 		goto out;
+	}
+	if (fp != stdout) {
+		fp = stdout;
+		if (outfile_commit(&of, err, sizeof(err))) {
+			fprintf(stderr, "halog report: %s\n", err);
+			goto out;
+		}
 	}
 	ret = HALOG_EXIT_OK;
 	if (rep.balance_failed) {
@@ -415,10 +435,8 @@ int cmd_report(int argc, char **argv)
 		ret = HALOG_EXIT_BALANCE;
 	}
 out:
-	if (fp != stdout && fclose(fp) && ret != HALOG_EXIT_ERR) {
-		fprintf(stderr, "halog report: cannot write '%s': %s\n", out_path, strerror(errno));
-		ret = HALOG_EXIT_ERR;
-	}
+	if (fp != stdout)
+		outfile_abort(&of); /* the report failed: the old file stays */
 	if (have_rep)
 		report_release(&rep);
 	if (have_inv)

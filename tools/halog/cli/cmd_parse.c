@@ -70,6 +70,38 @@ static void key(struct out_ctx *o, const char *k)
 	o->first = 0;
 }
 
+/* A key=value value, unambiguous (docs/halog-parse.md): bare when it is not empty and every
+ * byte is printable (UTF-8 included) and none is a space, a double quote, a backslash or '=';
+ * otherwise between double quotes, where backslash-quote is a quote, two backslashes are one,
+ * backslash n, r, t are LF, CR and tab, and backslash xHH any other byte that is not
+ * printable. A reader splits a line at the spaces outside quotes, and every value reads back
+ * to its bytes. */
+static void kv_value(struct strbuf *sb, const char *p, size_t n)
+{
+	size_t start = sb->len, i;
+
+	text_add_visible(sb, p, n);
+	if (n && sb->len - start == n && !memchr(p, ' ', n) && !memchr(p, '"', n) &&
+	    !memchr(p, '\\', n) && !memchr(p, '=', n))
+		return; /* printable as it is */
+	strbuf_setlen(sb, start);
+	strbuf_addch(sb, '"');
+	for (i = 0; i < n;) {
+		size_t j = i;
+
+		while (j < n && p[j] != '"' && p[j] != '\\')
+			j++;
+		text_add_visible(sb, p + i, j - i);
+		if (j < n) {
+			strbuf_addch(sb, '\\');
+			strbuf_addch(sb, p[j]);
+			j++;
+		}
+		i = j;
+	}
+	strbuf_addch(sb, '"');
+}
+
 static void put_str(struct out_ctx *o, const char *k, const char *p, size_t n)
 {
 	key(o, k);
@@ -77,13 +109,7 @@ static void put_str(struct out_ctx *o, const char *k, const char *p, size_t n)
 		json_add_str(&o->sb, p, n);
 		return;
 	}
-	if (n == 0 || memchr(p, ' ', n) || memchr(p, '"', n)) {
-		strbuf_addch(&o->sb, '"');
-		text_add_visible(&o->sb, p, n);
-		strbuf_addch(&o->sb, '"');
-	} else {
-		text_add_visible(&o->sb, p, n);
-	}
+	kv_value(&o->sb, p, n);
 }
 
 static void put_cstr(struct out_ctx *o, const char *k, const char *s)

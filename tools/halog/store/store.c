@@ -386,10 +386,66 @@ static void sqlite_setup(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Opens st->db on name (a path, or a file: URI with SQLITE_OPEN_URI in flags) with the busy
+ * timeout, extended result codes and halog's SQL functions. Returns 0, or -1 with errbuf set. */
+static int open_conn(struct store *st, const char *name, int flags, char *errbuf, size_t errsz)
+{
+	if (sqlite3_open_v2(name, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(errbuf, errsz, "cannot open '%s': %s", name,
+			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		return -1;
+	}
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (sqlite3_create_function(st->db, "halog_hist_merge", 2,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fn_hist_merge, NULL,
+				    NULL) != SQLITE_OK) {
+		snprintf(errbuf, errsz, "'%s': %s", name, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* The read-only fallback: reopens path as an immutable file (no -shm, no locks, nothing
+ * written), which is exact as long as no -wal holds commits the file lacks. A -wal with
+ * content is refused with what to do, rather than showing old data. Returns 0 or -1. */
+static int reopen_immutable(struct store *st, const char *path, char *errbuf, size_t errsz)
+{
+	struct strbuf uri = STRBUF_INIT;
+	struct stat wb;
+	int rc;
+
+	strbuf_addf(&uri, "%s-wal", path);
+	if (stat(uri.buf, &wb) == 0 && wb.st_size > 0) {
+		snprintf(errbuf, errsz,
+			 "cannot read '%s' from here: its -wal file holds commits that need a -shm "
+			 "file, which this folder does not let us create (%s); copy the store with its "
+			 "-wal to a writable folder, or read it where its writer runs",
+			 path, sqlite3_errmsg(st->db));
+		strbuf_release(&uri);
+		return -1;
+	}
+	sqlite3_close(st->db);
+	st->db = NULL;
+	strbuf_reset(&uri);
+	strbuf_addstr(&uri, "file:");
+	for (const char *p = path; *p; p++)
+		if (*p == '%' || *p == '?' || *p == '#')
+			strbuf_addf(&uri, "%%%02x", (unsigned char)*p);
+		else
+			strbuf_addch(&uri, *p);
+	strbuf_addstr(&uri, "?immutable=1");
+	rc = open_conn(st, uri.buf, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, errbuf, errsz);
+	strbuf_release(&uri);
+	return rc;
+}
+
 struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz)
 {
 	struct store *st = calloc(1, sizeof(*st));
 	struct stat sb;
+	if (errsz)
+		errbuf[0] = '\0';
 	if (!st) {
 		snprintf(errbuf, errsz, "out of memory");
 		return NULL;
@@ -418,20 +474,9 @@ struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz
 	/* once per process: sqlite3_config must not run while another thread uses SQLite (a
 	 * reader per thread: halog serve) */
 	pthread_once(&sqlite_setup_once, sqlite_setup);
-	int oflags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(errbuf, errsz, "cannot open '%s': %s", path,
-			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	if (open_conn(st, path, st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+		      errbuf, errsz))
 		goto fail;
-	}
-	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
-	sqlite3_extended_result_codes(st->db, 1);
-	if (sqlite3_create_function(st->db, "halog_hist_merge", 2,
-				    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fn_hist_merge, NULL,
-				    NULL) != SQLITE_OK) {
-		snprintf(errbuf, errsz, "'%s': %s", path, sqlite3_errmsg(st->db));
-		goto fail;
-	}
 	if (!st->readonly) {
 		int version;
 
@@ -460,8 +505,17 @@ struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz
 	} else {
 		int version;
 		if (exec(st, "PRAGMA cache_size=-65536") || read_version(st, &version)) {
-			snprintf(errbuf, errsz, "'%s': %s", path, st->err);
-			goto fail;
+			/* a WAL store on read-only media, or in a folder this reader cannot write,
+			 * cannot get its -shm file: read the file alone, unchanging */
+			int ec = sqlite3_extended_errcode(st->db);
+
+			if (((ec & 0xff) != SQLITE_READONLY && (ec & 0xff) != SQLITE_CANTOPEN) ||
+			    reopen_immutable(st, path, errbuf, errsz) ||
+			    exec(st, "PRAGMA cache_size=-65536") || read_version(st, &version)) {
+				if (!errbuf[0])
+					snprintf(errbuf, errsz, "'%s': %s", path, st->err);
+				goto fail;
+			}
 		}
 		if (version != STORE_NMIGRATIONS) {
 			snprintf(errbuf, errsz, "'%s': schema version %d, this halog reads %d%s",

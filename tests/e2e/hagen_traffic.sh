@@ -1,7 +1,7 @@
 #!/bin/sh
 # Real traffic through a hagen-rendered config: the course inventory with its ports rewritten to
 # free ones, python http.server backends, haproxy in the foreground; checks weighted balancing
-# (1:1:2), path routing (/api), the stats page behind basic auth, Prometheus metrics, the health
+# (1:1:2), path routing (/api), the stats page and Prometheus metrics behind basic auth, the health
 # URI; then the minimal sample. Every process is stopped by its PID.
 . "$TOP/tests/lib.sh"
 HAPROXY_BIN=$(command -v haproxy || echo /usr/sbin/haproxy)
@@ -59,7 +59,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ST/stats")
 [ "$code" = 401 ] || fail "stats without auth gave $code, expected 401"
 code=$(curl -s -o /dev/null -w '%{http_code}' -u admin:s3cret "http://127.0.0.1:$ST/stats")
 [ "$code" = 200 ] || fail "stats with auth gave $code, expected 200"
-curl -fsS -o "$TMP/metrics" "http://127.0.0.1:$ST/metrics" || fail "metrics request failed"
+# the Prometheus exporter sits behind the same auth as the page (issue 11 §4)
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ST/metrics")
+[ "$code" = 401 ] || fail "metrics without auth gave $code, expected 401"
+code=$(curl -s -o /dev/null -w '%{http_code}' -u admin:wrong "http://127.0.0.1:$ST/metrics")
+[ "$code" = 401 ] || fail "metrics with a wrong password gave $code, expected 401"
+curl -fsS -u admin:s3cret -o "$TMP/metrics" "http://127.0.0.1:$ST/metrics" || fail "metrics request with auth failed"
 grep -q '^haproxy_backend_' "$TMP/metrics" || fail "no prometheus metrics"
 lib_stop "$HP"
 
@@ -69,7 +74,8 @@ wait_for 10 curl -fsS "http://127.0.0.1:$ST/healthz" || { cat "$TMP/haproxy-nopw
 code=$(curl -s -o "$TMP/nopw" -w '%{http_code}' -u admin: "http://127.0.0.1:$ST/stats")
 [ "$code" = 503 ] || fail "stats with an empty STATS_PASSWORD gave $code, expected 503"
 grep -q 'STATS_PASSWORD is empty' "$TMP/nopw" || fail "the 503 does not say why: $(cat "$TMP/nopw")"
-curl -fsS -o /dev/null "http://127.0.0.1:$ST/metrics" || fail "metrics must stay reachable without a stats password"
+code=$(curl -s -o /dev/null -w '%{http_code}' -u admin: "http://127.0.0.1:$ST/metrics")
+[ "$code" = 503 ] || fail "metrics with an empty STATS_PASSWORD gave $code, expected 503"
 lib_stop "$HP"
 
 # the minimal sample, ports rewritten, one backend

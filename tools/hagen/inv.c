@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse.h"
 #include "strbuf.h"
@@ -2089,6 +2090,22 @@ static void stats_secret_envs(struct comp *c, struct yn_node *v, const char *nam
 	}
 }
 
+/* 1 when a bind address ("HOST:PORT" or "[V6]:PORT", as check_addr writes it) only listens on
+ * the loopback interface: 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104. A wildcard is not. */
+static int bind_is_loopback(const char *addr)
+{
+	char host[64];
+	const char *end = addr[0] == '[' ? strchr(addr, ']') : strrchr(addr, ':');
+	const char *start = addr[0] == '[' ? addr + 1 : addr;
+
+	if (!end || (size_t)(end - start) >= sizeof(host))
+		return 0;
+	memcpy(host, start, (size_t)(end - start));
+	host[end - start] = '\0';
+	return !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
+	       !strncasecmp(host, "::ffff:127.", 11);
+}
+
 static void do_stats(struct comp *c, const struct yn_node *n)
 {
 	static const char *const keys[] = {"bind",	 "uri",	       "refresh", "auth",
@@ -2165,6 +2182,22 @@ static void do_stats(struct comp *c, const struct yn_node *n)
 	}
 	if (yn_get(n, "extra"))
 		do_extra(c, yn_get(n, "extra"), v);
+	/* without auth, anyone who reaches a non-loopback bind reads every backend and server */
+	if (!yn_get(v, "userlist"))
+		for (size_t i = 0; i < list_len(binds, single); i++) {
+			const struct yn_node *bn = list_item(binds, single, i);
+
+			if (yn_is_text(bn) && !bind_is_loopback(bn->str)) {
+				char sb[80];
+
+				warn_at(c, bn,
+					"the stats page%s binds '%s' without auth: anyone who reaches it "
+					"sees every backend and server; add stats.auth or bind 127.0.0.1",
+					yn_get(v, "prometheus") ? " (and Prometheus metrics)" : "",
+					show(bn, sb, sizeof(sb)));
+				break;
+			}
+		}
 	strbuf_release(&addr);
 }
 

@@ -36,6 +36,8 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+#define SEARCH_BUDGET_MS 30000 /* --budget: a query stops after this long */
+
 struct search_opts {
 	const char *db;
 	int follow; /* tail -f */
@@ -48,6 +50,7 @@ struct search_opts {
 	int count;	     /* search --count */
 	int64_t timeout_ms;  /* tail -f: stop after this long (0: never) */
 	int64_t max_lines;   /* tail -f: stop after printing this many lines (0: never) */
+	int64_t budget_ms;   /* each query stops after this long (0: never) */
 	const char *saved;   /* --saved NAME: the saved search, ANDed with QUERY when given */
 	struct strbuf query; /* the QUERY words joined by spaces */
 };
@@ -63,6 +66,7 @@ enum {
 	O_COUNT,
 	O_JSON,
 	O_SAVED,
+	O_BUDGET,
 };
 
 #define ROW_DB                                                                                     \
@@ -86,6 +90,14 @@ enum {
 		.id = O_SAVED, .long_name = "saved", .type = OPT_STR, .arg = "NAME",               \
 		.help = "the query saved under NAME (halog saved add), and QUERY too\n"            \
 			"when given"                                                               \
+	}
+
+#define ROW_BUDGET                                                                                 \
+	{                                                                                          \
+		.id = O_BUDGET, .long_name = "budget", .type = OPT_STR, .arg = "DUR",              \
+		.flags = OPT_NO_USAGE,                                                             \
+		.help = "stop a query that runs longer than DUR (default 30s; 0: never),\n"       \
+			"exit 1 (a /regex/ can be slow on every line)"                             \
 	}
 
 static const char search_epilog[] =
@@ -126,6 +138,7 @@ static const struct opt tail_opts[] = {
 	ROW_SINCE,
 	ROW_JSON,
 	ROW_SAVED,
+	ROW_BUDGET,
 	{0},
 };
 
@@ -151,6 +164,7 @@ static const struct opt search_opts[] = {
 	 .help = "print the number of matching lines only"},
 	ROW_JSON,
 	ROW_SAVED,
+	ROW_BUDGET,
 	{0},
 };
 
@@ -173,6 +187,7 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 	o->since = INT64_MIN;
 	o->until = INT64_MAX;
 	o->n = tail ? TAIL_DEFAULT_LINES : SEARCH_DEFAULT_LIMIT;
+	o->budget_ms = SEARCH_BUDGET_MS;
 	opt_init(&p, cmd, argc, argv);
 	while ((r = opt_next(&p)) != OPT_DONE) {
 		switch (r) {
@@ -218,6 +233,16 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 		case O_MAX_LINES:
 			o->max_lines = p.num;
 			break;
+		case O_BUDGET: {
+			uint64_t ms = 0;
+
+			if (strcmp(p.val, "0") &&
+			    (parse_duration_ms(p.val, &ms) < 0 || ms == 0 || ms > 86400000))
+				return opt_bad_value(&p, stderr,
+						     "expected a duration up to 1d (e.g. 30s) or 0");
+			o->budget_ms = (int64_t)ms;
+			break;
+		}
 		case O_SAVED: {
 			const char *why;
 
@@ -351,8 +376,19 @@ struct searcher {
 	const char *cmd;
 };
 
+static int budget_error(const char *cmd)
+{
+	fprintf(stderr,
+		"halog %s: the query ran out of its time budget (--budget): narrow it (--since, "
+		"--until, words before a /regex/) or raise --budget\n",
+		cmd);
+	return HALOG_EXIT_ERR;
+}
+
 static int store_error(struct searcher *s, const char *what)
 {
+	if (query_budget_spent())
+		return budget_error(s->cmd);
 	fprintf(stderr, "halog %s: %s: %s\n", s->cmd, what, store_reader_errmsg(s->rd));
 	return HALOG_EXIT_ERR;
 }
@@ -448,6 +484,7 @@ static int follow(struct searcher *s, const struct search_opts *o, struct store_
 			break;
 		if (o->timeout_ms && clock_mono_ms() - start >= o->timeout_ms)
 			break;
+		query_budget_start(o->budget_ms); /* each round of new lines has its own */
 		if (store_end(s->rd, &end))
 			return store_error(s, "cannot read");
 		if (store_pos_cmp(end, from) > 0) {
@@ -563,6 +600,7 @@ static int run(int argc, char **argv, int tail)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 	}
+	query_budget_start(o.budget_ms);
 	if (store_end(s.rd, &end)) {
 		rc = store_error(&s, "cannot read");
 		goto out;
@@ -592,7 +630,10 @@ static int run(int argc, char **argv, int tail)
 	if (tail && o.follow)
 		rc = follow(&s, &o, end, printed);
 out:
-	if (query_regex_limit_hits())
+	/* a budget spent on the last rows may not have interrupted the statement: still an error */
+	if (rc == HALOG_EXIT_OK && query_budget_spent())
+		rc = budget_error(s.cmd);
+	if (query_regex_limit_hits() && !query_budget_spent()) /* a stopped query said so */
 		fprintf(stderr,
 			"halog %s: warning: a regex reached its match limit on %llu lines, "
 			"counted as not matching\n",

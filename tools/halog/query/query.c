@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "json.h"
 #include "parse/logrec.h"
 #include "parse.h"
@@ -53,6 +54,27 @@ struct qparser {
 };
 
 static uint64_t regex_limit_hits;
+
+static int64_t budget_deadline; /* monotonic ms; 0: no budget */
+static int budget_spent;
+
+void query_budget_start(int64_t ms)
+{
+	budget_spent = 0;
+	budget_deadline = ms > 0 ? clock_mono_ms() + ms : 0;
+}
+
+int query_budget_over(void)
+{
+	if (budget_deadline && !budget_spent && clock_mono_ms() >= budget_deadline)
+		budget_spent = 1;
+	return budget_spent;
+}
+
+int query_budget_spent(void)
+{
+	return budget_spent;
+}
 
 uint64_t query_regex_limit_hits(void)
 {
@@ -861,7 +883,11 @@ int query_contains(const char *hay, size_t hlen, const char *needle, size_t nlen
 
 int query_regex_match(const struct query_regex *re, const char *subj, size_t len)
 {
-	int rc = pcre2_match(re->code, (PCRE2_SPTR)subj, (PCRE2_SIZE)len, 0, 0, re->md, re->mctx);
+	int rc;
+
+	if (query_budget_over())
+		return 0;
+	rc = pcre2_match(re->code, (PCRE2_SPTR)subj, (PCRE2_SIZE)len, 0, 0, re->md, re->mctx);
 
 	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
 	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)

@@ -105,6 +105,16 @@ int query_contains(const char *hay, size_t hlen, const char *needle, size_t nlen
 int query_regex_match(const struct query_regex *re, const char *subj, size_t len);
 /* Lines a regex gave up on, counted across all queries since start. */
 uint64_t query_regex_limit_hits(void);
+
+/* The time budget of the queries run from now on, for the whole process: once ms milliseconds
+ * have passed on the monotonic clock (0: no budget, the default), query_budget_over() turns 1
+ * and stays 1 until the next query_budget_start; query_regex_match then matches nothing
+ * without running the regex, and an evaluator stops at its next check (the SQLite store's
+ * progress handler interrupts the statement). A regex costs up to its match limit per line;
+ * the budget bounds the whole query. The caller tells the user with query_budget_spent(). */
+void query_budget_start(int64_t ms);
+int query_budget_over(void);  /* reads the clock */
+int query_budget_spent(void); /* does not */
 /* 1 when the address text ip (len bytes) lies in net (struct query_node.net): IPv4 in an IPv4
  * network also as an IPv4-mapped IPv6 address. 0 otherwise (not an address, another family). */
 int query_cidr_match(const unsigned char net[18], const char *ip, size_t len);

@@ -277,6 +277,13 @@ static void fn_cidr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int(ctx, query_cidr_match(net, (const char *)ip, (size_t)n));
 }
 
+/* SQLite's progress handler: a non-zero return interrupts the statement (SQLITE_INTERRUPT). */
+static int budget_progress(void *arg)
+{
+	(void)arg;
+	return query_budget_over();
+}
+
 int sqlq_register(sqlite3 *db)
 {
 	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
@@ -287,5 +294,7 @@ int sqlq_register(sqlite3 *db)
 					     NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "halog_cidr", 2, flags, NULL, fn_cidr, NULL, NULL);
+	/* the query budget (query_budget_start) stops a long scan, not only a slow regex */
+	sqlite3_progress_handler(db, 1000, budget_progress, NULL);
 	return rc;
 }

@@ -35,7 +35,8 @@ void sqlq_release(struct sqlq *c);
  * bound by pointer). Returns an SQLite result code. */
 int sqlq_bind(const struct sqlq *c, struct sqlite3_stmt *stmt);
 /* Registers on db the functions compiled expressions call: halog_contains(hay, needle),
- * halog_regexp(compiled, subject) and halog_cidr(ip, net). Returns an SQLite result code. */
+ * halog_regexp(compiled, subject) and halog_cidr(ip, net), and a progress handler that interrupts
+ * a statement once the query budget is over (query_budget_start). Returns an SQLite result code. */
 int sqlq_register(struct sqlite3 *db);
 
 #endif

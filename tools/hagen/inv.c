@@ -11,6 +11,7 @@
 
 #include "parse.h"
 #include "strbuf.h"
+#include "tmpl.h"
 
 #define MAX_NAME 64
 #define MAX_EPS 256
@@ -123,6 +124,8 @@ struct comp {
 	int target;
 	struct yn_node *root, *view;
 	int oom;
+	size_t vbytes; /* what the view holds so far, about (view_grow) */
+	int too_big;   /* the view passed TMPL_MAX_OUTPUT: said once, nothing more is added */
 	struct ep eps[MAX_EPS];
 	size_t neps;
 	struct svc svcs[MAX_SVCS];
@@ -194,11 +197,34 @@ static const char *show(const struct yn_node *n, char *buf, size_t sz)
 
 /* ---- view building ---- */
 
+/* Counts bytes the view is about to hold. The rendered file prints (nearly) everything the
+ * view holds, so a view past the output limit (TMPL_MAX_OUTPUT) can only fail later, after
+ * using many times that in memory and time: an inventory whose aliases multiply (services x
+ * entrypoints x match lists) stops here, at the first node past the limit, with the limit
+ * named. Returns 0, or -1 when over (said once; the caller adds nothing). */
+static int view_grow(struct comp *c, size_t bytes, const struct yn_node *at)
+{
+	if (c->too_big)
+		return -1;
+	c->vbytes += bytes + sizeof(struct yn_node);
+	if (c->vbytes <= TMPL_MAX_OUTPUT)
+		return 0;
+	c->too_big = 1;
+	err_at(c, at,
+	       "the configuration would be larger than %u MiB (hagen's output limit): the "
+	       "inventory multiplies (services x entrypoints x match lists, aliases); stopped "
+	       "here",
+	       TMPL_MAX_OUTPUT >> 20);
+	return -1;
+}
+
 static struct yn_node *vscalar(struct comp *c, const char *s, const struct yn_node *at)
 {
-	struct yn_node *n = yn_new_scalar(s, at ? at->line : 0, at ? at->col : 0);
+	struct yn_node *n;
 
-	if (!n)
+	if (view_grow(c, strlen(s) + 1, at))
+		return NULL;
+	if (!(n = yn_new_scalar(s, at ? at->line : 0, at ? at->col : 0)))
 		c->oom = 1;
 	return n;
 }
@@ -206,7 +232,9 @@ static struct yn_node *vscalar(struct comp *c, const char *s, const struct yn_no
 static void vset(struct comp *c, struct yn_node *map, const char *key, const char *s,
 		 const struct yn_node *at)
 {
-	if (map && yn_map_set(map, key, vscalar(c, s, at)) < 0)
+	struct yn_node *n;
+
+	if (map && (n = vscalar(c, s, at)) && yn_map_set(map, key, n) < 0)
 		c->oom = 1;
 }
 
@@ -229,8 +257,11 @@ static void vsetf(struct comp *c, struct yn_node *map, const char *key, const st
 static struct yn_node *vmap(struct comp *c, struct yn_node *parent, const char *key,
 			    const struct yn_node *at)
 {
-	struct yn_node *m = yn_new_map(at ? at->line : 0, at ? at->col : 0);
+	struct yn_node *m;
 
+	if (view_grow(c, 0, at))
+		return NULL;
+	m = yn_new_map(at ? at->line : 0, at ? at->col : 0);
 	if (!m || !parent || yn_map_set(parent, key, m) < 0) {
 		c->oom = 1;
 		return NULL;
@@ -245,6 +276,8 @@ static struct yn_node *vseq(struct comp *c, struct yn_node *parent, const char *
 
 	if (s)
 		return s;
+	if (view_grow(c, 0, at))
+		return NULL;
 	s = yn_new_seq(at ? at->line : 0, at ? at->col : 0);
 	if (!s || !parent || yn_map_set(parent, key, s) < 0) {
 		c->oom = 1;
@@ -255,19 +288,64 @@ static struct yn_node *vseq(struct comp *c, struct yn_node *parent, const char *
 
 static void vpush(struct comp *c, struct yn_node *seq, const char *s, const struct yn_node *at)
 {
-	if (seq && yn_seq_push(seq, vscalar(c, s, at)) < 0)
+	struct yn_node *n;
+
+	if (seq && (n = vscalar(c, s, at)) && yn_seq_push(seq, n) < 0)
 		c->oom = 1;
 }
 
 static struct yn_node *vpush_map(struct comp *c, struct yn_node *seq, const struct yn_node *at)
 {
-	struct yn_node *m = yn_new_map(at ? at->line : 0, at ? at->col : 0);
+	struct yn_node *m;
+
+	if (view_grow(c, 0, at))
+		return NULL;
+	m = yn_new_map(at ? at->line : 0, at ? at->col : 0);
 
 	if (!m || !seq || yn_seq_push(seq, m) < 0) {
 		c->oom = 1;
 		return NULL;
 	}
 	return m;
+}
+
+/* Bytes of the text in the match lists of s. */
+static size_t match_bytes(const struct svc *s)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; s->match && s->match->kind == YN_MAP && k < s->match->n; k++) {
+		const struct yn_node *l = s->match->pairs[k].value;
+
+		for (size_t j = 0; j < (l->kind == YN_SEQ ? l->n : 1); j++) {
+			const struct yn_node *it = l->kind == YN_SEQ ? l->items[j] : l;
+
+			n += it->kind == YN_SCALAR ? it->len + 1 : 0;
+		}
+	}
+	return n;
+}
+
+/* Each frontend copies the match lists of every service it routes into its ACLs: an inventory
+ * of aliases (many services x many entrypoints x long lists) multiplies them. Checks their
+ * total (an upper bound: a service counts once per entrypoint it may attach to) against the
+ * output limit before any is built. Returns 0, or -1 (said). */
+static int routes_fit(struct comp *c)
+{
+	size_t est = 0, neps[2] = {0, 0};
+
+	for (size_t i = 0; i < c->neps; i++)
+		neps[c->eps[i].tcp ? 1 : 0]++;
+	for (size_t i = 0; i < c->nsvcs; i++) {
+		const struct svc *s = &c->svcs[i];
+		size_t n = s->eps ? (s->eps->kind == YN_SEQ ? s->eps->n : 1) : neps[s->tcp ? 1 : 0];
+
+		if (s->match)
+			est += match_bytes(s) * n;
+	}
+	if (c->vbytes + est <= TMPL_MAX_OUTPUT)
+		return 0;
+	return view_grow(c, est, c->nsvcs ? c->svcs[0].key : NULL);
 }
 
 static void vorigin(struct comp *c, struct yn_node *map, const struct yn_node *at)
@@ -2009,6 +2087,9 @@ static void do_routes(struct comp *c, struct ep *e)
 		struct strbuf cond = STRBUF_INIT, sb = STRBUF_INIT;
 		struct yn_node *r;
 
+		if (c->too_big)
+			break;
+
 		for (int k = 0; k < 4; k++) {
 			const struct yn_node *l = yn_get(s->match, kinds[k]);
 			struct yn_node *a;
@@ -2320,8 +2401,9 @@ static void compile(struct comp *c)
 			}
 		}
 	}
-	for (size_t i = 0; i < c->neps; i++)
-		do_routes(c, &c->eps[i]);
+	if (routes_fit(c) == 0)
+		for (size_t i = 0; i < c->neps; i++)
+			do_routes(c, &c->eps[i]);
 	if (yn_get(r, "stats"))
 		do_stats(c, yn_get(r, "stats"));
 	do_defaults(c, yn_get(r, "defaults"));

@@ -314,13 +314,14 @@ static int format_line(struct strbuf *sb, const struct store_line *ln, int json)
 	int rc = 0;
 
 	strbuf_reset(sb);
+	/* UTC with its Z in every format, as halog report prints and --since/--until read it:
+	 * a time copied from the output finds the line */
+	if (!gmtime_r(&secs, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(when, sizeof(when), "?");
 	if (json) {
 		const char *kind = lr_kind_name(r->kind);
 		int conn = r->kind == LR_CONNECT || r->kind == LR_CONN_ERROR;
 
-		if (!gmtime_r(&secs, &tm) ||
-		    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm))
-			snprintf(when, sizeof(when), "?");
 		rc |= strbuf_addstr(sb, "{\"id\":");
 		rc |= json_add_i64(sb, ln->pos.v);
 		rc |= strbuf_addf(sb, ",\"recv_ms\":%lld,\"time\":\"%s.%03dZ\"", (long long)ms,
@@ -351,9 +352,7 @@ static int format_line(struct strbuf *sb, const struct store_line *ln, int json)
 		rc |= strbuf_addstr(sb, "}\n");
 		return rc ? -1 : 0;
 	}
-	if (!localtime_r(&secs, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(when, sizeof(when), "?");
-	rc |= strbuf_addf(sb, "%s.%03d ", when, msec);
+	rc |= strbuf_addf(sb, "%s.%03dZ ", when, msec);
 	rc |= add_visible(sb, r->host.p ? r->host : ln->source);
 	rc |= strbuf_addch(sb, ' ');
 	if (r->tag.p) {

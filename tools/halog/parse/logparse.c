@@ -297,7 +297,8 @@ static void read_http_rest(const char *p, const char *e, struct logrec *out)
 	if (p >= e)
 		goto cut;
 	if (!at_quote(p, e)) {
-		/* counters: ac/fc/bc/sc/rc (1.3.0: sc/pc/ac) */
+		/* counters: ac/fc/bc/sc/rc (1.3.0: sc/pc/ac and queues; 1.1/1.2: sc/pc, no
+		 * queues) */
 		te = tok_end(p, e);
 		n = read_slashed(p, te, v, plus, 5);
 		if (n == 5) {
@@ -307,14 +308,18 @@ static void read_http_rest(const char *p, const char *e, struct logrec *out)
 				out->flags |= LR_F_REDISPATCH;
 		} else if (n == 3) {
 			out->srv_conn = v[0], out->feconn = v[1], out->actconn = v[2];
+		} else if (n == 2) {
+			out->srv_conn = v[0], out->feconn = v[1];
 		} else {
 			FIELD_BAD("bad connection counters");
 		}
-		p = te;
-		NEXT();
-		if (read_slashed(p, te, v, plus, 2) != 2)
-			FIELD_BAD("bad queue counters");
-		out->srv_queue = v[0], out->backend_queue = v[1];
+		if (n != 2) {
+			p = te;
+			NEXT();
+			if (read_slashed(p, te, v, plus, 2) != 2)
+				FIELD_BAD("bad queue counters");
+			out->srv_queue = v[0], out->backend_queue = v[1];
+		}
 		p = skip_sp(te, e);
 		for (int i = 0; i < 2 && p < e && *p == '{'; i++) {
 			const char *c = memchr(p + 1, '}', (size_t)(e - p - 1));

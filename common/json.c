@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "utf8.h"
 
@@ -123,4 +124,27 @@ int text_add_visible(struct strbuf *sb, const char *s, size_t len)
 		}
 	}
 	return 0;
+}
+
+int csv_add_cell(struct strbuf *sb, const char *s, size_t len)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int rc = 0;
+
+	if (len && s[0] && strchr("=+-@\t\r", s[0]))
+		rc |= strbuf_addch(&tmp, '\'');
+	rc |= text_add_visible(&tmp, s, len);
+	if (!rc && tmp.len && strpbrk(tmp.buf, ",\"")) {
+		rc |= strbuf_addch(sb, '"');
+		for (size_t i = 0; i < tmp.len; i++) {
+			if (tmp.buf[i] == '"')
+				rc |= strbuf_addch(sb, '"');
+			rc |= strbuf_addch(sb, tmp.buf[i]);
+		}
+		rc |= strbuf_addch(sb, '"');
+	} else if (!rc) {
+		rc |= strbuf_add(sb, tmp.buf, tmp.len);
+	}
+	strbuf_release(&tmp);
+	return rc ? -1 : 0;
 }

@@ -20,4 +20,11 @@ int json_add_double(struct strbuf *sb, double v, int decimals);
  * Returns 0 or -1. */
 int text_add_visible(struct strbuf *sb, const char *s, size_t len);
 
+/* One CSV cell (RFC 4180) made safe twice: for a terminal (text_add_visible) and for a
+ * spreadsheet: a cell that would start with '=', '+', '-', '@', a tab or a CR (a name taken
+ * from a log line or a header, such as "=cmd|...") gets a leading apostrophe, which
+ * spreadsheets show as text and never compute. Quoted when it holds a comma or a double quote.
+ * Returns 0 or -1. */
+int csv_add_cell(struct strbuf *sb, const char *s, size_t len);
+
 #endif

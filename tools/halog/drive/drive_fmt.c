@@ -331,6 +331,16 @@ static void print_json(struct strbuf *sb, const struct drive_out *o)
 	strbuf_addstr(sb, "}\n");
 }
 
+/* A name in a table: terminal-safe in Markdown; in CSV also quoted and never a formula (a
+ * server name comes from a response header: csv_add_cell). */
+static void cell(struct strbuf *sb, const char *s, int md)
+{
+	if (md)
+		vis(sb, s);
+	else
+		csv_add_cell(sb, s, strlen(s));
+}
+
 /* CSV and Markdown: the stored rows of the window (or the X-Server tally without --db). */
 static void print_table(struct strbuf *sb, const struct drive_out *o, int md)
 {
@@ -353,7 +363,7 @@ static void print_table(struct strbuf *sb, const struct drive_out *o, int md)
 			strbuf_addstr(sb, "|---|---:|---:|\n");
 		for (size_t i = 0; i < st->nservers; i++) {
 			strbuf_addstr(sb, md ? "| " : "");
-			vis(sb, st->servers[i].name);
+			cell(sb, st->servers[i].name, md);
 			strbuf_addf(sb, "%s%ld%s%ld%s\n", sep, st->servers[i].n, sep,
 				    st->servers[i].ok, md ? " |" : "");
 		}
@@ -370,9 +380,9 @@ static void print_table(struct strbuf *sb, const struct drive_out *o, int md)
 			const struct drive_row *r = &w->rows[i];
 
 			strbuf_addstr(sb, md ? "| " : "");
-			vis(sb, r->backend);
+			cell(sb, r->backend, md);
 			strbuf_addstr(sb, sep);
-			vis(sb, r->server);
+			cell(sb, r->server, md);
 			strbuf_addf(sb, "%s%ld%s", sep, r->n, sep);
 			if (r->special)
 				strbuf_addf(sb, "%s", sep);

@@ -1251,27 +1251,10 @@ static void write_json(struct strbuf *sb, const struct report *r)
 
 /* ------------------------------------------------------------------------------ CSV */
 
-/* One CSV cell. A cell that starts with '=', '+', '-', '@', a tab or a CR would be read by a
- * spreadsheet as a formula (a backend named "=cmd|..." from a log line): it gets a leading
- * apostrophe, which spreadsheets show as text and do not display. */
+/* One CSV cell, neutralised for spreadsheets (csv_add_cell). */
 static void csv_field(struct strbuf *sb, const char *s)
 {
-	struct strbuf tmp = STRBUF_INIT;
-	if (strchr("=+-@\t\r", s[0]) && s[0])
-		strbuf_addch(&tmp, '\'');
-	text_add_visible(&tmp, s, strlen(s));
-	if (strpbrk(tmp.buf, ",\"")) {
-		strbuf_addch(sb, '"');
-		for (const char *p = tmp.buf; *p; p++) {
-			if (*p == '"')
-				strbuf_addch(sb, '"');
-			strbuf_addch(sb, *p);
-		}
-		strbuf_addch(sb, '"');
-	} else {
-		strbuf_addstr(sb, tmp.buf);
-	}
-	strbuf_release(&tmp);
+	csv_add_cell(sb, s, strlen(s));
 }
 
 static void csv_row(struct strbuf *sb, const char *section, const char *fe, const char *be,

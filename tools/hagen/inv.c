@@ -195,6 +195,13 @@ static const char *show(const struct yn_node *n, char *buf, size_t sz)
 	return buf;
 }
 
+/* What HAProxy does with traffic that has no server to go to, by mode (http, tcp): the text of
+ * the warnings about an entrypoint without a service and a service without a server. */
+static const char *const no_server_effect[2] = {
+	"every request gets 503",
+	"every connection is accepted and closed at once (logged as <NOSRV>, state SC)",
+};
+
 /* ---- view building ---- */
 
 /* Counts bytes the view is about to hold. The rendered file prints (nearly) everything the
@@ -1999,8 +2006,8 @@ static void do_service(struct comp *c, struct svc *s, struct yn_node *v)
 		}
 	}
 	if (servers && !single && !servers->n && !yn_get(n, "discovery") && !yn_get(n, "extra"))
-		warn_at(c, yn_get(n, "servers"),
-			"service '%s' has no server: every request gets 503", s->name);
+		warn_at(c, yn_get(n, "servers"), "service '%s' has no server: %s", s->name,
+			no_server_effect[s->tcp ? 1 : 0]);
 	if (!yn_get(n, "servers") && !yn_get(n, "discovery"))
 		err_at(c, s->key, "service '%s' needs 'servers' or 'discovery'", s->name);
 	if (check_bool(c, x = yn_get(n, "accept_invalid_http"), "'accept_invalid_http'", &b) == 1 &&
@@ -2142,8 +2149,8 @@ static void do_routes(struct comp *c, struct ep *e)
 		strbuf_release(&sb);
 	}
 	if (!e->default_svc && !nl && !yn_get(e->node, "redirect_to") && !yn_get(e->node, "extra"))
-		warn_at(c, e->key, "entrypoint '%s' has no service: every request gets 503",
-			e->name);
+		warn_at(c, e->key, "entrypoint '%s' has no service: %s", e->name,
+			no_server_effect[e->tcp ? 1 : 0]);
 }
 
 

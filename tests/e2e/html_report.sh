@@ -4,7 +4,8 @@
 # HTML report of its store, then opens it in headless Chromium with selenium-webdriver
 # (tests/browser/report.test.mjs): the backends, servers and counts that sqlite3 reads from the
 # store must be in the charts and tables, the DOWN event on the timeline, no console error and no
-# network request. Screenshots and a PDF go to $O/html-report*.{png,pdf};
+# network request, no share-chart value past its chart (also on a report of the widest values: a
+# server expected at 100% that got nothing). Screenshots and a PDF go to $O/html-report*.{png,pdf};
 # UPDATE_SCREENSHOT=1 also copies two to docs/report-screenshot{,-backend}.png.
 set -u
 . "$TOP/tests/lib.sh"
@@ -61,6 +62,21 @@ cmp -s "$html" "$TMP/again.html" || fail "two runs on the same store differ"
 n_svg=$(grep -o '<svg class="chart"[^>]*role="img"[^>]*aria-label="[^"]\{10,\}"' "$html" | wc -l)
 [ "$n_svg" -ge 8 ] || fail "$n_svg named charts"
 
+# ---- a report at its widest values: a server expected at 100% gets nothing, an unlisted one all
+edge=$TMP/edge
+mkdir -p "$edge"
+printf '%s\n' 'entrypoints:' '  web: { bind: "127.0.0.1:8080" }' 'services:' '  one:' '    servers:' \
+	'      - { name: s1, address: "127.0.0.1:9001" }' \
+	'      - { name: s2, address: "127.0.0.1:9002", weight: 0 }' >"$edge/inventory.yaml"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	echo "<134>Nov 25 04:20:31 haproxy[1]: 127.0.0.1:3000$i [25/Nov/2026:04:20:31.000] fe_web be_one/s2 0/0/1/0/1 200 100 - - ---- 1/1/0/0/0 0/0 \"GET /x HTTP/1.1\""
+done >"$edge/one.log"
+"$HALOG" ingest --db "$edge/e.db" "$edge/one.log" >/dev/null 2>&1 || fail "ingest (edge)"
+"$HALOG" report --db "$edge/e.db" --inventory "$edge/inventory.yaml" --check-balance 10 \
+	--format html -o "$edge/edge.html" 2>/dev/null
+[ $? = 3 ] || fail "the edge report should fail its balance check"
+grep -q 'expected 100.0%, -100.0 pts' "$edge/edge.html" || fail "the edge report has no 100% expectation"
+
 # ---- what the browser must show: ground truth from the store -----------------------------------
 sqlite3 -json "$db" "select backend, server, count(*) n from requests group by 1, 2" >"$TMP/bs.json"
 sqlite3 -json "$db" "select proxy backend, server from events where state like '%DOWN%'
@@ -101,4 +117,15 @@ if [ -n "${UPDATE_SCREENSHOT:-}" ]; then
 		fail "cannot update the screenshots"
 	echo "updated docs/report-screenshot.png and docs/report-screenshot-backend.png"
 fi
+# ---- the share charts at their widest values, measured in the browser -------------------------
+(cd "$BR" && TMPDIR=$TMP/browser REPORT_HTML=$html EDGE_HTML=$edge/edge.html EXPECT_JSON=$TMP/expect.json \
+	SHOT_DIR=$TMP/browser CHROMIUM=$CHROMIUM CHROMEDRIVER=$CHROMEDRIVER timeout 240 \
+	node --test --test-name-pattern='^share charts' report.test.mjs) >"$TMP/edge.out" 2>&1
+rc=$?
+cat "$TMP/edge.out"
+left=$(pgrep -f -- "$TMP/browser" | tr '\n' ' ')
+for p in $left; do lib_stop "$p"; done
+[ -z "$left" ] || fail "browser processes left running: $left"
+[ $rc = 0 ] && grep -q '^# pass 1$' "$TMP/edge.out" && grep -q '^# fail 0$' "$TMP/edge.out" ||
+	fail "the share charts' values run past their charts"
 echo "html report: browser checks passed; screenshot $O/html-report.png"

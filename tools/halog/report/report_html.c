@@ -344,9 +344,30 @@ static void chart_shares(struct html *h, const struct report_group *g, int backe
 		strbuf_release(&tmp);
 		return;
 	}
+	/* the values are written right of their bars: leave room for the longest at full width
+	 * ("expected 100.0%, -100.0 pts" and a sign), at 7 units a character of the 12 px font */
+	int right = 175;
+	for (size_t j = 0; j < g->nmembers; j++) {
+		const struct report_server *m = &g->members[j];
+		char t[96];
+		int w;
+		if (m->special)
+			continue;
+		w = snprintf(t, sizeof(t), "%.1f%% . %lld", m->share, (long long)m->agg.requests);
+		if (6 + 7 * w + 4 > right)
+			right = 6 + 7 * w + 4;
+		if (expect && m->expected >= 0) {
+			w = snprintf(t, sizeof(t), "expected %.1f%%, %+.1f pts ##", m->expected,
+				     m->deviation);
+			if (6 + 7 * w + 4 > right)
+				right = 6 + 7 * w + 4;
+		}
+	}
+	if (right > W_CHART - 120 - 120)
+		right = W_CHART - 120 - 120; /* bars keep at least 120 units */
 	double max, step;
 	int nticks = axis(top > 50 ? 100 : top * 1.08, 1, &max, &step);
-	int row = expect ? 40 : 26, x0 = 120, x1 = W_CHART - 175, y0 = expect ? 34 : 22;
+	int row = expect ? 40 : 26, x0 = 120, x1 = W_CHART - right, y0 = expect ? 34 : 22;
 	int height = y0 + (int)n * row + 26;
 	strbuf_addstr(sb, "<figure class=\"fig\">");
 	chart_open(h, "share", W_CHART, height, "%s %s: share of requests per %s%s: %s",

@@ -189,18 +189,10 @@ int cmd_listen(int argc, char **argv)
 	struct opt_parser p;
 	int r;
 
-	memset(&o, 0, sizeof(o));
+	listen_opts_init(&o);
 	o.db = store_default_path();
 	o.binds = binds;
 	o.allow = allow;
-	o.batch = 5000;
-	o.batch_ms = 200;
-	o.rcvbuf = 256u << 20; /* absorbs a 1M-datagram burst at full loopback speed (docs) */
-	o.max_conns = 256;
-	o.idle_ms = 300000;
-	o.frame_ms = 30000;
-	o.queue_msgs = 65536;
-	o.queue_bytes = 16u << 20;
 
 	opt_init(&p, &listen_cmd, argc, argv);
 	while ((r = opt_next(&p)) != OPT_DONE) {

@@ -1903,3 +1903,16 @@ out_free:
 	free(L);
 	return rc;
 }
+
+void listen_opts_init(struct listen_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->batch = 5000;
+	o->batch_ms = 200;
+	o->rcvbuf = 256u << 20; /* absorbs a 1M-datagram burst at full loopback speed (docs) */
+	o->max_conns = 256;
+	o->idle_ms = 300000;
+	o->frame_ms = 30000;
+	o->queue_msgs = 65536;
+	o->queue_bytes = 16u << 20;
+}

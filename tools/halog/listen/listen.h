@@ -53,6 +53,10 @@ struct listen_opts {
 	int no_alerts;	    /* do not run the alert engine (alert/engine.h) */
 };
 
+/* Fills o with the defaults of `halog listen` (batches, buffers, queue, limits); db, binds,
+ * allow, forward and the rest are left empty for the caller. */
+void listen_opts_init(struct listen_opts *o);
+
 /* Parses a --bind value: "udp://A:P", "tcp://A:P", or a bare "A:P" (UDP), where A is an IPv4
  * literal, "[IPv6]", "*" (0.0.0.0) or a host name resolved now. default_proto applies to the
  * bare form. Returns 0, or -1 with a short reason in *why (static or in whybuf). */

@@ -1148,3 +1148,14 @@ out:
 	strbuf_release(&vis);
 	strbuf_release(&pre);
 }
+
+int query_add_term(struct strbuf *sb, const char *field, const char *value)
+{
+	if (strbuf_addstr(sb, field) < 0 || strbuf_addstr(sb, ":\"") < 0)
+		return -1;
+	for (const char *c = value; *c; c++)
+		if (((*c == '"' || *c == '\\') && strbuf_addch(sb, '\\') < 0) ||
+		    strbuf_addch(sb, *c) < 0)
+			return -1;
+	return strbuf_addch(sb, '"');
+}

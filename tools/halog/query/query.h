@@ -123,6 +123,12 @@ int query_cidr_match(const unsigned char net[18], const char *ip, size_t len);
  * ASCII termination and event states it serves), any other byte itself. */
 int query_glob(const char *pat, size_t plen, int qmark, const char *s, size_t slen);
 
+struct strbuf;
+/* Appends the term field:"value" to sb, with '"' and '\\' in value escaped as the parser reads
+ * them back, so any name from the log becomes a term that matches exactly that name (but '*' in
+ * a name field stays a wildcard). value may hold any byte but NUL. Returns 0 or -1. */
+int query_add_term(struct strbuf *sb, const char *field, const char *value);
+
 /* Prints each error of dl as "PROG: query:1:COL: error: MSG", then the query and a caret
  * under the column (both made terminal-safe). */
 void query_print_errors(const struct diag_list *dl, const char *text, size_t len, FILE *fp,

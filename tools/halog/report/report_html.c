@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "query/query.h"
 #include "store/read.h"
 #include "strbuf.h"
 
@@ -39,6 +40,7 @@ struct html {
 	struct strbuf *sb;
 	struct store_reader *rd; /* NULL: no time charts */
 	const struct report *r;
+	const struct report_html_opts *opts; /* NULL: none */
 	int64_t t0, w; /* the page's time bins (t0: LR_NONE when no time chart) */
 	size_t nbins;
 	int raw;    /* bins are finer than the rollups: read requests */
@@ -163,6 +165,76 @@ static void num_td(struct strbuf *sb, const char *col, int64_t v)
 		strbuf_addf(sb, "<td class=\"num\" data-col=\"%s\">&#8211;</td>", col);
 	else
 		strbuf_addf(sb, "<td class=\"num\" data-col=\"%s\">%lld</td>", col, (long long)v);
+}
+
+/* ------------------------------------------------------------------ links into search */
+
+/* One term of a search link, field:"value"; a NULL field ends the list. */
+struct qterm {
+	const char *field, *value;
+};
+
+static void url_escape(struct strbuf *sb, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~')
+			strbuf_addch(sb, *p);
+		else {
+			strbuf_addch(sb, '%');
+			strbuf_addch(sb, hex[*p >> 4]);
+			strbuf_addch(sb, hex[*p & 15]);
+		}
+	}
+}
+
+/* Opens a link to the search of the lines the terms select, when the page has links; returns
+ * whether it did (then link_close ends it). The report's window goes along, in seconds. */
+static int link_open(struct html *h, const struct qterm *t)
+{
+	struct strbuf q = STRBUF_INIT, url = STRBUF_INIT;
+	if (!h->opts || !h->opts->search_href)
+		return 0;
+	for (size_t i = 0; t[i].field; i++) {
+		if (i)
+			strbuf_addch(&q, ' ');
+		query_add_term(&q, t[i].field, t[i].value);
+	}
+	strbuf_addstr(&url, h->opts->search_href);
+	strbuf_addstr(&url, "?q=");
+	url_escape(&url, q.buf);
+	if (h->r->since_ms != LR_NONE)
+		strbuf_addf(&url, "&since=%%40%lld", (long long)floordiv(h->r->since_ms, 1000));
+	if (h->r->until_ms != LR_NONE)
+		strbuf_addf(&url, "&until=%%40%lld",
+			    (long long)floordiv(h->r->until_ms + 999, 1000));
+	strbuf_addstr(h->sb, "<a class=\"search\" target=\"_top\" href=\"");
+	esc(h->sb, url.buf);
+	strbuf_addstr(h->sb, "\" title=\"search these lines\">");
+	strbuf_release(&q);
+	strbuf_release(&url);
+	return 1;
+}
+
+static void link_close(struct html *h, int opened)
+{
+	if (opened)
+		strbuf_addstr(h->sb, "</a>");
+}
+
+/* A number cell whose number links to the search of terms (when the page has links). */
+static void num_td_link(struct html *h, const char *col, int64_t v, const struct qterm *t)
+{
+	if (v <= 0 || !h->opts || !h->opts->search_href) {
+		num_td(h->sb, col, v);
+		return;
+	}
+	strbuf_addf(h->sb, "<td class=\"num\" data-col=\"%s\">", col);
+	int opened = link_open(h, t);
+	strbuf_addf(h->sb, "%lld", (long long)v);
+	link_close(h, opened);
+	strbuf_addstr(h->sb, "</td>");
 }
 
 static int fail(struct html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1169,7 +1241,12 @@ static void table_members(struct html *h, const struct report_group *g, int back
 		if (m->maint)
 			strbuf_addstr(sb, " <span class=\"tag\">maintenance</span>");
 		strbuf_addstr(sb, "</th>");
-		num_td(sb, "requests", m->agg.requests);
+		{
+			struct qterm t[] = {{backend ? "backend" : "frontend", g->name},
+					    {backend ? "server" : "backend", m->name},
+					    {NULL, NULL}};
+			num_td_link(h, "requests", m->agg.requests, t);
+		}
 		if (m->special)
 			strbuf_addstr(sb, "<td class=\"num\" data-col=\"share\">&#8211;</td>");
 		else
@@ -1270,7 +1347,15 @@ static void table_codes_terms(struct html *h, const struct report_group *g)
 				sep = ", ";
 			}
 			strbuf_addstr(sb, "</td>");
-			num_td(sb, "count", a->cls[k]);
+			{
+				/* "other" (no status) has no status: term */
+				struct qterm t[] = {{"backend", g->name},
+						    {"status", class_names[k]},
+						    {NULL, NULL}};
+				if (k == RC_OTHER)
+					t[1].field = NULL;
+				num_td_link(h, "count", a->cls[k], t);
+			}
 			strbuf_addstr(sb, "</tr>\n");
 		}
 		strbuf_addstr(sb, "</tbody></table>\n");
@@ -1291,7 +1376,10 @@ static void table_codes_terms(struct html *h, const struct report_group *g)
 			strbuf_addstr(sb, "\"><th scope=\"row\"><code>");
 			esc(sb, st);
 			strbuf_addstr(sb, "</code></th>");
-			num_td(sb, "count", a->terms[i].n);
+			{
+				struct qterm t[] = {{"backend", g->name}, {"state", st}, {NULL, NULL}};
+				num_td_link(h, "count", a->terms[i].n, t);
+			}
 			strbuf_addf(sb, "<td>%s</td><td>%s</td></tr>\n", rollup_term_cause(c1),
 				    rollup_term_phase(c2));
 		}
@@ -1314,7 +1402,19 @@ static void table_errpaths(struct html *h, const struct report_group *g)
 		strbuf_addstr(sb, "<tr>");
 		num_td(sb, "status", p->status);
 		strbuf_addf(sb, "<td>%s</td>", status_words(p->status));
-		num_td(sb, "count", p->n);
+		{
+			char code[24];
+			struct qterm t[4];
+			size_t k = 0;
+			snprintf(code, sizeof(code), "%lld", (long long)p->status);
+			t[k++] = (struct qterm){"backend", g->name};
+			if (p->status >= 0)
+				t[k++] = (struct qterm){"status", code};
+			if (p->path[0])
+				t[k++] = (struct qterm){"path", p->path};
+			t[k] = (struct qterm){NULL, NULL};
+			num_td_link(h, "count", p->n, t);
+		}
 		strbuf_addstr(sb, "<td class=\"path\"><code>");
 		esc(sb, p->path[0] ? p->path : "-");
 		strbuf_addstr(sb, "</code></td></tr>\n");
@@ -1343,10 +1443,20 @@ static void table_events(struct html *h, const struct report_group *g)
 							 : "");
 		esc(sb, nos ? "<NOSRV>" : ev->server);
 		strbuf_addf(sb, "\"><td>%s</td><td>", tmp.buf);
-		if (nos)
-			strbuf_addstr(sb, "no server available");
-		else
-			esc(sb, ev->server);
+		{
+			struct qterm t[] = {{"kind", "event"},
+					    {"backend", g->name},
+					    {"server", ev->server ? ev->server : ""},
+					    {NULL, NULL}};
+			if (nos || !ev->server)
+				t[2].field = NULL;
+			int opened = link_open(h, t);
+			if (nos)
+				strbuf_addstr(sb, "no server available");
+			else
+				esc(sb, ev->server);
+			link_close(h, opened);
+		}
 		strbuf_addstr(sb, "</td><td data-col=\"state\">");
 		if (nos)
 			strbuf_addstr(sb, "&#9660; NOSRV");
@@ -1615,7 +1725,10 @@ static void write_overview(struct html *h)
 		strbuf_addf(sb, "\"><th scope=\"row\"><a href=\"#be-%zu\">", i);
 		esc(sb, g->name);
 		strbuf_addf(sb, "</a></th><td>%s</td>", report_mode(g->kinds));
-		num_td(sb, "requests", g->agg.requests);
+		{
+			struct qterm t[] = {{"backend", g->name}, {NULL, NULL}};
+			num_td_link(h, "requests", g->agg.requests, t);
+		}
 		num_td(sb, "errors", g->agg.errors);
 		if (g->agg.requests)
 			strbuf_addf(sb, "<td class=\"num%s\" data-col=\"error-rate\">%.1f%%</td>",
@@ -2008,7 +2121,8 @@ static void write_page(struct html *h)
 }
 
 /* Writes the page into sb; rd may be NULL. Returns 0, or -1 with a message in err. */
-static int html_page(struct store_reader *rd, const struct report *r, struct strbuf *sb, char *err,
+static int html_page(struct store_reader *rd, const struct report *r,
+		     const struct report_html_opts *opts, struct strbuf *sb, char *err,
 		     size_t errsz)
 {
 	struct html h;
@@ -2018,6 +2132,7 @@ static int html_page(struct store_reader *rd, const struct report *r, struct str
 	h.sb = sb;
 	h.rd = rd;
 	h.r = r;
+	h.opts = opts;
 	h.err = err && errsz ? err : dummy;
 	h.errsz = err && errsz ? errsz : sizeof(dummy);
 	h.err[0] = '\0';
@@ -2033,7 +2148,7 @@ static int html_page(struct store_reader *rd, const struct report *r, struct str
 
 int report_html(const struct report *r, struct strbuf *sb)
 {
-	return html_page(NULL, r, sb, NULL, 0);
+	return html_page(NULL, r, NULL, sb, NULL, 0);
 }
 
 int report_html_write(struct store_reader *rd, const struct report *r, FILE *fp, char *err,
@@ -2041,7 +2156,7 @@ int report_html_write(struct store_reader *rd, const struct report *r, FILE *fp,
 {
 	struct strbuf sb = STRBUF_INIT;
 	int ret = -1;
-	if (html_page(rd, r, &sb, err, errsz))
+	if (html_page(rd, r, NULL, &sb, err, errsz))
 		goto out;
 	if (fwrite(sb.buf, 1, sb.len, fp) != sb.len || fflush(fp)) {
 		if (err && errsz)
@@ -2052,4 +2167,11 @@ int report_html_write(struct store_reader *rd, const struct report *r, FILE *fp,
 out:
 	strbuf_release(&sb);
 	return ret;
+}
+
+int report_html_page(struct store_reader *rd, const struct report *r,
+		     const struct report_html_opts *opts, struct strbuf *sb, char *err,
+		     size_t errsz)
+{
+	return html_page(rd, r, opts, sb, err, errsz);
 }

@@ -23,4 +23,19 @@ struct store_reader;
 int report_html_write(struct store_reader *rd, const struct report *r, FILE *fp, char *err,
 		      size_t errsz);
 
+/* Options of the page beyond the report itself. */
+struct report_html_opts {
+	/* NULL: no links out of the page (halog report). Else the counts of the tables (servers,
+	 * backends, status codes, termination states, error paths, events) link to the search of
+	 * their lines: search_href + "?q=QUERY[&since=@SECONDS][&until=@SECONDS]", opened in the
+	 * top window (halog serve shows the report in a frame). */
+	const char *search_href;
+};
+
+/* The page of report_html_write, appended to sb, with opts (NULL: the same page). Returns 0, or
+ * -1 with a message in err. */
+int report_html_page(struct store_reader *rd, const struct report *r,
+		     const struct report_html_opts *opts, struct strbuf *sb, char *err,
+		     size_t errsz);
+
 #endif

@@ -17,66 +17,29 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-// selenium-manager must never download a browser or a driver: both paths are given
-process.env.SE_OFFLINE = 'true';
-const { Builder, By, logging } = await import('selenium-webdriver');
-const chrome = await import('selenium-webdriver/chrome.js');
+import { startBrowser, visit as visitWith } from './lib.mjs';
+
+const { By } = await import('selenium-webdriver');
 
 const REPORT = process.env.REPORT_HTML;
 const EXPECT = process.env.EXPECT_JSON;
 const SHOTS = process.env.SHOT_DIR || os.tmpdir();
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const CHROMEDRIVER = process.env.CHROMEDRIVER || '/usr/bin/chromedriver';
 if (!REPORT || !EXPECT) throw new Error('REPORT_HTML and EXPECT_JSON must be set');
 const expect = JSON.parse(fs.readFileSync(EXPECT, 'utf8'));
 const pageUrl = pathToFileURL(REPORT).href;
 
-let driver, profile;
+let browser, driver;
 
 before(async () => {
-	profile = fs.mkdtempSync(path.join(os.tmpdir(), 'halog-html-chromium-'));
-	const opts = new chrome.Options()
-		.setChromeBinaryPath(CHROMIUM)
-		.addArguments('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			'--disable-default-apps', '--disable-extensions', '--no-first-run',
-			'--no-default-browser-check', '--hide-scrollbars', '--force-device-scale-factor=1',
-			'--window-size=1366,900', `--user-data-dir=${profile}`);
-	const prefs = new logging.Preferences();
-	prefs.setLevel(logging.Type.BROWSER, logging.Level.ALL);
-	prefs.setLevel(logging.Type.PERFORMANCE, logging.Level.ALL);
-	opts.setLoggingPrefs(prefs);
-	opts.setPerfLoggingPrefs({ enableNetwork: true, enablePage: false });
-	const service = new chrome.ServiceBuilder(CHROMEDRIVER).setPort(0);
-	driver = await new Builder().forBrowser('chrome').setChromeOptions(opts)
-		.setChromeService(service).build();
-	await driver.manage().setTimeouts({ pageLoad: 20000, script: 10000, implicit: 0 });
+	browser = await startBrowser('halog-html');
+	driver = browser.driver;
 });
 
 after(async () => {
-	if (driver) await driver.quit();
-	if (profile) fs.rmSync(profile, { recursive: true, force: true });
+	if (browser) await browser.quit();
 });
 
-// Loads url and returns what it did: the URLs it requested and its console errors.
-async function visit(url) {
-	await driver.manage().logs().get(logging.Type.PERFORMANCE); // drop older entries
-	await driver.manage().logs().get(logging.Type.BROWSER);
-	await driver.get(url);
-	await driver.wait(async () =>
-		(await driver.executeScript('return document.readyState')) === 'complete', 10000);
-	await driver.sleep(300); // let late requests (images, fonts) show up in the log
-	const perf = await driver.manage().logs().get(logging.Type.PERFORMANCE);
-	const requests = [];
-	for (const e of perf) {
-		const m = JSON.parse(e.message).message;
-		if (m.method === 'Network.requestWillBeSent') requests.push(m.params.request.url);
-	}
-	const console = (await driver.manage().logs().get(logging.Type.BROWSER))
-		.filter((e) => e.level.value >= logging.Level.WARNING.value)
-		.map((e) => `${e.level.name}: ${e.message}`);
-	return { requests, console };
-}
+const visit = (url) => visitWith(driver, url);
 
 const network = (requests, self) => requests.filter((u) => u !== self && !u.startsWith('data:'));
 

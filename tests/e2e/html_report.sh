@@ -11,30 +11,9 @@ set -u
 . "$TOP/tests/lib.sh"
 APP=${SAMPLE_APP:-$O/sample-app}
 for b in "$HAGEN" "$HALOG" "$APP"; do [ -x "$b" ] || skip "no $b"; done
-for c in haproxy curl sqlite3 jq node npm; do command -v $c >/dev/null || skip "$c is not installed"; done
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
-if [ ! -x "$CHROMIUM" ] || [ ! -x "$CHROMEDRIVER" ]; then
-	# as root this installs chromium and chromium-driver; otherwise it prints the apt-get line
-	sh "$TOP/mk/deps.sh" html >"$TMP/deps.out" 2>&1 ||
-		skip "no chromium/chromedriver: $(grep apt-get "$TMP/deps.out" | tail -1)"
-	[ -x "$CHROMIUM" ] && [ -x "$CHROMEDRIVER" ] || skip "no $CHROMIUM or $CHROMEDRIVER"
-fi
+for c in haproxy curl sqlite3 jq; do command -v $c >/dev/null || skip "$c is not installed"; done
 mkdir -p "$TMP"
-
-# selenium-webdriver from the lock file (once: node_modules is kept)
-BR=$TOP/tests/browser
-if [ ! -f "$BR/node_modules/selenium-webdriver/package.json" ]; then
-	# one npm ci at a time (runs in other build dirs share tests/browser)
-	wait_for 300 mkdir "$BR/.npm-lock" || fail "tests/browser/.npm-lock is held (remove it if stale)"
-	trap 'rmdir "$BR/.npm-lock" 2>/dev/null; lib_cleanup' EXIT
-	if [ ! -f "$BR/node_modules/selenium-webdriver/package.json" ]; then
-		(cd "$BR" && timeout 300 npm ci --no-audit --no-fund >"$TMP/npm.out" 2>&1) ||
-			{ cat "$TMP/npm.out"; fail "npm ci in tests/browser"; }
-	fi
-	rmdir "$BR/.npm-lock"
-	trap 'lib_cleanup' EXIT
-fi
+. "$TOP/tests/e2e/browser-lib"
 
 # ---- traffic: the demo, with a longer second phase (about 20 s at 100/s) -----------------------
 out=$TMP/demo
@@ -104,9 +83,7 @@ mkdir -p "$TMP/browser"
 	>"$TMP/node.out" 2>&1
 rc=$?
 cat "$TMP/node.out"
-left=$(pgrep -f -- "$TMP/browser" | tr '\n' ' ')
-for p in $left; do lib_stop "$p"; done
-[ -z "$left" ] || fail "browser processes left running: $left"
+browser_stop_left "$TMP/browser"
 [ $rc = 0 ] || fail "the browser test failed (exit $rc)"
 grep -q '^# pass 11$' "$TMP/node.out" || fail "not every browser check passed"
 [ -s "$O/html-report.png" ] || fail "no screenshot"

@@ -4,7 +4,7 @@
 O        ?= build
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS     := yaml-0.1 libpcre2-8 sqlite3 libcurl zlib libzstd
+PKGS     := yaml-0.1 libpcre2-8 sqlite3 libcurl zlib libzstd libmicrohttpd
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-align -Wwrite-strings \
@@ -34,10 +34,12 @@ HAGEN_SRC  := $(wildcard tools/hagen/*.c)
 HALOG_SRC  := $(wildcard tools/halog/*/*.c)
 SAMPLE_SRC := $(wildcard samples/app/*.c)
 TMPL       := $(sort $(wildcard templates/*.tmpl))
+# halog serve's page, script and style, compiled into halog (no file is read at run time)
+ASSETS     := $(sort $(wildcard tools/halog/serve/assets/*))
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
 HAGEN_OBJ  := $(HAGEN_SRC:%.c=$(O)/%.o) $(O)/gen/templates.o
-HALOG_OBJ  := $(HALOG_SRC:%.c=$(O)/%.o)
+HALOG_OBJ  := $(HALOG_SRC:%.c=$(O)/%.o) $(O)/gen/serve_assets.o
 # Everything but main.c, so unit tests can link a tool's modules.
 HAGEN_LIB  := $(filter-out $(O)/tools/hagen/main.o,$(HAGEN_OBJ))
 HALOG_LIB  := $(filter-out $(O)/tools/halog/cli/main.o,$(HALOG_OBJ))
@@ -77,6 +79,13 @@ $(O)/gen/templates.c: $(TMPL) mk/embed.sh
 	sh mk/embed.sh $(TMPL) > $@.tmp && mv $@.tmp $@
 
 $(O)/gen/templates.o: $(O)/gen/templates.c $(O)/.flags
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/gen/serve_assets.c: $(ASSETS) mk/embed.sh
+	@mkdir -p $(@D)
+	sh mk/embed.sh -a serve_assets $(ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(O)/gen/serve_assets.o: $(O)/gen/serve_assets.c $(O)/.flags
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(O)/libcommon.a: $(COMMON_OBJ)

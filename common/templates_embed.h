@@ -1,4 +1,5 @@
-/* The table of templates compiled into a binary by mk/embed.sh (see templates/). */
+/* Tables of files compiled into a binary by mk/embed.sh: hagen's templates (templates/) and
+ * halog serve's web assets (tools/halog/serve/assets/). */
 #ifndef TEMPLATES_EMBED_H
 #define TEMPLATES_EMBED_H
 #include <stddef.h>

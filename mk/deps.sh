@@ -5,7 +5,7 @@
 # and the script exits 1.
 set -eu
 
-build="gcc libc6-dev make pkg-config libyaml-dev libpcre2-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libcmocka-dev"
+build="gcc libc6-dev make pkg-config libyaml-dev libpcre2-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libmicrohttpd-dev libcmocka-dev"
 test="$build haproxy openssl sqlite3 jq curl iproute2 procps python3 python3-yaml"
 demo="$build haproxy curl"
 bench="$test goaccess hyperfine wrk valgrind time"

@@ -12,7 +12,8 @@ report   parse query store
 alert    parse query store report
 listen   parse store alert
 drive    parse query store report
-cli      parse store query report alert listen drive
+serve    parse query store report listen
+cli      parse store query report alert listen drive serve
 '
 # Inside the store layer, its backends are private: store/backend.h and store/sqlite*.h, and
 # <sqlite3.h> itself, are included only by files of tools/halog/store/ (readers use store/read.h,

@@ -43,8 +43,15 @@ struct store_reader {
 	const struct store_ops *ops;
 	void *impl; /* the backend's */
 	int in_snapshot;
+	int64_t limit_ms;    /* store_reader_deadline's bound; 0: none */
+	int64_t deadline_ms; /* clock_mono_ms() when reads must stop; 0: never */
+	int timed_out;	     /* the bound stopped a read (set by store_reader_expired) */
 	char err[512];
 };
+
+/* For backends, while a read runs (e.g. from a progress callback): 1 when rd's deadline has
+ * passed (timed_out is then set, and the backend stops the read), else 0. Cheap. */
+int store_reader_expired(struct store_reader *rd);
 
 /* Sets rd's message (what store_reader_errmsg returns). Returns -1, for `return fail(…)`. */
 int store_reader_fail(struct store_reader *rd, const char *fmt, ...)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "store/backend.h"
 
 /* Backends by scheme, first match wins; a path without "scheme://" is a SQLite file. ops NULL:
@@ -96,6 +97,26 @@ void store_reader_close(struct store_reader *rd)
 const char *store_reader_errmsg(const struct store_reader *rd)
 {
 	return rd->err;
+}
+
+void store_reader_deadline(struct store_reader *rd, int64_t ms)
+{
+	rd->timed_out = 0;
+	rd->limit_ms = ms > 0 ? ms : 0;
+	rd->deadline_ms = ms > 0 ? clock_mono_ms() + ms : 0;
+}
+
+int store_reader_timed_out(const struct store_reader *rd)
+{
+	return rd->timed_out;
+}
+
+int store_reader_expired(struct store_reader *rd)
+{
+	if (!rd->deadline_ms || clock_mono_ms() < rd->deadline_ms)
+		return 0;
+	rd->timed_out = 1;
+	return 1;
 }
 
 int store_snapshot_begin(struct store_reader *rd)

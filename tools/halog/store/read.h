@@ -51,6 +51,14 @@ void store_reader_close(struct store_reader *rd);
 /* The message of the last failed call on rd; valid until the next call. */
 const char *store_reader_errmsg(const struct store_reader *rd);
 
+/* Bounds the reads of rd in time, for servers that answer many requests with one reader (halog
+ * serve): from this call on, a read still running ms milliseconds later stops and fails with
+ * "…: the read ran over its time limit (ms ms)", until the next call; ms <= 0 lifts the bound.
+ * A cursor counts as one read from its opening to its close. */
+void store_reader_deadline(struct store_reader *rd, int64_t ms);
+/* Whether rd's last failure was its time limit. */
+int store_reader_timed_out(const struct store_reader *rd);
+
 /* Every read from store_snapshot_begin to store_snapshot_end sees the store as it was at the
  * first read (a listener may go on writing); without a snapshot, each call sees the store as it
  * is when it runs. Not nested. Returns 0 or -1. */

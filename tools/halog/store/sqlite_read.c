@@ -32,7 +32,16 @@ static struct sq *sq_of(struct store_reader *rd)
 
 static int dbfail(struct store_reader *rd, const char *what)
 {
+	if (rd->timed_out)
+		return store_reader_fail(rd, "%s: the read ran over its time limit (%lld ms)", what,
+					 (long long)rd->limit_ms);
 	return store_reader_fail(rd, "%s: %s", what, sqlite3_errmsg(sq_of(rd)->db));
+}
+
+/* SQLite's progress callback: a nonzero return interrupts the statement (store_reader_deadline). */
+static int sq_progress(void *cls)
+{
+	return store_reader_expired(cls);
 }
 
 /* Finalizes s after a step loop that ended with rc. Returns 0 or -1. */
@@ -103,6 +112,8 @@ static int sq_open(struct store_reader *rd, const char *where)
 		rd->impl = NULL;
 		return -1;
 	}
+	/* every 1000 virtual-machine steps: a few microseconds, so a bound is kept to the ms */
+	sqlite3_progress_handler(q->db, 1000, sq_progress, rd);
 	return 0;
 }
 

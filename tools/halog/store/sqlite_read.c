@@ -786,11 +786,12 @@ static int sq_histogram(struct store_reader *rd, const struct store_sel *sel, in
 		return 0;
 	if (make_plan(rd, &hs, 0, &p))
 		goto out;
-	snprintf(what, sizeof(what), "(%s - :hb_t0) / :hb_w, count(*)", p.time);
+	/* the bins as numbers: a named parameter here, before the query's ?1..?N in the text,
+	 * would be given index 1 and take the query's first value */
+	snprintf(what, sizeof(what), "(%s - (%lld)) / %lld, count(*)", p.time, (long long)t0,
+		 (long long)width_ms);
 	if (!(s = prepare_sel(rd, "SELECT ", what, &hs, &p, " GROUP BY 1")))
 		goto out;
-	bind_named(s, ":hb_t0", t0);
-	bind_named(s, ":hb_w", width_ms);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (sqlite3_column_type(s, 0) != SQLITE_INTEGER)
 			continue;

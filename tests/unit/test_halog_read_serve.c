@@ -1,7 +1,8 @@
-/* store_reader_deadline: a read that runs past its bound stops with a message that says so and
- * store_reader_timed_out set; lifting the bound, or a read within it, works on the same reader.
- * The slow read is a regex that backtracks to its match limit on each of 3000 lines (about 2 ms a
- * line, so some 6 s of work) against a bound of 50 ms. */
+/* What halog serve asks of the store's read API beyond search and report: store_reader_deadline (a
+ * read that runs past its bound stops with a message that says so and store_reader_timed_out
+ * set; lifting the bound, or a read within it, works on the same reader; the slow read is a
+ * regex that backtracks to its match limit on each of 3000 lines, about 2 ms a line, against a
+ * bound of 50 ms), and store_histogram with a query (the hit graph). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -123,10 +124,43 @@ static void test_deadline_stops_a_slow_read(void **state)
 	store_reader_close(rd);
 }
 
+/* store_histogram of a query counts the matches per bin, as a cursor over the same selection */
+static void test_histogram_of_a_query(void **state)
+{
+	static const char *const queries[] = {"n=1", "n=29", "\"n=2\" OR \"n=5\"", "-n=1", ""};
+	char err[256];
+	struct store_reader *rd = store_reader_open(path, err, sizeof(err));
+
+	(void)state;
+	assert_non_null(rd);
+	for (size_t k = 0; k < sizeof(queries) / sizeof(queries[0]); k++) {
+		struct diag_list dl = DIAG_LIST_INIT;
+		struct query *q = query_parse(queries[k], strlen(queries[k]), &dl);
+		struct store_sel sel;
+		int64_t counts[4] = {0, 0, 0, 0}, want = 0, sum = 0;
+
+		assert_non_null(q);
+		assert_int_equal(read_all(rd, queries[k], &want), 0);
+		store_sel_init(&sel);
+		sel.query = q;
+		/* lines are received 1 ms apart from 1764590000000: 4 bins of 1 s hold them all */
+		assert_int_equal(store_histogram(rd, &sel, 1764590000000LL, 1000, 4, counts), 0);
+		for (int i = 0; i < 4; i++)
+			sum += counts[i];
+		assert_int_equal(sum, want);
+		assert_true(want > 0);
+		assert_int_equal(counts[3], 0);
+		query_free(q);
+		diag_release(&dl);
+	}
+	store_reader_close(rd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deadline_stops_a_slow_read),
+		cmocka_unit_test(test_histogram_of_a_query),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

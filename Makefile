@@ -53,7 +53,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 BINS := $(O)/hagen $(O)/halog $(if $(SAMPLE_SRC),$(O)/sample-app)
 
 .SECONDARY:
-.PHONY: all deps test check unit cases e2e demo bench install uninstall clean fuzz fuzz-bins memcheck format FORCE
+.PHONY: all deps test check unit cases e2e demo demo-serve bench install uninstall clean fuzz fuzz-bins memcheck format FORCE
 all: $(BINS)
 
 deps:
@@ -152,6 +152,10 @@ check:
 demo: all $(HELPER_BIN)
 	@sh mk/deps.sh demo
 	@O=$(O) sh samples/demo.sh
+
+# the demo, then its store in halog serve on http://127.0.0.1:8690/ until Ctrl-C
+demo-serve: demo
+	@O=$(O) sh samples/demo-serve.sh
 
 bench: all $(HELPER_BIN)
 	@sh mk/deps.sh bench

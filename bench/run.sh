@@ -228,47 +228,132 @@ else
 fi
 
 # --- halog listen: DGRAMS datagrams at full speed over loopback UDP ----------------------------
+# listen_burst KEY DB PORT PID LOG: sends DGRAMS datagrams at full speed to the receiver PID
+# (already started on udp 127.0.0.1:PORT, storing in DB, logging to LOG), waits until the store
+# stops growing, stops it with SIGINT and records KEY_sent, KEY_send_s, KEY_s, KEY_stored,
+# KEY_kernel_dropped, KEY_rss_kib and the store's counters (KEY_counter_NAME).
+udp_drops() { awk -v p=":$(printf '%04X' "$1")" '$2 ~ p"$" { print $NF; exit }' /proc/net/udp; }
+listen_burst() {
+	_k=$1 _db=$2 _port=$3 _pid=$4 _log=$5
+	if ! wait_for 10 sh -c "grep -q ':$(printf '%04X' "$_port") ' /proc/net/udp"; then
+		lib_stop "$_pid"
+		skipped "$_k" "nothing bound udp 127.0.0.1:$_port: $(tail -n 2 "$_log" | tr '\n' ' ')"
+		return 1
+	fi
+	_d0=$(udp_drops "$_port")
+	_t0=$(now_ns)
+	"$H/syslogsend" --udp "127.0.0.1:$_port" --count "$DGRAMS" --full-speed >"$OUT/$_k-send.txt" 2>&1
+	_t1=$(now_ns)
+	# Wait until the store stops growing (bounded: 120 s).
+	_last=-1 _stable=0 _n=0 _tdone=$_t1
+	while [ $_n -lt 600 ] && [ $_stable -lt 5 ]; do
+		_c=$(db_count "$_db")
+		if [ "$_c" = "$_last" ]; then _stable=$((_stable + 1)); else _stable=0 _last=$_c _tdone=$(now_ns); fi
+		[ "$_c" -ge "$DGRAMS" ] && break
+		sleep 0.2
+		_n=$((_n + 1))
+	done
+	_d1=$(udp_drops "$_port")
+	_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$_pid/status" 2>/dev/null)
+	lib_stop "$_pid" INT
+	_stored=$(db_count "$_db")
+	rec "${_k}_sent" "$(sed -n 's/.*sent \([0-9]*\) messages.*/\1/p' "$OUT/$_k-send.txt")"
+	rec "${_k}_send_s" "$(awk -v d=$((_t1 - _t0)) 'BEGIN { printf "%.6f", d / 1e9 }')"
+	rec "${_k}_s" "$(awk -v d=$((_tdone - _t0)) 'BEGIN { printf "%.6f", d / 1e9 }')"
+	rec "${_k}_stored" "$_stored"
+	rec "${_k}_kernel_dropped" "$(( ${_d1:-0} - ${_d0:-0} ))"
+	rec "${_k}_rss_kib" "${_hwm:-0}"
+	sqlite3 -readonly "$_db" "SELECT name, value FROM counters" 2>/dev/null |
+		while IFS='|' read -r k v; do rec "${_k}_counter_$k" "$v"; done
+	say "$_k: sent $DGRAMS, stored $_stored, kernel drops $(( ${_d1:-0} - ${_d0:-0} )), peak ${_hwm:-?} KiB"
+}
 if available halog-listen "$HALOG" && [ -x "$H/syslogsend" ] && port=$(free_port); then
 	LDB=$OUT/listen.db
 	rmdb "$LDB"
 	"$HALOG" listen --db "$LDB" --bind "udp://127.0.0.1:$port" >"$OUT/listen.log" 2>&1 &
 	lpid=$!
 	LIB_PIDS="$LIB_PIDS $lpid"
-	hexport=$(printf '%04X' "$port")
-	if wait_for 10 sh -c "grep -q ':$hexport ' /proc/net/udp"; then
-		drops0=$(awk -v p=":$hexport" '$2 ~ p"$" { print $NF; exit }' /proc/net/udp)
-		t0=$(now_ns)
-		"$H/syslogsend" --udp "127.0.0.1:$port" --count "$DGRAMS" --full-speed >"$OUT/send.txt" 2>&1
-		t1=$(now_ns)
-		# Wait until the store stops growing (bounded: 120 s).
-		last=-1 stable=0 n=0 tdone=$t1
-		while [ $n -lt 600 ] && [ $stable -lt 5 ]; do
-			c=$(db_count "$LDB")
-			if [ "$c" = "$last" ]; then stable=$((stable + 1)); else stable=0 last=$c tdone=$(now_ns); fi
-			[ "$c" -ge "$DGRAMS" ] && break
-			sleep 0.2
-			n=$((n + 1))
-		done
-		drops1=$(awk -v p=":$hexport" '$2 ~ p"$" { print $NF; exit }' /proc/net/udp)
-		hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$lpid/status" 2>/dev/null)
-		lib_stop "$lpid" INT
-		stored=$(db_count "$LDB")
-		rec listen_sent "$(sed -n 's/.*sent \([0-9]*\) messages.*/\1/p' "$OUT/send.txt")"
-		rec listen_send_s "$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.6f", d / 1e9 }')"
-		rec listen_s "$(awk -v d=$((tdone - t0)) 'BEGIN { printf "%.6f", d / 1e9 }')"
-		rec listen_stored "$stored"
-		rec listen_kernel_dropped "$(( ${drops1:-0} - ${drops0:-0} ))"
-		rec listen_rss_kib "${hwm:-0}"
-		sqlite3 -readonly "$LDB" "SELECT name, value FROM counters" 2>/dev/null |
-			while IFS='|' read -r k v; do rec "listen_counter_$k" "$v"; done
-		say "listen: sent $DGRAMS, stored $stored, kernel drops $(( ${drops1:-0} - ${drops0:-0} )), peak ${hwm:-?} KiB"
-	else
-		lib_stop "$lpid"
-		skipped listen "halog listen did not bind udp 127.0.0.1:$port: $(tail -n 2 "$OUT/listen.log" | tr '\n' ' ')"
-	fi
+	listen_burst listen "$LDB" "$port" "$lpid" "$OUT/listen.log"
 	rmdb "$LDB"
 else
 	skipped listen "halog listen or $H/syslogsend not built yet (or no free port)"
+fi
+
+# --- halog serve: the same burst into `serve --listen` with 20 live tails open ------------------
+if [ "${BENCH_QUICK:-0}" = 1 ]; then SV_SECONDS=5 SV_STREAMS=5 SV_RATE=5 SV_COLD=3; else SV_SECONDS=30 SV_STREAMS=50 SV_RATE=20 SV_COLD=15; fi
+SV_QUERIES='status:5xx|backend:be_api|server:api3 status:>=400|/api/v2|state:sH|GET /login||client:10.0.0.0/8'
+serve_up() { # serve_up PORT: waits for a server on 127.0.0.1:PORT (bounded)
+	wait_for 30 curl -sf -o /dev/null "http://127.0.0.1:$1/api/query?q=x"
+}
+if available halog-serve "$HALOG" && [ -x "$H/servebench" ] && [ -x "$H/syslogsend" ] &&
+	command -v curl >/dev/null && hp=$(free_port) && up=$(free_port); then
+	SDB=$OUT/listen-serve.db
+	rmdb "$SDB"
+	"$HALOG" serve --db "$SDB" --bind "127.0.0.1:$hp" --listen "udp://127.0.0.1:$up" >"$OUT/serve-listen.log" 2>&1 &
+	spid=$!
+	LIB_PIDS="$LIB_PIDS $spid"
+	if serve_up "$hp"; then
+		# 20 unfiltered tails (the page's default), open through the burst and the drain
+		"$H/servebench" --url "http://127.0.0.1:$hp" --streams 20 --search-rate 0 --stream-query '' \
+			--seconds 600 >"$OUT/servebench-burst.json" 2>&1 &
+		bpid=$!
+		LIB_PIDS="$LIB_PIDS $bpid"
+		sleep 3
+		listen_burst serve_listen "$SDB" "$up" "$spid" "$OUT/serve-listen.log"
+		lib_stop "$bpid"
+		rec serve_listen_streams 20
+	else
+		lib_stop "$spid"
+		skipped serve_listen "halog serve did not answer on 127.0.0.1:$hp: $(tail -n 2 "$OUT/serve-listen.log" | tr '\n' ' ')"
+	fi
+	rmdb "$SDB"
+else
+	skipped serve_listen "halog serve, $H/servebench or curl missing (or no free port)"
+fi
+
+# --- halog serve under load: live tails and searches on the LINES-line store -------------------
+# SV_STREAMS streams and SV_RATE searches per second (--since 1h, newest 100) for SV_SECONDS,
+# with 100 lines/s sent to its listener to time the tail; the reference is the same searches run
+# one after the other by the command line (halog search --since 1h -n 100), in the same run.
+if available halog-serve "$HALOG" && [ -x "$H/servebench" ] && [ -s "$D1" ] &&
+	command -v curl >/dev/null && hp=$(free_port) && up=$(free_port); then
+	nq=0 cli=
+	IFS='|'
+	for q in $SV_QUERIES; do
+		nq=$((nq + 1))
+		cli="$cli '$HALOG' search --db '$D1' --since 1h -n 100 '$q' >/dev/null 2>&1;"
+	done
+	unset IFS
+	bench_cmd serve_cli_searches "$RUNS" "$cli" && rec serve_cli_queries "$nq"
+	"$HALOG" serve --db "$D1" --bind "127.0.0.1:$hp" --listen "udp://127.0.0.1:$up" >"$OUT/serve.log" 2>&1 &
+	spid=$!
+	LIB_PIDS="$LIB_PIDS $spid"
+	if serve_up "$hp"; then
+		set --
+		IFS='|'
+		for q in $SV_QUERIES; do set -- "$@" --query "$q"; done
+		unset IFS
+		"$H/servebench" --url "http://127.0.0.1:$hp" --streams "$SV_STREAMS" --search-rate "$SV_RATE" \
+			--hits-rate 0.5 --since 1h --udp "127.0.0.1:$up" --send-rate 100 --seconds "$SV_SECONDS" \
+			"$@" >"$OUT/servebench.json" 2>"$OUT/servebench.err" ||
+			skipped serve_load "servebench failed: $(tail -n 2 "$OUT/servebench.err" | tr '\n' ' ')"
+		# cold searches: each one new (none answered from the server's recent results)
+		"$H/servebench" --url "http://127.0.0.1:$hp" --streams 0 --search-rate 4 --unique \
+			--since 1h --seconds "$SV_COLD" "$@" >"$OUT/servebench-cold.json" 2>>"$OUT/servebench.err" ||
+			skipped serve_cold "servebench --unique failed: $(tail -n 2 "$OUT/servebench.err" | tr '\n' ' ')"
+		sleep 1
+		lib_stop "$spid" INT
+		set -- $(sed -n 's/^halog listen: received \([0-9]*\), stored \([0-9]*\), dropped \([0-9]*\).*/\1 \2 \3/p' "$OUT/serve.log")
+		rec serve_load_received "${1:-}"
+		rec serve_load_stored "${2:-}"
+		rec serve_load_kernel_dropped "${3:-}"
+		say "serve: $(cat "$OUT/servebench.json")"
+	else
+		lib_stop "$spid"
+		skipped serve_load "halog serve did not answer on 127.0.0.1:$hp: $(tail -n 2 "$OUT/serve.log" | tr '\n' ' ')"
+	fi
+else
+	skipped serve_load "halog serve, $H/servebench, curl or the ingested store missing (or no free port)"
 fi
 
 # --- hagen: a SERVICES-service inventory vs haproxy -c on its output ---------------------------
@@ -298,7 +383,7 @@ if [ "${BENCH_KEEP:-0}" != 1 ]; then
 fi
 
 # --- the table and results.json ----------------------------------------------------------------
-python3 - "$M" "$RESULTS" "$OUT/report.json" "$FB.expect.json" <<'EOF'
+python3 - "$M" "$RESULTS" "$OUT/report.json" "$FB.expect.json" "$OUT/servebench.json" "$OUT/servebench-cold.json" <<'EOF'
 import json, sys
 
 raw = {}
@@ -343,7 +428,8 @@ def div(a, b):
 
 t = {k: num(k + "_s") for k in ("wc", "halog_srv", "halog_srv_big", "halog_pct", "goaccess",
                                  "sqlceiling", "ingest", "ingest_big", "report", "parse",
-                                 "hagen", "haproxy_c", "loggen", "listen")}
+                                 "hagen", "haproxy_c", "loggen", "listen", "serve_listen",
+                                 "serve_cli_searches")}
 
 # references, in lines per second
 for k, label in (("wc", "wc -l"), ("halog_srv", "halog -srv"), ("halog_pct", "halog -pct"),
@@ -418,6 +504,64 @@ metric("listen_sender_per_s", "msg/s", div(sent, num("listen_send_s")), needs=("
 rss = num("listen_rss_kib")
 metric("listen_peak_rss_mib", "MiB", rss / 1024 if rss else None, target="< 64",
        ok=None if not rss else rss / 1024 < 64, needs=("listen",))
+
+# halog serve --listen with 20 live tails open, the same burst: nothing may be lost
+sent, stored = num("serve_listen_sent"), num("serve_listen_stored")
+recv = num("serve_listen_counter_listen.received")
+kd = num("serve_listen_kernel_dropped")
+lost = None if sent is None or stored is None else sent - stored
+metric("serve_listen_lost_with_20_tails", "datagrams", lost, target="= 0",
+       ok=None if lost is None else lost == 0, needs=("serve_listen",))
+metric("serve_listen_kernel_dropped", "datagrams", kd, target="= 0",
+       ok=None if kd is None else kd == 0, needs=("serve_listen",))
+r = div(t["serve_listen"], t["listen"])
+metric("serve_listen_time_vs_listen", "x", r, "halog listen alone", t["listen"], r,
+       needs=("serve_listen", "listen"), measured_s=t["serve_listen"])
+
+# halog serve under load: live tails and searches at once
+def load_json(path, key):
+    if raw.get(key, "").startswith("skipped"):
+        return None
+    try:
+        return json.load(open(path, encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+sb, sc = load_json(sys.argv[5], "serve_load"), load_json(sys.argv[6], "serve_cold")
+def sbv(k, sub=None, d=None):
+    d = sb if d is None else d
+    if not d:
+        return None
+    v = d.get(k)
+    return v.get(sub) if sub and isinstance(v, dict) else v
+cli_each = div(t["serve_cli_searches"], num("serve_cli_queries"))
+p99 = sbv("search_ms", "p99")
+metric("serve_search_p99_ms", "ms", p99, "halog search --since 1h -n 100 (each)",
+       cli_each, div(p99 / 1000 if p99 is not None else None, cli_each), "< 300",
+       None if p99 is None else p99 < 300, needs=("serve_load", "serve_cli_searches"))
+metric("serve_search_p50_ms", "ms", sbv("search_ms", "p50"), needs=("serve_load",))
+cold = sbv("search_ms", "p99", sc or {})
+metric("serve_search_cold_p99_ms", "ms", cold, "halog search --since 1h -n 100 (each)", cli_each,
+       div(cold / 1000 if cold is not None else None, cli_each), needs=("serve_cold", "serve_cli_searches"))
+metric("serve_search_cold_p50_ms", "ms", sbv("search_ms", "p50", sc or {}), needs=("serve_cold",))
+metric("serve_searches_per_s", "1/s", div(sbv("searches"), sbv("seconds")), needs=("serve_load",))
+err = sbv("search_errors")
+metric("serve_search_errors", "requests", err, target="= 0", ok=None if err is None else err == 0,
+       needs=("serve_load",))
+tp99 = sbv("tail_ms", "p99")
+metric("serve_tail_delay_p99_ms", "ms", tp99, target="< 1000",
+       ok=None if tp99 is None else tp99 < 1000, needs=("serve_load",))
+metric("serve_tail_delay_p50_ms", "ms", sbv("tail_ms", "p50"), needs=("serve_load",))
+kept = sbv("streams_open_at_end")
+metric("serve_streams_kept", "streams", kept, target="= %s" % sbv("streams"),
+       ok=None if kept is None else kept == sbv("streams"), needs=("serve_load",))
+got = sbv("lines_per_stream_min")
+metric("serve_tail_lines_missed", "lines", None if got is None else sbv("sent") - got, target="= 0",
+       ok=None if got is None else sbv("sent") == got, needs=("serve_load",))
+metric("serve_hits_p50_ms", "ms", sbv("hits_ms", "p50"), needs=("serve_load",))
+rl, rs = num("serve_load_received"), num("serve_load_stored")
+lost = None if sb is None or rs is None else sbv("sent") - rs
+metric("serve_load_listen_lost", "datagrams", lost, target="= 0",
+       ok=None if lost is None else lost == 0, needs=("serve_load",))
 
 r = div(t["hagen"], t["haproxy_c"])
 metric("hagen_time_vs_haproxy_c", "x", r, "haproxy -c", t["haproxy_c"], r, "< 0.10",

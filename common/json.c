@@ -75,6 +75,24 @@ int json_add_key(struct strbuf *sb, const char *key)
 	return strbuf_addch(sb, ':');
 }
 
+int json_add_member_str(struct strbuf *sb, const char *key, const char *value, size_t len)
+{
+	if (!value)
+		return 0;
+	if (strbuf_addch(sb, ',') < 0 || json_add_key(sb, key) < 0)
+		return -1;
+	return json_add_str(sb, value, len);
+}
+
+int json_add_member_i64(struct strbuf *sb, const char *key, int64_t v, int64_t absent)
+{
+	if (v == absent)
+		return 0;
+	if (strbuf_addch(sb, ',') < 0 || json_add_key(sb, key) < 0)
+		return -1;
+	return json_add_i64(sb, v);
+}
+
 int json_add_i64(struct strbuf *sb, int64_t v)
 {
 	return strbuf_addf(sb, "%" PRId64, v);

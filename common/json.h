@@ -15,6 +15,11 @@ int json_add_key(struct strbuf *sb, const char *key);
 int json_add_i64(struct strbuf *sb, int64_t v);
 int json_add_double(struct strbuf *sb, double v, int decimals);
 
+/* Object members that may be absent: each appends ,"key":value, or nothing when the value is
+ * absent (value NULL; v == absent). Return 0 or -1 (no memory). */
+int json_add_member_str(struct strbuf *sb, const char *key, const char *value, size_t len);
+int json_add_member_i64(struct strbuf *sb, const char *key, int64_t v, int64_t absent);
+
 /* Makes a byte string safe for a terminal: printable ASCII and valid UTF-8 pass; every control
  * byte (ESC included), DEL and invalid UTF-8 become \xHH (and \n, \r, \t their escapes).
  * Returns 0 or -1. */

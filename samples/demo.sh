@@ -235,4 +235,6 @@ for f in haproxy.cfg inventory.yaml halog.db report.md report.json report.csv re
 	[ -s "$DEMO_OUT/$f" ] && echo "  $f"
 done
 echo "Explore the stored logs: $(rel "$HALOG") search --db $(rel "$DB") 'status:500'"
+echo "Or in a browser: $(rel "$HALOG") serve --db $(rel "$DB"), then open http://127.0.0.1:8690/"
+echo "  ('make demo-serve' does both: it serves this store until Ctrl-C)"
 echo "demo finished in $(($(date +%s) - start_s)) s"

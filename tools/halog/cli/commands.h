@@ -12,6 +12,7 @@ int cmd_drive(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_saved(int argc, char **argv);
 int cmd_alert(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #include "exitcode.h"
 

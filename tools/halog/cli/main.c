@@ -16,6 +16,7 @@ static const struct halog_cmd {
 	{ "report", cmd_report, "per-backend/server distribution, errors and latency" },
 	{ "tail", cmd_tail, "show the latest lines, and follow with -f" },
 	{ "search", cmd_search, "search stored lines (Papertrail-style queries)" },
+	{ "serve", cmd_serve, "the live tail, search and report in a browser, and a JSON API" },
 	{ "drive", cmd_drive, "send N requests through a URL and verify the balance" },
 	{ "parse", cmd_parse, "parse lines and print the fields (no store)" },
 	{ "saved", cmd_saved, "saved searches: add, list, rm (run with search --saved)" },

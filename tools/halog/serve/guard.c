@@ -1,16 +1,12 @@
 /* halog serve's access rules; see guard.h. */
 #include "serve/guard.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "listen/listen.h"
 #include "parse.h"
+#include "randhex.h"
 
 int guard_check_bind(const struct sockaddr *sa, int have_auth, const char **why)
 {
@@ -22,22 +18,7 @@ int guard_check_bind(const struct sockaddr *sa, int have_auth, const char **why)
 
 int guard_init_csrf(struct guard *g)
 {
-	unsigned char r[GUARD_TOKEN_HEX / 2];
-	size_t got = 0;
-
-	while (got < sizeof(r)) {
-		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	for (size_t i = 0; i < sizeof(r); i++)
-		snprintf(g->csrf + 2 * i, 3, "%02x", r[i]);
-	return 0;
+	return randhex(g->csrf, GUARD_TOKEN_HEX / 2);
 }
 
 int guard_needs_auth(const struct guard *g)

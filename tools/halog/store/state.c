@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
+#include "randhex.h"
 #include "store/sqlite.h"
 #include "store/store.h"
 
@@ -322,34 +322,13 @@ void store_saved_free(struct store_saved *arr, size_t n)
 	" webhook, format, cooldown_ms, timeout_ms, created_ms, next_ms, cursor_id,"               \
 	" last_fired_ms, last_eval_ms, last_value, status"
 
-/* 16 random bytes as 32 hex digits into buf (33 bytes). Returns 0 or -1. */
-static int random_hex(char *buf)
-{
-	unsigned char b[16];
-	size_t got = 0;
-
-	while (got < sizeof(b)) {
-		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	for (size_t i = 0; i < sizeof(b); i++)
-		snprintf(buf + 2 * i, 3, "%02x", b[i]);
-	return 0;
-}
-
 int store_alert_add(struct store *st, const struct store_alert *a)
 {
 	sqlite3_stmt *s = NULL;
 	char id[33];
 	int rc, ret = -1, i = 1;
 
-	if (random_hex(id)) {
+	if (randhex(id, 16)) {
 		store_set_errmsg(st, "cannot read random bytes: %s", strerror(errno));
 		return -1;
 	}

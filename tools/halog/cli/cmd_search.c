@@ -17,6 +17,7 @@
 #include "opt.h"
 #include "parse.h"
 #include "query/query.h"
+#include "report/linejson.h"
 #include "parse/timearg.h"
 #include "store/read.h"
 #include "store/state.h"
@@ -280,25 +281,6 @@ static int add_visible(struct strbuf *sb, struct lr_str v)
 	return text_add_visible(sb, v.p ? v.p : "", v.len);
 }
 
-/* ,"key":"value" when v is present. */
-static int add_json_str(struct strbuf *sb, const char *key, struct lr_str v)
-{
-	if (!v.p)
-		return 0;
-	if (strbuf_addch(sb, ',') < 0 || json_add_key(sb, key) < 0)
-		return -1;
-	return json_add_str(sb, v.p, v.len);
-}
-
-static int add_json_int(struct strbuf *sb, const char *key, int64_t v)
-{
-	if (v == LR_NONE)
-		return 0;
-	if (strbuf_addch(sb, ',') < 0 || json_add_key(sb, key) < 0)
-		return -1;
-	return json_add_i64(sb, v);
-}
-
 /* What a line shows: the receive-side fields, and the summary of its parsed fields. */
 #define SEARCH_WANT (STORE_WANT_LINE | STORE_WANT_SUMMARY)
 
@@ -319,37 +301,8 @@ static int format_line(struct strbuf *sb, const struct store_line *ln, int json)
 	if (!gmtime_r(&secs, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm))
 		snprintf(when, sizeof(when), "?");
 	if (json) {
-		const char *kind = lr_kind_name(r->kind);
-		int conn = r->kind == LR_CONNECT || r->kind == LR_CONN_ERROR;
-
-		rc |= strbuf_addstr(sb, "{\"id\":");
-		rc |= json_add_i64(sb, ln->pos.v);
-		rc |= strbuf_addf(sb, ",\"recv_ms\":%lld,\"time\":\"%s.%03dZ\"", (long long)ms,
-				  when, msec);
-		rc |= add_json_str(sb, "source", ln->source);
-		rc |= add_json_str(sb, "host", r->host);
-		rc |= add_json_str(sb, "program", r->tag);
-		rc |= add_json_int(sb, "pid", r->pid);
-		rc |= strbuf_addstr(sb, ",\"kind\":");
-		rc |= json_add_str(sb, kind, strlen(kind));
-		if (r->kind == LR_HTTP || r->kind == LR_TCP) {
-			struct lr_str term = {r->term[0] ? r->term : NULL,
-					      (uint32_t)strlen(r->term)};
-
-			rc |= add_json_str(sb, "frontend", r->frontend);
-			rc |= add_json_str(sb, "backend", r->backend);
-			rc |= add_json_str(sb, "server", r->server);
-			rc |= add_json_int(sb, "status", r->status_code);
-			rc |= add_json_str(sb, "term", term);
-			rc |= add_json_str(sb, "client_ip", r->client_ip);
-		} else {
-			/* an event: what it is about (a connection's frontend and bind) */
-			rc |= add_json_str(sb, "proxy", conn ? r->frontend : r->ev_proxy);
-			rc |= add_json_str(sb, "event_server", conn ? r->bind : r->ev_server);
-			rc |= add_json_str(sb, "state", r->ev_state);
-		}
-		rc |= add_json_str(sb, "raw", ln->raw);
-		rc |= strbuf_addstr(sb, "}\n");
+		rc |= line_json(sb, ln, 0);
+		rc |= strbuf_addch(sb, '\n');
 		return rc ? -1 : 0;
 	}
 	rc |= strbuf_addf(sb, "%s.%03dZ ", when, msec);

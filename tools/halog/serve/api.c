@@ -9,7 +9,7 @@
 #include "diag.h"
 #include "json.h"
 #include "query/query.h"
-#include "serve/jline.h"
+#include "report/linejson.h"
 #include "serve/scache.h"
 #include "serve/sdata.h"
 #include "serve/server.h"
@@ -198,7 +198,7 @@ static int page_line(void *cls, const struct store_line *l)
 		p->lines = nl;
 		p->alloc = na;
 	}
-	if (jline_add(&sb, l) < 0) {
+	if (line_json(&sb, l, LINE_JSON_FULL) < 0) {
 		strbuf_release(&sb);
 		p->failed = 1;
 		return 1;
@@ -536,7 +536,8 @@ static int ctx_line(void *cls, const struct store_line *l)
 {
 	struct ctx *x = cls;
 
-	if ((x->n && strbuf_addch(x->sb, ',') < 0) || jline_add(x->sb, l) < 0) {
+	if ((x->n && strbuf_addch(x->sb, ',') < 0) ||
+	    line_json(x->sb, l, LINE_JSON_FULL) < 0) {
 		x->failed = 1;
 		return 1;
 	}

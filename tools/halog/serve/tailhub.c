@@ -15,7 +15,7 @@
 #include "json.h"
 #include "parse.h"
 #include "query/query.h"
-#include "serve/jline.h"
+#include "report/linejson.h"
 #include "serve/sdata.h"
 #include "store/read.h"
 #include "serve/server.h"
@@ -90,7 +90,8 @@ static int add_line(void *cls, const struct store_line *l)
 {
 	struct event *ev = cls;
 
-	if ((ev->nlines && strbuf_addch(&ev->tail, ',') < 0) || jline_add(&ev->tail, l) < 0) {
+	if ((ev->nlines && strbuf_addch(&ev->tail, ',') < 0) ||
+	    line_json(&ev->tail, l, LINE_JSON_FULL) < 0) {
 		ev->failed = 1;
 		return 1;
 	}

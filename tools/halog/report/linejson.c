@@ -1,6 +1,7 @@
-/* Line objects of halog serve's API; see jline.h. */
-#include "serve/jline.h"
+/* The JSON object of a stored line; see linejson.h. */
+#include "report/linejson.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -8,7 +9,7 @@
 
 static const char *const parse_names[] = {"ok", "partial", "bad"};
 
-int jline_add_time(struct strbuf *sb, int64_t t)
+int line_json_time(struct strbuf *sb, int64_t t)
 {
 	time_t secs = (time_t)(t >= 0 ? t / 1000 : (t - 999) / 1000);
 	int ms = (int)(t - (int64_t)secs * 1000);
@@ -16,7 +17,7 @@ int jline_add_time(struct strbuf *sb, int64_t t)
 	char when[40];
 
 	if (!gmtime_r(&secs, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm))
-		return strbuf_addstr(sb, "null");
+		snprintf(when, sizeof(when), "?");
 	return strbuf_addf(sb, "\"%s.%03dZ\"", when, ms);
 }
 
@@ -30,37 +31,38 @@ static int add_text(struct strbuf *sb, const char *key, const char *v)
 	return json_add_member_str(sb, key, v, v ? strlen(v) : 0);
 }
 
-int jline_add(struct strbuf *sb, const struct store_line *l)
+int line_json(struct strbuf *sb, const struct store_line *l, unsigned flags)
 {
 	const struct logrec *r = &l->rec;
 	const char *kind = lr_kind_name(r->kind);
-	int traffic = r->kind == LR_HTTP || r->kind == LR_TCP;
+	int full = flags & LINE_JSON_FULL;
 	int conn = r->kind == LR_CONNECT || r->kind == LR_CONN_ERROR;
-	struct strbuf vis = STRBUF_INIT;
 	int rc = 0;
 
 	rc |= strbuf_addf(sb, "{\"id\":%lld,\"recv_ms\":%lld,\"time\":", (long long)l->pos.v,
 			  (long long)l->recv_ms);
-	rc |= jline_add_time(sb, l->recv_ms);
+	rc |= line_json_time(sb, l->recv_ms);
 	rc |= add_str(sb, "source", l->source);
 	rc |= add_str(sb, "host", r->host);
 	rc |= add_str(sb, "program", r->tag);
 	rc |= json_add_member_i64(sb, "pid", r->pid, LR_NONE);
 	rc |= strbuf_addstr(sb, ",\"kind\":");
 	rc |= json_add_str(sb, kind, strlen(kind));
-	if ((unsigned)r->status <= LR_BAD)
+	if (full && (unsigned)r->status <= LR_BAD) {
 		rc |= strbuf_addf(sb, ",\"parse\":\"%s\"", parse_names[r->status]);
-	rc |= add_text(sb, "reason", r->reason);
-	/* the fields of halog search --json, then the request's method and path */
-	if (traffic) {
+		rc |= add_text(sb, "reason", r->reason);
+	}
+	if (r->kind == LR_HTTP || r->kind == LR_TCP) {
 		rc |= add_str(sb, "frontend", r->frontend);
 		rc |= add_str(sb, "backend", r->backend);
 		rc |= add_str(sb, "server", r->server);
 		rc |= json_add_member_i64(sb, "status", r->status_code, LR_NONE);
 		rc |= add_text(sb, "term", r->term[0] ? r->term : NULL);
 		rc |= add_str(sb, "client_ip", r->client_ip);
-		rc |= add_str(sb, "method", r->method);
-		rc |= add_str(sb, "path", r->path);
+		if (full) {
+			rc |= add_str(sb, "method", r->method);
+			rc |= add_str(sb, "path", r->path);
+		}
 	} else {
 		/* an event: what it is about (a connection's frontend and bind) */
 		rc |= add_str(sb, "proxy", conn ? r->frontend : r->ev_proxy);
@@ -68,11 +70,15 @@ int jline_add(struct strbuf *sb, const struct store_line *l)
 		rc |= add_str(sb, "state", r->ev_state);
 	}
 	rc |= add_str(sb, "raw", l->raw);
-	if (text_add_visible(&vis, l->raw.p ? l->raw.p : "", l->raw.len) < 0)
-		rc = -1;
-	rc |= strbuf_addstr(sb, ",\"text\":");
-	rc |= json_add_str(sb, vis.buf, vis.len);
+	if (full) {
+		struct strbuf vis = STRBUF_INIT;
+
+		if (text_add_visible(&vis, l->raw.p ? l->raw.p : "", l->raw.len) < 0)
+			rc = -1;
+		rc |= strbuf_addstr(sb, ",\"text\":");
+		rc |= json_add_str(sb, vis.buf, vis.len);
+		strbuf_release(&vis);
+	}
 	rc |= strbuf_addch(sb, '}');
-	strbuf_release(&vis);
 	return rc ? -1 : 0;
 }

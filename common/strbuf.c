@@ -73,6 +73,24 @@ int strbuf_addch(struct strbuf *sb, int c)
 	return strbuf_add(sb, &ch, 1);
 }
 
+int strbuf_add_urlenc(struct strbuf *sb, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+			if (strbuf_addch(sb, *p) < 0)
+				return -1;
+		} else if (strbuf_add(sb, e, 3) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 {
 	va_list cp;

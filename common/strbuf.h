@@ -26,6 +26,9 @@ int strbuf_addstr(struct strbuf *sb, const char *s);
 int strbuf_addch(struct strbuf *sb, int c);
 int strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends s percent-encoded for a URL's query or fragment: every byte but A-Z a-z 0-9 - _ . ~
+ * becomes %XX (so '&', '=', '#', '+', space, controls and non-ASCII are all encoded). */
+int strbuf_add_urlenc(struct strbuf *sb, const char *s);
 /* Shortens sb to len bytes (len <= sb->len). */
 void strbuf_setlen(struct strbuf *sb, size_t len);
 /* Gives the buffer to the caller (who frees it with free()) and leaves sb empty. */

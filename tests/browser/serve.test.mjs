@@ -2,8 +2,9 @@
 // user would: HAProxy lines sent over UDP to the listener of `halog serve --listen` show up in the
 // live tail; a query that does not parse shows its error with a caret; a search is refined by a
 // click on a field; the report's tables link into the search; a saved search is stored and
-// reopened; lines built to attack the page render as inert text in every view. Throughout, the
-// page logs nothing on the console and asks nothing of any other origin.
+// reopened; a link made outside the page (/search?q=…) opens its search; lines built to attack
+// the page render as inert text in every view. Throughout, the page logs nothing on the console
+// and asks nothing of any other origin.
 // Run by tests/e2e/serve_browser.sh; inputs come from the environment:
 //   SERVE_URL   the server, "http://127.0.0.1:PORT/"
 //   UDP_PORT    the port of its listener (udp on 127.0.0.1)
@@ -254,6 +255,22 @@ test('a saved search is stored and reopens', async () => {
 	await waitSearchDone();
 	assert.equal((await shownLines('search-lines')).length, 3);
 	await checkLogs('the saved search');
+});
+
+test('a link made outside the page (as an alert payload carries) opens its search', async () => {
+	// /search?q=…&since=@…&until=@… answers 303 to /#search?…: the form alert payloads use
+	const now = Math.floor(Date.now() / 1000);
+	const q = `status:5xx ${TOK}`;
+	await driver.get('about:blank');
+	await driver.get(`${URL0}search?q=${encodeURIComponent(q)}&since=%40${now - 3600}&until=%40${now + 3600}`);
+	await driver.wait(async () => (await js('return location.hash')).startsWith('#search?'), 10000, 'the link did not reach the search view');
+	assert.equal(await js('return location.pathname'), '/');
+	assert.equal(await driver.findElement(By.id('q')).getAttribute('value'), q);
+	assert.equal(await driver.findElement(By.id('range')).getAttribute('value'), 'custom');
+	assert.equal(await driver.findElement(By.id('since')).getAttribute('value'), `@${now - 3600}`);
+	await waitSearchDone();
+	assert.equal((await shownLines('search-lines')).length, 3);
+	await checkLogs('a link into the search');
 });
 
 // The payloads of the reliability catalogue (tests/e2e/hard_listen_catalogue.sh, hard_safe_defaults.sh,

@@ -3,7 +3,8 @@
 # headless Chromium with selenium-webdriver (tests/browser/serve.test.mjs): UDP lines reach the
 # live tail, a bad query shows its caret, a click on a field refines a search, the report links
 # into the search, a saved search is stored and reopened (and is the one `halog search --saved`
-# runs), hostile lines stay text; no console message and no request outside the server.
+# runs), a /search?q=… link made outside the page opens its search, hostile lines stay text; no
+# console message and no request outside the server.
 # Screenshots go to $O/serve-search.png and $O/serve-hostile.png; UPDATE_SCREENSHOT=1 also copies
 # the first to docs/serve-screenshot.png.
 set -u
@@ -31,7 +32,7 @@ cat "$TMP/node.out"
 browser_stop_left "$TMP/browser"
 lib_alive "$spid" || { cat "$TMP/serve.log"; fail "halog serve died"; }
 [ $rc = 0 ] || { tail -20 "$TMP/serve.log"; fail "the browser test failed (exit $rc)"; }
-grep -q '^# fail 0$' "$TMP/node.out" && grep -q '^# pass 9$' "$TMP/node.out" ||
+grep -q '^# fail 0$' "$TMP/node.out" && grep -q '^# pass 10$' "$TMP/node.out" ||
 	fail "not every browser check passed"
 
 # the search saved in the page is the command line's

@@ -174,21 +174,6 @@ struct qterm {
 	const char *field, *value;
 };
 
-static void url_escape(struct strbuf *sb, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~')
-			strbuf_addch(sb, *p);
-		else {
-			strbuf_addch(sb, '%');
-			strbuf_addch(sb, hex[*p >> 4]);
-			strbuf_addch(sb, hex[*p & 15]);
-		}
-	}
-}
-
 /* Opens a link to the search of the lines the terms select, when the page has links; returns
  * whether it did (then link_close ends it). The report's window goes along, in seconds. */
 static int link_open(struct html *h, const struct qterm *t)
@@ -203,7 +188,7 @@ static int link_open(struct html *h, const struct qterm *t)
 	}
 	strbuf_addstr(&url, h->opts->search_href);
 	strbuf_addstr(&url, "?q=");
-	url_escape(&url, q.buf);
+	strbuf_add_urlenc(&url, q.buf);
 	if (h->r->since_ms != LR_NONE)
 		strbuf_addf(&url, "&since=%%40%lld", (long long)floordiv(h->r->since_ms, 1000));
 	if (h->r->until_ms != LR_NONE)

@@ -229,6 +229,57 @@ static const struct route {
 	{"/api/saved", "DELETE", api_saved_delete, R_WRITE},
 };
 
+/* The page's views by path, for links made outside the page (alert payloads, a chat message, a
+ * terminal): GET /search?q=…&since=…&until=… answers 303 See Other with Location
+ * /#search?q=…&since=…&until=…, the address the page itself keeps. A view takes only the
+ * parameters of its form (docs/halog-serve.md, "Links into the page"). */
+static const char *const link_search[] = {"q", "since", "until", NULL};
+static const char *const link_tail[] = {"q", NULL};
+static const char *const link_report[] = {"since", "until", "backend", "frontend", NULL};
+static const char *const link_none[] = {NULL};
+
+static const struct view_link {
+	const char *path, *view;
+	const char *const *params;
+} view_links[] = {
+	{"/search", "search", link_search},
+	{"/tail", "tail", link_tail},
+	{"/report", "report", link_report},
+	{"/saved", "saved", link_none},
+};
+
+static void view_redirect(struct sreq *r, const struct view_link *v, struct sresp *o)
+{
+	struct strbuf *l = &o->location;
+	int rc = 0;
+	char sep = '?';
+
+	if (sreq_only_args(r, v->params, o) < 0)
+		return;
+	rc |= strbuf_addstr(l, "/#");
+	rc |= strbuf_addstr(l, v->view);
+	for (const char *const *p = v->params; *p; p++) {
+		const char *val = sreq_arg(r, *p);
+
+		if (!val)
+			continue;
+		rc |= strbuf_addch(l, sep);
+		rc |= strbuf_addstr(l, *p);
+		rc |= strbuf_addch(l, '=');
+		rc |= strbuf_add_urlenc(l, val);
+		sep = '&';
+	}
+	if (rc < 0) {
+		strbuf_reset(l);
+		sresp_error(o, 500, "out of memory");
+		return;
+	}
+	o->status = 303;
+	rc = strbuf_addstr(&o->body, "{\"location\":") | json_add_str(&o->body, l->buf, l->len) |
+	     strbuf_addstr(&o->body, "}\n");
+	sresp_json(o, rc);
+}
+
 static int serve_file(const char *name, struct sresp *o)
 {
 	o->static_body = serve_asset(name, &o->static_len, &o->ctype);
@@ -287,6 +338,17 @@ static void dispatch(struct sreq *r, struct sresp *o)
 			return;
 		}
 		serve_file(r->url + 8, o);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(view_links) / sizeof(view_links[0]); i++) {
+		if (strcmp(view_links[i].path, r->url))
+			continue;
+		if (strcmp(method, "GET")) {
+			sresp_error(o, 405, "method %s not allowed here", r->method);
+			o->allow = "GET, HEAD";
+			return;
+		}
+		view_redirect(r, &view_links[i], o);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -384,6 +446,8 @@ static int add_headers(struct MHD_Response *resp, const struct sresp *o)
 		ok &= MHD_add_response_header(resp, "X-Accel-Buffering", "no") == MHD_YES;
 	if (o->allow)
 		ok &= MHD_add_response_header(resp, "Allow", o->allow) == MHD_YES;
+	if (o->location.len)
+		ok &= MHD_add_response_header(resp, "Location", o->location.buf) == MHD_YES;
 	return ok ? 0 : -1;
 }
 
@@ -467,11 +531,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	memset(&o, 0, sizeof(o));
 	strbuf_init(&o.body);
+	strbuf_init(&o.location);
 	o.status = 200;
 	o.kind = SRESP_API;
 	dispatch(r, &o);
 	ret = queue(r, &o);
 	strbuf_release(&o.body);
+	strbuf_release(&o.location);
 	return ret;
 }
 

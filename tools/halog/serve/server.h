@@ -64,6 +64,7 @@ struct sresp {
 	struct sstream stream; /* instead of a body, when stream.read is set */
 	int auth_challenge;    /* 401 with a Basic challenge */
 	const char *allow;     /* the Allow header of a 405 */
+	struct strbuf location; /* the Location header of a redirect (none when empty) */
 };
 
 /* Writes {"error":"MSG"} (MSG formatted, JSON-escaped) with status into o. Returns 0. */

@@ -558,6 +558,8 @@ got = sbv("lines_per_stream_min")
 metric("serve_tail_lines_missed", "lines", None if got is None else sbv("sent") - got, target="= 0",
        ok=None if got is None else sbv("sent") == got, needs=("serve_load",))
 metric("serve_hits_p50_ms", "ms", sbv("hits_ms", "p50"), needs=("serve_load",))
+metric("serve_hits_requests", "requests", sbv("hits"), needs=("serve_load",))
+metric("serve_hits_errors", "requests", sbv("hits_errors"), needs=("serve_load",))
 rl, rs = num("serve_load_received"), num("serve_load_stored")
 lost = None if sb is None or rs is None else sbv("sent") - rs
 metric("serve_load_listen_lost", "datagrams", lost, target="= 0",

@@ -189,11 +189,13 @@ static int link_open(struct html *h, const struct qterm *t)
 	strbuf_addstr(&url, h->opts->search_href);
 	strbuf_addstr(&url, "?q=");
 	strbuf_add_urlenc(&url, q.buf);
+	/* whole seconds that hold the window: its start rounded down, its end up */
 	if (h->r->since_ms != LR_NONE)
-		strbuf_addf(&url, "&since=%%40%lld", (long long)floordiv(h->r->since_ms, 1000));
+		strbuf_addf(&url, "&since=%%40%lld",
+			    (long long)(h->r->since_ms / 1000 - (h->r->since_ms % 1000 < 0)));
 	if (h->r->until_ms != LR_NONE)
 		strbuf_addf(&url, "&until=%%40%lld",
-			    (long long)floordiv(h->r->until_ms + 999, 1000));
+			    (long long)(h->r->until_ms / 1000 + (h->r->until_ms % 1000 > 0)));
 	strbuf_addstr(h->sb, "<a class=\"search\" target=\"_top\" href=\"");
 	esc(h->sb, url.buf);
 	strbuf_addstr(h->sb, "\" title=\"search these lines\">");

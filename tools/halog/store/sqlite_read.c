@@ -38,10 +38,12 @@ static int dbfail(struct store_reader *rd, const char *what)
 	return store_reader_fail(rd, "%s: %s", what, sqlite3_errmsg(sq_of(rd)->db));
 }
 
-/* SQLite's progress callback: a nonzero return interrupts the statement (store_reader_deadline). */
+/* SQLite's progress callback, the only one a connection has: a nonzero return interrupts the
+ * statement, once the reader's deadline (store_reader_deadline) or the query's budget
+ * (query_budget_start, the one sqlq_register installed) is spent. */
 static int sq_progress(void *cls)
 {
-	return store_reader_expired(cls);
+	return store_reader_expired(cls) || query_budget_over();
 }
 
 /* Finalizes s after a step loop that ended with rc. Returns 0 or -1. */

@@ -7,7 +7,7 @@ set -u
 
 # usage errors first
 for bad in "--allow 10.1.2.3/8" "--allow nonsense" "--bind 127.0.0.1" "--bind :5140" \
-	"--forward tcp://127.0.0.1:1" "--batch 0" "--rcvbuf 2T" "--queue 10" "--queue-bytes 100K" "--bogus"; do
+	"--forward ftp://127.0.0.1:1" "--forward tls://127.0.0.1:1?ca=/nonexistent" "--tcp 127.0.0.1:5999 --forward tcp://127.0.0.1:5999" "--batch 0" "--rcvbuf 2T" "--queue 10" "--queue-bytes 100K" "--bogus"; do
 	# shellcheck disable=SC2086
 	"$HALOG" listen --db "$TMP/never.db" $bad >"$TMP/usage.out" 2>&1
 	rc=$?

@@ -44,7 +44,26 @@ static void test_parse(void **state)
 	assert_int_equal(forward_parse("udp://127.0.0.1:514", &t, wb, sizeof(wb), &why), 0);
 	assert_string_equal(t.addr.text, "udp://127.0.0.1:514");
 	assert_string_equal(t.scheme->prefix, "udp://");
-	assert_int_equal(forward_parse("tcp://127.0.0.1:514", &t, wb, sizeof(wb), &why), -1);
+	assert_string_equal(forward_text(&t), "udp://127.0.0.1:514");
+	/* the stream schemes: their options stay out of the text shown */
+	assert_int_equal(forward_parse("tcp://127.0.0.1:514", &t, wb, sizeof(wb), &why), 0);
+	assert_string_equal(t.scheme->prefix, "tcp://");
+	assert_int_equal(t.addr.proto, LISTEN_TCP);
+	assert_int_equal(t.stream.tls, 0);
+	assert_string_equal(forward_text(&t), "tcp://127.0.0.1:514");
+	assert_int_equal(
+		forward_parse("tls://[::1]:6514?name=logs.example.net&queue=100", &t, wb, sizeof(wb), &why),
+		0);
+	assert_string_equal(t.scheme->prefix, "tls://");
+	assert_int_equal(t.stream.tls, 1);
+	assert_int_equal(t.stream.queue, 100);
+	assert_string_equal(t.stream.name, "logs.example.net");
+	assert_string_equal(t.stream.host, "::1");
+	assert_int_equal(t.addr.ss.ss_family, AF_INET6);
+	assert_string_equal(forward_text(&t), "tls://[::1]:6514");
+	assert_int_equal(forward_parse("tls://127.0.0.1:6514?bogus=1", &t, wb, sizeof(wb), &why), -1);
+	assert_string_equal(why, "unknown option 'bogus' (ca, cert, key, name or queue)");
+	assert_int_equal(forward_parse("ftp://127.0.0.1:514", &t, wb, sizeof(wb), &why), -1);
 	assert_int_equal(forward_parse("127.0.0.1:514", &t, wb, sizeof(wb), &why), -1);
 	assert_int_equal(forward_parse("udp://127.0.0.1", &t, wb, sizeof(wb), &why), -1);
 }
@@ -69,6 +88,10 @@ static void test_reaches_bind(void **state)
 	assert_false(reaches("udp://127.0.0.1:5140", "tcp://127.0.0.1:5140"));
 	assert_false(reaches("udp://127.0.0.1:5140", "udp://[::]:5140"));
 	assert_false(reaches("udp://192.0.2.1:5140", "udp://*:5140"));
+	/* tcp:// and tls:// reach a TCP bind */
+	assert_true(reaches("tcp://127.0.0.1:5140", "tcp://127.0.0.1:5140"));
+	assert_true(reaches("tls://127.0.0.1:5140", "tcp://*:5140"));
+	assert_false(reaches("tcp://127.0.0.1:5140", "udp://127.0.0.1:5140"));
 }
 
 static void sa4(struct sockaddr_in *a, const char *ip, unsigned port)

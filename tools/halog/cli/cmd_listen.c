@@ -70,8 +70,9 @@ static const struct opt listen_opts[] = {
 	 .type = OPT_STR,
 	 .arg = "URL",
 	 .flags = OPT_MANY,
-	 .help = "also send every message to another syslog receiver (udp://HOST:PORT;\n"
-		 "repeatable)"},
+	 .help = "also send every message to another syslog receiver: udp://HOST:PORT,\n"
+		 "tcp://HOST:PORT (octet counting) or tls://HOST:PORT[?ca=FILE&cert=FILE&\n"
+		 "key=FILE&name=SNI] (RFC 5425); repeatable"},
 	{.id = O_LOG_FORMAT,
 	 .long_name = "log-format",
 	 .type = OPT_STR,

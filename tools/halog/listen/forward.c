@@ -2,6 +2,7 @@
  * on message copies (see forward.h). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -16,13 +17,20 @@
 
 struct fwd_dest {
 	const struct forward_target *t;
-	int fd;
+	int fd;			   /* udp:// */
+	struct fwd_stream *stream; /* tcp://, tls:// */
 };
 
 /* ---------------------------------------------------------------------------------------------
  * udp://HOST:PORT: one datagram per message, sent without waiting; a full socket buffer drops
  * the message (counted).
  */
+
+static int udp_parse(const char *url, struct forward_target *out, char *whybuf, size_t whysz,
+		     const char **why)
+{
+	return listen_parse_addr(url, LISTEN_UDP, &out->addr, whybuf, whysz, why);
+}
 
 static int udp_open(struct fwd_dest *d, char *err, size_t errsz)
 {
@@ -46,17 +54,81 @@ static int udp_send(struct fwd_dest *d, const char *msg, size_t len)
 		       : 0;
 }
 
-static void udp_close(struct fwd_dest *d)
+static void udp_close(struct fwd_dest *d, int64_t grace_ms)
 {
+	(void)grace_ms;
 	if (d->fd >= 0)
 		close(d->fd);
 	d->fd = -1;
 }
 
-/* The destination kinds, by URL prefix (append-only; tcp:// and tls:// go here). */
+/* ---------------------------------------------------------------------------------------------
+ * tcp://HOST:PORT and tls://HOST:PORT?options: RFC 6587 / RFC 5425 octet-counted frames on a
+ * connection kept by a thread of the destination (listen/fwd_stream.h); send only queues.
+ */
+
+static int stream_parse(const char *url, struct forward_target *out, char *whybuf, size_t whysz,
+			const char **why)
+{
+	struct fwd_stream_url *u = &out->stream;
+	char hp[300];
+	const char *w;
+	int v6;
+
+	if (fwd_stream_parse(url, u, whybuf, whysz) < 0) {
+		*why = whybuf;
+		return -1;
+	}
+	v6 = strchr(u->host, ':') != NULL;
+	/* the address, for the loop check at start; a name that does not resolve now is left to
+	 * each connection (a relay must start while the log service's name cannot be looked up) */
+	snprintf(hp, sizeof(hp), "tcp://%s%s%s:%u", v6 ? "[" : "", u->host, v6 ? "]" : "", u->port);
+	if (listen_parse_addr(hp, LISTEN_TCP, &out->addr, whybuf, whysz, &w) < 0) {
+		memset(&out->addr, 0, sizeof(out->addr));
+		out->addr.proto = LISTEN_TCP;
+		out->addr.ss.ss_family = AF_UNSPEC;
+	}
+	return 0;
+}
+
+static int stream_open(struct fwd_dest *d, char *err, size_t errsz)
+{
+	d->stream = fwd_stream_open(&d->t->stream, "halog listen", err, errsz);
+	return d->stream ? 0 : -1;
+}
+
+static int stream_send(struct fwd_dest *d, const char *msg, size_t len)
+{
+	/* a frame carries the message without its trailing LF: the count says where it ends */
+	return fwd_stream_send(d->stream, msg, listen_trim(msg, len));
+}
+
+static void stream_close(struct fwd_dest *d, int64_t grace_ms)
+{
+	struct fwd_stream_stats st;
+
+	if (!d->stream)
+		return;
+	fwd_stream_stats(d->stream, &st);
+	fwd_stream_close(d->stream, grace_ms);
+	d->stream = NULL;
+	fprintf(stderr,
+		"halog listen: forward %s: %" PRIu64 " queued, %" PRIu64 " sent, %" PRIu64
+		" dropped (queue full), %" PRIu64 " connections, %" PRIu64 " failures\n",
+		forward_text(d->t), st.queued, st.sent, st.overflow, st.connects, st.failures);
+}
+
+/* The destination kinds, by URL prefix (append-only). */
 static const struct fwd_scheme schemes[] = {
-	{"udp://", udp_open, udp_send, udp_close},
+	{"udp://", udp_parse, udp_open, udp_send, udp_close},
+	{"tcp://", stream_parse, stream_open, stream_send, stream_close},
+	{"tls://", stream_parse, stream_open, stream_send, stream_close},
 };
+
+const char *forward_text(const struct forward_target *t)
+{
+	return t->stream.text[0] ? t->stream.text : t->addr.text;
+}
 
 int forward_parse(const char *url, struct forward_target *out, char *whybuf, size_t whysz,
 		  const char **why)
@@ -65,9 +137,9 @@ int forward_parse(const char *url, struct forward_target *out, char *whybuf, siz
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
 		if (!strncmp(url, schemes[i].prefix, strlen(schemes[i].prefix))) {
 			out->scheme = &schemes[i];
-			return listen_parse_addr(url, LISTEN_UDP, &out->addr, whybuf, whysz, why);
+			return schemes[i].parse(url, out, whybuf, whysz, why);
 		}
-	*why = "only udp://HOST:PORT is supported";
+	*why = "expected udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT";
 	return -1;
 }
 
@@ -245,14 +317,19 @@ struct forwarder *forward_new(const struct forward_target *targets, size_t n, ch
 	return f;
 }
 
-void forward_free(struct forwarder *f)
+void forward_close(struct forwarder *f, int64_t grace_ms)
 {
 	if (!f)
 		return;
 	for (size_t i = 0; i < f->n; i++)
-		f->targets[i].scheme->close(&f->dests[i]);
+		f->targets[i].scheme->close(&f->dests[i], grace_ms);
 	free(f->guard);
 	free(f);
+}
+
+void forward_free(struct forwarder *f)
+{
+	forward_close(f, 0);
 }
 
 enum forward_verdict forward_guard(struct forwarder *f, const char *msg, size_t len,
@@ -318,7 +395,7 @@ void forward_describe(const struct forwarder *f, char *buf, size_t sz)
 
 	buf[0] = '\0';
 	for (size_t i = 0; f && i < f->n && off < sz; i++) {
-		int k = snprintf(buf + off, sz - off, "%s%s", i ? ", " : "", f->targets[i].addr.text);
+		int k = snprintf(buf + off, sz - off, "%s%s", i ? ", " : "", forward_text(&f->targets[i]));
 
 		if (k < 0)
 			break;

@@ -1,7 +1,8 @@
 /* Forwarding: halog listen relays every accepted message to other syslog receivers, and
  * guards against forwarding loops. Destinations are pluggable: each URL scheme is one entry of
- * a table (struct fwd_scheme: open, send, close); udp:// is the one today, and a scheme with a
- * connection and a queue of its own (tcp://, tls://) is one more entry with its own state.
+ * a table (struct fwd_scheme: parse, open, send, close): udp:// sends datagrams from the receive
+ * path; tcp:// and tls:// (listen/fwd_stream.h) queue each message for a thread of their own
+ * that keeps a connection to the receiver.
  *
  * Contract with the listener (listen.c): its receive thread calls forward_guard once for each
  * unit it accepted (a UDP datagram, or a TCP frame), and forward_send for the units the guard
@@ -20,6 +21,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "listen/fwd_stream.h"
 #include "listen/listen.h"
 
 #define FORWARD_MAX 8		 /* --forward destinations at most */
@@ -29,27 +31,40 @@
 				 * within FORWARD_LOOP_MS */
 
 struct fwd_dest;
+struct forward_target;
 
-/* One destination kind. open and close run at start and stop; send runs on the receive path,
- * must not block, and returns 0 when the message was sent or queued, -1 when it was dropped
- * (the forwarder counts it in forward_failed). */
+/* One destination kind. parse fills a target from the URL (prefix included), returning 0 or -1
+ * with a reason as forward_parse. open and close run at start and stop (close may spend up to
+ * grace_ms sending what is still queued, and says on stderr what was lost); send runs on the
+ * receive path, must not block, and returns 0 when the message was sent or queued, -1 when it
+ * was dropped (the forwarder counts it in forward_failed). */
 struct fwd_scheme {
 	const char *prefix; /* "udp://" */
+	int (*parse)(const char *url, struct forward_target *out, char *whybuf, size_t whysz,
+		     const char **why);
 	int (*open)(struct fwd_dest *d, char *err, size_t errsz);
 	int (*send)(struct fwd_dest *d, const char *msg, size_t len);
-	void (*close)(struct fwd_dest *d);
+	void (*close)(struct fwd_dest *d, int64_t grace_ms);
 };
 
 /* A parsed --forward URL. */
 struct forward_target {
 	const struct fwd_scheme *scheme;
-	struct listen_addr addr; /* resolved destination; addr.text is the URL as shown */
+	struct listen_addr addr; /* the destination (resolved when it could be: a tcp:// or tls://
+				    host name that does not resolve now has family AF_UNSPEC and
+				    is resolved at each connection) */
+	struct fwd_stream_url stream; /* tcp:// and tls://: host, port and options */
 };
 
-/* Parses a --forward value ("udp://HOST:PORT"; HOST an address or a name resolved now).
- * Returns 0, or -1 with a reason in *why (static, or written to whybuf). */
+/* Parses a --forward value: "udp://HOST:PORT" (HOST an address or a name resolved now),
+ * "tcp://HOST:PORT[?queue=N]" (RFC 6587 octet counting) or
+ * "tls://HOST:PORT[?ca=FILE&cert=FILE&key=FILE&name=SNI&queue=N]" (RFC 5425), see
+ * fwd_stream_parse. Returns 0, or -1 with a reason in *why (static, or written to whybuf). */
 int forward_parse(const char *url, struct forward_target *out, char *whybuf, size_t whysz,
 		  const char **why);
+
+/* The URL as shown in messages, without its options ("tls://logs.example.net:6514"). */
+const char *forward_text(const struct forward_target *t);
 
 /* True when t would deliver to one of the n bind addresses: same protocol and port, and the
  * same address once v4-mapped IPv6 is read as IPv4, or a wildcard bind ("*", "[::]") and an
@@ -59,10 +74,14 @@ int forward_reaches_bind(const struct forward_target *t, const struct listen_add
 
 struct forwarder;
 
-/* Opens every destination. Returns a forwarder (free with forward_free), or NULL with a
- * message in err. */
+/* Opens every destination. Returns a forwarder (free with forward_close or forward_free), or
+ * NULL with a message in err. Messages about a destination's connection (lost, back, what its
+ * queue dropped) go to stderr as "halog listen: forward URL: …". */
 struct forwarder *forward_new(const struct forward_target *targets, size_t n, char *err,
 			      size_t errsz);
+/* Stops forwarding: each destination with a queue goes on sending it for up to grace_ms, then
+ * says on stderr what it did. Frees f; NULL is fine. forward_free(f) is forward_close(f, 0). */
+void forward_close(struct forwarder *f, int64_t grace_ms);
 void forward_free(struct forwarder *f);
 
 enum forward_verdict {

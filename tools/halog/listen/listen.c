@@ -1748,7 +1748,7 @@ int listen_run(const struct listen_opts *o)
 			fprintf(stderr,
 				"halog listen: --forward %s reaches this listener's own --bind: it "
 				"would loop\n",
-				o->forward[i].addr.text);
+				forward_text(&o->forward[i]));
 			rc = EXIT_CODE_USAGE;
 			goto out_free;
 		}
@@ -1848,6 +1848,9 @@ int listen_run(const struct listen_opts *o)
 		clock_sleep_ms(50);
 	}
 	pthread_join(th, NULL);
+	/* tcp:// and tls:// destinations send what they still hold, for 2 s at most */
+	forward_close(L->fwd, 2000);
+	L->fwd = NULL;
 	rc = L->writer_failed ? EXIT_CODE_ERR : EXIT_CODE_OK;
 	/* everything received is stored (unless abandoned): the last windows can close */
 	if (!L->lost)

@@ -11,6 +11,8 @@ demo="$build haproxy curl"
 bench="$test goaccess hyperfine wrk valgrind time"
 fuzz="$build clang libclang-rt-14-dev"
 html="chromium chromium-driver"
+# tests/e2e/forward_rsyslog.sh: the receivers halog listen --forward tcp:// and tls:// meet
+syslog="rsyslog rsyslog-gnutls"
 # tests/e2e/deploy_engine.sh starts its own Docker engine, which needs root: as another user it
 # skips, so these are wanted only from root.
 engine="docker.io docker-compose debootstrap git"
@@ -19,7 +21,7 @@ goal=${1:-build}
 case $goal in
 build) want=$build ;;
 test)
-	want="$test $html"
+	want="$test $html $syslog"
 	[ "$(id -u)" -eq 0 ] && want="$want $engine"
 	;;
 demo) want=$demo ;;

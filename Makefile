@@ -11,7 +11,7 @@ WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-align -Wwrite-strings \
         -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef \
         -Wnull-dereference -Wvla -Wimplicit-fallthrough -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -DHAGEN_VERSION='"$(VERSION)"' -Icommon -I$(O)/gen
+CPPFLAGS += -D_GNU_SOURCE -DHAGEN_VERSION='"$(VERSION)"' -Icommon -Ilib -I$(O)/gen
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -MMD -MP
 ifeq ($(WERROR),1)
 ALL_CFLAGS += -Werror
@@ -30,6 +30,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBS       = $(PKG_LIBS) -lpthread -lm
 
 COMMON_SRC := $(wildcard common/*.c)
+# lib/: libraries between common/ and the tools (lib/inventory: the inventory both tools read).
+INV_SRC    := $(wildcard lib/inventory/*.c)
 HAGEN_SRC  := $(wildcard tools/hagen/*.c)
 HALOG_SRC  := $(wildcard tools/halog/*/*.c)
 SAMPLE_SRC := $(wildcard samples/app/*.c)
@@ -38,6 +40,7 @@ TMPL       := $(sort $(wildcard templates/*.tmpl))
 ASSETS     := $(sort $(wildcard tools/halog/serve/assets/*))
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
+INV_OBJ    := $(INV_SRC:%.c=$(O)/%.o)
 HAGEN_OBJ  := $(HAGEN_SRC:%.c=$(O)/%.o) $(O)/gen/templates.o
 HALOG_OBJ  := $(HALOG_SRC:%.c=$(O)/%.o) $(O)/gen/serve_assets.o
 # Everything but main.c, so unit tests can link a tool's modules.
@@ -92,14 +95,21 @@ $(O)/libcommon.a: $(COMMON_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/hagen: $(HAGEN_OBJ) $(O)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(O)/libinventory.a: $(INV_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-$(O)/halog: $(HALOG_OBJ) $(O)/libcommon.a | $(O)/.layers
+# Libraries in link order: a lib/ library before libcommon.a, which it uses.
+LIBS_OWN := $(O)/libinventory.a $(O)/libcommon.a
+
+$(O)/hagen: $(HAGEN_OBJ) $(LIBS_OWN) | $(O)/.layers
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
+
+$(O)/halog: $(HALOG_OBJ) $(LIBS_OWN) | $(O)/.layers
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
 
 # The layer rule (mk/layers.sh): an include that goes up a layer fails the build.
-$(O)/.layers: mk/layers.sh $(wildcard common/*.[ch] tools/hagen/*.[ch] tools/halog/*/*.[ch])
+$(O)/.layers: mk/layers.sh $(wildcard common/*.[ch] lib/*/*.[ch] tools/hagen/*.[ch] tools/halog/*/*.[ch])
 	@sh mk/layers.sh
 	@mkdir -p $(@D) && touch $@
 
@@ -107,12 +117,14 @@ $(O)/sample-app: $(SAMPLE_SRC:%.c=$(O)/%.o) $(O)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # A unit test links the modules of the tool its name starts with (test_hagen_*, test_halog_*,
-# test_common_*) and cmocka.
-$(O)/tests/test_hagen_%: $(O)/tests/unit/test_hagen_%.o $(HAGEN_LIB) $(O)/libcommon.a
+# test_inventory_*: lib/inventory alone, test_common_*) and cmocka.
+$(O)/tests/test_hagen_%: $(O)/tests/unit/test_hagen_%.o $(HAGEN_LIB) $(LIBS_OWN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
-$(O)/tests/test_halog_%: $(O)/tests/unit/test_halog_%.o $(HALOG_LIB) $(O)/libcommon.a
+$(O)/tests/test_halog_%: $(O)/tests/unit/test_halog_%.o $(HALOG_LIB) $(LIBS_OWN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 $(O)/tests/test_common_%: $(O)/tests/unit/test_common_%.o $(O)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+$(O)/tests/test_inventory_%: $(O)/tests/unit/test_inventory_%.o $(LIBS_OWN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
 $(O)/helpers/%: $(O)/tests/helpers/%.o $(O)/libcommon.a
@@ -127,10 +139,10 @@ $(O)/helpers/storeproto: $(O)/tests/helpers/storeproto.o $(O)/tools/halog/store/
 # libFuzzer harnesses: tests/fuzz/fuzz_<tool>_<name>.c, built with clang into build-fuzz/.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
-$(O)/fuzz/fuzz_hagen_%: $(O)/tests/fuzz/fuzz_hagen_%.o $(HAGEN_LIB) $(O)/libcommon.a
+$(O)/fuzz/fuzz_hagen_%: $(O)/tests/fuzz/fuzz_hagen_%.o $(HAGEN_LIB) $(LIBS_OWN)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
-$(O)/fuzz/fuzz_halog_%: $(O)/tests/fuzz/fuzz_halog_%.o $(HALOG_LIB) $(O)/libcommon.a
+$(O)/fuzz/fuzz_halog_%: $(O)/tests/fuzz/fuzz_halog_%.o $(HALOG_LIB) $(LIBS_OWN)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 fuzz-bins: $(FUZZ_BIN)
@@ -192,7 +204,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/hagen $(DESTDIR)$(PREFIX)/bin/$(HALOG_NAME)
 
 format:
-	clang-format -i common/*.[ch] tools/hagen/*.[ch] tools/halog/*/*.[ch] tests/unit/*.c
+	clang-format -i common/*.[ch] lib/*/*.[ch] tools/hagen/*.[ch] tools/halog/*/*.[ch] tests/unit/*.c
 
 # Removes what this Makefile builds: the build dir, make check's and make fuzz's.
 clean:

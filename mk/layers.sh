@@ -1,7 +1,11 @@
 #!/bin/sh
 # The include rule, checked at every build: halog's folders are layers, and a file may include
-# headers of its own layer and of the layers below it, never above. common/ is below both tools
-# and includes neither; hagen and halog never include each other.
+# headers of its own layer and of the layers below it, never above. common/ is below everything
+# and includes nothing else; lib/NAME/ (a library both tools use, e.g. lib/inventory) sits
+# between common/ and the tools: it includes common/ and its own headers ("NAME/x.h") only, and
+# any tool file may include it; hagen and halog never include each other.
+#
+#   common/  <-  lib/*/  <-  tools/hagen/, tools/halog/<layers below>
 #
 #   layer    may include (besides common/ and its own folder)
 LAYERS='
@@ -54,7 +58,9 @@ for f in tools/halog/*/*.[ch]; do
 		*../*) echo "$f:$line: includes '$inc': name a header by its layer, never by a relative path" ;;
 		*/*)
 			dep=${inc%%/*}
-			if ! known "$dep"; then
+			if [ -d "lib/$dep" ]; then
+				[ -f "lib/$inc" ] || echo "$f:$line: includes '$inc': no such header in lib/"
+			elif ! known "$dep"; then
 				echo "$f:$line: includes '$inc': '$dep' is not a layer"
 			elif ! allowed "$layer" "$dep"; then
 				echo "$f:$line: includes '$inc': layer '$layer' may not include layer '$dep' (mk/layers.sh)"
@@ -70,6 +76,18 @@ for f in common/*.[ch]; do
 	grep -Hn '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" | while IFS= read -r hit; do
 		inc=$(printf '%s' "$hit" | sed 's/.*include[[:space:]]*"\([^"]*\)".*/\1/')
 		[ -f "common/$inc" ] || echo "${hit%:*}: common/ includes '$inc': common knows neither tool"
+	done
+done >> "${TMPDIR:-/tmp}/layers.$$"
+for f in lib/*/*.[ch]; do
+	[ -f "$f" ] || continue
+	own=$(basename "$(dirname "$f")")
+	grep -Hn '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" | while IFS= read -r hit; do
+		inc=$(printf '%s' "$hit" | sed 's/.*include[[:space:]]*"\([^"]*\)".*/\1/')
+		case $inc in
+		"$own"/*) [ -f "lib/$inc" ] || echo "${hit%:*}: includes '$inc': no such header in lib/" ;;
+		*/*) echo "${hit%:*}: lib/$own includes '$inc': a library includes common/ and itself only" ;;
+		*) [ -f "common/$inc" ] || echo "${hit%:*}: lib/$own includes '$inc': not in common/" ;;
+		esac
 	done
 done >> "${TMPDIR:-/tmp}/layers.$$"
 grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*".*\(halog\|hagen\)/' tools/hagen/*.[ch] tools/halog/*/*.[ch] 2>/dev/null |

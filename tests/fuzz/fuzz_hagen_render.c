@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "inv.h"
+#include "inventory/inventory.h"
 #include "render.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -13,7 +13,7 @@
 
 #include "clock.h"
 #include "diag.h"
-#include "inv.h"
+#include "inventory/inventory.h"
 #include "check.h"
 #include "render.h"
 #include "tmpl.h"

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "report/invweights.h"
+#include "inventory/inventory.h"
 #include "parse/logrec.h"
 #include "report/report.h"
 #include "store/read.h"
@@ -146,20 +146,38 @@ static void write_file(const char *name, const char *text, char *path, size_t sz
 	fclose(fp);
 }
 
+/* A hagen inventory: halog reads it with hagen's rules (lib/inventory) */
 static const char inventory[] =
+	"entrypoints: { web: { bind: \":8080\" } }\n"
+	"resolvers: { dns: { nameservers: [\"127.0.0.11:53\"] } }\n"
 	"services:\n"
 	"  api:\n"
+	"    match: { path_prefix: /api }\n"
 	"    servers:\n"
-	"      - { name: a1, weight: 3 }\n"
-	"      - { name: a2 }\n"
-	"      - { name: a3, disabled: true }\n"
-	"      - { name: b1, backup: true }\n"
+	"      - { name: a1, address: \"10.0.0.1:80\", weight: 3 }\n"
+	"      - { name: a2, address: \"10.0.0.2:80\" }\n"
+	"      - { name: a3, address: \"10.0.0.3:80\", maintenance: true }\n"
+	"      - { name: b1, address: \"10.0.0.4:80\", backup: true }\n"
 	"  web:\n"
-	"    discovery: { dns: { name: web, slots: 4 } }\n"
+	"    default: true\n"
+	"    discovery: { dns: { name: web, port: 80, slots: 4, resolvers: dns } }\n"
 	"  old:\n"
-	"    servers: [{ name: o1 }, { name: ob, backup: true }]\n"
+	"    match: { path_prefix: /old }\n"
+	"    servers: [{ name: o1, address: \"10.0.1.1:80\" }, { name: ob, address: "
+	"\"10.0.1.2:80\", "
+	"backup: true }]\n"
 	"environments:\n"
-	"  even: { services: { api: { servers: [{ name: a1 }, { name: a2 }] } } }\n";
+	"  even: { services: { api: { servers: [{ name: a1, address: \"10.0.0.1:80\" }, { name: "
+	"a2, "
+	"address: \"10.0.0.2:80\" }] } } }\n";
+
+/* Loads path with hagen's rules; the diagnostics go to stderr. */
+static int load_inventory(const char *path, const char *env, struct inv *inv)
+{
+	struct inv_opts io = {env, NULL};
+
+	return inv_load_report(path, &io, inv, stderr, "test");
+}
 
 static void test_balance_inventory(void **state)
 {
@@ -179,8 +197,8 @@ static void test_balance_inventory(void **state)
 
 	char path[512], err[256];
 	write_file("inv.yaml", inventory, path, sizeof(path));
-	struct invweights inv;
-	assert_int_equal(invweights_load(path, NULL, &inv, err, sizeof(err)), 0);
+	struct inv inv;
+	assert_int_equal(load_inventory(path, NULL, &inv), 0);
 	struct report_opts o = {.since_ms = LR_NONE, .until_ms = LR_NONE, .inv = &inv, .check_balance = 4.0};
 	struct report r;
 	assert_int_equal(build(st, &o, &r, err, sizeof(err)), 0);
@@ -219,10 +237,10 @@ static void test_balance_inventory(void **state)
 	assert_false(old->balance_failed);
 	assert_int_equal(r.balance_failed, 1);
 	report_release(&r);
-	invweights_release(&inv);
+	inv_release(&inv);
 
 	/* the overlay replaces the server list: 1:1 */
-	assert_int_equal(invweights_load(path, "even", &inv, err, sizeof(err)), 0);
+	assert_int_equal(load_inventory(path, "even", &inv), 0);
 	o.inv = &inv;
 	o.check_balance = 25;
 	assert_int_equal(build(st, &o, &r, err, sizeof(err)), 0);
@@ -232,10 +250,18 @@ static void test_balance_inventory(void **state)
 	assert_false(api->balance_failed);
 	assert_int_equal(r.balance_failed, 0);
 	report_release(&r);
-	invweights_release(&inv);
+	inv_release(&inv);
 
-	assert_int_equal(invweights_load(path, "nope", &inv, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "unknown environment 'nope'"));
+	/* an unknown environment: hagen's message */
+	{
+		struct diag_list dl = DIAG_LIST_INIT;
+		struct inv_opts io = {"nope", NULL};
+
+		assert_int_equal(inv_load(path, &io, &inv, &dl), -1);
+		assert_int_equal(dl.n, 1);
+		assert_string_equal(dl.items[0].msg, "unknown environment 'nope' (defined: even)");
+		diag_release(&dl);
+	}
 	store_close(st);
 }
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "diag.h"
-#include "inv.h"
+#include "inventory/inventory.h"
 #include "strbuf.h"
 #include "tmpl.h"
 

@@ -22,7 +22,7 @@
 #include "diag.h"
 #include "exitcode.h"
 #include "fdio.h"
-#include "inv.h"
+#include "inventory/inventory.h"
 #include "linediff.h"
 #include "opt.h"
 #include "parse.h"

@@ -14,7 +14,7 @@
 #include "exitcode.h"
 #include "fdio.h"
 #include "import.h"
-#include "inv.h"
+#include "inventory/inventory.h"
 #include "opt.h"
 #include "render.h"
 

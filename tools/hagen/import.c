@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cfgnorm.h"
-#include "inv.h"
+#include "inventory/inventory.h"
 #include "parse.h"
 #include "yamlemit.h"
 #include "yamlnode.h"
@@ -301,7 +301,7 @@ static int token_ok(const char *s)
 	return 1;
 }
 
-/* Free text hagen can quote back (see inv.c quote_text). */
+/* Free text hagen can quote back (see quote_text in lib/inventory/inventory.c). */
 static int text_ok(const char *s)
 {
 	if (strlen(s) > 4096)

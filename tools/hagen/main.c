@@ -15,7 +15,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "exitcode.h"
-#include "inv.h"
+#include "inventory/inventory.h"
 #include "opt.h"
 #include "outfile.h"
 #include "render.h"
@@ -35,7 +35,7 @@ enum { O_ENV = 1, O_TARGET, O_OUTPUT, O_TEMPLATES };
 	{                                                                                          \
 		.id = O_TARGET, .long_name = "target", .type = OPT_STR, .arg = "X.Y",              \
 		.help = "HAProxy version to emit for (render: the file's target, else 2.6;\n"      \
-			"check: the version of the haproxy that checks)"                         \
+			"check: the version of the haproxy that checks)"                           \
 	}
 #define ROW_TEMPLATES                                                                              \
 	{                                                                                          \
@@ -100,7 +100,8 @@ static const struct hagen_cmd commands[] = {
 	 "render, then run haproxy -c -dW on the result; errors point at the inventory"},
 	{"targets", cmd_targets, &targets_cmd,
 	 "list the supported HAProxy versions and the version rules"},
-	{"import", cmd_import, &import_cmd, "write the inventory of an existing haproxy.cfg on stdout"},
+	{"import", cmd_import, &import_cmd,
+	 "write the inventory of an existing haproxy.cfg on stdout"},
 	{"compare", cmd_compare, &compare_cmd,
 	 "say whether two haproxy.cfg files are the same configuration"},
 	{"apply", cmd_apply, &apply_cmd,
@@ -186,7 +187,7 @@ static int load_and_render(const struct opts *o, struct inv *inv, struct tmpl_ou
 	struct inv_opts io = {o->env, o->target};
 	int rc = -1;
 
-	dl.max = 200;
+	dl.max = INV_MAX_DIAGS;
 	if (inv_load(o->inventory, &io, inv, &dl) == 0 &&
 	    render_config(inv, o->templates, out, &dl) == 0)
 		rc = 0;
@@ -286,10 +287,12 @@ static int cmd_check(int argc, char **argv)
 	if ((rc = parse_opts(argc, argv, &check_cmd, &o)) >= 0)
 		return rc;
 	/* the target: --target, else the version of the haproxy that checks */
-	if (!o.target && (haproxy = check_find_haproxy()) && check_haproxy_target(haproxy, &v) == 0) {
+	if (!o.target && (haproxy = check_find_haproxy()) &&
+	    check_haproxy_target(haproxy, &v) == 0) {
 		if (inv_nearest_target(v, &t) < 0)
 			fprintf(stderr,
-				"hagen: note: %s is HAProxy %d.%d; rendering for %d.%d, the closest "
+				"hagen: note: %s is HAProxy %d.%d; rendering for %d.%d, the "
+				"closest "
 				"target hagen knows\n",
 				haproxy, v / 100, v % 100, t / 100, t % 100);
 		snprintf(tbuf, sizeof(tbuf), "%d.%d", t / 100, t % 100);

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "diag.h"
-#include "inv.h"
+#include "inventory/inventory.h"
 #include "tmpl.h"
 
 #define RENDER_MAIN_TEMPLATE "haproxy.cfg"

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inventory/inventory.h"
 #include "json.h"
 #include "query/query.h"
-#include "report/invweights.h"
 #include "report/report.h"
 #include "store/store.h"
 
@@ -27,7 +27,7 @@ int alert_def_compile(struct store *st, const struct store_alert *a, struct aler
 			snprintf(err, errsz, "out of memory");
 			goto fail;
 		}
-		if (invweights_load(a->balance, NULL, d->inv, err, errsz)) {
+		if (inv_load_msg(a->balance, NULL, d->inv, err, errsz)) {
 			free(d->inv);
 			d->inv = NULL;
 			goto fail;
@@ -80,7 +80,7 @@ void alert_def_release(struct alert_def *d)
 	query_free(d->q);
 	alert_expr_free(d->e);
 	if (d->inv) {
-		invweights_release(d->inv);
+		inv_release(d->inv);
 		free(d->inv);
 	}
 	memset(d, 0, sizeof(*d));
@@ -162,7 +162,8 @@ static int count_lines(struct store_reader *rd, const struct alert_def *d, struc
 	sel.query = d->q;
 	sel.want = STORE_WANT_TRAFFIC;
 	if (counts_only(d->e)) {
-		/* count and rate need no record: the store counts (much cheaper on a busy window) */
+		/* count and rate need no record: the store counts (much cheaper on a busy window)
+		 */
 		if (store_count(rd, &sel, &res->stats.count)) {
 			snprintf(err, errsz, "%s", store_reader_errmsg(rd));
 			return -1;
@@ -323,7 +324,7 @@ static int eval_balance(struct store_reader *rd, const struct alert_def *d,
 	for (size_t i = 0; i < r.nbackends && !rc; i++) {
 		const struct report_group *g = &r.backends[i];
 
-		if (!invweights_find(d->inv, g->name))
+		if (!inv_backend_find(d->inv, g->name))
 			continue;
 		if (add_backend(res, g, a)) {
 			rc = -1;

@@ -14,7 +14,7 @@
 
 struct store;
 struct query;
-struct invweights;
+struct inv;
 
 #define ALERT_MIN_EVERY_MS 10000 /* --every takes 10 s or more */
 #define ALERT_SAMPLE_LINES 5	 /* newest matching lines in a payload */
@@ -27,7 +27,7 @@ struct alert_def {
 	char *query_text;	     /* the query watched (the saved one's text), owned */
 	struct query *q;	     /* NULL for a balance alert */
 	struct alert_expr *e;	     /* NULL for a balance alert */
-	struct invweights *inv;	     /* a balance alert's inventory, owned */
+	struct inv *inv;	     /* a balance alert's inventory (lib/inventory), owned */
 };
 
 /* Compiles a (reading its saved search from st when it has one, and a balance alert's
@@ -71,9 +71,9 @@ int alert_window_end(struct store_reader *rd, struct store_pos from, int64_t end
 /* Evaluates d over the window [from_ms, to_ms) holding the lines at positions [from, to) (the
  * caller finds them with alert_window_end), reading through rd. Returns 0 (res filled; release
  * it with alert_result_release), or -1 with err. */
-int alert_eval(struct store_reader *rd, const struct alert_def *d, int64_t from_ms,
-	       int64_t to_ms, struct store_pos from, struct store_pos to, struct alert_result *res,
-	       char *err, size_t errsz);
+int alert_eval(struct store_reader *rd, const struct alert_def *d, int64_t from_ms, int64_t to_ms,
+	       struct store_pos from, struct store_pos to, struct alert_result *res, char *err,
+	       size_t errsz);
 void alert_result_release(struct alert_result *res);
 
 /* The idempotency key of d's window starting at from_ms: "halog-<alert id>-<from_ms>". */

@@ -17,7 +17,7 @@
 #include "parse.h"
 #include "parse/timearg.h"
 #include "query/query.h"
-#include "report/invweights.h"
+#include "inventory/inventory.h"
 #include "report/report.h"
 #include "store/read.h"
 #include "store/state.h"
@@ -346,17 +346,17 @@ static int check_add(const struct add_args *x, struct store_alert *a, char *inv_
 		alert_expr_free(e);
 	}
 	if (x->balance) {
-		struct invweights w;
+		struct inv w;
 		char err[1024];
 
-		if (invweights_load(x->balance, NULL, &w, err, sizeof(err))) {
+		if (inv_load_msg(x->balance, NULL, &w, err, sizeof(err))) {
 			BAD("--balance: %s", err);
 			*input = 1;
 		} else {
-			if (x->backend && !invweights_find(&w, x->backend))
+			if (x->backend && !inv_backend_find(&w, x->backend))
 				BAD("--backend '%s' is not a backend of %s",
 				    visible(&sb, x->backend), x->balance);
-			invweights_release(&w);
+			inv_release(&w);
 			if (!realpath(x->balance, inv_abs))
 				snprintf(inv_abs, isz, "%s", x->balance);
 		}

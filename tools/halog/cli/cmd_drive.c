@@ -15,7 +15,7 @@
 #include "drive/drive_fmt.h"
 #include "opt.h"
 #include "parse.h"
-#include "report/invweights.h"
+#include "inventory/inventory.h"
 #include "report/report.h"
 #include "store/read.h"
 #include "strbuf.h"
@@ -321,7 +321,7 @@ static int parse_args(int argc, char **argv, struct drive_cli *cli)
 
 /* `halog report` over the run's window, in-process, exactly [since, until]. Returns
  * 0, or -1 after saying why. */
-static int run_report(const struct drive_cli *cli, const struct invweights *inv, int64_t since,
+static int run_report(const struct drive_cli *cli, const struct inv *inv, int64_t since,
 		      int64_t until, FILE *out)
 {
 	struct report_opts ro = {.since_ms = since,
@@ -360,7 +360,7 @@ int cmd_drive(int argc, char **argv)
 	struct drive_cli cli;
 	struct drive_stats st;
 	struct drive_weight *wt = NULL;
-	struct invweights iw;
+	struct inv iw;
 	struct drive_window w;
 	struct drive_out o;
 	struct drive_xshare *xs = NULL;
@@ -391,8 +391,9 @@ int cmd_drive(int argc, char **argv)
 		}
 	}
 	if (cli.inventory) {
-		if (invweights_load(cli.inventory, cli.env, &iw, err, sizeof(err))) {
-			fprintf(stderr, "halog drive: %s\n", err);
+		struct inv_opts io = {cli.env, NULL};
+
+		if (inv_load_report(cli.inventory, &io, &iw, stderr, "halog drive") < 0) {
 			exit_code = HALOG_EXIT_ERR;
 			goto out;
 		}
@@ -488,7 +489,7 @@ oom:
 out:
 	drive_stats_release(&st);
 	if (have_iw)
-		invweights_release(&iw);
+		inv_release(&iw);
 	drive_window_release(&w);
 	drive_weights_free(wt, (size_t)nw);
 	drive_verdicts_free(v, nv);

@@ -9,7 +9,7 @@
 
 #include "cli/commands.h"
 #include "clock.h"
-#include "report/invweights.h"
+#include "inventory/inventory.h"
 #include "opt.h"
 #include "outfile.h"
 #include "report/report.h"
@@ -233,7 +233,7 @@ int cmd_report(int argc, char **argv)
 				   .until_ms = LR_NONE,
 				   .check_balance = -1,
 				   .top = REPORT_TOP_DEFAULT};
-	struct invweights inv;
+	struct inv inv;
 	struct report rep;
 	char err[1024];
 	int64_t now = clock_wall_ms();
@@ -366,10 +366,10 @@ int cmd_report(int argc, char **argv)
 			return opt_usage_error(&report_cmd, stderr, "-o: %s", err);
 	}
 	if (inv_path) {
-		if (invweights_load(inv_path, env, &inv, err, sizeof(err))) {
-			fprintf(stderr, "halog report: %s\n", err);
+		struct inv_opts io = {env, NULL};
+
+		if (inv_load_report(inv_path, &io, &inv, stderr, "halog report") < 0)
 			return HALOG_EXIT_ERR;
-		}
 		have_inv = 1;
 		opts.inv = &inv;
 	}
@@ -440,7 +440,7 @@ out:
 	if (have_rep)
 		report_release(&rep);
 	if (have_inv)
-		invweights_release(&inv);
+		inv_release(&inv);
 	store_reader_close(rd);
 	return ret;
 }

@@ -9,7 +9,7 @@
 
 #include "clock.h"
 #include "report/balance.h"
-#include "report/invweights.h"
+#include "inventory/inventory.h"
 #include "report/report.h"
 #include "store/rollup.h"
 
@@ -285,7 +285,7 @@ static char *xstrdup(const char *s)
 }
 
 /* The verdict of one backend (rows [i, j) of w) against inv; adds it to *v. 0 or -1. */
-static int check_backend(struct drive_window *w, size_t i, size_t j, const struct invweights *inv,
+static int check_backend(struct drive_window *w, size_t i, size_t j, const struct inv *inv,
 			 double tol, struct drive_verdict **v, size_t *nv)
 {
 	struct report_group g;
@@ -354,7 +354,7 @@ static long real_requests(const struct drive_window *w, size_t i, size_t j)
 	return n;
 }
 
-int drive_check_inventory(struct drive_window *w, const struct invweights *inv, double tol,
+int drive_check_inventory(struct drive_window *w, const struct inv *inv, double tol,
 			  const struct drive_gaps *g, struct drive_verdict **v, size_t *nv)
 {
 	*v = NULL;
@@ -362,7 +362,7 @@ int drive_check_inventory(struct drive_window *w, const struct invweights *inv, 
 	for (size_t i = 0, j; i < w->n; i = j) {
 		for (j = i; j < w->n && !strcmp(w->rows[j].backend, w->rows[i].backend); j++)
 			;
-		if (invweights_find(inv, w->rows[i].backend)) {
+		if (inv_backend_find(inv, w->rows[i].backend)) {
 			if (check_backend(w, i, j, inv, tol, v, nv))
 				return -1;
 		} else if (real_requests(w, i, j) > 0 &&
@@ -372,8 +372,8 @@ int drive_check_inventory(struct drive_window *w, const struct invweights *inv, 
 		}
 	}
 	/* the services of the run's scope that expected some of its traffic */
-	for (size_t s = 0; s < inv->n; s++) {
-		const struct invw_backend *ib = &inv->backends[s];
+	for (size_t s = 0; s < inv->nbackends; s++) {
+		const struct inv_backend *ib = &inv->backends[s];
 		long n = 0;
 		if ((g->backend && strcmp(g->backend, ib->name)) || !report_expects_traffic(ib))
 			continue;

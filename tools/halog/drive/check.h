@@ -10,7 +10,7 @@
 #include "drive/drive.h"
 #include "store/read.h"
 
-struct invweights;
+struct inv;
 
 #define DRIVE_MAX_ROWS 4096 /* (backend, server) pairs read from the window */
 
@@ -85,7 +85,7 @@ void drive_window_release(struct drive_window *w);
  * with traffic to real servers that inv does not list, and each service of inv in the scope of
  * g that expects traffic and got none (failing, result 0, unless g allows it: -1). Returns 0
  * or -1 (out of memory). */
-int drive_check_inventory(struct drive_window *w, const struct invweights *inv, double tol,
+int drive_check_inventory(struct drive_window *w, const struct inv *inv, double tol,
 			  const struct drive_gaps *g, struct drive_verdict **v, size_t *nv);
 void drive_verdicts_free(struct drive_verdict *v, size_t n);
 

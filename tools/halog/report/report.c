@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "report/balance.h"
-#include "report/invweights.h"
+#include "inventory/inventory.h"
 #include "store/read.h"
 #include "store/store.h"
 #include "strbuf.h"
@@ -1094,9 +1094,9 @@ static int read_events(struct ctx *c)
 	return rc < 0 ? -1 : 0;
 }
 
-int report_balance_group(struct report_group *g, const struct invweights *inv, double check)
+int report_balance_group(struct report_group *g, const struct inv *inv, double check)
 {
-	const struct invw_backend *ib = inv ? invweights_find(inv, g->name) : NULL;
+	const struct inv_backend *ib = inv ? inv_backend_find(inv, g->name) : NULL;
 	struct balance_member *bm;
 	struct balance_verdict v;
 	if (inv && !ib)
@@ -1126,7 +1126,7 @@ int report_balance_group(struct report_group *g, const struct invweights *inv, d
 			continue;
 		m->weight = ib ? 0 : 1;
 		for (size_t i = 0; ib && i < ib->n; i++) {
-			const struct invw_server *is = &ib->servers[i];
+			const struct inv_server *is = &ib->servers[i];
 			if (strcmp(is->name, m->name))
 				continue;
 			m->in_inventory = bm[j].listed = 1;
@@ -1170,7 +1170,7 @@ static int64_t real_requests(const struct report_group *g)
 	return n;
 }
 
-int report_expects_traffic(const struct invw_backend *ib)
+int report_expects_traffic(const struct inv_backend *ib)
 {
 	for (size_t i = 0; i < ib->n; i++)
 		if (ib->servers[i].weight > 0 && !ib->servers[i].maint)
@@ -1184,20 +1184,20 @@ int report_expects_traffic(const struct invw_backend *ib)
 static int inventory_gaps(struct ctx *c)
 {
 	struct report *r = c->r;
-	const struct invweights *inv = c->opts->inv;
+	const struct inv *inv = c->opts->inv;
 	if (!inv)
 		return 0;
 	for (size_t i = 0; i < r->nbackends; i++) {
 		struct report_group *g = &r->backends[i];
-		g->listed = invweights_find(inv, g->name) != NULL;
+		g->listed = inv_backend_find(inv, g->name) != NULL;
 		if (!g->listed && real_requests(g) > 0) {
 			g->unlisted = 1;
 			r->nunlisted++;
 		}
 	}
 	/* which services a frontend routes to is the inventory's routing, not read here */
-	for (size_t i = 0; !c->opts->frontend && i < inv->n; i++) {
-		const struct invw_backend *ib = &inv->backends[i];
+	for (size_t i = 0; !c->opts->frontend && i < inv->nbackends; i++) {
+		const struct inv_backend *ib = &inv->backends[i];
 		const struct report_group *g = find_group(r->backends, r->nbackends, ib->name);
 		if ((c->opts->backend && strcmp(c->opts->backend, ib->name)) ||
 		    !report_expects_traffic(ib) || (g && real_requests(g) > 0))

@@ -13,7 +13,7 @@
 #include "store/read.h"
 #include "store/rollup.h"
 
-struct invweights;
+struct inv;
 struct store_reader;
 
 #define REPORT_TOP_PATHS 5    /* top error paths per backend */
@@ -76,7 +76,7 @@ struct report_series {
 struct report_opts {
 	int64_t since_ms, until_ms;	/* window [since, until); LR_NONE when open */
 	const char *frontend, *backend; /* only rows of this frontend / backend; NULL: all */
-	const struct invweights *inv;	/* expected shares; NULL: none */
+	const struct inv *inv;		/* expected shares (lib/inventory); NULL: none */
 	double check_balance;		/* max deviation in percentage points; < 0: no check */
 	int allow_unlisted;		/* a backend with traffic that the inventory does not list
 					   does not fail the check (it is reported all the same) */
@@ -190,8 +190,8 @@ struct report {
 
 /* Whether a service of the inventory expects traffic: a server of it may take some (a weight
  * above 0, not in maintenance). One that does and got none in a window is idle. */
-struct invw_backend;
-int report_expects_traffic(const struct invw_backend *ib);
+struct inv_backend;
+int report_expects_traffic(const struct inv_backend *ib);
 /* Whether the unlisted backends / the idle services fail the balance check of r. */
 int report_unlisted_fail(const struct report *r);
 int report_idle_fail(const struct report *r);
@@ -209,7 +209,7 @@ void report_release(struct report *r);
  * in_inventory, and g's balance_checked, max_deviation, worst and balance_failed (against
  * check, percentage points; < 0: no verdict). A backend the inventory does not list is left
  * unchecked. Returns 0, or -1 when out of memory. */
-int report_balance_group(struct report_group *g, const struct invweights *inv, double check);
+int report_balance_group(struct report_group *g, const struct inv *inv, double check);
 /* For callers that build a backend themselves (halog drive, from the requests of a run): adds a
  * member called name (copied; special as balance_special says) that served requests. Returns
  * it, or NULL when out of memory. */

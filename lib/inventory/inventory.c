@@ -1,7 +1,7 @@
-/* Inventory loading, validation and compilation into template data; see inv.h. One pass per
- * section checks every key (all errors of a file in one run) and builds the view; references
- * and routing are resolved once every section is known. */
-#include "inv.h"
+/* Inventory loading, validation and compilation into the typed model and the template data;
+ * see inventory.h. One pass per section checks every key (all errors of a file in one run) and
+ * builds the view; references and routing are resolved once every section is known. */
+#include "inventory/inventory.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,12 +11,11 @@
 
 #include "parse.h"
 #include "strbuf.h"
-#include "tmpl.h"
 
-#define MAX_NAME 64
-#define MAX_EPS 256
-#define MAX_SVCS 10000 /* make bench renders 5,000 */
-#define MAX_ITEMS 4096 /* entries of one list (servers, binds, hosts ...) */
+#define MAX_NAME INV_MAX_NAME
+#define MAX_EPS INV_MAX_EPS
+#define MAX_SVCS INV_MAX_SVCS
+#define MAX_ITEMS INV_MAX_ITEMS
 
 const struct inv_rule inv_rules[] = {
 	{"option httpslog", 205, 0, "on 2.4 hagen falls back to option httplog with a warning"},
@@ -106,6 +105,7 @@ struct svc {
 	int is_default;
 	size_t longest; /* longest path pattern in match */
 	int has_host, has_path;
+	struct inv_backend *be; /* its typed model entry (c->backends); NULL when out of memory */
 };
 
 struct bindrec {
@@ -125,7 +125,7 @@ struct comp {
 	struct yn_node *root, *view;
 	int oom;
 	size_t vbytes; /* what the view holds so far, about (view_grow) */
-	int too_big;   /* the view passed TMPL_MAX_OUTPUT: said once, nothing more is added */
+	int too_big;   /* the view passed INV_MAX_OUTPUT: said once, nothing more is added */
 	struct ep eps[MAX_EPS];
 	size_t neps;
 	struct svc svcs[MAX_SVCS];
@@ -136,8 +136,10 @@ struct comp {
 	size_t nuserlists;
 	const char *default_resolvers;
 	int need_http, need_tcp;
-	int logging;	       /* global.log has targets */
-	struct strbuf secrets; /* NUL-separated variable names */
+	int logging;		      /* global.log has targets */
+	struct strbuf secrets;	      /* NUL-separated variable names */
+	struct inv_backend *backends; /* the typed model: one per service (MAX_SVCS, owned) */
+	size_t nbackends;
 };
 
 static void err_at(struct comp *c, const struct yn_node *at, const char *fmt, ...)
@@ -202,10 +204,152 @@ static const char *const no_server_effect[2] = {
 	"every connection is accepted and closed at once (logged as <NOSRV>, state SC)",
 };
 
+static void vset(struct comp *c, struct yn_node *map, const char *key, const char *s,
+		 const struct yn_node *at);
+
+/* ---- names and the typed model ---- */
+
+const char *inv_frontend_name(const char *name, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "fe_%s", name);
+	return buf;
+}
+
+const char *inv_backend_name(const char *name, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "be_%s", name);
+	return buf;
+}
+
+/* The model's backend for service s: its name is the view's "backend" value (the naming rule),
+ * its service the inventory's key; both borrowed. NULL when out of memory. */
+static struct inv_backend *model_backend(struct comp *c, const char *service, struct yn_node *v,
+					 const struct yn_node *at)
+{
+	struct inv_backend *be;
+	char buf[INV_PROXY_NAME_MAX];
+
+	if (!c->backends && !(c->backends = calloc(MAX_SVCS, sizeof(*c->backends)))) {
+		c->oom = 1;
+		return NULL;
+	}
+	vset(c, v, "backend", inv_backend_name(service, buf, sizeof(buf)), at);
+	if (!yn_get(v, "backend"))
+		return NULL;
+	be = &c->backends[c->nbackends++];
+	be->name = yn_get(v, "backend")->str;
+	be->service = service;
+	return be;
+}
+
+/* Room for n more servers of be (one allocation per list). Returns 0 or -1 (c->oom). */
+static int model_reserve(struct comp *c, struct inv_backend *be, size_t n)
+{
+	struct inv_server *s = realloc(be->servers, (be->n + n) * sizeof(*s));
+
+	if (!s) {
+		c->oom = 1;
+		return -1;
+	}
+	be->servers = s;
+	return 0;
+}
+
+/* Adds a server to be (room reserved); name is borrowed. */
+static void model_server(struct inv_backend *be, const char *name, int64_t weight, int backup,
+			 int maint, int slot)
+{
+	struct inv_server *s = &be->servers[be->n++];
+
+	s->name = name;
+	s->weight = weight;
+	s->backup = backup;
+	s->maint = maint;
+	s->slot = slot;
+}
+
+/* server-template PREFIX SLOTS ...: HAProxy names the servers PREFIX1..PREFIXn. */
+static void model_slots(struct comp *c, struct inv_backend *be, const char *prefix, int64_t slots)
+{
+	size_t each = strlen(prefix) + 8, o = 0; /* slots <= 10000: at most 5 digits */
+
+	if (!be || be->slot_names || model_reserve(c, be, (size_t)slots) < 0)
+		return;
+	if (!(be->slot_names = malloc(each * (size_t)slots))) {
+		c->oom = 1;
+		return;
+	}
+	be->slots = (int)slots;
+	for (int64_t k = 1; k <= slots; k++, o += each) {
+		snprintf(be->slot_names + o, each, "%s%lld", prefix, (long long)k);
+		model_server(be, be->slot_names + o, 1, 0, 0, (int)k);
+	}
+}
+
+static void model_release(struct inv_backend *b, size_t n)
+{
+	for (size_t i = 0; b && i < n; i++) {
+		free(b[i].servers);
+		free(b[i].slot_names);
+	}
+	free(b);
+}
+
+int inv_load_report(const char *file, const struct inv_opts *opts, struct inv *inv, FILE *fp,
+		    const char *prog)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	int rc;
+
+	dl.max = INV_MAX_DIAGS;
+	rc = inv_load(file, opts, inv, &dl);
+	diag_sort(&dl);
+	diag_print(&dl, fp, prog);
+	diag_release(&dl);
+	return rc;
+}
+
+int inv_load_msg(const char *file, const struct inv_opts *opts, struct inv *inv, char *err,
+		 size_t errsz)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	const struct diag *d = NULL;
+	int rc = inv_load(file, opts, inv, &dl);
+
+	diag_sort(&dl);
+	for (size_t i = 0; rc && i < dl.n && !d; i++)
+		if (dl.items[i].level == DIAG_ERROR)
+			d = &dl.items[i];
+	if (rc && d) {
+		int n = snprintf(err, errsz, "%s", d->file ? d->file : file);
+
+		if (d->line && n >= 0 && (size_t)n < errsz)
+			n += snprintf(err + n, errsz - (size_t)n, d->col ? ":%u:%u" : ":%u",
+				      d->line, d->col);
+		if (n >= 0 && (size_t)n < errsz)
+			n += snprintf(err + n, errsz - (size_t)n, ": %s", d->msg);
+		if (dl.errors > 1 && n >= 0 && (size_t)n < errsz)
+			snprintf(err + n, errsz - (size_t)n, " (and %zu more errors)",
+				 dl.errors - 1);
+	} else if (rc) {
+		snprintf(err, errsz, "%s: cannot be read", file);
+	}
+	diag_release(&dl);
+	return rc;
+}
+
+const struct inv_backend *inv_backend_find(const struct inv *inv, const char *name)
+{
+	for (size_t i = 0; inv && i < inv->nbackends; i++)
+		if (!strcmp(inv->backends[i].name, name))
+			return &inv->backends[i];
+	return NULL;
+}
+
 /* ---- view building ---- */
 
 /* Counts bytes the view is about to hold. The rendered file prints (nearly) everything the
- * view holds, so a view past the output limit (TMPL_MAX_OUTPUT) can only fail later, after
+ * view holds, so a view past the output limit (INV_MAX_OUTPUT) can only fail later, after
  * using many times that in memory and time: an inventory whose aliases multiply (services x
  * entrypoints x match lists) stops here, at the first node past the limit, with the limit
  * named. Returns 0, or -1 when over (said once; the caller adds nothing). */
@@ -214,14 +358,14 @@ static int view_grow(struct comp *c, size_t bytes, const struct yn_node *at)
 	if (c->too_big)
 		return -1;
 	c->vbytes += bytes + sizeof(struct yn_node);
-	if (c->vbytes <= TMPL_MAX_OUTPUT)
+	if (c->vbytes <= INV_MAX_OUTPUT)
 		return 0;
 	c->too_big = 1;
 	err_at(c, at,
 	       "the configuration would be larger than %u MiB (hagen's output limit): the "
 	       "inventory multiplies (services x entrypoints x match lists, aliases); stopped "
 	       "here",
-	       TMPL_MAX_OUTPUT >> 20);
+	       INV_MAX_OUTPUT >> 20);
 	return -1;
 }
 
@@ -250,9 +394,18 @@ static void vsetf(struct comp *c, struct yn_node *map, const char *key, const st
 static void vsetf(struct comp *c, struct yn_node *map, const char *key, const struct yn_node *at,
 		  const char *fmt, ...)
 {
+	char small[256]; /* most values fit: no allocation but the node's own (render speed) */
 	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
+	int n;
 
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(small)) {
+		vset(c, map, key, small, at);
+		return;
+	}
 	va_start(ap, fmt);
 	if (strbuf_vaddf(&sb, fmt, ap) < 0)
 		c->oom = 1;
@@ -350,7 +503,7 @@ static int routes_fit(struct comp *c)
 		if (s->match)
 			est += match_bytes(s) * n;
 	}
-	if (c->vbytes + est <= TMPL_MAX_OUTPUT)
+	if (c->vbytes + est <= INV_MAX_OUTPUT)
 		return 0;
 	return view_grow(c, est, c->nsvcs ? c->svcs[0].key : NULL);
 }
@@ -739,11 +892,11 @@ static int check_named_map(struct comp *c, const struct yn_node *n, const char *
  * extra line is raw, but it stays inside the section it is written for. */
 static const char *section_keyword(const char *s)
 {
-	static const char *const kw[] = {"global",   "defaults", "frontend",  "backend",
-					 "listen",   "userlist", "resolvers", "peers",
-					 "mailers",  "program",  "ring",      "cache",
+	static const char *const kw[] = {"global",	"defaults",  "frontend",    "backend",
+					 "listen",	"userlist",  "resolvers",   "peers",
+					 "mailers",	"program",   "ring",	    "cache",
 					 "http-errors", "crt-store", "log-forward", "fcgi-app",
-					 "traces",   "acme",     "log-profile", NULL};
+					 "traces",	"acme",	     "log-profile", NULL};
 	size_t n;
 
 	s += strspn(s, " \t");
@@ -883,14 +1036,14 @@ static void do_headers(struct comp *c, const struct yn_node *n, const char *what
 
 /* ---- sections ---- */
 
-const char *const inv_log_formats[] = {"rfc3164", "rfc5424",	 "short", "raw", "iso",
-					  "local",   "priority", "timed", NULL};
+const char *const inv_log_formats[] = {"rfc3164", "rfc5424",  "short", "raw", "iso",
+				       "local",	  "priority", "timed", NULL};
 const char *const inv_log_facilities[] = {
 	"kern",	  "user",   "mail",   "daemon", "auth",	  "syslog", "lpr",   "news",   "uucp",
 	"cron",	  "auth2",  "ftp",    "ntp",	"audit",  "alert",  "cron2", "local0", "local1",
 	"local2", "local3", "local4", "local5", "local6", "local7", NULL};
-const char *const inv_log_levels[] = {"emerg",  "alert", "crit",	 "err", "warning",
-				     "notice", "info",	"debug", NULL};
+const char *const inv_log_levels[] = {"emerg",	"alert", "crit",  "err", "warning",
+				      "notice", "info",	 "debug", NULL};
 
 static void do_log_target(struct comp *c, const struct yn_node *it, struct yn_node *seq)
 {
@@ -927,10 +1080,12 @@ static void do_log_target(struct comp *c, const struct yn_node *it, struct yn_no
 	fmt = yn_get(it, "format") ? one_of(c, yn_get(it, "format"), "log format", inv_log_formats)
 				   : "rfc3164";
 	vset(c, m, "format", fmt ? fmt : "rfc3164", yn_get(it, "format"));
-	fac = yn_get(it, "facility") ? one_of(c, yn_get(it, "facility"), "log facility", inv_log_facilities)
-				     : "local0";
+	fac = yn_get(it, "facility")
+		      ? one_of(c, yn_get(it, "facility"), "log facility", inv_log_facilities)
+		      : "local0";
 	vset(c, m, "facility", fac ? fac : "local0", yn_get(it, "facility"));
-	lvl = yn_get(it, "level") ? one_of(c, yn_get(it, "level"), "log level", inv_log_levels) : NULL;
+	lvl = yn_get(it, "level") ? one_of(c, yn_get(it, "level"), "log level", inv_log_levels)
+				  : NULL;
 	if (lvl)
 		vset(c, m, "level", lvl, yn_get(it, "level"));
 	if (check_int(c, yn_get(it, "len"), "'len'", 80, 65535, &len) == 1)
@@ -1670,10 +1825,10 @@ static void do_server(struct comp *c, struct svc *s, const struct yn_node *it, s
 	static const char *const keys[] = {"name",	  "address", "weight", "backup", "maxconn",
 					   "maintenance", "drain",   "check",  "extra",	 NULL};
 	struct strbuf addr = STRBUF_INIT;
-	const char *name;
+	const char *name = NULL;
 	struct yn_node *m, *params;
-	int64_t iv;
-	int b;
+	int64_t iv, weight = 1;
+	int b, backup = 0, maint = 0;
 
 	if (check_map(c, it, "a server", keys) < 0)
 		return;
@@ -1705,11 +1860,13 @@ static void do_server(struct comp *c, struct svc *s, const struct yn_node *it, s
 	 * weight stays written for "hagen server ready" to bring back */
 	if (check_bool(c, yn_get(it, "drain"), "'drain'", &b) == 1 && b) {
 		check_int(c, yn_get(it, "weight"), "'weight'", 0, 256, &iv);
+		weight = 0; /* the balance expects no traffic either */
 		vpush(c, params, "weight", it);
 		vpush(c, params, "0", yn_get(it, "drain"));
 	} else if (check_int(c, yn_get(it, "weight"), "'weight'", 0, 256, &iv) == 1) {
 		char num[32];
 
+		weight = iv;
 		snprintf(num, sizeof(num), "%lld", (long long)iv);
 		vpush(c, params, "weight", it);
 		vpush(c, params, num, yn_get(it, "weight"));
@@ -1722,9 +1879,11 @@ static void do_server(struct comp *c, struct svc *s, const struct yn_node *it, s
 		vpush(c, params, num, yn_get(it, "maxconn"));
 	}
 	if (check_bool(c, yn_get(it, "backup"), "'backup'", &b) == 1 && b)
-		vpush(c, params, "backup", yn_get(it, "backup"));
+		vpush(c, params, "backup", yn_get(it, "backup")), backup = 1;
 	if (check_bool(c, yn_get(it, "maintenance"), "'maintenance'", &b) == 1 && b)
-		vpush(c, params, "disabled", yn_get(it, "maintenance"));
+		vpush(c, params, "disabled", yn_get(it, "maintenance")), maint = 1;
+	if (name && s->be)
+		model_server(s->be, name, weight, backup, maint, 0);
 	if (cookie && yn_get(m, "name")) {
 		vpush(c, params, "cookie", it);
 		vpush(c, params, yn_get(m, "name")->str, it);
@@ -1790,6 +1949,8 @@ static void do_service(struct comp *c, struct svc *s, struct yn_node *v)
 	}
 	strbuf_reset(&ds);
 	s->tcp = is_tcp_mode(c, yn_get(n, "mode"), default_tcp(c));
+	if (s->be)
+		s->be->tcp = s->tcp;
 	vset(c, v, "defaults", s->tcp ? "d_tcp" : "d_http", NULL);
 	if (s->tcp)
 		c->need_tcp = 1;
@@ -1953,6 +2114,8 @@ static void do_service(struct comp *c, struct svc *s, struct yn_node *v)
 	{
 		struct yn_node *sv = vseq(c, v, "servers", n);
 
+		if (servers && s->be && model_reserve(c, s->be, servers->n) < 0)
+			s->be = NULL;
 		for (size_t i = 0; servers && i < servers->n; i++)
 			do_server(c, s, servers->items[i], sv, check, cookie, servers, i);
 	}
@@ -1992,6 +2155,8 @@ static void do_service(struct comp *c, struct svc *s, struct yn_node *v)
 				       "dns discovery needs resolvers: set 'resolvers' here, in "
 				       "the service or in defaults");
 			vset(c, t, "prefix", prefix ? prefix : s->name, yn_get(dns, "prefix"));
+			if (prefix)
+				model_slots(c, s->be, prefix, slots);
 			vsetf(c, t, "slots", yn_get(dns, "slots"), "%lld", (long long)slots);
 			vsetf(c, t, "fqdn", yn_get(dns, "name"), "%s:%lld", fq ? fq : "",
 			      (long long)port);
@@ -2044,6 +2209,7 @@ static void do_routes(struct comp *c, struct ep *e)
 {
 	struct svc *list[MAX_SVCS];
 	size_t nl = 0;
+	struct strbuf cond = STRBUF_INIT, sb = STRBUF_INIT;
 	struct yn_node *acls = vseq(c, e->view, "acls", e->node),
 		       *routes = vseq(c, e->view, "routes", e->node);
 
@@ -2076,7 +2242,8 @@ static void do_routes(struct comp *c, struct ep *e)
 			} else {
 				e->default_svc = s->name;
 				e->default_at = s->key;
-				vset(c, e->view, "default_backend", s->name, s->key);
+				vset(c, e->view, "default_backend", s->be ? s->be->name : "",
+				     s->key);
 			}
 		}
 		if (s->match)
@@ -2091,12 +2258,12 @@ static void do_routes(struct comp *c, struct ep *e)
 		static const char *const kinds[] = {"host", "path_prefix", "path", "path_regex"};
 		static const char *const crit[] = {"req.hdr(host),field(1,:) -i", "path_beg",
 						   "path", "path_reg"};
-		struct strbuf cond = STRBUF_INIT, sb = STRBUF_INIT;
 		struct yn_node *r;
 
 		if (c->too_big)
 			break;
-
+		strbuf_reset(&cond); /* both reused from route to route */
+		strbuf_reset(&sb);
 		for (int k = 0; k < 4; k++) {
 			const struct yn_node *l = yn_get(s->match, kinds[k]);
 			struct yn_node *a;
@@ -2144,15 +2311,15 @@ static void do_routes(struct comp *c, struct ep *e)
 			strbuf_addf(&cond, "%spath_%s", cond.len ? " " : "", s->name);
 		r = vpush_map(c, routes, s->match);
 		vset(c, r, "service", s->name, s->match);
+		vset(c, r, "backend", s->be ? s->be->name : "", s->match);
 		vset(c, r, "condition", cond.buf, s->match);
-		strbuf_release(&cond);
-		strbuf_release(&sb);
 	}
+	strbuf_release(&cond);
+	strbuf_release(&sb);
 	if (!e->default_svc && !nl && !yn_get(e->node, "redirect_to") && !yn_get(e->node, "extra"))
 		warn_at(c, e->key, "entrypoint '%s' has no service: %s", e->name,
 			no_server_effect[e->tcp ? 1 : 0]);
 }
-
 
 /* The environment variables holding the passwords of userlist name, as stats.secret_envs: an
  * unset or empty variable would make HAProxy accept an empty password, so the stats page is
@@ -2279,8 +2446,10 @@ static void do_stats(struct comp *c, const struct yn_node *n)
 				char sb[80];
 
 				warn_at(c, bn,
-					"the stats page%s binds '%s' without auth: anyone who reaches it "
-					"sees every backend and server; add stats.auth or bind 127.0.0.1",
+					"the stats page%s binds '%s' without auth: anyone who "
+					"reaches it "
+					"sees every backend and server; add stats.auth or bind "
+					"127.0.0.1",
 					yn_get(v, "prometheus") ? " (and Prometheus metrics)" : "",
 					show(bn, sb, sizeof(sb)));
 				break;
@@ -2348,6 +2517,12 @@ static void compile(struct comp *c)
 						    "entrypoint name", &e->view)))
 				continue;
 			c->neps++;
+			{
+				char fe[INV_PROXY_NAME_MAX];
+
+				vset(c, e->view, "frontend",
+				     inv_frontend_name(e->name, fe, sizeof(fe)), e->key);
+			}
 			do_entrypoint(c, e);
 		}
 	if (x && x->kind == YN_MAP && x->n > MAX_EPS)
@@ -2369,6 +2544,7 @@ static void compile(struct comp *c)
 						    "service name", &v)))
 				continue;
 			c->nsvcs++;
+			s->be = model_backend(c, s->name, v, s->key);
 			do_service(c, s, v);
 		}
 	if (x && x->kind == YN_MAP && x->n > MAX_SVCS)
@@ -2508,7 +2684,7 @@ int inv_load(const char *file, const struct inv_opts *opts, struct inv *inv, str
 {
 	struct comp *c;
 	struct yn_error yerr;
-	struct yn_limits lim = {64, 400000, 4u << 20, 0}; /* ~8,000 services of 46 nodes */
+	struct yn_limits lim = {INV_MAX_DEPTH, INV_MAX_NODES, INV_MAX_BYTES, 0};
 	const struct yn_node *t;
 	int rc = -1;
 	size_t errors0 = dl->errors;
@@ -2592,12 +2768,17 @@ int inv_load(const char *file, const struct inv_opts *opts, struct inv *inv, str
 		inv->target = c->target;
 		inv->root = c->root;
 		inv->view = c->view;
+		inv->backends = c->backends;
+		inv->nbackends = c->nbackends;
 		c->root = c->view = NULL;
+		c->backends = NULL;
+		c->nbackends = 0;
 		rc = 0;
 	}
 out:
 	yn_free(c->root);
 	yn_free(c->view);
+	model_release(c->backends, c->nbackends);
 	strbuf_release(&c->secrets);
 	free(c);
 	if (rc < 0)
@@ -2613,5 +2794,6 @@ void inv_release(struct inv *inv)
 	for (size_t i = 0; i < inv->nsecret_envs; i++)
 		free(inv->secret_envs[i]);
 	free(inv->secret_envs);
+	model_release(inv->backends, inv->nbackends);
 	memset(inv, 0, sizeof(*inv));
 }

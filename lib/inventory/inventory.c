@@ -1034,6 +1034,178 @@ static void do_headers(struct comp *c, const struct yn_node *n, const char *what
 	}
 }
 
+/* ---- the keyword table ----
+ *
+ * One row per key of a converted section: its name, type, range, default, the targets that
+ * accept it, its reference text, and (for a key no type describes) its checker. The allowed
+ * names of the section, the value checks, the defaults the templates get, the version gates,
+ * `hagen keys` and the tables of docs/hagen.md all come from these rows (a test diffs the last
+ * two). A section's rows are contiguous, in the order its keys are checked and its view is
+ * built. Sections not converted yet still check their keys in their do_ function. */
+
+/* A key no type describes: x is its value (NULL when absent), view the section's template data,
+ * at the position the section's own entries take (its name). */
+typedef void key_checker(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			 const struct yn_node *at);
+
+struct key_row {
+	struct inv_key k;
+	key_checker *check; /* INV_OTHER only */
+};
+
+static key_checker ck_nameservers, ck_extra;
+
+static const struct key_row key_rows[] = {
+	{{"resolvers.NAME", "nameservers", INV_OTHER, 0, 0, NULL, 0, 0,
+	  "list of `HOST:PORT` (required unless parse_resolv_conf)", "`nameserver nsN ADDR`"},
+	 ck_nameservers},
+	{{"resolvers.NAME", "parse_resolv_conf", INV_BOOL, 0, 0, "false", 0, 0, NULL,
+	  "`parse-resolv-conf`"},
+	 NULL},
+	{{"resolvers.NAME", "hold_valid", INV_DUR, 0, 0, "10s", 0, 0, NULL, "`hold valid`"}, NULL},
+	{{"resolvers.NAME", "hold_nx", INV_DUR, 0, 0, NULL, 0, 0, NULL, "`hold nx`"}, NULL},
+	{{"resolvers.NAME", "resolve_retries", INV_INT, 1, 100, "3", 0, 0, NULL,
+	  "`resolve_retries`"},
+	 NULL},
+	{{"resolvers.NAME", "timeout_resolve", INV_DUR, 0, 0, "1s", 0, 0, NULL,
+	  "`timeout resolve`"},
+	 NULL},
+	{{"resolvers.NAME", "timeout_retry", INV_DUR, 0, 0, "1s", 0, 0, NULL, "`timeout retry`"},
+	 NULL},
+	{{"resolvers.NAME", "accepted_payload_size", INV_INT, 512, 65535, "8192", 0, 0, NULL,
+	  "`accepted_payload_size`"},
+	 NULL},
+	{{"resolvers.NAME", "extra", INV_OTHER, 0, 0, NULL, 0, 0, "raw lines", NULL}, ck_extra},
+};
+#define NKEY_ROWS (sizeof(key_rows) / sizeof(key_rows[0]))
+
+const struct inv_key *inv_key_at(size_t i)
+{
+	return i < NKEY_ROWS ? &key_rows[i].k : NULL;
+}
+
+const char *inv_key_type_text(const struct inv_key *k, char *buf, size_t sz)
+{
+	switch (k->type) {
+	case INV_BOOL:
+		return "bool";
+	case INV_INT:
+		snprintf(buf, sz, "%lld…%lld", (long long)k->min, (long long)k->max);
+		return buf;
+	case INV_DUR:
+		return "duration";
+	case INV_OTHER:
+		break;
+	}
+	return k->type_doc ? k->type_doc : "";
+}
+
+/* The rows of section sec: *n of them from the returned one (NULL when none). */
+static const struct key_row *section_rows(const char *sec, size_t *n)
+{
+	size_t i = 0;
+
+	while (i < NKEY_ROWS && strcmp(key_rows[i].k.section, sec))
+		i++;
+	for (*n = 0; i + *n < NKEY_ROWS && !strcmp(key_rows[i + *n].k.section, sec); (*n)++)
+		;
+	return *n ? &key_rows[i] : NULL;
+}
+
+/* Whether target accepts row k; reports at x when it does not. */
+static int key_gate(struct comp *c, const struct inv_key *k, const struct yn_node *x)
+{
+	if (k->since && c->target < k->since) {
+		err_at(c, x, "%s needs HAProxy %d.%d or later (target is %d.%d)", k->key,
+		       k->since / 100, k->since % 100, c->target / 100, c->target % 100);
+		return 0;
+	}
+	if (k->until && c->target >= k->until) {
+		err_at(c, x, "%s is not accepted from HAProxy %d.%d on (target is %d.%d)", k->key,
+		       k->until / 100, k->until % 100, c->target / 100, c->target % 100);
+		return 0;
+	}
+	return 1;
+}
+
+/* Checks map n, a section sec (what names it in messages): every key known, every value of its
+ * type, range and targets, and sets view[key] to each value (or its default). Returns 0, or -1
+ * (reported) when n is not a map. */
+static int do_keys(struct comp *c, const char *sec, const struct yn_node *n, const char *what,
+		   struct yn_node *view, const struct yn_node *at)
+{
+	const char *allowed[64];
+	size_t nr;
+	const struct key_row *r = section_rows(sec, &nr);
+
+	for (size_t i = 0; i < nr && i < 63; i++)
+		allowed[i] = r[i].k.key;
+	allowed[nr < 63 ? nr : 63] = NULL;
+	if (check_map(c, n, what, allowed) < 0)
+		return -1;
+	for (size_t i = 0; i < nr; i++) {
+		const struct inv_key *k = &r[i].k;
+		const struct yn_node *x = yn_get(n, k->key);
+		char q[80];
+		int64_t iv;
+		int b, bad = 0;
+		const char *d;
+
+		if (x && !key_gate(c, k, x))
+			continue;
+		snprintf(q, sizeof(q), "'%s'", k->key);
+		switch (k->type) {
+		case INV_BOOL:
+			if (check_bool(c, x, q, &b) == 1 && b)
+				vset(c, view, k->key, "true", x);
+			break;
+		case INV_INT:
+			if (check_int(c, x, q, k->min, k->max, &iv) == 1)
+				vsetf(c, view, k->key, x, "%lld", (long long)iv);
+			else if (k->dflt)
+				vset(c, view, k->key, k->dflt, x);
+			break;
+		case INV_DUR:
+			if ((d = check_dur(c, x, q, &bad)) || (d = k->dflt))
+				vset(c, view, k->key, d, x);
+			break;
+		case INV_OTHER:
+			r[i].check(c, x, view, at);
+			break;
+		}
+	}
+	return 0;
+}
+
+static void ck_extra(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		     const struct yn_node *at)
+{
+	(void)at;
+	if (x)
+		do_extra(c, x, view);
+}
+
+static void ck_nameservers(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			   const struct yn_node *at)
+{
+	int single;
+	const struct yn_node *ns = check_list(c, x, "'nameservers'", &single);
+	struct yn_node *nsv = vseq(c, view, "nameservers", at);
+	struct strbuf addr = STRBUF_INIT;
+
+	for (size_t j = 0; j < list_len(ns, single); j++) {
+		const struct yn_node *it = list_item(ns, single, j);
+		struct yn_node *m;
+
+		if (check_addr(c, it, "nameserver address", 0, 0, &addr) < 0)
+			continue;
+		m = vpush_map(c, nsv, it);
+		vsetf(c, m, "name", it, "ns%zu", j + 1);
+		vset(c, m, "address", addr.buf, it);
+	}
+	strbuf_release(&addr);
+}
+
 /* ---- sections ---- */
 
 const char *const inv_log_formats[] = {"rfc3164", "rfc5424",  "short", "raw", "iso",
@@ -1195,71 +1367,29 @@ static void do_global(struct comp *c, const struct yn_node *g)
 
 static void do_resolvers(struct comp *c, const struct yn_node *r)
 {
-	static const char *const keys[] = {"nameservers",     "parse_resolv_conf",
-					   "hold_valid",      "hold_nx",
-					   "resolve_retries", "timeout_resolve",
-					   "timeout_retry",   "accepted_payload_size",
-					   "extra",	      NULL};
 	struct yn_node *seq = vseq(c, c->view, "resolvers", r);
 
 	if (!r || check_named_map(c, r, "resolvers", "resolvers") < 0)
 		return;
 	for (size_t i = 0; i < r->n; i++) {
-		const struct yn_node *k = r->pairs[i].key, *n = r->pairs[i].value, *x;
+		const struct yn_node *k = r->pairs[i].key, *n = r->pairs[i].value, *ns;
 		struct yn_node *v;
 		const char *name = named_entry(c, seq, k, "resolvers name", &v);
-		int single, bad = 0, prc = 0;
-		const struct yn_node *ns;
-		struct strbuf addr = STRBUF_INIT;
-		int64_t iv;
-		const char *d;
 
 		if (!name)
 			continue;
 		if (c->nresolvers < MAX_EPS)
 			c->resolver_names[c->nresolvers++] = name;
-		if (check_map(c, n, "resolvers", keys) < 0)
+		if (do_keys(c, "resolvers.NAME", n, "resolvers", v, k) < 0)
 			continue;
-		ns = check_list(c, yn_get(n, "nameservers"), "'nameservers'", &single);
-		check_bool(c, yn_get(n, "parse_resolv_conf"), "'parse_resolv_conf'", &prc);
-		if (!list_len(ns, single) && !prc)
+		/* as written: a list of bad addresses is not "no nameservers", a map is */
+		ns = yn_get(n, "nameservers");
+		if (!(ns &&
+		      (ns->kind == YN_SEQ ? ns->n : ns->kind == YN_SCALAR && !yn_is_null(ns))) &&
+		    !yn_get(v, "parse_resolv_conf"))
 			err_at(c, k,
 			       "resolvers '%s' needs 'nameservers' (or parse_resolv_conf: true)",
 			       name);
-		{
-			struct yn_node *nsv = vseq(c, v, "nameservers", k);
-
-			for (size_t j = 0; j < list_len(ns, single); j++) {
-				const struct yn_node *it = list_item(ns, single, j);
-				struct yn_node *m;
-
-				if (check_addr(c, it, "nameserver address", 0, 0, &addr) < 0)
-					continue;
-				m = vpush_map(c, nsv, it);
-				vsetf(c, m, "name", it, "ns%zu", j + 1);
-				vset(c, m, "address", addr.buf, it);
-			}
-		}
-		if (prc)
-			vset(c, v, "parse_resolv_conf", "true", yn_get(n, "parse_resolv_conf"));
-		d = check_dur(c, x = yn_get(n, "hold_valid"), "'hold_valid'", &bad);
-		vset(c, v, "hold_valid", d ? d : "10s", x);
-		if ((d = check_dur(c, x = yn_get(n, "hold_nx"), "'hold_nx'", &bad)))
-			vset(c, v, "hold_nx", d, x);
-		iv = 3;
-		check_int(c, x = yn_get(n, "resolve_retries"), "'resolve_retries'", 1, 100, &iv);
-		vsetf(c, v, "resolve_retries", x, "%lld", (long long)iv);
-		d = check_dur(c, x = yn_get(n, "timeout_resolve"), "'timeout_resolve'", &bad);
-		vset(c, v, "timeout_resolve", d ? d : "1s", x);
-		d = check_dur(c, x = yn_get(n, "timeout_retry"), "'timeout_retry'", &bad);
-		vset(c, v, "timeout_retry", d ? d : "1s", x);
-		iv = 8192;
-		check_int(c, x = yn_get(n, "accepted_payload_size"), "'accepted_payload_size'", 512,
-			  65535, &iv);
-		vsetf(c, v, "accepted_payload_size", x, "%lld", (long long)iv);
-		if (yn_get(n, "extra"))
-			do_extra(c, yn_get(n, "extra"), v);
-		strbuf_release(&addr);
 	}
 }
 

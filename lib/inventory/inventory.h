@@ -111,6 +111,32 @@ const char *inv_frontend_name(const char *name, char *buf, size_t sz);
 const char *inv_backend_name(const char *name, char *buf, size_t sz);
 #define INV_PROXY_NAME_MAX (INV_MAX_NAME + 4) /* a buffer for either, with the NUL */
 
+/* The keyword table: one row per key of the inventory sections converted to it (the others
+ * still check their keys in code). The checks, the defaults the templates get, the version
+ * gates (`hagen targets`), `hagen keys` and the key tables of docs/hagen.md all read it. */
+enum inv_ktype {
+	INV_BOOL,  /* true or false; the template data holds "true" only when true */
+	INV_INT,   /* a whole number in [min, max] */
+	INV_DUR,   /* a duration: "5s", "100ms", a number of ms */
+	INV_OTHER, /* checked by the row's own checker (lists, references, raw lines) */
+};
+
+struct inv_key {
+	const char *section; /* its heading in docs/hagen.md: "resolvers.NAME" */
+	const char *key;     /* "hold_valid" */
+	enum inv_ktype type; /* how its value is checked */
+	int64_t min, max;    /* INV_INT: the accepted range, inclusive */
+	const char *dflt;    /* what the template data holds when the key is absent; NULL: none */
+	int since, until;    /* the targets that accept it: since <= target < until (0: no bound) */
+	const char *type_doc; /* the reference's type column; NULL: said by type, min and max */
+	const char *doc;      /* the reference's "renders" column; NULL: empty */
+};
+
+/* Row i of the keyword table, in section order; NULL past the last. */
+const struct inv_key *inv_key_at(size_t i);
+/* The reference's type column of k ("bool", "1…100", "duration", or k->type_doc), into buf. */
+const char *inv_key_type_text(const struct inv_key *k, char *buf, size_t sz);
+
 /* One row of the version rules table (docs and `hagen targets` print it). */
 struct inv_rule {
 	const char *what; /* the directive or keyword */

@@ -24,7 +24,7 @@
 #define EXIT_INPUT EXIT_CODE_ERR
 #define EXIT_USAGE EXIT_CODE_USAGE
 
-enum { O_ENV = 1, O_TARGET, O_OUTPUT, O_TEMPLATES };
+enum { O_ENV = 1, O_TARGET, O_OUTPUT, O_TEMPLATES, O_MARKDOWN };
 
 #define ROW_ENV                                                                                    \
 	{                                                                                          \
@@ -57,6 +57,13 @@ static const struct opt render_opts[] = {
 };
 static const struct opt check_opts[] = {ROW_ENV, ROW_TARGET, ROW_TEMPLATES, {0}};
 static const struct opt no_opts[] = {{0}};
+static const struct opt keys_opts[] = {
+	{.id = O_MARKDOWN,
+	 .long_name = "markdown",
+	 .type = OPT_FLAG,
+	 .help = "the tables of docs/hagen.md (a test diffs the two)"},
+	{0},
+};
 
 static const char epilog[] =
 	"exit status: 0 ok, 1 invalid inventory or haproxy rejected the result, 2 usage error\n"
@@ -82,6 +89,15 @@ static const struct opt_cmd targets_cmd = {
 	"hagen targets", NULL, "Lists the supported HAProxy versions and the version rules.\n",
 	no_opts,	 NULL, 0};
 
+static const struct opt_cmd keys_cmd = {
+	"hagen keys",
+	"[SECTION]",
+	"Lists the inventory keys of the keyword table (the sections converted to it): type,\n"
+	"default, the targets that accept each, and what it renders.\n",
+	keys_opts,
+	NULL,
+	0};
+
 struct hagen_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -92,6 +108,7 @@ struct hagen_cmd {
 static int cmd_render(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
 static int cmd_targets(int argc, char **argv);
+static int cmd_keys(int argc, char **argv);
 
 static const struct hagen_cmd commands[] = {
 	{"render", cmd_render, &render_cmd,
@@ -108,6 +125,7 @@ static const struct hagen_cmd commands[] = {
 	 "render, check, install and reload a running HAProxy; roll back when it does not come up"},
 	{"server", cmd_server, &server_cmd,
 	 "change a server on the running HAProxy (and in the inventory with --write)"},
+	{"keys", cmd_keys, &keys_cmd, "list the inventory keys: type, default, targets, rendering"},
 	{NULL, NULL, NULL, NULL},
 };
 
@@ -326,6 +344,91 @@ static int cmd_targets(int argc, char **argv)
 		if (r->until)
 			snprintf(until, sizeof(until), "%d.%d", r->until / 100, r->until % 100);
 		printf("%-45s since %-4s until %-4s %s\n", r->what, since, until, r->note);
+	}
+	return 0;
+}
+
+/* "X.Y" of a target (major * 100 + minor) into buf. */
+static const char *target_text(int t, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%d.%d", t / 100, t % 100);
+	return buf;
+}
+
+/* The type column of k with its version gates, as the reference shows it. */
+static void key_type(const struct inv_key *k, char *buf, size_t sz)
+{
+	char t[128], a[16], b[16];
+	const char *ty = inv_key_type_text(k, t, sizeof(t));
+
+	if (k->since && k->until)
+		snprintf(buf, sz, "%s (%s ≤ target < %s)", ty, target_text(k->since, a, sizeof(a)),
+			 target_text(k->until, b, sizeof(b)));
+	else if (k->since)
+		snprintf(buf, sz, "%s (target ≥ %s)", ty, target_text(k->since, a, sizeof(a)));
+	else if (k->until)
+		snprintf(buf, sz, "%s (target < %s)", ty, target_text(k->until, b, sizeof(b)));
+	else
+		snprintf(buf, sz, "%s", ty);
+}
+
+/* A cell of a Markdown table: "| text " or "| " when empty. */
+static void md_cell(const char *s, const char *quote)
+{
+	if (s && *s)
+		printf("| %s%s%s ", quote, s, quote);
+	else
+		printf("| ");
+}
+
+static int cmd_keys(int argc, char **argv)
+{
+	struct opt_parser p;
+	const char *only = NULL, *sec = NULL;
+	int o, md = 0, found = 0;
+
+	opt_init(&p, &keys_cmd, argc, argv);
+	while ((o = opt_next(&p)) != OPT_DONE) {
+		if (o == O_MARKDOWN)
+			md = 1;
+		else if (o == OPT_OPERAND && !only)
+			only = p.val;
+		else if (o == OPT_OPERAND)
+			return opt_usage_error(&keys_cmd, stderr, "unexpected argument '%s'",
+					       p.val);
+		else
+			return opt_finish(&p, o, stdout, stderr);
+	}
+	for (size_t i = 0; inv_key_at(i); i++) {
+		const struct inv_key *k = inv_key_at(i);
+		char ty[256];
+
+		if (only && strcmp(only, k->section))
+			continue;
+		key_type(k, ty, sizeof(ty));
+		if (!sec || strcmp(sec, k->section)) {
+			if (md)
+				printf("%s### %s\n\n| key | type | default | renders "
+				       "|\n|---|---|---|---|"
+				       "\n",
+				       sec ? "\n" : "", k->section);
+			sec = k->section;
+		}
+		found = 1;
+		if (md) {
+			md_cell(k->key, "`");
+			md_cell(ty, "");
+			md_cell(k->dflt, "");
+			md_cell(k->doc, "");
+			printf("|\n");
+		} else {
+			printf("%s.%s: %s%s%s\n", k->section, k->key, ty,
+			       k->dflt ? ", default " : "", k->dflt ? k->dflt : "");
+		}
+	}
+	if (only && !found) {
+		fprintf(stderr, "hagen keys: no section '%s' in the keyword table\n", only);
+		return EXIT_USAGE;
 	}
 	return 0;
 }

@@ -40,7 +40,8 @@ static const char *yaml =
 	"    discovery: { dns: { name: web, port: 80, slots: 3, prefix: w, resolvers: docker } }\n"
 	"  pg:\n"
 	"    mode: tcp\n"
-	"    servers: [{ name: p1, address: \"db:5432\" }]\n"
+	"    servers: [{ name: p1, address: \"db:5432\" }, { name: p2, address: \"db2:5432\", "
+	"weight: 5, drain: true }]\n"
 	"environments:\n"
 	"  small: { services: { api: { servers: [{ name: a1, address: \"10.0.0.1:80\" }] } } }\n";
 
@@ -78,6 +79,9 @@ static void test_model(void **state)
 	assert_string_equal(web->servers[2].name, "w3");
 	assert_int_equal(web->servers[2].slot, 3);
 	assert_int_equal(web->servers[2].weight, 1);
+	/* drain: hagen renders weight 0, so the balance expects no traffic */
+	assert_int_equal(pg->n, 2);
+	assert_int_equal(pg->servers[1].weight, 0);
 	assert_true(pg->tcp);
 	inv_release(&inv);
 	diag_release(&dl);

@@ -19,7 +19,7 @@
 
 const struct inv_rule inv_rules[] = {
 	{"option httpslog", 205, 0, "on 2.4 hagen falls back to option httplog with a warning"},
-	{"error-log-format", 205, 0, "defaults.error_log_format is an error before 2.5"},
+	{"error-log-format", 0, 0, "defaults.error_log_format is an error before 2.5"},
 	{"nbproc", 0, 205, "never emitted"},
 	{"tune.stick-counters, more than 3 track-sc", 208, 0, "hagen tracks only sc0"},
 	{"compression algo-res/type-res", 208, 0,
@@ -1034,6 +1034,26 @@ static void do_headers(struct comp *c, const struct yn_node *n, const char *what
 	}
 }
 
+/* The timeouts of the two named defaults (the http ones are what defaults.timeouts accepts). */
+static const struct tmo tm_http[] = {
+	{"connect", "connect", 0},
+	{"client", "client", 0},
+	{"server", "server", 0},
+	{"http_request", "http-request", 0},
+	{"http_keep_alive", "http-keep-alive", 0},
+	{"queue", "queue", 0},
+	{"tunnel", "tunnel", 0},
+	{"client_fin", "client-fin", 0},
+	{"server_fin", "server-fin", 0},
+	{"check", "check", 0},
+	{NULL, NULL, 0},
+};
+static const struct tmo tm_tcp[] = {
+	{"connect", "connect", 0},	 {"client", "client", 0}, {"server", "server", 0},
+	{"queue", "queue", 0},		 {"tunnel", "tunnel", 0}, {"client_fin", "client-fin", 0},
+	{"server_fin", "server-fin", 0}, {"check", "check", 0},	  {NULL, NULL, 0},
+};
+
 /* ---- the keyword table ----
  *
  * One row per key of a converted section: its name, type, range, default, the targets that
@@ -1053,29 +1073,126 @@ struct key_row {
 	key_checker *check; /* INV_OTHER only */
 };
 
-static key_checker ck_nameservers, ck_extra;
+static key_checker ck_nameservers, ck_extra, ck_rendered, ck_log_format, ck_timeouts,
+	ck_resolvers_ref;
+static const char *const modes[] = {"http", "tcp", NULL};
 
 static const struct key_row key_rows[] = {
-	{{"resolvers.NAME", "nameservers", INV_OTHER, 0, 0, NULL, 0, 0,
-	  "list of `HOST:PORT` (required unless parse_resolv_conf)", "`nameserver nsN ADDR`"},
-	 ck_nameservers},
-	{{"resolvers.NAME", "parse_resolv_conf", INV_BOOL, 0, 0, "false", 0, 0, NULL,
-	  "`parse-resolv-conf`"},
-	 NULL},
-	{{"resolvers.NAME", "hold_valid", INV_DUR, 0, 0, "10s", 0, 0, NULL, "`hold valid`"}, NULL},
-	{{"resolvers.NAME", "hold_nx", INV_DUR, 0, 0, NULL, 0, 0, NULL, "`hold nx`"}, NULL},
-	{{"resolvers.NAME", "resolve_retries", INV_INT, 1, 100, "3", 0, 0, NULL,
-	  "`resolve_retries`"},
-	 NULL},
-	{{"resolvers.NAME", "timeout_resolve", INV_DUR, 0, 0, "1s", 0, 0, NULL,
-	  "`timeout resolve`"},
-	 NULL},
-	{{"resolvers.NAME", "timeout_retry", INV_DUR, 0, 0, "1s", 0, 0, NULL, "`timeout retry`"},
-	 NULL},
-	{{"resolvers.NAME", "accepted_payload_size", INV_INT, 512, 65535, "8192", 0, 0, NULL,
-	  "`accepted_payload_size`"},
-	 NULL},
-	{{"resolvers.NAME", "extra", INV_OTHER, 0, 0, NULL, 0, 0, "raw lines", NULL}, ck_extra},
+	{.k = {.section = "defaults",
+	       .key = "mode",
+	       .type = INV_ENUM,
+	       .values = modes,
+	       .dflt = "http",
+	       .doc = "the mode of entrypoints and services that do not say"}},
+	{.k = {.section = "defaults",
+	       .key = "log_format",
+	       .type = INV_OTHER,
+	       .dflt = "httplog",
+	       .type_doc =
+		       "httplog \\| httpslog \\| tcplog \\| clf \\| a log-format string with `%`",
+	       .doc = "`option httplog` / `option httpslog` / `option httplog clf` / `log-format "
+		      "'…'` in d_http; d_tcp always `option tcplog`"},
+	 .check = ck_log_format},
+	{.k = {.section = "defaults",
+	       .key = "error_log_format",
+	       .type = INV_TEXT,
+	       .since = 205,
+	       .type_doc = "log-format string",
+	       .doc = "`error-log-format '…'`"}},
+	{.k = {.section = "defaults",
+	       .key = "timeouts",
+	       .type = INV_OTHER,
+	       .dflt = "connect 5s, client 30s, server 30s",
+	       .type_doc = "map: connect client server http_request http_keep_alive queue tunnel "
+			   "client_fin server_fin check",
+	       .doc = "`timeout NAME V` (http_* only in d_http)"},
+	 .check = ck_timeouts},
+	{.k = {.section = "defaults",
+	       .key = "retries",
+	       .type = INV_INT,
+	       .min = 0,
+	       .max = 100,
+	       .doc = "`retries N`"}},
+	{.k = {.section = "defaults",
+	       .key = "redispatch",
+	       .type = INV_BOOL,
+	       .dflt = "false",
+	       .doc = "`option redispatch`"}},
+	{.k = {.section = "defaults",
+	       .key = "forwardfor",
+	       .type = INV_BOOL,
+	       .dflt = "false",
+	       .doc = "`option forwardfor` (d_http)"}},
+	{.k = {.section = "defaults",
+	       .key = "resolvers",
+	       .type = INV_OTHER,
+	       .type_doc = "a `resolvers` name",
+	       .doc = "every service: `default-server init-addr none resolvers NAME`"},
+	 .check = ck_resolvers_ref},
+	{.k = {.section = "defaults",
+	       .key = "extra",
+	       .type = INV_OTHER,
+	       .type_doc = "raw lines",
+	       .doc = "appended to both defaults"},
+	 .check = ck_rendered},
+	{.k = {.section = "defaults",
+	       .key = "http_extra",
+	       .type = INV_OTHER,
+	       .type_doc = "raw lines",
+	       .doc = "appended to d_http"},
+	 .check = ck_rendered},
+	{.k = {.section = "defaults",
+	       .key = "tcp_extra",
+	       .type = INV_OTHER,
+	       .type_doc = "raw lines",
+	       .doc = "appended to d_tcp"},
+	 .check = ck_rendered},
+	{.k = {.section = "resolvers.NAME",
+	       .key = "nameservers",
+	       .type = INV_OTHER,
+	       .type_doc = "list of `HOST:PORT` (required unless parse_resolv_conf)",
+	       .doc = "`nameserver nsN ADDR`"},
+	 .check = ck_nameservers},
+	{.k = {.section = "resolvers.NAME",
+	       .key = "parse_resolv_conf",
+	       .type = INV_BOOL,
+	       .dflt = "false",
+	       .doc = "`parse-resolv-conf`"}},
+	{.k = {.section = "resolvers.NAME",
+	       .key = "hold_valid",
+	       .type = INV_DUR,
+	       .dflt = "10s",
+	       .doc = "`hold valid`"}},
+	{.k = {.section = "resolvers.NAME", .key = "hold_nx", .type = INV_DUR, .doc = "`hold nx`"}},
+	{.k = {.section = "resolvers.NAME",
+	       .key = "resolve_retries",
+	       .type = INV_INT,
+	       .min = 1,
+	       .max = 100,
+	       .dflt = "3",
+	       .doc = "`resolve_retries`"}},
+	{.k = {.section = "resolvers.NAME",
+	       .key = "timeout_resolve",
+	       .type = INV_DUR,
+	       .dflt = "1s",
+	       .doc = "`timeout resolve`"}},
+	{.k = {.section = "resolvers.NAME",
+	       .key = "timeout_retry",
+	       .type = INV_DUR,
+	       .dflt = "1s",
+	       .doc = "`timeout retry`"}},
+	{.k = {.section = "resolvers.NAME",
+	       .key = "accepted_payload_size",
+	       .type = INV_INT,
+	       .min = 512,
+	       .max = 65535,
+	       .dflt = "8192",
+	       .doc = "`accepted_payload_size`"}},
+	{.k = {.section = "resolvers.NAME",
+	       .key = "extra",
+	       .type = INV_OTHER,
+	       .type_doc = "raw lines"},
+	 .check = ck_extra},
 };
 #define NKEY_ROWS (sizeof(key_rows) / sizeof(key_rows[0]))
 
@@ -1094,10 +1211,47 @@ const char *inv_key_type_text(const struct inv_key *k, char *buf, size_t sz)
 		return buf;
 	case INV_DUR:
 		return "duration";
+	case INV_ENUM:
+		if (k->type_doc)
+			break;
+		buf[0] = '\0';
+		for (size_t i = 0; k->values[i]; i++)
+			snprintf(buf + strlen(buf), sz - strlen(buf), "%s%s", i ? " \\| " : "",
+				 k->values[i]);
+		return buf;
+	case INV_TEXT:
 	case INV_OTHER:
 		break;
 	}
 	return k->type_doc ? k->type_doc : "";
+}
+
+const struct inv_key *inv_key_find(const char *section, const char *key)
+{
+	for (size_t i = 0; i < NKEY_ROWS; i++)
+		if (!strcmp(key_rows[i].k.section, section) && !strcmp(key_rows[i].k.key, key))
+			return &key_rows[i].k;
+	return NULL;
+}
+
+/* The rules of inv_rules about a key of the keyword table: their since/until are the key's
+ * (the rule's own are 0). */
+static const struct {
+	const char *what, *section, *key;
+} rule_keys[] = {
+	{"error-log-format", "defaults", "error_log_format"},
+};
+
+void inv_rule_targets(const struct inv_rule *r, int *since, int *until)
+{
+	const struct inv_key *k = NULL;
+
+	for (size_t i = 0; i < sizeof(rule_keys) / sizeof(rule_keys[0]) && !k; i++)
+		if (!strcmp(rule_keys[i].what, r->what))
+			k = inv_key_find(rule_keys[i].section, rule_keys[i].key);
+
+	*since = k ? k->since : r->since;
+	*until = k ? k->until : r->until;
 }
 
 /* The rows of section sec: *n of them from the returned one (NULL when none). */
@@ -1169,6 +1323,15 @@ static int do_keys(struct comp *c, const char *sec, const struct yn_node *n, con
 			if ((d = check_dur(c, x, q, &bad)) || (d = k->dflt))
 				vset(c, view, k->key, d, x);
 			break;
+		case INV_ENUM:
+			if ((d = x ? one_of(c, x, k->key, k->values) : k->dflt))
+				vset(c, view, k->key, d, x);
+			break;
+		case INV_TEXT:
+			if (x ? (d = check_str(c, x, k->key, S_TEXT)) != NULL
+			      : (d = k->dflt) != NULL)
+				vset(c, view, k->key, d, x);
+			break;
 		case INV_OTHER:
 			r[i].check(c, x, view, at);
 			break;
@@ -1183,6 +1346,60 @@ static void ck_extra(struct comp *c, const struct yn_node *x, struct yn_node *vi
 	(void)at;
 	if (x)
 		do_extra(c, x, view);
+}
+
+/* Checked where it is rendered (a defaults' extra lines go into each of the two). */
+static void ck_rendered(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			const struct yn_node *at)
+{
+	(void)c, (void)x, (void)view, (void)at;
+}
+
+/* defaults.log_format: a named format (view log_named) or a log-format string (log_custom). */
+static void ck_log_format(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			  const struct yn_node *at)
+{
+	(void)at;
+	if (!x || !check_str(c, x, "log_format", S_TEXT))
+		return;
+	if (!strcmp(x->str, "httplog") || !strcmp(x->str, "tcplog") || !strcmp(x->str, "clf") ||
+	    !strcmp(x->str, "httpslog"))
+		vset(c, view, "log_named", x->str, x);
+	else if (!strchr(x->str, '%'))
+		err_at(c, x,
+		       "log_format '%s' is neither httplog, httpslog, tcplog, clf nor a log-format "
+		       "string with %%-variables",
+		       x->str);
+	else
+		vset(c, view, "log_custom", x->str, x);
+}
+
+/* defaults.timeouts: checked once against every key the http defaults accept (each mode
+ * renders its own subset). */
+static void ck_timeouts(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			const struct yn_node *at)
+{
+	struct yn_node *scratch;
+
+	(void)view, (void)at;
+	if (!x)
+		return;
+	scratch = yn_new_map(0, 0);
+	do_timeouts(c, x, tm_http, scratch, NULL, 1);
+	yn_free(scratch);
+}
+
+/* defaults.resolvers: a resolvers section's name. */
+static void ck_resolvers_ref(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			     const struct yn_node *at)
+{
+	(void)view, (void)at;
+	if (!x || !check_str(c, x, "resolvers name", S_NAME))
+		return;
+	if (find_name(c->resolver_names, c->nresolvers, x->str) < 0)
+		ref_error(c, x, "resolvers", c->resolver_names, c->nresolvers);
+	else
+		c->default_resolvers = x->str;
 }
 
 static void ck_nameservers(struct comp *c, const struct yn_node *x, struct yn_node *view,
@@ -1484,88 +1701,24 @@ static void do_userlists(struct comp *c, const struct yn_node *u)
 /* The named defaults: d_http and/or d_tcp, built once the modes in use are known. */
 static void do_defaults(struct comp *c, const struct yn_node *d)
 {
-	static const char *const keys[] = {"mode",    "log_format", "error_log_format", "timeouts",
-					   "retries", "redispatch", "forwardfor",	"resolvers",
-					   "extra",   "http_extra", "tcp_extra",	NULL};
-	static const char *const modes[] = {"http", "tcp", NULL};
-	static const struct tmo tm_http[] = {
-		{"connect", "connect", 0},
-		{"client", "client", 0},
-		{"server", "server", 0},
-		{"http_request", "http-request", 0},
-		{"http_keep_alive", "http-keep-alive", 0},
-		{"queue", "queue", 0},
-		{"tunnel", "tunnel", 0},
-		{"client_fin", "client-fin", 0},
-		{"server_fin", "server-fin", 0},
-		{"check", "check", 0},
-		{NULL, NULL, 0},
-	};
-	static const struct tmo tm_tcp[] = {
-		{"connect", "connect", 0},
-		{"client", "client", 0},
-		{"server", "server", 0},
-		{"queue", "queue", 0},
-		{"tunnel", "tunnel", 0},
-		{"client_fin", "client-fin", 0},
-		{"server_fin", "server-fin", 0},
-		{"check", "check", 0},
-		{NULL, NULL, 0},
-	};
 	struct yn_node *seq = vseq(c, c->view, "defaults", d);
 	struct yn_node *fb = yn_new_map(0, 0);
-	const struct yn_node *lf = NULL, *x, *tmo = NULL;
+	struct yn_node *dv = yn_new_map(0, 0); /* the checked values (do_keys) */
+	const struct yn_node *lf = yn_get(d, "log_format"), *tmo = NULL, *x;
 	const char *custom = NULL, *named = NULL, *elf = NULL;
-	int64_t retries = -1;
-	int redispatch = 0, forwardfor = 0, ok = 1;
+	int ok = 1;
 
 	/* fallback timeouts so HAProxy never warns about missing ones */
 	yn_map_set(fb, "connect", yn_new_scalar("5s", 0, 0));
 	yn_map_set(fb, "client", yn_new_scalar("30s", 0, 0));
 	yn_map_set(fb, "server", yn_new_scalar("30s", 0, 0));
-	if (d && (ok = check_map(c, d, "defaults", keys) == 0)) {
-		if ((x = yn_get(d, "mode")))
-			one_of(c, x, "mode", modes);
-		if ((lf = yn_get(d, "log_format")) && check_str(c, lf, "log_format", S_TEXT)) {
-			if (!strcmp(lf->str, "httplog") || !strcmp(lf->str, "tcplog") ||
-			    !strcmp(lf->str, "clf") || !strcmp(lf->str, "httpslog"))
-				named = lf->str;
-			else if (!strchr(lf->str, '%'))
-				err_at(c, lf,
-				       "log_format '%s' is neither httplog, httpslog, tcplog, clf "
-				       "nor a log-format string with %%-variables",
-				       lf->str);
-			else
-				custom = lf->str;
-		}
-		if ((x = yn_get(d, "error_log_format")) &&
-		    check_str(c, x, "error_log_format", S_TEXT)) {
-			if (c->target < 205)
-				err_at(c, x,
-				       "error_log_format needs HAProxy 2.5 or later (target is "
-				       "%d.%d)",
-				       c->target / 100, c->target % 100);
-			else
-				elf = x->str;
-		}
-		check_int(c, yn_get(d, "retries"), "'retries'", 0, 100, &retries);
-		check_bool(c, yn_get(d, "redispatch"), "'redispatch'", &redispatch);
-		check_bool(c, yn_get(d, "forwardfor"), "'forwardfor'", &forwardfor);
-		if ((x = yn_get(d, "resolvers")) && check_str(c, x, "resolvers name", S_NAME)) {
-			if (find_name(c->resolver_names, c->nresolvers, x->str) < 0)
-				ref_error(c, x, "resolvers", c->resolver_names, c->nresolvers);
-			else
-				c->default_resolvers = x->str;
-		}
+	if (!dv)
+		c->oom = 1;
+	if (d && dv && (ok = do_keys(c, "defaults", d, "defaults", dv, d) == 0)) {
+		named = (x = yn_get(dv, "log_named")) ? x->str : NULL;
+		custom = (x = yn_get(dv, "log_custom")) ? x->str : NULL;
+		elf = (x = yn_get(dv, "error_log_format")) ? x->str : NULL;
 		tmo = yn_get(d, "timeouts");
-	}
-	if (tmo) {
-		/* validate once against every key defaults accepts; each mode renders its own
-		 * subset */
-		struct yn_node *scratch = yn_new_map(0, 0);
-
-		do_timeouts(c, tmo, tm_http, scratch, NULL, 1);
-		yn_free(scratch);
 	}
 	if (named && !strcmp(named, "httpslog") && c->target < 205) {
 		warn_at(c, lf,
@@ -1601,11 +1754,11 @@ static void do_defaults(struct comp *c, const struct yn_node *d)
 			vset(c, v, "error_log_format", quote_text(elf, q, sizeof(q)),
 			     yn_get(d, "error_log_format"));
 		do_timeouts(c, tmo, tcp ? tm_tcp : tm_http, v, fb, 0);
-		if (retries >= 0)
-			vsetf(c, v, "retries", yn_get(d, "retries"), "%lld", (long long)retries);
-		if (redispatch)
+		if ((x = yn_get(dv, "retries")))
+			vset(c, v, "retries", x->str, yn_get(d, "retries"));
+		if (yn_get(dv, "redispatch"))
 			vset(c, v, "redispatch", "true", yn_get(d, "redispatch"));
-		if (forwardfor && !tcp)
+		if (yn_get(dv, "forwardfor") && !tcp)
 			vset(c, v, "forwardfor", "true", yn_get(d, "forwardfor"));
 		if (d && ok && yn_get(d, "extra"))
 			do_extra(c, yn_get(d, "extra"), v);
@@ -1613,11 +1766,11 @@ static void do_defaults(struct comp *c, const struct yn_node *d)
 			do_extra(c, yn_get(d, tcp ? "tcp_extra" : "http_extra"), v);
 	}
 	yn_free(fb);
+	yn_free(dv);
 }
 
 static int is_tcp_mode(struct comp *c, const struct yn_node *n, int dflt)
 {
-	static const char *const modes[] = {"http", "tcp", NULL};
 	const char *m;
 
 	if (!n)

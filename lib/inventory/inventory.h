@@ -118,6 +118,8 @@ enum inv_ktype {
 	INV_BOOL,  /* true or false; the template data holds "true" only when true */
 	INV_INT,   /* a whole number in [min, max] */
 	INV_DUR,   /* a duration: "5s", "100ms", a number of ms */
+	INV_ENUM,  /* one of values[] (did you mean ...) */
+	INV_TEXT,  /* free text, quoted where rendered */
 	INV_OTHER, /* checked by the row's own checker (lists, references, raw lines) */
 };
 
@@ -130,6 +132,7 @@ struct inv_key {
 	int since, until;    /* the targets that accept it: since <= target < until (0: no bound) */
 	const char *type_doc; /* the reference's type column; NULL: said by type, min and max */
 	const char *doc;      /* the reference's "renders" column; NULL: empty */
+	const char *const *values; /* INV_ENUM: the accepted words, NULL-terminated */
 };
 
 /* Row i of the keyword table, in section order; NULL past the last. */
@@ -145,5 +148,10 @@ struct inv_rule {
 	const char *note; /* what hagen does */
 };
 extern const struct inv_rule inv_rules[];
+/* The targets rule r covers, since <= target < until (0: no bound): its own, or, for a rule
+ * about a key of the keyword table (rule_keys in inventory.c), the key's since/until columns. */
+void inv_rule_targets(const struct inv_rule *r, int *since, int *until);
+/* The row of the keyword table for key of section, or NULL. */
+const struct inv_key *inv_key_find(const char *section, const char *key);
 
 #endif

@@ -128,12 +128,35 @@ static void test_names(void **state)
 	assert_string_equal(inv_frontend_name("web", buf, sizeof(buf)), "fe_web");
 }
 
+/* The version gates are columns of the keyword table: `hagen targets` (inv_rules) reads them. */
+static void test_key_gates(void **state)
+{
+	const struct inv_key *k = inv_key_find("defaults", "error_log_format");
+	int since = -1, until = -1, shown = 0;
+
+	(void)state;
+	assert_non_null(k);
+	assert_int_equal(k->since, 205);
+	assert_null(inv_key_find("defaults", "nope"));
+	for (const struct inv_rule *r = inv_rules; r->what; r++) {
+		if (strcmp(r->what, "error-log-format"))
+			continue;
+		assert_int_equal(r->since, 0); /* no copy of the key's number */
+		inv_rule_targets(r, &since, &until);
+		shown = 1;
+	}
+	assert_true(shown);
+	assert_int_equal(since, k->since);
+	assert_int_equal(until, k->until);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_refused_like_hagen),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_key_gates),
 	};
 	int fd;
 	int rc;

@@ -339,10 +339,13 @@ static int cmd_targets(int argc, char **argv)
 	for (const struct inv_rule *r = inv_rules; r->what; r++) {
 		char since[16] = "-", until[16] = "-";
 
-		if (r->since)
-			snprintf(since, sizeof(since), "%d.%d", r->since / 100, r->since % 100);
-		if (r->until)
-			snprintf(until, sizeof(until), "%d.%d", r->until / 100, r->until % 100);
+		int s, u;
+
+		inv_rule_targets(r, &s, &u);
+		if (s)
+			snprintf(since, sizeof(since), "%d.%d", s / 100, s % 100);
+		if (u)
+			snprintf(until, sizeof(until), "%d.%d", u / 100, u % 100);
 		printf("%-45s since %-4s until %-4s %s\n", r->what, since, until, r->note);
 	}
 	return 0;

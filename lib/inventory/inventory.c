@@ -1073,6 +1073,7 @@ struct key_row {
 	key_checker *check; /* INV_OTHER only */
 };
 
+static key_checker ck_stats_bind, ck_stats_auth, ck_stats_userlist, ck_prometheus;
 static key_checker ck_nameservers, ck_extra, ck_rendered, ck_log_format, ck_timeouts,
 	ck_resolvers_ref;
 static const char *const modes[] = {"http", "tcp", NULL};
@@ -1193,6 +1194,56 @@ static const struct key_row key_rows[] = {
 	       .type = INV_OTHER,
 	       .type_doc = "raw lines"},
 	 .check = ck_extra},
+	{.k = {.section = "stats",
+	       .key = "bind",
+	       .type = INV_OTHER,
+	       .type_doc = "address or list (required)",
+	       .doc = "`bind`"},
+	 .check = ck_stats_bind},
+	{.k = {.section = "stats",
+	       .key = "uri",
+	       .type = INV_PATH,
+	       .dflt = "/stats",
+	       .doc = "`stats uri`",
+	       .what = "stats uri"}},
+	{.k = {.section = "stats",
+	       .key = "refresh",
+	       .type = INV_DUR,
+	       .dflt = "10s",
+	       .doc = "`stats refresh`"}},
+	{.k = {.section = "stats", .key = "auth", .type = INV_OTHER, .map = 1},
+	 .check = ck_stats_auth},
+	{.k = {.section = "stats",
+	       .key = "auth.userlist",
+	       .type = INV_OTHER,
+	       .type_doc = "a userlist name",
+	       .doc = "`stats http-request auth realm R unless { http_auth(U) }`"},
+	 .check = ck_stats_userlist},
+	{.k = {.section = "stats",
+	       .key = "auth.realm",
+	       .type = INV_NAME,
+	       .dflt = "stats",
+	       .doc = "the realm",
+	       .what = "realm"}},
+	{.k = {.section = "stats",
+	       .key = "auth.admin",
+	       .type = INV_BOOL,
+	       .dflt = "false",
+	       .doc = "`stats admin if { http_auth(U) }`"}},
+	{.k = {.section = "stats",
+	       .key = "prometheus",
+	       .type = INV_OTHER,
+	       .dflt = "/metrics",
+	       .type_doc = "`true` or `{ path }`",
+	       .doc = "`http-request use-service prometheus-exporter if { path P }`"},
+	 .check = ck_prometheus},
+	{.k = {.section = "stats",
+	       .key = "health_uri",
+	       .type = INV_PATH,
+	       .doc = "`monitor-uri P` (200 while HAProxy runs)",
+	       .what = "health_uri"}},
+	{.k = {.section = "stats", .key = "extra", .type = INV_OTHER, .type_doc = "raw lines"},
+	 .check = ck_extra},
 };
 #define NKEY_ROWS (sizeof(key_rows) / sizeof(key_rows[0]))
 
@@ -1219,6 +1270,10 @@ const char *inv_key_type_text(const struct inv_key *k, char *buf, size_t sz)
 			snprintf(buf + strlen(buf), sz - strlen(buf), "%s%s", i ? " \\| " : "",
 				 k->values[i]);
 		return buf;
+	case INV_NAME:
+		return k->type_doc ? k->type_doc : "name";
+	case INV_PATH:
+		return k->type_doc ? k->type_doc : "path";
 	case INV_TEXT:
 	case INV_OTHER:
 		break;
@@ -1285,52 +1340,81 @@ static int key_gate(struct comp *c, const struct inv_key *k, const struct yn_nod
 /* Checks map n, a section sec (what names it in messages): every key known, every value of its
  * type, range and targets, and sets view[key] to each value (or its default). Returns 0, or -1
  * (reported) when n is not a map. */
+static int do_keys_in(struct comp *c, const char *sec, const char *prefix, const struct yn_node *n,
+		      const char *what, struct yn_node *view, const struct yn_node *at);
+
 static int do_keys(struct comp *c, const char *sec, const struct yn_node *n, const char *what,
 		   struct yn_node *view, const struct yn_node *at)
 {
+	return do_keys_in(c, sec, "", n, what, view, at);
+}
+
+/* The name of row k inside the map prefix names ("admin" of "auth.admin"), or NULL when k is not
+ * a key of that map. */
+static const char *key_in(const struct inv_key *k, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+
+	if (strncmp(k->key, prefix, pl) || strchr(k->key + pl, '.'))
+		return NULL;
+	return k->key + pl;
+}
+
+/* do_keys for the map n that the rows "PREFIXkey" of sec describe (prefix "auth." for
+ * stats.auth; "" for the section itself). */
+static int do_keys_in(struct comp *c, const char *sec, const char *prefix, const struct yn_node *n,
+		      const char *what, struct yn_node *view, const struct yn_node *at)
+{
 	const char *allowed[64];
-	size_t nr;
+	size_t nr, na = 0;
 	const struct key_row *r = section_rows(sec, &nr);
 
-	for (size_t i = 0; i < nr && i < 63; i++)
-		allowed[i] = r[i].k.key;
-	allowed[nr < 63 ? nr : 63] = NULL;
+	for (size_t i = 0; i < nr && na < 63; i++)
+		if (key_in(&r[i].k, prefix))
+			allowed[na++] = key_in(&r[i].k, prefix);
+	allowed[na] = NULL;
 	if (check_map(c, n, what, allowed) < 0)
 		return -1;
 	for (size_t i = 0; i < nr; i++) {
 		const struct inv_key *k = &r[i].k;
-		const struct yn_node *x = yn_get(n, k->key);
+		const char *name = key_in(k, prefix);
+		const struct yn_node *x = name ? yn_get(n, name) : NULL;
 		char q[80];
 		int64_t iv;
 		int b, bad = 0;
 		const char *d;
 
-		if (x && !key_gate(c, k, x))
+		if (!name || (x && !key_gate(c, k, x)))
 			continue;
-		snprintf(q, sizeof(q), "'%s'", k->key);
+		snprintf(q, sizeof(q), "'%s'", name);
 		switch (k->type) {
 		case INV_BOOL:
-			if (check_bool(c, x, q, &b) == 1 && b)
-				vset(c, view, k->key, "true", x);
+			if (check_bool(c, x, k->what ? k->what : q, &b) == 1 && b)
+				vset(c, view, name, "true", x);
 			break;
 		case INV_INT:
-			if (check_int(c, x, q, k->min, k->max, &iv) == 1)
-				vsetf(c, view, k->key, x, "%lld", (long long)iv);
+			if (check_int(c, x, k->what ? k->what : q, k->min, k->max, &iv) == 1)
+				vsetf(c, view, name, x, "%lld", (long long)iv);
 			else if (k->dflt)
-				vset(c, view, k->key, k->dflt, x);
+				vset(c, view, name, k->dflt, x);
 			break;
 		case INV_DUR:
-			if ((d = check_dur(c, x, q, &bad)) || (d = k->dflt))
-				vset(c, view, k->key, d, x);
+			if ((d = check_dur(c, x, k->what ? k->what : q, &bad)) || (d = k->dflt))
+				vset(c, view, name, d, x);
 			break;
 		case INV_ENUM:
-			if ((d = x ? one_of(c, x, k->key, k->values) : k->dflt))
-				vset(c, view, k->key, d, x);
+			if ((d = x ? one_of(c, x, k->what ? k->what : name, k->values) : k->dflt))
+				vset(c, view, name, d, x);
 			break;
 		case INV_TEXT:
-			if (x ? (d = check_str(c, x, k->key, S_TEXT)) != NULL
+		case INV_NAME:
+		case INV_PATH:
+			if (x ? (d = check_str(c, x, k->what ? k->what : name,
+					       k->type == INV_TEXT   ? S_TEXT
+					       : k->type == INV_NAME ? S_NAME
+								     : S_PATH)) != NULL
 			      : (d = k->dflt) != NULL)
-				vset(c, view, k->key, d, x);
+				vset(c, view, name, d, x ? x : at);
 			break;
 		case INV_OTHER:
 			r[i].check(c, x, view, at);
@@ -1400,6 +1484,82 @@ static void ck_resolvers_ref(struct comp *c, const struct yn_node *x, struct yn_
 		ref_error(c, x, "resolvers", c->resolver_names, c->nresolvers);
 	else
 		c->default_resolvers = x->str;
+}
+
+static void stats_secret_envs(struct comp *c, struct yn_node *v, const char *name,
+			      const struct yn_node *at);
+
+/* stats.bind: where the stats page listens (at: the stats map). */
+static void ck_stats_bind(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			  const struct yn_node *at)
+{
+	int single;
+	const struct yn_node *binds = check_list(c, x, "'bind'", &single);
+	struct yn_node *bv;
+	struct strbuf addr = STRBUF_INIT;
+
+	if (!x)
+		err_at(c, at, "stats needs 'bind' (for example \"127.0.0.1:8404\")");
+	bv = vseq(c, view, "binds", at);
+	for (size_t i = 0; i < list_len(binds, single); i++) {
+		const struct yn_node *it = list_item(binds, single, i);
+
+		if (check_addr(c, it, "bind address", 1, 1, &addr) == 0) {
+			bind_claim(c, addr.buf, it, "stats");
+			vpush(c, bv, addr.buf, it);
+		}
+	}
+	strbuf_release(&addr);
+}
+
+/* stats.auth: its keys are the rows auth.*; they go into the stats view. */
+static void ck_stats_auth(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			  const struct yn_node *at)
+{
+	(void)at;
+	if (x)
+		do_keys_in(c, "stats", "auth.", x, "auth", view, x);
+}
+
+/* stats.auth.userlist: a userlist's name; the page needs its password variables (at: auth). */
+static void ck_stats_userlist(struct comp *c, const struct yn_node *u, struct yn_node *view,
+			      const struct yn_node *at)
+{
+	if (!u)
+		err_at(c, at, "auth needs 'userlist'");
+	else if (check_str(c, u, "userlist name", S_NAME)) {
+		if (find_name(c->userlist_names, c->nuserlists, u->str) < 0) {
+			ref_error(c, u, "userlist", c->userlist_names, c->nuserlists);
+		} else {
+			vset(c, view, "userlist", u->str, u);
+			stats_secret_envs(c, view, u->str, u);
+		}
+	}
+}
+
+/* stats.prometheus: true, or { path: /metrics }. */
+static void ck_prometheus(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			  const struct yn_node *at)
+{
+	static const char *const prom_keys[] = {"path", NULL};
+	int b;
+
+	(void)at;
+	if (!x)
+		return;
+	if (x->kind == YN_SCALAR && check_bool(c, x, "'prometheus'", &b) == 1) {
+		if (b)
+			vset(c, view, "prometheus", "/metrics", x);
+	} else if (x->kind == YN_MAP && check_map(c, x, "prometheus", prom_keys) == 0) {
+		const struct yn_node *p = yn_get(x, "path");
+
+		if (p && check_str(c, p, "prometheus path", S_PATH))
+			vset(c, view, "prometheus", p->str, p);
+		else if (!p)
+			vset(c, view, "prometheus", "/metrics", x);
+	} else if (x->kind == YN_SEQ) {
+		err_at(c, x, "prometheus must be true or { path: /metrics }");
+	}
 }
 
 static void ck_nameservers(struct comp *c, const struct yn_node *x, struct yn_node *view,
@@ -2646,15 +2806,9 @@ static int bind_is_loopback(const char *addr)
 
 static void do_stats(struct comp *c, const struct yn_node *n)
 {
-	static const char *const keys[] = {"bind",	 "uri",	       "refresh", "auth",
-					   "prometheus", "health_uri", "extra",	  NULL};
-	static const char *const auth_keys[] = {"userlist", "realm", "admin", NULL};
-	static const char *const prom_keys[] = {"path", NULL};
 	struct yn_node *v;
-	const struct yn_node *x, *binds;
-	struct strbuf addr = STRBUF_INIT;
-	int single, bad = 0, b;
-	const char *d;
+	const struct yn_node *binds;
+	int single;
 
 	if (!n)
 		return;
@@ -2662,83 +2816,29 @@ static void do_stats(struct comp *c, const struct yn_node *n)
 	v = vmap(c, c->view, "stats", n);
 	vorigin(c, v, yn_get_pair(c->root, "stats")->key);
 	vset(c, v, "defaults", "d_http", NULL);
-	if (check_map(c, n, "stats", keys) < 0)
+	if (do_keys(c, "stats", n, "stats", v, n) < 0)
 		return;
-	binds = check_list(c, yn_get(n, "bind"), "'bind'", &single);
-	if (!yn_get(n, "bind"))
-		err_at(c, n, "stats needs 'bind' (for example \"127.0.0.1:8404\")");
-	{
-		struct yn_node *bv = vseq(c, v, "binds", n);
-
-		for (size_t i = 0; i < list_len(binds, single); i++)
-			if (check_addr(c, list_item(binds, single, i), "bind address", 1, 1,
-				       &addr) == 0) {
-				bind_claim(c, addr.buf, list_item(binds, single, i), "stats");
-				vpush(c, bv, addr.buf, list_item(binds, single, i));
-			}
-	}
-	vset(c, v, "uri", "/stats", n);
-	if ((x = yn_get(n, "uri")) && check_str(c, x, "stats uri", S_PATH))
-		vset(c, v, "uri", x->str, x);
-	d = check_dur(c, x = yn_get(n, "refresh"), "'refresh'", &bad);
-	vset(c, v, "refresh", d ? d : "10s", x);
-	if ((x = yn_get(n, "health_uri")) && check_str(c, x, "health_uri", S_PATH))
-		vset(c, v, "health_uri", x->str, x);
-	if ((x = yn_get(n, "prometheus"))) {
-		if (x->kind == YN_SCALAR && check_bool(c, x, "'prometheus'", &b) == 1) {
-			if (b)
-				vset(c, v, "prometheus", "/metrics", x);
-		} else if (x->kind == YN_MAP && check_map(c, x, "prometheus", prom_keys) == 0) {
-			const struct yn_node *p = yn_get(x, "path");
-
-			if (p && check_str(c, p, "prometheus path", S_PATH))
-				vset(c, v, "prometheus", p->str, p);
-			else if (!p)
-				vset(c, v, "prometheus", "/metrics", x);
-		} else if (x->kind == YN_SEQ) {
-			err_at(c, x, "prometheus must be true or { path: /metrics }");
-		}
-	}
-	if ((x = yn_get(n, "auth")) && check_map(c, x, "auth", auth_keys) == 0) {
-		const struct yn_node *u = yn_get(x, "userlist"), *r;
-
-		if (!u)
-			err_at(c, x, "auth needs 'userlist'");
-		else if (check_str(c, u, "userlist name", S_NAME)) {
-			if (find_name(c->userlist_names, c->nuserlists, u->str) < 0) {
-				ref_error(c, u, "userlist", c->userlist_names, c->nuserlists);
-			} else {
-				vset(c, v, "userlist", u->str, u);
-				stats_secret_envs(c, v, u->str, u);
-			}
-		}
-		vset(c, v, "realm", "stats", x);
-		if ((r = yn_get(x, "realm")) && check_str(c, r, "realm", S_NAME))
-			vset(c, v, "realm", r->str, r);
-		if (check_bool(c, yn_get(x, "admin"), "'admin'", &b) == 1 && b)
-			vset(c, v, "admin", "true", yn_get(x, "admin"));
-	}
-	if (yn_get(n, "extra"))
-		do_extra(c, yn_get(n, "extra"), v);
 	/* without auth, anyone who reaches a non-loopback bind reads every backend and server */
-	if (!yn_get(v, "userlist"))
-		for (size_t i = 0; i < list_len(binds, single); i++) {
-			const struct yn_node *bn = list_item(binds, single, i);
+	binds = yn_get(n, "bind"); /* a list, or one address (as check_list reads it) */
+	single = binds && binds->kind == YN_SCALAR;
+	if (binds && binds->kind != YN_SEQ && (!single || yn_is_null(binds)))
+		binds = NULL;
+	for (size_t i = 0; !yn_get(v, "userlist") && binds && i < list_len(binds, single); i++) {
+		const struct yn_node *bn = list_item(binds, single, i);
 
-			if (yn_is_text(bn) && !bind_is_loopback(bn->str)) {
-				char sb[80];
+		if (yn_is_text(bn) && !bind_is_loopback(bn->str)) {
+			char sb[80];
 
-				warn_at(c, bn,
-					"the stats page%s binds '%s' without auth: anyone who "
-					"reaches it "
-					"sees every backend and server; add stats.auth or bind "
-					"127.0.0.1",
-					yn_get(v, "prometheus") ? " (and Prometheus metrics)" : "",
-					show(bn, sb, sizeof(sb)));
-				break;
-			}
+			warn_at(c, bn,
+				"the stats page%s binds '%s' without auth: anyone who "
+				"reaches it "
+				"sees every backend and server; add stats.auth or bind "
+				"127.0.0.1",
+				yn_get(v, "prometheus") ? " (and Prometheus metrics)" : "",
+				show(bn, sb, sizeof(sb)));
+			break;
 		}
-	strbuf_release(&addr);
+	}
 }
 
 static void compile(struct comp *c)

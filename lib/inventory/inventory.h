@@ -120,6 +120,8 @@ enum inv_ktype {
 	INV_DUR,   /* a duration: "5s", "100ms", a number of ms */
 	INV_ENUM,  /* one of values[] (did you mean ...) */
 	INV_TEXT,  /* free text, quoted where rendered */
+	INV_NAME,  /* a name: letters, digits, '_', '.', ':' and '-' */
+	INV_PATH,  /* a URI path: one word that starts with '/' */
 	INV_OTHER, /* checked by the row's own checker (lists, references, raw lines) */
 };
 
@@ -133,6 +135,8 @@ struct inv_key {
 	const char *type_doc; /* the reference's type column; NULL: said by type, min and max */
 	const char *doc;      /* the reference's "renders" column; NULL: empty */
 	const char *const *values; /* INV_ENUM: the accepted words, NULL-terminated */
+	const char *what;	   /* how messages name it, when not 'key' (or key) */
+	int map; /* a map whose keys are the rows "key.NAME" (the reference lists those) */
 };
 
 /* Row i of the keyword table, in section order; NULL past the last. */

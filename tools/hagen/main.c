@@ -406,7 +406,7 @@ static int cmd_keys(int argc, char **argv)
 		const struct inv_key *k = inv_key_at(i);
 		char ty[256];
 
-		if (only && strcmp(only, k->section))
+		if ((only && strcmp(only, k->section)) || (md && k->map))
 			continue;
 		key_type(k, ty, sizeof(ty));
 		if (!sec || strcmp(sec, k->section)) {

@@ -11,11 +11,12 @@
 #include "strbuf.h"
 #include "yamlnode.h"
 
-#define TMPL_MAX_BYTES (1u << 20)      /* one template file */
-#define TMPL_MAX_NEST 32	       /* nested blocks in one template */
-#define TMPL_MAX_PARTIALS 16	       /* {{> x}} inside {{> y}} ... */
-#define TMPL_MAX_OUTPUT INV_MAX_OUTPUT /* the rendered file: one limit with the inventory's view   \
-					*/
+#define TMPL_MAX_BYTES (1u << 20) /* one template file */
+#define TMPL_MAX_NEST 32	  /* nested blocks in one template */
+#define TMPL_MAX_PARTIALS 16	  /* {{> x}} inside {{> y}} ... */
+#define TMPL_MAX_OUTPUT                                                                            \
+	INV_MAX_OUTPUT /* the rendered file: one limit with the inventory's view                   \
+			*/
 
 struct tmpl_set;
 

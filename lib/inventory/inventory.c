@@ -1073,12 +1073,103 @@ struct key_row {
 	key_checker *check; /* INV_OTHER only */
 };
 
+static key_checker ck_log, ck_log_dest, ck_stats_socket, ck_tls;
+static const char *const global_tls_versions[] = {"SSLv3",   "TLSv1.0", "TLSv1.1",
+						  "TLSv1.2", "TLSv1.3", NULL};
 static key_checker ck_stats_bind, ck_stats_auth, ck_stats_userlist, ck_prometheus;
 static key_checker ck_nameservers, ck_extra, ck_rendered, ck_log_format, ck_timeouts,
 	ck_resolvers_ref;
 static const char *const modes[] = {"http", "tcp", NULL};
 
 static const struct key_row key_rows[] = {
+	{.k = {.section = "global",
+	       .key = "maxconn",
+	       .type = INV_INT,
+	       .min = 1,
+	       .max = 10000000,
+	       .doc = "`maxconn N`"}},
+	{.k = {.section = "global",
+	       .key = "nbthread",
+	       .type = INV_INT,
+	       .min = 1,
+	       .max = 4096,
+	       .doc = "`nbthread N`"}},
+	{.k = {.section = "global",
+	       .key = "log",
+	       .type = INV_OTHER,
+	       .dflt = "none",
+	       .type_doc = "list of log targets",
+	       .doc = "`log TARGET [len N] format F FACILITY [LEVEL]`"},
+	 .check = ck_log},
+	{.k = {.section = "global",
+	       .key = "log[].target",
+	       .type = INV_OTHER,
+	       .dflt = "required",
+	       .type_doc =
+		       "`HOST:PORT`, `udp@`/`tcp@HOST:PORT`, `/path/socket`, `stdout`, `stderr`"},
+	 .check = ck_log_dest},
+	{.k = {.section = "global",
+	       .key = "log[].format",
+	       .type = INV_ENUM,
+	       .dflt = "rfc3164",
+	       .type_doc = "rfc3164 rfc5424 short raw iso local priority timed",
+	       .values = inv_log_formats,
+	       .what = "log format"}},
+	{.k = {.section = "global",
+	       .key = "log[].facility",
+	       .type = INV_ENUM,
+	       .dflt = "local0",
+	       .type_doc = "kern … local7",
+	       .values = inv_log_facilities,
+	       .what = "log facility"}},
+	{.k = {.section = "global",
+	       .key = "log[].level",
+	       .type = INV_ENUM,
+	       .type_doc = "emerg alert crit err warning notice info debug",
+	       .doc = "max level",
+	       .values = inv_log_levels,
+	       .what = "log level"}},
+	{.k = {.section = "global",
+	       .key = "log[].len",
+	       .type = INV_INT,
+	       .min = 80,
+	       .max = 65535,
+	       .doc = "`len N`"}},
+	{.k = {.section = "global",
+	       .key = "stats_socket",
+	       .type = INV_OTHER,
+	       .dflt = "mode 660, level admin, timeout 30s",
+	       .type_doc =
+		       "absolute path, or `{ path, mode: \"660\", level: user\\|operator\\|admin, "
+		       "timeout }`",
+	       .doc = "`stats socket PATH mode M level L expose-fd listeners` + `stats timeout`"},
+	 .check = ck_stats_socket},
+	{.k = {.section = "global", .key = "tls", .type = INV_OTHER, .map = 1}, .check = ck_tls},
+	{.k = {.section = "global",
+	       .key = "tls.min_version",
+	       .type = INV_ENUM,
+	       .type_doc = "SSLv3 TLSv1.0 … TLSv1.3",
+	       .doc = "`ssl-default-bind-options ssl-min-ver V` (and `-server-`)",
+	       .values = global_tls_versions,
+	       .what = "TLS version"}},
+	{.k = {.section = "global",
+	       .key = "tls.ciphers",
+	       .type = INV_TOKEN,
+	       .type_doc = "string",
+	       .doc = "`ssl-default-bind-ciphers` (and `-server-`)",
+	       .what = "'ciphers'"}},
+	{.k = {.section = "global",
+	       .key = "tls.ciphersuites",
+	       .type = INV_TOKEN,
+	       .type_doc = "string",
+	       .doc = "`ssl-default-bind-ciphersuites` (and `-server-`)",
+	       .what = "'ciphersuites'"}},
+	{.k = {.section = "global",
+	       .key = "extra",
+	       .type = INV_OTHER,
+	       .type_doc = "list of raw lines",
+	       .doc = "appended to `global`"},
+	 .check = ck_extra},
 	{.k = {.section = "defaults",
 	       .key = "mode",
 	       .type = INV_ENUM,
@@ -1275,6 +1366,7 @@ const char *inv_key_type_text(const struct inv_key *k, char *buf, size_t sz)
 	case INV_PATH:
 		return k->type_doc ? k->type_doc : "path";
 	case INV_TEXT:
+	case INV_TOKEN:
 	case INV_OTHER:
 		break;
 	}
@@ -1409,10 +1501,12 @@ static int do_keys_in(struct comp *c, const char *sec, const char *prefix, const
 		case INV_TEXT:
 		case INV_NAME:
 		case INV_PATH:
+		case INV_TOKEN:
 			if (x ? (d = check_str(c, x, k->what ? k->what : name,
 					       k->type == INV_TEXT   ? S_TEXT
 					       : k->type == INV_NAME ? S_NAME
-								     : S_PATH)) != NULL
+					       : k->type == INV_PATH ? S_PATH
+								     : S_TOKEN)) != NULL
 			      : (d = k->dflt) != NULL)
 				vset(c, view, name, d, x ? x : at);
 			break;
@@ -1484,6 +1578,116 @@ static void ck_resolvers_ref(struct comp *c, const struct yn_node *x, struct yn_
 		ref_error(c, x, "resolvers", c->resolver_names, c->nresolvers);
 	else
 		c->default_resolvers = x->str;
+}
+
+static void do_log_target(struct comp *c, const struct yn_node *it, struct yn_node *seq);
+
+/* global.log: a list of log targets (or one, as a map). */
+static void ck_log(struct comp *c, const struct yn_node *n, struct yn_node *view,
+		   const struct yn_node *at)
+{
+	int single;
+	const struct yn_node *l;
+
+	(void)at;
+	if (!n)
+		return;
+	if (n->kind == YN_MAP) {
+		do_log_target(c, n, yn_get(view, "log"));
+		return;
+	}
+	l = check_list(c, n, "'log'", &single);
+	if (l && single)
+		err_at(c, n,
+		       "'log' must be a list of maps like { target: \"127.0.0.1:514\", "
+		       "facility: local0 }");
+	else
+		for (size_t k = 0; l && k < l->n; k++)
+			do_log_target(c, l->items[k], yn_get(view, "log"));
+}
+
+/* global.log[].target: HOST:PORT, udp@ or tcp@HOST:PORT, a /path to a socket, stdout, stderr
+ * (at: the log target). */
+static void ck_log_dest(struct comp *c, const struct yn_node *t, struct yn_node *m,
+			const struct yn_node *at)
+{
+	struct strbuf addr = STRBUF_INIT;
+	const char *ts;
+
+	if (!t) {
+		err_at(c, at,
+		       "log target needs 'target' (HOST:PORT, a /path to a socket, stdout or "
+		       "stderr)");
+	} else if ((ts = check_str(c, t, "log target", S_TOKEN))) {
+		if (ts[0] == '/' || !strcmp(ts, "stdout") || !strcmp(ts, "stderr"))
+			vset(c, m, "target", ts, t);
+		else if (!strncmp(ts, "udp@", 4) || !strncmp(ts, "tcp@", 4)) {
+			struct yn_node tmp = *t;
+
+			tmp.str = (char *)ts + 4;
+			tmp.len = t->len - 4;
+			if (check_addr(c, &tmp, "log target", 0, 0, &addr) == 0)
+				vsetf(c, m, "target", t, "%.4s%s", ts, addr.buf);
+		} else if (check_addr(c, t, "log target", 0, 0, &addr) == 0)
+			vset(c, m, "target", addr.buf, t);
+	}
+	strbuf_release(&addr);
+}
+
+/* global.stats_socket: an absolute path, or { path, mode, level, timeout }. */
+static void ck_stats_socket(struct comp *c, const struct yn_node *n, struct yn_node *view,
+			    const struct yn_node *at)
+{
+	static const char *const sock_keys[] = {"path", "mode", "level", "timeout", NULL};
+	static const char *const sock_levels[] = {"user", "operator", "admin", NULL};
+	struct yn_node *s;
+	const struct yn_node *p = n;
+	const char *mode = "660", *level = "admin", *tmo = "30s";
+	int bad = 0;
+
+	(void)at;
+	if (!n)
+		return;
+	s = vmap(c, view, "stats_socket", n);
+	if (n->kind == YN_MAP) {
+		if (check_map(c, n, "stats_socket", sock_keys) == 0) {
+			p = yn_get(n, "path");
+			if (!p)
+				err_at(c, n, "stats_socket needs 'path'");
+			if (yn_get(n, "mode")) {
+				const struct yn_node *mn = yn_get(n, "mode");
+
+				if (!check_str(c, mn, "socket mode", S_TOKEN) ||
+				    strspn(mn->str, "01234567") != mn->len || mn->len > 4)
+					err_at(c, mn, "socket mode must be octal digits like 660");
+				else
+					mode = mn->str;
+			}
+			if (yn_get(n, "level"))
+				level = one_of(c, yn_get(n, "level"), "socket level", sock_levels);
+			if (yn_get(n, "timeout"))
+				tmo = check_dur(c, yn_get(n, "timeout"), "socket timeout", &bad);
+		}
+	}
+	if (p && check_str(c, p, "stats_socket path", S_TOKEN)) {
+		if (p->str[0] != '/' && strncmp(p->str, "ipv4@", 5) && strncmp(p->str, "ipv6@", 5))
+			err_at(c, p, "stats_socket path must be absolute (or ipv4@HOST:PORT)");
+		vset(c, s, "path", p->str, p);
+	}
+	vset(c, s, "mode", mode, n);
+	vset(c, s, "level", level ? level : "admin", n);
+	vset(c, s, "timeout", tmo ? tmo : "30s", n);
+}
+
+/* global.tls: its keys are the rows tls.*, in a map of their own in the template data. */
+static void ck_tls(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		   const struct yn_node *at)
+{
+	(void)at;
+	if (x && x->kind == YN_MAP)
+		do_keys_in(c, "global", "tls.", x, "tls", vmap(c, view, "tls", x), x);
+	else if (x)
+		do_keys_in(c, "global", "tls.", x, "tls", NULL, x);
 }
 
 static void stats_secret_envs(struct comp *c, struct yn_node *v, const char *name,
@@ -1596,149 +1800,25 @@ const char *const inv_log_levels[] = {"emerg",	"alert", "crit",  "err", "warning
 
 static void do_log_target(struct comp *c, const struct yn_node *it, struct yn_node *seq)
 {
-	static const char *const keys[] = {"target", "format", "facility", "level", "len", NULL};
-	const struct yn_node *t;
 	struct yn_node *m;
-	struct strbuf addr = STRBUF_INIT;
-	const char *fmt, *fac, *lvl, *ts;
-	int64_t len;
-	char b[80];
 
-	if (check_map(c, it, "a log target", keys) < 0)
-		return;
-	m = vpush_map(c, seq, it);
-	t = yn_get(it, "target");
-	if (!t) {
-		err_at(c, it,
-		       "log target needs 'target' (HOST:PORT, a /path to a socket, stdout or "
-		       "stderr)");
-	} else if ((ts = check_str(c, t, "log target", S_TOKEN))) {
-		if (ts[0] == '/' || !strcmp(ts, "stdout") || !strcmp(ts, "stderr"))
-			vset(c, m, "target", ts, t);
-		else if (!strncmp(ts, "udp@", 4) || !strncmp(ts, "tcp@", 4)) {
-			struct yn_node tmp = *t;
-
-			tmp.str = (char *)ts + 4;
-			tmp.len = t->len - 4;
-			if (check_addr(c, &tmp, "log target", 0, 0, &addr) == 0)
-				vsetf(c, m, "target", t, "%.4s%s", ts, addr.buf);
-		} else if (check_addr(c, t, "log target", 0, 0, &addr) == 0)
-			vset(c, m, "target", addr.buf, t);
-		(void)b;
-	}
-	fmt = yn_get(it, "format") ? one_of(c, yn_get(it, "format"), "log format", inv_log_formats)
-				   : "rfc3164";
-	vset(c, m, "format", fmt ? fmt : "rfc3164", yn_get(it, "format"));
-	fac = yn_get(it, "facility")
-		      ? one_of(c, yn_get(it, "facility"), "log facility", inv_log_facilities)
-		      : "local0";
-	vset(c, m, "facility", fac ? fac : "local0", yn_get(it, "facility"));
-	lvl = yn_get(it, "level") ? one_of(c, yn_get(it, "level"), "log level", inv_log_levels)
-				  : NULL;
-	if (lvl)
-		vset(c, m, "level", lvl, yn_get(it, "level"));
-	if (check_int(c, yn_get(it, "len"), "'len'", 80, 65535, &len) == 1)
-		vsetf(c, m, "len", yn_get(it, "len"), "%lld", (long long)len);
-	strbuf_release(&addr);
+	if (it && it->kind == YN_MAP)
+		m = vpush_map(c, seq, it);
+	else
+		m = NULL;
+	do_keys_in(c, "global", "log[].", it, "a log target", m, it);
 }
 
 static void do_global(struct comp *c, const struct yn_node *g)
 {
-	static const char *const keys[] = {"maxconn", "nbthread", "log", "stats_socket",
-					   "tls",     "extra",	  NULL};
-	static const char *const tls_keys[] = {"min_version", "ciphers", "ciphersuites", NULL};
-	static const char *const tls_versions[] = {"SSLv3",   "TLSv1.0", "TLSv1.1",
-						   "TLSv1.2", "TLSv1.3", NULL};
-	static const char *const sock_keys[] = {"path", "mode", "level", "timeout", NULL};
-	static const char *const sock_levels[] = {"user", "operator", "admin", NULL};
 	struct yn_node *v = vmap(c, c->view, "global", g);
-	const struct yn_node *n;
-	int64_t i;
-	int single;
 
 	vorigin(c, v, g ? yn_get_pair(c->root, "global")->key : NULL);
 	vseq(c, v, "log", g);
 	vseq(c, v, "extra", g);
 	if (!g)
 		return;
-	if (check_map(c, g, "global", keys) < 0)
-		return;
-	if (check_int(c, yn_get(g, "maxconn"), "'maxconn'", 1, 10000000, &i) == 1)
-		vsetf(c, v, "maxconn", yn_get(g, "maxconn"), "%lld", (long long)i);
-	if (check_int(c, yn_get(g, "nbthread"), "'nbthread'", 1, 4096, &i) == 1) {
-		vsetf(c, v, "nbthread", yn_get(g, "nbthread"), "%lld", (long long)i);
-	}
-	if ((n = yn_get(g, "log"))) {
-		const struct yn_node *l =
-			n->kind == YN_MAP ? NULL : check_list(c, n, "'log'", &single);
-
-		if (n->kind == YN_MAP)
-			do_log_target(c, n, yn_get(v, "log"));
-		else if (l && single)
-			err_at(c, n,
-			       "'log' must be a list of maps like { target: \"127.0.0.1:514\", "
-			       "facility: local0 }");
-		else
-			for (size_t k = 0; l && k < l->n; k++)
-				do_log_target(c, l->items[k], yn_get(v, "log"));
-	}
-	if ((n = yn_get(g, "stats_socket"))) {
-		struct yn_node *s = vmap(c, v, "stats_socket", n);
-		const struct yn_node *p = n;
-		const char *mode = "660", *level = "admin", *tmo = "30s";
-		int bad = 0;
-
-		if (n->kind == YN_MAP) {
-			if (check_map(c, n, "stats_socket", sock_keys) == 0) {
-				p = yn_get(n, "path");
-				if (!p)
-					err_at(c, n, "stats_socket needs 'path'");
-				if (yn_get(n, "mode")) {
-					const struct yn_node *mn = yn_get(n, "mode");
-
-					if (!check_str(c, mn, "socket mode", S_TOKEN) ||
-					    strspn(mn->str, "01234567") != mn->len || mn->len > 4)
-						err_at(c, mn,
-						       "socket mode must be octal digits like 660");
-					else
-						mode = mn->str;
-				}
-				if (yn_get(n, "level"))
-					level = one_of(c, yn_get(n, "level"), "socket level",
-						       sock_levels);
-				if (yn_get(n, "timeout"))
-					tmo = check_dur(c, yn_get(n, "timeout"), "socket timeout",
-							&bad);
-			}
-		}
-		if (p && check_str(c, p, "stats_socket path", S_TOKEN)) {
-			if (p->str[0] != '/' && strncmp(p->str, "ipv4@", 5) &&
-			    strncmp(p->str, "ipv6@", 5))
-				err_at(c, p,
-				       "stats_socket path must be absolute (or ipv4@HOST:PORT)");
-			vset(c, s, "path", p->str, p);
-		}
-		vset(c, s, "mode", mode, n);
-		vset(c, s, "level", level ? level : "admin", n);
-		vset(c, s, "timeout", tmo ? tmo : "30s", n);
-	}
-	if ((n = yn_get(g, "tls")) && check_map(c, n, "tls", tls_keys) == 0) {
-		struct yn_node *t = vmap(c, v, "tls", n);
-		const struct yn_node *x;
-
-		if ((x = yn_get(n, "min_version"))) {
-			const char *mv = one_of(c, x, "TLS version", tls_versions);
-
-			if (mv)
-				vset(c, t, "min_version", mv, x);
-		}
-		if ((x = yn_get(n, "ciphers")) && check_str(c, x, "'ciphers'", S_TOKEN))
-			vset(c, t, "ciphers", x->str, x);
-		if ((x = yn_get(n, "ciphersuites")) && check_str(c, x, "'ciphersuites'", S_TOKEN))
-			vset(c, t, "ciphersuites", x->str, x);
-	}
-	if (yn_get(g, "extra"))
-		do_extra(c, yn_get(g, "extra"), v);
+	do_keys(c, "global", g, "global", v, g);
 	c->logging = yn_get(v, "log") && yn_get(v, "log")->n > 0;
 }
 

@@ -122,6 +122,7 @@ enum inv_ktype {
 	INV_TEXT,  /* free text, quoted where rendered */
 	INV_NAME,  /* a name: letters, digits, '_', '.', ':' and '-' */
 	INV_PATH,  /* a URI path: one word that starts with '/' */
+	INV_TOKEN, /* one word: no space, quote, '#' or '\\' */
 	INV_OTHER, /* checked by the row's own checker (lists, references, raw lines) */
 };
 

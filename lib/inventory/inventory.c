@@ -1370,7 +1370,7 @@ const char *inv_key_type_text(const struct inv_key *k, char *buf, size_t sz)
 	case INV_OTHER:
 		break;
 	}
-	return k->type_doc ? k->type_doc : "";
+	return k->type_doc ? k->type_doc : k->map ? "map" : "";
 }
 
 const struct inv_key *inv_key_find(const char *section, const char *key)

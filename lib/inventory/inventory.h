@@ -28,9 +28,9 @@
 #define INV_MAX_DEPTH 64	 /* YAML nesting */
 #define INV_MAX_NODES 400000	 /* YAML nodes, alias expansions included (~8,000 services) */
 #define INV_MAX_BYTES (4u << 20) /* the file */
-#define INV_MAX_OUTPUT                                                                             \
-	(64u << 20) /* the rendered configuration (hagen's TMPL_MAX_OUTPUT): a view                \
-		     * that would render past it is refused while it is built */
+/* the rendered configuration (hagen's TMPL_MAX_OUTPUT): a view that would render past it is
+ * refused while it is built */
+#define INV_MAX_OUTPUT (64u << 20)
 
 struct inv_opts {
 	const char *env;    /* environment overlay name (-e), or NULL */

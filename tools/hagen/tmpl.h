@@ -14,9 +14,8 @@
 #define TMPL_MAX_BYTES (1u << 20) /* one template file */
 #define TMPL_MAX_NEST 32	  /* nested blocks in one template */
 #define TMPL_MAX_PARTIALS 16	  /* {{> x}} inside {{> y}} ... */
-#define TMPL_MAX_OUTPUT                                                                            \
-	INV_MAX_OUTPUT /* the rendered file: one limit with the inventory's view                   \
-			*/
+/* the rendered file: one limit with the inventory's view (lib/inventory) */
+#define TMPL_MAX_OUTPUT INV_MAX_OUTPUT
 
 struct tmpl_set;
 

@@ -609,6 +609,28 @@ static void record_url(const struct serve_opts *o, const char *url)
 	store_close(st);
 }
 
+/* Removes the page's address from the store when it stops, so alert payloads no longer link to
+ * a page that is gone; only while the store still holds its own address (another serve on the
+ * same store may have recorded its own since). A store that cannot be written to: a warning. */
+static void forget_url(const struct serve_opts *o, const char *url)
+{
+	struct store *st;
+	char *cur, err[512];
+
+	st = store_open(o->db, 0, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "halog serve: warning: cannot remove the address from the store: %s\n",
+			err);
+		return;
+	}
+	cur = store_meta_get(st, "serve.url");
+	if (cur && !strcmp(cur, url) && store_meta_set(st, "serve.url", NULL) < 0)
+		fprintf(stderr, "halog serve: warning: cannot remove the address from the store: %s\n",
+			store_errmsg(st));
+	free(cur);
+	store_close(st);
+}
+
 /* Waits for SIGINT or SIGTERM (blocked in every thread, read here). */
 static void wait_for_stop(void)
 {
@@ -705,6 +727,7 @@ int serve_run(const struct serve_opts *o)
 		rc = 0;
 	}
 	fprintf(stderr, "halog serve: stopping\n");
+	forget_url(o, url);
 out:
 	atomic_store(&s.stopping, 1);
 	if (s.hub)

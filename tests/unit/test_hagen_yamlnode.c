@@ -86,6 +86,19 @@ static void test_duplicate(void **state)
 	assert_string_equal(err.msg, "duplicate key 'a' (first at line 1, column 1)");
 }
 
+static void test_duplicate_small(void **state)
+{
+	struct yn_error err;
+
+	(void)state;
+	/* two keys repeated in a small map: the smallest is named, as in a large one */
+	assert_null(load("b: 1\na: 2\nb: 3\na: 4\n", &err));
+	assert_int_equal(err.line, 4);
+	assert_string_equal(err.msg, "duplicate key 'a' (first at line 2, column 1)");
+	assert_null(load("{x: 1, y: 2, x: 3}\n", &err));
+	assert_int_equal(err.col, 14);
+}
+
 static void test_merge(void **state)
 {
 	struct yn_error err;
@@ -220,6 +233,73 @@ static void test_build(void **state)
 	yn_free(c);
 }
 
+/* 1 when a and b hold the same tree, positions, styles and tags included. */
+static int same_tree(const struct yn_node *a, const struct yn_node *b)
+{
+	if (a->kind != b->kind || a->style != b->style || a->line != b->line || a->col != b->col ||
+	    a->n != b->n || !a->tag != !b->tag || (a->tag && strcmp(a->tag, b->tag)))
+		return 0;
+	if (a->kind == YN_SCALAR)
+		return a->len == b->len && !memcmp(a->str, b->str, a->len) && !a->str[a->len];
+	for (size_t i = 0; i < a->n; i++)
+		if (a->kind == YN_SEQ ? !same_tree(a->items[i], b->items[i])
+				      : !same_tree(a->pairs[i].key, b->pairs[i].key) ||
+						!same_tree(a->pairs[i].value, b->pairs[i].value))
+			return 0;
+	return 1;
+}
+
+static void test_arena(void **state)
+{
+	const char *doc = "base: &b {x: 1, y: !!str 2}\nlist: !mine [a, 'b', \"c\", *b]\n"
+			  "m:\n  <<: [*b]\n  y: 9\n  big: |\n    text\n";
+	struct yn_error err;
+	struct yn_node *plain = load(doc, &err), *pooled, *m, *c;
+	struct yn_arena *a = yn_arena_new(), *b = yn_arena_new();
+	struct strbuf big = STRBUF_INIT;
+
+	(void)state;
+	assert_non_null(plain);
+	assert_non_null(a);
+	/* a document loaded in an arena is the same tree */
+	assert_null(yn_arena_use(a));
+	pooled = load(doc, &err);
+	assert_non_null(pooled);
+	assert_true(same_tree(plain, pooled));
+	/* a copy, a node bigger than a block, and growing lists all come from it */
+	c = yn_copy(plain);
+	assert_true(same_tree(plain, c));
+	for (int i = 0; i < 300000; i++)
+		strbuf_addch(&big, 'z');
+	assert_int_equal(yn_map_set(c, "big", yn_new_scalar(big.buf, 0, 0)), 0);
+	assert_int_equal(yn_get(c, "big")->len, 300000);
+	m = yn_new_seq(0, 0);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(yn_seq_push(m, yn_new_scalar("v", 0, 0)), 0);
+	/* arenas nest: the one in effect before comes back */
+	assert_ptr_equal(yn_arena_use(b), a);
+	assert_int_equal(yn_seq_push(m, yn_new_scalar("from b", 0, 0)), 0);
+	assert_ptr_equal(yn_arena_use(a), b);
+	assert_ptr_equal(yn_arena_use(NULL), a);
+	/* outside any arena: malloc'd nodes in an arena's tree are freed by yn_free, the array
+	 * grown then too; the arena's own nodes are left to it (LeakSanitizer checks both) */
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(yn_seq_push(m, yn_new_scalar("malloc'd", 0, 0)), 0);
+	assert_int_equal(m->n, 1021);
+	assert_string_equal(m->items[1000]->str, "from b");
+	assert_string_equal(m->items[1020]->str, "malloc'd");
+	assert_int_equal(yn_map_set(pooled, "y", yn_copy(plain)), 0);
+	yn_free(m);
+	yn_free(pooled); /* walks it, frees the malloc'd copy */
+	/* a malloc'd tree holding an arena's nodes */
+	assert_int_equal(yn_map_set(plain, "pooled", c), 0);
+	yn_free(plain);
+	yn_arena_free(b); /* "from b" lived there */
+	yn_arena_free(a);
+	yn_arena_free(NULL);
+	strbuf_release(&big);
+}
+
 static void test_empty(void **state)
 {
 	struct yn_error err;
@@ -242,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),      cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_billion_laughs), cmocka_unit_test(test_many_keys),
 		cmocka_unit_test(test_build),	       cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_duplicate_small), cmocka_unit_test(test_arena),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,3 +166,17 @@ int csv_add_cell(struct strbuf *sb, const char *s, size_t len)
 	strbuf_release(&tmp);
 	return rc ? -1 : 0;
 }
+
+int md_add_cell(struct strbuf *sb, const char *s, size_t len)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int rc = text_add_visible(&tmp, s, len);
+
+	for (size_t i = 0; !rc && i < tmp.len; i++) {
+		if (tmp.buf[i] && strchr("|\\`*<>[]", tmp.buf[i]))
+			rc |= strbuf_addch(sb, '\\');
+		rc |= strbuf_addch(sb, tmp.buf[i]);
+	}
+	strbuf_release(&tmp);
+	return rc ? -1 : 0;
+}

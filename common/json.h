@@ -32,4 +32,10 @@ int text_add_visible(struct strbuf *sb, const char *s, size_t len);
  * Returns 0 or -1. */
 int csv_add_cell(struct strbuf *sb, const char *s, size_t len);
 
+/* One Markdown table cell (or any inline text in Markdown) made safe for a terminal
+ * (text_add_visible) and for the table: '|' (which would end the cell), '\\', '`', '*', '<',
+ * '>', '[' and ']' (markup, HTML, links) get a backslash, so a name from a log line or a header
+ * shows as written and keeps its row's columns. Returns 0 or -1. */
+int md_add_cell(struct strbuf *sb, const char *s, size_t len);
+
 #endif

@@ -331,12 +331,12 @@ static void print_json(struct strbuf *sb, const struct drive_out *o)
 	strbuf_addstr(sb, "}\n");
 }
 
-/* A name in a table: terminal-safe in Markdown; in CSV also quoted and never a formula (a
- * server name comes from a response header: csv_add_cell). */
+/* A name in a table (a server name comes from a response header): in Markdown escaped so it
+ * stays in its cell (md_add_cell); in CSV quoted and never a formula (csv_add_cell). */
 static void cell(struct strbuf *sb, const char *s, int md)
 {
 	if (md)
-		vis(sb, s);
+		md_add_cell(sb, s, strlen(s));
 	else
 		csv_add_cell(sb, s, strlen(s));
 }

@@ -1435,14 +1435,7 @@ static void write_csv(struct strbuf *sb, const struct report *r)
 static const char *md(struct strbuf *tmp, const char *s)
 {
 	strbuf_reset(tmp);
-	struct strbuf v = STRBUF_INIT;
-	text_add_visible(&v, s, strlen(s));
-	for (const char *p = v.buf; *p; p++) {
-		if (strchr("|\\`*<>[]", *p))
-			strbuf_addch(tmp, '\\');
-		strbuf_addch(tmp, *p);
-	}
-	strbuf_release(&v);
+	md_add_cell(tmp, s, strlen(s));
 	return tmp->buf;
 }
 

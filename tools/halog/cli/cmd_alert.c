@@ -11,6 +11,7 @@
 
 #include "alert/eval.h"
 #include "cli/commands.h"
+#include "cli/storecmd.h"
 #include "clock.h"
 #include "json.h"
 #include "opt.h"
@@ -188,16 +189,6 @@ static const char *visible(struct strbuf *sb, const char *s)
 	if (text_add_visible(sb, s, strlen(s)) < 0)
 		return "?";
 	return sb->buf;
-}
-
-static struct store *open_store(const char *db, int write)
-{
-	char err[512];
-	struct store *st = store_open(db, write ? STORE_CREATE : STORE_READONLY, err, sizeof(err));
-
-	if (!st)
-		fprintf(stderr, "halog alert: %s\n", err);
-	return st;
 }
 
 /* "1m", "90s", "1h30m" is not accepted: one number and one unit, as everywhere in halog. */
@@ -389,7 +380,7 @@ static int do_add(const char *db, struct add_args x)
 	/* the first window is the one the alert is added in; it counts only the lines received
 	 * from now on (the cursor below) */
 	a.next_ms = a.created_ms / a.every_ms * a.every_ms;
-	if (!(st = open_store(db, 1)))
+	if (!(st = cli_store_open("halog alert", db, STORE_CREATE)))
 		return HALOG_EXIT_ERR;
 	/* lines stored so far belong to no window of this alert */
 	{
@@ -473,7 +464,7 @@ static int do_list(const char *db, int json)
 {
 	struct store_alert *all = NULL;
 	struct strbuf sb = STRBUF_INIT, vis = STRBUF_INIT;
-	struct store *st = open_store(db, 0);
+	struct store *st = cli_store_open("halog alert", db, STORE_READONLY);
 	size_t n = 0, wn = 4, ww = 7, wq = 7;
 	int rc = HALOG_EXIT_OK;
 
@@ -548,22 +539,6 @@ static int do_list(const char *db, int json)
 	return rc;
 }
 
-static int do_rm(const char *db, const char *name)
-{
-	struct store *st = open_store(db, 1);
-	int rc;
-
-	if (!st)
-		return HALOG_EXIT_ERR;
-	rc = store_alert_rm(st, name);
-	if (rc < 0)
-		fprintf(stderr, "halog alert: %s\n", store_errmsg(st));
-	else if (rc == 1)
-		fprintf(stderr, "halog alert: no alert '%s'\n", name);
-	store_close(st);
-	return rc ? HALOG_EXIT_ERR : HALOG_EXIT_OK;
-}
-
 /* ---- test ---- */
 
 static int do_test(const char *db, const char *name)
@@ -575,7 +550,7 @@ static int do_test(const char *db, const char *name)
 	char err[1024], host[256] = "";
 	int64_t now = clock_wall_ms();
 	struct store_pos from = STORE_POS_MIN, to;
-	struct store *st = open_store(db, 0);
+	struct store *st = cli_store_open("halog alert", db, STORE_READONLY);
 	struct store_reader *rd = NULL;
 	char *serve = NULL;
 	int rc = HALOG_EXIT_ERR, r;
@@ -638,7 +613,7 @@ static int do_log(const char *db, const char *name, int64_t n, int json)
 {
 	struct store_alert_log *all = NULL;
 	struct strbuf sb = STRBUF_INIT;
-	struct store *st = open_store(db, 0);
+	struct store *st = cli_store_open("halog alert", db, STORE_READONLY);
 	size_t cnt = 0;
 	int rc = HALOG_EXIT_OK;
 
@@ -812,7 +787,7 @@ int cmd_alert(int argc, char **argv)
 	} else if (cmd == &list_cmd) {
 		rc = do_list(db, json);
 	} else if (cmd == &rm_cmd) {
-		rc = do_rm(db, name);
+		rc = cli_store_rm("halog alert", db, "alert", name, store_alert_rm, NULL);
 	} else if (cmd == &test_cmd) {
 		rc = do_test(db, name);
 	} else {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/storecmd.h"
 #include "clock.h"
 #include "json.h"
 #include "opt.h"
@@ -61,16 +62,6 @@ static void saved_usage(FILE *fp)
 	fprintf(fp, "\n%s", saved_epilog);
 }
 
-static struct store *open_store(const char *db, int write)
-{
-	char err[512];
-	struct store *st = store_open(db, write ? STORE_CREATE : STORE_READONLY, err, sizeof(err));
-
-	if (!st)
-		fprintf(stderr, "halog saved: %s\n", err);
-	return st;
-}
-
 static int do_add(const char *db, const char *name, const struct strbuf *query, int replace)
 {
 	struct diag_list dl = DIAG_LIST_INIT;
@@ -89,7 +80,7 @@ static int do_add(const char *db, const char *name, const struct strbuf *query, 
 	diag_release(&dl);
 	if (memchr(query->buf, '\0', query->len))
 		return opt_usage_error(&add_cmd, stderr, "a query cannot hold a NUL byte");
-	if (!(st = open_store(db, 1)))
+	if (!(st = cli_store_open("halog saved", db, STORE_CREATE)))
 		return HALOG_EXIT_ERR;
 	rc = store_saved_put(st, name, query->buf, replace, clock_wall_ms());
 	if (rc < 0)
@@ -103,7 +94,7 @@ static int do_add(const char *db, const char *name, const struct strbuf *query, 
 static int do_list(const char *db, int json)
 {
 	struct store_saved *all = NULL;
-	struct store *st = open_store(db, 0);
+	struct store *st = cli_store_open("halog saved", db, STORE_READONLY);
 	struct strbuf sb = STRBUF_INIT;
 	size_t n = 0, w = 4;
 	int rc = HALOG_EXIT_OK;
@@ -144,25 +135,13 @@ static int do_list(const char *db, int json)
 	return rc;
 }
 
-static int do_rm(const char *db, const char *name)
+/* rm's words when an alert watches the saved search (its name is in store_errmsg). */
+static void watched(struct store *st, const char *name)
 {
-	struct store *st = open_store(db, 1);
-	int rc;
-
-	if (!st)
-		return HALOG_EXIT_ERR;
-	rc = store_saved_rm(st, name);
-	if (rc < 0)
-		fprintf(stderr, "halog saved: %s\n", store_errmsg(st));
-	else if (rc == 1)
-		fprintf(stderr, "halog saved: no saved search '%s'\n", name);
-	else if (rc == 2)
-		fprintf(stderr,
-			"halog saved: alert '%s' watches '%s': remove the alert first "
-			"(halog alert rm %s)\n",
-			store_errmsg(st), name, store_errmsg(st));
-	store_close(st);
-	return rc ? HALOG_EXIT_ERR : HALOG_EXIT_OK;
+	fprintf(stderr,
+		"halog saved: alert '%s' watches '%s': remove the alert first "
+		"(halog alert rm %s)\n",
+		store_errmsg(st), name, store_errmsg(st));
 }
 
 int cmd_saved(int argc, char **argv)
@@ -253,7 +232,7 @@ int cmd_saved(int argc, char **argv)
 	} else if (cmd == &list_cmd) {
 		rc = do_list(db, json);
 	} else {
-		rc = do_rm(db, name);
+		rc = cli_store_rm("halog saved", db, "saved search", name, store_saved_rm, watched);
 	}
 out:
 	strbuf_release(&query);

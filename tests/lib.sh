@@ -72,6 +72,19 @@ have_ipv6_loopback() {
 	fi
 }
 
+# lib_gen_store SEED: the generated store of the report tests (halog_report_*.sh): skips without
+# jq or the sqlite3 CLI, enters $TMP, writes gen.log (20,000 mixed lines from helpers/loggen,
+# seeded with SEED) and gen.db (halog ingest of it, its messages in ingest.err).
+lib_gen_store() {
+	command -v jq >/dev/null 2>&1 || skip "no jq"
+	command -v sqlite3 >/dev/null 2>&1 || skip "no sqlite3"
+	_gen=$O/helpers/loggen
+	[ -x "$_gen" ] || fail "no $_gen (make helpers)"
+	mkdir -p "$TMP" && cd "$TMP" || fail "cannot enter $TMP"
+	"$_gen" --lines 20000 --seed "$1" --format mixed --framing rfc3164 >gen.log || fail "loggen"
+	"$HALOG" ingest --db gen.db gen.log 2>ingest.err || { cat ingest.err; fail "ingest"; }
+}
+
 # lib_alive PID: true while PID runs.
 lib_alive() { kill -0 "$1" 2>/dev/null; }
 

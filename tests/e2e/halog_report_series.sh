@@ -5,15 +5,7 @@
 # a window of seconds holds exactly the requests logged in it (counted with sqlite3).
 . "$TOP/tests/lib.sh"
 
-command -v jq >/dev/null 2>&1 || skip "no jq"
-command -v sqlite3 >/dev/null 2>&1 || skip "no sqlite3"
-LOGGEN=$O/helpers/loggen
-[ -x "$LOGGEN" ] || fail "no $LOGGEN (make helpers)"
-mkdir -p "$TMP"
-cd "$TMP" || fail "cannot enter $TMP"
-
-"$LOGGEN" --lines 20000 --seed 11 --format mixed --framing rfc3164 >gen.log || fail "loggen"
-"$HALOG" ingest --db gen.db gen.log 2>ingest.err || { cat ingest.err; fail "ingest"; }
+lib_gen_store 11
 total=$(sqlite3 gen.db "select count(*) from requests")
 first=$(sqlite3 gen.db "select min(ts_ms) from requests")
 

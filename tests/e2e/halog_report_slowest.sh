@@ -5,15 +5,7 @@
 # section (per server), the paths and the series alike.
 . "$TOP/tests/lib.sh"
 
-command -v jq >/dev/null 2>&1 || skip "no jq"
-command -v sqlite3 >/dev/null 2>&1 || skip "no sqlite3"
-LOGGEN=$O/helpers/loggen
-[ -x "$LOGGEN" ] || fail "no $LOGGEN (make helpers)"
-mkdir -p "$TMP"
-cd "$TMP" || fail "cannot enter $TMP"
-
-"$LOGGEN" --lines 20000 --seed 5 --format mixed --framing rfc3164 >gen.log || fail "loggen"
-"$HALOG" ingest --db gen.db gen.log 2>ingest.err || { cat ingest.err; fail "ingest"; }
+lib_gen_store 5
 
 # --- slowest: the 3 largest Ta of each backend, and their lines
 "$HALOG" report --db gen.db --slowest --top 3 --format json >slow.json || fail "--slowest"

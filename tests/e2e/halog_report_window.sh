@@ -5,15 +5,7 @@
 # status codes per backend, and a window of a few seconds inside one minute.
 . "$TOP/tests/lib.sh"
 
-command -v jq >/dev/null 2>&1 || skip "no jq"
-command -v sqlite3 >/dev/null 2>&1 || skip "no sqlite3"
-LOGGEN=$O/helpers/loggen
-[ -x "$LOGGEN" ] || fail "no $LOGGEN (make helpers)"
-mkdir -p "$TMP"
-cd "$TMP" || fail "cannot enter $TMP"
-
-"$LOGGEN" --lines 20000 --seed 3 --format mixed --framing rfc3164 >gen.log || fail "loggen"
-"$HALOG" ingest --db gen.db gen.log 2>ingest.err || { cat ingest.err; fail "ingest"; }
+lib_gen_store 3
 last=$(sqlite3 gen.db "select max(ts_ms) from requests")
 m=$((last / 60000 * 60000 - 120000)) # the busiest minute is the last
 

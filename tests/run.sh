@@ -27,6 +27,25 @@ VG
 	export HAGEN="$work/vg/hagen" HALOG="$work/vg/halog"
 fi
 
+# /dev/null must stay the null device (character device 1,3): a test once replaced it with a
+# regular file, and every later test then read what others wrote to it. Checked before the run
+# and after every test; a test that breaks it fails, by name, and ends the run (what would run
+# after it could not be trusted).
+devnull_ok() { [ -c /dev/null ] && [ "$(stat -c %t,%T /dev/null 2>/dev/null)" = 1,3 ]; }
+devnull_what() { stat -c '%F %t,%T' /dev/null 2>&1; }
+devnull_check() {
+	devnull_ok && return 0
+	ko "$1 (after it, /dev/null is no longer the null device: $(devnull_what))"
+	echo "stopping: restore it (as root: rm -f /dev/null && mknod -m 666 /dev/null c 1 3)"
+	echo "failed:$failed"
+	echo "$pass passed, $fail failed"
+	exit 1
+}
+if ! devnull_ok; then
+	echo "/dev/null is not the null device before any test ran: $(devnull_what)" >&2
+	exit 1
+fi
+
 ok() { pass=$((pass + 1)); [ -n "${VERBOSE:-}" ] && echo "ok   $1"; return 0; }
 ko() { fail=$((fail + 1)); failed="$failed $1"; echo "FAIL $1"; }
 sk() { skip=$((skip + 1)); echo "skip $1${2:+: $2}"; }
@@ -38,6 +57,7 @@ for t in "$O"/tests/test_*; do
 	name=unit/$(basename "$t")
 	want "$name" || continue
 	if (cd "$top" && "$t") >"$work/out" 2>&1; then ok "$name"; else ko "$name"; sed 's/^/    /' "$work/out" | tail -40; fi
+	devnull_check "$name"
 done
 
 # --- golden cases ---
@@ -55,6 +75,7 @@ for c in "$top"/tests/cases/*/*/; do
 	[ -f "$c/stdin" ] && in=$c/stdin
 	(cd "$c" && CASE=$c TMP=$tmp sh ./cmd) <"$in" >"$work/stdout" 2>"$work/stderr"
 	rc=$?
+	devnull_check "$name"
 	exp=0
 	[ -f "$c/exit" ] && exp=$(cat "$c/exit")
 	# exit 77 skips a case that needs something absent (its last stdout line says what)
@@ -93,6 +114,7 @@ for t in "$top"/tests/e2e/*.sh; do
 		[ $rc -eq 0 ] && rc=70
 	fi
 	rm -rf "$work/e2e"
+	devnull_check "$name"
 	case $rc in
 	0) ok "$name"; [ -n "${VERBOSE:-}" ] && sed 's/^/    /' "$work/out" ;;
 	77) sk "$name" "$(tail -1 "$work/out")" ;;

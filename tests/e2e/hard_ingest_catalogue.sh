@@ -3,6 +3,11 @@
 # CR and CRLF endings, <999>, <abc>, a missing PRI, binary garbage, a line of 1 MiB, a file
 # without a final LF, a gzip file cut short, and an empty file. Each line is stored raw (parsed
 # or not) and counted; the report's totals agree with the store.
+# Issue 11 §3 and §5 added lines whose trouble shows in what halog writes of them: HAProxy
+# 1.1/1.2 lines with two connection counters (parsed, request kept), names a spreadsheet would
+# compute (CSV cells stay text), wide UTF-8 names longer than a column (the text report cuts
+# them on character boundaries), and quotes and backslashes in a value (halog parse's key=value
+# output reads back to the exact bytes).
 set -u
 . "$TOP/tests/lib.sh"
 command -v python3 >/dev/null 2>&1 || skip "python3 missing"
@@ -27,6 +32,15 @@ lines = [
     b"",                                      # an empty line
     b"<134>esc \x1b[2J\x1b]0;t\x07 hc=I10",
     (HL % "I11").encode() + b"\r",
+    # issue 11 §5: HAProxy 1.1/1.2, two connection counters and no queue counters
+    b'<134>Nov 24 06:23:58 haproxy[1]: 10.0.0.1:1234 [09/Aug/2004:20:26:09] px srv1 1/2/3/4 502 '
+    b'210 - - PH-- 2/3 "GET /hc=I15 HTTP/1.0"',
+    # issue 11 §3: names a spreadsheet would compute
+    (HL % "I16").replace("fe_http be_app/s1", "@fe =cmd|x!A0/+s1").encode(),
+    # issue 11 §3: wide UTF-8 names, longer than the text report's columns
+    (HL % "I17").replace("be_app/s1", "be_ü/サーバー一号機サーバー二号機サーバー三号機").encode(),
+    # issue 11 §3: quotes and backslashes inside a value
+    (HL % 'I18?q=\\"x\\"\\\\y').encode(),
 ]
 with open(sys.argv[1], "wb") as f:
     f.write(b"\n".join(lines) + b"\n")
@@ -47,12 +61,12 @@ rc=$?
 cat "$TMP/err"
 [ $rc = 0 ] || fail "ingest of the catalogue exited $rc"
 q() { sqlite3 "$db" "$1"; }
-for t in I01 I02 I03 I04 I05 I06 I07 I08 I09 I10 I11 I12 I14; do
+for t in I01 I02 I03 I04 I05 I06 I07 I08 I09 I10 I11 I12 I14 I15 I16 I17 I18; do
 	[ "$(q "SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), 'hc=$t') > 0 OR instr(raw, CAST('hc=$t' AS BLOB)) > 0")" -ge 1 ] || fail "hc=$t not stored"
 done
 rows=$(q "SELECT count(*) FROM lines")
-# 12 catalogue lines + the CR-separated pair (one or two rows) + the unterminated last line
-[ "$rows" -ge 14 ] && [ "$rows" -le 15 ] || fail "$rows rows, want 14 or 15"
+# 16 catalogue lines + the CR-separated pair (one or two rows) + the unterminated last line
+[ "$rows" -ge 18 ] && [ "$rows" -le 19 ] || fail "$rows rows, want 18 or 19"
 # the 1 MiB line: stored (whole, or cut and flagged), never dropped
 big=$(q "SELECT length(raw) || '|' || flags FROM lines WHERE instr(CAST(substr(raw, 1, 30) AS TEXT), 'hc=I09') > 0")
 echo "1 MiB line stored as: $big (length|flags)"
@@ -65,6 +79,63 @@ import json, sys
 l = json.load(open(sys.argv[1]))['lines']
 assert l['total'] == int(sys.argv[2]) and l['parsed'] + l['unparsed'] == l['total'], l
 " "$TMP/r.json" "$rows" || fail "report totals differ from the store"
+
+# §5: the two-counter line is parsed and keeps its request line
+[ "$(q "SELECT l.status || ' ' || r.method || ' ' || r.path || ' ' || r.status FROM requests r JOIN lines l ON l.id = r.line_id WHERE r.path = '/hc=I15'")" = "0 GET /hc=I15 502" ] ||
+	fail "the HAProxy 1.1/1.2 line (two connection counters) lost its request line"
+# §3: no CSV cell of the report is a formula; the names are there, as text
+"$HALOG" report --db "$db" --format csv >"$TMP/r.csv" || fail "report --format csv failed"
+python3 - "$TMP/r.csv" <<'PY' || fail "a CSV cell would be computed by a spreadsheet"
+import csv, re, sys
+cells = [c for row in csv.reader(open(sys.argv[1], encoding="utf-8", newline="")) for c in row]
+bad = [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r") or re.match(r"-(?![0-9.]+$)", c)]
+assert not bad, bad
+assert "'=cmd|x!A0" in cells and "'+s1" in cells and "'@fe" in cells, "names missing"
+PY
+# §3: the text report cuts the wide names on character boundaries (valid UTF-8 throughout)
+"$HALOG" report --db "$db" >"$TMP/r.txt" || fail "report (text) failed"
+python3 -c "
+import sys
+t = open(sys.argv[1], 'rb').read().decode('utf-8')  # strict: a cut inside a character fails
+assert 'サーバー一号~' in t, 'the wide name is not cut to its column'
+" "$TMP/r.txt" || fail "the text report cut a name inside a UTF-8 character"
+# §3: halog parse's key=value output reads back to the exact bytes (quotes, backslashes)
+"$HALOG" parse "$TMP/bad.log" >"$TMP/parse.kv" || fail "halog parse failed"
+python3 - "$TMP/parse.kv" "$TMP/bad.log" <<'PY' || fail "halog parse's key=value output is ambiguous"
+import re, sys
+def fields(line):  # the grammar of docs/halog-parse.md
+    out, i = {}, 0
+    while i < len(line):
+        m = re.compile(rb"([a-z_0-9]+)=").match(line, i)
+        assert m, line[i:i + 40]
+        i = m.end()
+        if line[i:i + 1] == b'"':
+            v, i = bytearray(), i + 1
+            while line[i:i + 1] != b'"':
+                c = line[i:i + 1]
+                if c == b"\\":
+                    e = line[i + 1:i + 2]
+                    if e == b"x":
+                        v.append(int(line[i + 2:i + 4], 16)); i += 4; continue
+                    v += {b'"': b'"', b"\\": b"\\", b"n": b"\n", b"r": b"\r", b"t": b"\t"}[e]; i += 2
+                else:
+                    v += c; i += 1
+            i += 1
+        else:
+            j = line.find(b" ", i)
+            j = len(line) if j < 0 else j
+            v, i = line[i:j], j
+        out[m.group(1)] = bytes(v)
+        assert line[i:i + 1] in (b" ", b""), line[i:i + 40]
+        i += 1
+    return out
+recs = [fields(l) for l in open(sys.argv[1], "rb").read().split(b"\n") if l]
+i18 = [r for r in recs if b"hc=I18" in r.get(b"body", b"")]
+assert len(i18) == 1, len(i18)
+assert b'q=\\"x\\"\\\\y' in i18[0][b"body"], i18[0][b"body"]
+raw = [l for l in open(sys.argv[2], "rb").read().split(b"\n") if b"hc=I18" in l][0]
+assert raw.endswith(i18[0][b"body"]), (raw, i18[0][b"body"])
+PY
 
 # the cut gzip file: an error exit with the file named, and the whole lines before the cut kept
 "$HALOG" ingest --db "$TMP/gz.db" "$TMP/cut.log.gz" >"$TMP/gzout" 2>"$TMP/gzerr"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # e2e (hardening): the bad-input catalogue for `halog listen`, beyond listen_malformed.sh:
 # invalid UTF-8, CR and CRLF endings, several lines in one datagram (one message each), <abc>,
+# a HAProxy 1.1/1.2 line with two connection counters,
 # a missing PRI, raw lines that start with digits and a leading-zero count over TCP, an
 # octet-count prefix over UDP, escape sequences, binary garbage and broken frames over TCP, and
 # a flood of numbered messages from 200 source ports. Each: the listener survives, every message
@@ -36,6 +37,8 @@ cat = [
     (HL % (40001, "U15")).encode() + b"\r\n",                  # a good HTTP line with CRLF
     b"<134>lines a hc=U16\r\n\n<134>lines b hc=U17\r\n",       # CRLF lines and an empty one
     (HL % (40002, "U18")).encode() + b"\n" + (HL % (40003, "U19")).encode(),  # two HTTP lines
+    b'<134>Nov 24 06:23:58 haproxy[1]: 10.0.0.1:1234 [09/Aug/2004:20:26:09] px srv1 1/2/3/4 502 '
+    b'210 - - PH-- 2/3 "GET /hc=U20 HTTP/1.0"',                # HAProxy 1.1/1.2: two counters
 ]
 for d in cat:
     u.sendto(d, ("127.0.0.1", port))
@@ -82,7 +85,7 @@ stop_listener "$lpid" "$log"
 
 q() { sqlite3 "$db" "$1"; }
 has() { [ "$(q "SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), '$1') > 0")" -ge 1 ] || fail "$1 not stored"; }
-for t in U01 U02 U03 U04 U05 U06 U07 U08 U09 U10 U11 U12 U13 U14 U15 U16 U17 U18 U19 \
+for t in U01 U02 U03 U04 U05 U06 U07 U08 U09 U10 U11 U12 U13 U14 U15 U16 U17 U18 U19 U20 \
 	T01 T02 T03 T04 T05 T06 T07 T08 T09 T10 T11 T12 T13; do has "hc=$t"; done
 # several lines in one datagram: one message per line, each whole (an empty line is none; a CR
 # before the LF stays, as over TCP)
@@ -94,6 +97,9 @@ one "$(printf '<134>lines a hc=U16\r')"
 one "$(printf '<134>lines b hc=U17\r')"
 [ "$(q "SELECT count(*) FROM requests r JOIN lines l ON l.id = r.line_id WHERE instr(CAST(l.raw AS TEXT), 'hc=U18') + instr(CAST(l.raw AS TEXT), 'hc=U19') > 0")" = 2 ] ||
 	fail "the two HTTP lines of one datagram are not two parsed requests"
+# HAProxy 1.1/1.2 (two connection counters, issue 11 §5): parsed, its request line kept
+[ "$(q "SELECT r.method || ' ' || r.path || ' ' || r.status FROM requests r WHERE r.path = '/hc=U20'")" = "GET /hc=U20 502" ] ||
+	fail "the HAProxy 1.1/1.2 line lost its request line"
 # TCP: raw lines that start with digits stay whole on an LF connection; a leading zero is text
 one "200 1234 GET /raw hc=T09"
 one "35 12 GET /raw hc=T10"

@@ -111,7 +111,7 @@ echo "halog drive sends them, counts who answered (X-Server), waits until haprox
 echo "are stored, and checks each server's share against the inventory's weights (10 points)."
 echo
 "$HALOG" drive "$URL" -n "$N1" -c 8 --path / --path /products --path /cart \
-	--db "$DB" --inventory "$INV" --tolerance 10
+	--db "$DB" --inventory "$INV" --backend be_web --tolerance 10
 rc=$?
 [ $rc = 0 ] || echo "(halog drive exited $rc: see above)"
 
@@ -128,14 +128,14 @@ if "$HAGEN" apply --config "$(rel "$DEMO_OUT/haproxy.cfg")" --master-socket "$(r
 	sed 's/^/  /' "$DEMO_OUT/apply.out"
 	sed 's/^/  /' "$DEMO_OUT/apply.err"
 	echo
-	# halog report reads per-minute rollups: the new traffic gets a minute of its own
-	now_s=$(date +%s)
-	echo "halog report counts whole minutes: the new traffic starts with the next one (in $((60 - now_s % 60)) s)."
-	sleep $((60 - now_s % 60))
-	applied_at=$(date -u +%Y-%m-%dT%H:%M:00)
+	# halog report applies a window exactly (to the millisecond), so the new traffic only needs
+	# to start after a whole second that no earlier request reached: the next one
+	applied_s=$(($(date +%s) + 1))
+	sleep 1
+	applied_at=$(date -u -d "@$applied_s" +%Y-%m-%dT%H:%M:%S)
 	echo "$N1 requests to /catalog; halog drive checks the shares against the changed inventory:"
 	"$HALOG" drive "$URL" -n "$N1" -c 8 --path /catalog \
-		--db "$DB" --inventory "$INV" --tolerance 10
+		--db "$DB" --inventory "$INV" --backend be_web --tolerance 10
 	rc=$?
 	[ $rc = 0 ] || echo "(halog drive exited $rc: see above)"
 	echo

@@ -42,6 +42,10 @@ awk -F'|' '{ n[$1] = $2; t += $2 }
 		}
 	}' "$TMP/split" || fail "phase 1 is not balanced 1:1:2"
 grep -q '^balance by inventory for be_web: ok' "$TMP/demo.out" || fail "phase 1 verdict"
+# the balanced phases (3 and 3b) send to be_web only and check be_web only: they pass (exit 0);
+# be_api, idle there, must not fail them
+! grep -q '^(halog drive exited [0-9]*: see above)' "$TMP/demo.out" ||
+	fail "a drive failed: $(grep -B2 '^(halog drive exited [0-9]*: see above)' "$TMP/demo.out")"
 
 # step 3b: hagen apply moved web1's weight 1 -> 3 on the running haproxy; the traffic after it
 # (path /catalog) splits 3:1:2, and halog report since then sees it

@@ -186,6 +186,11 @@ else:
         for t in [l.get("target", "") for l in g.get("log") or []]:
             if t not in ("stdout", "stderr") and not re.fullmatch(r"[0-9.]+:\d+|\[[0-9a-fA-F:]+\]:\d+", t):
                 bad(f"{inv}: log target {t} is a name: HAProxy resolves it once at parse time")
+        for ul in (invdoc.get("userlists") or {}).values():
+            for u in ul.get("users") or []:
+                v = u.get("password_env") or u.get("password_hash_env")
+                if v and v not in lb_env:
+                    bad(f"{inv}: {u.get('name')}'s password variable {v} is not in lb's environment")
         svcs = invdoc.get("services") or {}
         app = svcs.get("app", {}).get("discovery", {}).get("dns", {})
         replicas = services.get("app", {}).get("deploy", {}).get("replicas", 1)

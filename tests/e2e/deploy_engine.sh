@@ -161,7 +161,7 @@ lo=$(docker run -d -p "127.0.0.1:$web2:8080" -p "127.0.0.1:$stats2:8404" hagen/l
 nopw=$(docker run -d -p "127.0.0.1:$stats3:8404" hagen-lb) || fail "docker run hagen-lb without STATS_PASSWORD"
 
 # --- 3. the compose stack, with Compose v1 -------------------------------------------------------
-export HAGEN_WEB_PORT=$(free_port) HAGEN_STATS_PORT=$(free_port)
+export HAGEN_WEB_PORT=$(free_port) HAGEN_STATS_PORT=$(free_port) HAGEN_STATS_PASSWORD=stack-$$
 sweb=$HAGEN_WEB_PORT sstats=$HAGEN_STATS_PORT
 dc() { timeout 500 docker-compose -p "$proj" -f "$src/docker-compose.yml" "$@"; }
 step "docker-compose build"
@@ -256,11 +256,12 @@ c2=$(code -u admin: "http://127.0.0.1:$stats3/stats")
 echo "  without STATS_PASSWORD: /stats answers 503, to admin with an empty password too"
 docker rm -f "$nopw" >/dev/null
 
-stats_csv() { curl -s -m 5 "http://127.0.0.1:$sstats/stats;csv" >"$TMP/stats.csv" 2>/dev/null; }
+stats_csv() { curl -s -m 5 -u "admin:$HAGEN_STATS_PASSWORD" "http://127.0.0.1:$sstats/stats;csv" >"$TMP/stats.csv" 2>/dev/null; }
 up_count() { stats_csv && grep -c '^be_app,app[0-9]*,.*,UP,' "$TMP/stats.csv"; }
 servers_up() { [ "$(up_count)" = "$1" ]; }
 wait_for 60 servers_up 3 || fail "HAProxy does not see 3 apps UP: $(grep '^be_app' "$TMP/stats.csv" | cut -d, -f2,18)"
 [ "$(code "http://127.0.0.1:$sstats/healthz")" = 200 ] || fail "lb /healthz from the host"
+[ "$(code "http://127.0.0.1:$sstats/stats")" = 401 ] || fail "lb /stats from the host without the password"
 curl -s -m 10 -D "$TMP/h" -o "$TMP/body" "http://127.0.0.1:$sweb/" && grep -q '^HTTP/1.1 200' "$TMP/h" ||
 	fail "lb / from the host: $(cat "$TMP/h")"
 echo "  stack healthy; from the host /healthz 200, / 200 answered by $(cat "$TMP/body")"

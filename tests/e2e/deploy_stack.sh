@@ -100,11 +100,11 @@ for n in 2 3 4; do
 	wait_for 5 sh -c "ss -Hlnt | grep -q '127.0.0.$n:$appp '" || fail "app $n: $(cat "$TMP/app$n.log")"
 done
 wait_for 5 sh -c "ss -Hlnu | grep -q ':$logp '" || fail "halog listen: $(cat "$TMP/halog.log")"
-lib_start "$TMP/haproxy.log" env HALOG_ADDR=127.0.0.1 haproxy -W -db -f "$TMP/haproxy.cfg" >/dev/null
+lib_start "$TMP/haproxy.log" env HALOG_ADDR=127.0.0.1 STATS_PASSWORD=stack-test haproxy -W -db -f "$TMP/haproxy.cfg" >/dev/null
 
 # every replica resolved and UP before the check (a late one would take less than its share)
 all_up() {
-	curl -s "http://127.0.0.1:$stats/stats;csv" >"$TMP/stats.csv" 2>/dev/null || return 1
+	curl -s -u admin:stack-test "http://127.0.0.1:$stats/stats;csv" >"$TMP/stats.csv" 2>/dev/null || return 1
 	[ "$(grep -c '^be_app,app[0-9]*,.*,UP,' "$TMP/stats.csv")" -eq 3 ]
 }
 wait_for 30 all_up || fail "not 3 servers UP in be_app: $(grep '^be_app' "$TMP/stats.csv" | cut -d, -f1,2,18)"

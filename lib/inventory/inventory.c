@@ -1076,6 +1076,7 @@ struct key_row {
 static key_checker ck_log, ck_log_dest, ck_stats_socket, ck_tls;
 static const char *const global_tls_versions[] = {"SSLv3",   "TLSv1.0", "TLSv1.1",
 						  "TLSv1.2", "TLSv1.3", NULL};
+static key_checker ck_users, ck_user_name, ck_user_password, ck_user_hash;
 static key_checker ck_stats_bind, ck_stats_auth, ck_stats_userlist, ck_prometheus;
 static key_checker ck_nameservers, ck_extra, ck_rendered, ck_log_format, ck_timeouts,
 	ck_resolvers_ref;
@@ -1285,6 +1286,36 @@ static const struct key_row key_rows[] = {
 	       .type = INV_OTHER,
 	       .type_doc = "raw lines"},
 	 .check = ck_extra},
+	{.k = {.section = "userlists.NAME",
+	       .key = "users",
+	       .type = INV_OTHER,
+	       .type_doc = "list of users (required)",
+	       .doc = "one `user` line each"},
+	 .check = ck_users},
+	{.k = {.section = "userlists.NAME",
+	       .key = "users[].name",
+	       .type = INV_OTHER,
+	       .dflt = "required",
+	       .type_doc = "name, unique in its userlist",
+	       .doc = "`user NAME`"},
+	 .check = ck_user_name},
+	{.k = {.section = "userlists.NAME",
+	       .key = "users[].password_env",
+	       .type = INV_OTHER,
+	       .type_doc = "an environment variable's name",
+	       .doc = "`insecure-password \"${VAR}\"`"},
+	 .check = ck_user_password},
+	{.k = {.section = "userlists.NAME",
+	       .key = "users[].password_hash_env",
+	       .type = INV_OTHER,
+	       .type_doc = "an environment variable's name (a crypt(3) hash)",
+	       .doc = "`password \"${VAR}\"`"},
+	 .check = ck_user_hash},
+	{.k = {.section = "userlists.NAME",
+	       .key = "extra",
+	       .type = INV_OTHER,
+	       .type_doc = "raw lines"},
+	 .check = ck_extra},
 	{.k = {.section = "stats",
 	       .key = "bind",
 	       .type = INV_OTHER,
@@ -1435,6 +1466,11 @@ static int key_gate(struct comp *c, const struct inv_key *k, const struct yn_nod
 static int do_keys_in(struct comp *c, const char *sec, const char *prefix, const struct yn_node *n,
 		      const char *what, struct yn_node *view, const struct yn_node *at);
 
+static int keys_known(struct comp *c, const char *sec, const char *prefix, const struct yn_node *n,
+		      const char *what);
+static void rows_run(struct comp *c, const char *sec, const char *prefix, const struct yn_node *n,
+		     struct yn_node *view, const struct yn_node *at);
+
 static int do_keys(struct comp *c, const char *sec, const struct yn_node *n, const char *what,
 		   struct yn_node *view, const struct yn_node *at)
 {
@@ -1457,6 +1493,16 @@ static const char *key_in(const struct inv_key *k, const char *prefix)
 static int do_keys_in(struct comp *c, const char *sec, const char *prefix, const struct yn_node *n,
 		      const char *what, struct yn_node *view, const struct yn_node *at)
 {
+	if (keys_known(c, sec, prefix, n, what) < 0)
+		return -1;
+	rows_run(c, sec, prefix, n, view, at);
+	return 0;
+}
+
+/* check_map of n against the names of the rows "PREFIXkey" of sec. */
+static int keys_known(struct comp *c, const char *sec, const char *prefix, const struct yn_node *n,
+		      const char *what)
+{
 	const char *allowed[64];
 	size_t nr, na = 0;
 	const struct key_row *r = section_rows(sec, &nr);
@@ -1465,8 +1511,17 @@ static int do_keys_in(struct comp *c, const char *sec, const char *prefix, const
 		if (key_in(&r[i].k, prefix))
 			allowed[na++] = key_in(&r[i].k, prefix);
 	allowed[na] = NULL;
-	if (check_map(c, n, what, allowed) < 0)
-		return -1;
+	return check_map(c, n, what, allowed);
+}
+
+/* The checks of the rows "PREFIXkey" of sec on the map n, in row order (keys_known said n is a
+ * map whose keys are all known). */
+static void rows_run(struct comp *c, const char *sec, const char *prefix, const struct yn_node *n,
+		     struct yn_node *view, const struct yn_node *at)
+{
+	size_t nr;
+	const struct key_row *r = section_rows(sec, &nr);
+
 	for (size_t i = 0; i < nr; i++) {
 		const struct inv_key *k = &r[i].k;
 		const char *name = key_in(k, prefix);
@@ -1515,7 +1570,6 @@ static int do_keys_in(struct comp *c, const char *sec, const char *prefix, const
 			break;
 		}
 	}
-	return 0;
 }
 
 static void ck_extra(struct comp *c, const struct yn_node *x, struct yn_node *view,
@@ -1861,80 +1915,114 @@ static int env_name_ok(const char *s)
 	return 1;
 }
 
+/* userlists.NAME.users: a list of users (at: the userlist's name), each checked by the rows
+ * users[].*. */
+static void ck_users(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		     const struct yn_node *at)
+{
+	int single;
+	const struct yn_node *users = check_list(c, x, "'users'", &single);
+	struct yn_node *uv = yn_get(view, "users");
+
+	if (!list_len(users, single) || single)
+		err_at(c, users ? users : at,
+		       "userlist '%s' needs 'users': a list of { name, password_env }",
+		       at->str);
+	for (size_t j = 0; users && !single && j < users->n; j++) {
+		const struct yn_node *it = users->items[j], *un;
+		struct yn_node *m;
+
+		if (keys_known(c, "userlists.NAME", "users[].", it, "a user") < 0)
+			continue;
+		if (!yn_get(it, "name")) {
+			err_at(c, it, "user needs 'name'");
+			continue;
+		}
+		m = vpush_map(c, uv, it);
+		rows_run(c, "userlists.NAME", "users[].", it, m, it);
+		/* names are unique in a userlist (a good name is in the user's view) */
+		un = yn_get(it, "name");
+		for (size_t q = 0; m && yn_get(m, "name") && q < j; q++) {
+			const struct yn_node *o = yn_get(users->items[q], "name");
+
+			if (o && yn_is_text(o) && !strcmp(o->str, un->str)) {
+				err_at(c, un, "duplicate user '%s' (first at line %u)", un->str,
+				       o->line);
+				break;
+			}
+		}
+	}
+}
+
+/* users[].name (at: the user; its presence was checked before). */
+static void ck_user_name(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			 const struct yn_node *at)
+{
+	const char *un = check_str(c, x, "user name", S_NAME);
+
+	(void)at;
+	if (un)
+		vset(c, view, "name", un, x);
+}
+
+/* A user's secret, from password_env (pe) or password_hash_env (ph): exactly one of them, an
+ * environment variable's name (secrets come from the environment). */
+static void user_secret(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			const struct yn_node *at, int hash)
+{
+	const struct yn_node *pe = yn_get(at, "password_env"), *ph = yn_get(at, "password_hash_env");
+	const char *env;
+
+	if (!!pe == !!ph) {
+		if (!hash)
+			err_at(c, at,
+			       "user needs exactly one of 'password_env' or 'password_hash_env' "
+			       "(secrets come from the environment, never from the file)");
+		return;
+	}
+	if (!x)
+		return;
+	env = check_str(c, x, hash ? "'password_hash_env'" : "'password_env'", S_TOKEN);
+	if (env && !env_name_ok(env)) {
+		err_at(c, x, "bad environment variable name '%s'", env);
+		return;
+	}
+	if (!env)
+		return;
+	vset(c, view, "password_kind", hash ? "password" : "insecure-password", x);
+	vsetf(c, view, "secret", x, "\"${%s}\"", env);
+	strbuf_add(&c->secrets, env, strlen(env) + 1);
+}
+
+static void ck_user_password(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			     const struct yn_node *at)
+{
+	user_secret(c, x, view, at, 0);
+}
+
+static void ck_user_hash(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			 const struct yn_node *at)
+{
+	user_secret(c, x, view, at, 1);
+}
+
 static void do_userlists(struct comp *c, const struct yn_node *u)
 {
-	static const char *const keys[] = {"users", "extra", NULL};
-	static const char *const ukeys[] = {"name", "password_env", "password_hash_env", NULL};
 	struct yn_node *seq = vseq(c, c->view, "userlists", u);
 
 	if (!u || check_named_map(c, u, "userlists", "user lists") < 0)
 		return;
 	for (size_t i = 0; i < u->n; i++) {
-		const struct yn_node *k = u->pairs[i].key, *n = u->pairs[i].value, *users;
-		struct yn_node *v, *uv;
+		const struct yn_node *k = u->pairs[i].key, *n = u->pairs[i].value;
+		struct yn_node *v;
 		const char *name = named_entry(c, seq, k, "userlist name", &v);
-		int single;
 
 		if (!name)
 			continue;
 		if (c->nuserlists < MAX_EPS)
 			c->userlist_names[c->nuserlists++] = name;
-		uv = vseq(c, v, "users", k);
-		if (check_map(c, n, "userlist", keys) < 0)
-			continue;
-		users = check_list(c, yn_get(n, "users"), "'users'", &single);
-		if (!list_len(users, single) || single)
-			err_at(c, users ? users : k,
-			       "userlist '%s' needs 'users': a list of { name, password_env }",
-			       name);
-		for (size_t j = 0; users && !single && j < users->n; j++) {
-			const struct yn_node *it = users->items[j], *pe, *ph;
-			const char *un, *env;
-			struct yn_node *m;
-
-			if (check_map(c, it, "a user", ukeys) < 0)
-				continue;
-			if (!yn_get(it, "name")) {
-				err_at(c, it, "user needs 'name'");
-				continue;
-			}
-			un = check_str(c, yn_get(it, "name"), "user name", S_NAME);
-			for (size_t q = 0; un && q < j; q++) {
-				const struct yn_node *o = yn_get(users->items[q], "name");
-
-				if (o && yn_is_text(o) && !strcmp(o->str, un)) {
-					err_at(c, yn_get(it, "name"),
-					       "duplicate user '%s' (first at line %u)", un,
-					       o->line);
-					un = NULL;
-				}
-			}
-			pe = yn_get(it, "password_env");
-			ph = yn_get(it, "password_hash_env");
-			if (!!pe == !!ph) {
-				err_at(c, it,
-				       "user needs exactly one of 'password_env' or "
-				       "'password_hash_env' (secrets come from the environment, "
-				       "never from the file)");
-				continue;
-			}
-			env = check_str(c, pe ? pe : ph,
-					pe ? "'password_env'" : "'password_hash_env'", S_TOKEN);
-			if (env && !env_name_ok(env)) {
-				err_at(c, pe ? pe : ph, "bad environment variable name '%s'", env);
-				env = NULL;
-			}
-			if (!un || !env)
-				continue;
-			m = vpush_map(c, uv, it);
-			vset(c, m, "name", un, yn_get(it, "name"));
-			vset(c, m, "password_kind", pe ? "insecure-password" : "password",
-			     pe ? pe : ph);
-			vsetf(c, m, "secret", pe ? pe : ph, "\"${%s}\"", env);
-			strbuf_add(&c->secrets, env, strlen(env) + 1);
-		}
-		if (yn_get(n, "extra"))
-			do_extra(c, yn_get(n, "extra"), v);
+		vseq(c, v, "users", k);
+		do_keys(c, "userlists.NAME", n, "userlist", v, k);
 	}
 }
 

@@ -135,6 +135,7 @@ struct comp {
 	const char *userlist_names[MAX_EPS];
 	size_t nuserlists;
 	const char *default_resolvers;
+	int stop_rows; /* a row found the rest meaningless (the format version) */
 	int need_http, need_tcp;
 	int logging;		      /* global.log has targets */
 	struct strbuf secrets;	      /* NUL-separated variable names */
@@ -1076,6 +1077,8 @@ struct key_row {
 static key_checker ck_log, ck_log_dest, ck_stats_socket, ck_tls;
 static const char *const global_tls_versions[] = {"SSLv3",   "TLSv1.0", "TLSv1.1",
 						  "TLSv1.2", "TLSv1.3", NULL};
+static key_checker ck_version, ck_target, ck_global, ck_resolvers, ck_userlists, ck_entrypoints,
+	ck_services, ck_stats, ck_defaults, ck_environments;
 static key_checker ck_users, ck_user_name, ck_user_password, ck_user_hash;
 static key_checker ck_stats_bind, ck_stats_auth, ck_stats_userlist, ck_prometheus;
 static key_checker ck_nameservers, ck_extra, ck_rendered, ck_log_format, ck_timeouts,
@@ -1083,6 +1086,68 @@ static key_checker ck_nameservers, ck_extra, ck_rendered, ck_log_format, ck_time
 static const char *const modes[] = {"http", "tcp", NULL};
 
 static const struct key_row key_rows[] = {
+	{.k = {.section = "top level",
+	       .key = "version",
+	       .type = INV_OTHER,
+	       .dflt = "1",
+	       .type_doc = "1",
+	       .doc = "— (the inventory format version)"},
+	 .check = ck_version},
+	{.k = {.section = "top level",
+	       .key = "target",
+	       .type = INV_OTHER,
+	       .dflt = "`\"2.6\"`",
+	       .type_doc = "string `\"2.4\"`…`\"3.4\"`",
+	       .doc = "which directives are emitted (see Version rules)"},
+	 .check = ck_target},
+	{.k = {.section = "top level",
+	       .key = "global",
+	       .type = INV_OTHER,
+	       .type_doc = "map",
+	       .doc = "`global` section"},
+	 .check = ck_global},
+	{.k = {.section = "top level",
+	       .key = "resolvers",
+	       .type = INV_OTHER,
+	       .type_doc = "map name → resolvers",
+	       .doc = "one `resolvers NAME` section each"},
+	 .check = ck_resolvers},
+	{.k = {.section = "top level",
+	       .key = "userlists",
+	       .type = INV_OTHER,
+	       .type_doc = "map name → userlist",
+	       .doc = "one `userlist NAME` section each"},
+	 .check = ck_userlists},
+	{.k = {.section = "top level",
+	       .key = "entrypoints",
+	       .type = INV_OTHER,
+	       .type_doc = "map name → entrypoint (required)",
+	       .doc = "`frontend fe_NAME`"},
+	 .check = ck_entrypoints},
+	{.k = {.section = "top level",
+	       .key = "services",
+	       .type = INV_OTHER,
+	       .type_doc = "map name → service (required)",
+	       .doc = "`backend be_NAME`"},
+	 .check = ck_services},
+	{.k = {.section = "top level",
+	       .key = "stats",
+	       .type = INV_OTHER,
+	       .type_doc = "map",
+	       .doc = "`listen stats`"},
+	 .check = ck_stats},
+	{.k = {.section = "top level",
+	       .key = "defaults",
+	       .type = INV_OTHER,
+	       .type_doc = "map",
+	       .doc = "`defaults d_http` / `defaults d_tcp`"},
+	 .check = ck_defaults},
+	{.k = {.section = "top level",
+	       .key = "environments",
+	       .type = INV_OTHER,
+	       .type_doc = "map name → overlay",
+	       .doc = "— (`-e NAME`)"},
+	 .check = ck_environments},
 	{.k = {.section = "global",
 	       .key = "maxconn",
 	       .type = INV_INT,
@@ -1522,7 +1587,7 @@ static void rows_run(struct comp *c, const char *sec, const char *prefix, const 
 	size_t nr;
 	const struct key_row *r = section_rows(sec, &nr);
 
-	for (size_t i = 0; i < nr; i++) {
+	for (size_t i = 0; i < nr && !c->stop_rows; i++) {
 		const struct inv_key *k = &r[i].k;
 		const char *name = key_in(k, prefix);
 		const struct yn_node *x = name ? yn_get(n, name) : NULL;
@@ -3009,50 +3074,70 @@ static void do_stats(struct comp *c, const struct yn_node *n)
 	}
 }
 
-static void compile(struct comp *c)
+/* version: the inventory format; a file of another version is not checked further. */
+static void ck_version(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		       const struct yn_node *at)
 {
-	static const char *const keys[] = {"version",	"target",	"global", "defaults",
-					   "resolvers", "userlists",	"stats",  "entrypoints",
-					   "services",	"environments", NULL};
-	const struct yn_node *r = c->root, *x;
 	int64_t ver;
+
+	(void)view, (void)at;
+	if (x && check_int(c, x, "'version'", 1, 1, &ver) < 0)
+		c->stop_rows = 1;
+}
+
+/* target: read (and checked) before the sections, which depend on it (inv_load). */
+static void ck_target(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		      const struct yn_node *at)
+{
 	char tb[16];
 
-	if (r->kind == YN_MAP) {
-		/* "x-..." keys hold YAML anchors to reuse (as in compose files): skip them */
-		struct yn_node tmp = *r;
-		struct yn_pair *kept = calloc(r->n ? r->n : 1, sizeof(*kept));
-		size_t nk = 0;
-
-		if (!kept) {
-			c->oom = 1;
-			return;
-		}
-		for (size_t i = 0; i < r->n; i++)
-			if (!(yn_is_text(r->pairs[i].key) &&
-			      !strncmp(r->pairs[i].key->str, "x-", 2)))
-				kept[nk++] = r->pairs[i];
-		tmp.pairs = kept;
-		tmp.n = nk;
-		check_map(c, &tmp, "the inventory", keys);
-		free(kept);
-	} else if (check_map(c, r, "the inventory", keys) < 0) {
-		return;
-	}
-	if ((x = yn_get(r, "version")) && check_int(c, x, "'version'", 1, 1, &ver) < 0)
-		return;
+	(void)x, (void)at;
 	snprintf(tb, sizeof(tb), "%d.%d", c->target / 100, c->target % 100);
-	vset(c, c->view, "target", tb, NULL);
-	do_global(c, yn_get(r, "global"));
-	do_resolvers(c, yn_get(r, "resolvers"));
-	do_userlists(c, yn_get(r, "userlists"));
+	vset(c, view, "target", tb, NULL);
+}
+
+/* environments: the selected overlay was merged before the checks (apply_env). */
+static void ck_environments(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			    const struct yn_node *at)
+{
+	(void)c, (void)x, (void)view, (void)at;
+}
+
+static void ck_global(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		      const struct yn_node *at)
+{
+	(void)view, (void)at;
+	do_global(c, x);
+}
+
+static void ck_resolvers(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			 const struct yn_node *at)
+{
+	(void)view, (void)at;
+	do_resolvers(c, x);
+}
+
+static void ck_userlists(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			 const struct yn_node *at)
+{
+	(void)view, (void)at;
+	do_userlists(c, x);
+}
+
+/* entrypoints: a map of names to entrypoints (required). */
+static void ck_entrypoints(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			   const struct yn_node *at)
+{
+	(void)at;
 	/* defaults.resolvers is needed by services: resolve the name first */
-	if ((x = yn_path(r, "defaults.resolvers")) && yn_is_text(x) &&
-	    find_name(c->resolver_names, c->nresolvers, x->str) >= 0)
-		c->default_resolvers = x->str;
-	x = yn_get(r, "entrypoints");
-	vseq(c, c->view, "frontends", x);
-	vseq(c, c->view, "backends", x);
+	{
+		const struct yn_node *dr = yn_path(c->root, "defaults.resolvers");
+
+		if (dr && yn_is_text(dr) && find_name(c->resolver_names, c->nresolvers, dr->str) >= 0)
+			c->default_resolvers = dr->str;
+	}
+	vseq(c, view, "frontends", x);
+	vseq(c, view, "backends", x);
 	if (!x)
 		err_at(c, NULL, "the inventory needs 'entrypoints' (where HAProxy listens)");
 	else if (x->kind != YN_MAP || !x->n)
@@ -3060,25 +3145,66 @@ static void compile(struct comp *c)
 	else
 		for (size_t i = 0; i < x->n && c->neps < MAX_EPS; i++) {
 			struct ep *e = &c->eps[c->neps];
+			char fe[INV_PROXY_NAME_MAX];
 
 			memset(e, 0, sizeof(*e));
 			e->key = x->pairs[i].key;
 			e->node = x->pairs[i].value;
-			if (!(e->name = named_entry(c, yn_get(c->view, "frontends"), e->key,
+			if (!(e->name = named_entry(c, yn_get(view, "frontends"), e->key,
 						    "entrypoint name", &e->view)))
 				continue;
 			c->neps++;
-			{
-				char fe[INV_PROXY_NAME_MAX];
-
-				vset(c, e->view, "frontend",
-				     inv_frontend_name(e->name, fe, sizeof(fe)), e->key);
-			}
+			vset(c, e->view, "frontend", inv_frontend_name(e->name, fe, sizeof(fe)),
+			     e->key);
 			do_entrypoint(c, e);
 		}
 	if (x && x->kind == YN_MAP && x->n > MAX_EPS)
 		err_at(c, x, "more than %d entrypoints", MAX_EPS);
-	x = yn_get(r, "services");
+}
+
+/* Every service's entrypoints exist, once each; a service without a list has one of its
+ * mode. */
+static void check_service_eps(struct comp *c)
+{
+	const char *names[MAX_EPS];
+
+	for (size_t i = 0; i < c->neps; i++)
+		names[i] = c->eps[i].name;
+	for (size_t i = 0; i < c->nsvcs; i++) {
+		const struct svc *s = &c->svcs[i];
+		int any = 0;
+
+		for (size_t j = 0; s->eps && j < s->eps->n; j++) {
+			const struct yn_node *it = s->eps->items[j];
+
+			if (!yn_is_text(it) || !it->len)
+				continue;
+			if (find_name(names, c->neps, it->str) < 0)
+				ref_error(c, it, "entrypoint", names, c->neps);
+			for (size_t q = 0; q < j; q++)
+				if (yn_is_text(s->eps->items[q]) &&
+				    !strcmp(s->eps->items[q]->str, it->str))
+					err_at(c, it, "entrypoint '%s' listed twice", it->str);
+			any = 1;
+		}
+		if (!s->eps) {
+			for (size_t j = 0; j < c->neps; j++)
+				any |= c->eps[j].tcp == s->tcp;
+			if (!any && c->neps)
+				err_at(c, s->key,
+				       "service '%s' (mode %s) has no entrypoint of its mode: set "
+				       "'entrypoints'",
+				       s->name, s->tcp ? "tcp" : "http");
+		}
+	}
+}
+
+/* services: a map of names to services (required); then the references between services and
+ * entrypoints, and each entrypoint's routes. */
+static void ck_services(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			const struct yn_node *at)
+{
+	(void)at;
 	if (!x)
 		err_at(c, NULL, "the inventory needs 'services'");
 	else if (x->kind != YN_MAP || !x->n)
@@ -3091,7 +3217,7 @@ static void compile(struct comp *c)
 			memset(s, 0, sizeof(*s));
 			s->key = x->pairs[i].key;
 			s->node = x->pairs[i].value;
-			if (!(s->name = named_entry(c, yn_get(c->view, "backends"), s->key,
+			if (!(s->name = named_entry(c, yn_get(view, "backends"), s->key,
 						    "service name", &v)))
 				continue;
 			c->nsvcs++;
@@ -3100,47 +3226,50 @@ static void compile(struct comp *c)
 		}
 	if (x && x->kind == YN_MAP && x->n > MAX_SVCS)
 		err_at(c, x, "more than %d services", MAX_SVCS);
-	/* dangling entrypoint references */
-	{
-		const char *names[MAX_EPS];
-
-		for (size_t i = 0; i < c->neps; i++)
-			names[i] = c->eps[i].name;
-		for (size_t i = 0; i < c->nsvcs; i++) {
-			const struct svc *s = &c->svcs[i];
-			int any = 0;
-
-			for (size_t j = 0; s->eps && j < s->eps->n; j++) {
-				const struct yn_node *it = s->eps->items[j];
-
-				if (!yn_is_text(it) || !it->len)
-					continue;
-				if (find_name(names, c->neps, it->str) < 0)
-					ref_error(c, it, "entrypoint", names, c->neps);
-				for (size_t q = 0; q < j; q++)
-					if (yn_is_text(s->eps->items[q]) &&
-					    !strcmp(s->eps->items[q]->str, it->str))
-						err_at(c, it, "entrypoint '%s' listed twice",
-						       it->str);
-				any = 1;
-			}
-			if (!s->eps) {
-				for (size_t j = 0; j < c->neps; j++)
-					any |= c->eps[j].tcp == s->tcp;
-				if (!any && c->neps)
-					err_at(c, s->key,
-					       "service '%s' (mode %s) has no entrypoint of its "
-					       "mode: set 'entrypoints'",
-					       s->name, s->tcp ? "tcp" : "http");
-			}
-		}
-	}
+	check_service_eps(c);
 	if (routes_fit(c) == 0)
 		for (size_t i = 0; i < c->neps; i++)
 			do_routes(c, &c->eps[i]);
-	if (yn_get(r, "stats"))
-		do_stats(c, yn_get(r, "stats"));
-	do_defaults(c, yn_get(r, "defaults"));
+}
+
+static void ck_stats(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		     const struct yn_node *at)
+{
+	(void)view, (void)at;
+	if (x)
+		do_stats(c, x);
+}
+
+/* defaults: checked last, once the modes in use are known (d_http and/or d_tcp). */
+static void ck_defaults(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			const struct yn_node *at)
+{
+	(void)view, (void)at;
+	do_defaults(c, x);
+}
+
+/* The inventory: its top level's rows, in the order they are checked (a section's checks may
+ * need what an earlier one found: the userlists for stats, the modes in use for defaults). */
+static void compile(struct comp *c)
+{
+	const struct yn_node *r = c->root;
+	/* "x-..." keys hold YAML anchors to reuse (as in compose files): skip them */
+	struct yn_node tmp = *r;
+	struct yn_pair *kept = calloc(r->n ? r->n : 1, sizeof(*kept));
+	size_t nk = 0;
+
+	if (!kept) {
+		c->oom = 1;
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		if (!(yn_is_text(r->pairs[i].key) && !strncmp(r->pairs[i].key->str, "x-", 2)))
+			kept[nk++] = r->pairs[i];
+	tmp.pairs = kept;
+	tmp.n = nk;
+	keys_known(c, "top level", "", &tmp, "the inventory");
+	free(kept);
+	rows_run(c, "top level", "", r, c->view, NULL);
 }
 
 /* Deep merge of over into base: maps merge key by key, anything else replaces. */

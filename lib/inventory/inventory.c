@@ -136,6 +136,9 @@ struct comp {
 	size_t nuserlists;
 	const char *default_resolvers;
 	int stop_rows; /* a row found the rest meaningless (the format version) */
+	struct ep *ep;		/* the entrypoint being checked (its rows' checkers) */
+	struct strbuf ep_tls;	/* its bind's tls arguments, " ssl crt ..." */
+	char tcp_who[96];	/* "entrypoint 'NAME'" while the rows of a tcp one run, else "" */
 	int need_http, need_tcp;
 	int logging;		      /* global.log has targets */
 	struct strbuf secrets;	      /* NUL-separated variable names */
@@ -1079,6 +1082,10 @@ static const char *const global_tls_versions[] = {"SSLv3",   "TLSv1.0", "TLSv1.1
 						  "TLSv1.2", "TLSv1.3", NULL};
 static key_checker ck_version, ck_target, ck_global, ck_resolvers, ck_userlists, ck_entrypoints,
 	ck_services, ck_stats, ck_defaults, ck_environments;
+static key_checker ck_ep_mode, ck_ep_tls, ck_ep_certs, ck_ep_alpn, ck_ep_min_version, ck_ep_tls_extra,
+	ck_ep_bind, ck_ep_timeouts, ck_ep_redirect_to, ck_ep_redirect_code, ck_ep_hsts,
+	ck_ep_rate_limit, ck_ep_compression, ck_ep_request_headers, ck_ep_response_headers,
+	ck_ep_accept_invalid;
 static key_checker ck_users, ck_user_name, ck_user_password, ck_user_hash;
 static key_checker ck_stats_bind, ck_stats_auth, ck_stats_userlist, ck_prometheus;
 static key_checker ck_nameservers, ck_extra, ck_rendered, ck_log_format, ck_timeouts,
@@ -1381,6 +1388,121 @@ static const struct key_row key_rows[] = {
 	       .type = INV_OTHER,
 	       .type_doc = "raw lines"},
 	 .check = ck_extra},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "mode",
+	       .type = INV_OTHER,
+	       .dflt = "defaults.mode",
+	       .type_doc = "http \\| tcp",
+	       .doc = "the `from d_http`/`from d_tcp`"},
+	 .check = ck_ep_mode},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "tls",
+	       .type = INV_OTHER,
+	       .map = 1},
+	 .check = ck_ep_tls},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "tls.certs",
+	       .type = INV_OTHER,
+	       .type_doc = "files or directories (PEM with key), required with tls",
+	       .doc = "`ssl crt P` on every bind"},
+	 .check = ck_ep_certs},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "tls.alpn",
+	       .type = INV_OTHER,
+	       .type_doc = "list, e.g. `[h2, http/1.1]`",
+	       .doc = "`alpn h2,http/1.1`"},
+	 .check = ck_ep_alpn},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "tls.min_version",
+	       .type = INV_OTHER,
+	       .type_doc = "TLSv1.0 … TLSv1.3",
+	       .doc = "`ssl-min-ver`"},
+	 .check = ck_ep_min_version},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "tls.extra",
+	       .type = INV_OTHER,
+	       .type_doc = "raw bind arguments",
+	       .doc = "appended to the bind line"},
+	 .check = ck_ep_tls_extra},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "bind",
+	       .type = INV_OTHER,
+	       .type_doc = "address or list (required); host is an IP, `*` or empty",
+	       .doc = "`bind ADDR [v6only] [ssl crt … alpn …]` (`[::]:P` gets `v6only`, so `\":P\"` can sit beside it)"},
+	 .check = ck_ep_bind},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "maxconn",
+	       .type = INV_INT,
+	       .min = 1,
+	       .max = 10000000,
+	       .doc = "`maxconn`"}},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "timeouts",
+	       .type = INV_OTHER,
+	       .type_doc = "client http_request http_keep_alive client_fin client_hs (≥ 3.0)",
+	       .doc = "`timeout …`"},
+	 .check = ck_ep_timeouts},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "redirect_to",
+	       .type = INV_OTHER,
+	       .type_doc = "https",
+	       .doc = "`http-request redirect scheme https code C unless { ssl_fc }`",
+	       .http = 1},
+	 .check = ck_ep_redirect_to},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "redirect_code",
+	       .type = INV_OTHER,
+	       .dflt = "301",
+	       .type_doc = "301 302 303 307 308"},
+	 .check = ck_ep_redirect_code},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "hsts",
+	       .type = INV_OTHER,
+	       .type_doc = "`true` or `{ max_age: 31536000, include_subdomains: true, preload: false }`",
+	       .doc = "`http-after-response set-header Strict-Transport-Security \"…\"` (so HAProxy's own 503/429 carry it)",
+	       .http = 1},
+	 .check = ck_ep_hsts},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "rate_limit",
+	       .type = INV_OTHER,
+	       .type_doc = "`{ requests (required), period (required), status: 429, size: 100000 }`",
+	       .doc = "`stick-table type ipv6 … store http_req_rate(P)`, `http-request track-sc0 src`, `http-request deny deny_status S if { sc_http_req_rate(0) gt N }`",
+	       .http = 1},
+	 .check = ck_ep_rate_limit},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "compression",
+	       .type = INV_OTHER,
+	       .dflt = "gzip; text, JS, JSON, SVG",
+	       .type_doc = "`true` or `{ algos: [gzip, deflate, raw-deflate, identity], types: [MIME…] }`",
+	       .doc = "`compression algo …`, `compression type …`",
+	       .http = 1},
+	 .check = ck_ep_compression},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "request_headers",
+	       .type = INV_OTHER,
+	       .type_doc = "`{ set: {H: v}, add: {H: v}, del: [H] }`",
+	       .doc = "`http-request set-header/add-header/del-header`",
+	       .http = 1},
+	 .check = ck_ep_request_headers},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "response_headers",
+	       .type = INV_OTHER,
+	       .type_doc = "same",
+	       .doc = "`http-after-response set-header/…`",
+	       .http = 1},
+	 .check = ck_ep_response_headers},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "accept_invalid_http",
+	       .type = INV_OTHER,
+	       .type_doc = "bool",
+	       .doc = "`option accept-invalid-http-request` (3.1+: `accept-unsafe-violations-in-http-request`)"},
+	 .check = ck_ep_accept_invalid},
+	{.k = {.section = "entrypoints.NAME",
+	       .key = "extra",
+	       .type = INV_OTHER,
+	       .type_doc = "raw lines",
+	       .doc = "appended last"},
+	 .check = ck_extra},
 	{.k = {.section = "stats",
 	       .key = "bind",
 	       .type = INV_OTHER,
@@ -1598,6 +1720,9 @@ static void rows_run(struct comp *c, const char *sec, const char *prefix, const 
 
 		if (!name || (x && !key_gate(c, k, x)))
 			continue;
+		if (x && k->http && c->tcp_who[0])
+			err_at(c, yn_get_pair(n, name)->key, "'%s' needs mode http (%s is tcp)", name,
+			       c->tcp_who);
 		snprintf(q, sizeof(q), "'%s'", name);
 		switch (k->type) {
 		case INV_BOOL:
@@ -2179,30 +2304,132 @@ static int default_tcp(const struct comp *c)
 	return m && yn_is_text(m) && !strcmp(m->str, "tcp");
 }
 
-static void do_entrypoint(struct comp *c, struct ep *e)
+/* ---- entrypoints.NAME: the checkers of its rows read and fill c->ep, the entrypoint being
+ * checked ---- */
+
+static const char *const ep_tls_versions[] = {"TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3", NULL};
+static const char *const ep_redirects[] = {"https", NULL};
+
+/* mode: the entrypoint's mode, and the named defaults it uses (needed before its other rows:
+ * the rows marked http are errors on a tcp entrypoint). */
+static void ck_ep_mode(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		       const struct yn_node *at)
 {
-	static const char *const keys[] = {"bind",
-					   "mode",
-					   "tls",
-					   "redirect_to",
-					   "redirect_code",
-					   "hsts",
-					   "rate_limit",
-					   "maxconn",
-					   "compression",
-					   "timeouts",
-					   "request_headers",
-					   "response_headers",
-					   "accept_invalid_http",
-					   "extra",
-					   NULL};
-	static const char *const tls_keys[] = {"certs", "alpn", "min_version", "extra", NULL};
-	static const char *const hsts_keys[] = {"max_age", "include_subdomains", "preload", NULL};
-	static const char *const rl_keys[] = {"requests", "period", "status", "size", NULL};
-	static const char *const cmp_keys[] = {"algos", "types", NULL};
-	static const char *const algos[] = {"gzip", "deflate", "raw-deflate", "identity", NULL};
-	static const char *const tls_versions[] = {"TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3",
-						   NULL};
+	struct ep *e = c->ep;
+
+	(void)at;
+	e->tcp = is_tcp_mode(c, x, default_tcp(c));
+	vset(c, view, "defaults", e->tcp ? "d_tcp" : "d_http", NULL);
+	if (e->tcp)
+		c->need_tcp = 1;
+	else
+		c->need_http = 1;
+	if (e->tcp)
+		snprintf(c->tcp_who, sizeof(c->tcp_who), "entrypoint '%s'", e->name);
+}
+
+/* tls: its keys are the rows tls.*; they build the bind arguments (c->ep_tls). */
+static void ck_ep_tls(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		      const struct yn_node *at)
+{
+	(void)at;
+	if (x && do_keys_in(c, "entrypoints.NAME", "tls.", x, "tls", view, x) == 0)
+		vset(c, view, "tls", "true", x);
+}
+
+static void ck_ep_certs(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			const struct yn_node *at)
+{
+	int single;
+	const struct yn_node *certs = check_list(c, x, "'certs'", &single);
+
+	(void)view;
+	if (!list_len(certs, single))
+		err_at(c, at, "tls needs 'certs': certificate files or directories (PEM with the key)");
+	strbuf_addstr(&c->ep_tls, " ssl");
+	for (size_t i = 0; i < list_len(certs, single); i++) {
+		const struct yn_node *it = list_item(certs, single, i);
+
+		if (check_str(c, it, "certificate path", S_TOKEN))
+			strbuf_addf(&c->ep_tls, " crt %s", it->str);
+	}
+}
+
+static void ck_ep_alpn(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		       const struct yn_node *at)
+{
+	int single;
+	const struct yn_node *alpn = check_list(c, x, "'alpn'", &single);
+
+	(void)view, (void)at;
+	for (size_t i = 0; i < list_len(alpn, single); i++) {
+		const struct yn_node *it = list_item(alpn, single, i);
+
+		if (check_str(c, it, "ALPN protocol", S_TOKEN)) {
+			if (strchr(it->str, ','))
+				err_at(c, it,
+				       "ALPN protocol '%s' contains a comma: give one protocol per "
+				       "item",
+				       it->str);
+			strbuf_addf(&c->ep_tls, "%s%s", i ? "," : " alpn ", it->str);
+		}
+	}
+}
+
+static void ck_ep_min_version(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			      const struct yn_node *at)
+{
+	const char *m = x ? one_of(c, x, "TLS version", ep_tls_versions) : NULL;
+
+	(void)view, (void)at;
+	if (m)
+		strbuf_addf(&c->ep_tls, " ssl-min-ver %s", m);
+}
+
+static void ck_ep_tls_extra(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			    const struct yn_node *at)
+{
+	(void)view, (void)at;
+	if (x && check_str(c, x, "tls extra", S_LINE))
+		strbuf_addf(&c->ep_tls, " %s", x->str);
+}
+
+/* bind: the addresses, each with the tls arguments (at: the entrypoint's name). */
+static void ck_ep_bind(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		       const struct yn_node *at)
+{
+	struct ep *e = c->ep;
+	int single;
+	const struct yn_node *binds = check_list(c, x, "'bind'", &single);
+	struct yn_node *bv;
+	struct strbuf addr = STRBUF_INIT, sb = STRBUF_INIT;
+
+	if (!x)
+		err_at(c, at,
+		       "entrypoint '%s' needs 'bind' (for example \":8080\" or \"127.0.0.1:8080\")",
+		       e->name);
+	bv = vseq(c, view, "binds", e->node);
+	for (size_t i = 0; i < list_len(binds, single); i++) {
+		const struct yn_node *it = list_item(binds, single, i);
+
+		if (check_addr(c, it, "bind address", 1, 1, &addr) < 0)
+			continue;
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "entrypoint '%s'", e->name);
+		bind_claim(c, addr.buf, it, sb.buf);
+		strbuf_reset(&sb);
+		/* "[::]:P" also takes IPv4 unless v6only: then ":P" beside it would clash */
+		strbuf_addf(&sb, "%s%s%s", addr.buf, strncmp(addr.buf, "[::]:", 5) ? "" : " v6only",
+			    c->ep_tls.buf);
+		vpush(c, bv, sb.buf, it);
+	}
+	strbuf_release(&addr);
+	strbuf_release(&sb);
+}
+
+static void ck_ep_timeouts(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			   const struct yn_node *at)
+{
 	static const struct tmo tm[] = {
 		{"client", "client", 0},
 		{"http_request", "http-request", 0},
@@ -2211,196 +2438,174 @@ static void do_entrypoint(struct comp *c, struct ep *e)
 		{"client_hs", "client-hs", 300},
 		{NULL, NULL, 0},
 	};
-	const struct yn_node *n = e->node, *x, *binds;
-	struct yn_node *v = e->view;
-	struct strbuf tls = STRBUF_INIT, addr = STRBUF_INIT, sb = STRBUF_INIT;
-	int single, b;
-	int64_t iv;
 
-	strbuf_addf(&sb, "entrypoint '%s'", e->name);
-	if (check_map(c, n, sb.buf, keys) < 0)
-		goto out;
-	e->tcp = is_tcp_mode(c, yn_get(n, "mode"), default_tcp(c));
-	vset(c, v, "defaults", e->tcp ? "d_tcp" : "d_http", NULL);
-	if (e->tcp)
-		c->need_tcp = 1;
-	else
-		c->need_http = 1;
-	if (e->tcp) {
-		static const char *const http_only[] = {
-			"redirect_to",	    "hsts", "rate_limit", "compression", "request_headers",
-			"response_headers", NULL};
+	(void)at;
+	do_timeouts(c, x, tm, view, NULL, 1);
+}
 
-		for (size_t i = 0; http_only[i]; i++)
-			if ((x = yn_get_pair(n, http_only[i]) ? yn_get_pair(n, http_only[i])->key
-							      : NULL))
-				err_at(c, x, "'%s' needs mode http (entrypoint '%s' is tcp)",
-				       http_only[i], e->name);
+static void ck_ep_redirect_to(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			      const struct yn_node *at)
+{
+	(void)at;
+	if (x && one_of(c, x, "redirect_to", ep_redirects))
+		vset(c, view, "redirect_https", "true", x);
+}
+
+/* redirect_code: with a good redirect_to only. */
+static void ck_ep_redirect_code(struct comp *c, const struct yn_node *x, struct yn_node *view,
+				const struct yn_node *at)
+{
+	int64_t iv = 301;
+
+	(void)at;
+	if (!yn_get(c->ep->node, "redirect_to")) {
+		if (x)
+			err_at(c, x, "'redirect_code' needs 'redirect_to'");
+		return;
 	}
-	if ((x = yn_get(n, "tls")) && check_map(c, x, "tls", tls_keys) == 0) {
-		const struct yn_node *certs = check_list(c, yn_get(x, "certs"), "'certs'", &single),
-				     *alpn, *mv;
+	if (!yn_get(view, "redirect_https"))
+		return;
+	if (x && check_int(c, x, "'redirect_code'", 301, 308, &iv) == 1 &&
+	    (iv == 304 || iv == 305 || iv == 306))
+		err_at(c, x, "'redirect_code' must be 301, 302, 303, 307 or 308");
+	vsetf(c, view, "redirect_code", x, "%lld", (long long)iv);
+}
+
+/* hsts: true, or { max_age, include_subdomains, preload }. */
+static void ck_ep_hsts(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		       const struct yn_node *at)
+{
+	static const char *const hsts_keys[] = {"max_age", "include_subdomains", "preload", NULL};
+	int64_t age = 31536000;
+	int b, sub = 1, pre = 0;
+
+	(void)at;
+	if (!x || c->ep->tcp)
+		return;
+	if (x->kind == YN_SCALAR && check_bool(c, x, "'hsts'", &b) == 1) {
+		if (b)
+			vset(c, view, "hsts", "max-age=31536000; includeSubDomains", x);
+	} else if (x->kind != YN_SCALAR && check_map(c, x, "hsts", hsts_keys) == 0) {
+		check_int(c, yn_get(x, "max_age"), "'max_age'", 0, 1000000000, &age);
+		check_bool(c, yn_get(x, "include_subdomains"), "'include_subdomains'", &sub);
+		check_bool(c, yn_get(x, "preload"), "'preload'", &pre);
+		vsetf(c, view, "hsts", x, "max-age=%lld%s%s", (long long)age,
+		      sub ? "; includeSubDomains" : "", pre ? "; preload" : "");
+	}
+}
+
+/* rate_limit: { requests, period, status, size }. */
+static void ck_ep_rate_limit(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			     const struct yn_node *at)
+{
+	static const char *const rl_keys[] = {"requests", "period", "status", "size", NULL};
+	struct yn_node *r;
+	int64_t req = 0, st = 429, size = 100000;
+	int bad = 0;
+	const char *period;
+
+	(void)at;
+	if (!x || c->ep->tcp || check_map(c, x, "rate_limit", rl_keys) < 0)
+		return;
+	r = vmap(c, view, "rate_limit", x);
+	period = check_dur(c, yn_get(x, "period"), "'period'", &bad);
+	if (check_int(c, yn_get(x, "requests"), "'requests'", 1, 1000000000, &req) == 0)
+		err_at(c, x, "rate_limit needs 'requests' (how many per period)");
+	if (!yn_get(x, "period"))
+		err_at(c, x, "rate_limit needs 'period' (for example 10s)");
+	check_int(c, yn_get(x, "status"), "'status'", 200, 599, &st);
+	check_int(c, yn_get(x, "size"), "'size'", 1, 100000000, &size);
+	vsetf(c, r, "requests", yn_get(x, "requests"), "%lld", (long long)req);
+	vset(c, r, "period", period ? period : "10s", yn_get(x, "period"));
+	vsetf(c, r, "status", yn_get(x, "status"), "%lld", (long long)st);
+	vsetf(c, r, "size", yn_get(x, "size"), "%lld", (long long)size);
+}
+
+/* compression: true, or { algos, types }. */
+static void ck_ep_compression(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			      const struct yn_node *at)
+{
+	static const char *const cmp_keys[] = {"algos", "types", NULL};
+	static const char *const algos[] = {"gzip", "deflate", "raw-deflate", "identity", NULL};
+	const char *def_types = "text/html text/plain text/css text/javascript "
+				"application/javascript application/json image/svg+xml";
+	int b;
+
+	(void)at;
+	if (!x || c->ep->tcp)
+		return;
+	if (x->kind == YN_SCALAR && check_bool(c, x, "'compression'", &b) == 1) {
+		if (b) {
+			struct yn_node *cm = vmap(c, view, "compression", x);
+
+			vset(c, cm, "algos", "gzip", x);
+			vset(c, cm, "types", def_types, x);
+		}
+	} else if (x->kind != YN_SCALAR && check_map(c, x, "compression", cmp_keys) == 0) {
+		struct yn_node *cm = vmap(c, view, "compression", x);
+		struct strbuf sb = STRBUF_INIT;
+		const struct yn_node *l;
 		int s2;
 
-		if (!list_len(certs, single))
-			err_at(c, x,
-			       "tls needs 'certs': certificate files or directories (PEM with the "
-			       "key)");
-		strbuf_addstr(&tls, " ssl");
-		for (size_t i = 0; i < list_len(certs, single); i++) {
-			const struct yn_node *it = list_item(certs, single, i);
+		l = check_list(c, yn_get(x, "algos"), "'algos'", &s2);
+		for (size_t i = 0; i < list_len(l, s2); i++) {
+			const char *a =
+				one_of(c, list_item(l, s2, i), "compression algorithm", algos);
 
-			if (check_str(c, it, "certificate path", S_TOKEN))
-				strbuf_addf(&tls, " crt %s", it->str);
+			if (a)
+				strbuf_addf(&sb, "%s%s", sb.len ? " " : "", a);
 		}
-		alpn = check_list(c, yn_get(x, "alpn"), "'alpn'", &s2);
-		for (size_t i = 0; i < list_len(alpn, s2); i++) {
-			const struct yn_node *it = list_item(alpn, s2, i);
-
-			if (check_str(c, it, "ALPN protocol", S_TOKEN)) {
-				if (strchr(it->str, ','))
-					err_at(c, it,
-					       "ALPN protocol '%s' contains a comma: give one "
-					       "protocol per item",
-					       it->str);
-				strbuf_addf(&tls, "%s%s", i ? "," : " alpn ", it->str);
-			}
-		}
-		if ((mv = yn_get(x, "min_version"))) {
-			const char *m = one_of(c, mv, "TLS version", tls_versions);
-
-			if (m)
-				strbuf_addf(&tls, " ssl-min-ver %s", m);
-		}
-		if ((mv = yn_get(x, "extra")) && check_str(c, mv, "tls extra", S_LINE))
-			strbuf_addf(&tls, " %s", mv->str);
-		vset(c, v, "tls", "true", x);
+		vset(c, cm, "algos", sb.len ? sb.buf : "gzip", x);
+		strbuf_reset(&sb);
+		l = check_list(c, yn_get(x, "types"), "'types'", &s2);
+		for (size_t i = 0; i < list_len(l, s2); i++)
+			if (check_str(c, list_item(l, s2, i), "MIME type", S_TOKEN))
+				strbuf_addf(&sb, "%s%s", sb.len ? " " : "",
+					    list_item(l, s2, i)->str);
+		vset(c, cm, "types", sb.len ? sb.buf : def_types, x);
+		strbuf_release(&sb);
 	}
-	binds = check_list(c, yn_get(n, "bind"), "'bind'", &single);
-	if (!yn_get(n, "bind"))
-		err_at(c, e->key,
-		       "entrypoint '%s' needs 'bind' (for example \":8080\" or \"127.0.0.1:8080\")",
-		       e->name);
-	{
-		struct yn_node *bv = vseq(c, v, "binds", n);
+}
 
-		for (size_t i = 0; i < list_len(binds, single); i++) {
-			const struct yn_node *it = list_item(binds, single, i);
+static void ck_ep_request_headers(struct comp *c, const struct yn_node *x, struct yn_node *view,
+				  const struct yn_node *at)
+{
+	(void)at;
+	do_headers(c, x, "request_headers", view, "request_headers");
+}
 
-			if (check_addr(c, it, "bind address", 1, 1, &addr) < 0)
-				continue;
-			strbuf_reset(&sb);
-			strbuf_addf(&sb, "entrypoint '%s'", e->name);
-			bind_claim(c, addr.buf, it, sb.buf);
-			strbuf_reset(&sb);
-			/* "[::]:P" also takes IPv4 unless v6only: then ":P" beside it would clash
-			 */
-			strbuf_addf(&sb, "%s%s%s", addr.buf,
-				    strncmp(addr.buf, "[::]:", 5) ? "" : " v6only", tls.buf);
-			vpush(c, bv, sb.buf, it);
-		}
-	}
-	if (check_int(c, yn_get(n, "maxconn"), "'maxconn'", 1, 10000000, &iv) == 1)
-		vsetf(c, v, "maxconn", yn_get(n, "maxconn"), "%lld", (long long)iv);
-	do_timeouts(c, yn_get(n, "timeouts"), tm, v, NULL, 1);
-	if ((x = yn_get(n, "redirect_to"))) {
-		static const char *const to[] = {"https", NULL};
+static void ck_ep_response_headers(struct comp *c, const struct yn_node *x, struct yn_node *view,
+				   const struct yn_node *at)
+{
+	(void)at;
+	do_headers(c, x, "response_headers", view, "response_headers");
+}
 
-		if (one_of(c, x, "redirect_to", to)) {
-			vset(c, v, "redirect_https", "true", x);
-			iv = 301;
-			if ((x = yn_get(n, "redirect_code")) &&
-			    check_int(c, x, "'redirect_code'", 301, 308, &iv) == 1 &&
-			    (iv == 304 || iv == 305 || iv == 306)) {
-				err_at(c, x, "'redirect_code' must be 301, 302, 303, 307 or 308");
-			}
-			vsetf(c, v, "redirect_code", x, "%lld", (long long)iv);
-		}
-	} else if ((x = yn_get(n, "redirect_code"))) {
-		err_at(c, x, "'redirect_code' needs 'redirect_to'");
-	}
-	if ((x = yn_get(n, "hsts")) && !e->tcp) {
-		int64_t age = 31536000;
-		int sub = 1, pre = 0;
+static void ck_ep_accept_invalid(struct comp *c, const struct yn_node *x, struct yn_node *view,
+				 const struct yn_node *at)
+{
+	int b;
 
-		if (x->kind == YN_SCALAR && check_bool(c, x, "'hsts'", &b) == 1) {
-			if (b)
-				vset(c, v, "hsts", "max-age=31536000; includeSubDomains", x);
-		} else if (x->kind != YN_SCALAR && check_map(c, x, "hsts", hsts_keys) == 0) {
-			check_int(c, yn_get(x, "max_age"), "'max_age'", 0, 1000000000, &age);
-			check_bool(c, yn_get(x, "include_subdomains"), "'include_subdomains'",
-				   &sub);
-			check_bool(c, yn_get(x, "preload"), "'preload'", &pre);
-			vsetf(c, v, "hsts", x, "max-age=%lld%s%s", (long long)age,
-			      sub ? "; includeSubDomains" : "", pre ? "; preload" : "");
-		}
-	}
-	if ((x = yn_get(n, "rate_limit")) && !e->tcp &&
-	    check_map(c, x, "rate_limit", rl_keys) == 0) {
-		struct yn_node *r = vmap(c, v, "rate_limit", x);
-		int64_t req = 0, st = 429, size = 100000;
-		int bad = 0;
-		const char *period = check_dur(c, yn_get(x, "period"), "'period'", &bad);
-
-		if (check_int(c, yn_get(x, "requests"), "'requests'", 1, 1000000000, &req) == 0)
-			err_at(c, x, "rate_limit needs 'requests' (how many per period)");
-		if (!yn_get(x, "period"))
-			err_at(c, x, "rate_limit needs 'period' (for example 10s)");
-		check_int(c, yn_get(x, "status"), "'status'", 200, 599, &st);
-		check_int(c, yn_get(x, "size"), "'size'", 1, 100000000, &size);
-		vsetf(c, r, "requests", yn_get(x, "requests"), "%lld", (long long)req);
-		vset(c, r, "period", period ? period : "10s", yn_get(x, "period"));
-		vsetf(c, r, "status", yn_get(x, "status"), "%lld", (long long)st);
-		vsetf(c, r, "size", yn_get(x, "size"), "%lld", (long long)size);
-	}
-	if ((x = yn_get(n, "compression")) && !e->tcp) {
-		const char *def_types = "text/html text/plain text/css text/javascript "
-					"application/javascript application/json image/svg+xml";
-
-		if (x->kind == YN_SCALAR && check_bool(c, x, "'compression'", &b) == 1) {
-			if (b) {
-				struct yn_node *cm = vmap(c, v, "compression", x);
-
-				vset(c, cm, "algos", "gzip", x);
-				vset(c, cm, "types", def_types, x);
-			}
-		} else if (x->kind != YN_SCALAR && check_map(c, x, "compression", cmp_keys) == 0) {
-			struct yn_node *cm = vmap(c, v, "compression", x);
-			const struct yn_node *l;
-			int s2;
-
-			strbuf_reset(&sb);
-			l = check_list(c, yn_get(x, "algos"), "'algos'", &s2);
-			for (size_t i = 0; i < list_len(l, s2); i++) {
-				const char *a = one_of(c, list_item(l, s2, i),
-						       "compression algorithm", algos);
-
-				if (a)
-					strbuf_addf(&sb, "%s%s", sb.len ? " " : "", a);
-			}
-			vset(c, cm, "algos", sb.len ? sb.buf : "gzip", x);
-			strbuf_reset(&sb);
-			l = check_list(c, yn_get(x, "types"), "'types'", &s2);
-			for (size_t i = 0; i < list_len(l, s2); i++)
-				if (check_str(c, list_item(l, s2, i), "MIME type", S_TOKEN))
-					strbuf_addf(&sb, "%s%s", sb.len ? " " : "",
-						    list_item(l, s2, i)->str);
-			vset(c, cm, "types", sb.len ? sb.buf : def_types, x);
-		}
-	}
-	do_headers(c, yn_get(n, "request_headers"), "request_headers", v, "request_headers");
-	do_headers(c, yn_get(n, "response_headers"), "response_headers", v, "response_headers");
-	if (check_bool(c, x = yn_get(n, "accept_invalid_http"), "'accept_invalid_http'", &b) == 1 &&
-	    b && !e->tcp)
-		vpush(c, vseq(c, v, "options", x),
+	(void)at;
+	if (check_bool(c, x, "'accept_invalid_http'", &b) == 1 && b && !c->ep->tcp)
+		vpush(c, vseq(c, view, "options", x),
 		      c->target >= 301 ? "accept-unsafe-violations-in-http-request"
 				       : "accept-invalid-http-request",
 		      x);
-	if (yn_get(n, "extra"))
-		do_extra(c, yn_get(n, "extra"), v);
-out:
-	strbuf_release(&tls);
-	strbuf_release(&addr);
+}
+
+static void do_entrypoint(struct comp *c, struct ep *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "entrypoint '%s'", e->name);
+	c->ep = e;
+	strbuf_init(&c->ep_tls);
+	c->tcp_who[0] = '\0';
+	do_keys(c, "entrypoints.NAME", e->node, sb.buf, e->view, e->key);
+	c->tcp_who[0] = '\0';
+	c->ep = NULL;
+	strbuf_release(&c->ep_tls);
 	strbuf_release(&sb);
 }
 

@@ -138,6 +138,7 @@ struct inv_key {
 	const char *const *values; /* INV_ENUM: the accepted words, NULL-terminated */
 	const char *what;	   /* how messages name it, when not 'key' (or key) */
 	int map; /* a map whose keys are the rows "key.NAME" (the reference lists those) */
+	int http; /* an error where the mode is tcp (an entrypoint's http-only keys) */
 };
 
 /* Row i of the keyword table, in section order; NULL past the last. */

@@ -358,11 +358,16 @@ static const char *target_text(int t, char *buf, size_t sz)
 	return buf;
 }
 
-/* The type column of k with its version gates, as the reference shows it. */
+/* The type column of k with its version gates and its mode, as the reference shows it. */
 static void key_type(const struct inv_key *k, char *buf, size_t sz)
 {
-	char t[128], a[16], b[16];
+	char t[128], h[160], a[16], b[16];
 	const char *ty = inv_key_type_text(k, t, sizeof(t));
+
+	if (k->http) {
+		snprintf(h, sizeof(h), "%s (http only)", ty);
+		ty = h;
+	}
 
 	if (k->since && k->until)
 		snprintf(buf, sz, "%s (%s ≤ target < %s)", ty, target_text(k->since, a, sizeof(a)),

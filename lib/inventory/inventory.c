@@ -139,6 +139,17 @@ struct comp {
 	struct ep *ep;		/* the entrypoint being checked (its rows' checkers) */
 	struct strbuf ep_tls;	/* its bind's tls arguments, " ssl crt ..." */
 	char tcp_who[96];	/* "entrypoint 'NAME'" while the rows of a tcp one run, else "" */
+	struct svc *svc;	/* the service being checked (its rows' checkers) */
+	const char *svc_res;	/* its resolvers: its own, or defaults.resolvers */
+	const char *svc_hc;	/* its health check type: "http", "tcp" or "none" */
+	int svc_check;		/* its servers get "check" */
+	int svc_cookie;		/* sticky cookie: its servers get "cookie NAME" */
+	struct strbuf svc_ds;	/* its default-server arguments, " inter 2s fall 3 ..." */
+	const struct yn_node *srv_list; /* the servers of c->svc; srv_idx is the one checked */
+	size_t srv_idx;
+	const char *srv_name; /* its name when good, and what its model entry gets: */
+	int64_t srv_weight;
+	int srv_drain, srv_backup, srv_maint;
 	int need_http, need_tcp;
 	int logging;		      /* global.log has targets */
 	struct strbuf secrets;	      /* NUL-separated variable names */
@@ -1086,6 +1097,14 @@ static key_checker ck_ep_mode, ck_ep_tls, ck_ep_certs, ck_ep_alpn, ck_ep_min_ver
 	ck_ep_bind, ck_ep_timeouts, ck_ep_redirect_to, ck_ep_redirect_code, ck_ep_hsts,
 	ck_ep_rate_limit, ck_ep_compression, ck_ep_request_headers, ck_ep_response_headers,
 	ck_ep_accept_invalid;
+static key_checker ck_svc_mode, ck_svc_eps, ck_svc_match, ck_match_host, ck_match_path_prefix,
+	ck_match_path, ck_match_path_regex, ck_svc_default, ck_svc_balance, ck_svc_resolvers,
+	ck_svc_timeouts, ck_svc_health_check, ck_hc_type, ck_hc_path, ck_hc_method, ck_hc_host,
+	ck_hc_expect_status, ck_hc_interval, ck_hc_fall, ck_hc_rise, ck_svc_sticky,
+	ck_svc_request_headers, ck_svc_response_headers, ck_svc_servers, ck_svc_discovery, ck_svc_dns,
+	ck_svc_accept_invalid;
+static key_checker ck_srv_name, ck_srv_address, ck_srv_check, ck_srv_drain, ck_srv_weight,
+	ck_srv_maxconn, ck_srv_backup, ck_srv_maintenance, ck_srv_extra;
 static key_checker ck_users, ck_user_name, ck_user_password, ck_user_hash;
 static key_checker ck_stats_bind, ck_stats_auth, ck_stats_userlist, ck_prometheus;
 static key_checker ck_nameservers, ck_extra, ck_rendered, ck_log_format, ck_timeouts,
@@ -1498,6 +1517,241 @@ static const struct key_row key_rows[] = {
 	       .doc = "`option accept-invalid-http-request` (3.1+: `accept-unsafe-violations-in-http-request`)"},
 	 .check = ck_ep_accept_invalid},
 	{.k = {.section = "entrypoints.NAME",
+	       .key = "extra",
+	       .type = INV_OTHER,
+	       .type_doc = "raw lines",
+	       .doc = "appended last"},
+	 .check = ck_extra},
+	{.k = {.section = "services.NAME",
+	       .key = "mode",
+	       .type = INV_OTHER,
+	       .dflt = "defaults.mode",
+	       .type_doc = "http \\| tcp",
+	       .doc = "`from d_http`/`from d_tcp`; must match its entrypoints"},
+	 .check = ck_svc_mode},
+	{.k = {.section = "services.NAME",
+	       .key = "entrypoints",
+	       .type = INV_OTHER,
+	       .dflt = "every entrypoint of the service's mode",
+	       .type_doc = "list of entrypoint names; `[]`: none (only `extra` lines route to it)",
+	       .doc = "routing in those frontends"},
+	 .check = ck_svc_eps},
+	{.k = {.section = "services.NAME",
+	       .key = "match",
+	       .type = INV_OTHER,
+	       .map = 1},
+	 .check = ck_svc_match},
+	{.k = {.section = "services.NAME",
+	       .key = "match.host",
+	       .type = INV_OTHER,
+	       .type_doc = "list of host names (`*.example.test` allowed)",
+	       .doc = "`acl host_NAME req.hdr(host),field(1,:) -i …`"},
+	 .check = ck_match_host},
+	{.k = {.section = "services.NAME",
+	       .key = "match.path_prefix",
+	       .type = INV_OTHER,
+	       .type_doc = "list of paths",
+	       .doc = "`acl path_NAME path_beg …`"},
+	 .check = ck_match_path_prefix},
+	{.k = {.section = "services.NAME",
+	       .key = "match.path",
+	       .type = INV_OTHER,
+	       .type_doc = "list of exact paths",
+	       .doc = "`acl path_NAME path …`"},
+	 .check = ck_match_path},
+	{.k = {.section = "services.NAME",
+	       .key = "match.path_regex",
+	       .type = INV_OTHER,
+	       .type_doc = "list of PCRE regexes",
+	       .doc = "`acl path_NAME path_reg '…'`"},
+	 .check = ck_match_path_regex},
+	{.k = {.section = "services.NAME",
+	       .key = "default",
+	       .type = INV_OTHER,
+	       .dflt = "true when there is no `match`",
+	       .type_doc = "bool",
+	       .doc = "`default_backend be_NAME`; two defaults on one entrypoint are an error"},
+	 .check = ck_svc_default},
+	{.k = {.section = "services.NAME",
+	       .key = "balance",
+	       .type = INV_OTHER,
+	       .dflt = "HAProxy's (roundrobin)",
+	       .type_doc = "roundrobin static-rr leastconn first source random uri hdr(NAME) url_param(NAME)",
+	       .doc = "`balance …`; `url_param(q)` renders `balance url_param q` (uri/hdr/url_param need http)"},
+	 .check = ck_svc_balance},
+	{.k = {.section = "services.NAME",
+	       .key = "resolvers",
+	       .type = INV_OTHER,
+	       .dflt = "defaults.resolvers",
+	       .type_doc = "a resolvers name",
+	       .doc = "`default-server init-addr none resolvers R` (HAProxy starts even when a container is down)"},
+	 .check = ck_svc_resolvers},
+	{.k = {.section = "services.NAME",
+	       .key = "timeouts",
+	       .type = INV_OTHER,
+	       .type_doc = "connect server queue tunnel server_fin check",
+	       .doc = "`timeout …`"},
+	 .check = ck_svc_timeouts},
+	{.k = {.section = "services.NAME",
+	       .key = "health_check",
+	       .type = INV_OTHER,
+	       .map = 1},
+	 .check = ck_svc_health_check},
+	{.k = {.section = "services.NAME",
+	       .key = "health_check.type",
+	       .type = INV_OTHER,
+	       .dflt = "http for http services, else tcp",
+	       .type_doc = "http \\| tcp \\| none",
+	       .doc = "http: `option httpchk`, `http-check send meth M uri P ver HTTP/1.1 hdr Host H`, `http-check expect status S`; tcp: connect check; none: no `check`"},
+	 .check = ck_hc_type},
+	{.k = {.section = "services.NAME",
+	       .key = "health_check.path",
+	       .type = INV_OTHER,
+	       .dflt = "/",
+	       .type_doc = "path (type http)"},
+	 .check = ck_hc_path},
+	{.k = {.section = "services.NAME",
+	       .key = "health_check.method",
+	       .type = INV_OTHER,
+	       .dflt = "GET",
+	       .type_doc = "GET HEAD OPTIONS POST (type http)"},
+	 .check = ck_hc_method},
+	{.k = {.section = "services.NAME",
+	       .key = "health_check.host",
+	       .type = INV_OTHER,
+	       .dflt = "first match host or localhost",
+	       .type_doc = "host (type http)"},
+	 .check = ck_hc_host},
+	{.k = {.section = "services.NAME",
+	       .key = "health_check.expect_status",
+	       .type = INV_OTHER,
+	       .dflt = "200",
+	       .type_doc = "200 or \"200-399\" (type http)"},
+	 .check = ck_hc_expect_status},
+	{.k = {.section = "services.NAME",
+	       .key = "health_check.interval",
+	       .type = INV_OTHER,
+	       .dflt = "HAProxy's (2s)",
+	       .type_doc = "duration",
+	       .doc = "`default-server inter …`"},
+	 .check = ck_hc_interval},
+	{.k = {.section = "services.NAME",
+	       .key = "health_check.fall",
+	       .type = INV_OTHER,
+	       .dflt = "HAProxy's (3)",
+	       .type_doc = "1…1000",
+	       .doc = "`default-server fall …`"},
+	 .check = ck_hc_fall},
+	{.k = {.section = "services.NAME",
+	       .key = "health_check.rise",
+	       .type = INV_OTHER,
+	       .dflt = "HAProxy's (2)",
+	       .type_doc = "1…1000",
+	       .doc = "`default-server rise …`"},
+	 .check = ck_hc_rise},
+	{.k = {.section = "services.NAME",
+	       .key = "sticky",
+	       .type = INV_OTHER,
+	       .type_doc = "`{ type: cookie, name: SRVID }` or `{ type: source, expire: 30m, size: 200000 }`",
+	       .doc = "`cookie NAME insert indirect nocache` + `cookie SERVER` per server; or `stick-table type ipv6` + `stick on src`"},
+	 .check = ck_svc_sticky},
+	{.k = {.section = "services.NAME",
+	       .key = "request_headers",
+	       .type = INV_OTHER,
+	       .type_doc = "as for entrypoints",
+	       .doc = "`http-request …-header`"},
+	 .check = ck_svc_request_headers},
+	{.k = {.section = "services.NAME",
+	       .key = "response_headers",
+	       .type = INV_OTHER,
+	       .type_doc = "as for entrypoints",
+	       .doc = "`http-response …-header`"},
+	 .check = ck_svc_response_headers},
+	{.k = {.section = "services.NAME",
+	       .key = "servers",
+	       .type = INV_OTHER,
+	       .type_doc = "list of servers",
+	       .doc = "`server NAME ADDR [check] [weight W] [maxconn M] [backup] [disabled] [cookie NAME] [EXTRA]`"},
+	 .check = ck_svc_servers},
+	{.k = {.section = "services.NAME",
+	       .key = "servers[].name",
+	       .type = INV_OTHER,
+	       .dflt = "required",
+	       .type_doc = "name, unique in its service",
+	       .doc = "`server NAME`"},
+	 .check = ck_srv_name},
+	{.k = {.section = "services.NAME",
+	       .key = "servers[].address",
+	       .type = INV_OTHER,
+	       .dflt = "required",
+	       .type_doc = "`HOST:PORT`",
+	       .doc = "`server NAME ADDR`"},
+	 .check = ck_srv_address},
+	{.k = {.section = "services.NAME",
+	       .key = "servers[].check",
+	       .type = INV_OTHER,
+	       .dflt = "true unless health_check type none",
+	       .type_doc = "bool",
+	       .doc = "`check`"},
+	 .check = ck_srv_check},
+	{.k = {.section = "services.NAME",
+	       .key = "servers[].drain",
+	       .type = INV_OTHER,
+	       .dflt = "false",
+	       .type_doc = "bool",
+	       .doc = "`weight 0` (no new traffic; `weight` stays for `hagen server ready`)"},
+	 .check = ck_srv_drain},
+	{.k = {.section = "services.NAME",
+	       .key = "servers[].weight",
+	       .type = INV_OTHER,
+	       .dflt = "1",
+	       .type_doc = "0…256",
+	       .doc = "`weight W`"},
+	 .check = ck_srv_weight},
+	{.k = {.section = "services.NAME",
+	       .key = "servers[].maxconn",
+	       .type = INV_OTHER,
+	       .type_doc = "1…10000000",
+	       .doc = "`maxconn M`"},
+	 .check = ck_srv_maxconn},
+	{.k = {.section = "services.NAME",
+	       .key = "servers[].backup",
+	       .type = INV_OTHER,
+	       .dflt = "false",
+	       .type_doc = "bool",
+	       .doc = "`backup`"},
+	 .check = ck_srv_backup},
+	{.k = {.section = "services.NAME",
+	       .key = "servers[].maintenance",
+	       .type = INV_OTHER,
+	       .dflt = "false",
+	       .type_doc = "bool",
+	       .doc = "`disabled`"},
+	 .check = ck_srv_maintenance},
+	{.k = {.section = "services.NAME",
+	       .key = "servers[].extra",
+	       .type = INV_OTHER,
+	       .type_doc = "raw arguments",
+	       .doc = "appended to the server line (after a sticky cookie's `cookie NAME`)"},
+	 .check = ck_srv_extra},
+	{.k = {.section = "services.NAME",
+	       .key = "discovery",
+	       .type = INV_OTHER,
+	       .map = 1},
+	 .check = ck_svc_discovery},
+	{.k = {.section = "services.NAME",
+	       .key = "discovery.dns",
+	       .type = INV_OTHER,
+	       .type_doc = "`{ name (required), port (required), slots: 5, prefix: SERVICE, resolvers }`",
+	       .doc = "`server-template PREFIX SLOTS NAME:PORT check resolvers R init-addr none`"},
+	 .check = ck_svc_dns},
+	{.k = {.section = "services.NAME",
+	       .key = "accept_invalid_http",
+	       .type = INV_OTHER,
+	       .type_doc = "bool",
+	       .doc = "`option accept-invalid-http-response` (3.1+: renamed)"},
+	 .check = ck_svc_accept_invalid},
+	{.k = {.section = "services.NAME",
 	       .key = "extra",
 	       .type = INV_OTHER,
 	       .type_doc = "raw lines",
@@ -2657,121 +2911,218 @@ static const char *check_balance(struct comp *c, const struct yn_node *x, int tc
 	return NULL;
 }
 
-static size_t do_match(struct comp *c, struct svc *s, const struct yn_node *m)
+/* match.KIND: a list of hosts or path patterns (kind 0 host, 1 path_prefix, 2 path,
+ * 3 path_regex); c->svc's has_host, has_path and longest follow. */
+static void match_kind(struct comp *c, const struct yn_node *x, int k)
 {
-	static const char *const keys[] = {"host", "path_prefix", "path", "path_regex", NULL};
 	static const char *const kinds[] = {"host", "path_prefix", "path", "path_regex"};
-	size_t longest = 0;
+	struct svc *s = c->svc;
+	int single;
+	const struct yn_node *l = check_list(c, x, kinds[k], &single);
 
-	if (check_map(c, m, "match", keys) < 0)
-		return 0;
-	for (int k = 0; k < 4; k++) {
-		int single;
-		const struct yn_node *l = check_list(c, yn_get(m, kinds[k]), kinds[k], &single);
+	if (x && !list_len(l, single) && l)
+		err_at(c, l, "'%s' is an empty list", kinds[k]);
+	for (size_t i = 0; i < list_len(l, single); i++) {
+		const struct yn_node *it = list_item(l, single, i);
 
-		if (yn_get(m, kinds[k]) && !list_len(l, single) && l)
-			err_at(c, l, "'%s' is an empty list", kinds[k]);
-		for (size_t i = 0; i < list_len(l, single); i++) {
-			const struct yn_node *it = list_item(l, single, i);
-
-			if (k == 0) {
-				if (check_str(c, it, "host", S_TOKEN) &&
-				    !parse_is_hostname(it->str) && !parse_is_ip(it->str) &&
-				    !(it->str[0] == '*' && it->str[1] == '.' &&
-				      parse_is_hostname(it->str + 2)))
-					err_at(c, it,
-					       "bad host '%s': a DNS name (optionally *.name) or "
-					       "an IP address",
-					       it->str);
-				s->has_host = 1;
-			} else {
-				if (!check_str(c, it, kinds[k], k == 3 ? S_TEXT : S_PATH))
-					continue;
-				if (k == 3 && !it->len)
-					err_at(c, it, "path_regex is empty");
-				s->has_path = 1;
-				if (it->len > longest)
-					longest = it->len;
-			}
+		if (k == 0) {
+			if (check_str(c, it, "host", S_TOKEN) && !parse_is_hostname(it->str) &&
+			    !parse_is_ip(it->str) &&
+			    !(it->str[0] == '*' && it->str[1] == '.' &&
+			      parse_is_hostname(it->str + 2)))
+				err_at(c, it,
+				       "bad host '%s': a DNS name (optionally *.name) or an IP "
+				       "address",
+				       it->str);
+			s->has_host = 1;
+		} else {
+			if (!check_str(c, it, kinds[k], k == 3 ? S_TEXT : S_PATH))
+				continue;
+			if (k == 3 && !it->len)
+				err_at(c, it, "path_regex is empty");
+			s->has_path = 1;
+			if (it->len > s->longest)
+				s->longest = it->len;
 		}
 	}
-	if (!s->has_host && !s->has_path)
-		err_at(c, m, "match needs 'host', 'path_prefix', 'path' or 'path_regex'");
-	return longest;
 }
 
-static void do_server(struct comp *c, struct svc *s, const struct yn_node *it, struct yn_node *seq,
-		      int check, int cookie, const struct yn_node *servers, size_t idx)
+static void ck_match_host(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			  const struct yn_node *at)
 {
-	static const char *const keys[] = {"name",	  "address", "weight", "backup", "maxconn",
-					   "maintenance", "drain",   "check",  "extra",	 NULL};
-	struct strbuf addr = STRBUF_INIT;
-	const char *name = NULL;
-	struct yn_node *m, *params;
-	int64_t iv, weight = 1;
-	int b, backup = 0, maint = 0;
+	(void)view, (void)at;
+	match_kind(c, x, 0);
+}
 
-	if (check_map(c, it, "a server", keys) < 0)
+static void ck_match_path_prefix(struct comp *c, const struct yn_node *x, struct yn_node *view,
+				 const struct yn_node *at)
+{
+	(void)view, (void)at;
+	match_kind(c, x, 1);
+}
+
+static void ck_match_path(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			  const struct yn_node *at)
+{
+	(void)view, (void)at;
+	match_kind(c, x, 2);
+}
+
+static void ck_match_path_regex(struct comp *c, const struct yn_node *x, struct yn_node *view,
+				const struct yn_node *at)
+{
+	(void)view, (void)at;
+	match_kind(c, x, 3);
+}
+
+/* ---- services.NAME.servers[]: the checkers of its rows fill the server's view (its "params",
+ * the arguments of its server line, in row order) and c->srv_* ---- */
+
+static void srv_param(struct comp *c, struct yn_node *view, const char *s, const struct yn_node *at)
+{
+	vpush(c, yn_get(view, "params"), s, at);
+}
+
+/* servers[].name: required, unique in its service (at: the server). */
+static void ck_srv_name(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			const struct yn_node *at)
+{
+	const char *name;
+
+	if (!x) {
+		err_at(c, at, "server needs 'name'");
+		return;
+	}
+	if (!(name = check_str(c, x, "server name", S_NAME)))
+		return;
+	c->srv_name = name;
+	vset(c, view, "name", name, x);
+	for (size_t q = 0; q < c->srv_idx; q++) {
+		const struct yn_node *o = yn_get(c->srv_list->items[q], "name");
+
+		if (o && yn_is_text(o) && !strcmp(o->str, name))
+			err_at(c, x, "duplicate server name '%s' in service '%s' (first at line %u)",
+			       name, c->svc->name, o->line);
+	}
+}
+
+static void ck_srv_address(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			   const struct yn_node *at)
+{
+	struct strbuf addr = STRBUF_INIT;
+
+	if (!x)
+		err_at(c, at, "server needs 'address' (HOST:PORT)");
+	else if (check_addr(c, x, "server address", 0, 0, &addr) == 0)
+		vset(c, view, "address", addr.buf, x);
+	strbuf_release(&addr);
+}
+
+static void ck_srv_check(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			 const struct yn_node *at)
+{
+	int b = c->svc_check;
+
+	check_bool(c, x, "'check'", &b);
+	if (b)
+		srv_param(c, view, "check", at);
+}
+
+/* servers[].drain: no new traffic (weight 0, as "hagen server drain" does at run time); the
+ * weight stays written for "hagen server ready" to bring back. */
+static void ck_srv_drain(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			 const struct yn_node *at)
+{
+	int b;
+	int64_t iv;
+
+	if (check_bool(c, x, "'drain'", &b) == 1 && b) {
+		check_int(c, yn_get(at, "weight"), "'weight'", 0, 256, &iv);
+		c->srv_drain = 1;
+		c->srv_weight = 0; /* the balance expects no traffic either */
+		srv_param(c, view, "weight", at);
+		srv_param(c, view, "0", x);
+	}
+}
+
+static void ck_srv_weight(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			  const struct yn_node *at)
+{
+	int64_t iv;
+	char num[32];
+
+	if (c->srv_drain || check_int(c, x, "'weight'", 0, 256, &iv) != 1)
+		return;
+	c->srv_weight = iv;
+	snprintf(num, sizeof(num), "%lld", (long long)iv);
+	srv_param(c, view, "weight", at);
+	srv_param(c, view, num, x);
+}
+
+static void ck_srv_maxconn(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			   const struct yn_node *at)
+{
+	int64_t iv;
+	char num[32];
+
+	if (check_int(c, x, "'maxconn'", 1, 10000000, &iv) != 1)
+		return;
+	snprintf(num, sizeof(num), "%lld", (long long)iv);
+	srv_param(c, view, "maxconn", at);
+	srv_param(c, view, num, x);
+}
+
+static void ck_srv_backup(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			  const struct yn_node *at)
+{
+	int b;
+
+	(void)at;
+	if (check_bool(c, x, "'backup'", &b) == 1 && b)
+		srv_param(c, view, "backup", x), c->srv_backup = 1;
+}
+
+static void ck_srv_maintenance(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			       const struct yn_node *at)
+{
+	int b;
+
+	(void)at;
+	if (check_bool(c, x, "'maintenance'", &b) == 1 && b)
+		srv_param(c, view, "disabled", x), c->srv_maint = 1;
+}
+
+/* servers[].extra: the last arguments of the line, after the sticky cookie's. */
+static void ck_srv_extra(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			 const struct yn_node *at)
+{
+	if (c->svc_cookie && yn_get(view, "name")) {
+		srv_param(c, view, "cookie", at);
+		srv_param(c, view, yn_get(view, "name")->str, at);
+	}
+	if (x && check_str(c, x, "server extra", S_LINE))
+		srv_param(c, view, x->str, x);
+}
+
+/* Server idx of the list servers of service s: its view goes onto seq, its model into s->be. */
+static void do_server(struct comp *c, struct svc *s, const struct yn_node *servers, size_t idx,
+		      struct yn_node *seq)
+{
+	const struct yn_node *it = servers->items[idx];
+	struct yn_node *m;
+
+	if (keys_known(c, "services.NAME", "servers[].", it, "a server") < 0)
 		return;
 	m = vpush_map(c, seq, it);
-	params = vseq(c, m, "params", it);
-	if (!yn_get(it, "name"))
-		err_at(c, it, "server needs 'name'");
-	else if ((name = check_str(c, yn_get(it, "name"), "server name", S_NAME))) {
-		vset(c, m, "name", name, yn_get(it, "name"));
-		for (size_t q = 0; q < idx; q++) {
-			const struct yn_node *o = yn_get(servers->items[q], "name");
-
-			if (o && yn_is_text(o) && !strcmp(o->str, name))
-				err_at(c, yn_get(it, "name"),
-				       "duplicate server name '%s' in service '%s' (first at line "
-				       "%u)",
-				       name, s->name, o->line);
-		}
-	}
-	if (!yn_get(it, "address"))
-		err_at(c, it, "server needs 'address' (HOST:PORT)");
-	else if (check_addr(c, yn_get(it, "address"), "server address", 0, 0, &addr) == 0)
-		vset(c, m, "address", addr.buf, yn_get(it, "address"));
-	b = check;
-	check_bool(c, yn_get(it, "check"), "'check'", &b);
-	if (b)
-		vpush(c, params, "check", it);
-	/* drain: no new traffic (weight 0, as "hagen server drain" does at run time); the
-	 * weight stays written for "hagen server ready" to bring back */
-	if (check_bool(c, yn_get(it, "drain"), "'drain'", &b) == 1 && b) {
-		check_int(c, yn_get(it, "weight"), "'weight'", 0, 256, &iv);
-		weight = 0; /* the balance expects no traffic either */
-		vpush(c, params, "weight", it);
-		vpush(c, params, "0", yn_get(it, "drain"));
-	} else if (check_int(c, yn_get(it, "weight"), "'weight'", 0, 256, &iv) == 1) {
-		char num[32];
-
-		weight = iv;
-		snprintf(num, sizeof(num), "%lld", (long long)iv);
-		vpush(c, params, "weight", it);
-		vpush(c, params, num, yn_get(it, "weight"));
-	}
-	if (check_int(c, yn_get(it, "maxconn"), "'maxconn'", 1, 10000000, &iv) == 1) {
-		char num[32];
-
-		snprintf(num, sizeof(num), "%lld", (long long)iv);
-		vpush(c, params, "maxconn", it);
-		vpush(c, params, num, yn_get(it, "maxconn"));
-	}
-	if (check_bool(c, yn_get(it, "backup"), "'backup'", &b) == 1 && b)
-		vpush(c, params, "backup", yn_get(it, "backup")), backup = 1;
-	if (check_bool(c, yn_get(it, "maintenance"), "'maintenance'", &b) == 1 && b)
-		vpush(c, params, "disabled", yn_get(it, "maintenance")), maint = 1;
-	if (name && s->be)
-		model_server(s->be, name, weight, backup, maint, 0);
-	if (cookie && yn_get(m, "name")) {
-		vpush(c, params, "cookie", it);
-		vpush(c, params, yn_get(m, "name")->str, it);
-	}
-	if (yn_get(it, "extra") && check_str(c, yn_get(it, "extra"), "server extra", S_LINE))
-		vpush(c, params, yn_get(it, "extra")->str, yn_get(it, "extra"));
-	strbuf_release(&addr);
+	vseq(c, m, "params", it);
+	c->srv_list = servers;
+	c->srv_idx = idx;
+	c->srv_name = NULL;
+	c->srv_weight = 1;
+	c->srv_drain = c->srv_backup = c->srv_maint = 0;
+	rows_run(c, "services.NAME", "servers[].", it, m, it);
+	if (c->srv_name && s->be)
+		model_server(s->be, c->srv_name, c->srv_weight, c->srv_backup, c->srv_maint, 0);
 }
 
 /* "200-399": two status codes from 100 to 599, the first not above the second. */
@@ -2785,286 +3136,428 @@ static int status_range_ok(const struct yn_node *y)
 	return s[0] >= '1' && s[0] <= '5' && s[4] >= '1' && s[4] <= '5' && memcmp(s, s + 4, 3) <= 0;
 }
 
-static void do_service(struct comp *c, struct svc *s, struct yn_node *v)
+/* ---- services.NAME: the checkers of its rows read and fill c->svc, the service being checked,
+ * and c->svc_* ---- */
+
+/* mode: the service's mode, and the named defaults it uses. */
+static void ck_svc_mode(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			const struct yn_node *at)
 {
-	static const char *const keys[] = {"entrypoints",
-					   "mode",
-					   "match",
-					   "default",
-					   "balance",
-					   "health_check",
-					   "sticky",
-					   "request_headers",
-					   "response_headers",
-					   "servers",
-					   "discovery",
-					   "resolvers",
-					   "timeouts",
-					   "accept_invalid_http",
-					   "extra",
-					   NULL};
-	static const char *const hc_keys[] = {"type",	  "path", "method", "host", "expect_status",
-					      "interval", "fall", "rise",   NULL};
-	static const char *const hc_types[] = {"http", "tcp", "none", NULL};
-	static const char *const methods[] = {"GET", "HEAD", "OPTIONS", "POST", NULL};
-	static const char *const sticky_keys[] = {"type", "name", "expire", "size", NULL};
-	static const char *const sticky_types[] = {"cookie", "source", NULL};
-	static const char *const disc_keys[] = {"dns", NULL};
-	static const char *const dns_keys[] = {"name",	    "port",   "slots",
-					       "resolvers", "prefix", NULL};
+	struct svc *s = c->svc;
+
+	(void)at;
+	s->tcp = is_tcp_mode(c, x, default_tcp(c));
+	if (s->be)
+		s->be->tcp = s->tcp;
+	vset(c, view, "defaults", s->tcp ? "d_tcp" : "d_http", NULL);
+	if (s->tcp)
+		c->need_tcp = 1;
+	else
+		c->need_http = 1;
+}
+
+/* entrypoints: names (checked against the entrypoints once all are known, check_service_eps). */
+static void ck_svc_eps(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		       const struct yn_node *at)
+{
+	struct svc *s = c->svc;
+	int single;
+
+	(void)view, (void)at;
+	if (!x)
+		return;
+	s->eps = check_list(c, x, "'entrypoints'", &single);
+	/* an empty list attaches the service nowhere: extra lines route to it */
+	if (s->eps && single)
+		s->eps = NULL, err_at(c, x, "'entrypoints' must be a list like [web]");
+	else if (s->eps && s->eps->n > MAX_EPS)
+		s->eps = NULL, err_at(c, x, "'entrypoints' has more than %d items", MAX_EPS);
+	for (size_t i = 0; s->eps && i < s->eps->n; i++)
+		check_str(c, s->eps->items[i], "entrypoint name", S_NAME);
+}
+
+/* match: its keys are the rows match.*; a tcp service is the default of its entrypoints. */
+static void ck_svc_match(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			 const struct yn_node *at)
+{
+	struct svc *s = c->svc;
+
+	(void)at;
+	if (!x)
+		return;
+	if (s->tcp) {
+		err_at(c, x,
+		       "'match' needs mode http (service '%s' is tcp: it can only be the default of "
+		       "its entrypoints)",
+		       s->name);
+		return;
+	}
+	s->match = x;
+	if (do_keys_in(c, "services.NAME", "match.", x, "match", view, x) < 0)
+		return;
+	if (!s->has_host && !s->has_path)
+		err_at(c, x, "match needs 'host', 'path_prefix', 'path' or 'path_regex'");
+}
+
+static void ck_svc_default(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			   const struct yn_node *at)
+{
+	int b;
+
+	(void)view, (void)at;
+	if (check_bool(c, x, "'default'", &b) == 1)
+		c->svc->is_default = b;
+	if (!yn_get(c->svc->node, "match") && !x)
+		c->svc->is_default = 1; /* a service without match is its entrypoints' default */
+}
+
+static void ck_svc_balance(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			   const struct yn_node *at)
+{
+	const char *bal = x ? check_balance(c, x, c->svc->tcp) : NULL;
+
+	(void)at;
+	/* HAProxy writes hdr(<name>) but "url_param <name>" */
+	if (bal && !strncmp(bal, "url_param(", 10))
+		vsetf(c, view, "balance", x, "url_param %.*s", (int)(strlen(bal) - 11), bal + 10);
+	else if (bal)
+		vset(c, view, "balance", bal, x);
+}
+
+/* resolvers: the service's own (c->svc_res; defaults.resolvers when it has none). */
+static void ck_svc_resolvers(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			     const struct yn_node *at)
+{
+	(void)view, (void)at;
+	if (!x || !check_str(c, x, "resolvers name", S_NAME))
+		return;
+	if (find_name(c->resolver_names, c->nresolvers, x->str) < 0)
+		ref_error(c, x, "resolvers", c->resolver_names, c->nresolvers);
+	else
+		c->svc_res = x->str;
+}
+
+static void ck_svc_timeouts(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			    const struct yn_node *at)
+{
 	static const struct tmo tm[] = {
 		{"connect", "connect", 0}, {"server", "server", 0},	    {"queue", "queue", 0},
 		{"tunnel", "tunnel", 0},   {"server_fin", "server-fin", 0}, {"check", "check", 0},
 		{NULL, NULL, 0},
 	};
-	const struct yn_node *n = s->node, *x, *servers;
-	const char *resolvers = c->default_resolvers, *hc_type = "tcp";
-	struct strbuf ds = STRBUF_INIT;
-	int check = 1, cookie = 0, b, single;
+
+	(void)at;
+	do_timeouts(c, x, tm, view, NULL, 1);
+}
+
+/* health_check: its keys are the rows health_check.*; they build the default-server arguments
+ * (c->svc_ds), which end with the service's resolvers. */
+static void ck_svc_health_check(struct comp *c, const struct yn_node *x, struct yn_node *view,
+				const struct yn_node *at)
+{
+	const struct yn_node *n = c->svc->node;
+
+	(void)at;
+	if (x && keys_known(c, "services.NAME", "health_check.", x, "health_check") == 0) {
+		static const char *const hc_types[] = {"http", "tcp", "none", NULL};
+		const struct yn_node *t = yn_get(x, "type");
+
+		c->svc_hc = t ? one_of(c, t, "health check type", hc_types)
+			      : (c->svc->tcp ? "tcp" : "http");
+		if (!c->svc_hc)
+			c->svc_hc = "tcp";
+		if (!strcmp(c->svc_hc, "none"))
+			c->svc_check = 0;
+		if (!strcmp(c->svc_hc, "http")) {
+			struct yn_node *h;
+
+			if (c->svc->tcp)
+				err_at(c, t ? t : x, "an http health check needs mode http");
+			h = vmap(c, view, "httpchk", x);
+			vset(c, h, "method", "GET", x);
+			vset(c, h, "path", "/", x);
+		}
+		rows_run(c, "services.NAME", "health_check.", x, yn_get(view, "httpchk"), x);
+	}
+	if (c->svc_res)
+		strbuf_addf(&c->svc_ds, " init-addr none resolvers %s", c->svc_res);
+	if (c->svc_ds.len)
+		vset(c, view, "default_server", c->svc_ds.buf + 1, x ? x : n);
+}
+
+/* health_check.type: read by health_check itself (the other rows depend on it). */
+static void ck_hc_type(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		       const struct yn_node *at)
+{
+	(void)c, (void)x, (void)view, (void)at;
+}
+
+/* A key of an http health check (at: the health_check map); an error with another type. */
+static int hc_http_key(struct comp *c, const struct yn_node *x, const struct yn_node *at,
+		       const char *key)
+{
+	if (!strcmp(c->svc_hc, "http"))
+		return 1;
+	if (x)
+		err_at(c, yn_get_pair(at, key)->key, "'%s' needs health check type http", key);
+	return 0;
+}
+
+static void ck_hc_path(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		       const struct yn_node *at)
+{
+	if (hc_http_key(c, x, at, "path") && x && check_str(c, x, "health check path", S_PATH))
+		vset(c, view, "path", x->str, x);
+}
+
+static void ck_hc_method(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			 const struct yn_node *at)
+{
+	static const char *const methods[] = {"GET", "HEAD", "OPTIONS", "POST", NULL};
+
+	if (hc_http_key(c, x, at, "method") && x && one_of(c, x, "method", methods))
+		vset(c, view, "method", x->str, x);
+}
+
+/* health_check.host: given, or the first host the service matches (not a wildcard), or
+ * localhost. */
+static void ck_hc_host(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		       const struct yn_node *at)
+{
+	const struct yn_node *y = x;
+	const char *host = NULL;
+
+	if (!hc_http_key(c, x, at, "host"))
+		return;
+	if (x) {
+		if (check_str(c, x, "health check host", S_TOKEN))
+			host = x->str;
+	} else if (c->svc->match && (y = yn_get(c->svc->match, "host"))) {
+		const struct yn_node *first = y->kind == YN_SEQ ? yn_at(y, 0) : y;
+
+		if (first && yn_is_text(first) && first->str[0] != '*')
+			host = first->str;
+	}
+	vset(c, view, "host", host ? host : "localhost", y);
+}
+
+static void ck_hc_expect_status(struct comp *c, const struct yn_node *x, struct yn_node *view,
+				const struct yn_node *at)
+{
 	int64_t iv;
 
-	strbuf_addf(&ds, "service '%s'", s->name);
-	if (check_map(c, n, ds.buf, keys) < 0) {
-		strbuf_release(&ds);
+	if (!hc_http_key(c, x, at, "expect_status"))
+		return;
+	vset(c, view, "status", "200", at);
+	if (!x)
+		return;
+	if (yn_int64(x, 100, 599, &iv) == 0 || status_range_ok(x))
+		vset(c, view, "status", x->str, x);
+	else
+		err_at(c, x,
+		       "expect_status must be a status code like 200 or a range like \"200-399\"");
+}
+
+static void ck_hc_interval(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			   const struct yn_node *at)
+{
+	int bad = 0;
+	const char *d = check_dur(c, x, "'interval'", &bad);
+
+	(void)view, (void)at;
+	if (d)
+		strbuf_addf(&c->svc_ds, " inter %s", d);
+}
+
+static void ck_hc_fall(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		       const struct yn_node *at)
+{
+	int64_t iv;
+
+	(void)view, (void)at;
+	if (check_int(c, x, "'fall'", 1, 1000, &iv) == 1)
+		strbuf_addf(&c->svc_ds, " fall %lld", (long long)iv);
+}
+
+static void ck_hc_rise(struct comp *c, const struct yn_node *x, struct yn_node *view,
+		       const struct yn_node *at)
+{
+	int64_t iv;
+
+	(void)view, (void)at;
+	if (check_int(c, x, "'rise'", 1, 1000, &iv) == 1)
+		strbuf_addf(&c->svc_ds, " rise %lld", (long long)iv);
+}
+
+/* sticky: { type: cookie, name } or { type: source, expire, size }. */
+static void ck_svc_sticky(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			  const struct yn_node *at)
+{
+	static const char *const sticky_keys[] = {"type", "name", "expire", "size", NULL};
+	static const char *const sticky_types[] = {"cookie", "source", NULL};
+	const char *t;
+	const struct yn_node *y;
+
+	(void)at;
+	if (!x || check_map(c, x, "sticky", sticky_keys) < 0)
+		return;
+	t = yn_get(x, "type") ? one_of(c, yn_get(x, "type"), "sticky type", sticky_types) : NULL;
+	if (!yn_get(x, "type"))
+		err_at(c, x, "sticky needs 'type': cookie or source");
+	if (t && !strcmp(t, "cookie")) {
+		if (c->svc->tcp)
+			err_at(c, yn_get(x, "type"), "sticky cookie needs mode http");
+		c->svc_cookie = 1;
+		vset(c, view, "cookie", "SRVID", x);
+		if ((y = yn_get(x, "name")) && check_str(c, y, "cookie name", S_TOKEN))
+			vset(c, view, "cookie", y->str, y);
+	} else if (t) {
+		struct yn_node *st = vmap(c, view, "stick_source", x);
+		int bad = 0;
+		const char *e = check_dur(c, yn_get(x, "expire"), "'expire'", &bad);
+		int64_t iv = 200000;
+
+		check_int(c, yn_get(x, "size"), "'size'", 1, 100000000, &iv);
+		vset(c, st, "expire", e ? e : "30m", yn_get(x, "expire"));
+		vsetf(c, st, "size", yn_get(x, "size"), "%lld", (long long)iv);
+	}
+}
+
+/* request_headers, response_headers: one error for both on a tcp service. */
+static void ck_svc_request_headers(struct comp *c, const struct yn_node *x, struct yn_node *view,
+				   const struct yn_node *at)
+{
+	(void)at;
+	if (c->svc->tcp && x)
+		err_at(c, x, "headers need mode http (service '%s' is tcp)", c->svc->name);
+	else if (!c->svc->tcp)
+		do_headers(c, x, "request_headers", view, "request_headers");
+}
+
+static void ck_svc_response_headers(struct comp *c, const struct yn_node *x, struct yn_node *view,
+				    const struct yn_node *at)
+{
+	(void)at;
+	if (c->svc->tcp && x && !yn_get(c->svc->node, "request_headers"))
+		err_at(c, x, "headers need mode http (service '%s' is tcp)", c->svc->name);
+	else if (!c->svc->tcp)
+		do_headers(c, x, "response_headers", view, "response_headers");
+}
+
+static void ck_svc_servers(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			   const struct yn_node *at)
+{
+	struct svc *s = c->svc;
+	int single;
+	const struct yn_node *servers = check_list(c, x, "'servers'", &single);
+	struct yn_node *sv;
+
+	(void)at;
+	if (servers && single)
+		servers = NULL, err_at(c, x, "'servers' must be a list of { name, address }");
+	sv = vseq(c, view, "servers", s->node);
+	if (servers && s->be && model_reserve(c, s->be, servers->n) < 0)
+		s->be = NULL;
+	for (size_t i = 0; servers && i < servers->n; i++)
+		do_server(c, s, servers, i, sv);
+	if (servers && !servers->n && !yn_get(s->node, "discovery") && !yn_get(s->node, "extra"))
+		warn_at(c, x, "service '%s' has no server: %s", s->name,
+			no_server_effect[s->tcp ? 1 : 0]);
+}
+
+/* discovery: its one key is the row discovery.dns. */
+static void ck_svc_discovery(struct comp *c, const struct yn_node *x, struct yn_node *view,
+			     const struct yn_node *at)
+{
+	(void)at;
+	vseq(c, view, "server_templates", c->svc->node);
+	if (x)
+		do_keys_in(c, "services.NAME", "discovery.", x, "discovery", view, x);
+}
+
+/* discovery.dns: server-template slots filled from DNS (at: the discovery map). */
+static void ck_svc_dns(struct comp *c, const struct yn_node *dns, struct yn_node *view,
+		       const struct yn_node *at)
+{
+	static const char *const dns_keys[] = {"name", "port", "slots", "resolvers", "prefix", NULL};
+	struct svc *s = c->svc;
+	const struct yn_node *y;
+	struct yn_node *t, *params;
+	const char *fq = NULL, *res = c->svc_res, *prefix = s->name;
+	int64_t port = 0, slots = 5;
+
+	if (!dns) {
+		err_at(c, at, "discovery needs 'dns'");
 		return;
 	}
-	strbuf_reset(&ds);
-	s->tcp = is_tcp_mode(c, yn_get(n, "mode"), default_tcp(c));
-	if (s->be)
-		s->be->tcp = s->tcp;
-	vset(c, v, "defaults", s->tcp ? "d_tcp" : "d_http", NULL);
-	if (s->tcp)
-		c->need_tcp = 1;
-	else
-		c->need_http = 1;
-	if ((x = yn_get(n, "entrypoints"))) {
-		s->eps = check_list(c, x, "'entrypoints'", &single);
-		/* an empty list attaches the service nowhere: extra lines route to it */
-		if (s->eps && single)
-			s->eps = NULL, err_at(c, x, "'entrypoints' must be a list like [web]");
-		else if (s->eps && s->eps->n > MAX_EPS)
-			s->eps = NULL,
-			err_at(c, x, "'entrypoints' has more than %d items", MAX_EPS);
-		for (size_t i = 0; s->eps && i < s->eps->n; i++)
-			check_str(c, s->eps->items[i], "entrypoint name", S_NAME);
-	}
-	if ((x = yn_get(n, "match"))) {
-		if (s->tcp)
-			err_at(c, x,
-			       "'match' needs mode http (service '%s' is tcp: it can only be the "
-			       "default of its entrypoints)",
-			       s->name);
-		else {
-			s->match = x;
-			s->longest = do_match(c, s, x);
-		}
-	}
-	if (check_bool(c, yn_get(n, "default"), "'default'", &b) == 1)
-		s->is_default = b;
-	if (!yn_get(n, "match") && !yn_get(n, "default"))
-		s->is_default = 1; /* a service without match is its entrypoints' default */
-	if ((x = yn_get(n, "balance"))) {
-		const char *bal = check_balance(c, x, s->tcp);
-
-		/* HAProxy writes hdr(<name>) but "url_param <name>" */
-		if (bal && !strncmp(bal, "url_param(", 10))
-			vsetf(c, v, "balance", x, "url_param %.*s", (int)(strlen(bal) - 11),
-			      bal + 10);
-		else if (bal)
-			vset(c, v, "balance", bal, x);
-	}
-	if ((x = yn_get(n, "resolvers")) && check_str(c, x, "resolvers name", S_NAME)) {
-		if (find_name(c->resolver_names, c->nresolvers, x->str) < 0)
-			ref_error(c, x, "resolvers", c->resolver_names, c->nresolvers);
+	if (check_map(c, dns, "dns", dns_keys) < 0)
+		return;
+	t = vpush_map(c, yn_get(view, "server_templates"), dns);
+	params = vseq(c, t, "params", dns);
+	if (!(y = yn_get(dns, "name")))
+		err_at(c, dns, "dns needs 'name' (the DNS name of the replicas)");
+	else if ((fq = check_str(c, y, "dns name", S_TOKEN)) && !parse_is_hostname(fq))
+		err_at(c, y, "bad dns name '%s'", fq), fq = NULL;
+	if (check_int(c, yn_get(dns, "port"), "'port'", 1, 65535, &port) == 0)
+		err_at(c, dns, "dns needs 'port'");
+	check_int(c, yn_get(dns, "slots"), "'slots'", 1, 10000, &slots);
+	if ((y = yn_get(dns, "prefix")))
+		prefix = check_str(c, y, "server prefix", S_NAME);
+	if ((y = yn_get(dns, "resolvers")) && check_str(c, y, "resolvers name", S_NAME)) {
+		if (find_name(c->resolver_names, c->nresolvers, y->str) < 0)
+			ref_error(c, y, "resolvers", c->resolver_names, c->nresolvers);
 		else
-			resolvers = x->str;
+			res = y->str;
 	}
-	do_timeouts(c, yn_get(n, "timeouts"), tm, v, NULL, 1);
-	if ((x = yn_get(n, "health_check")) && check_map(c, x, "health_check", hc_keys) == 0) {
-		const struct yn_node *y;
-		int bad = 0;
-		const char *d;
-		char num[32];
-
-		hc_type = yn_get(x, "type")
-				  ? one_of(c, yn_get(x, "type"), "health check type", hc_types)
-				  : (s->tcp ? "tcp" : "http");
-		if (!hc_type)
-			hc_type = "tcp";
-		if (!strcmp(hc_type, "none"))
-			check = 0;
-		if (!strcmp(hc_type, "http")) {
-			struct yn_node *h;
-			const char *host = NULL;
-
-			if (s->tcp)
-				err_at(c, yn_get(x, "type") ? yn_get(x, "type") : x,
-				       "an http health check needs mode http");
-			h = vmap(c, v, "httpchk", x);
-			vset(c, h, "method", "GET", x);
-			if ((y = yn_get(x, "method")) && one_of(c, y, "method", methods))
-				vset(c, h, "method", y->str, y);
-			vset(c, h, "path", "/", x);
-			if ((y = yn_get(x, "path")) && check_str(c, y, "health check path", S_PATH))
-				vset(c, h, "path", y->str, y);
-			if ((y = yn_get(x, "host"))) {
-				if (check_str(c, y, "health check host", S_TOKEN))
-					host = y->str;
-			} else if (s->match && (y = yn_get(s->match, "host"))) {
-				const struct yn_node *first = y->kind == YN_SEQ ? yn_at(y, 0) : y;
-
-				if (first && yn_is_text(first) && first->str[0] != '*')
-					host = first->str;
-			}
-			vset(c, h, "host", host ? host : "localhost", y);
-			vset(c, h, "status", "200", x);
-			if ((y = yn_get(x, "expect_status"))) {
-				if (yn_int64(y, 100, 599, &iv) == 0)
-					vset(c, h, "status", y->str, y);
-				else if (status_range_ok(y))
-					vset(c, h, "status", y->str, y);
-				else
-					err_at(c, y,
-					       "expect_status must be a status code like 200 or a "
-					       "range like \"200-399\"");
-			}
-		} else {
-			for (size_t i = 0; i < 4; i++) {
-				static const char *const http_only[] = {"path", "method", "host",
-									"expect_status"};
-
-				if (yn_get_pair(x, http_only[i]))
-					err_at(c, yn_get_pair(x, http_only[i])->key,
-					       "'%s' needs health check type http", http_only[i]);
-			}
-		}
-		strbuf_reset(&ds);
-		if ((d = check_dur(c, yn_get(x, "interval"), "'interval'", &bad)))
-			strbuf_addf(&ds, " inter %s", d);
-		if (check_int(c, yn_get(x, "fall"), "'fall'", 1, 1000, &iv) == 1)
-			snprintf(num, sizeof(num), " fall %lld", (long long)iv),
-				strbuf_addstr(&ds, num);
-		if (check_int(c, yn_get(x, "rise"), "'rise'", 1, 1000, &iv) == 1)
-			snprintf(num, sizeof(num), " rise %lld", (long long)iv),
-				strbuf_addstr(&ds, num);
+	if (!res && !yn_get(dns, "resolvers"))
+		err_at(c, dns,
+		       "dns discovery needs resolvers: set 'resolvers' here, in the service or in "
+		       "defaults");
+	vset(c, t, "prefix", prefix ? prefix : s->name, yn_get(dns, "prefix"));
+	if (prefix)
+		model_slots(c, s->be, prefix, slots);
+	vsetf(c, t, "slots", yn_get(dns, "slots"), "%lld", (long long)slots);
+	vsetf(c, t, "fqdn", yn_get(dns, "name"), "%s:%lld", fq ? fq : "", (long long)port);
+	if (c->svc_check)
+		vpush(c, params, "check", dns);
+	if (res) {
+		vpush(c, params, "resolvers", dns);
+		vpush(c, params, res, dns);
+		vpush(c, params, "init-addr", dns);
+		vpush(c, params, "none", dns);
 	}
-	if (resolvers)
-		strbuf_addf(&ds, " init-addr none resolvers %s", resolvers);
-	if (ds.len)
-		vset(c, v, "default_server", ds.buf + 1,
-		     yn_get(n, "health_check") ? yn_get(n, "health_check") : n);
-	if ((x = yn_get(n, "sticky")) && check_map(c, x, "sticky", sticky_keys) == 0) {
-		const char *t = yn_get(x, "type")
-					? one_of(c, yn_get(x, "type"), "sticky type", sticky_types)
-					: NULL;
-		const struct yn_node *y;
+}
 
-		if (!yn_get(x, "type"))
-			err_at(c, x, "sticky needs 'type': cookie or source");
-		if (t && !strcmp(t, "cookie")) {
-			if (s->tcp)
-				err_at(c, yn_get(x, "type"), "sticky cookie needs mode http");
-			cookie = 1;
-			vset(c, v, "cookie", "SRVID", x);
-			if ((y = yn_get(x, "name")) && check_str(c, y, "cookie name", S_TOKEN))
-				vset(c, v, "cookie", y->str, y);
-		} else if (t) {
-			struct yn_node *st = vmap(c, v, "stick_source", x);
-			int bad = 0;
-			const char *e = check_dur(c, yn_get(x, "expire"), "'expire'", &bad);
+static void ck_svc_accept_invalid(struct comp *c, const struct yn_node *x, struct yn_node *view,
+				  const struct yn_node *at)
+{
+	int b;
 
-			iv = 200000;
-			check_int(c, yn_get(x, "size"), "'size'", 1, 100000000, &iv);
-			vset(c, st, "expire", e ? e : "30m", yn_get(x, "expire"));
-			vsetf(c, st, "size", yn_get(x, "size"), "%lld", (long long)iv);
-		}
-	}
-	if (s->tcp) {
-		if ((x = yn_get(n, "request_headers")) || (x = yn_get(n, "response_headers")))
-			err_at(c, x, "headers need mode http (service '%s' is tcp)", s->name);
-	} else {
-		do_headers(c, yn_get(n, "request_headers"), "request_headers", v,
-			   "request_headers");
-		do_headers(c, yn_get(n, "response_headers"), "response_headers", v,
-			   "response_headers");
-	}
-	servers = check_list(c, yn_get(n, "servers"), "'servers'", &single);
-	if (servers && single)
-		servers = NULL,
-		err_at(c, yn_get(n, "servers"), "'servers' must be a list of { name, address }");
-	{
-		struct yn_node *sv = vseq(c, v, "servers", n);
-
-		if (servers && s->be && model_reserve(c, s->be, servers->n) < 0)
-			s->be = NULL;
-		for (size_t i = 0; servers && i < servers->n; i++)
-			do_server(c, s, servers->items[i], sv, check, cookie, servers, i);
-	}
-	vseq(c, v, "server_templates", n);
-	if ((x = yn_get(n, "discovery")) && check_map(c, x, "discovery", disc_keys) == 0) {
-		const struct yn_node *dns = yn_get(x, "dns"), *y;
-
-		if (!dns)
-			err_at(c, x, "discovery needs 'dns'");
-		else if (check_map(c, dns, "dns", dns_keys) == 0) {
-			struct yn_node *t = vpush_map(c, yn_get(v, "server_templates"), dns);
-			struct yn_node *params = vseq(c, t, "params", dns);
-			const char *fq = NULL, *res = resolvers, *prefix = s->name;
-			int64_t port = 0, slots = 5;
-
-			if (!(y = yn_get(dns, "name")))
-				err_at(c, dns, "dns needs 'name' (the DNS name of the replicas)");
-			else if ((fq = check_str(c, y, "dns name", S_TOKEN)) &&
-				 !parse_is_hostname(fq))
-				err_at(c, y, "bad dns name '%s'", fq), fq = NULL;
-			if (check_int(c, yn_get(dns, "port"), "'port'", 1, 65535, &port) == 0)
-				err_at(c, dns, "dns needs 'port'");
-			check_int(c, yn_get(dns, "slots"), "'slots'", 1, 10000, &slots);
-			if ((y = yn_get(dns, "prefix")))
-				prefix = check_str(c, y, "server prefix", S_NAME);
-			if ((y = yn_get(dns, "resolvers")) &&
-			    check_str(c, y, "resolvers name", S_NAME)) {
-				if (find_name(c->resolver_names, c->nresolvers, y->str) < 0)
-					ref_error(c, y, "resolvers", c->resolver_names,
-						  c->nresolvers),
-						y = NULL;
-				else
-					res = y->str;
-			}
-			if (!res && !yn_get(dns, "resolvers"))
-				err_at(c, dns,
-				       "dns discovery needs resolvers: set 'resolvers' here, in "
-				       "the service or in defaults");
-			vset(c, t, "prefix", prefix ? prefix : s->name, yn_get(dns, "prefix"));
-			if (prefix)
-				model_slots(c, s->be, prefix, slots);
-			vsetf(c, t, "slots", yn_get(dns, "slots"), "%lld", (long long)slots);
-			vsetf(c, t, "fqdn", yn_get(dns, "name"), "%s:%lld", fq ? fq : "",
-			      (long long)port);
-			if (check)
-				vpush(c, params, "check", dns);
-			if (res) {
-				vpush(c, params, "resolvers", dns);
-				vpush(c, params, res, dns);
-				vpush(c, params, "init-addr", dns);
-				vpush(c, params, "none", dns);
-			}
-		}
-	}
-	if (servers && !single && !servers->n && !yn_get(n, "discovery") && !yn_get(n, "extra"))
-		warn_at(c, yn_get(n, "servers"), "service '%s' has no server: %s", s->name,
-			no_server_effect[s->tcp ? 1 : 0]);
-	if (!yn_get(n, "servers") && !yn_get(n, "discovery"))
-		err_at(c, s->key, "service '%s' needs 'servers' or 'discovery'", s->name);
-	if (check_bool(c, x = yn_get(n, "accept_invalid_http"), "'accept_invalid_http'", &b) == 1 &&
-	    b && !s->tcp)
-		vpush(c, vseq(c, v, "extra", x),
+	(void)at;
+	if (check_bool(c, x, "'accept_invalid_http'", &b) == 1 && b && !c->svc->tcp)
+		vpush(c, vseq(c, view, "extra", x),
 		      c->target >= 301 ? "option accept-unsafe-violations-in-http-response"
 				       : "option accept-invalid-http-response",
 		      x);
-	if (yn_get(n, "extra"))
-		do_extra(c, yn_get(n, "extra"), v);
-	strbuf_release(&ds);
+}
+
+static void do_service(struct comp *c, struct svc *s, struct yn_node *v)
+{
+	struct strbuf what = STRBUF_INIT;
+
+	strbuf_addf(&what, "service '%s'", s->name);
+	c->svc = s;
+	c->svc_res = c->default_resolvers;
+	c->svc_hc = "tcp";
+	c->svc_check = 1;
+	c->svc_cookie = 0;
+	strbuf_init(&c->svc_ds);
+	if (do_keys(c, "services.NAME", s->node, what.buf, v, s->key) == 0 &&
+	    !yn_get(s->node, "servers") && !yn_get(s->node, "discovery"))
+		err_at(c, s->key, "service '%s' needs 'servers' or 'discovery'", s->name);
+	c->svc = NULL;
+	strbuf_release(&c->svc_ds);
+	strbuf_release(&what);
 }
 
 static int route_cmp_cat(const struct svc *s)

@@ -18,16 +18,16 @@
 #define MAX_ITEMS INV_MAX_ITEMS
 
 const struct inv_rule inv_rules[] = {
-	{"option httpslog", 205, 0, "on 2.4 hagen falls back to option httplog with a warning"},
-	{"error-log-format", 0, 0, "defaults.error_log_format is an error before 2.5"},
+	{INV_RULE_HTTPSLOG, 205, 0, "on 2.4 hagen falls back to option httplog with a warning"},
+	{INV_RULE_ERROR_LOG_FORMAT, 0, 0, "defaults.error_log_format is an error before 2.5"},
 	{"nbproc", 0, 205, "never emitted"},
 	{"tune.stick-counters, more than 3 track-sc", 208, 0, "hagen tracks only sc0"},
 	{"compression algo-res/type-res", 208, 0,
 	 "hagen emits plain compression algo/type everywhere"},
-	{"timeout client-hs", 300, 0, "entrypoints.*.timeouts.client_hs is an error before 3.0"},
+	{INV_RULE_CLIENT_HS, 300, 0, "entrypoints.*.timeouts.client_hs is an error before 3.0"},
 	{"crt-store, guid", 300, 0, "never emitted"},
 	{"log-profile", 301, 0, "never emitted"},
-	{"option accept-invalid-http-request/response", 0, 301,
+	{INV_RULE_ACCEPT_INVALID, 0, 301,
 	 "accept_invalid_http renders option accept-unsafe-violations-in-http-* from 3.1"},
 	{"global master-worker, program", 0, 301, "never emitted (deprecated)"},
 	{"dispatch, transparent, option transparent", 0, 303,
@@ -135,16 +135,16 @@ struct comp {
 	const char *userlist_names[MAX_EPS];
 	size_t nuserlists;
 	const char *default_resolvers;
-	int stop_rows; /* a row found the rest meaningless (the format version) */
-	struct ep *ep;		/* the entrypoint being checked (its rows' checkers) */
-	struct strbuf ep_tls;	/* its bind's tls arguments, " ssl crt ..." */
-	char tcp_who[96];	/* "entrypoint 'NAME'" while the rows of a tcp one run, else "" */
-	struct svc *svc;	/* the service being checked (its rows' checkers) */
-	const char *svc_res;	/* its resolvers: its own, or defaults.resolvers */
-	const char *svc_hc;	/* its health check type: "http", "tcp" or "none" */
-	int svc_check;		/* its servers get "check" */
-	int svc_cookie;		/* sticky cookie: its servers get "cookie NAME" */
-	struct strbuf svc_ds;	/* its default-server arguments, " inter 2s fall 3 ..." */
+	int stop_rows;	      /* a row found the rest meaningless (the format version) */
+	struct ep *ep;	      /* the entrypoint being checked (its rows' checkers) */
+	struct strbuf ep_tls; /* its bind's tls arguments, " ssl crt ..." */
+	char tcp_who[96];     /* "entrypoint 'NAME'" while the rows of a tcp one run, else "" */
+	struct svc *svc;      /* the service being checked (its rows' checkers) */
+	const char *svc_res;  /* its resolvers: its own, or defaults.resolvers */
+	const char *svc_hc;   /* its health check type: "http", "tcp" or "none" */
+	int svc_check;	      /* its servers get "check" */
+	int svc_cookie;	      /* sticky cookie: its servers get "cookie NAME" */
+	struct strbuf svc_ds; /* its default-server arguments, " inter 2s fall 3 ..." */
 	const struct yn_node *srv_list; /* the servers of c->svc; srv_idx is the one checked */
 	size_t srv_idx;
 	const char *srv_name; /* its name when good, and what its model entry gets: */
@@ -947,7 +947,7 @@ static void do_extra(struct comp *c, const struct yn_node *n, struct yn_node *vi
 /* Timeouts: keys of allowed map to HAProxy names (same order). */
 struct tmo {
 	const char *key, *haproxy;
-	int since; /* 0 or first target */
+	const char *rule; /* the inv_rules row that says which targets accept it, or NULL: all */
 };
 
 static void do_timeouts(struct comp *c, const struct yn_node *n, const struct tmo *t,
@@ -982,12 +982,15 @@ static void do_timeouts(struct comp *c, const struct yn_node *n, const struct tm
 			s = v->str;
 		if (!s && !fb)
 			continue;
-		if (s && t[i].since && c->target < t[i].since) {
+		if (s && t[i].rule && !inv_target_accepts(c->target, t[i].rule)) {
+			int since, until;
+
+			inv_rule_targets(inv_rule_find(t[i].rule), &since, &until);
 			if (report)
 				err_at(c, v,
 				       "timeout %s needs HAProxy %d.%d or later (target is %d.%d)",
-				       t[i].haproxy, t[i].since / 100, t[i].since % 100,
-				       c->target / 100, c->target % 100);
+				       t[i].haproxy, since / 100, since % 100, c->target / 100,
+				       c->target % 100);
 			continue;
 		}
 		m = vpush_map(c, seq, s ? v : fb);
@@ -1093,16 +1096,16 @@ static const char *const global_tls_versions[] = {"SSLv3",   "TLSv1.0", "TLSv1.1
 						  "TLSv1.2", "TLSv1.3", NULL};
 static key_checker ck_version, ck_target, ck_global, ck_resolvers, ck_userlists, ck_entrypoints,
 	ck_services, ck_stats, ck_defaults, ck_environments;
-static key_checker ck_ep_mode, ck_ep_tls, ck_ep_certs, ck_ep_alpn, ck_ep_min_version, ck_ep_tls_extra,
-	ck_ep_bind, ck_ep_timeouts, ck_ep_redirect_to, ck_ep_redirect_code, ck_ep_hsts,
-	ck_ep_rate_limit, ck_ep_compression, ck_ep_request_headers, ck_ep_response_headers,
-	ck_ep_accept_invalid;
+static key_checker ck_ep_mode, ck_ep_tls, ck_ep_certs, ck_ep_alpn, ck_ep_min_version,
+	ck_ep_tls_extra, ck_ep_bind, ck_ep_timeouts, ck_ep_redirect_to, ck_ep_redirect_code,
+	ck_ep_hsts, ck_ep_rate_limit, ck_ep_compression, ck_ep_request_headers,
+	ck_ep_response_headers, ck_ep_accept_invalid;
 static key_checker ck_svc_mode, ck_svc_eps, ck_svc_match, ck_match_host, ck_match_path_prefix,
 	ck_match_path, ck_match_path_regex, ck_svc_default, ck_svc_balance, ck_svc_resolvers,
 	ck_svc_timeouts, ck_svc_health_check, ck_hc_type, ck_hc_path, ck_hc_method, ck_hc_host,
 	ck_hc_expect_status, ck_hc_interval, ck_hc_fall, ck_hc_rise, ck_svc_sticky,
-	ck_svc_request_headers, ck_svc_response_headers, ck_svc_servers, ck_svc_discovery, ck_svc_dns,
-	ck_svc_accept_invalid;
+	ck_svc_request_headers, ck_svc_response_headers, ck_svc_servers, ck_svc_discovery,
+	ck_svc_dns, ck_svc_accept_invalid;
 static key_checker ck_srv_name, ck_srv_address, ck_srv_check, ck_srv_drain, ck_srv_weight,
 	ck_srv_maxconn, ck_srv_backup, ck_srv_maintenance, ck_srv_extra;
 static key_checker ck_users, ck_user_name, ck_user_password, ck_user_hash;
@@ -1414,10 +1417,7 @@ static const struct key_row key_rows[] = {
 	       .type_doc = "http \\| tcp",
 	       .doc = "the `from d_http`/`from d_tcp`"},
 	 .check = ck_ep_mode},
-	{.k = {.section = "entrypoints.NAME",
-	       .key = "tls",
-	       .type = INV_OTHER,
-	       .map = 1},
+	{.k = {.section = "entrypoints.NAME", .key = "tls", .type = INV_OTHER, .map = 1},
 	 .check = ck_ep_tls},
 	{.k = {.section = "entrypoints.NAME",
 	       .key = "tls.certs",
@@ -1447,7 +1447,8 @@ static const struct key_row key_rows[] = {
 	       .key = "bind",
 	       .type = INV_OTHER,
 	       .type_doc = "address or list (required); host is an IP, `*` or empty",
-	       .doc = "`bind ADDR [v6only] [ssl crt … alpn …]` (`[::]:P` gets `v6only`, so `\":P\"` can sit beside it)"},
+	       .doc = "`bind ADDR [v6only] [ssl crt … alpn …]` (`[::]:P` gets `v6only`, so "
+		      "`\":P\"` can sit beside it)"},
 	 .check = ck_ep_bind},
 	{.k = {.section = "entrypoints.NAME",
 	       .key = "maxconn",
@@ -1477,22 +1478,27 @@ static const struct key_row key_rows[] = {
 	{.k = {.section = "entrypoints.NAME",
 	       .key = "hsts",
 	       .type = INV_OTHER,
-	       .type_doc = "`true` or `{ max_age: 31536000, include_subdomains: true, preload: false }`",
-	       .doc = "`http-after-response set-header Strict-Transport-Security \"…\"` (so HAProxy's own 503/429 carry it)",
+	       .type_doc = "`true` or `{ max_age: 31536000, include_subdomains: true, preload: "
+			   "false }`",
+	       .doc = "`http-after-response set-header Strict-Transport-Security \"…\"` (so "
+		      "HAProxy's own 503/429 carry it)",
 	       .http = 1},
 	 .check = ck_ep_hsts},
 	{.k = {.section = "entrypoints.NAME",
 	       .key = "rate_limit",
 	       .type = INV_OTHER,
-	       .type_doc = "`{ requests (required), period (required), status: 429, size: 100000 }`",
-	       .doc = "`stick-table type ipv6 … store http_req_rate(P)`, `http-request track-sc0 src`, `http-request deny deny_status S if { sc_http_req_rate(0) gt N }`",
+	       .type_doc =
+		       "`{ requests (required), period (required), status: 429, size: 100000 }`",
+	       .doc = "`stick-table type ipv6 … store http_req_rate(P)`, `http-request track-sc0 "
+		      "src`, `http-request deny deny_status S if { sc_http_req_rate(0) gt N }`",
 	       .http = 1},
 	 .check = ck_ep_rate_limit},
 	{.k = {.section = "entrypoints.NAME",
 	       .key = "compression",
 	       .type = INV_OTHER,
 	       .dflt = "gzip; text, JS, JSON, SVG",
-	       .type_doc = "`true` or `{ algos: [gzip, deflate, raw-deflate, identity], types: [MIME…] }`",
+	       .type_doc = "`true` or `{ algos: [gzip, deflate, raw-deflate, identity], types: "
+			   "[MIME…] }`",
 	       .doc = "`compression algo …`, `compression type …`",
 	       .http = 1},
 	 .check = ck_ep_compression},
@@ -1514,7 +1520,8 @@ static const struct key_row key_rows[] = {
 	       .key = "accept_invalid_http",
 	       .type = INV_OTHER,
 	       .type_doc = "bool",
-	       .doc = "`option accept-invalid-http-request` (3.1+: `accept-unsafe-violations-in-http-request`)"},
+	       .doc = "`option accept-invalid-http-request` (3.1+: "
+		      "`accept-unsafe-violations-in-http-request`)"},
 	 .check = ck_ep_accept_invalid},
 	{.k = {.section = "entrypoints.NAME",
 	       .key = "extra",
@@ -1536,10 +1543,7 @@ static const struct key_row key_rows[] = {
 	       .type_doc = "list of entrypoint names; `[]`: none (only `extra` lines route to it)",
 	       .doc = "routing in those frontends"},
 	 .check = ck_svc_eps},
-	{.k = {.section = "services.NAME",
-	       .key = "match",
-	       .type = INV_OTHER,
-	       .map = 1},
+	{.k = {.section = "services.NAME", .key = "match", .type = INV_OTHER, .map = 1},
 	 .check = ck_svc_match},
 	{.k = {.section = "services.NAME",
 	       .key = "match.host",
@@ -1576,15 +1580,18 @@ static const struct key_row key_rows[] = {
 	       .key = "balance",
 	       .type = INV_OTHER,
 	       .dflt = "HAProxy's (roundrobin)",
-	       .type_doc = "roundrobin static-rr leastconn first source random uri hdr(NAME) url_param(NAME)",
-	       .doc = "`balance …`; `url_param(q)` renders `balance url_param q` (uri/hdr/url_param need http)"},
+	       .type_doc = "roundrobin static-rr leastconn first source random uri hdr(NAME) "
+			   "url_param(NAME)",
+	       .doc = "`balance …`; `url_param(q)` renders `balance url_param q` "
+		      "(uri/hdr/url_param need http)"},
 	 .check = ck_svc_balance},
 	{.k = {.section = "services.NAME",
 	       .key = "resolvers",
 	       .type = INV_OTHER,
 	       .dflt = "defaults.resolvers",
 	       .type_doc = "a resolvers name",
-	       .doc = "`default-server init-addr none resolvers R` (HAProxy starts even when a container is down)"},
+	       .doc = "`default-server init-addr none resolvers R` (HAProxy starts even when a "
+		      "container is down)"},
 	 .check = ck_svc_resolvers},
 	{.k = {.section = "services.NAME",
 	       .key = "timeouts",
@@ -1592,17 +1599,15 @@ static const struct key_row key_rows[] = {
 	       .type_doc = "connect server queue tunnel server_fin check",
 	       .doc = "`timeout …`"},
 	 .check = ck_svc_timeouts},
-	{.k = {.section = "services.NAME",
-	       .key = "health_check",
-	       .type = INV_OTHER,
-	       .map = 1},
+	{.k = {.section = "services.NAME", .key = "health_check", .type = INV_OTHER, .map = 1},
 	 .check = ck_svc_health_check},
 	{.k = {.section = "services.NAME",
 	       .key = "health_check.type",
 	       .type = INV_OTHER,
 	       .dflt = "http for http services, else tcp",
 	       .type_doc = "http \\| tcp \\| none",
-	       .doc = "http: `option httpchk`, `http-check send meth M uri P ver HTTP/1.1 hdr Host H`, `http-check expect status S`; tcp: connect check; none: no `check`"},
+	       .doc = "http: `option httpchk`, `http-check send meth M uri P ver HTTP/1.1 hdr Host "
+		      "H`, `http-check expect status S`; tcp: connect check; none: no `check`"},
 	 .check = ck_hc_type},
 	{.k = {.section = "services.NAME",
 	       .key = "health_check.path",
@@ -1652,8 +1657,10 @@ static const struct key_row key_rows[] = {
 	{.k = {.section = "services.NAME",
 	       .key = "sticky",
 	       .type = INV_OTHER,
-	       .type_doc = "`{ type: cookie, name: SRVID }` or `{ type: source, expire: 30m, size: 200000 }`",
-	       .doc = "`cookie NAME insert indirect nocache` + `cookie SERVER` per server; or `stick-table type ipv6` + `stick on src`"},
+	       .type_doc = "`{ type: cookie, name: SRVID }` or `{ type: source, expire: 30m, size: "
+			   "200000 }`",
+	       .doc = "`cookie NAME insert indirect nocache` + `cookie SERVER` per server; or "
+		      "`stick-table type ipv6` + `stick on src`"},
 	 .check = ck_svc_sticky},
 	{.k = {.section = "services.NAME",
 	       .key = "request_headers",
@@ -1671,7 +1678,8 @@ static const struct key_row key_rows[] = {
 	       .key = "servers",
 	       .type = INV_OTHER,
 	       .type_doc = "list of servers",
-	       .doc = "`server NAME ADDR [check] [weight W] [maxconn M] [backup] [disabled] [cookie NAME] [EXTRA]`"},
+	       .doc = "`server NAME ADDR [check] [weight W] [maxconn M] [backup] [disabled] "
+		      "[cookie NAME] [EXTRA]`"},
 	 .check = ck_svc_servers},
 	{.k = {.section = "services.NAME",
 	       .key = "servers[].name",
@@ -1734,15 +1742,13 @@ static const struct key_row key_rows[] = {
 	       .type_doc = "raw arguments",
 	       .doc = "appended to the server line (after a sticky cookie's `cookie NAME`)"},
 	 .check = ck_srv_extra},
-	{.k = {.section = "services.NAME",
-	       .key = "discovery",
-	       .type = INV_OTHER,
-	       .map = 1},
+	{.k = {.section = "services.NAME", .key = "discovery", .type = INV_OTHER, .map = 1},
 	 .check = ck_svc_discovery},
 	{.k = {.section = "services.NAME",
 	       .key = "discovery.dns",
 	       .type = INV_OTHER,
-	       .type_doc = "`{ name (required), port (required), slots: 5, prefix: SERVICE, resolvers }`",
+	       .type_doc = "`{ name (required), port (required), slots: 5, prefix: SERVICE, "
+			   "resolvers }`",
 	       .doc = "`server-template PREFIX SLOTS NAME:PORT check resolvers R init-addr none`"},
 	 .check = ck_svc_dns},
 	{.k = {.section = "services.NAME",
@@ -1858,7 +1864,7 @@ const struct inv_key *inv_key_find(const char *section, const char *key)
 static const struct {
 	const char *what, *section, *key;
 } rule_keys[] = {
-	{"error-log-format", "defaults", "error_log_format"},
+	{INV_RULE_ERROR_LOG_FORMAT, "defaults", "error_log_format"},
 };
 
 void inv_rule_targets(const struct inv_rule *r, int *since, int *until)
@@ -1871,6 +1877,24 @@ void inv_rule_targets(const struct inv_rule *r, int *since, int *until)
 
 	*since = k ? k->since : r->since;
 	*until = k ? k->until : r->until;
+}
+
+const struct inv_rule *inv_rule_find(const char *what)
+{
+	for (const struct inv_rule *r = inv_rules; r->what; r++)
+		if (!strcmp(r->what, what))
+			return r;
+	return NULL;
+}
+
+int inv_target_accepts(int target, const char *what)
+{
+	const struct inv_rule *r = inv_rule_find(what);
+	int since = 0, until = 0;
+
+	if (r)
+		inv_rule_targets(r, &since, &until);
+	return (!since || target >= since) && (!until || target < until);
 }
 
 /* The rows of section sec: *n of them from the returned one (NULL when none). */
@@ -1975,8 +1999,8 @@ static void rows_run(struct comp *c, const char *sec, const char *prefix, const 
 		if (!name || (x && !key_gate(c, k, x)))
 			continue;
 		if (x && k->http && c->tcp_who[0])
-			err_at(c, yn_get_pair(n, name)->key, "'%s' needs mode http (%s is tcp)", name,
-			       c->tcp_who);
+			err_at(c, yn_get_pair(n, name)->key, "'%s' needs mode http (%s is tcp)",
+			       name, c->tcp_who);
 		snprintf(q, sizeof(q), "'%s'", name);
 		switch (k->type) {
 		case INV_BOOL:
@@ -2370,8 +2394,7 @@ static void ck_users(struct comp *c, const struct yn_node *x, struct yn_node *vi
 
 	if (!list_len(users, single) || single)
 		err_at(c, users ? users : at,
-		       "userlist '%s' needs 'users': a list of { name, password_env }",
-		       at->str);
+		       "userlist '%s' needs 'users': a list of { name, password_env }", at->str);
 	for (size_t j = 0; users && !single && j < users->n; j++) {
 		const struct yn_node *it = users->items[j], *un;
 		struct yn_node *m;
@@ -2414,7 +2437,8 @@ static void ck_user_name(struct comp *c, const struct yn_node *x, struct yn_node
 static void user_secret(struct comp *c, const struct yn_node *x, struct yn_node *view,
 			const struct yn_node *at, int hash)
 {
-	const struct yn_node *pe = yn_get(at, "password_env"), *ph = yn_get(at, "password_hash_env");
+	const struct yn_node *pe = yn_get(at, "password_env"),
+			     *ph = yn_get(at, "password_hash_env");
 	const char *env;
 
 	if (!!pe == !!ph) {
@@ -2492,7 +2516,8 @@ static void do_defaults(struct comp *c, const struct yn_node *d)
 		elf = (x = yn_get(dv, "error_log_format")) ? x->str : NULL;
 		tmo = yn_get(d, "timeouts");
 	}
-	if (named && !strcmp(named, "httpslog") && c->target < 205) {
+	if (named && !strcmp(named, "httpslog") &&
+	    !inv_target_accepts(c->target, INV_RULE_HTTPSLOG)) {
 		warn_at(c, lf,
 			"option httpslog needs HAProxy 2.5; falling back to httplog for target "
 			"%d.%d",
@@ -2599,7 +2624,8 @@ static void ck_ep_certs(struct comp *c, const struct yn_node *x, struct yn_node 
 
 	(void)view;
 	if (!list_len(certs, single))
-		err_at(c, at, "tls needs 'certs': certificate files or directories (PEM with the key)");
+		err_at(c, at,
+		       "tls needs 'certs': certificate files or directories (PEM with the key)");
 	strbuf_addstr(&c->ep_tls, " ssl");
 	for (size_t i = 0; i < list_len(certs, single); i++) {
 		const struct yn_node *it = list_item(certs, single, i);
@@ -2689,7 +2715,7 @@ static void ck_ep_timeouts(struct comp *c, const struct yn_node *x, struct yn_no
 		{"http_request", "http-request", 0},
 		{"http_keep_alive", "http-keep-alive", 0},
 		{"client_fin", "client-fin", 0},
-		{"client_hs", "client-hs", 300},
+		{"client_hs", "client-hs", INV_RULE_CLIENT_HS},
 		{NULL, NULL, 0},
 	};
 
@@ -2843,8 +2869,9 @@ static void ck_ep_accept_invalid(struct comp *c, const struct yn_node *x, struct
 	(void)at;
 	if (check_bool(c, x, "'accept_invalid_http'", &b) == 1 && b && !c->ep->tcp)
 		vpush(c, vseq(c, view, "options", x),
-		      c->target >= 301 ? "accept-unsafe-violations-in-http-request"
-				       : "accept-invalid-http-request",
+		      !inv_target_accepts(c->target, INV_RULE_ACCEPT_INVALID)
+			      ? "accept-unsafe-violations-in-http-request"
+			      : "accept-invalid-http-request",
 		      x);
 }
 
@@ -3001,7 +3028,8 @@ static void ck_srv_name(struct comp *c, const struct yn_node *x, struct yn_node 
 		const struct yn_node *o = yn_get(c->srv_list->items[q], "name");
 
 		if (o && yn_is_text(o) && !strcmp(o->str, name))
-			err_at(c, x, "duplicate server name '%s' in service '%s' (first at line %u)",
+			err_at(c, x,
+			       "duplicate server name '%s' in service '%s' (first at line %u)",
 			       name, c->svc->name, o->line);
 	}
 }
@@ -3187,7 +3215,8 @@ static void ck_svc_match(struct comp *c, const struct yn_node *x, struct yn_node
 		return;
 	if (s->tcp) {
 		err_at(c, x,
-		       "'match' needs mode http (service '%s' is tcp: it can only be the default of "
+		       "'match' needs mode http (service '%s' is tcp: it can only be the default "
+		       "of "
 		       "its entrypoints)",
 		       s->name);
 		return;
@@ -3479,7 +3508,8 @@ static void ck_svc_discovery(struct comp *c, const struct yn_node *x, struct yn_
 static void ck_svc_dns(struct comp *c, const struct yn_node *dns, struct yn_node *view,
 		       const struct yn_node *at)
 {
-	static const char *const dns_keys[] = {"name", "port", "slots", "resolvers", "prefix", NULL};
+	static const char *const dns_keys[] = {"name",	    "port",   "slots",
+					       "resolvers", "prefix", NULL};
 	struct svc *s = c->svc;
 	const struct yn_node *y;
 	struct yn_node *t, *params;
@@ -3536,8 +3566,9 @@ static void ck_svc_accept_invalid(struct comp *c, const struct yn_node *x, struc
 	(void)at;
 	if (check_bool(c, x, "'accept_invalid_http'", &b) == 1 && b && !c->svc->tcp)
 		vpush(c, vseq(c, view, "extra", x),
-		      c->target >= 301 ? "option accept-unsafe-violations-in-http-response"
-				       : "option accept-invalid-http-response",
+		      !inv_target_accepts(c->target, INV_RULE_ACCEPT_INVALID)
+			      ? "option accept-unsafe-violations-in-http-response"
+			      : "option accept-invalid-http-response",
 		      x);
 }
 
@@ -3831,7 +3862,8 @@ static void ck_entrypoints(struct comp *c, const struct yn_node *x, struct yn_no
 	{
 		const struct yn_node *dr = yn_path(c->root, "defaults.resolvers");
 
-		if (dr && yn_is_text(dr) && find_name(c->resolver_names, c->nresolvers, dr->str) >= 0)
+		if (dr && yn_is_text(dr) &&
+		    find_name(c->resolver_names, c->nresolvers, dr->str) >= 0)
 			c->default_resolvers = dr->str;
 	}
 	vseq(c, view, "frontends", x);

@@ -137,7 +137,7 @@ struct inv_key {
 	const char *doc;      /* the reference's "renders" column; NULL: empty */
 	const char *const *values; /* INV_ENUM: the accepted words, NULL-terminated */
 	const char *what;	   /* how messages name it, when not 'key' (or key) */
-	int map; /* a map whose keys are the rows "key.NAME" (the reference lists those) */
+	int map;  /* a map whose keys are the rows "key.NAME" (the reference lists those) */
 	int http; /* an error where the mode is tcp (an entrypoint's http-only keys) */
 };
 
@@ -157,6 +157,18 @@ extern const struct inv_rule inv_rules[];
 /* The targets rule r covers, since <= target < until (0: no bound): its own, or, for a rule
  * about a key of the keyword table (rule_keys in inventory.c), the key's since/until columns. */
 void inv_rule_targets(const struct inv_rule *r, int *since, int *until);
+/* The rule called what (one of the INV_RULE_* names), or NULL. */
+const struct inv_rule *inv_rule_find(const char *what);
+/* Whether target accepts what the rule called what is about (inv_rule_targets); the checks,
+ * the templates' data and hagen import ask this, so the version numbers live in inv_rules (or
+ * in the keyword table's since/until columns) only. */
+int inv_target_accepts(int target, const char *what);
+/* The rules the code asks about (a misspelt name does not compile). */
+#define INV_RULE_HTTPSLOG "option httpslog"
+#define INV_RULE_ERROR_LOG_FORMAT "error-log-format"
+#define INV_RULE_CLIENT_HS "timeout client-hs"
+#define INV_RULE_ACCEPT_INVALID "option accept-invalid-http-request/response"
+
 /* The row of the keyword table for key of section, or NULL. */
 const struct inv_key *inv_key_find(const char *section, const char *key);
 

@@ -1168,7 +1168,8 @@ static void map_defaults(struct imp *im)
 				      wis(&dh->lines[i], 1, "tcplog"))) ||
 				    wis(&dh->lines[i], 0, "log-format"))
 					im->dhused[i] = 1;
-			if ((a = dlast(dh, NULL, "error-log-format", NULL, 0)) && target >= 205 &&
+			if ((a = dlast(dh, NULL, "error-log-format", NULL, 0)) &&
+			    inv_target_accepts(target, INV_RULE_ERROR_LOG_FORMAT) &&
 			    a->nw == 2 && text_ok(a->w[1]) && wplainish(a, 1)) {
 				yset(im, im->defaults, "error_log_format", ystr(im, a->w[1]));
 				dlast(dh, im->dhused, "error-log-format", NULL, 1);
@@ -1554,7 +1555,7 @@ static void map_timeouts(struct imp *im, struct px *p, struct yn_node *m, unsign
 			continue;
 		if (t->http_only && p->tcp)
 			continue;
-		if (!strcmp(t->key, "client_hs") && target < 300)
+		if (!strcmp(t->key, "client_hs") && !inv_target_accepts(target, INV_RULE_CLIENT_HS))
 			continue;
 		if (side == 2 && t->http_only)
 			continue;
@@ -1973,8 +1974,9 @@ static void map_entry(struct imp *im, struct px *p, int target)
 	}
 	map_timeouts(im, p, ep, 1, target);
 	if (!p->tcp) {
-		const char *opt = target >= 301 ? "option accept-unsafe-violations-in-http-request"
-						: "option accept-invalid-http-request";
+		const char *opt = !inv_target_accepts(target, INV_RULE_ACCEPT_INVALID)
+					  ? "option accept-unsafe-violations-in-http-request"
+					  : "option accept-invalid-http-request";
 
 		if ((l = own_last(p, 1, opt, &neg, 0)) && !neg && l->nw == 2) {
 			own_last(p, 1, opt, NULL, 1);
@@ -2449,7 +2451,7 @@ static void map_service(struct imp *im, struct px *p, int target)
 		map_headers(im, p, 2, "http-request", sv, "request_headers", 0, 0);
 		map_headers(im, p, 2, "http-response", sv, "response_headers", 0, 0);
 		{
-			const char *opt = target >= 301
+			const char *opt = !inv_target_accepts(target, INV_RULE_ACCEPT_INVALID)
 						  ? "option accept-unsafe-violations-in-http-response"
 						  : "option accept-invalid-http-response";
 

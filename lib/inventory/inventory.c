@@ -1079,7 +1079,7 @@ static const struct tmo tm_tcp[] = {
  * names of the section, the value checks, the defaults the templates get, the version gates,
  * `hagen keys` and the tables of docs/hagen.md all come from these rows (a test diffs the last
  * two). A section's rows are contiguous, in the order its keys are checked and its view is
- * built. Sections not converted yet still check their keys in their do_ function. */
+ * built. */
 
 /* A key no type describes: x is its value (NULL when absent), view the section's template data,
  * at the position the section's own entries take (its name). */

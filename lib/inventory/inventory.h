@@ -111,8 +111,8 @@ const char *inv_frontend_name(const char *name, char *buf, size_t sz);
 const char *inv_backend_name(const char *name, char *buf, size_t sz);
 #define INV_PROXY_NAME_MAX (INV_MAX_NAME + 4) /* a buffer for either, with the NUL */
 
-/* The keyword table: one row per key of the inventory sections converted to it (the others
- * still check their keys in code). The checks, the defaults the templates get, the version
+/* The keyword table: one row per key of every inventory section, the top level included. The
+ * checks, the defaults the templates get, the version
  * gates (`hagen targets`), `hagen keys` and the key tables of docs/hagen.md all read it. */
 enum inv_ktype {
 	INV_BOOL,  /* true or false; the template data holds "true" only when true */

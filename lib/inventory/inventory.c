@@ -2904,7 +2904,7 @@ static const char *check_balance(struct comp *c, const struct yn_node *x, int tc
 	if (!s)
 		return NULL;
 	l = strlen(s);
-	for (size_t i = 0; i < 7; i++)
+	for (size_t i = 0; i < 6; i++) /* the ones without a request to read (not uri) */
 		if (!strcmp(s, balances[i]))
 			return s;
 	if (!strcmp(s, "uri") || (!strncmp(s, "hdr(", 4) && s[l - 1] == ')' && l > 5) ||

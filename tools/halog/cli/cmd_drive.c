@@ -3,7 +3,6 @@
  * (drive/drive_fmt.h), and `halog report` for the window when asked. Exit 3 when a verdict
  * failed: the CI proof that balancing works. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -150,13 +150,39 @@ static void test_key_gates(void **state)
 	assert_int_equal(until, k->until);
 }
 
+/* The code asks inv_target_accepts() about the rules it names: each is a row of inv_rules (a
+ * missing row would accept every target), with the targets `hagen targets` prints. */
+static void test_rule_gates(void **state)
+{
+	static const struct {
+		const char *what;
+		int last_no, first_yes, last_yes, first_no; /* 0: not checked */
+	} t[] = {
+		{INV_RULE_HTTPSLOG, 204, 205, 304, 0},
+		{INV_RULE_ERROR_LOG_FORMAT, 204, 205, 304, 0},
+		{INV_RULE_CLIENT_HS, 209, 300, 304, 0},
+		{INV_RULE_ACCEPT_INVALID, 0, 204, 300, 301},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_non_null(inv_rule_find(t[i].what));
+		if (t[i].last_no)
+			assert_false(inv_target_accepts(t[i].last_no, t[i].what));
+		assert_true(inv_target_accepts(t[i].first_yes, t[i].what));
+		assert_true(inv_target_accepts(t[i].last_yes, t[i].what));
+		if (t[i].first_no)
+			assert_false(inv_target_accepts(t[i].first_no, t[i].what));
+	}
+	assert_null(inv_rule_find("no such rule"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_model),
-		cmocka_unit_test(test_refused_like_hagen),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_key_gates),
+		cmocka_unit_test(test_model),	   cmocka_unit_test(test_refused_like_hagen),
+		cmocka_unit_test(test_names),	   cmocka_unit_test(test_key_gates),
+		cmocka_unit_test(test_rule_gates),
 	};
 	int fd;
 	int rc;

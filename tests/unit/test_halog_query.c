@@ -238,6 +238,14 @@ static void test_or_not_parens(void **state)
 	assert_string_equal(ids("or"), "2,6"); /* lower-case or is a word */
 	assert_string_equal(ids("-backend:be_api haproxy"), "3,4");
 	assert_string_equal(ids("--d"), "1,2,3,4,5,6,7"); /* - then the word "-d": nothing has it */
+	/* NOT is '-' as a word of its own (upper case, as OR and AND) */
+	assert_string_equal(ids("NOT status:2xx"), "2,3,4,5,6,7");
+	assert_string_equal(ids("haproxy NOT (api OR static)"), "4");
+	assert_string_equal(ids("haproxy AND NOT api"), "3,4");
+	assert_string_equal(ids("503 OR NOT haproxy"), "2,6,7");
+	assert_string_equal(ids("not"), ""); /* lower-case not is a word */
+	assert_string_equal(ids("\"NOT\""), "");
+	assert_string_equal(ids("NOTE"), "");
 }
 
 static void test_fields(void **state)
@@ -396,6 +404,12 @@ static void test_errors(void **state)
 	assert_string_equal(ids("a ()"), "ERR col 3: empty parentheses");
 	assert_string_equal(ids("a - b"), "ERR col 3: nothing to negate after '-' (put \"-\" in "
 					  "quotes to search for it)");
+	assert_string_equal(ids("a NOT"), "ERR col 3: nothing to negate after 'NOT' (put \"NOT\" "
+					  "in quotes to search for it)");
+	assert_string_equal(ids("NOT OR a"), "ERR col 1: nothing to negate after 'NOT' (put "
+					     "\"NOT\" in quotes to search for it)");
+	assert_string_equal(ids("(a NOT)"), "ERR col 4: nothing to negate after 'NOT' (put "
+					    "\"NOT\" in quotes to search for it)");
 	assert_string_equal(ids("\"\""), "ERR col 1: empty phrase");
 	assert_string_equal(ids("status:5x"),
 			    "ERR col 8: invalid status '5x' (expected e.g. 503, 5xx, >=500, <400)");
@@ -527,6 +541,7 @@ static void test_random_queries(void **state)
 		" ",
 		"OR",
 		"AND",
+		"NOT",
 		"-",
 		"status:5xx",
 		"status:>=4",

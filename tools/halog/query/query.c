@@ -652,11 +652,25 @@ static struct query_node *parse_primary(struct qparser *p)
 	return parse_word(p);
 }
 
+/* -term, NOT term (NOT upper case and a word of its own, as OR and AND), or a term. */
 static struct query_node *parse_unary(struct qparser *p)
 {
 	size_t start = p->pos;
 	struct query_node *kid, *n;
 
+	if (at_keyword(p, "NOT")) {
+		p->pos += 3;
+		skip_space(p);
+		if (p->pos >= p->len || p->s[p->pos] == ')' || at_keyword(p, "OR") ||
+		    at_keyword(p, "AND") || at_keyword(p, "NOT") || p->s[p->pos] == '-') {
+			perr(p, start, 1,
+			     "nothing to negate after 'NOT' (put \"NOT\" in quotes to search for "
+			     "it)");
+			return NULL;
+		}
+		kid = parse_primary(p);
+		goto negate;
+	}
 	if (p->s[start] != '-')
 		return parse_primary(p);
 	p->pos++;
@@ -666,6 +680,7 @@ static struct query_node *parse_unary(struct qparser *p)
 		return NULL;
 	}
 	kid = parse_primary(p);
+negate:
 	if (!kid)
 		return NULL;
 	n = node_new(QUERY_NOT, (unsigned)start + 1);

@@ -72,6 +72,14 @@ static const struct row rows[] = {
 	 NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
+/* The numbers of the traffic rows: TR Tw Tc Tr Ta, bytes, retries; -1: absent. */
+static const int64_t nums[][7] = {
+	/* 1 */ {0, 0, 1, 2, 3, 512, 0},
+	/* 2 */ {0, -1, -1, -1, 0, 217, 0},
+	/* 3 */ {0, 0, 0, 1, 1, 100, 2},
+	/* 4 */ {-1, 0, 0, -1, 5000, 1048577, -1},
+};
+
 static struct lr_str S(const char *v)
 {
 	struct lr_str r = {v, v ? (uint32_t)strlen(v) : 0};
@@ -101,6 +109,16 @@ static void rec_of(const struct row *w, struct logrec *r)
 		r->client_ip = S(w->client);
 		r->method = S(w->method);
 		r->path = S(w->path);
+	}
+	if ((size_t)(w - rows) < sizeof(nums) / sizeof(nums[0])) {
+		const int64_t *v = nums[w - rows];
+		int32_t *timers[] = {&r->t_req, &r->t_wait, &r->t_connect, &r->t_resp,
+				     &r->t_active};
+
+		for (int i = 0; i < 5; i++)
+			*timers[i] = v[i] < 0 ? LR_TIMER_NONE : (int32_t)v[i];
+		r->bytes_read = v[5] < 0 ? LR_NONE : v[5];
+		r->retries = v[6] < 0 ? LR_NONE : v[6];
 	}
 	r->ev_proxy = S(w->ev_proxy);
 	r->ev_server = S(w->ev_server);
@@ -299,6 +317,37 @@ static void test_fields(void **state)
 	assert_string_equal(ids("source:udp:*"), "1,2,3,4,5,6,7");
 	assert_string_equal(ids("Backend:be_db"), "4"); /* field names ignore case */
 	assert_string_equal(ids("backend:\"be_api\" status:5xx"), "2");
+	/* hagen's backends are be_<service>: backend:api finds them; backend:= is exact */
+	assert_string_equal(ids("backend:api"), "1,2,5");
+	assert_string_equal(ids("backend:db"), "4");
+	assert_string_equal(ids("backend:=api"), "");
+	assert_string_equal(ids("backend:=be_api"), "1,2,5");
+	assert_string_equal(ids("backend:=\"be_db\""), "4");
+	assert_string_equal(ids("backend:st*"), "3");
+	assert_string_equal(ids("-backend:api kind:http"), "3");
+	/* term: is state: */
+	assert_string_equal(ids("term:SC"), "2");
+	assert_string_equal(ids("term:?D"), "4");
+	/* numbers of traffic lines: absent (-1, a TCP line's Tr) never matches */
+	assert_string_equal(ids("ta:>2"), "1,4");
+	assert_string_equal(ids("ta:>=5s"), "4");
+	assert_string_equal(ids("ta:5000ms"), "4");
+	assert_string_equal(ids("ta:<=1"), "2,3");
+	assert_string_equal(ids("tr:>=0"), "1,3");
+	assert_string_equal(ids("tr:2"), "1");
+	assert_string_equal(ids("tw:>0"), "");
+	assert_string_equal(ids("tw:0"), "1,3,4");
+	assert_string_equal(ids("tc:>=1"), "1");
+	assert_string_equal(ids("tq:0"), "1,2,3");
+	assert_string_equal(ids("bytes:>1M"), "4");
+	assert_string_equal(ids("bytes:>=1m"), "4");
+	assert_string_equal(ids("bytes:<=200"), "3");
+	assert_string_equal(ids("bytes:>1k"), "4");
+	assert_string_equal(ids("bytes:512"), "1");
+	assert_string_equal(ids("retries:>0"), "3");
+	assert_string_equal(ids("retries:0"), "1,2");
+	assert_string_equal(ids("-retries:>0"), "1,2,4,5,6,7");
+	assert_string_equal(ids("TA:>2 Retries:<1"), "1");
 }
 
 static void test_regex(void **state)
@@ -420,6 +469,19 @@ static void test_errors(void **state)
 	assert_string_equal(
 		ids("parse:great"),
 		"ERR col 7: unknown parse status 'great' (expected ok, partial or bad)");
+	assert_string_equal(ids("ta:>abc"), "ERR col 4: invalid ta '>abc' (expected "
+					    "milliseconds, e.g. 500, >500, >=2s, <=100ms)");
+	assert_string_equal(ids("ta:-1"), "ERR col 4: invalid ta '-1' (expected milliseconds, "
+					  "e.g. 500, >500, >=2s, <=100ms)");
+	assert_string_equal(ids("bytes:1T"),
+			    "ERR col 7: invalid bytes '1T' (expected bytes, e.g. 1000, >1M, <=64k)");
+	assert_string_equal(ids("bytes:>k"),
+			    "ERR col 7: invalid bytes '>k' (expected bytes, e.g. 1000, >1M, <=64k)");
+	assert_string_equal(ids("retries:1.5"),
+			    "ERR col 9: invalid retries '1.5' (expected a count, e.g. 0, >0, >=3)");
+	assert_string_equal(ids("backend:="), "ERR col 1: empty value for field 'backend'");
+	assert_string_equal(ids("terms:SC"), "ERR col 1: unknown field 'terms' (did you mean "
+					    "'term'?)");
 	assert_string_equal(ids("client:nope"),
 			    "ERR col 8: invalid client address 'nope' (expected an IP, a CIDR such "
 			    "as 10.0.0.0/8, or a pattern with *)");
@@ -545,6 +607,10 @@ static void test_random_queries(void **state)
 		"-",
 		"status:5xx",
 		"status:>=4",
+		"ta:>1",
+		"bytes:<1k",
+		"backend:api",
+		"term:S",
 		"backend:be_*",
 		"/a.c/i",
 		"/(/",

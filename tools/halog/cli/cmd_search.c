@@ -104,9 +104,10 @@ enum {
 static const char search_epilog[] =
 	"WHEN is a duration back from now (30s, 10m, 2h, 1d), @UNIXSECONDS, or a date\n"
 	"YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] (UTC without a zone).\n"
-	"QUERY: words and \"phrases\" (all must match, case-insensitive), OR, -negation,\n"
-	"(groups), /regex/ and /regex/i, and fields backend: server: frontend: status:\n"
-	"state: host: program: client: kind: path: method: parse: source:\n"
+	"QUERY: words and \"phrases\" (all must match, case-insensitive), OR, -negation\n"
+	"(or NOT), (groups), /regex/ and /regex/i, and fields backend: server: frontend:\n"
+	"status: state: (term:) host: program: client: kind: path: method: parse: source:\n"
+	"and numbers ta: tr: tw: tc: tq: bytes: retries: (ta:>500, bytes:>1M, retries:>0)\n"
 	"(see docs/halog-search.md). Write -- before a query that starts with '-'.\n";
 
 static const struct opt tail_opts[] = {

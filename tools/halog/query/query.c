@@ -30,8 +30,33 @@ static const char *const field_names[QUERY_NFIELDS] = {
 	[QUERY_F_PROGRAM] = "program",	 [QUERY_F_CLIENT] = "client",
 	[QUERY_F_KIND] = "kind",	 [QUERY_F_PATH] = "path",
 	[QUERY_F_METHOD] = "method",	 [QUERY_F_PARSE] = "parse",
-	[QUERY_F_SOURCE] = "source",
+	[QUERY_F_SOURCE] = "source",	 [QUERY_F_TQ] = "tq",
+	[QUERY_F_TW] = "tw",		 [QUERY_F_TC] = "tc",
+	[QUERY_F_TR] = "tr",		 [QUERY_F_TA] = "ta",
+	[QUERY_F_BYTES] = "bytes",	 [QUERY_F_RETRIES] = "retries",
 };
+
+/* Other names of fields. */
+static const struct {
+	const char *name;
+	enum query_field field;
+} field_aliases[] = {
+	{"term", QUERY_F_STATE},
+};
+
+/* The numbers of a traffic line: how a value is read, what a line holds (query.h). */
+enum num_unit { NUM_MS, NUM_BYTES, NUM_COUNT };
+static const struct {
+	enum query_field field;
+	enum num_unit unit;
+} num_fields[] = {
+	{QUERY_F_TQ, NUM_MS},	 {QUERY_F_TW, NUM_MS},	     {QUERY_F_TC, NUM_MS},
+	{QUERY_F_TR, NUM_MS},	 {QUERY_F_TA, NUM_MS},	     {QUERY_F_BYTES, NUM_BYTES},
+	{QUERY_F_RETRIES, NUM_COUNT},
+};
+
+/* The prefix hagen gives the backends it renders (be_<service>): backend:api also finds be_api. */
+#define QUERY_BACKEND_PREFIX "be_"
 
 struct query_regex {
 	pcre2_code *code;
@@ -332,7 +357,79 @@ static int field_lookup(const char *name, size_t len)
 	for (int i = 0; i < QUERY_NFIELDS; i++)
 		if (strlen(field_names[i]) == len && !memcmp(field_names[i], name, len))
 			return i;
+	for (size_t i = 0; i < sizeof(field_aliases) / sizeof(field_aliases[0]); i++)
+		if (strlen(field_aliases[i].name) == len && !memcmp(field_aliases[i].name, name, len))
+			return (int)field_aliases[i].field;
 	return -1;
+}
+
+/* The unit of a number field, or -1 for a field that is no number. */
+static int num_unit_of(enum query_field f)
+{
+	for (size_t i = 0; i < sizeof(num_fields) / sizeof(num_fields[0]); i++)
+		if (num_fields[i].field == f)
+			return (int)num_fields[i].unit;
+	return -1;
+}
+
+/* A number as a field of unit u takes it: ms with an optional unit (500, 500ms, 2s, 1m), bytes
+ * with an optional k, m or g (HAProxy's: powers of 1024), a count. Returns 0 or -1. */
+static int parse_num(const char *v, enum num_unit u, int64_t *out)
+{
+	uint64_t ms;
+	size_t len = strlen(v);
+	int shift = 0;
+	char digits[32];
+
+	switch (u) {
+	case NUM_MS:
+		if (parse_duration_ms(v, &ms) < 0 || ms > INT32_MAX)
+			return -1;
+		*out = (int64_t)ms;
+		return 0;
+	case NUM_BYTES:
+		if (len && strchr("kK", v[len - 1]))
+			shift = 10;
+		else if (len && strchr("mM", v[len - 1]))
+			shift = 20;
+		else if (len && strchr("gG", v[len - 1]))
+			shift = 30;
+		if (shift)
+			len--;
+		if (!len || len >= sizeof(digits))
+			return -1;
+		memcpy(digits, v, len);
+		digits[len] = '\0';
+		if (parse_int64(digits, 0, (INT64_MAX >> shift) - 1, out) < 0)
+			return -1;
+		*out <<= shift;
+		return 0;
+	case NUM_COUNT:
+		return parse_int64(v, 0, INT64_MAX - 1, out);
+	}
+	return -1;
+}
+
+/* A comparison with a number, "N", ">N", ">=N", "<N", "<=N", read into [lo, hi] (status: and
+ * the number fields). Returns 0 or -1. */
+static int parse_compare(const char *v, enum num_unit u, int64_t max, int64_t *lo, int64_t *hi)
+{
+	const char *num = v;
+	int64_t a;
+
+	if (num[0] == '>' || num[0] == '<')
+		num += num[1] == '=' ? 2 : 1;
+	if (u == NUM_COUNT ? parse_int64(num, 0, max, &a) < 0 : parse_num(num, u, &a) < 0)
+		return -1;
+	*lo = 0;
+	*hi = max;
+	if (v[0] == '>')
+		*lo = v[1] == '=' ? a : a + 1;
+	else if (v[0] == '<')
+		*hi = v[1] == '=' ? a : a - 1;
+	else
+		*lo = *hi = a;
+	return 0;
 }
 
 /* field_lookup for a name in any case, up to 31 bytes. */
@@ -367,34 +464,34 @@ static int field_value(struct qparser *p, struct query_node *n, struct strbuf *v
 	if (n->field == QUERY_F_KIND || n->field == QUERY_F_PARSE || n->field == QUERY_F_HOST)
 		for (size_t i = 0; i < vlen; i++)
 			v[i] = (char)to_lower((unsigned char)v[i]);
-	switch (n->field) {
-	case QUERY_F_STATUS: {
-		int64_t a = 0;
-		const char *num = v;
+	if (num_unit_of(n->field) >= 0) {
+		static const char *const expect[] = {
+			[NUM_MS] = "milliseconds, e.g. 500, >500, >=2s, <=100ms",
+			[NUM_BYTES] = "bytes, e.g. 1000, >1M, <=64k",
+			[NUM_COUNT] = "a count, e.g. 0, >0, >=3",
+		};
+		int u = num_unit_of(n->field);
 
+		if (parse_compare(v, (enum num_unit)u, INT64_MAX - 1, &n->lo, &n->hi) < 0) {
+			perr(p, vat, 0, "invalid %s '%s' (expected %s)", field_names[n->field], v,
+			     expect[u]);
+			goto bad;
+		}
+	}
+	switch (n->field) {
+	case QUERY_F_STATUS:
 		if (vlen == 3 && v[0] >= '1' && v[0] <= '9' &&
 		    to_lower((unsigned char)v[1]) == 'x' && to_lower((unsigned char)v[2]) == 'x') {
 			n->lo = (v[0] - '0') * 100;
 			n->hi = n->lo + 99;
 			break;
 		}
-		if (num[0] == '>' || num[0] == '<')
-			num += num[1] == '=' ? 2 : 1;
-		if (parse_int64(num, 0, 999, &a) < 0) {
+		if (parse_compare(v, NUM_COUNT, 999, &n->lo, &n->hi) < 0) {
 			perr(p, vat, 0, "invalid status '%s' (expected e.g. 503, 5xx, >=500, <400)",
 			     v);
 			goto bad;
 		}
-		n->lo = 0;
-		n->hi = 999;
-		if (v[0] == '>')
-			n->lo = v[1] == '=' ? a : a + 1;
-		else if (v[0] == '<')
-			n->hi = v[1] == '=' ? a : a - 1;
-		else
-			n->lo = n->hi = a;
 		break;
-	}
 	case QUERY_F_KIND:
 		if (!strcmp(v, "event")) {
 			n->kinds = (1u << LR_SERVER) | (1u << LR_CHECK) | (1u << LR_NOSRV) |
@@ -482,13 +579,53 @@ bad:
 	return -1;
 }
 
+/* backend:NAME: NAME, or hagen's backend for the service NAME (QUERY_BACKEND_PREFIX NAME) when
+ * NAME does not start with the prefix already. Takes n; returns n, an OR of n and its prefixed
+ * copy, or NULL (out of memory, reported). */
+static struct query_node *with_backend_prefix(struct qparser *p, struct query_node *n)
+{
+	const size_t plen = sizeof(QUERY_BACKEND_PREFIX) - 1;
+	struct query_node *alt, *or;
+	char *v;
+
+	if (n->vlen >= plen && !memcmp(n->val, QUERY_BACKEND_PREFIX, plen))
+		return n;
+	alt = node_new(QUERY_FIELD, n->col);
+	or = node_new(QUERY_OR, n->col);
+	v = malloc(plen + n->vlen + 1);
+	if (!alt || !or || !v) {
+		free(v);
+		goto oom;
+	}
+	memcpy(v, QUERY_BACKEND_PREFIX, plen);
+	memcpy(v + plen, n->val, n->vlen + 1);
+	alt->field = n->field;
+	alt->val = v;
+	alt->vlen = plen + n->vlen;
+	alt->glob = n->glob;
+	alt->qmark = n->qmark;
+	if (node_add(or, n) < 0)
+		goto oom;
+	n = NULL;
+	if (node_add(or, alt) < 0)
+		goto oom;
+	return or;
+oom:
+	node_free(n);
+	node_free(alt);
+	node_free(or);
+	perr_oom(p);
+	return NULL;
+}
+
 /* word, field:value, field:"value" (p->pos at the first byte). */
 static struct query_node *parse_word(struct qparser *p)
 {
 	size_t start = p->pos, end = start, colon = 0;
 	struct query_node *n;
 	struct strbuf val = STRBUF_INIT;
-	int f;
+	int f, exact = 0;
+	size_t vstart;
 
 	/* colon: the first ':' of the token, 0 when none (a field name is never empty, so a ':'
 	 * at the start of the token cannot make a field either) */
@@ -533,7 +670,14 @@ static struct query_node *parse_word(struct qparser *p)
 		name[nlen] = '\0';
 		f = colon - start < sizeof(name) ? field_lookup(name, nlen) : -1;
 		if (f < 0) {
-			const char *sug = diag_suggest(name, field_names, QUERY_NFIELDS);
+			enum { NALIASES = sizeof(field_aliases) / sizeof(field_aliases[0]) };
+			const char *names[QUERY_NFIELDS + NALIASES];
+			const char *sug;
+
+			memcpy(names, field_names, sizeof(field_names));
+			for (size_t i = 0; i < NALIASES; i++)
+				names[QUERY_NFIELDS + i] = field_aliases[i].name;
+			sug = diag_suggest(name, names, QUERY_NFIELDS + NALIASES);
 
 			if (sug)
 				perr(p, start, 0, "unknown field '%s' (did you mean '%s'?)", name,
@@ -546,6 +690,12 @@ static struct query_node *parse_word(struct qparser *p)
 		}
 	}
 	p->pos = colon + 1;
+	/* backend:=NAME is NAME exactly, without hagen's prefix added */
+	if (f == QUERY_F_BACKEND && p->pos < p->len && p->s[p->pos] == '=') {
+		exact = 1;
+		p->pos++;
+	}
+	vstart = p->pos;
 	if (p->pos < p->len && p->s[p->pos] == '"') {
 		if (read_quoted(p, &val) < 0) {
 			strbuf_release(&val);
@@ -553,7 +703,7 @@ static struct query_node *parse_word(struct qparser *p)
 		}
 	} else {
 		p->pos = end;
-		if (strbuf_add(&val, p->s + colon + 1, end - colon - 1) < 0) {
+		if (strbuf_add(&val, p->s + vstart, end - vstart) < 0) {
 			perr_oom(p);
 			return NULL;
 		}
@@ -568,7 +718,7 @@ static struct query_node *parse_word(struct qparser *p)
 		return NULL;
 	}
 	if (memchr(val.buf, '\0', val.len)) {
-		perr(p, colon + 1, 0, "NUL byte in the value of field '%s'", field_names[f]);
+		perr(p, vstart, 0, "NUL byte in the value of field '%s'", field_names[f]);
 		strbuf_release(&val);
 		return NULL;
 	}
@@ -579,10 +729,12 @@ static struct query_node *parse_word(struct qparser *p)
 		return NULL;
 	}
 	n->field = (enum query_field)f;
-	if (field_value(p, n, &val, colon + 1) < 0) {
+	if (field_value(p, n, &val, vstart) < 0) {
 		node_free(n);
 		return NULL;
 	}
+	if (f == QUERY_F_BACKEND && !exact)
+		return with_backend_prefix(p, n);
 	return n;
 }
 
@@ -1051,6 +1203,37 @@ static struct lr_str field_of(const struct subject *sj, enum query_field f)
 	}
 }
 
+/* A number field of a traffic line (query.h), LR_NONE when absent. */
+static int64_t number_of(const struct logrec *r, enum query_field f)
+{
+	int32_t t;
+
+	switch (f) {
+	case QUERY_F_TQ:
+		t = r->t_req;
+		break;
+	case QUERY_F_TW:
+		t = r->t_wait;
+		break;
+	case QUERY_F_TC:
+		t = r->t_connect;
+		break;
+	case QUERY_F_TR:
+		t = r->t_resp;
+		break;
+	case QUERY_F_TA:
+		t = r->t_active;
+		break;
+	case QUERY_F_BYTES:
+		return r->bytes_read;
+	case QUERY_F_RETRIES:
+		return r->retries;
+	default:
+		return LR_NONE;
+	}
+	return t == LR_TIMER_NONE ? LR_NONE : t;
+}
+
 static int eval(const struct query_node *n, const struct subject *sj)
 {
 	const struct logrec *r = sj->rec;
@@ -1076,6 +1259,11 @@ static int eval(const struct query_node *n, const struct subject *sj)
 		return query_regex_match(n->re, sj->raw, sj->len);
 	case QUERY_FIELD:
 		break;
+	}
+	if (num_unit_of(n->field) >= 0) {
+		int64_t v = number_of(r, n->field);
+
+		return sj->traffic && v != LR_NONE && v >= n->lo && v <= n->hi;
 	}
 	switch (n->field) {
 	case QUERY_F_STATUS:

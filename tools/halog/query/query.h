@@ -62,6 +62,15 @@ enum query_field {
 	QUERY_F_METHOD,	  /* pattern, val upper case: a traffic line's method in upper case */
 	QUERY_F_PARSE,	  /* the line's parse status (enum lr_status) is parse */
 	QUERY_F_SOURCE,	  /* pattern: where the line came from ("udp:127.0.0.1:40001") */
+	/* numbers of a traffic line, in [lo, hi] (absent: a -1 timer, a field the log format
+	   lacks): */
+	QUERY_F_TQ,	 /* TR (Tq before 1.7): time to receive the request, ms (t_req) */
+	QUERY_F_TW,	 /* Tw: time in queues, ms (t_wait) */
+	QUERY_F_TC,	 /* Tc: time to connect to the server, ms (t_connect) */
+	QUERY_F_TR,	 /* Tr: the server's response time, ms (t_resp) */
+	QUERY_F_TA,	 /* Ta (HTTP) or Tt (TCP): the total time, ms (t_active) */
+	QUERY_F_BYTES,	 /* bytes sent to the client (bytes_read) */
+	QUERY_F_RETRIES, /* connection retries (retries) */
 	QUERY_NFIELDS
 };
 
@@ -75,7 +84,7 @@ struct query_node {
 	const char *val;	/* TEXT: the needle, lower case; FIELD: value or pattern; */
 	size_t vlen;		/* NUL-terminated after vlen bytes, holds no NUL */
 	int glob, qmark;	/* FIELD: val is a pattern ('*'; and '?' when qmark) */
-	int64_t lo, hi;		/* STATUS */
+	int64_t lo, hi;		/* STATUS and the numbers (TQ … RETRIES) */
 	unsigned kinds;		/* KIND */
 	int parse;		/* PARSE */
 	unsigned char net[18];	/* CLIENT: family (4 or 6), prefix bits, 16 address bytes */

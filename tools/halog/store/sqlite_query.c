@@ -118,6 +118,27 @@ static int sql_field(struct sqlq *c, struct strbuf *sb, const struct query_node 
 			return -1;
 		c->needs |= SQLQ_REQUESTS;
 		return strbuf_addf(sb, "coalesce(r.status BETWEEN ?%d AND ?%d, 0)", i, j);
+	case QUERY_F_TQ:
+	case QUERY_F_TW:
+	case QUERY_F_TC:
+	case QUERY_F_TR:
+	case QUERY_F_TA:
+	case QUERY_F_BYTES:
+	case QUERY_F_RETRIES: {
+		static const char *const cols[QUERY_NFIELDS] = {
+			[QUERY_F_TQ] = "t_req",	     [QUERY_F_TW] = "t_wait",
+			[QUERY_F_TC] = "t_connect",  [QUERY_F_TR] = "t_resp",
+			[QUERY_F_TA] = "t_active",   [QUERY_F_BYTES] = "bytes_read",
+			[QUERY_F_RETRIES] = "retries",
+		};
+		i = add_param(c, SP_INT, NULL, 0, n->lo, NULL);
+		j = add_param(c, SP_INT, NULL, 0, n->hi, NULL);
+		if (i < 0 || j < 0)
+			return -1;
+		c->needs |= SQLQ_REQUESTS;
+		return strbuf_addf(sb, "coalesce(r.%s BETWEEN ?%d AND ?%d, 0)", cols[n->field], i,
+				   j);
+	}
 	case QUERY_F_STATE:
 		/* the termination state's case matters ('s' server timeout, 'S' server abort);
 		 * an event state's does not */

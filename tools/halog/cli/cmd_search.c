@@ -53,6 +53,11 @@ struct search_opts {
 	int64_t max_lines;   /* tail -f: stop after printing this many lines (0: never) */
 	int64_t budget_ms;   /* each query stops after this long (0: never) */
 	const char *saved;   /* --saved NAME: the saved search, ANDed with QUERY when given */
+	int raw;	     /* --raw: the stored bytes only */
+	int64_t before;	     /* -B / -C: lines of the same source before each match */
+	int64_t after;	     /* -A / -C: and after it */
+	int histogram;	     /* search --histogram: matches per bucket */
+	int64_t bucket_ms;   /* --bucket (0: chosen from the window) */
 	struct strbuf query; /* the QUERY words joined by spaces */
 };
 
@@ -68,7 +73,15 @@ enum {
 	O_JSON,
 	O_SAVED,
 	O_BUDGET,
+	O_RAW,
+	O_CONTEXT,
+	O_AFTER,
+	O_BEFORE,
+	O_HISTOGRAM,
+	O_BUCKET,
 };
+
+#define SEARCH_MAX_CONTEXT 1000 /* -A, -B, -C upper bound */
 
 #define ROW_DB                                                                                     \
 	{                                                                                          \
@@ -86,6 +99,35 @@ enum {
 		.help = "one JSON object per line"                                                 \
 	}
 
+#define ROW_RAW                                                                                    \
+	{                                                                                          \
+		.id = O_RAW, .long_name = "raw", .type = OPT_FLAG,                                 \
+		.help = "print each line exactly as stored, nothing else (to pipe\n"               \
+			"into HAProxy's halog, grep …)"                                          \
+	}
+#define ROW_CONTEXT                                                                                \
+	{.id = O_CONTEXT,                                                                          \
+	 .short_name = 'C',                                                                        \
+	 .long_name = "context",                                                                   \
+	 .type = OPT_INT,                                                                          \
+	 .arg = "N",                                                                               \
+	 .min = 0,                                                                                 \
+	 .max = SEARCH_MAX_CONTEXT,                                                                \
+	 .help = "show N lines of the same source before and after each match"},                   \
+		{.id = O_AFTER,                                                                    \
+		 .short_name = 'A',                                                                \
+		 .long_name = "after",                                                             \
+		 .type = OPT_INT,                                                                  \
+		 .arg = "N",                                                                       \
+		 .min = 0,                                                                         \
+		 .max = SEARCH_MAX_CONTEXT,                                                        \
+		 .help = "show N lines of the same source after each match"},                      \
+	{                                                                                          \
+		.id = O_BEFORE, .short_name = 'B', .long_name = "before", .type = OPT_INT,         \
+		.arg = "N", .min = 0, .max = SEARCH_MAX_CONTEXT,                                   \
+		.help = "show N lines of the same source before each match"                        \
+	}
+
 #define ROW_SAVED                                                                                  \
 	{                                                                                          \
 		.id = O_SAVED, .long_name = "saved", .type = OPT_STR, .arg = "NAME",               \
@@ -97,7 +139,7 @@ enum {
 	{                                                                                          \
 		.id = O_BUDGET, .long_name = "budget", .type = OPT_STR, .arg = "DUR",              \
 		.flags = OPT_NO_USAGE,                                                             \
-		.help = "stop a query that runs longer than DUR (default 30s; 0: never),\n"       \
+		.help = "stop a query that runs longer than DUR (default 30s; 0: never),\n"        \
 			"exit 1 (a /regex/ can be slow on every line)"                             \
 	}
 
@@ -141,6 +183,8 @@ static const struct opt tail_opts[] = {
 	ROW_JSON,
 	ROW_SAVED,
 	ROW_BUDGET,
+	ROW_RAW,
+	ROW_CONTEXT,
 	{0},
 };
 
@@ -164,9 +208,21 @@ static const struct opt search_opts[] = {
 	 .long_name = "count",
 	 .type = OPT_FLAG,
 	 .help = "print the number of matching lines only"},
+	{.id = O_HISTOGRAM,
+	 .long_name = "histogram",
+	 .type = OPT_FLAG,
+	 .help = "print the number of matches per time bucket (a hit graph)"},
+	{.id = O_BUCKET,
+	 .long_name = "bucket",
+	 .type = OPT_STR,
+	 .arg = "DUR",
+	 .help = "the --histogram's bucket: 1s, 10s, 1m, 5m, 1h … (default: from\n"
+		 "the window, at most 60 buckets)"},
 	ROW_JSON,
 	ROW_SAVED,
 	ROW_BUDGET,
+	ROW_RAW,
+	ROW_CONTEXT,
 	{0},
 };
 
@@ -235,13 +291,39 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 		case O_MAX_LINES:
 			o->max_lines = p.num;
 			break;
+		case O_RAW:
+			o->raw = 1;
+			break;
+		case O_CONTEXT:
+			o->before = o->after = p.num;
+			break;
+		case O_AFTER:
+			o->after = p.num;
+			break;
+		case O_BEFORE:
+			o->before = p.num;
+			break;
+		case O_HISTOGRAM:
+			o->histogram = 1;
+			break;
+		case O_BUCKET: {
+			uint64_t ms;
+
+			if (parse_duration_ms(p.val, &ms) < 0 || ms < 1000 || ms % 1000 ||
+			    ms > 366 * 86400000ull)
+				return opt_bad_value(&p, stderr,
+						     "expected whole seconds from 1s to 366d, e.g. "
+						     "10s, 1m, 1h");
+			o->bucket_ms = (int64_t)ms;
+			break;
+		}
 		case O_BUDGET: {
 			uint64_t ms = 0;
 
 			if (strcmp(p.val, "0") &&
 			    (parse_duration_ms(p.val, &ms) < 0 || ms == 0 || ms > 86400000))
-				return opt_bad_value(&p, stderr,
-						     "expected a duration up to 1d (e.g. 30s) or 0");
+				return opt_bad_value(
+					&p, stderr, "expected a duration up to 1d (e.g. 30s) or 0");
 			o->budget_ms = (int64_t)ms;
 			break;
 		}
@@ -274,6 +356,16 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 	if (tail && !o->follow && (o->timeout_ms || o->max_lines)) {
 		return opt_usage_error(cmd, stderr, "--timeout and --max-lines need -f");
 	}
+	if (o->raw && o->json)
+		return opt_usage_error(cmd, stderr, "--raw and --json exclude each other");
+	if ((o->before || o->after) && (o->follow || o->count || o->histogram))
+		return opt_usage_error(cmd, stderr,
+				       "-A, -B and -C show lines around the matches they print: "
+				       "not with -f, --count or --histogram");
+	if (o->histogram && o->count)
+		return opt_usage_error(cmd, stderr, "--histogram and --count exclude each other");
+	if (o->bucket_ms && !o->histogram)
+		return opt_usage_error(cmd, stderr, "--bucket needs --histogram");
 	return -1;
 }
 
@@ -285,8 +377,10 @@ static int add_visible(struct strbuf *sb, struct lr_str v)
 /* What a line shows: the receive-side fields, and the summary of its parsed fields. */
 #define SEARCH_WANT (STORE_WANT_LINE | STORE_WANT_SUMMARY)
 
-/* Formats one line into sb (reset first), newline included. Returns 0 or -1. */
-static int format_line(struct strbuf *sb, const struct store_line *ln, int json)
+/* Formats one line into sb (reset first), newline included: text, JSON (a context line marked
+ * "context":true) or, with --raw, the stored bytes. Returns 0 or -1. */
+static int format_line(struct strbuf *sb, const struct store_line *ln, const struct search_opts *o,
+		       int context)
 {
 	const struct logrec *r = &ln->rec;
 	int64_t ms = ln->recv_ms;
@@ -297,12 +391,21 @@ static int format_line(struct strbuf *sb, const struct store_line *ln, int json)
 	int rc = 0;
 
 	strbuf_reset(sb);
+	if (o->raw) {
+		rc |= strbuf_add(sb, ln->raw.p ? ln->raw.p : "", ln->raw.len);
+		rc |= strbuf_addch(sb, '\n');
+		return rc ? -1 : 0;
+	}
 	/* UTC with its Z in every format, as halog report prints and --since/--until read it:
 	 * a time copied from the output finds the line */
 	if (!gmtime_r(&secs, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm))
 		snprintf(when, sizeof(when), "?");
-	if (json) {
+	if (o->json) {
 		rc |= line_json(sb, ln, 0);
+		if (!rc && context && sb->len && sb->buf[sb->len - 1] == '}') {
+			sb->len--;
+			rc |= strbuf_addstr(sb, ",\"context\":true}");
+		}
 		rc |= strbuf_addch(sb, '\n');
 		return rc ? -1 : 0;
 	}
@@ -371,7 +474,7 @@ static int print_lines(struct searcher *s, const struct store_sel *sel, const st
 	if (!c)
 		return store_error(s, "cannot read");
 	while ((rc = store_cursor_next(c, &ln)) > 0) {
-		if (format_line(&s->out, ln, o->json) < 0) {
+		if (format_line(&s->out, ln, o, 0) < 0) {
 			fprintf(stderr, "halog %s: out of memory\n", s->cmd);
 			ret = HALOG_EXIT_ERR;
 			break;
@@ -393,6 +496,232 @@ static int print_lines(struct searcher *s, const struct store_sel *sel, const st
 	return ret;
 }
 
+/* Writes sb to stdout. Returns 0, or an exit code after saying why. */
+static int put(struct searcher *s, const struct strbuf *sb)
+{
+	if (fwrite(sb->buf, 1, sb->len, stdout) == sb->len)
+		return HALOG_EXIT_OK;
+	fprintf(stderr, "halog %s: cannot write: %s\n", s->cmd, strerror(errno));
+	return HALOG_EXIT_ERR;
+}
+
+/* A match, kept to print it with its context: where it is, its source, its text. */
+struct hit {
+	struct store_pos pos;
+	char *source; /* NULL: none */
+	char *text;   /* format_line's */
+	size_t len;
+};
+
+/* The last line printed of each source so far (-A/-B/-C print a line once). */
+struct seen {
+	char *source;
+	struct store_pos last;
+};
+
+struct context {
+	struct seen *seen;
+	size_t nseen;
+	const char *prev_source; /* the source of the group printed last (a seen's) */
+	int printed;		 /* a group was printed */
+};
+
+static struct seen *seen_of(struct context *cx, const char *source)
+{
+	struct seen *n;
+
+	for (size_t i = 0; i < cx->nseen; i++)
+		if (!strcmp(cx->seen[i].source, source))
+			return &cx->seen[i];
+	n = realloc(cx->seen, (cx->nseen + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	cx->seen = n;
+	n = &cx->seen[cx->nseen];
+	if (!(n->source = strdup(source)))
+		return NULL;
+	n->last = STORE_POS_MIN;
+	cx->nseen++;
+	return n;
+}
+
+/* The lines of source around a match: up to `limit` before `to` (newest first) or from `from` on
+ * (oldest first), any line, matching or not, in or out of the window. Calls fn per line. */
+static int context_lines(struct searcher *s, const char *source, struct store_pos from,
+			 struct store_pos to, enum store_order order, int64_t limit,
+			 int (*fn)(struct searcher *, const struct store_line *, void *), void *arg)
+{
+	struct store_sel sel;
+	struct store_cursor *c;
+	const struct store_line *ln;
+	int rc, ret = HALOG_EXIT_OK;
+
+	store_sel_init(&sel);
+	sel.source = source;
+	sel.from = from;
+	sel.to = to;
+	sel.order = order;
+	sel.limit = limit;
+	sel.want = SEARCH_WANT;
+	if (!(c = store_cursor_open(s->rd, &sel)))
+		return store_error(s, "cannot read");
+	while (ret == HALOG_EXIT_OK && (rc = store_cursor_next(c, &ln)) > 0)
+		ret = fn(s, ln, arg);
+	if (ret == HALOG_EXIT_OK && rc < 0)
+		ret = store_error(s, "cannot read");
+	store_cursor_close(c);
+	return ret;
+}
+
+struct before {
+	const struct search_opts *o;
+	struct hit *lines; /* newest first */
+	size_t n;
+};
+
+static int keep_before(struct searcher *s, const struct store_line *ln, void *arg)
+{
+	struct before *b = arg;
+	struct hit *h = &b->lines[b->n];
+
+	if (format_line(&s->out, ln, b->o, 1) < 0 || !(h->text = strbuf_detach(&s->out, &h->len)))
+		return HALOG_EXIT_ERR;
+	h->pos = ln->pos;
+	b->n++;
+	return HALOG_EXIT_OK;
+}
+
+struct after {
+	const struct search_opts *o;
+	struct seen *seen;
+};
+
+static int print_after(struct searcher *s, const struct store_line *ln, void *arg)
+{
+	struct after *a = arg;
+	int rc;
+
+	if (store_pos_cmp(ln->pos, a->seen->last) <= 0)
+		return HALOG_EXIT_OK;
+	if (format_line(&s->out, ln, a->o, 1) < 0)
+		return HALOG_EXIT_ERR;
+	if ((rc = put(s, &s->out)) == HALOG_EXIT_OK)
+		a->seen->last = ln->pos;
+	return rc;
+}
+
+/* Prints the match h with o->before lines of its source before it and o->after after it, each
+ * line once; "--" (text) between groups that do not follow each other in their source. */
+static int print_group(struct searcher *s, const struct search_opts *o, struct context *cx,
+		       const struct hit *h, struct store_pos end)
+{
+	static const struct strbuf sep = {(char *)"--\n", 3, 0};
+	const char *src = h->source ? h->source : "";
+	struct seen *sn = seen_of(cx, src);
+	struct before b = {o, NULL, 0};
+	struct after a = {o, sn};
+	int rc = HALOG_EXIT_OK, joined;
+
+	if (!sn)
+		return HALOG_EXIT_ERR;
+	/* one line more than shown before it: whether the group follows the last one printed */
+	if (!(b.lines = calloc((size_t)o->before + 1, sizeof(*b.lines))))
+		return HALOG_EXIT_ERR;
+	if (store_pos_cmp(h->pos, sn->last) > 0)
+		rc = context_lines(s, h->source, STORE_POS_MIN, h->pos, STORE_NEWEST, o->before + 1,
+				   keep_before, &b);
+	joined = cx->printed && cx->prev_source == sn->source &&
+		 (store_pos_cmp(h->pos, sn->last) <= 0 ||
+		  (b.n && store_pos_cmp(b.lines[b.n - 1].pos, sn->last) <= 0));
+	if (rc == HALOG_EXIT_OK && cx->printed && !joined && !o->json && !o->raw)
+		rc = put(s, &sep);
+	for (size_t i = b.n; rc == HALOG_EXIT_OK && i-- > 0;) {
+		struct strbuf line = {b.lines[i].text, b.lines[i].len, 0};
+
+		if (i == (size_t)o->before || store_pos_cmp(b.lines[i].pos, sn->last) <= 0)
+			continue; /* the extra line, or printed already */
+		if ((rc = put(s, &line)) == HALOG_EXIT_OK)
+			sn->last = b.lines[i].pos;
+	}
+	if (rc == HALOG_EXIT_OK && store_pos_cmp(h->pos, sn->last) > 0) {
+		struct strbuf line = {h->text, h->len, 0};
+
+		if ((rc = put(s, &line)) == HALOG_EXIT_OK)
+			sn->last = h->pos;
+	}
+	if (rc == HALOG_EXIT_OK && o->after)
+		rc = context_lines(s, h->source, store_pos_next(h->pos), end, STORE_OLDEST,
+				   o->after, print_after, &a);
+	for (size_t i = 0; i < b.n; i++)
+		free(b.lines[i].text);
+	free(b.lines);
+	cx->printed = 1;
+	cx->prev_source = sn->source;
+	return rc;
+}
+
+/* The newest n matches before `to` (all when n == 0), oldest first, each with the lines of its
+ * source around it (-A, -B, -C). Sets *more when older matches were left out. */
+static int show_last_context(struct searcher *s, const struct search_opts *o, struct store_pos to,
+			     int64_t n, int *more)
+{
+	struct store_sel sel;
+	struct store_cursor *c;
+	const struct store_line *ln;
+	struct hit *hits = NULL;
+	size_t nhits = 0, ahits = 0;
+	struct context cx = {NULL, 0, NULL, 0};
+	int rc, ret = HALOG_EXIT_OK;
+
+	base_sel(s, o, to, &sel);
+	sel.order = STORE_TAIL;
+	sel.limit = n;
+	if (!(c = store_cursor_open(s->rd, &sel)))
+		return store_error(s, "cannot read");
+	while ((rc = store_cursor_next(c, &ln)) > 0) {
+		struct hit *h;
+
+		if (nhits == ahits) {
+			size_t na = ahits ? 2 * ahits : 64;
+			struct hit *nh = realloc(hits, na * sizeof(*nh));
+
+			if (!nh)
+				break;
+			hits = nh;
+			ahits = na;
+		}
+		h = &hits[nhits];
+		memset(h, 0, sizeof(*h));
+		h->pos = ln->pos;
+		if (format_line(&s->out, ln, o, 0) < 0 ||
+		    (ln->source.p && !(h->source = strndup(ln->source.p, ln->source.len))) ||
+		    !(h->text = strbuf_detach(&s->out, &h->len))) {
+			free(h->source);
+			break;
+		}
+		nhits++;
+	}
+	if (rc > 0) {
+		fprintf(stderr, "halog %s: out of memory\n", s->cmd);
+		ret = HALOG_EXIT_ERR;
+	} else if (rc < 0) {
+		ret = store_error(s, "cannot read");
+	}
+	*more = store_cursor_truncated(c);
+	store_cursor_close(c);
+	for (size_t i = 0; i < nhits && ret == HALOG_EXIT_OK && !stop_signal; i++)
+		ret = print_group(s, o, &cx, &hits[i], to);
+	for (size_t i = 0; i < nhits; i++) {
+		free(hits[i].source);
+		free(hits[i].text);
+	}
+	free(hits);
+	for (size_t i = 0; i < cx.nseen; i++)
+		free(cx.seen[i].source);
+	free(cx.seen);
+	return ret;
+}
+
 /* The newest n matches before `to` (all when n == 0), printed oldest first. Sets *more when
  * older matches were left out. */
 static int show_last(struct searcher *s, const struct search_opts *o, struct store_pos to,
@@ -400,6 +729,8 @@ static int show_last(struct searcher *s, const struct search_opts *o, struct sto
 {
 	struct store_sel sel;
 
+	if (o->before || o->after)
+		return show_last_context(s, o, to, n, more);
 	base_sel(s, o, to, &sel);
 	sel.order = STORE_TAIL;
 	sel.limit = n;
@@ -420,6 +751,142 @@ static int do_count(struct searcher *s, const struct search_opts *o, struct stor
 	else
 		printf("%lld\n", (long long)n);
 	return HALOG_EXIT_OK;
+}
+
+#define HIST_AUTO_BINS 60    /* --histogram without --bucket: at most this many buckets */
+#define HIST_MAX_BINS 100000 /* with --bucket */
+#define HIST_BAR 50	     /* the widest bar, in characters */
+
+/* The receive time of the oldest (or newest) match before `to`, in *ms; 0, 1 when none, -1. */
+static int match_time(struct searcher *s, const struct search_opts *o, struct store_pos to,
+		      enum store_order order, int64_t *ms)
+{
+	struct store_sel sel;
+	struct store_cursor *c;
+	const struct store_line *ln;
+	int rc;
+
+	base_sel(s, o, to, &sel);
+	sel.order = order;
+	sel.limit = 1;
+	sel.want = STORE_WANT_LINE;
+	if (!(c = store_cursor_open(s->rd, &sel)))
+		return -1;
+	rc = store_cursor_next(c, &ln);
+	if (rc > 0)
+		*ms = ln->recv_ms;
+	store_cursor_close(c);
+	return rc < 0 ? -1 : rc == 0;
+}
+
+/* --histogram: the matches per bucket of receive time, over --since/--until or else from the
+ * oldest match to the newest, as text (time, count, a bar) or one JSON object. */
+static int do_histogram(struct searcher *s, const struct search_opts *o, struct store_pos to)
+{
+	static const int64_t steps[] = {1000,	  2000,	    5000,     10000,	30000,	 60000,
+					120000,	  300000,   600000,   1800000,	3600000, 7200000,
+					21600000, 43200000, 86400000, 604800000};
+	int64_t since = o->since, until = o->until, bucket = o->bucket_ms, t0, *counts = NULL;
+	int64_t total = 0, max = 0;
+	size_t nbins;
+	struct store_sel sel;
+	struct strbuf sb = STRBUF_INIT;
+	int rc = HALOG_EXIT_OK, none = 0, err = 0;
+	char bname[32];
+
+	if (since == INT64_MIN && (none = match_time(s, o, to, STORE_OLDEST, &since)) < 0)
+		return store_error(s, "cannot read");
+	if (!none && until == INT64_MAX) {
+		if ((none = match_time(s, o, to, STORE_NEWEST, &until)) < 0)
+			return store_error(s, "cannot read");
+		until++;
+	}
+	if (none) { /* no match and no window to show zeros over */
+		if (o->json)
+			printf("{\"bucket_ms\":%lld,\"total\":0,\"bins\":[]}\n", (long long)bucket);
+		else
+			printf("0 matches\n");
+		return HALOG_EXIT_OK;
+	}
+	for (size_t i = 0; !bucket && i < sizeof(steps) / sizeof(steps[0]); i++)
+		if ((until - since + steps[i] - 1) / steps[i] <= HIST_AUTO_BINS ||
+		    i + 1 == sizeof(steps) / sizeof(steps[0]))
+			bucket = steps[i];
+	t0 = since >= 0 ? since / bucket * bucket : -((-since + bucket - 1) / bucket) * bucket;
+	if ((until - t0 + bucket - 1) / bucket > HIST_MAX_BINS) {
+		fprintf(stderr,
+			"halog search: --histogram: more than %d buckets of %llds: give a larger "
+			"--bucket or a shorter window\n",
+			HIST_MAX_BINS, (long long)(bucket / 1000));
+		return HALOG_EXIT_USAGE;
+	}
+	nbins = (size_t)((until - t0 + bucket - 1) / bucket);
+	if (!(counts = calloc(nbins ? nbins : 1, sizeof(*counts)))) {
+		fprintf(stderr, "halog search: out of memory\n");
+		return HALOG_EXIT_ERR;
+	}
+	base_sel(s, o, to, &sel);
+	sel.since_ms = since;
+	sel.until_ms = until;
+	if (store_histogram(s->rd, &sel, t0, bucket, nbins, counts)) {
+		free(counts);
+		return store_error(s, "cannot count");
+	}
+	for (size_t i = 0; i < nbins; i++) {
+		total += counts[i];
+		if (counts[i] > max)
+			max = counts[i];
+	}
+	if (o->json) {
+		err |= strbuf_addf(&sb, "{\"bucket_ms\":%lld,\"since\":", (long long)bucket);
+		err |= line_json_time(&sb, t0);
+		err |= strbuf_addstr(&sb, ",\"until\":");
+		err |= line_json_time(&sb, t0 + (int64_t)nbins * bucket);
+		err |= strbuf_addf(&sb, ",\"total\":%lld,\"bins\":[", (long long)total);
+		for (size_t i = 0; i < nbins; i++) {
+			err |= strbuf_addf(&sb, "%s{\"time\":", i ? "," : "");
+			err |= line_json_time(&sb, t0 + (int64_t)i * bucket);
+			err |= strbuf_addf(&sb, ",\"count\":%lld}", (long long)counts[i]);
+		}
+		err |= strbuf_addstr(&sb, "]}\n");
+	} else {
+		int w = snprintf(NULL, 0, "%lld", (long long)max);
+
+		for (size_t i = 0; i < nbins; i++) {
+			int64_t t = t0 + (int64_t)i * bucket;
+			time_t secs = (time_t)(t >= 0 ? t / 1000 : (t - 999) / 1000);
+			struct tm tm;
+			char when[40];
+			int bar = max ? (int)((counts[i] * HIST_BAR + max - 1) / max) : 0;
+
+			if (!gmtime_r(&secs, &tm) ||
+			    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+				snprintf(when, sizeof(when), "?");
+			err |= strbuf_addf(&sb, "%s  %*lld  ", when, w, (long long)counts[i]);
+			for (int k = 0; k < bar; k++)
+				err |= strbuf_addch(&sb, '#');
+			err |= strbuf_addch(&sb, '\n');
+		}
+		if (bucket % 86400000 == 0)
+			snprintf(bname, sizeof(bname), "%lldd", (long long)(bucket / 86400000));
+		else if (bucket % 3600000 == 0)
+			snprintf(bname, sizeof(bname), "%lldh", (long long)(bucket / 3600000));
+		else if (bucket % 60000 == 0)
+			snprintf(bname, sizeof(bname), "%lldm", (long long)(bucket / 60000));
+		else
+			snprintf(bname, sizeof(bname), "%llds", (long long)(bucket / 1000));
+		err |= strbuf_addf(&sb, "%lld matches in %zu buckets of %s\n", (long long)total,
+				   nbins, bname);
+	}
+	free(counts);
+	if (err) {
+		fprintf(stderr, "halog search: out of memory\n");
+		rc = HALOG_EXIT_ERR;
+	} else {
+		rc = put(s, &sb);
+	}
+	strbuf_release(&sb);
+	return rc;
 }
 
 /* tail -f: the lines stored after `from`, as they come; each poll is a short read. */
@@ -561,6 +1028,10 @@ static int run(int argc, char **argv, int tail)
 	rc = HALOG_EXIT_OK;
 	if (o.count) {
 		rc = do_count(&s, &o, end);
+		goto out;
+	}
+	if (o.histogram) {
+		rc = do_histogram(&s, &o, end);
 		goto out;
 	}
 	if (!tail || o.n) {

@@ -663,7 +663,7 @@ static int print_group(struct searcher *s, const struct search_opts *o, struct c
 /* The newest n matches before `to` (all when n == 0), oldest first, each with the lines of its
  * source around it (-A, -B, -C). Sets *more when older matches were left out. */
 static int show_last_context(struct searcher *s, const struct search_opts *o, struct store_pos to,
-			     int64_t n, int *more)
+			     int64_t n, int64_t *printed, int *more)
 {
 	struct store_sel sel;
 	struct store_cursor *c;
@@ -711,6 +711,7 @@ static int show_last_context(struct searcher *s, const struct search_opts *o, st
 	store_cursor_close(c);
 	for (size_t i = 0; i < nhits && ret == HALOG_EXIT_OK && !stop_signal; i++)
 		ret = print_group(s, o, &cx, &hits[i], to);
+	*printed += (int64_t)nhits;
 	for (size_t i = 0; i < nhits; i++) {
 		free(hits[i].source);
 		free(hits[i].text);
@@ -730,13 +731,15 @@ static int show_last(struct searcher *s, const struct search_opts *o, struct sto
 	struct store_sel sel;
 
 	if (o->before || o->after)
-		return show_last_context(s, o, to, n, more);
+		return show_last_context(s, o, to, n, printed, more);
 	base_sel(s, o, to, &sel);
 	sel.order = STORE_TAIL;
 	sel.limit = n;
 	*more = 0;
 	return print_lines(s, &sel, o, printed, 0, more);
 }
+
+static void absolute_form_hint(struct searcher *s, const struct search_opts *o);
 
 static int do_count(struct searcher *s, const struct search_opts *o, struct store_pos to)
 {
@@ -750,6 +753,8 @@ static int do_count(struct searcher *s, const struct search_opts *o, struct stor
 		printf("{\"count\":%lld}\n", (long long)n);
 	else
 		printf("%lld\n", (long long)n);
+	if (!n)
+		absolute_form_hint(s, o);
 	return HALOG_EXIT_OK;
 }
 
@@ -935,6 +940,72 @@ static int follow(struct searcher *s, const struct search_opts *o, struct store_
 	return HALOG_EXIT_OK;
 }
 
+/* A phrase "METHOD /path…" of the query found nothing: when requests with that method and path
+ * were logged in absolute form ("GET https://host/path", as HTTP/2 requests are), says so on
+ * stderr and suggests path:. Looks at the phrases of the query's top level (and its AND). */
+static void absolute_form_hint(struct searcher *s, const struct search_opts *o)
+{
+	const struct query_node *r = query_root(s->q);
+	const struct query_node *const *kids = &r;
+	size_t nkids = 1;
+
+	if (r->op == QUERY_AND) {
+		kids = (const struct query_node *const *)r->kids;
+		nkids = r->nkids;
+	}
+	for (size_t i = 0; i < nkids; i++) {
+		const struct query_node *n = kids[i];
+		const char *t = o->query.buf + (n->col ? n->col - 1 : 0);
+		size_t m = 0, sp, pend;
+		struct strbuf probe = STRBUF_INIT, hint = STRBUF_INIT;
+		struct diag_list dl = DIAG_LIST_INIT;
+		struct query *pq;
+		struct store_sel sel;
+		int64_t count = 0;
+		char meth[16];
+
+		if (n->op != QUERY_TEXT || *t != '"')
+			continue;
+		t++; /* the phrase as typed (its case matters for the path) */
+		while (m < sizeof(meth) - 1 &&
+		       ((t[m] >= 'A' && t[m] <= 'Z') || (t[m] >= 'a' && t[m] <= 'z')))
+			m++;
+		sp = m;
+		if (!m || t[sp] != ' ' || t[sp + 1] != '/')
+			continue;
+		for (size_t k = 0; k < m; k++)
+			meth[k] = (char)(t[k] >= 'a' ? t[k] - ('a' - 'A') : t[k]);
+		meth[m] = '\0';
+		pend = sp + 1;
+		while (t[pend] && t[pend] != '"' && t[pend] != ' ' && t[pend] != '?' &&
+		       t[pend] != '\\')
+			pend++;
+		if (strbuf_addf(&probe, "method:%s path:\"%.*s\" \"%s http\"", meth,
+				(int)(pend - sp - 1), t + sp + 1, meth) < 0 ||
+		    !(pq = query_parse(probe.buf, probe.len, &dl))) {
+			strbuf_release(&probe);
+			diag_release(&dl);
+			continue;
+		}
+		base_sel(s, o, STORE_POS_MAX, &sel);
+		sel.query = pq;
+		if (!store_count(s->rd, &sel, &count) && count > 0 &&
+		    strbuf_addf(&hint, "method:%s path:%.*s", meth, (int)(pend - sp - 1),
+				t + sp + 1) == 0)
+			fprintf(stderr,
+				"halog search: no line holds \"%s %.*s\", but %lld request%s with "
+				"that method and path %s logged in absolute form (\"%s "
+				"https://HOST%.*s\", as HTTP/2 requests are): try '%s'\n",
+				meth, (int)(pend - sp - 1), t + sp + 1, (long long)count,
+				count == 1 ? "" : "s", count == 1 ? "was" : "were", meth,
+				(int)(pend - sp - 1), t + sp + 1, hint.buf);
+		query_free(pq);
+		strbuf_release(&probe);
+		strbuf_release(&hint);
+		diag_release(&dl);
+	}
+}
+
 /* --saved NAME: the query becomes "(SAVED) QUERY" (or SAVED alone). Returns -1 to go on, or an
  * exit code. */
 static int resolve_saved(struct search_opts *o, const char *cmd)
@@ -1040,6 +1111,8 @@ static int run(int argc, char **argv, int tail)
 		rc = show_last(&s, &o, end, o.n, &printed, &more);
 		if (rc != HALOG_EXIT_OK)
 			goto out;
+		if (!tail && !printed)
+			absolute_form_hint(&s, &o);
 		if (more && !tail)
 			fprintf(stderr,
 				"halog search: showing the newest %lld matches (-n 0 shows all, "

@@ -44,6 +44,7 @@ enum {
 	O_MIN_TA,
 	O_MIN_TW,
 	O_CONNERRS,
+	O_HEADERS,
 };
 
 static const char *const formats[] = {"text", "json", "csv", "markdown", "html", "md", NULL};
@@ -148,6 +149,11 @@ static const struct opt report_opts[] = {
 	 .type = OPT_FLAG,
 	 .help = "connection errors (TLS handshake, PROXY header …) per\n"
 		 "frontend and bind, with their messages"},
+	{.id = O_HEADERS,
+	 .long_name = "headers",
+	 .type = OPT_FLAG,
+	 .help = "the top values of each captured request and response\n"
+		 "header (user agent, host, referer … as captured)"},
 	{.id = O_NO_FOLD,
 	 .long_name = "no-fold",
 	 .type = OPT_FLAG,
@@ -164,7 +170,7 @@ static const struct opt report_opts[] = {
 	 .type = OPT_ENUM,
 	 .arg = "COL",
 	 .values = report_sort_names,
-	 .help = "rank paths and clients by requests (default), errors,\n"
+	 .help = "rank paths, clients and headers by requests (default), errors,\n"
 		 "error-rate, p50, p95, p99, max, time, bytes or name"},
 	{.id = O_TOP,
 	 .long_name = "top",
@@ -172,7 +178,7 @@ static const struct opt report_opts[] = {
 	 .arg = "N",
 	 .min = 0,
 	 .max = 1000000000,
-	 .help = "rows of paths and clients (default 20; 0: all)"},
+	 .help = "rows of paths, clients and headers (default 20; 0: all)"},
 	{.id = O_MIN_TA,
 	 .long_name = "min-ta",
 	 .type = OPT_INT,
@@ -321,6 +327,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case O_CONNERRS:
 			opts.sections |= REPORT_SEC_CONNERRS;
+			break;
+		case O_HEADERS:
+			opts.sections |= REPORT_SEC_HEADERS;
 			break;
 		case O_MIN_TA:
 			opts.min_ta = p.num;

@@ -556,6 +556,29 @@ static int read_errpaths(struct ctx *c)
 	return 0;
 }
 
+/* Adds rec under each of its captured header values: hdr[0] request headers, hdr[1] response
+ * headers, by place (a ranker made on first use; a request with fewer captures leaves the
+ * later places alone). Returns 0 or -1 (out of memory). */
+static int add_captures(struct report_ranker *hdr[2][REPORT_MAX_HEADER_SLOTS],
+			const struct logrec *rec)
+{
+	const struct lr_str caps[2] = {rec->cap_req, rec->cap_resp};
+	for (int d = 0; d < 2; d++) {
+		const char *p = caps[d].p, *end = p ? p + caps[d].len : NULL;
+		for (unsigned i = 0; p && i < REPORT_MAX_HEADER_SLOTS; i++) {
+			const char *bar = memchr(p, '|', (size_t)(end - p));
+			const char *vend = bar ? bar : end;
+			if (!hdr[d][i] && !(hdr[d][i] = report_ranker_new(REPORT_RANK_CLIENTS)))
+				return -1;
+			if (vend == p ? report_ranker_add(hdr[d][i], "-", 1, rec)
+				      : report_ranker_add(hdr[d][i], p, (size_t)(vend - p), rec))
+				return -1;
+			p = bar ? bar + 1 : NULL;
+		}
+	}
+	return 0;
+}
+
 /* The ranked sections (paths, clients): one pass over the window's request records, exact.
  * They read the same window as the rest of the report (r->from_ms, r->to_ms). */
 static int read_ranked(struct ctx *c)
@@ -563,12 +586,14 @@ static int read_ranked(struct ctx *c)
 	struct report *r = c->r;
 	const struct report_opts *o = c->opts;
 	struct report_ranker *paths = NULL, *clients = NULL;
+	struct report_ranker *hdr[2][REPORT_MAX_HEADER_SLOTS] = {{NULL}};
+	int headers = !!(r->sections & REPORT_SEC_HEADERS);
 	struct strbuf key = STRBUF_INIT;
 	struct store_cursor *cur = NULL;
 	const struct store_line *ln;
 	struct store_sel sel;
 	int rc = 0, oom = 0;
-	if (!(r->sections & (REPORT_SEC_PATHS | REPORT_SEC_CLIENTS)))
+	if (!(r->sections & (REPORT_SEC_PATHS | REPORT_SEC_CLIENTS | REPORT_SEC_HEADERS)))
 		return 0;
 	if (((r->sections & REPORT_SEC_PATHS) && !(paths = report_ranker_new(REPORT_RANK_PATHS))) ||
 	    ((r->sections & REPORT_SEC_CLIENTS) &&
@@ -598,6 +623,10 @@ static int read_ranked(struct ctx *c)
 			oom = 1;
 			break;
 		}
+		if (headers && rec->kind == LR_HTTP && add_captures(hdr, rec) < 0) {
+			oom = 1;
+			break;
+		}
 	}
 	if (rc < 0 || oom)
 		goto out;
@@ -605,6 +634,23 @@ static int read_ranked(struct ctx *c)
 	if ((paths && report_ranker_finish(paths, o->sort, top, &r->paths)) ||
 	    (clients && report_ranker_finish(clients, o->sort, top, &r->clients)))
 		oom = 1;
+	for (int d = 0; d < 2 && !oom; d++)
+		for (unsigned i = 0; i < REPORT_MAX_HEADER_SLOTS && !oom && hdr[d][i]; i++) {
+			struct report_headers *h =
+				realloc(r->headers, (r->nheaders + 1) * sizeof(*h));
+			if (!h) {
+				oom = 1;
+				break;
+			}
+			r->headers = h;
+			h = &r->headers[r->nheaders];
+			memset(h, 0, sizeof(*h));
+			h->response = d;
+			h->index = i + 1;
+			r->nheaders++;
+			if (report_ranker_finish(hdr[d][i], o->sort, top, &h->t))
+				oom = 1;
+		}
 	r->paths_folded = !o->no_fold;
 	r->client_by = o->client_by;
 out:
@@ -613,6 +659,9 @@ out:
 	store_cursor_close(cur);
 	report_ranker_free(paths);
 	report_ranker_free(clients);
+	for (int d = 0; d < 2; d++)
+		for (unsigned i = 0; i < REPORT_MAX_HEADER_SLOTS; i++)
+			report_ranker_free(hdr[d][i]);
 	strbuf_release(&key);
 	if (oom)
 		return fail(c, "out of memory");
@@ -1382,6 +1431,42 @@ void report_group_release(struct report_group *g)
 	memset(g, 0, sizeof(*g));
 }
 
+void report_table_words(const struct report *r, const struct report_table *t,
+			struct report_words *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (t == &r->paths) {
+		w->paths = 1;
+		snprintf(w->sec, sizeof(w->sec), "paths");
+		snprintf(w->what, sizeof(w->what), "paths");
+		snprintf(w->key, sizeof(w->key), "path");
+		snprintf(w->title, sizeof(w->title), "Paths");
+		snprintf(w->id, sizeof(w->id), "paths");
+		return;
+	}
+	for (size_t i = 0; i < r->nheaders; i++) {
+		const struct report_headers *h = &r->headers[i];
+		if (t != &h->t)
+			continue;
+		w->h = h;
+		snprintf(w->sec, sizeof(w->sec), "%s header %u", h->response ? "response" : "request",
+			 h->index);
+		snprintf(w->what, sizeof(w->what), "values");
+		snprintf(w->key, sizeof(w->key), "value");
+		snprintf(w->title, sizeof(w->title), "%s header %u",
+			 h->response ? "Response" : "Request", h->index);
+		snprintf(w->id, sizeof(w->id), "%s-header-%u", h->response ? "resp" : "req",
+			 h->index);
+		return;
+	}
+	snprintf(w->sec, sizeof(w->sec), "clients");
+	snprintf(w->what, sizeof(w->what), "%s",
+		 r->client_by == REPORT_CLIENT_NET ? "client networks" : "clients");
+	snprintf(w->key, sizeof(w->key), "client");
+	snprintf(w->title, sizeof(w->title), "Clients");
+	snprintf(w->id, sizeof(w->id), "clients");
+}
+
 void report_release(struct report *r)
 {
 	for (size_t i = 0; i < r->nbackends; i++)
@@ -1400,6 +1485,9 @@ void report_release(struct report *r)
 	free(r->backend);
 	report_table_release(&r->paths);
 	report_table_release(&r->clients);
+	for (size_t i = 0; i < r->nheaders; i++)
+		report_table_release(&r->headers[i].t);
+	free(r->headers);
 	free(r->series.bins);
 	for (size_t i = 0; i < r->nslowest; i++) {
 		for (size_t j = 0; j < r->slowest[i].nrows; j++) {

@@ -29,6 +29,18 @@ struct store_reader;
 #define REPORT_SLOWEST_DEFAULT 5 /* per backend, unless --top says */
 #define REPORT_SEC_CONNERRS 0x20 /* connection errors (TLS handshakes, PROXY header …) per
 				    frontend and bind */
+#define REPORT_SEC_HEADERS 0x40 /* the captured request and response headers: the top values of
+				   each, from the request records */
+#define REPORT_MAX_HEADER_SLOTS 16 /* captures read per direction ("{a|b|…}"); more are not */
+
+/* The values of one captured header: HAProxy logs the captures of a request ("capture request
+ * header", %hr) as "{v1|v2|…}" in the order of the configuration, without their names, so a
+ * header is known by its direction and its place there. */
+struct report_headers {
+	int response;	     /* 0: a request header (%hr), 1: a response header (%hs) */
+	unsigned index;	     /* 1-based place in the braces */
+	struct report_table t; /* keyed by the value as logged (#XX escapes kept); "-" empty */
+};
 
 /* The connection errors of one frontend, bind and message in the window. */
 struct report_connerr {
@@ -186,7 +198,23 @@ struct report {
 					    frequent message first */
 	size_t nconnerrs;
 	int64_t connerrs_total;
+	struct report_headers *headers; /* REPORT_SEC_HEADERS: request headers by place, then
+					   response headers */
+	size_t nheaders;
 };
+
+/* The words a writer uses for one of r's ranked tables (&r->paths, &r->clients or a header's):
+ * sec "paths" / "clients" / "request header 2"; what it counts ("paths", "clients" or "client
+ * networks", "values"); key, the name of its key column ("path", "client", "value"); title
+ * ("Paths", "Clients", "Request header 2"); id, its HTML id and CSV section ("paths",
+ * "clients", "req-header-2", "resp-header-1"). */
+struct report_words {
+	char sec[32], what[24], key[8], title[32], id[24];
+	int paths;			/* the paths table */
+	const struct report_headers *h; /* a header's table; NULL otherwise */
+};
+void report_table_words(const struct report *r, const struct report_table *t,
+			struct report_words *w);
 
 /* Whether a service of the inventory expects traffic: a server of it may take some (a weight
  * above 0, not in maintenance). One that does and got none in a window is idle. */

@@ -428,26 +428,24 @@ static void ranked_title(struct strbuf *sb, const struct report_table *t, const 
 		    report_sort_names[t->sort]);
 }
 
-static const char *client_words(const struct report *r)
-{
-	return r->client_by == REPORT_CLIENT_NET ? "client networks" : "clients";
-}
-
 /* A ranked table: the numbers, then the key where it fits in 80 columns, else the key on its
  * own line above its numbers. */
-static void text_ranked(struct strbuf *sb, const struct report *r, const struct report_table *t,
-			int paths)
+static void text_ranked(struct strbuf *sb, const struct report *r, const struct report_table *t)
 {
 	struct strbuf tmp = STRBUF_INIT, head = STRBUF_INIT, v = STRBUF_INIT;
-	strbuf_addf(&head, "%s: ", paths ? "paths" : "clients");
-	ranked_title(&head, t, paths ? "paths" : client_words(r));
+	struct report_words wd;
+	int paths;
+	report_table_words(r, t, &wd);
+	paths = wd.paths;
+	strbuf_addf(&head, "%s: ", wd.sec);
+	ranked_title(&head, t, wd.what);
 	strbuf_addf(&head, " (%lld requests%s)", (long long)t->requests,
 		    paths ? (r->paths_folded ? ", ids folded" : ", as logged") : "");
 	strbuf_addch(sb, '\n');
 	add_fit(sb, &head, 80);
 	strbuf_addstr(sb, "\n");
 	strbuf_addf(sb, "%8s%7s%6s%6s%6s%6s%6s%6s%7s  %s\n", "reqs", "errs", "err%", "p50", "p95",
-		    "p99", "max", "time", "bytes", paths ? "path" : "client");
+		    "p99", "max", "time", "bytes", wd.key);
 	for (size_t i = 0; i < t->nrows; i++) {
 		const struct report_row *w = &t->rows[i];
 		const char *key = vis(&tmp, w->key, 0);
@@ -580,9 +578,15 @@ static void write_text(struct strbuf *sb, const struct report *r)
 {
 	text_header(sb, r);
 	if (secs(r) & REPORT_SEC_PATHS)
-		text_ranked(sb, r, &r->paths, 1);
+		text_ranked(sb, r, &r->paths);
 	if (secs(r) & REPORT_SEC_CLIENTS)
-		text_ranked(sb, r, &r->clients, 0);
+		text_ranked(sb, r, &r->clients);
+	if (secs(r) & REPORT_SEC_HEADERS) {
+		if (!r->nheaders)
+			strbuf_addstr(sb, "\nheaders: none captured in the window\n");
+		for (size_t i = 0; i < r->nheaders; i++)
+			text_ranked(sb, r, &r->headers[i].t);
+	}
 	if (secs(r) & REPORT_SEC_SERIES)
 		text_series(sb, &r->series);
 	if (secs(r) & REPORT_SEC_SLOWEST)
@@ -866,14 +870,20 @@ static void jgroup(struct strbuf *sb, const struct report *r, const struct repor
 	strbuf_addch(sb, '}');
 }
 
-static void jranked(struct strbuf *sb, const struct report *r, const struct report_table *t,
-		    int paths)
+static void jranked(struct strbuf *sb, const struct report *r, const struct report_table *t)
 {
 	int f = 1;
+	struct report_words wd;
+	report_table_words(r, t, &wd);
 	strbuf_addch(sb, '{');
-	if (paths) {
+	if (wd.paths) {
 		jkey(sb, &f, "folded");
 		strbuf_addstr(sb, r->paths_folded ? "true" : "false");
+	} else if (wd.h) {
+		jkey(sb, &f, "direction");
+		jstr(sb, wd.h->response ? "response" : "request");
+		jkey(sb, &f, "index");
+		json_add_i64(sb, wd.h->index);
 	} else {
 		jkey(sb, &f, "by");
 		jstr(sb, r->client_by == REPORT_CLIENT_NET ? "net" : "addr");
@@ -894,7 +904,7 @@ static void jranked(struct strbuf *sb, const struct report *r, const struct repo
 		if (i)
 			strbuf_addch(sb, ',');
 		strbuf_addch(sb, '{');
-		jkey(sb, &g, paths ? "path" : "client");
+		jkey(sb, &g, wd.key);
 		jstr(sb, w->key);
 		jkey(sb, &g, "requests");
 		json_add_i64(sb, w->requests);
@@ -1089,10 +1099,10 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	strbuf_addch(sb, '}');
 	jkey(sb, &f, "sections");
 	strbuf_addch(sb, '[');
-	static const char *const sec_names[6] = {"backends", "paths",	"clients",
-						 "series",   "slowest", "conn_errors"};
+	static const char *const sec_names[7] = {"backends", "paths",	"clients", "series",
+						 "slowest",  "conn_errors", "headers"};
 	g = 1;
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 7; i++) {
 		if (!(secs(r) & (1u << i)))
 			continue;
 		if (!g)
@@ -1103,11 +1113,21 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	strbuf_addch(sb, ']');
 	if (secs(r) & REPORT_SEC_PATHS) {
 		jkey(sb, &f, "paths");
-		jranked(sb, r, &r->paths, 1);
+		jranked(sb, r, &r->paths);
 	}
 	if (secs(r) & REPORT_SEC_CLIENTS) {
 		jkey(sb, &f, "clients");
-		jranked(sb, r, &r->clients, 0);
+		jranked(sb, r, &r->clients);
+	}
+	if (secs(r) & REPORT_SEC_HEADERS) {
+		jkey(sb, &f, "headers");
+		strbuf_addch(sb, '[');
+		for (size_t i = 0; i < r->nheaders; i++) {
+			if (i)
+				strbuf_addch(sb, ',');
+			jranked(sb, r, &r->headers[i].t);
+		}
+		strbuf_addch(sb, ']');
 	}
 	if (secs(r) & REPORT_SEC_SERIES) {
 		jkey(sb, &f, "series");
@@ -1290,13 +1310,15 @@ static void csv_row(struct strbuf *sb, const char *section, const char *fe, cons
 }
 
 /* A ranked section as its own table: section (path or client), the key, then the numbers. */
-static void csv_ranked(struct strbuf *sb, const struct report_table *t, int paths)
+static void csv_ranked(struct strbuf *sb, const struct report *r, const struct report_table *t)
 {
-	const char *sec = paths ? "path" : "client";
+	struct report_words wd;
+	report_table_words(r, t, &wd);
+	const char *sec = wd.h ? wd.id : wd.key;
 	strbuf_addf(sb,
 		    "section,%s,requests,errors,error_pct,ta_p50,ta_p95,ta_p99,ta_max,ta_total_ms,"
 		    "bytes\n",
-		    sec);
+		    wd.key);
 	for (size_t i = 0; i < t->nrows; i++) {
 		const struct report_row *w = &t->rows[i];
 		strbuf_addf(sb, "%s,", sec);
@@ -1318,13 +1340,19 @@ static void write_csv(struct strbuf *sb, const struct report *r)
 {
 	int sep = 0;
 	if (secs(r) & REPORT_SEC_PATHS) {
-		csv_ranked(sb, &r->paths, 1);
+		csv_ranked(sb, r, &r->paths);
 		sep = 1;
 	}
 	if (secs(r) & REPORT_SEC_CLIENTS) {
 		if (sep)
 			strbuf_addch(sb, '\n');
-		csv_ranked(sb, &r->clients, 0);
+		csv_ranked(sb, r, &r->clients);
+		sep = 1;
+	}
+	for (size_t i = 0; (secs(r) & REPORT_SEC_HEADERS) && i < r->nheaders; i++) {
+		if (sep)
+			strbuf_addch(sb, '\n');
+		csv_ranked(sb, r, &r->headers[i].t);
 		sep = 1;
 	}
 	if (secs(r) & REPORT_SEC_SERIES) {
@@ -1563,12 +1591,14 @@ static void md_group(struct strbuf *sb, const struct report *r, const struct rep
 	strbuf_release(&tmp);
 }
 
-static void md_ranked(struct strbuf *sb, const struct report *r, const struct report_table *t,
-		      int paths)
+static void md_ranked(struct strbuf *sb, const struct report *r, const struct report_table *t)
 {
 	struct strbuf tmp = STRBUF_INIT;
-	strbuf_addf(sb, "\n### %s\n\n", paths ? "Paths" : "Clients");
-	ranked_title(sb, t, paths ? "paths" : client_words(r));
+	struct report_words wd;
+	report_table_words(r, t, &wd);
+	int paths = wd.paths;
+	strbuf_addf(sb, "\n### %s\n\n", wd.title);
+	ranked_title(sb, t, wd.what);
 	strbuf_addf(sb, "; %lld requests", (long long)t->requests);
 	if (paths)
 		strbuf_addstr(sb, r->paths_folded ? "; ids folded" : "; as logged");
@@ -1580,7 +1610,7 @@ static void md_ranked(struct strbuf *sb, const struct report *r, const struct re
 	strbuf_addf(sb,
 		    "\n| %s | requests | errors | error %% | Ta p50 | p95 | p99 | max | total time |"
 		    " bytes |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-		    paths ? "path" : "client");
+		    wd.key);
 	for (size_t i = 0; i < t->nrows; i++) {
 		const struct report_row *w = &t->rows[i];
 		strbuf_addf(sb, "| %s | %lld | %lld | %.1f%% |", md(&tmp, w->key),
@@ -1721,9 +1751,13 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 		strbuf_release(&tmp);
 	}
 	if (secs(r) & REPORT_SEC_PATHS)
-		md_ranked(sb, r, &r->paths, 1);
+		md_ranked(sb, r, &r->paths);
 	if (secs(r) & REPORT_SEC_CLIENTS)
-		md_ranked(sb, r, &r->clients, 0);
+		md_ranked(sb, r, &r->clients);
+	if ((secs(r) & REPORT_SEC_HEADERS) && !r->nheaders)
+		strbuf_addstr(sb, "\n### Headers\n\nNone captured in the window.\n");
+	for (size_t i = 0; (secs(r) & REPORT_SEC_HEADERS) && i < r->nheaders; i++)
+		md_ranked(sb, r, &r->headers[i].t);
 	if (secs(r) & REPORT_SEC_SERIES)
 		md_series(sb, &r->series);
 	if (secs(r) & REPORT_SEC_SLOWEST)

@@ -1742,17 +1742,19 @@ static void write_overview(struct html *h)
 }
 
 /* A ranked section (paths, clients) as one table, in its rank order. */
-static void write_ranked(struct html *h, const struct report_table *t, int paths)
+static void write_ranked(struct html *h, const struct report_table *t)
 {
 	const struct report *r = h->r;
 	struct strbuf *sb = h->sb;
-	const char *id = paths ? "paths" : "clients";
-	const char *what = paths ? "paths"
-				 : r->client_by == REPORT_CLIENT_NET ? "client networks" : "clients";
+	struct report_words wd;
+	report_table_words(r, t, &wd);
+	int paths = wd.paths;
+	const char *id = wd.id;
+	const char *what = wd.what;
 	strbuf_addf(sb,
 		    "<section class=\"ranked\" id=\"%s\"><h2>%s</h2>\n<p>%zu of %lld %s, by %s;"
 		    " %lld requests%s. Times in ms, exact (nearest rank).</p>\n",
-		    id, paths ? "Paths" : "Clients", t->nrows, (long long)t->distinct, what,
+		    id, wd.title, t->nrows, (long long)t->distinct, what,
 		    report_sort_names[t->sort], (long long)t->requests,
 		    paths ? (r->paths_folded ? "; ids folded to {num}, {uuid}, {hex}" : "; as logged")
 			  : "");
@@ -1765,7 +1767,7 @@ static void write_ranked(struct html *h, const struct report_table *t, int paths
 		    "<th scope=\"col\" class=\"num\">max</th><th scope=\"col\" class=\"num\">"
 		    "total time</th><th scope=\"col\" class=\"num\">bytes</th></tr></thead>"
 		    "<tbody>\n",
-		    id, paths ? "Paths" : "Clients", paths ? "path" : "client");
+		    id, wd.title, wd.key);
 	for (size_t i = 0; i < t->nrows; i++) {
 		const struct report_row *w = &t->rows[i];
 		strbuf_addstr(sb, "<tr data-name=\"");
@@ -2030,7 +2032,7 @@ static void write_page(struct html *h)
 	if (!r->sections || (r->sections & REPORT_SEC_BACKENDS))
 		write_banner(h);
 	if (r->nbackends || r->nfrontends || r->paths.on || r->clients.on || r->series.on ||
-	    (r->sections & (REPORT_SEC_SLOWEST | REPORT_SEC_CONNERRS))) {
+	    (r->sections & (REPORT_SEC_SLOWEST | REPORT_SEC_CONNERRS | REPORT_SEC_HEADERS))) {
 		strbuf_addstr(sb, "<nav class=\"toc\" aria-label=\"Sections\">");
 		if (r->nbackends)
 			strbuf_addstr(sb, "<a href=\"#overview\">Overview</a>");
@@ -2038,6 +2040,11 @@ static void write_page(struct html *h)
 			strbuf_addstr(sb, "<a href=\"#paths\">Paths</a>");
 		if (r->clients.on)
 			strbuf_addstr(sb, "<a href=\"#clients\">Clients</a>");
+		if (r->sections & REPORT_SEC_HEADERS)
+			strbuf_addf(sb, "<a href=\"#%s\">Headers</a>",
+				    r->nheaders ? (r->headers[0].response ? "resp-header-1"
+									  : "req-header-1")
+						: "headers");
 		if (r->series.on)
 			strbuf_addstr(sb, "<a href=\"#series\">Series</a>");
 		if (r->sections & REPORT_SEC_SLOWEST)
@@ -2058,9 +2065,14 @@ static void write_page(struct html *h)
 	}
 	write_overview(h);
 	if (r->paths.on)
-		write_ranked(h, &r->paths, 1);
+		write_ranked(h, &r->paths);
 	if (r->clients.on)
-		write_ranked(h, &r->clients, 0);
+		write_ranked(h, &r->clients);
+	if ((r->sections & REPORT_SEC_HEADERS) && !r->nheaders)
+		strbuf_addstr(sb, "<section class=\"ranked\" id=\"headers\"><h2>Headers</h2>\n"
+				  "<p>None captured in the window.</p></section>\n");
+	for (size_t i = 0; (r->sections & REPORT_SEC_HEADERS) && i < r->nheaders; i++)
+		write_ranked(h, &r->headers[i].t);
 	if (r->series.on)
 		write_buckets(h, &r->series);
 	if (r->sections & REPORT_SEC_SLOWEST)

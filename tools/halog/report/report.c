@@ -11,6 +11,7 @@
 
 #include "report/balance.h"
 #include "inventory/inventory.h"
+#include "query/query.h"
 #include "store/read.h"
 #include "store/store.h"
 #include "strbuf.h"
@@ -1000,6 +1001,17 @@ static int cmp_connerr(const void *x, const void *y)
 /* The connection errors of the window (connection-level lines: a TLS handshake that failed, a
  * bad PROXY header …) by frontend, bind and message. --frontend keeps that frontend's;
  * --backend keeps none (they come before any backend). */
+/* The lines that may hold a bad request: "<BADREQ>" or an empty request "" (the record's
+ * LR_F_BADREQ says which are). NULL when out of memory. */
+static struct query *badreq_query(void)
+{
+	static const char q[] = "\"\\\"<BADREQ>\\\"\" OR \"\\\"\\\"\"";
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct query *qq = query_parse(q, sizeof(q) - 1, &dl);
+	diag_release(&dl);
+	return qq;
+}
+
 static int read_connerrs(struct ctx *c)
 {
 	struct report *r = c->r;
@@ -1008,6 +1020,7 @@ static int read_connerrs(struct ctx *c)
 	struct store_sel sel;
 	struct store_cursor *cur;
 	const struct store_line *ln;
+	struct query *badreq_q = NULL;
 	int rc = 0, oom = 0;
 	if (!(r->sections & REPORT_SEC_CONNERRS) || c->opts->backend)
 		return 0;
@@ -1018,35 +1031,70 @@ static int read_connerrs(struct ctx *c)
 	sel.want = STORE_WANT_FIELDS;
 	if (!(cur = store_cursor_open(c->rd, &sel)))
 		return storefail(c);
-	while ((rc = store_cursor_next(cur, &ln)) > 0) {
-		const struct logrec *rec = &ln->rec;
-		struct lr_str v[3] = {rec->frontend, rec->bind, rec->message};
-		if (c->opts->frontend &&
-		    (!v[0].p || v[0].len != strlen(c->opts->frontend) ||
-		     memcmp(v[0].p, c->opts->frontend, v[0].len)))
-			continue;
-		strbuf_reset(&key);
-		for (int i = 0; i < 3; i++)
-			if ((v[i].p && v[i].len ? strbuf_add(&key, v[i].p, v[i].len)
-						: strbuf_addch(&key, '-')) ||
-			    strbuf_addch(&key, '\0'))
+	for (int pass = 0; pass < 2 && !oom && rc >= 0; pass++) {
+		if (pass == 1) { /* the bad requests: HTTP lines, with no bind in their format */
+			store_cursor_close(cur);
+			cur = NULL;
+			if (!badreq_q && !(badreq_q = badreq_query())) {
 				oom = 1;
-		int isnew;
-		struct hmap_ent *e = oom ? NULL : hmap_put(&m, key.buf, key.len, &isnew);
-		if (!e || (isnew && !(e->val = calloc(1, sizeof(struct report_connerr))))) {
-			oom = 1;
-			break;
+				break;
+			}
+			agg_sel(c, &sel);
+			sel.frontend = sel.backend = NULL;
+			sel.kinds = STORE_KIND(LR_HTTP);
+			sel.order = STORE_BY_TIME;
+			sel.query = badreq_q;
+			sel.want = STORE_WANT_TRAFFIC;
+			if (!(cur = store_cursor_open(c->rd, &sel))) {
+				query_free(badreq_q);
+				hmap_release(&m, connerr_free);
+				strbuf_release(&key);
+				return storefail(c);
+			}
 		}
-		struct report_connerr *ce = e->val;
-		if (!ce->n)
-			ce->first_ms = ln->ts_ms;
-		ce->n++;
-		ce->last_ms = ln->ts_ms;
-		r->connerrs_total++;
+		while ((rc = store_cursor_next(cur, &ln)) > 0) {
+			const struct logrec *rec = &ln->rec;
+			struct lr_str v[3] = {rec->frontend, rec->bind, rec->message};
+			char msg[64];
+			if (pass == 1) {
+				if (!(rec->flags & LR_F_BADREQ))
+					continue;
+				snprintf(msg, sizeof(msg), "bad request (<BADREQ>): %lld %s",
+					 (long long)(rec->status_code == LR_NONE
+							     ? -1
+							     : rec->status_code),
+					 rec->term[0] ? rec->term : "-");
+				v[1] = (struct lr_str){NULL, 0};
+				v[2] = (struct lr_str){msg, (uint32_t)strlen(msg)};
+			}
+			if (c->opts->frontend &&
+			    (!v[0].p || v[0].len != strlen(c->opts->frontend) ||
+			     memcmp(v[0].p, c->opts->frontend, v[0].len)))
+				continue;
+			strbuf_reset(&key);
+			for (int i = 0; i < 3; i++)
+				if ((v[i].p && v[i].len ? strbuf_add(&key, v[i].p, v[i].len)
+							: strbuf_addch(&key, '-')) ||
+				    strbuf_addch(&key, '\0'))
+					oom = 1;
+			int isnew;
+			struct hmap_ent *e = oom ? NULL : hmap_put(&m, key.buf, key.len, &isnew);
+			if (!e || (isnew && !(e->val = calloc(1, sizeof(struct report_connerr))))) {
+				oom = 1;
+				break;
+			}
+			struct report_connerr *ce = e->val;
+			if (!ce->n)
+				ce->first_ms = ln->ts_ms;
+			ce->n++;
+			ce->last_ms = ln->ts_ms;
+			r->connerrs_total++;
+		}
 	}
 	if (rc < 0)
 		storefail(c);
 	store_cursor_close(cur);
+	query_free(badreq_q);
 	if (!oom && rc >= 0 && m.n && !(r->connerrs = calloc(m.n, sizeof(*r->connerrs))))
 		oom = 1;
 	for (size_t i = 0; !oom && rc >= 0 && i < m.cap; i++) {

@@ -12,6 +12,7 @@
 #include "inventory/inventory.h"
 #include "opt.h"
 #include "outfile.h"
+#include "parse.h"
 #include "report/report.h"
 #include "report/report_html.h"
 #include "parse/timearg.h"
@@ -45,6 +46,7 @@ enum {
 	O_MIN_TW,
 	O_CONNERRS,
 	O_HEADERS,
+	O_COMPARE,
 };
 
 static const char *const formats[] = {"text", "json", "csv", "markdown", "html", "md", NULL};
@@ -154,6 +156,13 @@ static const struct opt report_opts[] = {
 	 .type = OPT_FLAG,
 	 .help = "the top values of each captured request and response\n"
 		 "header (user agent, host, referer … as captured)"},
+	{.id = O_COMPARE,
+	 .long_name = "compare",
+	 .type = OPT_STR,
+	 .arg = "BASELINE",
+	 .help = "per backend and server, this window against BASELINE:\n"
+		 "WHEN..WHEN, or DUR (the window DUR earlier): share, error\n"
+		 "rate and p95, significant changes flagged"},
 	{.id = O_NO_FOLD,
 	 .long_name = "no-fold",
 	 .type = OPT_FLAG,
@@ -238,7 +247,11 @@ int cmd_report(int argc, char **argv)
 	struct report_opts opts = {.since_ms = LR_NONE,
 				   .until_ms = LR_NONE,
 				   .check_balance = -1,
-				   .top = REPORT_TOP_DEFAULT};
+				   .top = REPORT_TOP_DEFAULT,
+				   .cmp_since = LR_NONE,
+				   .cmp_until = LR_NONE};
+	int compare = 0;
+	int64_t cmp_shift = 0;
 	struct inv inv;
 	struct report rep;
 	char err[1024];
@@ -331,6 +344,34 @@ int cmd_report(int argc, char **argv)
 		case O_HEADERS:
 			opts.sections |= REPORT_SEC_HEADERS;
 			break;
+		case O_COMPARE: {
+			const char *dots = strstr(p.val, "..");
+			uint64_t shift;
+			if (dots) {
+				char a[64];
+				size_t alen = (size_t)(dots - p.val);
+				if (alen >= sizeof(a) || !alen || !dots[2])
+					return opt_bad_value(&p, stderr,
+							     "expected WHEN..WHEN or a duration");
+				memcpy(a, p.val, alen);
+				a[alen] = '\0';
+				if (timearg_parse(a, now, &opts.cmp_since) ||
+				    timearg_parse(dots + 2, now, &opts.cmp_until) ||
+				    opts.cmp_until <= opts.cmp_since)
+					return opt_bad_value(&p, stderr,
+							     "expected WHEN..WHEN (the second after "
+							     "the first) or a duration");
+				cmp_shift = 0;
+			} else if (!parse_duration_ms(p.val, &shift) && shift > 0 &&
+				   shift < (uint64_t)INT64_MAX / 4 && strpbrk(p.val, "smhd")) {
+				cmp_shift = (int64_t)shift;
+			} else {
+				return opt_bad_value(&p, stderr,
+						     "expected WHEN..WHEN or a duration (1h, 1d)");
+			}
+			compare = 1;
+			break;
+		}
 		case O_MIN_TA:
 			opts.min_ta = p.num;
 			break;
@@ -362,6 +403,16 @@ int cmd_report(int argc, char **argv)
 	}
 	if (opts.bucket_ms)
 		opts.sections |= REPORT_SEC_SERIES; /* --bucket alone asks for the series */
+	if (compare && cmp_shift) {
+		/* the same window, cmp_shift earlier */
+		if (opts.since_ms == LR_NONE)
+			return opt_usage_error(&report_cmd, stderr,
+					       "--compare DUR needs --since (the window to shift)");
+		opts.cmp_since = opts.since_ms - cmp_shift;
+		opts.cmp_until = (opts.until_ms == LR_NONE ? now : opts.until_ms) - cmp_shift;
+	}
+	if (compare)
+		opts.sections |= REPORT_SEC_COMPARE;
 	/* the balance is a figure of the backends section */
 	if (opts.sections && (inv_path || opts.check_balance >= 0))
 		opts.sections |= REPORT_SEC_BACKENDS;
@@ -392,6 +443,10 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	have_rep = 1;
+	if (compare && report_compare(rd, &opts, &rep, err, sizeof(err))) {
+		fprintf(stderr, "halog report: %s: --compare: %s\n", db, err);
+		goto out;
+	}
 	/* written beside the target and renamed over it once whole: a failure below leaves the
 	 * old file as it was */
 	if (out_path && strcmp(out_path, "-")) {

@@ -1552,6 +1552,11 @@ void report_release(struct report *r)
 		free(r->connerrs[i].message);
 	}
 	free(r->connerrs);
+	for (size_t i = 0; i < r->compare.nrows; i++) {
+		free(r->compare.rows[i].backend);
+		free(r->compare.rows[i].server);
+	}
+	free(r->compare.rows);
 	memset(r, 0, sizeof(*r));
 }
 

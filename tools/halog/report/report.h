@@ -31,6 +31,7 @@ struct store_reader;
 				    frontend and bind */
 #define REPORT_SEC_HEADERS 0x40 /* the captured request and response headers: the top values of
 				   each, from the request records */
+#define REPORT_SEC_COMPARE 0x80 /* per backend and server, this window against a baseline */
 #define REPORT_MAX_HEADER_SLOTS 16 /* captures read per direction ("{a|b|…}"); more are not */
 
 /* The values of one captured header: HAProxy logs the captures of a request ("capture request
@@ -85,6 +86,40 @@ struct report_series {
 	size_t nbins;
 };
 
+/* One backend (server NULL: all its requests) or server in both windows of --compare; [0] is
+ * the report's window, [1] the baseline. */
+struct report_cmp_row {
+	char *backend, *server; /* owned; server NULL for the backend's row */
+	int64_t req[2], err[2];
+	double share[2];  /* % of the backend's requests to real servers; -1: none (the backend's
+			     row, a special server, a window without the backend) */
+	int64_t p95[2];	  /* Ta (Tt for TCP), ms; -1 when no value */
+	int64_t ta_n[2];  /* the Ta values behind it */
+	unsigned flags;	  /* REPORT_CMP_* */
+};
+#define REPORT_CMP_SHARE 0x1  /* the share moved significantly */
+#define REPORT_CMP_ERRORS 0x2 /* the error rate did */
+#define REPORT_CMP_P95 0x4    /* p95 did */
+#define REPORT_CMP_NEW 0x8    /* no request in the baseline */
+#define REPORT_CMP_GONE 0x10  /* no request in the window */
+/* The significance rules (docs/halog-report.md): a share or an error rate is flagged when the
+ * two-proportion z-test gives |z| >= REPORT_CMP_Z and the change is at least the points below;
+ * p95 when both windows have REPORT_CMP_MIN_N values and it grew or shrank by REPORT_CMP_P95_RATIO
+ * and at least REPORT_CMP_P95_MS. */
+#define REPORT_CMP_Z 3.0
+#define REPORT_CMP_SHARE_PTS 2.0
+#define REPORT_CMP_ERR_PTS 1.0
+#define REPORT_CMP_MIN_N 20
+#define REPORT_CMP_P95_RATIO 1.5
+#define REPORT_CMP_P95_MS 50
+
+struct report_compare {
+	int64_t since[2], until[2];	/* the windows; LR_NONE open */
+	struct report_cmp_row *rows;	/* by backend, its row first, then its servers by name */
+	size_t nrows;
+	size_t nflagged;		/* rows with a significant change */
+};
+
 struct report_opts {
 	int64_t since_ms, until_ms;	/* window [since, until); LR_NONE when open */
 	const char *frontend, *backend; /* only rows of this frontend / backend; NULL: all */
@@ -102,6 +137,7 @@ struct report_opts {
 	size_t slowest;			/* rows per backend of the slowest section */
 	int64_t min_ta, min_tw;		/* only requests with Ta (Tt) / Tw at least this, ms; 0:
 					   no floor. Set, they take every section from the records */
+	int64_t cmp_since, cmp_until;	/* report_compare's baseline window; LR_NONE: open */
 };
 
 struct report_lat {
@@ -201,6 +237,7 @@ struct report {
 	struct report_headers *headers; /* REPORT_SEC_HEADERS: request headers by place, then
 					   response headers */
 	size_t nheaders;
+	struct report_compare compare; /* REPORT_SEC_COMPARE, by report_compare */
 };
 
 /* The words a writer uses for one of r's ranked tables (&r->paths, &r->clients or a header's):
@@ -229,6 +266,17 @@ int report_idle_fail(const struct report *r);
 int report_build(struct store_reader *rd, const struct report_opts *opts, struct report *r,
 		 char *err, size_t errsz);
 void report_release(struct report *r);
+
+/* REPORT_SEC_COMPARE: builds the backends of opts' window and of its baseline (opts->cmp_since,
+ * cmp_until; the same filters and timer floors) and fills r->compare with every backend and
+ * server of either, their changes and flags. Call after report_build (outside its snapshot).
+ * Returns 0, or -1 with a message in err. */
+int report_compare(struct store_reader *rd, const struct report_opts *opts, struct report *r,
+		   char *err, size_t errsz);
+/* The words of a row's REPORT_CMP_* flags, space-separated ("new", "gone", "share", "errors",
+ * "p95"; "" for none), and a window as "FROM .. TO" ("(open)" for an open end), into buf. */
+void report_cmp_flag_words(unsigned flags, char *buf, size_t sz);
+void report_cmp_window(int64_t since, int64_t until, char *buf, size_t sz);
 
 /* The balance rule (report/balance.h) applied to backend g, whose members hold the requests each
  * served: expectations from the inventory inv (its servers without traffic are added as members

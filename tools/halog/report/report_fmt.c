@@ -574,6 +574,76 @@ static void text_connerrs(struct strbuf *sb, const struct report *r)
 	strbuf_release(&head);
 }
 
+/* A change in points, "+1.5" / "-0.3", or "-" when either side has none. */
+static void pts(struct strbuf *sb, double now, double base, int ok)
+{
+	if (ok)
+		strbuf_addf(sb, "%+.1f", now - base);
+	else
+		strbuf_addch(sb, '-');
+}
+
+static void text_compare(struct strbuf *sb, const struct report *r)
+{
+	const struct report_compare *c = &r->compare;
+	struct strbuf tmp = STRBUF_INIT, v = STRBUF_INIT, head = STRBUF_INIT;
+	char w0[96], w1[96], fl[64];
+	report_cmp_window(c->since[0], c->until[0], w0, sizeof(w0));
+	report_cmp_window(c->since[1], c->until[1], w1, sizeof(w1));
+	strbuf_addf(&head, "\ncompare: %s against %s: %zu significant change%s", w0, w1,
+		    c->nflagged, c->nflagged == 1 ? "" : "s");
+	strbuf_add(sb, head.buf, head.len);
+	strbuf_addf(sb, "\n%-18s%7s%7s%7s%7s%6s%6s%6s%6s%6s%6s  %s\n", "backend/server", "reqs",
+		    "base", "share", "base", "pts", "err%", "base", "pts", "p95", "base", "flags");
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct report_cmp_row *w = &c->rows[i];
+		const char *name = w->server ? w->server : w->backend;
+		strbuf_reset(&head);
+		strbuf_addf(&head, "%s%s", w->server ? "  " : "", vis(&tmp, name, 0));
+		if (head.len > 18) {
+			add_fit(sb, &head, 80);
+			strbuf_addf(sb, "\n%-18s", "");
+		} else {
+			strbuf_addf(sb, "%-18s", head.buf);
+		}
+		strbuf_addf(sb, "%7lld%7lld", (long long)w->req[0], (long long)w->req[1]);
+		for (int s = 0; s < 2; s++) {
+			strbuf_reset(&v);
+			if (w->share[s] >= 0)
+				strbuf_addf(&v, "%.1f%%", w->share[s]);
+			else
+				strbuf_addch(&v, '-');
+			cell(sb, &v, 6);
+		}
+		strbuf_reset(&v);
+		pts(&v, w->share[0], w->share[1], w->share[0] >= 0 && w->share[1] >= 0);
+		cell(sb, &v, 5);
+		for (int s = 0; s < 2; s++) {
+			strbuf_reset(&v);
+			if (w->req[s])
+				strbuf_addf(&v, "%.1f", report_pct(w->err[s], w->req[s]));
+			else
+				strbuf_addch(&v, '-');
+			cell(sb, &v, 5);
+		}
+		strbuf_reset(&v);
+		pts(&v, report_pct(w->err[0], w->req[0]), report_pct(w->err[1], w->req[1]),
+		    w->req[0] && w->req[1]);
+		cell(sb, &v, 5);
+		for (int s = 0; s < 2; s++) {
+			short_ms(&v, w->p95[s]);
+			cell(sb, &v, 5);
+		}
+		report_cmp_flag_words(w->flags, fl, sizeof(fl));
+		if (fl[0])
+			strbuf_addf(sb, "  %s", fl);
+		strbuf_addch(sb, '\n');
+	}
+	strbuf_release(&tmp);
+	strbuf_release(&v);
+	strbuf_release(&head);
+}
+
 static void write_text(struct strbuf *sb, const struct report *r)
 {
 	text_header(sb, r);
@@ -593,6 +663,8 @@ static void write_text(struct strbuf *sb, const struct report *r)
 		text_slowest(sb, r);
 	if (secs(r) & REPORT_SEC_CONNERRS)
 		text_connerrs(sb, r);
+	if (secs(r) & REPORT_SEC_COMPARE)
+		text_compare(sb, r);
 	for (size_t i = 0; i < r->nbackends; i++)
 		text_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)
@@ -1027,6 +1099,76 @@ static void jslowest(struct strbuf *sb, const struct report *r)
 	strbuf_addstr(sb, "]}");
 }
 
+static void jcompare(struct strbuf *sb, const struct report *r)
+{
+	const struct report_compare *c = &r->compare;
+	int f = 1;
+	char fl[64];
+	strbuf_addch(sb, '{');
+	static const char *const side[2] = {"window", "baseline"};
+	for (int s = 0; s < 2; s++) {
+		int g = 1;
+		jkey(sb, &f, side[s]);
+		strbuf_addch(sb, '{');
+		jkey(sb, &g, "since");
+		jtime(sb, c->since[s]);
+		jkey(sb, &g, "until");
+		jtime(sb, c->until[s]);
+		strbuf_addch(sb, '}');
+	}
+	jkey(sb, &f, "flagged");
+	json_add_i64(sb, (int64_t)c->nflagged);
+	jkey(sb, &f, "rows");
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct report_cmp_row *w = &c->rows[i];
+		int g = 1;
+		if (i)
+			strbuf_addch(sb, ',');
+		strbuf_addch(sb, '{');
+		jkey(sb, &g, "backend");
+		jstr(sb, w->backend);
+		jkey(sb, &g, "server");
+		if (w->server)
+			jstr(sb, w->server);
+		else
+			strbuf_addstr(sb, "null");
+		static const char *const k[2][5] = {
+			{"requests", "errors", "error_rate", "share", "p95_ms"},
+			{"base_requests", "base_errors", "base_error_rate", "base_share",
+			 "base_p95_ms"}};
+		for (int s = 0; s < 2; s++) {
+			jkey(sb, &g, k[s][0]);
+			json_add_i64(sb, w->req[s]);
+			jkey(sb, &g, k[s][1]);
+			json_add_i64(sb, w->err[s]);
+			jkey(sb, &g, k[s][2]);
+			if (w->req[s])
+				json_add_double(sb, report_pct(w->err[s], w->req[s]), 2);
+			else
+				strbuf_addstr(sb, "null");
+			jkey(sb, &g, k[s][3]);
+			if (w->share[s] >= 0)
+				json_add_double(sb, w->share[s], 2);
+			else
+				strbuf_addstr(sb, "null");
+			jkey(sb, &g, k[s][4]);
+			jnum_or_null(sb, w->p95[s], -1);
+		}
+		jkey(sb, &g, "flags");
+		strbuf_addch(sb, '[');
+		report_cmp_flag_words(w->flags, fl, sizeof(fl));
+		for (char *p = fl, *e; *p; p = *e ? e + 1 : e) {
+			e = p + strcspn(p, " ");
+			if (p != fl)
+				strbuf_addch(sb, ',');
+			json_add_str(sb, p, (size_t)(e - p));
+		}
+		strbuf_addstr(sb, "]}");
+	}
+	strbuf_addstr(sb, "]}");
+}
+
 static void write_json(struct strbuf *sb, const struct report *r)
 {
 	int f = 1, g;
@@ -1099,10 +1241,11 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	strbuf_addch(sb, '}');
 	jkey(sb, &f, "sections");
 	strbuf_addch(sb, '[');
-	static const char *const sec_names[7] = {"backends", "paths",	"clients", "series",
-						 "slowest",  "conn_errors", "headers"};
+	static const char *const sec_names[8] = {"backends", "paths",	    "clients",
+						 "series",   "slowest",	    "conn_errors",
+						 "headers",  "compare"};
 	g = 1;
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < 8; i++) {
 		if (!(secs(r) & (1u << i)))
 			continue;
 		if (!g)
@@ -1118,6 +1261,10 @@ static void write_json(struct strbuf *sb, const struct report *r)
 	if (secs(r) & REPORT_SEC_CLIENTS) {
 		jkey(sb, &f, "clients");
 		jranked(sb, r, &r->clients);
+	}
+	if (secs(r) & REPORT_SEC_COMPARE) {
+		jkey(sb, &f, "compare");
+		jcompare(sb, r);
 	}
 	if (secs(r) & REPORT_SEC_HEADERS) {
 		jkey(sb, &f, "headers");
@@ -1336,6 +1483,40 @@ static void csv_ranked(struct strbuf *sb, const struct report *r, const struct r
 }
 
 /* Each section is a table with its own header; tables are separated by an empty line. */
+static void csv_compare(struct strbuf *sb, const struct report *r)
+{
+	const struct report_compare *c = &r->compare;
+	char fl[64];
+	strbuf_addstr(sb, "section,backend,server,requests,base_requests,share_pct,base_share_pct,"
+			  "error_pct,base_error_pct,p95_ms,base_p95_ms,flags\n");
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct report_cmp_row *w = &c->rows[i];
+		strbuf_addstr(sb, "compare,");
+		csv_field(sb, w->backend);
+		strbuf_addch(sb, ',');
+		if (w->server)
+			csv_field(sb, w->server);
+		strbuf_addf(sb, ",%lld,%lld", (long long)w->req[0], (long long)w->req[1]);
+		for (int s = 0; s < 2; s++) {
+			strbuf_addch(sb, ',');
+			if (w->share[s] >= 0)
+				strbuf_addf(sb, "%.2f", w->share[s]);
+		}
+		for (int s = 0; s < 2; s++) {
+			strbuf_addch(sb, ',');
+			if (w->req[s])
+				strbuf_addf(sb, "%.2f", report_pct(w->err[s], w->req[s]));
+		}
+		for (int s = 0; s < 2; s++) {
+			strbuf_addch(sb, ',');
+			if (w->p95[s] >= 0)
+				strbuf_addf(sb, "%lld", (long long)w->p95[s]);
+		}
+		report_cmp_flag_words(w->flags, fl, sizeof(fl));
+		strbuf_addf(sb, ",%s\n", fl);
+	}
+}
+
 static void write_csv(struct strbuf *sb, const struct report *r)
 {
 	int sep = 0;
@@ -1353,6 +1534,12 @@ static void write_csv(struct strbuf *sb, const struct report *r)
 		if (sep)
 			strbuf_addch(sb, '\n');
 		csv_ranked(sb, r, &r->headers[i].t);
+		sep = 1;
+	}
+	if (secs(r) & REPORT_SEC_COMPARE) {
+		if (sep)
+			strbuf_addch(sb, '\n');
+		csv_compare(sb, r);
 		sep = 1;
 	}
 	if (secs(r) & REPORT_SEC_SERIES) {
@@ -1693,6 +1880,42 @@ static void md_connerrs(struct strbuf *sb, const struct report *r)
 	strbuf_release(&tmp);
 }
 
+static void md_compare(struct strbuf *sb, const struct report *r)
+{
+	const struct report_compare *c = &r->compare;
+	struct strbuf tmp = STRBUF_INIT;
+	char w0[96], w1[96], fl[64];
+	report_cmp_window(c->since[0], c->until[0], w0, sizeof(w0));
+	report_cmp_window(c->since[1], c->until[1], w1, sizeof(w1));
+	strbuf_addf(sb, "\n### Compare\n\n%s against %s: %zu significant change%s.\n", w0, w1,
+		    c->nflagged, c->nflagged == 1 ? "" : "s");
+	if (c->nrows)
+		strbuf_addstr(sb, "\n| backend | server | requests | base | share | base | error % |"
+				  " base | p95 | base | flags |\n"
+				  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct report_cmp_row *w = &c->rows[i];
+		strbuf_addf(sb, "| %s |", md(&tmp, w->backend));
+		strbuf_addf(sb, " %s | %lld | %lld |", w->server ? md(&tmp, w->server) : "",
+			    (long long)w->req[0], (long long)w->req[1]);
+		for (int s = 0; s < 2; s++)
+			if (w->share[s] >= 0)
+				strbuf_addf(sb, " %.1f%% |", w->share[s]);
+			else
+				strbuf_addstr(sb, " - |");
+		for (int s = 0; s < 2; s++)
+			if (w->req[s])
+				strbuf_addf(sb, " %.1f%% |", report_pct(w->err[s], w->req[s]));
+			else
+				strbuf_addstr(sb, " - |");
+		md_cell_num(sb, w->p95[0]);
+		md_cell_num(sb, w->p95[1]);
+		report_cmp_flag_words(w->flags, fl, sizeof(fl));
+		strbuf_addf(sb, " %s |\n", fl);
+	}
+	strbuf_release(&tmp);
+}
+
 static void write_markdown(struct strbuf *sb, const struct report *r)
 {
 	char a[40], b[40];
@@ -1764,6 +1987,8 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 		md_slowest(sb, r);
 	if (secs(r) & REPORT_SEC_CONNERRS)
 		md_connerrs(sb, r);
+	if (secs(r) & REPORT_SEC_COMPARE)
+		md_compare(sb, r);
 	for (size_t i = 0; i < r->nbackends; i++)
 		md_group(sb, r, &r->backends[i], 1);
 	for (size_t i = 0; i < r->nfrontends; i++)

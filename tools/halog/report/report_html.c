@@ -1899,6 +1899,71 @@ static void write_connerrs(struct html *h)
 	strbuf_addstr(sb, "</tbody></table></section>\n");
 }
 
+/* --compare: one row per backend, then its servers; a flagged row carries class "warn". */
+static void write_compare(struct html *h)
+{
+	const struct report_compare *c = &h->r->compare;
+	struct strbuf *sb = h->sb;
+	char w0[96], w1[96], fl[64];
+	report_cmp_window(c->since[0], c->until[0], w0, sizeof(w0));
+	report_cmp_window(c->since[1], c->until[1], w1, sizeof(w1));
+	strbuf_addstr(sb, "<section class=\"ranked\" id=\"compare\"><h2>Compare</h2>\n<p>");
+	esc(sb, w0);
+	strbuf_addstr(sb, " against ");
+	esc(sb, w1);
+	strbuf_addf(sb, ": %zu significant change%s (share and error rate: two-proportion test,"
+			" |z| &#8805; 3; p95: &#215;1.5 and 50 ms).</p>\n",
+		    c->nflagged, c->nflagged == 1 ? "" : "s");
+	strbuf_addstr(sb, "<table class=\"ranked\" data-table=\"compare\"><caption>Compare"
+			  "</caption><thead><tr><th scope=\"col\">backend / server</th>"
+			  "<th scope=\"col\" class=\"num\">requests</th><th scope=\"col\""
+			  " class=\"num\">baseline</th><th scope=\"col\" class=\"num\">share</th>"
+			  "<th scope=\"col\" class=\"num\">baseline</th><th scope=\"col\""
+			  " class=\"num\">error rate</th><th scope=\"col\" class=\"num\">"
+			  "baseline</th><th scope=\"col\" class=\"num\">Ta p95</th><th scope="
+			  "\"col\" class=\"num\">baseline</th><th scope=\"col\">flags</th></tr>"
+			  "</thead><tbody>\n");
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct report_cmp_row *w = &c->rows[i];
+		report_cmp_flag_words(w->flags, fl, sizeof(fl));
+		strbuf_addstr(sb, "<tr data-name=\"");
+		esc(sb, w->backend);
+		if (w->server) {
+			strbuf_addch(sb, '/');
+			esc(sb, w->server);
+		}
+		strbuf_addf(sb, "\"%s><th scope=\"row\">%s", fl[0] ? " class=\"warn\"" : "",
+			    w->server ? "&#160;&#160;" : "");
+		esc(sb, w->server ? w->server : w->backend);
+		strbuf_addstr(sb, "</th>");
+		num_td(sb, "requests", w->req[0]);
+		num_td(sb, "base-requests", w->req[1]);
+		for (int s = 0; s < 2; s++) {
+			strbuf_addf(sb, "<td class=\"num\" data-col=\"%sshare\">", s ? "base-" : "");
+			if (w->share[s] >= 0)
+				strbuf_addf(sb, "%.1f%%", w->share[s]);
+			else
+				strbuf_addstr(sb, "&#8211;");
+			strbuf_addstr(sb, "</td>");
+		}
+		for (int s = 0; s < 2; s++) {
+			strbuf_addf(sb, "<td class=\"num\" data-col=\"%serror-rate\">",
+				    s ? "base-" : "");
+			if (w->req[s])
+				strbuf_addf(sb, "%.1f%%", report_pct(w->err[s], w->req[s]));
+			else
+				strbuf_addstr(sb, "&#8211;");
+			strbuf_addstr(sb, "</td>");
+		}
+		num_td(sb, "p95", w->p95[0]);
+		num_td(sb, "base-p95", w->p95[1]);
+		strbuf_addstr(sb, "<td data-col=\"flags\">");
+		esc(sb, fl);
+		strbuf_addstr(sb, "</td></tr>\n");
+	}
+	strbuf_addstr(sb, "</tbody></table></section>\n");
+}
+
 static void write_group(struct html *h, const struct report_group *g, size_t idx, int backend)
 {
 	const struct report *r = h->r;
@@ -2032,7 +2097,8 @@ static void write_page(struct html *h)
 	if (!r->sections || (r->sections & REPORT_SEC_BACKENDS))
 		write_banner(h);
 	if (r->nbackends || r->nfrontends || r->paths.on || r->clients.on || r->series.on ||
-	    (r->sections & (REPORT_SEC_SLOWEST | REPORT_SEC_CONNERRS | REPORT_SEC_HEADERS))) {
+	    (r->sections &
+	     (REPORT_SEC_SLOWEST | REPORT_SEC_CONNERRS | REPORT_SEC_HEADERS | REPORT_SEC_COMPARE))) {
 		strbuf_addstr(sb, "<nav class=\"toc\" aria-label=\"Sections\">");
 		if (r->nbackends)
 			strbuf_addstr(sb, "<a href=\"#overview\">Overview</a>");
@@ -2051,6 +2117,8 @@ static void write_page(struct html *h)
 			strbuf_addstr(sb, "<a href=\"#slowest\">Slowest</a>");
 		if (r->sections & REPORT_SEC_CONNERRS)
 			strbuf_addstr(sb, "<a href=\"#conn-errors\">Connection errors</a>");
+		if (r->sections & REPORT_SEC_COMPARE)
+			strbuf_addstr(sb, "<a href=\"#compare\">Compare</a>");
 		for (size_t i = 0; i < r->nbackends; i++) {
 			strbuf_addf(sb, "<a href=\"#be-%zu\">", i);
 			esc(sb, r->backends[i].name);
@@ -2079,6 +2147,8 @@ static void write_page(struct html *h)
 		write_slowest(h);
 	if (r->sections & REPORT_SEC_CONNERRS)
 		write_connerrs(h);
+	if (r->sections & REPORT_SEC_COMPARE)
+		write_compare(h);
 	for (size_t i = 0; i < r->nbackends && !h->failed; i++)
 		write_group(h, &r->backends[i], i, 1);
 	for (size_t i = 0; i < r->nfrontends && !h->failed; i++)

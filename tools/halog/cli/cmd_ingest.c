@@ -7,12 +7,22 @@
 
 #include "cli/commands.h"
 #include "clock.h"
+#include "listen/follow.h"
 #include "listen/ingest.h"
 #include "parse/logparse.h"
 #include "opt.h"
+#include "parse.h"
+#include "store/read.h"
 #include "store/store.h"
 
-enum { O_DB = 1, O_LOG_FORMAT, O_BATCH };
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+enum { O_DB = 1, O_LOG_FORMAT, O_BATCH, O_FOLLOW, O_FROM_END, O_TIMEOUT, O_MAX_LINES };
 
 static const struct opt ingest_opts[] = {
 	{.id = O_DB,
@@ -33,6 +43,28 @@ static const struct opt ingest_opts[] = {
 	 .min = 1,
 	 .max = 10000000,
 	 .help = "lines per transaction (default 65536)"},
+	{.id = O_FOLLOW,
+	 .short_name = 'f',
+	 .long_name = "follow",
+	 .type = OPT_FLAG,
+	 .help = "follow the one FILE as a syslog daemon writes it, through\n"
+		 "rotations, from where the last run stopped"},
+	{.id = O_FROM_END,
+	 .long_name = "from-end",
+	 .type = OPT_FLAG,
+	 .help = "with -f, a file never followed: start at its end"},
+	{.id = O_TIMEOUT,
+	 .long_name = "timeout",
+	 .type = OPT_STR,
+	 .arg = "DUR",
+	 .help = "with -f: stop after DUR (e.g. 30s)"},
+	{.id = O_MAX_LINES,
+	 .long_name = "max-lines",
+	 .type = OPT_INT,
+	 .arg = "N",
+	 .min = 1,
+	 .max = INT32_MAX,
+	 .help = "with -f: stop once N lines were stored"},
 	{.type = OPT_DOC, .arg = "FILE", .help = "plain or gzip; '-' or none reads stdin"},
 	{0},
 };
@@ -67,7 +99,8 @@ int cmd_ingest(int argc, char **argv)
 {
 	const char *db = NULL, *fmt = NULL;
 	size_t batch = 0;
-	int r, nfiles = 0, ret = HALOG_EXIT_OK;
+	int r, nfiles = 0, ret = HALOG_EXIT_OK, follow = 0;
+	struct follow_opts fo = {0, 0, &stop_signal, 0};
 	char err[512];
 	struct opt_parser p;
 
@@ -83,6 +116,22 @@ int cmd_ingest(int argc, char **argv)
 		case O_BATCH:
 			batch = (size_t)p.num;
 			break;
+		case O_FOLLOW:
+			follow = 1;
+			break;
+		case O_FROM_END:
+			fo.from_end = 1;
+			break;
+		case O_TIMEOUT: {
+			uint64_t ms;
+			if (parse_duration_ms(p.val, &ms) < 0 || !ms || ms > INT64_MAX / 2)
+				return opt_bad_value(&p, stderr, "expected a duration, e.g. 30s");
+			fo.timeout_ms = (int64_t)ms;
+			break;
+		}
+		case O_MAX_LINES:
+			fo.max_lines = p.num;
+			break;
 		case OPT_OPERAND:
 			break;
 		default:
@@ -92,6 +141,11 @@ int cmd_ingest(int argc, char **argv)
 	nfiles = p.noperands;
 	if (!db)
 		db = store_default_path();
+	if (follow && (nfiles != 1 || !strcmp(p.operands[0], "-")))
+		return opt_usage_error(&ingest_cmd, stderr, "-f follows one FILE (not stdin)");
+	if (!follow && (fo.from_end || fo.timeout_ms || fo.max_lines))
+		return opt_usage_error(&ingest_cmd, stderr,
+				       "--from-end, --timeout and --max-lines need -f");
 
 	struct logparser *lp = logparser_new(fmt, err, sizeof(err));
 	if (!lp) {
@@ -106,7 +160,22 @@ int cmd_ingest(int argc, char **argv)
 	struct ingest_stats stats;
 	memset(&stats, 0, sizeof(stats));
 	double t0 = clock_mono_s();
-	for (int f = 0; f < (nfiles ? nfiles : 1); f++) {
+	if (follow) {
+		struct store_reader *rd = store_reader_open(db, err, sizeof(err));
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		if (!rd || ingest_follow(st, rd, lp, p.operands[0], &fo, &stats, err, sizeof(err))) {
+			fprintf(stderr, "halog ingest: %s\n", err);
+			ret = HALOG_EXIT_ERR;
+		}
+		store_reader_close(rd);
+		nfiles = -1; /* the files are read */
+	}
+	for (int f = 0; f < (nfiles ? nfiles : 1) && nfiles >= 0; f++) {
 		const char *path = nfiles ? p.operands[f] : "-";
 		char source[4096];
 		if (!strcmp(path, "-"))

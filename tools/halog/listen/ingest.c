@@ -220,3 +220,19 @@ out:
 	free(carry);
 	return ret;
 }
+
+int ingest_sink_line(struct ingest_sink *k, const char *line, size_t len, int truncated,
+		     int64_t recv, char *err, size_t errsz)
+{
+	struct reader rd = {k->st, k->lp, k->source, k->last_ts};
+	int rc = add_line(&rd, line, len, truncated, recv, &k->pend, err, errsz);
+	k->last_ts = rd.last_ts;
+	if (rc)
+		memset(&k->pend, 0, sizeof(k->pend));
+	return rc;
+}
+
+int ingest_sink_commit(struct ingest_sink *k, struct ingest_stats *stats, char *err, size_t errsz)
+{
+	return commit(k->st, stats, &k->pend, err, errsz);
+}

@@ -32,4 +32,20 @@ struct ingest_stats {
 int ingest_path(struct store *st, struct logparser *lp, const char *path, const char *source,
 		size_t batch, struct ingest_stats *stats, char *err, size_t errsz);
 
+/* One line at a time, for readers that are not a whole file (ingest --follow): sink lines into
+ * st as ingest_path does (the same parsing, dates and counts), then commit. */
+struct ingest_sink {
+	struct store *st;
+	struct logparser *lp;
+	const char *source;	 /* stored with every line */
+	int64_t last_ts;	 /* LR_NONE to start */
+	struct ingest_stats pend; /* lines of the open batch */
+};
+/* Adds one line (len bytes, any byte; truncated: cut at INGEST_MAX_LINE) received at recv.
+ * Returns 0, or -1 with a message in err (the open batch is rolled back: pend is cleared). */
+int ingest_sink_line(struct ingest_sink *k, const char *line, size_t len, int truncated,
+		     int64_t recv, char *err, size_t errsz);
+/* Commits the open batch and adds its counts to stats. Returns 0 or -1 with a message. */
+int ingest_sink_commit(struct ingest_sink *k, struct ingest_stats *stats, char *err, size_t errsz);
+
 #endif

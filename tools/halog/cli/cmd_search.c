@@ -56,6 +56,7 @@ struct search_opts {
 	int raw;	     /* --raw: the stored bytes only */
 	int64_t before;	     /* -B / -C: lines of the same source before each match */
 	int64_t after;	     /* -A / -C: and after it */
+	int context;	     /* -A, -B or -C given (even 0: "--" between groups, as grep) */
 	int histogram;	     /* search --histogram: matches per bucket */
 	int64_t bucket_ms;   /* --bucket (0: chosen from the window) */
 	struct strbuf query; /* the QUERY words joined by spaces */
@@ -296,12 +297,15 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 			break;
 		case O_CONTEXT:
 			o->before = o->after = p.num;
+			o->context = 1;
 			break;
 		case O_AFTER:
 			o->after = p.num;
+			o->context = 1;
 			break;
 		case O_BEFORE:
 			o->before = p.num;
+			o->context = 1;
 			break;
 		case O_HISTOGRAM:
 			o->histogram = 1;
@@ -358,7 +362,7 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 	}
 	if (o->raw && o->json)
 		return opt_usage_error(cmd, stderr, "--raw and --json exclude each other");
-	if ((o->before || o->after) && (o->follow || o->count || o->histogram))
+	if (o->context && (o->follow || o->count || o->histogram))
 		return opt_usage_error(cmd, stderr,
 				       "-A, -B and -C show lines around the matches they print: "
 				       "not with -f, --count or --histogram");
@@ -633,7 +637,7 @@ static int print_group(struct searcher *s, const struct search_opts *o, struct c
 	joined = cx->printed && cx->prev_source == sn->source &&
 		 (store_pos_cmp(h->pos, sn->last) <= 0 ||
 		  (b.n && store_pos_cmp(b.lines[b.n - 1].pos, sn->last) <= 0));
-	if (rc == HALOG_EXIT_OK && cx->printed && !joined && !o->json && !o->raw)
+	if (rc == HALOG_EXIT_OK && cx->printed && !joined && !o->json)
 		rc = put(s, &sep);
 	for (size_t i = b.n; rc == HALOG_EXIT_OK && i-- > 0;) {
 		struct strbuf line = {b.lines[i].text, b.lines[i].len, 0};
@@ -730,7 +734,7 @@ static int show_last(struct searcher *s, const struct search_opts *o, struct sto
 {
 	struct store_sel sel;
 
-	if (o->before || o->after)
+	if (o->context)
 		return show_last_context(s, o, to, n, printed, more);
 	base_sel(s, o, to, &sel);
 	sel.order = STORE_TAIL;

@@ -1,0 +1,53 @@
+#!/bin/sh
+# halog search on a generated httplog file, checked against the file itself: the number fields
+# count what awk counts in the log's own columns (ta:, tr:, tw:, bytes:, retries:, status:),
+# --histogram adds up to --count, --raw gives the file back byte for byte, and -C / -A / -B
+# print exactly what grep -C / -A / -B print for the same lines (one source: the file).
+. "$TOP/tests/lib.sh"
+
+LOGGEN=$O/helpers/loggen
+[ -x "$LOGGEN" ] || fail "no $LOGGEN (make helpers)"
+mkdir -p "$TMP"
+cd "$TMP" || fail "cannot enter $TMP"
+"$LOGGEN" --lines 5000 --seed 7 --format httplog --framing rfc3164 >g.log || fail "loggen"
+"$HALOG" ingest --db g.db g.log 2>ingest.err || { cat ingest.err; fail "ingest"; }
+
+# the columns of these lines: $10 TR/Tw/Tc/Tr/Ta, $11 status, $12 bytes, $16 …/retries
+check() { # check QUERY AWK-CONDITION
+	want=$(awk "{ split(\$10, t, \"/\"); split(\$16, c, \"/\") } $2 { n++ } END { print n + 0 }" g.log)
+	got=$("$HALOG" search --db g.db --count "$1") || fail "search --count '$1'"
+	[ "$got" = "$want" ] || fail "'$1': $got lines, awk counts $want"
+	[ "$want" -gt 0 ] || fail "'$1' matches nothing: the check proves nothing"
+	echo "$1: $got"
+}
+check 'ta:>500' 't[5] + 0 > 500'
+check 'ta:>=1s' 't[5] + 0 >= 1000'
+check 'tr:<=5' 't[4] != "-1" && t[4] + 0 <= 5'
+check 'tw:>0' 't[2] + 0 > 0'
+check 'tc:>=2' 't[3] + 0 >= 2'
+check 'bytes:>64k' '$12 + 0 > 65536'
+check 'bytes:<=100' '$12 + 0 <= 100'
+check 'retries:>0' 'c[5] + 0 > 0'
+check 'status:>=500 ta:>100' '$11 + 0 >= 500 && t[5] + 0 > 100'
+check 'NOT status:2xx' '!($11 >= 200 && $11 <= 299)'
+check 'term:sH' '$15 ~ /^sH/'
+
+# the hit graph adds up to the count
+n=$("$HALOG" search --db g.db --count 'status:5xx')
+h=$("$HALOG" search --db g.db --histogram --json 'status:5xx' | jq .total) || fail "histogram"
+[ "$n" = "$h" ] || fail "histogram total $h, count $n"
+h=$("$HALOG" search --db g.db --histogram 'status:5xx' | awk 'NF == 3 || NF == 2 { s += $2 } END { print s }')
+[ "$n" = "$h" ] || fail "histogram (text) total $h, count $n"
+
+# the lines back, exactly
+"$HALOG" search --db g.db --raw -n 0 '' | cmp -s - g.log || fail "--raw -n 0 '' is not the file"
+
+# context: as grep prints it
+for opt in "-C 2" "-A 3" "-B 1" "-C 0" "-A 1 -B 4"; do
+	# shellcheck disable=SC2086
+	"$HALOG" search --db g.db --raw -n 0 $opt '"sH--"' >ours.txt || fail "search $opt"
+	# shellcheck disable=SC2086
+	grep -iF $opt 'sH--' g.log >grep.txt
+	cmp -s ours.txt grep.txt || { diff ours.txt grep.txt | head; fail "search $opt differs from grep $opt"; }
+	echo "$opt: $(wc -l <ours.txt) lines, as grep"
+done

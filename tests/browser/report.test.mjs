@@ -8,6 +8,9 @@
 //                  "down": [{"backend": "be", "server": "srv"}],
 //                  "paths": [row …], "clients": [row …], "series": [bin …],
 //                  "slowest": [{"name", "rows": [{"ta", …}]}]}   (from halog report --format json)
+//   SECTIONS_HTML, SECTIONS_JSON, SECTIONS_ONLY  a report of captured headers and connection
+//                 errors (SECTIONS_ONLY=hc) or of --compare (cmp), and its JSON sections
+//                 ({"headers", "conn_errors", "compare"}): only the 'new sections' test reads them
 //   SHOT_DIR      where html-report.png, html-report-full.png and html-report.pdf go
 //   CHROMIUM, CHROMEDRIVER  the binaries (default /usr/bin/chromium, /usr/bin/chromedriver)
 import { test, before, after } from 'node:test';
@@ -297,3 +300,52 @@ test('share charts: no value runs past the edge of its chart', { skip: !process.
 		assert.ok(n >= 1, 'the edge report has no off-balance value');
 		assert.deepEqual(await shareTextOutside(), []);
 	});
+
+// The sections of a report of captured headers, bad requests and two windows (SECTIONS_HTML,
+// with its JSON report in SECTIONS_JSON), built by html_report.sh from the test stores.
+test('new sections: headers, bad requests and compare hold the rows of the JSON report',
+	{ skip: !process.env.SECTIONS_HTML }, async () => {
+		const url = pathToFileURL(process.env.SECTIONS_HTML).href;
+		const want = JSON.parse(fs.readFileSync(process.env.SECTIONS_JSON, 'utf8'));
+		await visit('about:blank'); // a fresh browser's own first requests (chrome://) go here
+		const got = await visit(url);
+		assert.deepEqual(network(got.requests, url), [], 'network requests');
+		assert.deepEqual(got.console, [], 'console messages');
+		const cell = async (table, name, col) => text(await driver.findElement(By.css(
+			`table[data-table="${table}"] tr[data-name="${cssq(name)}"] [data-col="${col}"]`)));
+		const only = process.env.SECTIONS_ONLY; // hc: headers and connection errors; cmp: compare
+		if (only === 'cmp')
+			return checkCompare(want, cell);
+		assert.ok(want.headers.length >= 2, 'headers expected');
+		for (const h of want.headers) {
+			const table = `${h.direction === 'request' ? 'req' : 'resp'}-header-${h.index}`;
+			const trs = await driver.findElements(By.css(`table[data-table="${table}"] tbody tr`));
+			assert.deepEqual(await Promise.all(trs.map((tr) => attr(tr, 'data-name'))),
+				h.rows.map((w) => w.value), `${table} rows and order`);
+			for (const w of h.rows)
+				for (const [col, v] of [['requests', w.requests], ['errors', w.errors], ['bytes', w.bytes]])
+					assert.equal(await cell(table, w.value, col), String(v), `${table} ${w.value} ${col}`);
+		}
+		const ce = await driver.findElements(By.css('table[data-table="conn-errors"] tbody tr'));
+		assert.equal(ce.length, want.conn_errors.rows.length, 'connection error rows');
+		const msgs = await driver.executeScript(`return [...document.querySelectorAll(
+			'table[data-table="conn-errors"] tbody td:nth-of-type(3)')].map((td) => td.textContent)`);
+		assert.deepEqual(msgs.sort(), want.conn_errors.rows.map((w) => w.message).sort(), 'messages');
+		assert.ok(msgs.some((m) => m.startsWith('bad request')), 'a bad request row');
+	});
+
+// The compare table holds the rows of the JSON report: requests in both windows, p95, flags.
+async function checkCompare(want, cell) {
+	assert.ok(want.compare.rows.length >= 4, 'compare rows expected');
+	for (const w of want.compare.rows) {
+		const name = w.server === null ? w.backend : `${w.backend}/${w.server}`;
+		assert.equal(await cell('compare', name, 'requests'), String(w.requests), `${name} requests`);
+		assert.equal(await cell('compare', name, 'base-requests'), String(w.base_requests),
+			`${name} baseline requests`);
+		assert.equal(await cell('compare', name, 'p95'),
+			w.p95_ms === null ? '\u2013' : String(w.p95_ms), `${name} p95`);
+		assert.equal(await cell('compare', name, 'flags'), w.flags.join(' '), `${name} flags`);
+	}
+	const r = await (await driver.findElement(By.css('table[data-table="compare"]'))).getRect();
+	assert.ok(r.width > 300 && r.height > 20, `compare table drawn at ${JSON.stringify(r)}`);
+}

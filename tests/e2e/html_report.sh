@@ -105,4 +105,32 @@ for p in $left; do lib_stop "$p"; done
 [ -z "$left" ] || fail "browser processes left running: $left"
 [ $rc = 0 ] && grep -q '^# pass 1$' "$TMP/edge.out" && grep -q '^# fail 0$' "$TMP/edge.out" ||
 	fail "the share charts' values run past their charts"
+# ---- the sections of captured headers, bad requests and --compare, against their JSON -----------
+sec=$TMP/sections
+mkdir -p "$sec"
+"$HALOG" ingest --db "$sec/s.db" "$TOP/tests/cases/halog-search-db/sample.log" \
+	"$TOP/tests/cases/halog-report/data/compare.log" >/dev/null 2>&1 || fail "ingest (sections)"
+# the headers and the bad request are in sample.log, the two minutes to compare in compare.log
+"$HALOG" report --db "$sec/s.db" --headers --conn-errors --format json >"$sec/hc.json" &&
+	"$HALOG" report --db "$sec/s.db" --since 2025-12-01T10:01:00Z --until 2025-12-01T10:02:00Z \
+		--compare 1m --format json >"$sec/cmp.json" &&
+	jq -s '{headers: .[0].headers, conn_errors: .[0].conn_errors, compare: .[1].compare}' \
+		"$sec/hc.json" "$sec/cmp.json" >"$sec/sections.json" || fail "sections (json)"
+# two pages: the headers and connection errors of the whole store, the two minutes compared
+"$HALOG" report --db "$sec/s.db" --headers --conn-errors --format html -o "$sec/hc.html" &&
+	"$HALOG" report --db "$sec/s.db" --since 2025-12-01T10:01:00Z --until 2025-12-01T10:02:00Z \
+		--compare 1m --format html -o "$sec/cmp.html" || fail "sections (html)"
+for page in hc cmp; do
+	(cd "$BR" && TMPDIR=$TMP/browser REPORT_HTML=$html EXPECT_JSON=$TMP/expect.json \
+		SECTIONS_HTML=$sec/$page.html SECTIONS_JSON=$sec/sections.json SECTIONS_ONLY=$page \
+		SHOT_DIR=$TMP/browser CHROMIUM=$CHROMIUM CHROMEDRIVER=$CHROMEDRIVER timeout 240 \
+		node --test --test-name-pattern='^new sections' report.test.mjs) >"$TMP/sec-$page.out" 2>&1
+	rc=$?
+	cat "$TMP/sec-$page.out"
+	left=$(pgrep -f -- "$TMP/browser" | tr '\n' ' ')
+	for p in $left; do lib_stop "$p"; done
+	[ -z "$left" ] || fail "browser processes left running: $left"
+	[ $rc = 0 ] && grep -q '^# pass 1$' "$TMP/sec-$page.out" && grep -q '^# fail 0$' "$TMP/sec-$page.out" ||
+		fail "the $page sections do not hold the rows of their JSON report"
+done
 echo "html report: browser checks passed; screenshot $O/html-report.png"

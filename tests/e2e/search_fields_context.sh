@@ -2,7 +2,9 @@
 # halog search on a generated httplog file, checked against the file itself: the number fields
 # count what awk counts in the log's own columns (ta:, tr:, tw:, bytes:, retries:, status:),
 # --histogram adds up to --count, --raw gives the file back byte for byte, and -C / -A / -B
-# print exactly what grep -C / -A / -B print for the same lines (one source: the file).
+# print exactly what grep -C / -A / -B print for the same lines (one source: the file). Where
+# HAProxy's own halog computes the same thing, its answer is checked too: -rt (tr:>=), -hs
+# (status:), -tcn / -TCN (term:), and -hdr against halog report --headers.
 . "$TOP/tests/lib.sh"
 
 LOGGEN=$O/helpers/loggen
@@ -51,3 +53,36 @@ for opt in "-C 2" "-A 3" "-B 1" "-C 0" "-A 1 -B 4"; do
 	cmp -s ours.txt grep.txt || { diff ours.txt grep.txt | head; fail "search $opt differs from grep $opt"; }
 	echo "$opt: $(wc -l <ours.txt) lines, as grep"
 done
+
+# HAProxy's halog (Debian's haproxy package) on the same file
+HH=/usr/sbin/halog
+if [ -x "$HH" ]; then
+	same() { # same QUERY HALOG-ARGS...
+		_q=$1; shift
+		got=$("$HALOG" search --db g.db --count "$_q") || fail "search --count '$_q'"
+		want=$("$HH" "$@" -c <g.log 2>/dev/null) || fail "$HH $*"
+		[ "$got" = "$want" ] || fail "'$_q': $got lines, HAProxy's halog $* counts $want"
+		echo "$_q: $got, as halog $*"
+	}
+	same 'tr:>=100' -rt 100
+	same 'NOT tr:>=100' -RT 100 # a -1 Tr (no response) counts as small there
+	same 'status:5xx' -hs 500:599
+	same 'status:>=300 status:<=404' -hs 300:404
+	same 'term:sH' -tcn sH
+	same 'NOT term:--' -TCN --
+	# captured headers: the values and their counts of request header 2 (the user agent);
+	# halog -hdr prints an empty value for a line without that capture, which the report does
+	# not count: those are added to the empty value's count here
+	n=$(wc -l <g.log)
+	"$HALOG" report --db g.db --headers --top 0 --format json |
+		jq -r --argjson n "$n" '.headers[] | select(.direction == "request" and .index == 2) |
+			(.rows | map({key: .value, value: .requests}) | from_entries) as $m |
+			$m + {"": (($m[""] // 0) + $n - .requests)} | to_entries[] |
+			"\(.value) \(.key)"' | sort >ours.txt || fail "report --headers"
+	"$HH" -hdr 1:2 <g.log 2>/dev/null | sort | uniq -c | sed 's/^ *//' | sort >theirs.txt
+	[ -s ours.txt ] && cmp -s ours.txt theirs.txt ||
+		{ diff ours.txt theirs.txt | head; fail "request header 2 differs from halog -hdr 1:2"; }
+	echo "request header 2: $(wc -l <ours.txt) values, as halog -hdr 1:2"
+else
+	echo "no $HH: the comparison with HAProxy's halog is left out"
+fi

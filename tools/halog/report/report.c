@@ -575,8 +575,7 @@ static int add_captures(struct report_ranker *hdr[2][REPORT_MAX_HEADER_SLOTS],
 			const char *vend = bar ? bar : end;
 			if (!hdr[d][i] && !(hdr[d][i] = report_ranker_new(REPORT_RANK_CLIENTS)))
 				return -1;
-			if (vend == p ? report_ranker_add(hdr[d][i], "-", 1, rec)
-				      : report_ranker_add(hdr[d][i], p, (size_t)(vend - p), rec))
+			if (report_ranker_add(hdr[d][i], p, (size_t)(vend - p), rec))
 				return -1;
 			p = bar ? bar + 1 : NULL;
 		}

@@ -40,7 +40,8 @@ struct store_reader;
 struct report_headers {
 	int response;	     /* 0: a request header (%hr), 1: a response header (%hs) */
 	unsigned index;	     /* 1-based place in the braces */
-	struct report_table t; /* keyed by the value as logged (#XX escapes kept); "-" empty */
+	struct report_table t; /* keyed by the value as logged (#XX escapes kept; "" when
+				   empty, as HAProxy's halog -hdr prints it) */
 };
 
 /* The connection errors of one frontend, bind and message in the window. */

@@ -2,7 +2,8 @@
 # halog ingest --follow with a writer running: 1500 numbered lines appended to a file that is
 # rotated by rename (the writer goes on writing into the renamed file for 20 lines, then reopens
 # the path, as a syslog daemon does after its HUP) and then by copy-truncate, while the follower
-# is killed with SIGKILL and started again. Every line must be stored exactly once.
+# is killed with SIGKILL and started again. Every line must be stored exactly once. Then a
+# rotation while no follower runs: the rest of the renamed file (h.log.1) is read first.
 # The copy-truncate is done once the follower has stored what was written before it (what a
 # writer adds between the last look and the copy is in the copy only: the documented limit), and
 # the writer adds a few short lines after it and waits for them, so that the truncation is seen
@@ -66,4 +67,12 @@ grep -q "halog ingest: .* lines" "$TMP/follow2.log" || { cat "$TMP/follow2.log";
 # a restart on the same file reads nothing again
 "$HALOG" ingest --db "$db" -f h.log --timeout 300ms 2>follow3.log || fail "third run"
 grep -q "halog ingest: 0 lines" follow3.log || { cat follow3.log; fail "a restart read lines again"; }
+# rotated while no follower ran: the rest of the old file (now h.log.1) first, then the new one
+echo "<134>Dec  3 10:00:01 lb1 haproxy[7]: late line 1" >>h.log
+mv h.log h.log.1
+echo "<134>Dec  3 10:00:01 lb1 haproxy[7]: late line 2" >h.log
+"$HALOG" ingest --db "$db" -f h.log --timeout 500ms 2>follow4.log || fail "fourth run"
+"$HALOG" search --db "$db" --raw -n 0 late | sed 's/.*late //' >late.txt
+printf 'line 1\nline 2\n' | cmp -s - late.txt || { cat late.txt follow4.log; fail "the lines around a rotation while away"; }
+[ "$(count)" = $((N + 2)) ] || fail "$(count) lines after the rotation while away, not $((N + 2))"
 echo "ingest --follow: $N lines through a rename, a copy-truncate and a SIGKILL, each once"

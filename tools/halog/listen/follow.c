@@ -21,6 +21,9 @@
 #include "store/store.h"
 
 #define FOLLOW_CHUNK (1024 * 1024)
+/* After a rename, the old file is read until the writer has moved to the new one: the new file
+ * has bytes, or it exists and the old one did not grow for this long. */
+#define FOLLOW_SWITCH_IDLE_MS 2000
 
 enum { C_OFFSET, C_INODE, C_DEVICE, C_N };
 static const char *const cnames[C_N] = {"offset:", "inode:", "device:"};
@@ -164,6 +167,16 @@ static int looked(struct follower *f, char *err, size_t errsz)
 	return (int64_t)fb.st_size < f->ident[C_OFFSET] ? 2 : 0;
 }
 
+/* Whether the writer of a renamed file writes the new file at the path now: it has bytes, or it
+ * exists and the old file did not grow since grew_ms for FOLLOW_SWITCH_IDLE_MS. */
+static int writer_moved(const struct follower *f, int64_t grew_ms)
+{
+	struct stat sb;
+	if (stat(f->path, &sb))
+		return 0;
+	return sb.st_size > 0 || clock_mono_ms() - grew_ms >= FOLLOW_SWITCH_IDLE_MS;
+}
+
 /* At start, the path names another file than the one the position is of: rotated by rename
  * while nobody followed it. When PATH.1 (logrotate's name for it) is that file, its lines past
  * the position are stored first. Then the new file is read from its start. Returns 0 or -1. */
@@ -190,7 +203,7 @@ int ingest_follow(struct store *st, struct store_reader *rd, struct logparser *l
 		  char *err, size_t errsz)
 {
 	struct follower f;
-	int64_t t0 = clock_mono_ms();
+	int64_t t0 = clock_mono_ms(), grew_ms = t0;
 	int rc, ret = -1;
 	memset(&f, 0, sizeof(f));
 	f.path = path;
@@ -239,15 +252,21 @@ int ingest_follow(struct store *st, struct store_reader *rd, struct logparser *l
 				goto out;
 			if ((changed = looked(&f, err, errsz)) < 0)
 				goto out;
-			if (changed == 1) {
-				/* renamed away: what the writer added before it let go, then the
-				 * new file from its start */
+			if (n)
+				grew_ms = clock_mono_ms();
+			if (changed == 1 && writer_moved(&f, grew_ms)) {
+				/* renamed away and the writer writes the new file now: the rest of
+				 * the old one (a last line without LF too), then the new file from
+				 * its start */
 				int64_t m = drain(&f, 1, err, errsz);
 				if (m < 0)
 					goto out;
 				n += m;
 				close(f.fd);
 				f.fd = -1;
+				grew_ms = clock_mono_ms();
+			} else if (changed == 1) {
+				changed = 0; /* the old file still: the daemon may write to it */
 			} else if (changed == 2) {
 				f.ident[C_OFFSET] = 0;
 				f.skipping = 0;
@@ -256,8 +275,12 @@ int ingest_follow(struct store *st, struct store_reader *rd, struct logparser *l
 		if (f.fd < 0) {
 			if ((rc = open_file(&f, err, errsz)) < 0)
 				goto out;
-			if (rc == 0 && (n += drain(&f, 0, err, errsz)) < 0)
-				goto out;
+			if (rc == 0) {
+				int64_t m = drain(&f, 0, err, errsz);
+				if (m < 0)
+					goto out;
+				n += m;
+			}
 		}
 		if ((n || changed || (f.fd >= 0 && memcmp(f.ident, f.saved, sizeof(f.saved)))) &&
 		    save(&f, err, errsz))

@@ -58,6 +58,48 @@ int parse_duration_ms(const char *s, uint64_t *ms)
 	return 0;
 }
 
+int parse_size(const char *s, uint64_t *bytes)
+{
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (!s || !isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p)) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	}
+	switch (*p) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mul = UINT64_C(1) << 10;
+		break;
+	case 'm':
+	case 'M':
+		mul = UINT64_C(1) << 20;
+		break;
+	case 'g':
+	case 'G':
+		mul = UINT64_C(1) << 30;
+		break;
+	case 't':
+	case 'T':
+		mul = UINT64_C(1) << 40;
+		break;
+	default:
+		return -1;
+	}
+	if (*p && p[1] && strcmp(p + 1, "B") && strcmp(p + 1, "iB"))
+		return -1;
+	if (v > UINT64_MAX / mul)
+		return -1;
+	*bytes = v * mul;
+	return 0;
+}
+
 int parse_port(const char *s, unsigned *port)
 {
 	int64_t v;
@@ -81,7 +123,7 @@ int parse_is_hostname(const char *s)
 
 	if (!total || total > 253)
 		return 0;
-	for (const char *p = s; ; p++) {
+	for (const char *p = s;; p++) {
 		if (*p == '.' || !*p) {
 			if (lab == 0 || lab > 63 || p[-1] == '-')
 				return 0;
@@ -154,7 +196,8 @@ int parse_hostport(const char *s, char *host, size_t hostsz, unsigned *port, int
 		*why = "not a valid IP address or host name";
 		return -1;
 	} else if (hl && !parse_is_ip(tmp)) {
-		/* digits and dots only, but not a valid IPv4: say so rather than treat it as a name */
+		/* digits and dots only, but not a valid IPv4: say so rather than treat it as a name
+		 */
 		if (strspn(tmp, "0123456789.") == hl) {
 			*why = "not a valid IPv4 address";
 			return -1;

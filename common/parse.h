@@ -13,6 +13,10 @@ int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
  * negative, fractional and overflowing values. Returns 0 or -1. */
 int parse_duration_ms(const char *s, uint64_t *ms);
 
+/* A size in bytes: digits and an optional unit K, M, G or T (powers of 1024, any case; "KB",
+ * "KiB" … too). Rejects empty, negative, fractional and overflowing values. Returns 0 or -1. */
+int parse_size(const char *s, uint64_t *bytes);
+
 /* A TCP/UDP port "1".."65535". Returns 0 or -1. */
 int parse_port(const char *s, unsigned *port);
 

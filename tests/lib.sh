@@ -101,3 +101,25 @@ lib_cleanup() {
 }
 
 trap 'lib_cleanup' EXIT INT TERM
+
+# store_count DB [QUERY]: how many lines the store DB holds (that match QUERY), read as halog
+# search reads them; 0 when the store cannot be read yet (a listener still starting).
+store_count() {
+	"$HALOG" search --db "$1" --count "${2:-}" 2>/dev/null || echo 0
+}
+
+# store_sql DB SQL: runs SQL over the lines of the store DB exported as plain tables (halog
+# export: lines, requests), with the store's own tables (events, counters, rollup …) attached
+# read-only; prints what sqlite3 prints. Returns sqlite3's status (1 when the export fails).
+store_sql() {
+	_sx=$(mktemp "${TMPDIR:-/tmp}/store-sql.XXXXXX") && rm -f "$_sx" || return 1
+	if ! "$HALOG" export --db "$1" -o "$_sx" 2>"$_sx.err"; then
+		cat "$_sx.err" >&2
+		rm -f "$_sx" "$_sx.err"
+		return 1
+	fi
+	sqlite3 "$_sx" "ATTACH 'file:$1?mode=ro' AS s; $2"
+	_sr=$?
+	rm -f "$_sx" "$_sx.err"
+	return $_sr
+}

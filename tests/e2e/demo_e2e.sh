@@ -10,7 +10,7 @@ APP=${SAMPLE_APP:-$O/sample-app}
 for b in "$HAGEN" "$HALOG" "$APP"; do [ -x "$b" ] || skip "no $b"; done
 for c in haproxy curl sqlite3 jq; do command -v $c >/dev/null || skip "$c is not installed"; done
 mkdir -p "$TMP"
-q() { sqlite3 "$1" "$2"; }
+q() { store_sql "$1" "$2"; }
 
 # ---- part 1: the demo itself -----------------------------------------------------------------
 out=$TMP/demo

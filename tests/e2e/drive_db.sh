@@ -34,7 +34,7 @@ url=http://127.0.0.1:$fe
 wait_for 10 curl -sf "$url/before" || fail "haproxy did not come up: $(cat "$TMP/haproxy.log")"
 wait_for 5 test -s "$db" || fail "no store: $(cat "$TMP/listen.log")"
 # the request above must be stored before the run starts, so it is outside the run's window
-wait_for 5 sh -c "[ \"\$(sqlite3 '$db' 'select count(*) from requests')\" -ge 1 ]" || fail "first request not logged"
+wait_for 5 sh -c "[ \"\$("$HALOG" search --db '$db' --count 'kind:http OR kind:tcp')\" -ge 1 ]" || fail "first request not logged"
 sleep 0.1
 
 "$HALOG" drive "$url" -n 300 -c 6 --path /a --path /b --db "$db" --format json >"$TMP/out.json" 2>"$TMP/err"
@@ -48,7 +48,7 @@ jq -e '.sent == 300 and .logged == 300 and
 	fail "json: $(cat "$TMP/out.json")"
 
 # the store holds exactly those 300 in the window: 75/75/150 and the two paths only
-sqlite3 "$db" "select server, count(*) from requests where path in ('/a', '/b') group by 1 order by 1" >"$TMP/by_server"
+store_sql "$db" "select server, count(*) from requests where path in ('/a', '/b') group by 1 order by 1" >"$TMP/by_server"
 printf 'web1|75\nweb2|75\nweb3|150\n' | cmp -s - "$TMP/by_server" || fail "stored distribution: $(cat "$TMP/by_server")"
 
 # a text run in the same store: the summary leads stdout and counts only its own requests

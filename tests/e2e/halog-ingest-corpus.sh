@@ -27,19 +27,19 @@ while IFS= read -r f; do
 	if [ -s "$f" ] && [ "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' \n')" != 0a ]; then
 		want=$((want + 1))
 	fi
-	got=$(sqlite3 "$db" "SELECT count(*) FROM lines")
+	got=$(store_count "$db")
 	[ "$got" = "$want" ] || fail "$f: $got lines stored, $want in the file"
 	roll=$(sqlite3 "$db" "SELECT coalesce(sum(n), 0) FROM rollup_lines")
 	[ "$roll" = "$want" ] || fail "$f: rollup_lines counts $roll, expected $want"
 	# every byte kept: raw rows + one LF per line (minus the missing last one) = file size
-	bytes=$(sqlite3 "$db" "SELECT coalesce(sum(length(raw)), 0) + count(*) FROM lines")
+	bytes=$(store_sql "$db" "SELECT coalesce(sum(length(raw)), 0) + count(*) FROM lines")
 	size=$(wc -c <"$f")
 	if [ -s "$f" ] && [ "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' \n')" != 0a ]; then
 		bytes=$((bytes - 1))
 	fi
 	[ "$bytes" = "$size" ] || fail "$f: $bytes bytes stored, file has $size"
-	req=$(sqlite3 "$db" "SELECT count(*) FROM requests")
-	sum=$(sqlite3 "$db" "SELECT coalesce(sum(requests), 0) FROM rollup")
+	req=$(store_sql "$db" "SELECT count(*) FROM requests")
+	sum=$(store_sql "$db" "SELECT coalesce(sum(requests), 0) FROM rollup")
 	[ "$req" = "$sum" ] || fail "$f: $req request rows, rollup counts $sum"
 	"$HALOG" report --db "$db" --format json >"$TMP/r.json" || fail "$f: report failed"
 	echo "ok $got lines ($req requests): ${f#"$corpus"/}"

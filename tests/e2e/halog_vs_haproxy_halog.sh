@@ -18,7 +18,7 @@ cd "$TMP" || fail "cannot enter $TMP"
 "$LOGGEN" --lines 20000 --seed 42 --format mixed --framing rfc3164 >mixed.log || fail "loggen"
 "$HALOG" ingest --db mixed.db mixed.log 2>ingest.err || { cat ingest.err; fail "ingest"; }
 "$HALOG" report --db mixed.db --format json >mixed.json || fail "report"
-n=$(sqlite3 mixed.db "SELECT count(*) FROM lines")
+n=$(store_count mixed.db)
 [ "$n" = 20000 ] || fail "lines stored: $n, expected 20000"
 
 # HAProxy: "be/srv 1xx 2xx 3xx 4xx 5xx other tot_req req_ok pct_ok avg_ct avg_rt"
@@ -35,7 +35,7 @@ if ! diff -u theirs.txt ours.txt; then
 fi
 # the tcp servers HAProxy's halog cannot read are in our report with their requests
 tcp=$(jq '[.backends[] | select(.mode == "tcp") | .requests] | add' mixed.json)
-tcp_lines=$(sqlite3 mixed.db "SELECT count(*) FROM requests WHERE mode = 'tcp'")
+tcp_lines=$(store_sql mixed.db "SELECT count(*) FROM requests WHERE mode = 'tcp'")
 [ "$tcp" = "$tcp_lines" ] && [ "$tcp" -gt 0 ] || fail "tcp requests: report $tcp, rows $tcp_lines"
 
 # the text form stays within 80 columns on real-sized numbers

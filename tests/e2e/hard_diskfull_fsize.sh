@@ -31,7 +31,7 @@ rcv=$(field "$log" received) sto=$(field "$log" stored)
 [ -n "$lost" ] && [ "$lost" -gt 0 ] || fail "the messages not stored are not counted"
 [ $((sto + lost)) = "$rcv" ] || fail "received $rcv != stored $sto + not stored $lost"
 [ "$(sqlite3 "$db" "PRAGMA integrity_check")" = ok ] || fail "the database is damaged"
-rows=$(sqlite3 "$db" "SELECT count(*) FROM lines")
+rows=$(store_count "$db")
 [ "$rows" = "$sto" ] || fail "$rows rows, the listener said stored $sto"
 if [ "$rows" -gt 0 ]; then
 	got=$(seqs "$db" "1")
@@ -48,6 +48,6 @@ cat "$TMP/ing.err"
 [ "$rc" = 1 ] || fail "ingest exit $rc, want 1"
 grep -q "cannot commit .*: disk I/O error\|disk full\|too large\|No space" "$TMP/ing.err" || fail "ingest does not say why it stopped"
 [ "$(sqlite3 "$TMP/ing.db" "PRAGMA integrity_check")" = ok ] || fail "ingest left a damaged database"
-n=$(sqlite3 "$TMP/ing.db" "SELECT count(*) FROM lines")
+n=$(store_count "$TMP/ing.db")
 [ "$n" -gt 0 ] && [ $((n % 1000)) = 0 ] || fail "ingest kept $n lines, want whole batches of 1000"
 echo "ok: ingest stopped at the limit with $n lines in whole batches, database intact"

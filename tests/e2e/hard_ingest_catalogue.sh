@@ -60,7 +60,8 @@ open(sys.argv[2], 'wb').write(data[: len(data) // 2])
 rc=$?
 cat "$TMP/err"
 [ $rc = 0 ] || fail "ingest of the catalogue exited $rc"
-q() { sqlite3 "$db" "$1"; }
+"$HALOG" export --db "$db" -o "$TMP/x.db" || fail "export"
+q() { sqlite3 "$TMP/x.db" "$1"; }
 for t in I01 I02 I03 I04 I05 I06 I07 I08 I09 I10 I11 I12 I14 I15 I16 I17 I18; do
 	[ "$(q "SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), 'hc=$t') > 0 OR instr(raw, CAST('hc=$t' AS BLOB)) > 0")" -ge 1 ] || fail "hc=$t not stored"
 done
@@ -143,6 +144,6 @@ rc=$?
 cat "$TMP/gzerr"
 [ $rc = 1 ] || [ $rc = 0 ] || fail "cut gzip: exit $rc"
 [ $rc = 1 ] && { grep -q 'cut.log.gz' "$TMP/gzerr" || fail "cut gzip: the error does not name the file"; }
-kept=$(sqlite3 "$TMP/gz.db" "SELECT count(*) FROM lines" 2>/dev/null || echo 0)
+kept=$(store_count "$TMP/gz.db" 2>/dev/null || echo 0)
 [ "$kept" -gt 0 ] || fail "cut gzip: nothing kept"
 echo "ok: ingest catalogue: $rows rows; cut gzip: exit $rc, $kept of 2000 lines kept"

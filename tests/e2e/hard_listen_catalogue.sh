@@ -79,11 +79,12 @@ lib_alive "$lpid" || { cat "$log"; fail "the listener died"; }
 
 # a good line on a fresh TCP connection still goes through after all that
 "$SEND" --tcp "127.0.0.1:$P" --count 1 --prefix after >/dev/null 2>&1 || fail "tcp send after the catalogue"
-wait_for 15 sh -c "test \"\$(sqlite3 '$db' \"SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), 'hc=F') > 0\")\" = $nflood" ||
-	fail "flood: $(sqlite3 "$db" "SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), 'hc=F') > 0") of $nflood stored"
+wait_for 15 sh -c "test \"\$('$HALOG' search --db '$db' --count '\"hc=F\"')\" = $nflood" ||
+	fail "flood: $(store_sql "$db" "SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), 'hc=F') > 0") of $nflood stored"
 stop_listener "$lpid" "$log"
 
-q() { sqlite3 "$db" "$1"; }
+"$HALOG" export --db "$db" -o "$TMP/x.db" || fail "export"
+q() { sqlite3 "$TMP/x.db" "$1"; }
 has() { [ "$(q "SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), '$1') > 0")" -ge 1 ] || fail "$1 not stored"; }
 for t in U01 U02 U03 U04 U05 U06 U07 U08 U09 U10 U11 U12 U13 U14 U15 U16 U17 U18 U19 U20 \
 	T01 T02 T03 T04 T05 T06 T07 T08 T09 T10 T11 T12 T13; do has "hc=$t"; done

@@ -26,7 +26,7 @@ lib_start "$TMP/ing.err" "$HALOG" ingest --db "$db" --batch $B "$TMP/big.log"
 ipid=$LIB_LAST_PID
 : >"$TMP/seen" ; maxwal=0 reads=0
 while lib_alive "$ipid" && [ $reads -lt 2000 ]; do
-	c=$(sqlite3 "$db" "SELECT count(*) FROM lines" 2>/dev/null) && echo "sql $c" >>"$TMP/seen"
+	c=$(store_count "$db" 2>/dev/null) && echo "sql $c" >>"$TMP/seen"
 	if "$HALOG" report --db "$db" --format json >"$TMP/r.json" 2>/dev/null; then
 		python3 -c "import json,sys; print('report', json.load(open(sys.argv[1]))['lines']['total'])" "$TMP/r.json" >>"$TMP/seen"
 	fi
@@ -38,7 +38,7 @@ wait "$ipid"; rc=$?
 busy=$(( ($(date +%s%N) - t0) / 1000000 ))
 cat "$TMP/ing.err"
 [ "$rc" = 0 ] || fail "ingest with readers exited $rc"
-[ "$(sqlite3 "$db" "SELECT count(*) FROM lines")" = $N ] || fail "not all $N lines stored"
+[ "$(store_count "$db")" = $N ] || fail "not all $N lines stored"
 wait_for 120 sh -c "! kill -0 $tpid" || fail "tail -f did not reach $N lines"
 wait "$tpid"; trc=$?
 [ "$trc" = 0 ] || { tail -3 "$TMP/tail.out"; fail "tail -f exited $trc"; }

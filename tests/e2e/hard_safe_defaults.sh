@@ -34,7 +34,7 @@ for m in [b"<134>haproxy[1]: x'); DROP TABLE lines; -- sqlmark",
           b"<134>haproxy[1]: escmark \x1b[2J\x1b]0;pwned\x07\x9b31m \x1bP+q\x1b\\ end"]:
     u.sendto(m, ("127.0.0.1", int(sys.argv[1])))
 PY
-wait_for 10 sh -c "test \$(sqlite3 '$db' 'SELECT count(*) FROM lines') = 3" || fail "hostile messages not stored"
+wait_for 10 sh -c "test \$("$HALOG" search --db '$db' --count '') = 3" || fail "hostile messages not stored"
 for f in "$db" "$db-wal" "$db-shm"; do
 	[ -e "$f" ] || continue
 	m=$(stat -c %a "$f")
@@ -44,14 +44,14 @@ stop_listener "$lpid" "$TMP/l.log"
 [ "$(stat -c %a "$db")" = 600 ] || fail "$db mode $(stat -c %a "$db")"
 [ -e /tmp/pathmark-owned ] && fail "message content became a path"
 ls "$TMP" | grep -q pathmark && fail "message content became a path"
-[ "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'lines'")" = 1 ] || fail "the lines table is gone"
-[ "$(sqlite3 "$db" "SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), 'DROP TABLE') > 0")" = 1 ] || fail "SQL text not stored verbatim"
+[ "$(store_sql "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'lines'")" = 1 ] || fail "the lines table is gone"
+[ "$(store_sql "$db" "SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), 'DROP TABLE') > 0")" = 1 ] || fail "SQL text not stored verbatim"
 
 # 3. queries are data too
 "$HALOG" search --db "$db" "x'); DROP TABLE lines; --" >"$TMP/s1" 2>&1
 rc=$?
 [ $rc -le 2 ] || fail "search with SQL text exited $rc"
-[ "$(sqlite3 "$db" "SELECT count(*) FROM lines")" = 3 ] || fail "a search query changed the store"
+[ "$(store_count "$db")" = 3 ] || fail "a search query changed the store"
 
 # 4. no raw escape byte reaches a terminal: search, tail, report
 ESC=$(printf '\033') CSI=$(printf '\233') BEL=$(printf '\007')

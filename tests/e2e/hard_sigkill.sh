@@ -122,7 +122,7 @@ wait "$lpid" 2>/dev/null
 sent=$(cat "$TMP/sent")
 chk=$(sqlite3 "$db" "PRAGMA integrity_check") || fail "the database does not open after SIGKILL"
 [ "$chk" = ok ] || fail "integrity_check: $chk"
-rows=$(sqlite3 "$db" "SELECT count(*) FROM lines")
+rows=$(store_count "$db")
 if [ "$rows" -gt 0 ]; then
 	got=$(seqs "$db" "1")
 	[ "$got" = "$rows|$rows|0000000|$(printf '%07d' $((rows - 1)))" ] || fail "not a gap-free prefix: rows|distinct|min|max = $got"
@@ -138,7 +138,7 @@ python3 "$TMP/kill.py" held "$P" "$lpid" "$TMP/l2.log" "$db" "$(rcvbuf_of "$TMP/
 	{ tail -3 "$TMP/l2.log"; fail "held-lock run failed"; }
 wait "$lpid" 2>/dev/null
 read -r held stored_at_kill <"$TMP/held"
-rows2=$(sqlite3 "$db" "SELECT count(*) FROM lines")
+rows2=$(store_count "$db")
 echo "2. writer locked out: the receiver stopped with $held messages held (--queue $QUEUE); after SIGKILL $rows2 rows (before: $rows)"
 [ "$held" = $QUEUE ] || fail "held $held messages, want exactly --queue $QUEUE"
 [ "$rows2" = "$rows" ] || fail "rows changed under the lock: $rows2, was $rows"
@@ -153,12 +153,12 @@ read -r held3 _ <"$TMP/held3"
 echo "3. writer locked out, --queue-bytes 1M: $held3 messages of 2000 bytes held ($((held3 * 2000)) bytes)"
 [ $((held3 * 2000)) -le 1048576 ] || fail "held $((held3 * 2000)) bytes, more than --queue-bytes 1M"
 [ "$held3" -gt 0 ] || fail "nothing received"
-[ "$(sqlite3 "$db" "SELECT count(*) FROM lines")" = "$rows" ] || fail "rows changed under the lock"
+[ "$(store_count "$db")" = "$rows" ] || fail "rows changed under the lock"
 
 # --- 4. restart on the same file: it opens, takes new messages, and keeps the old ones
 start_listener "$TMP/listen4.log" --db "$db" --bind "udp://127.0.0.1:$P"
 "$SEND" --udp "127.0.0.1:$P" --count 100 --rate 5000 --prefix again >/dev/null 2>&1 || fail "send after restart"
-wait_for 30 sh -c "test \$(sqlite3 '$db' 'SELECT count(*) FROM lines') -ge $((rows + 100))" || fail "the restarted listener stores nothing"
+wait_for 30 sh -c "test \$("$HALOG" search --db '$db' --count '') -ge $((rows + 100))" || fail "the restarted listener stores nothing"
 stop_listener "$lpid" "$TMP/listen4.log"
 [ "$(sqlite3 "$db" "PRAGMA integrity_check")" = ok ] || fail "integrity after restart"
 echo "ok: SIGKILL lost $lost of $sent (bound $QUEUE); held exactly $held with the writer locked out; $held3 x 2000 B under --queue-bytes 1M; restart clean"

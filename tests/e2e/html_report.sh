@@ -57,7 +57,8 @@ done >"$edge/one.log"
 grep -q 'expected 100.0%, -100.0 pts' "$edge/edge.html" || fail "the edge report has no 100% expectation"
 
 # ---- what the browser must show: ground truth from the store -----------------------------------
-sqlite3 -json "$db" "select backend, server, count(*) n from requests group by 1, 2" >"$TMP/bs.json"
+"$HALOG" export --db "$db" -o "$TMP/x.db" || fail "export"
+sqlite3 -json "$TMP/x.db" "select backend, server, count(*) n from requests group by 1, 2" >"$TMP/bs.json"
 sqlite3 -json "$db" "select proxy backend, server from events where state like '%DOWN%'
 	and server is not null group by 1, 2" >"$TMP/down.json"
 [ -s "$TMP/down.json" ] || echo '[]' >"$TMP/down.json"

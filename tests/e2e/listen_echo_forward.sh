@@ -47,6 +47,7 @@ got=$(seqs "$TMP/b.db" "CAST(raw AS TEXT) LIKE '%/fwdu/seq=%'")
 [ "$got" = "300|300|0000000|0000299" ] || fail "B udp: $got"
 got=$(seqs "$TMP/b.db" "CAST(raw AS TEXT) LIKE '%/fwdt/seq=%'")
 [ "$got" = "200|200|0000000|0000199" ] || fail "B tcp: $got"
-same=$(sqlite3 "$TMP/b.db" "ATTACH '$TMP/a.db' AS a; SELECT count(*) FROM lines b JOIN a.lines x ON x.raw = b.raw")
+"$HALOG" export --db "$TMP/a.db" -o "$TMP/a.x.db" || fail "export A"
+same=$(store_sql "$TMP/b.db" "ATTACH '$TMP/a.x.db' AS a; SELECT count(*) FROM main.lines b JOIN a.lines x ON x.raw = b.raw")
 [ "$same" = 501 ] || fail "only $same messages identical in A and B"
 echo "ok: echo shows control bytes; 501 messages forwarded"

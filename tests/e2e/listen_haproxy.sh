@@ -53,22 +53,22 @@ done
 
 # 6 requests, each logged twice (UDP and ring/TCP)
 cnt() {
-	sqlite3 "$db" "SELECT count(*) FROM requests r JOIN lines l ON l.id = r.line_id
+	store_sql "$db" "SELECT count(*) FROM requests r JOIN lines l ON l.id = r.line_id
 		WHERE l.source LIKE '$1:127.0.0.1:%' AND r.frontend = 'fe_listen' AND r.backend = 'be_listen'
 		AND r.server = 'app1' AND r.status = 200 AND r.method = 'GET' AND r.path LIKE '/hap/%'"
 }
-wait_for 15 sh -c "kill -USR1 $lpid; sleep 0.3; [ \"\$(sqlite3 '$db' \"SELECT count(*) FROM requests\")\" -ge 12 ]" ||
-	{ tail -3 "$log"; sqlite3 "$db" "SELECT source, kind, status, CAST(raw AS TEXT) FROM lines"; fail "the 12 request lines did not arrive"; }
+wait_for 15 sh -c "kill -USR1 $lpid; sleep 0.3; [ \"\$(\"$HALOG\" search --db '$db' --count 'kind:http OR kind:tcp')\" -ge 12 ]" ||
+	{ tail -3 "$log"; store_sql "$db" "SELECT source, kind, status, CAST(raw AS TEXT) FROM lines"; fail "the 12 request lines did not arrive"; }
 lib_stop "$hpid"
 stop_listener "$lpid" "$log"
 
 [ "$(cnt udp)" = 6 ] || fail "udp: $(cnt udp) parsed requests, want 6"
-[ "$(cnt tcp)" = 6 ] || { sqlite3 "$db" "SELECT source, kind, status, reason, CAST(raw AS TEXT) FROM lines WHERE source LIKE 'tcp:%'"; fail "tcp ring: $(cnt tcp) parsed requests, want 6"; }
+[ "$(cnt tcp)" = 6 ] || { store_sql "$db" "SELECT source, kind, status, reason, CAST(raw AS TEXT) FROM lines WHERE source LIKE 'tcp:%'"; fail "tcp ring: $(cnt tcp) parsed requests, want 6"; }
 # the ring sends RFC5424, the UDP target the default local format
-f=$(sqlite3 "$db" "SELECT group_concat(DISTINCT framing) FROM lines l JOIN requests r ON r.line_id = l.id WHERE l.source LIKE 'tcp:%'")
+f=$(store_sql "$db" "SELECT group_concat(DISTINCT framing) FROM lines l JOIN requests r ON r.line_id = l.id WHERE l.source LIKE 'tcp:%'")
 [ "$f" = 2 ] || fail "ring framing $f, want 2 (rfc5424)"
-q=$(sqlite3 "$db" "SELECT query FROM requests r JOIN lines l ON l.id = r.line_id WHERE l.source LIKE 'udp:%' AND r.path = '/hap/seq=0000003'")
+q=$(store_sql "$db" "SELECT query FROM requests r JOIN lines l ON l.id = r.line_id WHERE l.source LIKE 'udp:%' AND r.path = '/hap/seq=0000003'")
 [ "$q" = "x=3" ] || fail "query of request 3: '$q'"
-bad=$(sqlite3 "$db" "SELECT count(*) FROM lines WHERE kind = 0")
-[ "$bad" = 0 ] || { sqlite3 "$db" "SELECT source, reason, CAST(raw AS TEXT) FROM lines WHERE kind = 0"; fail "$bad unparsed lines from haproxy"; }
+bad=$(store_sql "$db" "SELECT count(*) FROM lines WHERE kind = 0")
+[ "$bad" = 0 ] || { store_sql "$db" "SELECT source, reason, CAST(raw AS TEXT) FROM lines WHERE kind = 0"; fail "$bad unparsed lines from haproxy"; }
 echo "ok: haproxy's 6 requests arrived parsed over UDP and over the TCP ring"

@@ -46,7 +46,8 @@ wait_for 15 sh -c "kill -USR1 $lpid; sleep 0.2; grep '^halog listen: received' '
 stop_listener "$lpid" "$log"
 kill -0 "$lpid" 2>/dev/null && fail "still running"
 
-q() { sqlite3 "$db" "$1"; }
+"$HALOG" export --db "$db" -o "$TMP/x.db" || fail "export"
+q() { sqlite3 "$TMP/x.db" "$1"; }
 row() { q "SELECT length(raw), hex(substr(raw, 1, 12)), kind, flags FROM lines WHERE id = $1"; }
 exp() { got=$(row "$1"); [ "$got" = "$2" ] || fail "line $1: got '$got', want '$2'"; }
 exp 1 "0||0|0"

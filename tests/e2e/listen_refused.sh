@@ -41,7 +41,7 @@ stop_listener "$lpid" "$log"
 [ "$(field "$log" refused)" = $want ] || fail "refused $(field "$log" refused), want $want"
 [ "$(field "$log" stored)" = 0 ] || fail "stored $(field "$log" stored), want 0"
 [ "$(field "$log" received)" = 0 ] || fail "received $(field "$log" received), want 0"
-rows=$(sqlite3 "$db" "SELECT count(*) FROM lines")
+rows=$(store_count "$db")
 [ "$rows" = 0 ] || fail "$rows lines stored from refused senders"
 c=$(sqlite3 "$db" "SELECT value FROM counters WHERE name = 'listen.refused'")
 [ "$c" = $want ] || fail "counter listen.refused = '$c', want $want"

@@ -23,7 +23,7 @@ cat "$log"
 rcv=$(field "$log" received) sto=$(field "$log" stored) drop=$(field "$log" dropped)
 [ -n "$rcv" ] && [ "$rcv" -gt 0 ] || fail "nothing received"
 [ "$rcv" = "$sto" ] || fail "received $rcv but stored $sto"
-rows=$(sqlite3 "$db" "SELECT count(*) FROM lines")
+rows=$(store_count "$db")
 [ "$rows" = "$sto" ] || fail "$rows rows in the store, the listener said $sto"
 got=$(seqs "$db" "1")
 case $got in "$rows|$rows|"*) ;; *) fail "duplicates: rows|distinct|min|max = $got" ;; esac
@@ -47,10 +47,10 @@ stop_listener "$lpid" "$TMP/tcp.log"
 lib_stop "$spid"
 rcv=$(field "$TMP/tcp.log" received) sto=$(field "$TMP/tcp.log" stored)
 [ "$rcv" -gt 0 ] && [ "$rcv" = "$sto" ] || fail "tcp: received $rcv, stored $sto"
-rows=$(sqlite3 "$db2" "SELECT count(*) FROM lines")
+rows=$(store_count "$db2")
 [ "$rows" = "$sto" ] || fail "tcp: $rows rows, the listener said $sto"
-whole=$(sqlite3 "$db2" "SELECT count(*) FROM lines WHERE flags = 0")
-cut=$(sqlite3 "$db2" "SELECT count(*) FROM lines WHERE flags != 0")
+whole=$(store_sql "$db2" "SELECT count(*) FROM lines WHERE flags = 0")
+cut=$(store_sql "$db2" "SELECT count(*) FROM lines WHERE flags != 0")
 [ "$cut" -le 1 ] || fail "tcp: $cut flagged frames, at most the last one may be cut"
 got=$(seqs "$db2" "flags = 0")
 [ "$got" = "$whole|$whole|0000000|$(printf '%07d' $((whole - 1)))" ] || fail "tcp: rows|distinct|min|max = $got"

@@ -59,6 +59,6 @@ stop_listener "$lpid" "$TMP/l2.log"
 grep -q "more than 2 busy TCP connections" "$TMP/l2.log" || fail "no warning about the connection limit"
 c=$(sqlite3 "$TMP/lim.db" "SELECT value FROM counters WHERE name = 'listen.conn_limited'")
 [ "$c" = 1 ] || fail "listen.conn_limited = '$c', want 1"
-[ "$(sqlite3 "$TMP/lim.db" "SELECT group_concat(CAST(raw AS TEXT), ',') FROM lines")" = "<134>conn 0,<134>conn 1" ] ||
+[ "$(store_sql "$TMP/lim.db" "SELECT group_concat(CAST(raw AS TEXT), ',') FROM lines")" = "<134>conn 0,<134>conn 1" ] ||
 	fail "wrong lines kept under the limit"
 echo "ok: 20 parallel TCP clients, 20000 messages once each; the 3rd connection over --max-conns 2 closed"

@@ -46,13 +46,13 @@ for case in "u4|source LIKE 'udp:127.0.0.1:%'" "u6|source LIKE 'udp:[::1]:%'" \
 	[ "$got" = "$N|$N|0000000|$last" ] || fail "$pfx: rows|distinct|min|max = $got, want $N|$N|0000000|$last"
 done
 # parsed, not just kept: every line is an http request row
-req=$(sqlite3 "$db" "SELECT count(*) FROM requests WHERE status = 200 AND backend IS NOT NULL")
+req=$(store_sql "$db" "SELECT count(*) FROM requests WHERE status = 200 AND backend IS NOT NULL")
 [ "$req" = $total ] || {
-	sqlite3 "$db" "SELECT kind, status, reason, CAST(raw AS TEXT) FROM lines LIMIT 3"
+	store_sql "$db" "SELECT kind, status, reason, CAST(raw AS TEXT) FROM lines LIMIT 3"
 	fail "requests rows: $req, want $total"
 }
 # one trailing LF was stripped from every message
-lf=$(sqlite3 "$db" "SELECT count(*) FROM lines WHERE hex(raw) LIKE '%0A'")
+lf=$(store_sql "$db" "SELECT count(*) FROM lines WHERE hex(raw) LIKE '%0A'")
 [ "$lf" = 0 ] || fail "$lf messages kept their trailing LF"
 
 mode=$(stat -c %a "$db")

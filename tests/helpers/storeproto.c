@@ -280,19 +280,73 @@ struct field {
 	size_t off;
 	int reader;
 	enum anchor an;
-	int ref;     /* the anchor field (index in fields[]) for A_FIELD_* */
-	int back;    /* gap counted backwards: this slice ends gap bytes before the anchor */
+	int ref;  /* the anchor field (index in fields[]) for A_FIELD_* */
+	int back; /* gap counted backwards: this slice ends gap bytes before the anchor */
 };
-#define FI(n, t, r) {#n, t, offsetof(struct logrec, n), r, A_START, -1, 0}
-#define FS(n, t, r, an, ref, back) {#n, t, offsetof(struct logrec, n), r, an, ref, back}
+#define FI(n, t, r)                                                                                \
+	{                                                                                          \
+#n, t, offsetof(struct logrec, n), r, A_START, -1, 0                               \
+	}
+#define FS(n, t, r, an, ref, back)                                                                 \
+	{                                                                                          \
+#n, t, offsetof(struct logrec, n), r, an, ref, back                                \
+	}
 enum {
-	X_PRI, X_HOST, X_TAG, X_PID, X_SD, X_BODY, X_CLIENT_IP, X_CLIENT_PORT, X_FRONTEND, X_BIND,
-	X_BACKEND, X_SERVER, X_TR, X_TW, X_TC, X_TRESP, X_TA, X_STATUS, X_BYTES, X_BYTES_UP,
-	X_COOKIE_REQ, X_COOKIE_RESP, X_ACTCONN, X_FECONN, X_BECONN, X_SRVCONN, X_RETRIES, X_SRVQ,
-	X_BEQ, X_REQUEST, X_CAP_RESP, X_CAP_REQ, X_METHOD, X_URI, X_PATH, X_QUERY, X_VERSION,
-	X_SSL_SNI, X_SSL_VERSION, X_SSL_CIPHER, X_SSL_ERRORS, X_UNIQUE_ID, X_DST_IP, X_DST_PORT,
-	X_MODE, X_MESSAGE, X_EV_PROXY, X_EV_SERVER, X_EV_STATE, X_EV_REASON, X_EV_INFO,
-	X_EV_CHECK, X_EV_ACTIVE, X_EV_BACKUP, NFIELDS
+	X_PRI,
+	X_HOST,
+	X_TAG,
+	X_PID,
+	X_SD,
+	X_BODY,
+	X_CLIENT_IP,
+	X_CLIENT_PORT,
+	X_FRONTEND,
+	X_BIND,
+	X_BACKEND,
+	X_SERVER,
+	X_TR,
+	X_TW,
+	X_TC,
+	X_TRESP,
+	X_TA,
+	X_STATUS,
+	X_BYTES,
+	X_BYTES_UP,
+	X_COOKIE_REQ,
+	X_COOKIE_RESP,
+	X_ACTCONN,
+	X_FECONN,
+	X_BECONN,
+	X_SRVCONN,
+	X_RETRIES,
+	X_SRVQ,
+	X_BEQ,
+	X_REQUEST,
+	X_CAP_RESP,
+	X_CAP_REQ,
+	X_METHOD,
+	X_URI,
+	X_PATH,
+	X_QUERY,
+	X_VERSION,
+	X_SSL_SNI,
+	X_SSL_VERSION,
+	X_SSL_CIPHER,
+	X_SSL_ERRORS,
+	X_UNIQUE_ID,
+	X_DST_IP,
+	X_DST_PORT,
+	X_MODE,
+	X_MESSAGE,
+	X_EV_PROXY,
+	X_EV_SERVER,
+	X_EV_STATE,
+	X_EV_REASON,
+	X_EV_INFO,
+	X_EV_CHECK,
+	X_EV_ACTIVE,
+	X_EV_BACKUP,
+	NFIELDS
 };
 static const struct field fields[NFIELDS] = {
 	[X_PRI] = FI(pri, F_INT, 1), /* an int, read apart */
@@ -411,10 +465,13 @@ static void encode_cols(const struct block *b, int reader_only, struct buf *st, 
 		int64_t recv = 1764547200000 + (int64_t)(i / 65536) * 10; /* ingest: per chunk */
 		put_sv(&st[ST_TIME], recv - prev_recv);
 		prev_recv = recv;
-		int64_t ts = r->ts_ms != LR_NONE ? r->ts_ms : r->syslog_ms != LR_NONE ? r->syslog_ms : recv;
+		int64_t ts = r->ts_ms != LR_NONE       ? r->ts_ms
+			     : r->syslog_ms != LR_NONE ? r->syslog_ms
+						       : recv;
 		put_sv(&st[ST_TS], ts - prev_ts);
 		prev_ts = ts;
-		buf_add(&st[ST_KIND], (unsigned char[]){(unsigned char)(r->kind | r->status << 4)}, 1);
+		buf_add(&st[ST_KIND], (unsigned char[]){(unsigned char)(r->kind | r->status << 4)},
+			1);
 		put_uv(&st[ST_FLAGS], r->flags | (uint64_t)r->framing << 16);
 		if (r->term[0])
 			buf_add(&st[ST_TERM], r->term, 4);
@@ -661,7 +718,8 @@ static void *scan_main(void *arg)
 		}
 		decompress_buf(j->s->c, zd, j->s->raw[bi], j->s->rawz[bi], tmp, b->rawlen + b->n);
 		j->read++;
-		j->count += count_in_block(tmp, b->rawlen + b->n, j->s->lens[bi], b->n, j->word, wlen);
+		j->count +=
+			count_in_block(tmp, b->rawlen + b->n, j->s->lens[bi], b->n, j->word, wlen);
 	}
 	free(tmp);
 	ZSTD_freeDCtx(zd);
@@ -697,7 +755,8 @@ static size_t grep_count(const char *word)
 		int hit = 0;
 		for (size_t j = 0; !hit && j + wl <= lines[i].len; j++) {
 			size_t k = 0;
-			while (k < wl && lower((unsigned char)lines[i].p[j + k]) == (unsigned char)word[k])
+			while (k < wl &&
+			       lower((unsigned char)lines[i].p[j + k]) == (unsigned char)word[k])
 				k++;
 			hit = k == wl;
 		}
@@ -721,7 +780,8 @@ int main(int argc, char **argv)
 		else if (argv[i][0] != '-' && !path)
 			path = argv[i];
 		else {
-			fprintf(stderr, "usage: storeproto [--quick] [--word W]... [--db FILE] FILE\n");
+			fprintf(stderr,
+				"usage: storeproto [--quick] [--word W]... [--db FILE] FILE\n");
 			return 2;
 		}
 	}
@@ -743,14 +803,14 @@ int main(int argc, char **argv)
 	size_t total = 0;
 	for (size_t i = 0; i < nlines; i++)
 		total += lines[i].len + 1;
-	printf("# storeproto: %s, %zu lines, %zu bytes (load + parse %.2f s wall, parse %.2f s CPU, "
+	printf("# storeproto: %s, %zu lines, %zu bytes (load + parse %.2f s wall, parse %.2f s "
+	       "CPU, "
 	       "%.0f lines/s)\n\n",
 	       path, nlines, total, WALL() - w0, parse_cpu, (double)nlines / parse_cpu);
 
 	static const struct codec_cfg codecs[] = {
-		{"zstd --fast=3", C_ZSTD, -3}, {"zstd --fast=1", C_ZSTD, -1},
-		{"zstd 1", C_ZSTD, 1},	       {"zstd 3", C_ZSTD, 3},
-		{"zstd 6", C_ZSTD, 6},	       {"zlib 1", C_ZLIB, 1},
+		{"zstd --fast=3", C_ZSTD, -3}, {"zstd --fast=1", C_ZSTD, -1}, {"zstd 1", C_ZSTD, 1},
+		{"zstd 3", C_ZSTD, 3},	       {"zstd 6", C_ZSTD, 6},	      {"zlib 1", C_ZLIB, 1},
 		{"zlib 6", C_ZLIB, 6},
 	};
 	static const size_t sizes[][2] = {
@@ -763,7 +823,8 @@ int main(int argc, char **argv)
 
 	/* 1. raw lines: codec x block size */
 	printf("## Raw lines: codec and block size\n\n"
-	       "| block (lines / bytes max) | codec | blocks | ratio to raw | bytes/line | compress "
+	       "| block (lines / bytes max) | codec | blocks | ratio to raw | bytes/line | "
+	       "compress "
 	       "CPU s | MB/s | decompress CPU s | MB/s |\n|---|---|---|---|---|---|---|---|---|\n");
 	for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
 		if (quick && sizes[si] != chosen_size)
@@ -782,7 +843,8 @@ int main(int argc, char **argv)
 				zbytes += out.len;
 				rawb += in.len;
 			}
-			printf("| %zu / %zu KiB | %s | %zu | %.3f | %.1f | %.3f | %.0f | %.3f | %.0f |\n",
+			printf("| %zu / %zu KiB | %s | %zu | %.3f | %.1f | %.3f | %.0f | %.3f | "
+			       "%.0f |\n",
 			       sizes[si][0], sizes[si][1] >> 10, codecs[ci].name, nblocks,
 			       (double)zbytes / (double)total, (double)zbytes / (double)nlines, cc,
 			       (double)rawb / cc / 1e6, dc, (double)rawb / dc / 1e6);
@@ -796,7 +858,8 @@ int main(int argc, char **argv)
 	memset(st, 0, sizeof(st));
 	struct dict *d = xmalloc(sizeof(*d));
 	printf("\n## Parsed fields (%zu-line blocks, %s)\n\n"
-	       "| encoding | encoded bytes/line | compressed bytes/line | ratio to raw | encode CPU s "
+	       "| encoding | encoded bytes/line | compressed bytes/line | ratio to raw | encode "
+	       "CPU s "
 	       "| compress CPU s | decompress CPU s |\n|---|---|---|---|---|---|---|\n",
 	       chosen_size[0], chosen->name);
 	for (int enc = 0; enc < 2; enc++) {
@@ -837,9 +900,10 @@ int main(int argc, char **argv)
 					best = s;
 			if (best < 0)
 				break;
-			static const char *const extra[] = {"len",  "recv", "ts",   "kind",
+			static const char *const extra[] = {"len",  "recv",  "ts",   "kind",
 							    "mask", "flags", "term", "dict"};
-			printf(" %s %.2f,", best < (int)NFIELDS ? fields[best].name : extra[best - NFIELDS],
+			printf(" %s %.2f,",
+			       best < (int)NFIELDS ? fields[best].name : extra[best - NFIELDS],
 			       (double)per[best] / (double)nlines);
 			per[best] = 0;
 		}
@@ -868,13 +932,13 @@ int main(int argc, char **argv)
 				exit(1);
 			ec += CPU() - c0;
 			c0 = CPU();
-			size_t n = block_zip_pack(bz, raw, (size_t)m.raw_len, &z);
+			size_t n = block_zip_pack(bz, 0, raw, (size_t)m.raw_len, &z);
 			zc_raw += CPU() - c0;
 			zraw += n;
 			keepr.len = 0;
 			buf_add(&keepr, z, n);
 			c0 = CPU();
-			size_t nc = block_zip_pack(bz, cols, (size_t)m.cols_len, &z);
+			size_t nc = block_zip_pack(bz, 1, cols, (size_t)m.cols_len, &z);
 			zc_cols += CPU() - c0;
 			zcols += nc;
 			ucols += (size_t)m.cols_len;
@@ -885,30 +949,37 @@ int main(int argc, char **argv)
 			const void *uc, *ur;
 			struct block_rec br;
 			c0 = CPU();
-			if (block_zip_unpack(bz, 1, keepc.p, nc, (size_t)m.cols_len, &uc, err, sizeof(err)) ||
+			if (block_zip_unpack(bz, 1, keepc.p, nc, (size_t)m.cols_len, &uc, err,
+					     sizeof(err)) ||
 			    block_dec_open(&bd, uc, (size_t)m.cols_len, NULL, 0, err, sizeof(err)))
 				exit(1);
 			while (block_dec_next(&bd, &br, err, sizeof(err)) == 1)
 				;
 			dc_cols += CPU() - c0;
 			c0 = CPU();
-			if (block_zip_unpack(bz, 0, keepr.p, n, (size_t)m.raw_len, &ur, err, sizeof(err)) ||
-			    block_zip_unpack(bz, 1, keepc.p, nc, (size_t)m.cols_len, &uc, err, sizeof(err)) ||
-			    block_dec_open(&bd, uc, (size_t)m.cols_len, ur, (size_t)m.raw_len, err, sizeof(err)))
+			if (block_zip_unpack(bz, 0, keepr.p, n, (size_t)m.raw_len, &ur, err,
+					     sizeof(err)) ||
+			    block_zip_unpack(bz, 1, keepc.p, nc, (size_t)m.cols_len, &uc, err,
+					     sizeof(err)) ||
+			    block_dec_open(&bd, uc, (size_t)m.cols_len, ur, (size_t)m.raw_len, err,
+					   sizeof(err)))
 				exit(1);
 			while (block_dec_next(&bd, &br, err, sizeof(err)) == 1)
 				;
 			dc_all += CPU() - c0;
 		}
-		printf("\n## The block codec as built (store/block.c: every parsed field, %zu blocks)\n\n"
-		       "| columns bytes/line | compressed columns bytes/line | raw compressed bytes/line | "
-		       "both, ratio to raw | encode CPU s | compress raw CPU s | compress columns CPU s | "
+		printf("\n## The block codec as built (store/block.c: every parsed field, %zu "
+		       "blocks)\n\n"
+		       "| columns bytes/line | compressed columns bytes/line | raw compressed "
+		       "bytes/line | "
+		       "both, ratio to raw | encode CPU s | compress raw CPU s | compress columns "
+		       "CPU s | "
 		       "decode columns CPU s | decode columns + raw CPU s |\n"
 		       "|---|---|---|---|---|---|---|---|---|\n"
 		       "| %.1f | %.1f | %.1f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
 		       nb, (double)ucols / (double)nlines, (double)zcols / (double)nlines,
-		       (double)zraw / (double)nlines, (double)(zraw + zcols) / (double)total, ec, zc_raw,
-		       zc_cols, dc_cols, dc_all);
+		       (double)zraw / (double)nlines, (double)(zraw + zcols) / (double)total, ec,
+		       zc_raw, zc_cols, dc_cols, dc_all);
 		free(keepr.p);
 		free(keepc.p);
 		block_dec_release(&bd);
@@ -948,7 +1019,8 @@ int main(int argc, char **argv)
 		scan(&s, words[w], 1, 0);
 		scan(&s, words[w], 2, 0);
 		scan(&s, words[w], 2, 1);
-		printf("| (`%s`: %zu lines by a plain line-by-line check) |||||||\n", words[w], want);
+		printf("| (`%s`: %zu lines by a plain line-by-line check) |||||||\n", words[w],
+		       want);
 		fflush(stdout);
 	}
 
@@ -959,15 +1031,18 @@ int main(int argc, char **argv)
 		remove(dbpath);
 		if (sqlite3_open(dbpath, &db) != SQLITE_OK)
 			return 1;
-		sqlite3_exec(db,
-			     "PRAGMA page_size=65536; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-			     "CREATE TABLE blocks(id INTEGER PRIMARY KEY, first_id INTEGER, n INTEGER,"
-			     " recv_min INTEGER, recv_max INTEGER, ts_min INTEGER, ts_max INTEGER,"
-			     " raw BLOB, cols BLOB);"
-			     "CREATE INDEX blocks_recv ON blocks(recv_max);"
-			     "CREATE INDEX blocks_ts ON blocks(ts_max, ts_min);",
-			     NULL, NULL, NULL);
-		sqlite3_prepare_v2(db, "INSERT INTO blocks VALUES(?,?,?,?,?,?,?,?,?)", -1, &ins, NULL);
+		sqlite3_exec(
+			db,
+			"PRAGMA page_size=65536; PRAGMA journal_mode=WAL; PRAGMA "
+			"synchronous=NORMAL;"
+			"CREATE TABLE blocks(id INTEGER PRIMARY KEY, first_id INTEGER, n INTEGER,"
+			" recv_min INTEGER, recv_max INTEGER, ts_min INTEGER, ts_max INTEGER,"
+			" raw BLOB, cols BLOB);"
+			"CREATE INDEX blocks_recv ON blocks(recv_max);"
+			"CREATE INDEX blocks_ts ON blocks(ts_max, ts_min);",
+			NULL, NULL, NULL);
+		sqlite3_prepare_v2(db, "INSERT INTO blocks VALUES(?,?,?,?,?,?,?,?,?)", -1, &ins,
+				   NULL);
 		double w1 = WALL(), c1 = CPU();
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 		struct buf cz = {0};
@@ -1012,8 +1087,10 @@ int main(int argc, char **argv)
 			fclose(fp);
 		}
 		block_enc_free(be);
-		printf("\n## SQLite holding the blocks\n\n%zu block rows (raw + columns as built, %s, %zu-line "
-		       "blocks): %ld bytes, %.3f of the raw log, %.1f bytes/line; insert + encode + "
+		printf("\n## SQLite holding the blocks\n\n%zu block rows (raw + columns as built, "
+		       "%s, %zu-line "
+		       "blocks): %ld bytes, %.3f of the raw log, %.1f bytes/line; insert + encode "
+		       "+ "
 		       "compress columns %.2f s wall, %.2f s CPU (this thread)\n",
 		       nblocks, chosen->name, chosen_size[0], sz, (double)sz / (double)total,
 		       (double)sz / (double)nlines, WALL() - w1, CPU() - c1);

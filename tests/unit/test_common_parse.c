@@ -32,6 +32,32 @@ static void test_duration(void **state)
 	assert_int_equal(parse_duration_ms("99999999999999999999d", &ms), -1);
 }
 
+static void test_size(void **state)
+{
+	uint64_t b;
+
+	(void)state;
+	assert_int_equal(parse_size("1048576", &b), 0);
+	assert_int_equal(b, 1048576);
+	assert_int_equal(parse_size("2G", &b), 0);
+	assert_int_equal(b, UINT64_C(2) << 30);
+	assert_int_equal(parse_size("500m", &b), 0);
+	assert_int_equal(b, UINT64_C(500) << 20);
+	assert_int_equal(parse_size("64KiB", &b), 0);
+	assert_int_equal(b, 65536);
+	assert_int_equal(parse_size("1TB", &b), 0);
+	assert_int_equal(b, UINT64_C(1) << 40);
+	assert_int_equal(parse_size("", &b), -1);
+	assert_int_equal(parse_size("G", &b), -1);
+	assert_int_equal(parse_size("1.5G", &b), -1);
+	assert_int_equal(parse_size("-1G", &b), -1);
+	assert_int_equal(parse_size("1 G", &b), -1);
+	assert_int_equal(parse_size("1Gb", &b), -1);
+	assert_int_equal(parse_size("1X", &b), -1);
+	assert_int_equal(parse_size("99999999999999999999", &b), -1);
+	assert_int_equal(parse_size("99999999999T", &b), -1);
+}
+
 static void test_hostport(void **state)
 {
 	char host[256];
@@ -49,7 +75,8 @@ static void test_hostport(void **state)
 	assert_int_equal(parse_hostport("api3:8080", host, sizeof(host), &port, &v6, &why), 0);
 	assert_string_equal(host, "api3");
 	assert_int_equal(parse_hostport("10.0.0.1:0", host, sizeof(host), &port, &v6, &why), -1);
-	assert_int_equal(parse_hostport("10.0.0.1:65536", host, sizeof(host), &port, &v6, &why), -1);
+	assert_int_equal(parse_hostport("10.0.0.1:65536", host, sizeof(host), &port, &v6, &why),
+			 -1);
 	assert_int_equal(parse_hostport("::1:443", host, sizeof(host), &port, &v6, &why), -1);
 	assert_int_equal(parse_hostport("300.1.1.1:80", host, sizeof(host), &port, &v6, &why), -1);
 	assert_int_equal(parse_hostport("bad host:80", host, sizeof(host), &port, &v6, &why), -1);
@@ -89,7 +116,7 @@ static void test_strbuf(void **state)
 
 static void test_suggest(void **state)
 {
-	static const char *const keys[] = { "backend", "servers", "balance", "entrypoints" };
+	static const char *const keys[] = {"backend", "servers", "balance", "entrypoints"};
 
 	(void)state;
 	assert_string_equal(diag_suggest("bakend", keys, 4), "backend");
@@ -114,9 +141,10 @@ static void test_diag_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration), cmocka_unit_test(test_hostport),
-		cmocka_unit_test(test_cidr),     cmocka_unit_test(test_strbuf),
-		cmocka_unit_test(test_suggest),  cmocka_unit_test(test_diag_order),
+		cmocka_unit_test(test_duration),   cmocka_unit_test(test_size),
+		cmocka_unit_test(test_hostport),   cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_strbuf),	   cmocka_unit_test(test_suggest),
+		cmocka_unit_test(test_diag_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,8 +63,9 @@ static void add_input(const char *p, size_t len, int64_t recv)
 	in->source = ninputs % 3 ? "file:corpus" : (ninputs % 2 ? "udp:127.0.0.1:5000" : NULL);
 	in->flags = ninputs % 17 == 0 ? BLOCK_LINE_TRUNCATED : 0;
 	logparse_message(lp, in->raw, len, &in->rec);
-	in->ts = in->rec.ts_ms != LR_NONE ? in->rec.ts_ms
-					 : in->rec.syslog_ms != LR_NONE ? in->rec.syslog_ms : recv;
+	in->ts = in->rec.ts_ms != LR_NONE	? in->rec.ts_ms
+		 : in->rec.syslog_ms != LR_NONE ? in->rec.syslog_ms
+						: recv;
 }
 
 static void load_file(const char *path)
@@ -234,17 +235,15 @@ static void roundtrip(size_t from, size_t n, int with_raw)
 	assert_int_equal(block_enc_finish(e, &m, &raw, &cols), 0);
 	assert_int_equal(m.n, (int64_t)n);
 	/* compressed, then decompressed: what a store does */
-	size_t zrl = block_zip_pack(z, raw, (size_t)m.raw_len, &zr);
+	size_t zrl = block_zip_pack(z, 0, raw, (size_t)m.raw_len, &zr);
 	assert_true(zrl > 0);
 	void *zrcopy = malloc(zrl);
 	memcpy(zrcopy, zr, zrl);
-	size_t zcl = block_zip_pack(z, cols, (size_t)m.cols_len, &zc);
+	size_t zcl = block_zip_pack(z, 1, cols, (size_t)m.cols_len, &zc);
 	assert_true(zcl > 0);
-	assert_int_equal(block_zip_unpack(z, 0, zrcopy, zrl, (size_t)m.raw_len, &ur, err,
-					  sizeof(err)),
-			 0);
-	assert_int_equal(block_zip_unpack(z, 1, zc, zcl, (size_t)m.cols_len, &uc, err,
-					  sizeof(err)),
+	assert_int_equal(
+		block_zip_unpack(z, 0, zrcopy, zrl, (size_t)m.raw_len, &ur, err, sizeof(err)), 0);
+	assert_int_equal(block_zip_unpack(z, 1, zc, zcl, (size_t)m.cols_len, &uc, err, sizeof(err)),
 			 0);
 	free(zrcopy);
 	assert_int_equal(block_dec_open(&d, uc, (size_t)m.cols_len, with_raw ? ur : NULL,
@@ -265,8 +264,9 @@ static void roundtrip(size_t from, size_t n, int with_raw)
 		assert_int_equal(br.recv_ms, in->recv);
 		assert_int_equal(br.ts_ms, in->ts);
 		assert_int_equal(br.flags, in->flags);
-		str_equal((struct lr_str){in->source, in->source ? (uint32_t)strlen(in->source) : 0},
-			  br.source, "source", i);
+		str_equal(
+			(struct lr_str){in->source, in->source ? (uint32_t)strlen(in->source) : 0},
+			br.source, "source", i);
 		rec_equal(&in->rec, &br.rec, i, with_raw);
 		rmin = in->recv < rmin ? in->recv : rmin;
 		rmax = in->recv > rmax ? in->recv : rmax;
@@ -350,8 +350,8 @@ static void test_corrupt(void **state)
 	memset(&d, 0, sizeof(d));
 	size_t n = ninputs < 200 ? ninputs : 200;
 	for (size_t i = 0; i < n; i++) {
-		struct block_line ln = {inputs[i].raw, inputs[i].len, inputs[i].recv, inputs[i].ts,
-					inputs[i].source, 0};
+		struct block_line ln = {inputs[i].raw, inputs[i].len,	 inputs[i].recv,
+					inputs[i].ts,  inputs[i].source, 0};
 		assert_int_equal(block_enc_add(e, &ln, &inputs[i].rec), 0);
 	}
 	assert_int_equal(block_enc_finish(e, &m, &raw, &cols), 0);
@@ -381,9 +381,9 @@ static void test_corrupt(void **state)
 		;
 	assert_int_equal(rc, -1);
 	c[0] = 99;
-	assert_int_equal(block_dec_open(&d, c, (size_t)m.cols_len, raw, (size_t)m.raw_len, err,
-					sizeof(err)),
-			 -1);
+	assert_int_equal(
+		block_dec_open(&d, c, (size_t)m.cols_len, raw, (size_t)m.raw_len, err, sizeof(err)),
+		-1);
 	free(c);
 	block_dec_release(&d);
 	block_enc_free(e);

@@ -2,5 +2,4 @@
 # line N was "received" at 2026-11-24 06:00:00 UTC + N seconds, so outputs are stable.
 set -e
 cd "$(dirname "$0")"
-"$HALOG" ingest --db "$1" "${2:-sample.log}" >/dev/null 2>&1
-sqlite3 "$1" "UPDATE lines SET recv_ms = 1795500000000 + id * 1000"
+"$HALOG" ingest --db "$1" --recv-times 1795500001000:1000 "${2:-sample.log}" >/dev/null 2>&1

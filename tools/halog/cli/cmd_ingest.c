@@ -1,5 +1,5 @@
-/* halog ingest [--db FILE] [--log-format STR] [--batch N] [FILE…|-]: log files or stdin into the
- * store. */
+/* halog ingest [--db FILE] [--log-format STR] [--batch N] [--force] [--replay] [FILE…|-]: log
+ * files or stdin into the store, remembering what it took from each input. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +22,18 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-enum { O_DB = 1, O_LOG_FORMAT, O_BATCH, O_FOLLOW, O_FROM_END, O_TIMEOUT, O_MAX_LINES };
+enum {
+	O_DB = 1,
+	O_LOG_FORMAT,
+	O_BATCH,
+	O_FORCE,
+	O_REPLAY,
+	O_RECV_TIMES,
+	O_FOLLOW,
+	O_FROM_END,
+	O_TIMEOUT,
+	O_MAX_LINES
+};
 
 static const struct opt ingest_opts[] = {
 	{.id = O_DB,
@@ -43,6 +54,22 @@ static const struct opt ingest_opts[] = {
 	 .min = 1,
 	 .max = 10000000,
 	 .help = "lines per transaction (default 65536)"},
+	{.id = O_FORCE,
+	 .long_name = "force",
+	 .type = OPT_FLAG,
+	 .help = "take every line again, even from inputs taken before"},
+	{.id = O_REPLAY,
+	 .long_name = "replay",
+	 .type = OPT_FLAG,
+	 .help = "store each line as received when it was logged (its\n"
+		 "syslog or request time), not when it was read"},
+	{.id = O_RECV_TIMES,
+	 .long_name = "recv-times",
+	 .type = OPT_STR,
+	 .arg = "MS:STEP",
+	 .flags = OPT_NO_USAGE,
+	 .help = "receive times MS, MS+STEP, ... for the lines in\n"
+		 "order (unix ms; for reproducible stores: tests)"},
 	{.id = O_FOLLOW,
 	 .short_name = 'f',
 	 .long_name = "follow",
@@ -69,8 +96,35 @@ static const struct opt ingest_opts[] = {
 	{0},
 };
 
-static const struct opt_cmd ingest_cmd = {"halog ingest", "[FILE...|-]", NULL,
-					  ingest_opts,	  NULL,		 0};
+static const struct opt_cmd ingest_cmd = {
+	"halog ingest",
+	"[FILE...|-]",
+	NULL,
+	ingest_opts,
+	"The store remembers what it took from each input (known by its first lines): an\n"
+	"input ingested again gives only the lines it did not have then.\n",
+	0};
+
+/* Says what was left out of an input because the store had it. */
+static void skipped(const char *path, const struct ingest_skip *sk, uint64_t taken)
+{
+	char when[64];
+	time_t t = (time_t)(sk->at_ms / 1000);
+	struct tm tm;
+	if (sk->unknowable)
+		fprintf(stderr,
+			"halog ingest: %s: not remembered (too short to be recognised again)\n",
+			path);
+	if (!sk->lines && !sk->bytes)
+		return;
+	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(when, sizeof(when), "?");
+	fprintf(stderr,
+		"halog ingest: %s: skipped %llu lines (%llu bytes) already stored on %s%s; "
+		"--force stores them again\n",
+		path, (unsigned long long)sk->lines, (unsigned long long)sk->bytes, when,
+		taken ? "" : ", nothing new");
+}
 
 static void summary(const struct ingest_stats *s, double secs)
 {
@@ -98,12 +152,13 @@ static void summary(const struct ingest_stats *s, double secs)
 int cmd_ingest(int argc, char **argv)
 {
 	const char *db = NULL, *fmt = NULL;
-	size_t batch = 0;
+	struct ingest_opts io;
 	int r, nfiles = 0, ret = HALOG_EXIT_OK, follow = 0;
 	struct follow_opts fo = {0, 0, &stop_signal, 0};
 	char err[512];
 	struct opt_parser p;
 
+	memset(&io, 0, sizeof(io));
 	opt_init(&p, &ingest_cmd, argc, argv);
 	while ((r = opt_next(&p)) != OPT_DONE) {
 		switch (r) {
@@ -113,8 +168,27 @@ int cmd_ingest(int argc, char **argv)
 		case O_LOG_FORMAT:
 			fmt = p.val;
 			break;
+		case O_FORCE:
+			io.flags |= INGEST_FORCE;
+			break;
+		case O_REPLAY:
+			io.flags |= INGEST_REPLAY;
+			break;
+		case O_RECV_TIMES: {
+			char first[32];
+			const char *colon = strchr(p.val, ':');
+			size_t fl = colon ? (size_t)(colon - p.val) : 0;
+			if (!colon || fl >= sizeof(first) ||
+			    (memcpy(first, p.val, fl), first[fl] = '\0',
+			     parse_int64(first, 0, INT64_MAX / 2, &io.recv_first)) ||
+			    parse_int64(colon + 1, 1, 86400000, &io.recv_step))
+				return opt_bad_value(
+					&p, stderr,
+					"expected MS:STEP (unix ms, then 1 to 86400000 ms)");
+			break;
+		} break;
 		case O_BATCH:
-			batch = (size_t)p.num;
+			io.batch = (size_t)p.num;
 			break;
 		case O_FOLLOW:
 			follow = 1;
@@ -143,6 +217,9 @@ int cmd_ingest(int argc, char **argv)
 		db = store_default_path();
 	if (follow && (nfiles != 1 || !strcmp(p.operands[0], "-")))
 		return opt_usage_error(&ingest_cmd, stderr, "-f follows one FILE (not stdin)");
+	if (follow && (io.flags || io.recv_step))
+		return opt_usage_error(&ingest_cmd, stderr,
+				       "-f takes neither --force, --replay nor --recv-times");
 	if (!follow && (fo.from_end || fo.timeout_ms || fo.max_lines))
 		return opt_usage_error(&ingest_cmd, stderr,
 				       "--from-end, --timeout and --max-lines need -f");
@@ -168,7 +245,8 @@ int cmd_ingest(int argc, char **argv)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		if (!rd || ingest_follow(st, rd, lp, p.operands[0], &fo, &stats, err, sizeof(err))) {
+		if (!rd ||
+		    ingest_follow(st, rd, lp, p.operands[0], &fo, &stats, err, sizeof(err))) {
 			fprintf(stderr, "halog ingest: %s\n", err);
 			ret = HALOG_EXIT_ERR;
 		}
@@ -182,10 +260,13 @@ int cmd_ingest(int argc, char **argv)
 			snprintf(source, sizeof(source), "stdin");
 		else
 			snprintf(source, sizeof(source), "file:%s", path);
-		if (ingest_path(st, lp, path, source, batch, &stats, err, sizeof(err))) {
+		struct ingest_skip sk;
+		uint64_t before = stats.lines;
+		if (ingest_path(st, lp, path, source, &io, &stats, &sk, err, sizeof(err))) {
 			fprintf(stderr, "halog ingest: %s\n", err);
 			ret = HALOG_EXIT_ERR;
 		}
+		skipped(path, &sk, stats.lines - before);
 	}
 	summary(&stats, clock_mono_s() - t0);
 	store_close(st);

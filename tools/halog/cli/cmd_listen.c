@@ -32,6 +32,9 @@ enum {
 	O_QUEUE,
 	O_QUEUE_BYTES,
 	O_NO_ALERTS,
+	O_RETAIN,
+	O_MAX_SIZE,
+	O_RETAIN_ROLLUPS,
 };
 
 static const struct opt listen_opts[] = {
@@ -134,6 +137,7 @@ static const struct opt listen_opts[] = {
 	 .long_name = "no-alerts",
 	 .type = OPT_FLAG,
 	 .help = "do not evaluate the store's alerts (halog alert) nor send webhooks"},
+	RETENTION_OPTS(O_RETAIN, O_MAX_SIZE, O_RETAIN_ROLLUPS),
 	{0},
 };
 
@@ -238,6 +242,13 @@ int cmd_listen(int argc, char **argv)
 				return opt_bad_value(&p, stderr, "%s", why);
 			o.forward = fwd;
 			o.nforward++;
+			break;
+		case O_RETAIN:
+		case O_MAX_SIZE:
+		case O_RETAIN_ROLLUPS:
+			if (retention_option(p.name, v, &o.retain, &o.retain_mask, whybuf,
+					     sizeof(whybuf)) < 0)
+				return opt_bad_value(&p, stderr, "%s", whybuf);
 			break;
 		case O_LOG_FORMAT:
 			o.log_format = v;

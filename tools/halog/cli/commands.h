@@ -13,6 +13,39 @@ int cmd_parse(int argc, char **argv);
 int cmd_saved(int argc, char **argv);
 int cmd_alert(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+int cmd_upgrade(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+#include "store/store.h"
+
+/* The retention options of the writers (cli/retention.c), as rows of a command's option table:
+ * RETENTION_OPTS(O_RETAIN, O_MAX_SIZE, O_RETAIN_ROLLUPS) with the command's three ids. For one
+ * of them, retention_option(p.name, p.val, ...) sets the limit in *r and its STORE_RETAIN_* bit
+ * in *mask and returns 0, or -1 when the value is bad (what was expected in err, for
+ * opt_bad_value). */
+#define RETENTION_MIN_SIZE (16u << 20)
+int retention_option(const char *name, const char *v, struct store_retention *r, unsigned *mask,
+		     char *err, size_t errsz);
+#define RETENTION_OPTS(RETAIN, MAX_SIZE, RETAIN_ROLLUPS)                                           \
+	{.id = (RETAIN),                                                                           \
+	 .long_name = "retain",                                                                    \
+	 .type = OPT_STR,                                                                          \
+	 .arg = "DUR",                                                                             \
+	 .help = "remove lines received DUR before the newest one\n"                               \
+		 "(7d, 12h; 0: no age limit); kept in the store for\n"                             \
+		 "every writer"},                                                                  \
+		{.id = (MAX_SIZE),                                                                 \
+		 .long_name = "max-size",                                                          \
+		 .type = OPT_STR,                                                                  \
+		 .arg = "SIZE",                                                                    \
+		 .help = "remove the oldest lines while the store holds\n"                         \
+			 "more than SIZE (500M, 2G; 0: no limit; default 2G)"},                    \
+	{                                                                                          \
+		.id = (RETAIN_ROLLUPS), .long_name = "retain-rollups", .type = OPT_STR,            \
+		.arg = "DUR",                                                                      \
+		.help = "remove per-minute aggregates older than DUR\n(default 366d)"              \
+	}
 
 #include "exitcode.h"
 

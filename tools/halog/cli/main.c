@@ -21,6 +21,9 @@ static const struct halog_cmd {
 	{ "parse", cmd_parse, "parse lines and print the fields (no store)" },
 	{ "saved", cmd_saved, "saved searches: add, list, rm (run with search --saved)" },
 	{ "alert", cmd_alert, "alerts to webhooks: add, list, rm, test, log (run by listen)" },
+	{ "prune", cmd_prune, "apply the store's retention limits now (and set them)" },
+	{ "export", cmd_export, "write stored lines to plain SQLite tables for SQL of your own" },
+	{ "upgrade", cmd_upgrade, "bring a store written by an earlier halog to this one's schema" },
 };
 
 static void usage(FILE *fp)
@@ -36,7 +39,8 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
-	/* a file-size limit must fail the write (EFBIG: the store reports and retries), not kill us */
+	/* a file-size limit must fail the write (EFBIG: the store reports and retries), not kill us
+	 */
 	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);

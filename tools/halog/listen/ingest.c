@@ -40,25 +40,50 @@ static void fold(struct ingest_stats *dst, struct ingest_stats *src)
 	memset(src, 0, sizeof(*src));
 }
 
-static int commit(struct store *st, struct ingest_stats *stats, struct ingest_stats *pend,
-		  char *err, size_t errsz)
+struct reader {
+	struct store *st;
+	struct logparser *lp; /* its "now" follows the file's own dates (see add_line) */
+	const char *src;
+	int64_t last_ts;   /* time of the last line that had one, or LR_NONE */
+	int64_t last_recv; /* INGEST_REPLAY: receive time of the last line */
+	unsigned flags;
+	struct ingest_opts *o; /* recv_first / recv_step */
+	/* what the store remembers of this input: its first line, and how much was taken */
+	char ident[INGEST_IDENT_MAX];
+	size_t identlen; /* 0: not remembered */
+	uint64_t taken;	 /* input bytes of the lines added so far (committed or in the batch) */
+	uint64_t ntaken; /* those lines */
+	uint64_t marked; /* taken as last recorded in the store */
+};
+
+/* Commits the batch, with the reader's progress on its input in the same transaction. An
+ * intermediate batch (wait 0) is handed to the store's writer thread while reading goes on; a
+ * failure shows at the next commit (the lines of the batches not committed are then rolled
+ * back, and a later ingest of the input takes them again). */
+static int commit(struct reader *rd, struct ingest_stats *stats, struct ingest_stats *pend,
+		  int wait, char *err, size_t errsz)
 {
-	if (store_commit(st)) {
+	struct store *st = rd->st;
+	if (rd->identlen && rd->taken != rd->marked) {
+		struct store_file f = {(int64_t)rd->taken, (int64_t)rd->ntaken, clock_wall_ms()};
+		if (store_file_set(st, rd->ident, rd->identlen, rd->src, &f)) {
+			snprintf(err, errsz, "%s", store_errmsg(st));
+			store_rollback(st);
+			memset(pend, 0, sizeof(*pend));
+			return -1;
+		}
+	}
+	if (wait ? store_commit(st) : store_commit_async(st)) {
+		rd->marked = UINT64_MAX; /* unknown: record it again with the next batch */
 		snprintf(err, errsz, "cannot commit %llu lines: %s",
 			 (unsigned long long)pend->lines, store_errmsg(st));
 		memset(pend, 0, sizeof(*pend));
 		return -1;
 	}
+	rd->marked = rd->taken;
 	fold(stats, pend);
 	return 0;
 }
-
-struct reader {
-	struct store *st;
-	struct logparser *lp; /* its "now" follows the file's own dates (see add_line) */
-	const char *src;
-	int64_t last_ts; /* time of the last line that had one, or LR_NONE */
-};
 
 /* Parses and stores one line. A line without a date (unparsed, or a header-less event) is
  * stored at the time of the line before it rather than at the time the file was read. */
@@ -84,6 +109,19 @@ static int add_line(struct reader *rd, const char *line, size_t len, int truncat
 		rd->last_ts = rec.syslog_ms;
 	else if (rd->last_ts != LR_NONE)
 		rec.ts_ms = rd->last_ts;
+	if (rd->flags & INGEST_REPLAY) {
+		/* received when logged: the syslog header's time, else the body's */
+		if (rec.syslog_ms != LR_NONE)
+			rd->last_recv = rec.syslog_ms;
+		else if (rec.ts_ms != LR_NONE)
+			rd->last_recv = rec.ts_ms;
+		if (rd->last_recv != LR_NONE)
+			recv = rd->last_recv;
+	}
+	if (rd->o->recv_step > 0) {
+		recv = rd->o->recv_first;
+		rd->o->recv_first += rd->o->recv_step;
+	}
 	msg.raw = line;
 	msg.len = len;
 	msg.recv_ms = recv;
@@ -95,6 +133,7 @@ static int add_line(struct reader *rd, const char *line, size_t len, int truncat
 		return -1;
 	}
 	pend->lines++;
+	rd->ntaken++;
 	if (rec.kind == LR_UNPARSED)
 		pend->unparsed++;
 	else
@@ -108,9 +147,34 @@ static int add_line(struct reader *rd, const char *line, size_t len, int truncat
 	return 0;
 }
 
-int ingest_path(struct store *st, struct logparser *lp, const char *path, const char *source,
-		size_t batch, struct ingest_stats *stats, char *err, size_t errsz)
+/* The identity of an input from its first n bytes: whole lines covering at least
+ * INGEST_IDENT_MIN bytes, at most INGEST_IDENT_MAX; else, for an input with no LF that early,
+ * its first INGEST_IDENT_MAX bytes. Sets rd->identlen (0: the input is too short to be known
+ * again: it is not remembered). */
+#define INGEST_IDENT_MIN 64
+static void identify(struct reader *rd, const char *buf, size_t n)
 {
+	size_t lim = n < INGEST_IDENT_MAX ? n : INGEST_IDENT_MAX;
+	const char *p = buf, *nl;
+	rd->identlen = 0;
+	while ((nl = memchr(p, '\n', lim - (size_t)(p - buf)))) {
+		if ((size_t)(nl + 1 - buf) >= INGEST_IDENT_MIN) {
+			rd->identlen = (size_t)(nl + 1 - buf);
+			break;
+		}
+		p = nl + 1;
+	}
+	if (!rd->identlen && n >= INGEST_IDENT_MAX)
+		rd->identlen = INGEST_IDENT_MAX;
+	memcpy(rd->ident, buf, rd->identlen);
+}
+
+int ingest_path(struct store *st, struct logparser *lp, const char *path, const char *source,
+		struct ingest_opts *o, struct ingest_stats *stats, struct ingest_skip *skip,
+		char *err, size_t errsz)
+{
+	size_t batch = o->batch;
+	unsigned flags = o->flags;
 	int ret = -1;
 	char *buf = NULL;   /* INGEST_CHUNK of input */
 	char *carry = NULL; /* a line spanning chunks, up to INGEST_MAX_LINE */
@@ -118,8 +182,23 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 	int skipping = 0; /* past the cap of the current line: drop bytes until LF */
 	struct ingest_stats pend;
 	gzFile gz;
+	struct reader *rd = calloc(1, sizeof(*rd)); /* large: not on the stack */
+	uint64_t base = 0;			    /* input offset of buf[0] */
+	uint64_t to_skip = 0;			    /* input bytes the store took before */
 
-	struct reader rd = {st, lp, source, LR_NONE};
+	memset(skip, 0, sizeof(*skip));
+	if (!rd) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	struct reader rd_init = {.st = st,
+				 .lp = lp,
+				 .src = source,
+				 .last_ts = LR_NONE,
+				 .last_recv = LR_NONE,
+				 .flags = flags,
+				 .o = o};
+	*rd = rd_init;
 
 	memset(&pend, 0, sizeof(pend));
 	if (!batch)
@@ -135,6 +214,7 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 	if (!gz) {
 		snprintf(err, errsz, "cannot open '%s': %s", path,
 			 errno ? strerror(errno) : "out of memory");
+		free(rd);
 		return -1;
 	}
 	gzbuffer(gz, INGEST_CHUNK);
@@ -152,17 +232,46 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 			snprintf(err, errsz, "cannot read '%s': %s", path,
 				 zerr == Z_ERRNO ? strerror(errno) : zmessage(msg, path));
 			/* keep what was read: the partial line and the open batch */
-			if (clen && add_line(&rd, carry, clen, skipping, clock_wall_ms(), &pend,
+			if (clen && add_line(rd, carry, clen, skipping, clock_wall_ms(), &pend,
 					     err + strlen(err), 0))
 				goto out;
-			commit(st, stats, &pend, err, 0);
+			commit(rd, stats, &pend, 1, err, 0);
 			goto out;
 		}
 		if (n == 0)
 			break;
+		if (!base) {
+			/* the first bytes: is this an input the store took lines from before? */
+			identify(rd, buf, (size_t)n);
+			skip->unknowable = !rd->identlen;
+			struct store_file f;
+			int known = rd->identlen ? store_file_get(st, rd->ident, rd->identlen, &f,
+								  NULL, 0)
+						 : 0;
+			if (known < 0) {
+				snprintf(err, errsz, "%s", store_errmsg(st));
+				goto out;
+			}
+			if (known) {
+				skip->known = 1;
+				skip->at_ms = f.at_ms;
+				if (!(flags & INGEST_FORCE)) {
+					to_skip = rd->taken = rd->marked = (uint64_t)f.bytes;
+					rd->ntaken = (uint64_t)f.lines;
+					skip->lines = (uint64_t)f.lines;
+				}
+			}
+		}
 		stats->bytes += (uint64_t)n;
 		int64_t recv = clock_wall_ms();
 		const char *p = buf, *end = buf + n;
+		base += (uint64_t)n;
+		if (to_skip) {
+			size_t k = to_skip < (uint64_t)n ? (size_t)to_skip : (size_t)n;
+			p += k;
+			to_skip -= k;
+			skip->bytes += k;
+		}
 		while (p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			const char *stop = nl ? nl : end;
@@ -176,7 +285,8 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 					len = INGEST_MAX_LINE;
 					trunc = 1;
 				}
-				if (add_line(&rd, line, len, trunc, recv, &pend, err, errsz))
+				rd->taken = base - (uint64_t)(end - nl) + 1;
+				if (add_line(rd, line, len, trunc, recv, &pend, err, errsz))
 					goto out;
 			} else {
 				if (!skipping) {
@@ -188,7 +298,8 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 						skipping = 1;
 				}
 				if (nl) {
-					if (add_line(&rd, carry, clen, skipping, recv, &pend, err,
+					rd->taken = base - (uint64_t)(end - nl) + 1;
+					if (add_line(rd, carry, clen, skipping, recv, &pend, err,
 						     errsz))
 						goto out;
 					clen = 0;
@@ -196,14 +307,16 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 				}
 			}
 			p = nl ? nl + 1 : end;
-			if (pend.lines >= batch && commit(st, stats, &pend, err, errsz))
+			if (pend.lines >= batch && commit(rd, stats, &pend, 0, err, errsz))
 				goto out;
 		}
 	}
 	/* a last line without LF is a line too */
-	if ((clen || skipping) && add_line(&rd, carry, clen, skipping, clock_wall_ms(), &pend, err, errsz))
+	rd->taken = base > rd->taken ? base : rd->taken;
+	if ((clen || skipping) &&
+	    add_line(rd, carry, clen, skipping, clock_wall_ms(), &pend, err, errsz))
 		goto out;
-	if (commit(st, stats, &pend, err, errsz))
+	if (commit(rd, stats, &pend, 1, err, errsz))
 		goto out;
 	/* a gzip stream cut short reads as a clean end: zlib says so only here */
 	int zerr;
@@ -218,13 +331,29 @@ out:
 	gzclose(gz);
 	free(buf);
 	free(carry);
+	free(rd);
 	return ret;
+}
+
+/* The reader of a sink: one line at a time, nothing remembered of the input (the follower keeps
+ * its own position), receive times as read. */
+static struct reader sink_reader(struct ingest_sink *k, struct ingest_opts *none)
+{
+	memset(none, 0, sizeof(*none));
+	struct reader rd = {.st = k->st,
+			    .lp = k->lp,
+			    .src = k->source,
+			    .last_ts = k->last_ts,
+			    .last_recv = LR_NONE,
+			    .o = none};
+	return rd;
 }
 
 int ingest_sink_line(struct ingest_sink *k, const char *line, size_t len, int truncated,
 		     int64_t recv, char *err, size_t errsz)
 {
-	struct reader rd = {k->st, k->lp, k->source, k->last_ts};
+	struct ingest_opts none;
+	struct reader rd = sink_reader(k, &none);
 	int rc = add_line(&rd, line, len, truncated, recv, &k->pend, err, errsz);
 	k->last_ts = rd.last_ts;
 	if (rc)
@@ -234,5 +363,7 @@ int ingest_sink_line(struct ingest_sink *k, const char *line, size_t len, int tr
 
 int ingest_sink_commit(struct ingest_sink *k, struct ingest_stats *stats, char *err, size_t errsz)
 {
-	return commit(k->st, stats, &k->pend, err, errsz);
+	struct ingest_opts none;
+	struct reader rd = sink_reader(k, &none);
+	return commit(&rd, stats, &k->pend, 1, err, errsz);
 }

@@ -23,14 +23,45 @@ struct ingest_stats {
 	uint64_t bytes; /* input bytes read (after gunzip) */
 };
 
+#define INGEST_IDENT_MAX 4096 /* bytes of an input's first line that identify it */
+
+#define INGEST_FORCE 0x1 /* take the whole input, even what the store took from it before */
+#define INGEST_REPLAY                                                                              \
+	0x2 /* a line's receive time is its own time (syslog header, else body                     \
+	       date, else the previous line's), as if received when it was logged */
+
+/* How ingest_path takes an input. */
+struct ingest_opts {
+	size_t batch;	    /* lines per transaction (0: INGEST_BATCH) */
+	unsigned flags;	    /* INGEST_* */
+	int64_t recv_first; /* when recv_step > 0: the receive time of the next line, then */
+	int64_t recv_step;  /* recv_step ms more for each line (reproducible stores) */
+};
+
+/* What ingest_path left out of one input because the store had taken it before. */
+struct ingest_skip {
+	uint64_t bytes, lines; /* skipped (0: nothing) */
+	int64_t at_ms;	       /* when they were taken */
+	int known;	       /* the store knew the input */
+	int unknowable;	       /* too short to be known again: not remembered */
+};
+
 /* Reads path ("-" for stdin; gzip or plain, detected by content) line by line, parses each line
- * with lp and adds it to st, committing every batch lines (0: INGEST_BATCH) and at the end;
+ * with lp and adds it to st, committing every o->batch lines and at the end (with recv_step,
+ * o->recv_first moves on past the lines taken, for the next input);
  * lp's reference time for year-less syslog dates follows the dates of the lines read.
- * source is stored with every line ("file:NAME", "stdin"). Adds to stats. Returns 0, or -1 with
- * a message in err (errsz bytes): on a read error what was read before is committed; on a
- * store error the open batch is rolled back and stats count only committed lines. */
+ * source is stored with every line ("file:NAME", "stdin"). Adds to stats.
+ * The store remembers what it took from each input, known by its first line (up to
+ * INGEST_IDENT_MAX bytes; an input without an LF in its first INGEST_IDENT_MAX bytes and shorter
+ * than that is not remembered): the bytes taken, recorded in the transaction of the lines they
+ * hold. An input seen before is read from where it was left (a grown log takes only its new
+ * lines; one taken whole, nothing), unless flags has INGEST_FORCE; *skip says what was left out.
+ * Returns 0, or -1 with a message in err (errsz bytes): on a read error what was read before is
+ * committed; on a store error the open batch is rolled back and stats count only committed
+ * lines. */
 int ingest_path(struct store *st, struct logparser *lp, const char *path, const char *source,
-		size_t batch, struct ingest_stats *stats, char *err, size_t errsz);
+		struct ingest_opts *o, struct ingest_stats *stats, struct ingest_skip *skip,
+		char *err, size_t errsz);
 
 /* One line at a time, for readers that are not a whole file (ingest --follow): sink lines into
  * st as ingest_path does (the same parsing, dates and counts), then commit. */

@@ -1814,6 +1814,20 @@ int listen_run(const struct listen_opts *o)
 	/* the store's default page cache is large; the listener must stay small whatever the rate
 	 */
 	store_set_cache_kib(L->st, 16384);
+	{
+		/* retention: the limits given here stay in the store; say which ones apply */
+		struct store_retention r = o->retain;
+		unsigned set;
+		char desc[256];
+
+		if ((o->retain_mask && store_retention_set(L->st, &r, o->retain_mask)) ||
+		    store_retention_get(L->st, &r, &set)) {
+			fprintf(stderr, "halog listen: %s: %s\n", o->db, store_errmsg(L->st));
+			goto out_socks;
+		}
+		store_retention_describe(&r, set, desc, sizeof(desc));
+		fprintf(stderr, "halog listen: keeping %s\n", desc);
+	}
 	if (o->nforward && !(L->fwd = forward_new(o->forward, o->nforward, err, sizeof(err)))) {
 		fprintf(stderr, "halog listen: %s\n", err);
 		goto out_socks;

@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "store/store.h"
+
 #define LISTEN_UDP 1
 #define LISTEN_TCP 2
 
@@ -51,6 +53,8 @@ struct listen_opts {
 	size_t queue_msgs;  /* slots in the queue between receiver and writer */
 	size_t queue_bytes; /* bytes in that queue */
 	int no_alerts;	    /* do not run the alert engine (alert/engine.h) */
+	struct store_retention retain; /* the limits to keep in the store (those in retain_mask) */
+	unsigned retain_mask;	       /* STORE_RETAIN_* bits; 0: the store's own limits */
 };
 
 /* Fills o with the defaults of `halog listen` (batches, buffers, queue, limits); db, binds,

@@ -42,28 +42,79 @@ enum {
  * blocks, so append only (a later field goes after BF_N with a loop of its own). */
 enum banchor { BA_LSTART, BA_LEND, BA_FSTART, BA_FEND, BA_LEN };
 struct bfield {
-	size_t off;	  /* in struct logrec */
-	enum banchor s;	  /* start anchor */
-	int sref;	  /* its field, for BA_FSTART/BA_FEND */
-	enum banchor e;	  /* end anchor, or BA_LEN */
+	size_t off;	/* in struct logrec */
+	enum banchor s; /* start anchor */
+	int sref;	/* its field, for BA_FSTART/BA_FEND */
+	enum banchor e; /* end anchor, or BA_LEN */
 	int eref;
 };
 
 enum {
 	/* INT */
-	BF_PID, BF_CLIENT_PORT, BF_STATUS, BF_BYTES, BF_BYTES_UP, BF_ACTCONN, BF_FECONN, BF_BECONN,
-	BF_SRVCONN, BF_RETRIES, BF_SRVQ, BF_BEQ, BF_DST_PORT, BF_EV_ACTIVE, BF_EV_BACKUP_LEFT,
+	BF_PID,
+	BF_CLIENT_PORT,
+	BF_STATUS,
+	BF_BYTES,
+	BF_BYTES_UP,
+	BF_ACTCONN,
+	BF_FECONN,
+	BF_BECONN,
+	BF_SRVCONN,
+	BF_RETRIES,
+	BF_SRVQ,
+	BF_BEQ,
+	BF_DST_PORT,
+	BF_EV_ACTIVE,
+	BF_EV_BACKUP_LEFT,
 	/* TIMER */
-	BF_TR, BF_TW, BF_TC, BF_TRESP, BF_TA, BF_EV_CHECK, BF_EV_BACKUP,
+	BF_TR,
+	BF_TW,
+	BF_TC,
+	BF_TRESP,
+	BF_TA,
+	BF_EV_CHECK,
+	BF_EV_BACKUP,
 	/* NAME */
-	BF_HOST, BF_TAG, BF_FRONTEND, BF_BIND, BF_BACKEND, BF_SERVER, BF_METHOD, BF_VERSION,
-	BF_SSL_VERSION, BF_SSL_CIPHER, BF_MODE, BF_EV_PROXY, BF_EV_SERVER, BF_EV_STATE, BF_EV_REASON,
+	BF_HOST,
+	BF_TAG,
+	BF_FRONTEND,
+	BF_BIND,
+	BF_BACKEND,
+	BF_SERVER,
+	BF_METHOD,
+	BF_VERSION,
+	BF_SSL_VERSION,
+	BF_SSL_CIPHER,
+	BF_MODE,
+	BF_EV_PROXY,
+	BF_EV_SERVER,
+	BF_EV_STATE,
+	BF_EV_REASON,
 	/* STR, in anchor order */
-	BF_SD, BF_BODY, BF_CLIENT_IP, BF_COOKIE_REQ, BF_COOKIE_RESP, BF_REQUEST, BF_CAP_RESP,
-	BF_CAP_REQ, BF_URI, BF_PATH, BF_QUERY, BF_SSL_SNI, BF_SSL_ERRORS, BF_UNIQUE_ID, BF_DST_IP,
-	BF_MESSAGE, BF_EV_INFO,
+	BF_SD,
+	BF_BODY,
+	BF_CLIENT_IP,
+	BF_COOKIE_REQ,
+	BF_COOKIE_RESP,
+	BF_REQUEST,
+	BF_CAP_RESP,
+	BF_CAP_REQ,
+	BF_URI,
+	BF_PATH,
+	BF_QUERY,
+	BF_SSL_SNI,
+	BF_SSL_ERRORS,
+	BF_UNIQUE_ID,
+	BF_DST_IP,
+	BF_MESSAGE,
+	BF_EV_INFO,
 	/* SPECIAL */
-	BF_PRI, BF_REASON, BF_SOURCE, BF_TERM, BF_SYSLOG_MS, BF_TS_MS,
+	BF_PRI,
+	BF_REASON,
+	BF_SOURCE,
+	BF_TERM,
+	BF_SYSLOG_MS,
+	BF_TS_MS,
 	BF_N
 };
 #define BF_INT0 BF_PID
@@ -73,8 +124,14 @@ enum {
 #define BF_SPECIAL0 BF_PRI
 
 #define O(x) offsetof(struct logrec, x)
-#define PLAIN(x) {O(x), BA_LEN, -1, BA_LEN, -1}
-#define STR(x, s, sr, e, er) {O(x), s, sr, e, er}
+#define PLAIN(x)                                                                                   \
+	{                                                                                          \
+		O(x), BA_LEN, -1, BA_LEN, -1                                                       \
+	}
+#define STR(x, s, sr, e, er)                                                                       \
+	{                                                                                          \
+		O(x), s, sr, e, er                                                                 \
+	}
 static const struct bfield bfields[BF_N] = {
 	[BF_PID] = PLAIN(pid),
 	[BF_CLIENT_PORT] = PLAIN(client_port),
@@ -173,6 +230,7 @@ static inline void put_uv(struct bbuf *b, uint64_t v)
 }
 
 /* ---- the encoder ---- */
+#define ENC_RECENT 8 /* names remembered per field */
 struct dict_slot {
 	uint32_t hash; /* 0: empty */
 	uint32_t id;
@@ -188,7 +246,14 @@ struct block_enc {
 	uint32_t *doff, *dlen;
 	size_t ndict, adict;
 	struct bbuf dbytes;
-	uint32_t last_id[BF_N]; /* the previous line's dictionary id of each NAME field + 1 */
+	/* the dictionary ids + 1 each NAME field used last (0: none), newest at recent_at: most
+	 * fields take a handful of values, so a line's names are found here without hashing */
+	struct recent {
+		uint64_t key; /* the first 8 bytes, zero-padded: most names differ there */
+		uint32_t id1; /* dictionary id + 1; 0: none */
+		uint32_t len;
+	} recent[BF_N][ENC_RECENT];
+	unsigned recent_at[BF_N];
 	struct block_meta m;
 	int64_t prev_recv, prev_ts;
 	size_t prev_lf; /* index of the previous line holding LFs + 1 (0: none yet) */
@@ -228,7 +293,7 @@ void block_enc_reset(struct block_enc *e)
 		memset(e->slots, 0, e->nslots * sizeof(*e->slots));
 	e->ndict = 0;
 	e->dbytes.len = 0;
-	memset(e->last_id, 0, sizeof(e->last_id));
+	memset(e->recent, 0, sizeof(e->recent));
 	memset(&e->m, 0, sizeof(e->m));
 	e->prev_recv = e->prev_ts = 0;
 	e->prev_lf = 0;
@@ -314,16 +379,48 @@ static int64_t dict_id(struct block_enc *e, const void *p, size_t n)
 	return id;
 }
 
-/* A NAME value: the previous line's id of the field when equal, else a lookup. */
+/* 8 bytes that, with the length, tell most names apart: the first 8, or for shorter names two
+ * overlapping loads covering every byte. */
+static inline uint64_t name_key(const char *p, size_t n)
+{
+	uint64_t k = 0;
+	uint32_t a, b;
+	uint16_t c, d;
+	if (n >= 8) {
+		memcpy(&k, p, 8);
+	} else if (n >= 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		k = a | (uint64_t)b << 32;
+	} else if (n >= 2) {
+		memcpy(&c, p, 2);
+		memcpy(&d, p + n - 2, 2);
+		k = c | (uint64_t)d << 16;
+	} else if (n == 1) {
+		k = (unsigned char)p[0];
+	}
+	return k;
+}
+
+/* A NAME value: one of the ids the field used last when equal, else a lookup. */
 static int put_name(struct block_enc *e, int f, const char *p, size_t n)
 {
-	uint32_t last = e->last_id[f];
-	int64_t id;
-	if (last && e->dlen[last - 1] == n && !memcmp(e->dbytes.p + e->doff[last - 1], p, n))
-		id = last - 1;
-	else if ((id = dict_id(e, p, n)) < 0)
-		return -1;
-	e->last_id[f] = (uint32_t)id + 1;
+	struct recent *rc = e->recent[f];
+	uint64_t key = name_key(p, n);
+	int64_t id = -1;
+	for (unsigned i = 0; i < ENC_RECENT && rc[i].id1; i++) {
+		if (rc[i].key == key && rc[i].len == n &&
+		    (n <= 8 || !memcmp(e->dbytes.p + e->doff[rc[i].id1 - 1] + 8, p + 8, n - 8))) {
+			id = rc[i].id1 - 1;
+			break;
+		}
+	}
+	if (id < 0) {
+		if ((id = dict_id(e, p, n)) < 0)
+			return -1;
+		unsigned at = e->recent_at[f] = (e->recent_at[f] + 1) % ENC_RECENT;
+		rc[at] = (struct recent){key, (uint32_t)id + 1, (uint32_t)n};
+	}
 	put_uv(&e->st[BS_FIELD0 + f], (uint64_t)id);
 	return 0;
 }
@@ -362,10 +459,11 @@ int block_enc_add(struct block_enc *e, const struct block_line *ln, const struct
 		if (bb_grow(&e->st[i], 24))
 			goto nomem;
 	size_t idx = (size_t)e->m.n;
-	memcpy(e->raw.p + e->raw.len, ln->raw, ln->len);
+	if (ln->len)
+		memcpy(e->raw.p + e->raw.len, ln->raw, ln->len);
 	e->raw.len += ln->len;
 	e->raw.p[e->raw.len++] = '\n';
-	if (memchr(ln->raw, '\n', ln->len)) {
+	if (ln->len && memchr(ln->raw, '\n', ln->len)) {
 		put_uv(&e->st[BS_LF], idx + 1 - e->prev_lf);
 		put_uv(&e->st[BS_LF], ln->len);
 		e->prev_lf = idx + 1;
@@ -433,11 +531,13 @@ int block_enc_add(struct block_enc *e, const struct block_line *ln, const struct
 			continue;
 		}
 		int64_t start = (int64_t)(a - b), end = start + v.len;
-		put_uv(o, zigzag(start - anchor_at(fd->s, fd->sref, ss, se, (int64_t)ln->len)) << 1);
+		put_uv(o, zigzag(start - anchor_at(fd->s, fd->sref, ss, se, (int64_t)ln->len))
+				  << 1);
 		if (fd->e == BA_LEN)
 			put_uv(o, v.len);
 		else
-			put_uv(o, zigzag(anchor_at(fd->e, fd->eref, ss, se, (int64_t)ln->len) - end));
+			put_uv(o,
+			       zigzag(anchor_at(fd->e, fd->eref, ss, se, (int64_t)ln->len) - end));
 		ss[f] = start;
 		se[f] = end;
 	}
@@ -533,7 +633,7 @@ int block_enc_finish(struct block_enc *e, struct block_meta *meta, const void **
 struct block_zip {
 	ZSTD_CCtx *c;
 	ZSTD_DCtx *d;
-	struct bbuf pack, unpack[2];
+	struct bbuf pack[2], unpack[2];
 };
 
 struct block_zip *block_zip_new(void)
@@ -556,22 +656,24 @@ void block_zip_free(struct block_zip *z)
 		return;
 	ZSTD_freeCCtx(z->c);
 	ZSTD_freeDCtx(z->d);
-	free(z->pack.p);
+	free(z->pack[0].p);
+	free(z->pack[1].p);
 	free(z->unpack[0].p);
 	free(z->unpack[1].p);
 	free(z);
 }
 
-size_t block_zip_pack(struct block_zip *z, const void *p, size_t len, const void **out)
+size_t block_zip_pack(struct block_zip *z, int slot, const void *p, size_t len, const void **out)
 {
+	struct bbuf *b = &z->pack[slot & 1];
 	size_t bound = ZSTD_compressBound(len);
-	z->pack.len = 0;
-	if (bb_grow(&z->pack, bound))
+	b->len = 0;
+	if (bb_grow(b, bound))
 		return 0;
-	size_t n = ZSTD_compressCCtx(z->c, z->pack.p, bound, p, len, BLOCK_ZSTD_LEVEL);
+	size_t n = ZSTD_compressCCtx(z->c, b->p, bound, p, len, BLOCK_ZSTD_LEVEL);
 	if (ZSTD_isError(n))
 		return 0;
-	*out = z->pack.p;
+	*out = b->p;
 	return n;
 }
 
@@ -665,6 +767,7 @@ int block_dec_open(struct block_dec *d, const void *cols, size_t cols_len, const
 	d->rawp = raw;
 	d->raw_end = raw ? (const unsigned char *)raw + raw_len : NULL;
 	d->have_raw = raw != NULL;
+	d->fields = ~(uint64_t)0;
 	d->lf_next = SIZE_MAX;
 	if (d->s[BS_LF] && d->s[BS_LF] < d->se[BS_LF]) {
 		uint64_t gap;
@@ -673,6 +776,48 @@ int block_dec_open(struct block_dec *d, const void *cols, size_t cols_len, const
 		d->lf_next = (size_t)gap - 1;
 	}
 	return 0;
+}
+
+void block_dec_only(struct block_dec *d, const size_t *offs, size_t n, int source)
+{
+	static const size_t special[] = {
+		[BF_PRI - BF_SPECIAL0] = offsetof(struct logrec, pri),
+		[BF_REASON - BF_SPECIAL0] = offsetof(struct logrec, reason),
+		[BF_SOURCE - BF_SPECIAL0] = SIZE_MAX,
+		[BF_TERM - BF_SPECIAL0] = offsetof(struct logrec, term),
+		[BF_SYSLOG_MS - BF_SPECIAL0] = offsetof(struct logrec, syslog_ms),
+		[BF_TS_MS - BF_SPECIAL0] = offsetof(struct logrec, ts_ms),
+	};
+	uint64_t m = 0;
+	for (int f = 0; f < BF_N; f++) {
+		size_t off = f < BF_SPECIAL0 ? bfields[f].off : special[f - BF_SPECIAL0];
+		for (size_t i = 0; i < n; i++)
+			if (offs[i] == off)
+				m |= (uint64_t)1 << f;
+		if (off == SIZE_MAX && source)
+			m |= (uint64_t)1 << f;
+	}
+	/* a slice is found from its anchors: decode those too (anchors are earlier fields) */
+	for (int f = BF_SPECIAL0 - 1; f >= BF_STR0; f--) {
+		if (!(m >> f & 1))
+			continue;
+		if (bfields[f].s == BA_FSTART || bfields[f].s == BA_FEND)
+			m |= (uint64_t)1 << bfields[f].sref;
+		if (bfields[f].e == BA_FSTART || bfields[f].e == BA_FEND)
+			m |= (uint64_t)1 << bfields[f].eref;
+	}
+	d->fields = m;
+}
+
+int block_dec_plain(const struct block_dec *d)
+{
+	return !d->s[BS_LF] || d->s[BS_LF] == d->se[BS_LF];
+}
+
+const char *block_dec_raw(const struct block_dec *d, size_t *len)
+{
+	*len = d->raw ? (size_t)(d->raw_end - d->raw) : 0;
+	return (const char *)d->raw;
 }
 
 void block_dec_release(struct block_dec *d)
@@ -766,6 +911,7 @@ int block_dec_next(struct block_dec *d, struct block_rec *out, char *err, size_t
 	out->source.len = 0;
 
 	char *rp = (char *)r;
+	mask &= d->fields | ~(((uint64_t)1 << BF_N) - 1); /* unknown bits stay: refused below */
 	for (int f = BF_INT0; f < BF_TIMER0; f++) {
 		if (!(mask >> f & 1))
 			continue;
@@ -811,10 +957,12 @@ int block_dec_next(struct block_dec *d, struct block_rec *out, char *err, size_t
 			return bad(err, errsz, "bad string");
 		if (!line)
 			continue; /* columns only: slices of the raw line stay absent */
-		int64_t start = anchor_at(fd->s, fd->sref, ss, se, (int64_t)linelen) + unzigzag(v >> 1);
+		int64_t start =
+			anchor_at(fd->s, fd->sref, ss, se, (int64_t)linelen) + unzigzag(v >> 1);
 		int64_t end = fd->e == BA_LEN
 				      ? start + (int64_t)w
-				      : anchor_at(fd->e, fd->eref, ss, se, (int64_t)linelen) - unzigzag(w);
+				      : anchor_at(fd->e, fd->eref, ss, se, (int64_t)linelen) -
+						unzigzag(w);
 		if (start < 0 || end < start || end > (int64_t)linelen)
 			return bad(err, errsz, "string outside its line");
 		ss[f] = start;

@@ -27,18 +27,18 @@ struct block_line {
 	const char *raw; /* exact bytes (any byte, LF included); not NUL-terminated */
 	size_t len;
 	int64_t recv_ms;    /* receive time, unix ms */
-	int64_t ts_ms;      /* the line's time as the store chose it (body, header, or receive) */
+	int64_t ts_ms;	    /* the line's time as the store chose it (body, header, or receive) */
 	const char *source; /* NUL-terminated, or NULL */
-	unsigned flags;     /* BLOCK_LINE_* */
+	unsigned flags;	    /* BLOCK_LINE_* */
 };
 
 /* The summary of a block, kept beside it (the store indexes these). */
 struct block_meta {
-	int64_t n;		 /* lines */
+	int64_t n;		    /* lines */
 	int64_t recv_min, recv_max; /* receive times */
-	int64_t ts_min, ts_max;	 /* line times */
-	int64_t raw_len;	 /* bytes of the raw lines, an LF after each */
-	int64_t cols_len;	 /* bytes of the columns before compression */
+	int64_t ts_min, ts_max;	    /* line times */
+	int64_t raw_len;	    /* bytes of the raw lines, an LF after each */
+	int64_t cols_len;	    /* bytes of the columns before compression */
 };
 
 /* ---- writing ---- */
@@ -68,9 +68,10 @@ int block_enc_finish(struct block_enc *e, struct block_meta *meta, const void **
 struct block_zip;
 struct block_zip *block_zip_new(void);
 void block_zip_free(struct block_zip *z);
-/* Compresses len bytes at p; *out points into z until its next call. Returns the compressed
- * size, or 0 on failure. */
-size_t block_zip_pack(struct block_zip *z, const void *p, size_t len, const void **out);
+/* Compresses len bytes at p; *out points into z until its next pack with the same slot (0 or
+ * 1: the raw lines and the columns of one block). Returns the compressed size, or 0 on
+ * failure. */
+size_t block_zip_pack(struct block_zip *z, int slot, const void *p, size_t len, const void **out);
 /* Decompresses zlen bytes into exactly len bytes; *out points into z until its next unpack
  * with the same slot (0 or 1: two buffers, for the raw lines and the columns of one block).
  * Returns 0, or -1 when the data is not len bytes of zstd (message in err). */
@@ -92,15 +93,16 @@ struct block_rec {
 struct block_dec {
 	/* private */
 	const unsigned char *raw, *raw_end, *rawp; /* decoded raw lines and the next one */
-	const unsigned char *s[128], *se[128]; /* stream cursors and ends, by id (BS_MAX) */
+	const unsigned char *s[128], *se[128];	   /* stream cursors and ends, by id (BS_MAX) */
 	struct lr_str *dict;			   /* dictionary entries (NUL-terminated) */
 	size_t ndict, adict;
 	char *dictbuf;
 	size_t dictcap;
-	size_t n, next;		   /* lines, and the index of the next one */
-	int64_t recv, ts;	   /* of the previous line */
-	size_t lf_next;		   /* index of the next line holding LFs, or SIZE_MAX */
+	size_t n, next;	  /* lines, and the index of the next one */
+	int64_t recv, ts; /* of the previous line */
+	size_t lf_next;	  /* index of the next line holding LFs, or SIZE_MAX */
 	int have_raw;
+	uint64_t fields; /* the fields decoded (block_dec_only); all by default */
 };
 
 /* Reads the columns (cols, cols_len bytes, uncompressed) and, when raw is not NULL, the raw
@@ -109,8 +111,18 @@ struct block_dec {
  * Returns 0, or -1 with a message in err when the columns are malformed. */
 int block_dec_open(struct block_dec *d, const void *cols, size_t cols_len, const void *raw,
 		   size_t raw_len, char *err, size_t errsz);
+/* Decodes only the fields of struct logrec at the byte offsets offs[0..n) (offsetof(struct
+ * logrec, …)) and the source when source is set; the others stay absent. The kind, parse
+ * status, flags, framing, times and raw line always come back. A reader that filters on a few
+ * fields skips the cost of the rest. Call after block_dec_open. */
+void block_dec_only(struct block_dec *d, const size_t *offs, size_t n, int source);
 /* The next line into out. Returns 1, 0 at the end, or -1 (malformed: message in err). */
 int block_dec_next(struct block_dec *d, struct block_rec *out, char *err, size_t errsz);
+/* Whether no line of the block holds an LF: its raw lines are then exactly LF-terminated
+ * lines, and a scan of the raw bytes may split them at LFs. */
+int block_dec_plain(const struct block_dec *d);
+/* The decoded raw lines (NULL when opened without them) and their length. */
+const char *block_dec_raw(const struct block_dec *d, size_t *len);
 /* Frees what d holds (it can be opened again). */
 void block_dec_release(struct block_dec *d);
 

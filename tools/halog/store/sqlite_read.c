@@ -1,6 +1,6 @@
-/* The SQLite read backend (store/backend.h): the read API over the tables store.c writes. With
- * sqlite_query.c, the only reader of those tables: lines l, requests r and events e joined by
- * line id (l.id is the position), names and the per-minute rollups (store.c's migrations). */
+/* The SQLite read backend (store/backend.h): the read API over the file store.c writes. Lines
+ * and records come out of its blocks (block_read.c: positions are line ids); aggregates out of
+ * the per-minute rollups and the names table (store.c's migrations). */
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include "store/backend.h"
 #include "store/rollup.h"
 #include "store/sqlite.h"
-#include "store/sqlite_query.h"
+#include "store/block_read.h"
 #include "store/store.h"
 #include "strbuf.h"
 
@@ -68,21 +68,6 @@ static sqlite3_stmt *prepare(struct store_reader *rd, const char *sql, size_t le
 	return s;
 }
 
-/* Binds v to the parameter called name when the statement has it. */
-static void bind_named(sqlite3_stmt *s, const char *name, int64_t v)
-{
-	int i = sqlite3_bind_parameter_index(s, name);
-	if (i)
-		sqlite3_bind_int64(s, i, v);
-}
-
-static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
-{
-	int i = sqlite3_bind_parameter_index(s, name);
-	if (i && v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
 /* The bin of time t in bins of width w from t0, or -1 when outside [0, n). */
 static int64_t bin_of(int64_t t, int64_t t0, int64_t w, size_t n)
 {
@@ -107,13 +92,6 @@ static int sq_open(struct store_reader *rd, const char *where)
 	}
 	q->db = store_sqlite_db(q->st);
 	rd->impl = q;
-	if (sqlq_register(q->db) != SQLITE_OK) {
-		dbfail(rd, "cannot register the search functions");
-		store_close(q->st);
-		free(q);
-		rd->impl = NULL;
-		return -1;
-	}
 	/* every 1000 virtual-machine steps: a few microseconds, so a bound is kept to the ms */
 	sqlite3_progress_handler(q->db, 1000, sq_progress, rd);
 	return 0;
@@ -158,653 +136,53 @@ static int sq_info(struct store_reader *rd, struct store_info *out)
 {
 	int64_t bucket;
 	out->schema_version = store_schema_version(sq_of(rd)->st);
+	int64_t end;
 	if (one_int(rd, "SELECT value FROM meta WHERE key = 'rollup_bucket_ms'", ROLLUP_BUCKET_MS,
 		    &bucket) ||
-	    one_int(rd, "SELECT max(line_id) FROM requests", 0, &out->records_hint))
+	    bread_end(sq_of(rd)->db, &end, rd->err, sizeof(rd->err)))
 		return -1;
+	out->records_hint = end - 1;
 	out->rollup_ms = bucket > 0 ? bucket : ROLLUP_BUCKET_MS;
 	return 0;
 }
 
 static int sq_end(struct store_reader *rd, struct store_pos *out)
 {
-	int64_t id;
-	if (one_int(rd, "SELECT max(id) FROM lines", 0, &id))
-		return -1;
-	out->v = id < INT64_MAX ? id + 1 : id;
-	return 0;
+	return bread_end(sq_of(rd)->db, &out->v, rd->err, sizeof(rd->err));
 }
 
-/* ------------------------------------------------------------------------ lines: SQL */
-
-enum src { SRC_LINES, SRC_REQ, SRC_EV };
-
-/* The tables a read joins and the expressions it uses. */
-struct plan {
-	enum src src;
-	int l, r, e;	  /* lines l, requests r, events e joined */
-	const char *pos;  /* the position (line id) column */
-	const char *time; /* the window's time column */
-	unsigned want;
-	int has_q; /* q holds the compiled query */
-	struct sqlq q;
-};
-
-static void plan_release(struct plan *p)
-{
-	if (p->has_q)
-		sqlq_release(&p->q);
-	p->has_q = 0;
-}
-
-/* Compiles sel's query and chooses the tables. Returns 0, or -1 (release p either way). */
-static int make_plan(struct store_reader *rd, const struct store_sel *sel, unsigned want,
-		     struct plan *p)
-{
-	int windowed = sel->since_ms != INT64_MIN || sel->until_ms != INT64_MAX;
-	unsigned qneeds = 0;
-	memset(p, 0, sizeof(*p));
-	if (sel->query) {
-		p->has_q = 1;
-		if (sqlq_compile(sel->query, &p->q))
-			return store_reader_fail(rd, "out of memory");
-		qneeds = p->q.needs;
-	}
-	if (want & STORE_WANT_FIELDS)
-		want |= STORE_WANT_SUMMARY;
-	p->want = want;
-	/* the table that holds every candidate drives the scan: the requests or events table
-	 * when only those kinds are asked for (small, or a range of line ids), else lines */
-	if (!sel->query && sel->kinds && !(sel->kinds & ~(unsigned)STORE_KINDS_TRAFFIC))
-		p->src = SRC_REQ;
-	else if (!sel->query && sel->kinds && !(sel->kinds & ~(unsigned)EVENT_KINDS))
-		p->src = SRC_EV;
-	else
-		p->src = SRC_LINES;
-	p->l = p->src == SRC_LINES || (want & STORE_WANT_LINE) || sel->source ||
-	       (windowed && sel->clock == STORE_RECEIVED);
-	if (p->src == SRC_LINES) {
-		int names = sel->backend || sel->server;
-		p->r = (want & (STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC)) ||
-		       (qneeds & SQLQ_REQUESTS) || names || sel->frontend;
-		p->e = (want & STORE_WANT_SUMMARY) || (qneeds & SQLQ_EVENTS) || names;
-	} else {
-		p->r = p->src == SRC_REQ;
-		p->e = p->src == SRC_EV;
-	}
-	p->pos = p->src == SRC_REQ ? "r.line_id" : p->src == SRC_EV ? "e.line_id" : "l.id";
-	if (sel->clock == STORE_RECEIVED)
-		p->time = "l.recv_ms";
-	else
-		p->time = p->src == SRC_REQ ? "r.ts_ms" : p->src == SRC_EV ? "e.ts_ms" : "l.ts_ms";
-	return 0;
-}
-
-/* Appends " FROM … WHERE …" for sel. Parameters: the query's ?1..?N, then named ones bound by
- * bind_where. Returns 0 or -1 (out of memory). */
-static int add_from_where(struct strbuf *sb, const struct store_sel *sel, const struct plan *p)
-{
-	int rc = 0;
-	switch (p->src) {
-	case SRC_LINES:
-		rc |= strbuf_addstr(sb, " FROM lines l");
-		if (p->r)
-			rc |= strbuf_addstr(sb, " LEFT JOIN requests r ON r.line_id = l.id");
-		if (p->e)
-			rc |= strbuf_addstr(sb, " LEFT JOIN events e ON e.line_id = l.id");
-		break;
-	case SRC_REQ:
-		rc |= strbuf_addstr(sb, " FROM requests r");
-		if (p->l)
-			rc |= strbuf_addstr(sb, " JOIN lines l ON l.id = r.line_id");
-		break;
-	case SRC_EV:
-		rc |= strbuf_addstr(sb, " FROM events e");
-		if (p->l)
-			rc |= strbuf_addstr(sb, " JOIN lines l ON l.id = e.line_id");
-		break;
-	}
-	rc |= strbuf_addstr(sb, " WHERE ");
-	if (p->has_q)
-		rc |= strbuf_add(sb, p->q.sql.buf, p->q.sql.len);
-	else
-		rc |= strbuf_addstr(sb, "1");
-	if (sel->since_ms != INT64_MIN)
-		rc |= strbuf_addf(sb, " AND %s >= :since", p->time);
-	if (sel->until_ms != INT64_MAX)
-		rc |= strbuf_addf(sb, " AND %s < :until", p->time);
-	if (sel->from.v != INT64_MIN)
-		rc |= strbuf_addf(sb, " AND %s >= :from", p->pos);
-	if (sel->to.v != INT64_MAX)
-		rc |= strbuf_addf(sb, " AND %s < :to", p->pos);
-	if (sel->kinds) {
-		if (p->src == SRC_REQ) {
-			if (sel->kinds == STORE_KIND(LR_HTTP))
-				rc |= strbuf_addstr(sb, " AND r.mode = 'http'");
-			else if (sel->kinds == STORE_KIND(LR_TCP))
-				rc |= strbuf_addstr(sb, " AND r.mode = 'tcp'");
-		} else {
-			rc |= strbuf_addf(sb, " AND ((:kinds >> %s.kind) & 1)",
-					  p->src == SRC_EV ? "e" : "l");
-		}
-	}
-	if (sel->frontend)
-		rc |= strbuf_addstr(sb, p->r ? " AND r.frontend = :fe" : " AND 0");
-	if (sel->backend)
-		rc |= strbuf_addstr(sb, p->src == SRC_REQ ? " AND r.backend = :be"
-					: p->src == SRC_EV
-						? " AND e.proxy = :be"
-						: " AND (r.backend = :be OR e.proxy = :be)");
-	if (sel->server)
-		rc |= strbuf_addstr(sb, p->src == SRC_REQ ? " AND r.server = :srv"
-					: p->src == SRC_EV
-						? " AND e.server = :srv"
-						: " AND (r.server = :srv OR e.server = :srv)");
-	if (sel->source)
-		rc |= strbuf_addstr(sb, " AND l.source = :source");
-	return rc ? -1 : 0;
-}
-
-static int bind_where(struct store_reader *rd, sqlite3_stmt *s, const struct store_sel *sel,
-		      const struct plan *p)
-{
-	if (p->has_q && sqlq_bind(&p->q, s) != SQLITE_OK)
-		return dbfail(rd, "cannot bind the query");
-	bind_named(s, ":since", sel->since_ms);
-	bind_named(s, ":until", sel->until_ms);
-	bind_named(s, ":from", sel->from.v);
-	bind_named(s, ":to", sel->to.v);
-	bind_named(s, ":kinds", sel->kinds);
-	bind_named_text(s, ":fe", sel->frontend);
-	bind_named_text(s, ":be", sel->backend);
-	bind_named_text(s, ":srv", sel->server);
-	bind_named_text(s, ":source", sel->source);
-	return 0;
-}
-
-/* Prepares "SELECT what" + FROM/WHERE + tail for sel and binds it. NULL on error. */
-static sqlite3_stmt *prepare_sel(struct store_reader *rd, const char *head, const char *what,
-				 const struct store_sel *sel, const struct plan *p,
-				 const char *tail)
-{
-	struct strbuf sql = STRBUF_INIT;
-	sqlite3_stmt *s = NULL;
-	if (strbuf_addstr(&sql, head) || strbuf_addstr(&sql, what) ||
-	    add_from_where(&sql, sel, p) || strbuf_addstr(&sql, tail)) {
-		store_reader_fail(rd, "out of memory");
-		goto out;
-	}
-	s = prepare(rd, sql.buf, sql.len, "cannot prepare the read");
-	if (s && bind_where(rd, s, sel, p)) {
-		sqlite3_finalize(s);
-		s = NULL;
-	}
-out:
-	strbuf_release(&sql);
-	return s;
-}
-
-/* ------------------------------------------------------------------------ cursors */
-
-/* Cursor columns: each is selected when its table is joined and the reader wants its group. */
-enum col {
-	K_POS,
-	K_TS,
-	K_KIND, /* always, from the driving table */
-	K_RECV,
-	K_SOURCE,
-	K_RAW,
-	K_LFLAGS,
-	K_HOST,
-	K_PROGRAM,
-	K_PID,
-	K_REASON,
-	K_STATUS,
-	R_FE,
-	R_BE,
-	R_SRV,
-	R_CODE,
-	R_TERM,
-	R_CLIENT,
-	E_PROXY,
-	E_SERVER,
-	E_STATE,
-	R_CPORT,
-	R_METHOD,
-	R_PATH,
-	R_QUERY,
-	R_VERSION,
-	R_URI,
-	R_TREQ,
-	R_TWAIT,
-	R_TCONN,
-	R_TRESP,
-	R_TACT,
-	R_BREAD,
-	R_BUP,
-	R_CKREQ,
-	R_CKRESP,
-	R_ACTCONN,
-	R_FECONN,
-	R_BECONN,
-	R_SRVCONN,
-	R_RETRIES,
-	R_REDISP,
-	R_SQUEUE,
-	R_BQUEUE,
-	R_CAPREQ,
-	R_CAPRESP,
-	R_SNI,
-	R_SSLVER,
-	R_CIPHER,
-	R_SSLERR,
-	R_UID,
-	R_DSTIP,
-	R_DSTPORT,
-	R_FLAGS,
-	E_REASON,
-	E_INFO,
-	E_CHECK,
-	E_BACKUP,
-	E_ALEFT,
-	E_BLEFT,
-	E_CLIENT,
-	E_CPORT,
-	E_DSTIP,
-	E_DSTPORT,
-	E_MODE,
-	N_COLS
-};
-
-static const struct colspec {
-	char tab;	  /* 'l', 'r', 'e'; 0: depends on the plan */
-	const char *name; /* column */
-	unsigned want;	  /* STORE_WANT_* group; 0: always */
-} colspec[N_COLS] = {
-	[K_POS] = {0, NULL, 0},
-	[K_TS] = {0, NULL, 0},
-	[K_KIND] = {0, NULL, 0},
-	[K_RECV] = {'l', "recv_ms", STORE_WANT_LINE},
-	[K_SOURCE] = {'l', "source", STORE_WANT_LINE},
-	[K_RAW] = {'l', "raw", STORE_WANT_LINE},
-	[K_LFLAGS] = {'l', "flags", STORE_WANT_LINE},
-	[K_HOST] = {'l', "host", STORE_WANT_LINE},
-	[K_PROGRAM] = {'l', "program", STORE_WANT_LINE},
-	[K_PID] = {'l', "pid", STORE_WANT_LINE},
-	[K_REASON] = {'l', "reason", STORE_WANT_LINE},
-	[K_STATUS] = {'l', "status", STORE_WANT_LINE},
-	[R_FE] = {'r', "frontend", STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC},
-	[R_BE] = {'r', "backend", STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC},
-	[R_SRV] = {'r', "server", STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC},
-	[R_CODE] = {'r', "status", STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC},
-	[R_TERM] = {'r', "term", STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC},
-	[R_CLIENT] = {'r', "client_ip", STORE_WANT_SUMMARY},
-	[E_PROXY] = {'e', "proxy", STORE_WANT_SUMMARY},
-	[E_SERVER] = {'e', "server", STORE_WANT_SUMMARY},
-	[E_STATE] = {'e', "state", STORE_WANT_SUMMARY},
-	[R_CPORT] = {'r', "client_port", STORE_WANT_FIELDS},
-	[R_METHOD] = {'r', "method", STORE_WANT_FIELDS},
-	[R_PATH] = {'r', "path", STORE_WANT_FIELDS},
-	[R_QUERY] = {'r', "query", STORE_WANT_FIELDS},
-	[R_VERSION] = {'r', "version", STORE_WANT_FIELDS},
-	[R_URI] = {'r', "uri", STORE_WANT_FIELDS},
-	[R_TREQ] = {'r', "t_req", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
-	[R_TWAIT] = {'r', "t_wait", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
-	[R_TCONN] = {'r', "t_connect", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
-	[R_TRESP] = {'r', "t_resp", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
-	[R_TACT] = {'r', "t_active", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
-	[R_BREAD] = {'r', "bytes_read", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
-	[R_BUP] = {'r', "bytes_uploaded", STORE_WANT_FIELDS},
-	[R_CKREQ] = {'r', "cookie_req", STORE_WANT_FIELDS},
-	[R_CKRESP] = {'r', "cookie_resp", STORE_WANT_FIELDS},
-	[R_ACTCONN] = {'r', "actconn", STORE_WANT_FIELDS},
-	[R_FECONN] = {'r', "feconn", STORE_WANT_FIELDS},
-	[R_BECONN] = {'r', "beconn", STORE_WANT_FIELDS},
-	[R_SRVCONN] = {'r', "srv_conn", STORE_WANT_FIELDS},
-	[R_RETRIES] = {'r', "retries", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
-	[R_REDISP] = {'r', "redispatched", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
-	[R_SQUEUE] = {'r', "srv_queue", STORE_WANT_FIELDS},
-	[R_BQUEUE] = {'r', "backend_queue", STORE_WANT_FIELDS},
-	[R_CAPREQ] = {'r', "cap_req", STORE_WANT_FIELDS},
-	[R_CAPRESP] = {'r', "cap_resp", STORE_WANT_FIELDS},
-	[R_SNI] = {'r', "ssl_sni", STORE_WANT_FIELDS},
-	[R_SSLVER] = {'r', "ssl_version", STORE_WANT_FIELDS},
-	[R_CIPHER] = {'r', "ssl_cipher", STORE_WANT_FIELDS},
-	[R_SSLERR] = {'r', "ssl_errors", STORE_WANT_FIELDS},
-	[R_UID] = {'r', "unique_id", STORE_WANT_FIELDS},
-	[R_DSTIP] = {'r', "dst_ip", STORE_WANT_FIELDS},
-	[R_DSTPORT] = {'r', "dst_port", STORE_WANT_FIELDS},
-	[R_FLAGS] = {'r', "flags", STORE_WANT_FIELDS | STORE_WANT_TRAFFIC},
-	[E_REASON] = {'e', "reason", STORE_WANT_FIELDS},
-	[E_INFO] = {'e', "info", STORE_WANT_FIELDS},
-	[E_CHECK] = {'e', "check_ms", STORE_WANT_FIELDS},
-	[E_BACKUP] = {'e', "backup", STORE_WANT_FIELDS},
-	[E_ALEFT] = {'e', "active_left", STORE_WANT_FIELDS},
-	[E_BLEFT] = {'e', "backup_left", STORE_WANT_FIELDS},
-	[E_CLIENT] = {'e', "client_ip", STORE_WANT_FIELDS},
-	[E_CPORT] = {'e', "client_port", STORE_WANT_FIELDS},
-	[E_DSTIP] = {'e', "dst_ip", STORE_WANT_FIELDS},
-	[E_DSTPORT] = {'e', "dst_port", STORE_WANT_FIELDS},
-	[E_MODE] = {'e', "mode", STORE_WANT_FIELDS},
-};
-
-struct sq_cursor {
-	sqlite3_stmt *s;
-	struct plan p;	 /* the compiled query lives as long as the statement */
-	int idx[N_COLS]; /* column of each, or -1 */
-	int tail;	 /* STORE_TAIL with a limit: a last column counts the rows */
-	int64_t limit;
-	int first; /* no row delivered yet */
-	int truncated;
-	struct store_line line;
-};
-
-/* Appends the SELECT list of a cursor and fills idx. Returns 0 or -1. */
-static int add_columns(struct strbuf *sb, const struct plan *p, int *idx)
-{
-	int n = 0, rc = 0;
-	for (int c = 0; c < N_COLS; c++) {
-		const struct colspec *cs = &colspec[c];
-		idx[c] = -1;
-		if (cs->want && !(p->want & cs->want))
-			continue;
-		if ((cs->tab == 'l' && !p->l) || (cs->tab == 'r' && !p->r) ||
-		    (cs->tab == 'e' && !p->e))
-			continue;
-		if (n)
-			rc |= strbuf_addstr(sb, ", ");
-		if (c == K_POS)
-			rc |= strbuf_addstr(sb, p->pos);
-		else if (c == K_TS)
-			rc |= strbuf_addstr(sb, p->src == SRC_REQ  ? "r.ts_ms"
-						: p->src == SRC_EV ? "e.ts_ms"
-								   : "l.ts_ms");
-		else if (c == K_KIND)
-			rc |= strbuf_addstr(sb, p->src == SRC_REQ ? "CASE r.mode WHEN 'http' THEN 1"
-								    " ELSE 2 END"
-						: p->src == SRC_EV ? "e.kind"
-								   : "l.kind");
-		else
-			rc |= strbuf_addf(sb, "%c.%s", cs->tab, cs->name);
-		idx[c] = n++;
-	}
-	return rc ? -1 : 0;
-}
+/* ------------------------------------------------------------------------ lines */
 
 static void *sq_cursor_open(struct store_reader *rd, const struct store_sel *sel)
 {
-	struct sq_cursor *c = calloc(1, sizeof(*c));
-	struct strbuf cols = STRBUF_INIT;
-	char tail[128];
-	if (!c) {
-		store_reader_fail(rd, "out of memory");
-		return NULL;
-	}
-	struct plan *pp = &c->p;
-	if (make_plan(rd, sel, sel->want, pp))
-		goto fail;
-	c->first = 1;
-	c->limit = sel->limit;
-	c->tail = sel->order == STORE_TAIL && sel->limit > 0;
-	if (add_columns(&cols, pp, c->idx)) {
-		store_reader_fail(rd, "out of memory");
-		goto fail;
-	}
-	if (c->tail) {
-		/* the newest limit + 1 inside, oldest first outside; the extra row only tells
-		 * that there were more (store_cursor_truncated) */
-		snprintf(tail, sizeof(tail), " ORDER BY %s DESC LIMIT :limit) ORDER BY 1", pp->pos);
-		c->s = prepare_sel(rd, "SELECT *, count(*) OVER () FROM (SELECT ", cols.buf, sel,
-				   pp, tail);
-		if (c->s)
-			bind_named(c->s, ":limit", sel->limit < INT64_MAX ? sel->limit + 1 : 0);
-	} else {
-		int n = 0;
-		switch (sel->order) {
-		case STORE_NEWEST:
-			n = snprintf(tail, sizeof(tail), " ORDER BY %s DESC", pp->pos);
-			break;
-		case STORE_BY_TIME:
-			n = snprintf(tail, sizeof(tail), " ORDER BY %s, %s", pp->time, pp->pos);
-			break;
-		case STORE_OLDEST:
-		case STORE_TAIL:
-			n = snprintf(tail, sizeof(tail), " ORDER BY %s", pp->pos);
-			break;
-		}
-		if (sel->limit)
-			snprintf(tail + n, sizeof(tail) - (size_t)n, " LIMIT :limit");
-		c->s = prepare_sel(rd, "SELECT ", cols.buf, sel, pp, tail);
-		if (c->s)
-			bind_named(c->s, ":limit", sel->limit);
-	}
-	if (!c->s)
-		goto fail;
-	strbuf_release(&cols);
-	return c;
-fail:
-	strbuf_release(&cols);
-	plan_release(&c->p);
-	free(c);
-	return NULL;
-}
-
-static struct lr_str col_str(sqlite3_stmt *s, int i)
-{
-	struct lr_str v = {NULL, 0};
-	if (i < 0 || sqlite3_column_type(s, i) == SQLITE_NULL)
-		return v;
-	const void *p = sqlite3_column_blob(s, i);
-	v.len = (uint32_t)sqlite3_column_bytes(s, i);
-	v.p = p ? p : "";
-	return v;
-}
-
-static int64_t col_i64(sqlite3_stmt *s, int i)
-{
-	if (i < 0 || sqlite3_column_type(s, i) == SQLITE_NULL)
-		return LR_NONE;
-	return sqlite3_column_int64(s, i);
-}
-
-static int32_t col_timer(sqlite3_stmt *s, int i)
-{
-	if (i < 0 || sqlite3_column_type(s, i) == SQLITE_NULL)
-		return LR_TIMER_NONE;
-	return sqlite3_column_int(s, i);
-}
-
-static void fill_line(struct sq_cursor *c)
-{
-	sqlite3_stmt *s = c->s;
-	const int *x = c->idx;
-	struct store_line *ln = &c->line;
-	struct logrec *r = &ln->rec;
-	memset(ln, 0, sizeof(*ln));
-	logrec_clear(r);
-	ln->pos.v = sqlite3_column_int64(s, x[K_POS]);
-	ln->ts_ms = col_i64(s, x[K_TS]);
-	r->kind = (enum lr_kind)sqlite3_column_int(s, x[K_KIND]);
-	ln->recv_ms = col_i64(s, x[K_RECV]);
-	ln->source = col_str(s, x[K_SOURCE]);
-	ln->raw = col_str(s, x[K_RAW]);
-	if (x[K_LFLAGS] >= 0)
-		ln->flags = (unsigned)sqlite3_column_int(s, x[K_LFLAGS]);
-	r->host = col_str(s, x[K_HOST]);
-	r->tag = col_str(s, x[K_PROGRAM]);
-	r->pid = col_i64(s, x[K_PID]);
-	if (x[K_REASON] >= 0)
-		r->reason = (const char *)sqlite3_column_text(s, x[K_REASON]);
-	if (x[K_STATUS] >= 0)
-		r->status = (enum lr_status)sqlite3_column_int(s, x[K_STATUS]);
-
-	/* traffic */
-	r->frontend = col_str(s, x[R_FE]);
-	r->backend = col_str(s, x[R_BE]);
-	r->server = col_str(s, x[R_SRV]);
-	r->status_code = col_i64(s, x[R_CODE]);
-	struct lr_str term = col_str(s, x[R_TERM]);
-	if (term.p) {
-		size_t n = term.len < sizeof(r->term) - 1 ? term.len : sizeof(r->term) - 1;
-		memcpy(r->term, term.p, n);
-		r->term[n] = '\0';
-	}
-	r->client_ip = col_str(s, x[R_CLIENT]);
-	r->client_port = col_i64(s, x[R_CPORT]);
-	r->method = col_str(s, x[R_METHOD]);
-	r->path = col_str(s, x[R_PATH]);
-	r->query = col_str(s, x[R_QUERY]);
-	r->version = col_str(s, x[R_VERSION]);
-	r->uri = col_str(s, x[R_URI]);
-	r->t_req = col_timer(s, x[R_TREQ]);
-	r->t_wait = col_timer(s, x[R_TWAIT]);
-	r->t_connect = col_timer(s, x[R_TCONN]);
-	r->t_resp = col_timer(s, x[R_TRESP]);
-	r->t_active = col_timer(s, x[R_TACT]);
-	r->bytes_read = col_i64(s, x[R_BREAD]);
-	r->bytes_uploaded = col_i64(s, x[R_BUP]);
-	r->cookie_req = col_str(s, x[R_CKREQ]);
-	r->cookie_resp = col_str(s, x[R_CKRESP]);
-	r->actconn = col_i64(s, x[R_ACTCONN]);
-	r->feconn = col_i64(s, x[R_FECONN]);
-	r->beconn = col_i64(s, x[R_BECONN]);
-	r->srv_conn = col_i64(s, x[R_SRVCONN]);
-	r->retries = col_i64(s, x[R_RETRIES]);
-	r->srv_queue = col_i64(s, x[R_SQUEUE]);
-	r->backend_queue = col_i64(s, x[R_BQUEUE]);
-	r->cap_req = col_str(s, x[R_CAPREQ]);
-	r->cap_resp = col_str(s, x[R_CAPRESP]);
-	r->ssl_sni = col_str(s, x[R_SNI]);
-	r->ssl_version = col_str(s, x[R_SSLVER]);
-	r->ssl_cipher = col_str(s, x[R_CIPHER]);
-	r->ssl_errors = col_str(s, x[R_SSLERR]);
-	r->unique_id = col_str(s, x[R_UID]);
-	r->dst_ip = col_str(s, x[R_DSTIP]);
-	r->dst_port = col_i64(s, x[R_DSTPORT]);
-	if (x[R_FLAGS] >= 0 && sqlite3_column_type(s, x[R_FLAGS]) != SQLITE_NULL)
-		r->flags = (uint32_t)sqlite3_column_int64(s, x[R_FLAGS]);
-	if (col_i64(s, x[R_REDISP]) > 0)
-		r->flags |= LR_F_REDISPATCH;
-
-	/* events: store.c keeps a connection's frontend, bind and message in proxy, server and
-	 * info */
-	if (r->kind == LR_CONNECT || r->kind == LR_CONN_ERROR) {
-		r->frontend = col_str(s, x[E_PROXY]);
-		r->bind = col_str(s, x[E_SERVER]);
-		r->message = col_str(s, x[E_INFO]);
-		r->mode = col_str(s, x[E_MODE]);
-	} else {
-		r->ev_proxy = col_str(s, x[E_PROXY]);
-		r->ev_server = col_str(s, x[E_SERVER]);
-		r->ev_state = col_str(s, x[E_STATE]);
-		r->ev_reason = col_str(s, x[E_REASON]);
-		r->ev_info = col_str(s, x[E_INFO]);
-	}
-	if (x[E_CLIENT] >= 0 && r->kind != LR_HTTP && r->kind != LR_TCP) {
-		r->client_ip = col_str(s, x[E_CLIENT]);
-		r->client_port = col_i64(s, x[E_CPORT]);
-		r->dst_ip = col_str(s, x[E_DSTIP]);
-		r->dst_port = col_i64(s, x[E_DSTPORT]);
-		r->ev_check_ms = col_timer(s, x[E_CHECK]);
-		r->ev_backup = col_i64(s, x[E_BACKUP]) > 0;
-		r->ev_active_left = col_i64(s, x[E_ALEFT]);
-		r->ev_backup_left = col_i64(s, x[E_BLEFT]);
-	}
+	return bread_cursor_open(sq_of(rd)->db, sel, rd->err, sizeof(rd->err));
 }
 
 static int sq_cursor_next(struct store_reader *rd, void *cur, const struct store_line **line)
 {
-	struct sq_cursor *c = cur;
-	for (;;) {
-		int rc = sqlite3_step(c->s);
-		if (rc == SQLITE_DONE)
-			return 0;
-		if (rc != SQLITE_ROW)
-			return dbfail(rd, "cannot read");
-		if (c->tail && c->first) {
-			c->first = 0;
-			if (sqlite3_column_int64(c->s, sqlite3_column_count(c->s) - 1) > c->limit) {
-				c->truncated = 1;
-				continue;
-			}
-		}
-		c->first = 0;
-		fill_line(c);
-		*line = &c->line;
-		return 1;
-	}
+	return bread_cursor_next(cur, line, rd->err, sizeof(rd->err));
 }
 
 static int sq_cursor_truncated(const void *cur)
 {
-	const struct sq_cursor *c = cur;
-	return c->truncated;
+	return bread_cursor_truncated(cur);
 }
 
 static void sq_cursor_close(void *cur)
 {
-	struct sq_cursor *c = cur;
-	if (!c)
-		return;
-	sqlite3_finalize(c->s);
-	plan_release(&c->p);
-	free(c);
+	bread_cursor_close(cur);
 }
 
 static int sq_count(struct store_reader *rd, const struct store_sel *sel, int64_t *n)
 {
-	struct plan p;
-	sqlite3_stmt *s = NULL;
-	int ret = -1;
-	if (!make_plan(rd, sel, 0, &p) &&
-	    (s = prepare_sel(rd, "SELECT ", "count(*)", sel, &p, ""))) {
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			*n = sqlite3_column_int64(s, 0);
-		ret = finish(rd, s, rc == SQLITE_ROW ? SQLITE_DONE : rc, "cannot count");
-	}
-	plan_release(&p);
-	return ret;
+	return bread_count(sq_of(rd)->db, sel, n, rd->err, sizeof(rd->err));
 }
 
 static int sq_histogram(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
 			int64_t width_ms, size_t nbins, int64_t *counts)
 {
-	struct store_sel hs = *sel;
-	struct plan p;
-	char what[160];
-	sqlite3_stmt *s = NULL;
-	int64_t span, end;
-	int ret = -1, rc;
-	/* only the bins' span is read, and counted per bin in SQL */
-	if (__builtin_mul_overflow((int64_t)nbins, width_ms, &span) ||
-	    __builtin_add_overflow(t0, span, &end))
-		end = INT64_MAX;
-	if (hs.since_ms < t0)
-		hs.since_ms = t0;
-	if (hs.until_ms > end)
-		hs.until_ms = end;
-	if (hs.until_ms <= hs.since_ms)
-		return 0;
-	if (make_plan(rd, &hs, 0, &p))
-		goto out;
-	/* the bins as numbers: a named parameter here, before the query's ?1..?N in the text,
-	 * would be given index 1 and take the query's first value */
-	snprintf(what, sizeof(what), "(%s - (%lld)) / %lld, count(*)", p.time, (long long)t0,
-		 (long long)width_ms);
-	if (!(s = prepare_sel(rd, "SELECT ", what, &hs, &p, " GROUP BY 1")))
-		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 0) != SQLITE_INTEGER)
-			continue;
-		int64_t b = sqlite3_column_int64(s, 0);
-		if (b >= 0 && (uint64_t)b < nbins)
-			counts[b] += sqlite3_column_int64(s, 1);
-	}
-	ret = finish(rd, s, rc, "cannot count");
-out:
-	plan_release(&p);
-	return ret;
+	return bread_histogram(sq_of(rd)->db, sel, t0, width_ms, nbins, counts, rd->err,
+			       sizeof(rd->err));
 }
 
 /* ------------------------------------------------------------------------ aggregates */
@@ -1258,50 +636,6 @@ static int whole(int64_t v, int64_t bucket)
 	return v % bucket == 0;
 }
 
-/* Series from the request records, exactly: the columns rollup_is_error looks at, so both ways
- * count errors alike. */
-static int series_records(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
-			  int64_t w, size_t nbins, struct store_bin *bins)
-{
-	struct store_sel rs = *sel;
-	struct plan p;
-	rs.clock = STORE_LOGGED;
-	rs.kinds = sel->kinds ? sel->kinds : STORE_KINDS_TRAFFIC;
-	if (make_plan(rd, &rs, 0, &p))
-		return -1; /* no query: nothing to release */
-	sqlite3_stmt *s = prepare_sel(rd, "SELECT ",
-				      "r.ts_ms, r.mode = 'http', r.status, r.term, r.retries,"
-				      " r.flags, r.redispatched",
-				      &rs, &p, "");
-	int rc;
-	if (!s)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
-			continue;
-		int64_t b = bin_of(sqlite3_column_int64(s, 0), t0, w, nbins);
-		if (b < 0)
-			continue;
-		struct store_bin *bin = &bins[b];
-		struct logrec rec;
-		memset(&rec, 0, sizeof(rec));
-		rec.kind = sqlite3_column_int(s, 1) ? LR_HTTP : LR_TCP;
-		rec.status_code = col_i64(s, 2);
-		const unsigned char *term = sqlite3_column_text(s, 3);
-		if (term)
-			snprintf(rec.term, sizeof(rec.term), "%s", (const char *)term);
-		rec.retries = col_i64(s, 4);
-		rec.flags = (uint32_t)sqlite3_column_int64(s, 5);
-		if (sqlite3_column_int(s, 6))
-			rec.flags |= LR_F_REDISPATCH;
-		if (rec.kind == LR_HTTP)
-			bin->cls[rollup_class_of(rec.status_code)]++;
-		bin->errors += rollup_is_error(&rec);
-		bin->requests++;
-	}
-	return finish(rd, s, rc, "cannot read the time series");
-}
-
 static int sq_series(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
 		     int64_t width_ms, size_t nbins, struct store_bin *bins)
 {
@@ -1314,7 +648,8 @@ static int sq_series(struct store_reader *rd, const struct store_sel *sel, int64
 	if (!whole(t0, bk) || !whole(width_ms, bk) ||
 	    (sel->since_ms != INT64_MIN && !whole(sel->since_ms, bk)) ||
 	    (sel->until_ms != INT64_MAX && !whole(sel->until_ms, bk)))
-		return series_records(rd, sel, t0, width_ms, nbins, bins);
+		return bread_series(sq_of(rd)->db, sel, t0, width_ms, nbins, bins, rd->err,
+				    sizeof(rd->err));
 	if (names_load(rd, &nm))
 		return -1;
 	make_rfilter(sel, &nm, &f);

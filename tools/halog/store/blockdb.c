@@ -1,0 +1,100 @@
+/* The blocks table: rows in and out of the block codec (see blockdb.h). */
+#include "store/blockdb.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+
+int blockdb_write(sqlite3 *db, sqlite3_stmt *ins, struct block_zip *z, struct block_enc *e,
+		  int64_t first_id, char *err, size_t errsz)
+{
+	struct block_meta m;
+	const void *raw, *cols;
+
+	if (block_enc_finish(e, &m, &raw, &cols)) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	return blockdb_write_parts(db, ins, z, &m, raw, cols, first_id, err, errsz);
+}
+
+int blockdb_write_parts(sqlite3 *db, sqlite3_stmt *ins, struct block_zip *z,
+			const struct block_meta *mp, const void *raw, const void *cols,
+			int64_t first_id, char *err, size_t errsz)
+{
+	const struct block_meta m = *mp;
+	const void *zr, *zc;
+	size_t nr, nc;
+
+	nr = block_zip_pack(z, 0, raw, (size_t)m.raw_len, &zr);
+	nc = block_zip_pack(z, 1, cols, (size_t)m.cols_len, &zc);
+	if (!nr || !nc || nr > INT32_MAX || nc > INT32_MAX) {
+		snprintf(err, errsz, "cannot compress a block");
+		return -1;
+	}
+	sqlite3_bind_int64(ins, 1, first_id);
+	sqlite3_bind_int64(ins, 2, m.n);
+	sqlite3_bind_int64(ins, 3, m.recv_min);
+	sqlite3_bind_int64(ins, 4, m.recv_max);
+	sqlite3_bind_int64(ins, 5, m.ts_min);
+	sqlite3_bind_int64(ins, 6, m.ts_max);
+	sqlite3_bind_int64(ins, 7, m.raw_len);
+	sqlite3_bind_int64(ins, 8, m.cols_len);
+	sqlite3_bind_int(ins, 9, BLOCK_FORMAT);
+	sqlite3_bind_blob(ins, 10, zr, (int)nr, SQLITE_STATIC);
+	sqlite3_bind_blob(ins, 11, zc, (int)nc, SQLITE_STATIC);
+	int rc = sqlite3_step(ins);
+	sqlite3_reset(ins);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errsz, "cannot store a block: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+int blockdb_fill(sqlite3_stmt *s, struct blockdb_row *r, char *err, size_t errsz)
+{
+	r->first_id = sqlite3_column_int64(s, 0);
+	r->m.n = sqlite3_column_int64(s, 1);
+	r->m.recv_min = sqlite3_column_int64(s, 2);
+	r->m.recv_max = sqlite3_column_int64(s, 3);
+	r->m.ts_min = sqlite3_column_int64(s, 4);
+	r->m.ts_max = sqlite3_column_int64(s, 5);
+	r->m.raw_len = sqlite3_column_int64(s, 6);
+	r->m.cols_len = sqlite3_column_int64(s, 7);
+	r->format = sqlite3_column_int(s, 8);
+	r->raw = sqlite3_column_blob(s, 9);
+	r->raw_z = (size_t)sqlite3_column_bytes(s, 9);
+	r->cols = sqlite3_column_blob(s, 10);
+	r->cols_z = (size_t)sqlite3_column_bytes(s, 10);
+	if (r->format != BLOCK_FORMAT) {
+		snprintf(err, errsz, "block %lld has format %d, this halog reads %d",
+			 (long long)r->first_id, r->format, BLOCK_FORMAT);
+		return -1;
+	}
+	if (r->m.n <= 0 || r->m.raw_len < r->m.n || r->m.cols_len <= 0 || !r->raw || !r->cols ||
+	    r->m.raw_len > ((int64_t)1 << 31) || r->m.cols_len > ((int64_t)1 << 31)) {
+		snprintf(err, errsz, "corrupt block %lld", (long long)r->first_id);
+		return -1;
+	}
+	return 0;
+}
+
+int blockdb_open(const struct blockdb_row *r, struct block_zip *z, struct block_dec *d,
+		 int with_raw, char *err, size_t errsz)
+{
+	const void *raw = NULL, *cols;
+
+	if (block_zip_unpack(z, 1, r->cols, r->cols_z, (size_t)r->m.cols_len, &cols, err, errsz))
+		return -1;
+	if (with_raw &&
+	    block_zip_unpack(z, 0, r->raw, r->raw_z, (size_t)r->m.raw_len, &raw, err, errsz))
+		return -1;
+	if (block_dec_open(d, cols, (size_t)r->m.cols_len, raw, (size_t)r->m.raw_len, err, errsz))
+		return -1;
+	if ((int64_t)d->n != r->m.n) {
+		snprintf(err, errsz, "corrupt block %lld: %zu lines, %lld expected",
+			 (long long)r->first_id, d->n, (long long)r->m.n);
+		return -1;
+	}
+	return 0;
+}

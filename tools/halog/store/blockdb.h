@@ -1,0 +1,54 @@
+/* The blocks table of a schema-2 store (docs/storage.md): one row per block of lines, its
+ * summary columns and the two zstd frames. Rows in and out of the block codec. Private to the
+ * store layer: nothing above it knows there are blocks. */
+#ifndef STORE_BLOCKDB_H
+#define STORE_BLOCKDB_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/block.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+/* The statement blockdb_write steps: prepare it on the writing connection. A row whose first
+ * line id exists is replaced: a store writes its open block at every commit, then again as it
+ * grows. */
+#define BLOCKDB_INSERT_SQL                                                                         \
+	"INSERT OR REPLACE INTO blocks(first_id, n, recv_min, recv_max, ts_min, ts_max, raw_len,"  \
+	" cols_len, format, raw, cols) VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+
+/* Finishes the block in e (lines first_id, first_id + 1 …), compresses it with z and steps ins.
+ * e keeps its lines (more may follow). Returns 0, or -1 with a message in err (errsz bytes)
+ * naming the SQLite error of db or the codec's failure. */
+int blockdb_write(struct sqlite3 *db, struct sqlite3_stmt *ins, struct block_zip *z,
+		  struct block_enc *e, int64_t first_id, char *err, size_t errsz);
+
+/* The same for a block already serialised (block_enc_finish's raw and cols, m its summary). */
+int blockdb_write_parts(struct sqlite3 *db, struct sqlite3_stmt *ins, struct block_zip *z,
+			const struct block_meta *m, const void *raw, const void *cols,
+			int64_t first_id, char *err, size_t errsz);
+
+/* One block row read back: its summary and its compressed frames (borrowed from the
+ * statement: valid until it steps or resets). */
+struct blockdb_row {
+	int64_t first_id;
+	struct block_meta m;
+	int format;
+	const void *raw, *cols; /* zstd frames */
+	size_t raw_z, cols_z;
+};
+
+/* The columns blockdb_fill reads, in this order, for a SELECT of its own. */
+#define BLOCKDB_COLS                                                                               \
+	"first_id, n, recv_min, recv_max, ts_min, ts_max, raw_len, cols_len, format, raw, cols"
+/* Fills r from the current row of a statement that selects BLOCKDB_COLS first. Returns 0, or
+ * -1 when the row does not describe a block this halog reads (message in err). */
+int blockdb_fill(struct sqlite3_stmt *s, struct blockdb_row *r, char *err, size_t errsz);
+
+/* Decompresses the block of r with z and opens d on it: the raw lines only when with_raw.
+ * Returns 0, or -1 with a message in err. */
+int blockdb_open(const struct blockdb_row *r, struct block_zip *z, struct block_dec *d,
+		 int with_raw, char *err, size_t errsz);
+
+#endif

@@ -1227,8 +1227,10 @@ void store_retention_describe(const struct store_retention *r, unsigned set, cha
 		fmt_duration(age, sizeof(age), r->retain_ms);
 	else
 		snprintf(age, sizeof(age), "no age limit");
-	if (r->max_size > 0)
+	if (r->max_size >= (INT64_C(1) << 30))
 		snprintf(size, sizeof(size), "%.1f GiB", (double)r->max_size / (1 << 30));
+	else if (r->max_size > 0)
+		snprintf(size, sizeof(size), "%.0f MiB", (double)r->max_size / (1 << 20));
 	else
 		snprintf(size, sizeof(size), "no size limit");
 	if (r->retain_rollups_ms > 0)

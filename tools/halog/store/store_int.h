@@ -184,6 +184,8 @@ struct store {
 	struct strbuf wscratch; /* encoding histograms */
 	int64_t prune_next_ms;	/* monotonic: the next look at the limits */
 	int prune_more;		/* beyond the limits after the last step */
+	int64_t prune_max_size;	/* --max-size as read at the last step (0: none): checked at
+				   every commit, so a fast writer cannot outgrow it for long */
 	int64_t protect_id;	/* blocks from this line id on are never pruned */
 
 	/* ---- the checkpointer: its own connection and thread, guarded by mu too ---- */

@@ -399,10 +399,16 @@ static int begin(struct store *st)
 
 /* After a commit: a prune step now and then, or at every commit while the store is beyond its
  * limits. A failure (a full disk …) is not the commit's: a later commit tries again. */
+static int used_bytes(struct store *st, int64_t *used);
+
 static void maybe_prune(struct store *st)
 {
-	int64_t now = clock_mono_ms();
-	if (st->prune_more || now >= st->prune_next_ms) {
+	int64_t now = clock_mono_ms(), used;
+	int due = st->prune_more || now >= st->prune_next_ms;
+	/* the size is two header reads: looked at after every commit */
+	if (!due && st->prune_max_size > 0 && !used_bytes(st, &used) && used > st->prune_max_size)
+		due = 1;
+	if (due) {
 		char msg[sizeof(st->err)];
 		int rc = writer_prune(st, STORE_PRUNE_BLOCKS, NULL, msg, sizeof(msg));
 		st->prune_more = rc > 0;
@@ -844,6 +850,7 @@ int writer_prune(struct store *st, size_t max_blocks, struct store_prune_stats *
 		goto fail;
 	if (store_exec(st, "BEGIN IMMEDIATE"))
 		goto fail;
+	st->prune_max_size = r.max_size;
 	if (one_i64(st, "SELECT max(recv_max) FROM blocks", &newest_recv) ||
 	    one_i64(st, "SELECT max(ts_max) FROM blocks", &newest_ts) || used_bytes(st, &used) ||
 	    one_i64(st, "SELECT count(*) FROM blocks", &nblocks))

@@ -47,11 +47,7 @@ static const struct opt export_opts[] = {
 };
 
 static const struct opt_cmd export_cmd = {
-	"halog export",
-	"[QUERY...]",
-	NULL,
-	export_opts,
-	"Writes tables " STORE_EXPORT_TABLES ".\n",
+	"halog export", "[QUERY...]", NULL, export_opts, "Writes tables " STORE_EXPORT_TABLES ".\n",
 	OPT_CMD_WORDS};
 
 int cmd_export(int argc, char **argv)

@@ -150,10 +150,11 @@ struct store_export *store_export_create(const char *path, char *err, size_t err
 	    sqlite3_exec(x->db, export_schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(x->db, "INSERT INTO lines VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
 			       &x->li, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(x->db,
-			       "INSERT INTO requests VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			       "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       -1, &x->rq, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(
+		    x->db,
+		    "INSERT INTO requests VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+		    "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    -1, &x->rq, NULL) != SQLITE_OK) {
 		fail(x, err, errsz);
 		store_export_close(x);
 		return NULL;
@@ -161,8 +162,7 @@ struct store_export *store_export_create(const char *path, char *err, size_t err
 	return x;
 }
 
-int store_export_line(struct store_export *x, const struct store_line *ln, char *err,
-		      size_t errsz)
+int store_export_line(struct store_export *x, const struct store_line *ln, char *err, size_t errsz)
 {
 	return put_line(x->li, x->rq, ln) == SQLITE_DONE ? 0 : fail(x, err, errsz);
 }

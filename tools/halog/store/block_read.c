@@ -363,7 +363,8 @@ static sqlite3_stmt *select_blocks(sqlite3 *db, const struct store_sel *sel, int
 }
 
 /* Candidate positions from the events table, for selections of event kinds only: ascending,
- * *n of them (caller frees). */
+ * *n of them (caller frees). *out is never NULL on success, even for none: scan reads every
+ * block when given no candidates at all. */
 static int event_positions(sqlite3 *db, const struct store_sel *sel, int64_t **out, size_t *n,
 			   char *err, size_t errsz)
 {
@@ -394,15 +395,24 @@ static int event_positions(sqlite3 *db, const struct store_sel *sel, int64_t **o
 			int64_t *p = realloc(*out, cap * sizeof(*p));
 			if (!p) {
 				sqlite3_finalize(s);
+				free(*out);
+				*out = NULL;
 				return fail(err, errsz, "cannot read the events", NULL);
 			}
 			*out = p;
 		}
 		(*out)[(*n)++] = sqlite3_column_int64(s, 0);
 	}
+	if (rc != SQLITE_DONE) {
+		fail(err, errsz, "cannot read the events", db);
+		sqlite3_finalize(s);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return fail(err, errsz, "cannot read the events", db);
+	if (!*out && !(*out = malloc(sizeof(**out))))
+		return fail(err, errsz, "cannot read the events", NULL);
 	return 0;
 }
 

@@ -3,7 +3,8 @@
 # 1. six simulated days of traffic replayed into one store (`ingest --replay`) with
 #    `--retain 12h --retain-rollups 2d` set by `halog prune`: from the fourth day on the file
 #    does not grow (freed pages are reused), only the newest day's lines remain, and the
-#    aggregates of the last two days;
+#    aggregates of the last two days; a report over those aggregates says the raw lines of its
+#    window are gone;
 # 2. `--max-size 16M`, then 300,000 lines (about 21 MB of blocks): the file ends within one
 #    batch of the limit and the lines kept are the newest, without a gap;
 # 3. `halog listen --max-size 16M` says what it keeps when it starts.
@@ -49,6 +50,18 @@ done
 # shellcheck disable=SC2154
 [ "$size5" -le $((size3 + size3 / 20)) ] || fail "the store grew from $size3 to $size5 bytes at its limits"
 echo "ok: plateau at $size5 bytes from day 3 (day 0: $size0)"
+# a report over the aggregates kept says the raw lines of its window are gone, in text and JSON;
+# one over a window of kept lines does not
+"$HALOG" report --db "$db" >"$TMP/rep.txt" || fail "report"
+grep -q '^retention: the raw lines logged up to 2025-12-05T0.* are removed' "$TMP/rep.txt" ||
+	fail "the report does not say lines were removed: $(head -n 4 "$TMP/rep.txt")"
+"$HALOG" report --db "$db" --format json | grep -q '"lines_removed_until":"2025-12-05T0' ||
+	fail "the JSON report has no lines_removed_until"
+"$HALOG" report --db "$db" --format markdown | grep -q '^Retention removed the raw lines' ||
+	fail "the Markdown report does not say lines were removed"
+"$HALOG" report --db "$db" --since 2025-12-06T00:00:00Z >"$TMP/rep6.txt" || fail "report --since"
+grep -q '^lines: 199[0-9][0-9] total' "$TMP/rep6.txt" || fail "report --since day 6: $(head -n 4 "$TMP/rep6.txt")"
+! grep -q '^retention:' "$TMP/rep6.txt" || fail "a window of kept lines says lines were removed"
 
 # --- 2. --max-size
 db2=$TMP/size.db

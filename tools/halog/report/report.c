@@ -1349,6 +1349,7 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 	r->since_ms = opts->since_ms;
 	r->until_ms = opts->until_ms;
 	r->first_ms = r->last_ms = LR_NONE;
+	r->lines_removed_ms = LR_NONE;
 	r->inventory = opts->inv != NULL;
 	r->check_balance = opts->check_balance;
 	r->allow_unlisted = opts->allow_unlisted;
@@ -1388,6 +1389,9 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 	if (read_lines(&c) || read_counters(&c) || read_ranked(&c) ||
 	    read_series(&c, info.rollup_ms) || read_slowest(&c) || read_connerrs(&c))
 		goto end;
+	if (info.lines_removed_ms != LR_NONE && r->first_ms != LR_NONE &&
+	    r->first_ms <= info.lines_removed_ms)
+		r->lines_removed_ms = info.lines_removed_ms;
 	if (!(r->sections & REPORT_SEC_BACKENDS)) {
 		ret = 0;
 		goto end;

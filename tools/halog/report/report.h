@@ -206,6 +206,9 @@ struct report {
 				       them was read from the records */
 	char *frontend, *backend;   /* filters (owned copies) or NULL */
 	int64_t first_ms, last_ms;  /* earliest / latest line time in the window; LR_NONE: none */
+	int64_t lines_removed_ms;   /* retention removed the raw lines logged up to this time, and
+				       the window holds some of them (its counts are kept): search
+				       and tail no longer show them; LR_NONE otherwise */
 	int64_t lines_total, lines_parsed, lines_unparsed, lines_partial, lines_truncated;
 	int64_t by_kind[LR_KIND_MAX];
 	struct report_counter *counters;

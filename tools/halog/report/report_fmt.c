@@ -146,6 +146,13 @@ static void text_header(struct strbuf *sb, const struct report *r)
 		}
 		strbuf_addstr(sb, r->window_exact ? " (exact)\n" : " (whole minutes)\n");
 	}
+	if (r->lines_removed_ms != LR_NONE) {
+		report_fmt_time(r->lines_removed_ms, a, sizeof(a));
+		strbuf_addf(sb,
+			    "retention: the raw lines logged up to %s are removed (search and tail "
+			    "no longer show them); their counts below are kept\n",
+			    a);
+	}
 	if (r->frontend)
 		strbuf_addf(sb, "frontend: %s\n", vis(&tmp, r->frontend, 60));
 	if (r->backend)
@@ -1197,6 +1204,10 @@ static void write_json(struct strbuf *sb, const struct report *r)
 		strbuf_addstr(sb, "null");
 	else
 		json_add_i64(sb, r->last_ms - r->first_ms);
+	if (r->lines_removed_ms != LR_NONE) { /* present only then */
+		jkey(sb, &g, "lines_removed_until");
+		jtime(sb, r->lines_removed_ms);
+	}
 	strbuf_addch(sb, '}');
 	jkey(sb, &f, "filters");
 	strbuf_addch(sb, '{');
@@ -1938,6 +1949,13 @@ static void write_markdown(struct strbuf *sb, const struct report *r)
 			strbuf_addf(sb, " until %s", b);
 		}
 		strbuf_addstr(sb, ".\n");
+	}
+	if (r->lines_removed_ms != LR_NONE) {
+		report_fmt_time(r->lines_removed_ms, a, sizeof(a));
+		strbuf_addf(sb,
+			    "Retention removed the raw lines logged up to %s (search and tail no "
+			    "longer show them); their counts here are kept.\n",
+			    a);
 	}
 	if (r->frontend || r->backend) {
 		struct strbuf tmp = STRBUF_INIT;

@@ -66,11 +66,13 @@ int store_snapshot_begin(struct store_reader *rd);
 void store_snapshot_end(struct store_reader *rd);
 
 struct store_info {
-	const char *backend;  /* "sqlite"; static */
-	int schema_version;   /* of the store's layout */
-	int64_t rollup_ms;    /* width of the aggregate buckets, aligned on the unix epoch */
-	int64_t records_hint; /* an upper bound on the stored request records, cheap to get: for
-				 choosing between a scan and the rollups, never for counting */
+	const char *backend;	  /* "sqlite"; static */
+	int schema_version;	  /* of the store's layout */
+	int64_t rollup_ms;	  /* width of the aggregate buckets, aligned on the unix epoch */
+	int64_t records_hint;	  /* an upper bound on the stored request records, cheap to get: for
+				     choosing between a scan and the rollups, never for counting */
+	int64_t lines_removed_ms; /* retention removed the lines logged up to this time (their
+				     aggregates may remain); LR_NONE: no line was removed */
 };
 int store_info(struct store_reader *rd, struct store_info *out);
 

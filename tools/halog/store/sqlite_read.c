@@ -143,7 +143,8 @@ static int sq_info(struct store_reader *rd, struct store_info *out)
 		return -1;
 	out->records_hint = end - 1;
 	out->rollup_ms = bucket > 0 ? bucket : ROLLUP_BUCKET_MS;
-	return 0;
+	return one_int(rd, "SELECT value FROM meta WHERE key = 'pruned_ts_ms'", LR_NONE,
+		       &out->lines_removed_ms);
 }
 
 static int sq_end(struct store_reader *rd, struct store_pos *out)

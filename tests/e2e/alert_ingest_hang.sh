@@ -46,7 +46,7 @@ tail -2 "$TMP/l.log"
 got=$(seqs "$DB" "CAST(raw AS TEXT) LIKE '%/hang/seq=%'")
 [ "$got" = "$N|$N|0000000|0$((N - 1))" ] || fail "stored seqs: $got"
 # every line of the load was received after the first delivery hung
-before=$(sqlite3 "$DB" "SELECT count(*) FROM lines WHERE CAST(raw AS TEXT) LIKE '%/hang/seq=%' AND recv_ms <= $first_hang * 1000")
+before=$(store_sql "$DB" "SELECT count(*) FROM lines WHERE CAST(raw AS TEXT) LIKE '%/hang/seq=%' AND recv_ms <= $first_hang * 1000")
 [ "$before" = 0 ] || fail "$before lines of the load came before the webhook hung"
 hung=$(pyq "sum(1 for l in lines if l['answer']=='never')" "$TMP/recv.log")
 echo "ok: $N lines sent in $(( (t1 - t0) / 1000000 )) ms (rate asked $RATE/s) while $hung webhook requests hung: all stored, 0 dropped"

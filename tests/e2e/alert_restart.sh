@@ -25,11 +25,13 @@ n_fired() { "$HALOG" alert log --db "$DB" -n 1000 | grep -c ' fired '; }
 # check delivered|retry: every window holding a line (in the store) has fired, no other one
 # has, and every firing was delivered, or the newest one was retried
 check() {
-	python3 - "$DB" "$1" <<'PY'
+	rm -f "$TMP/lines.db"
+	"$HALOG" export --db "$DB" -o "$TMP/lines.db" 2>/dev/null || return 1
+	python3 - "$DB" "$1" "$TMP/lines.db" <<'PY'
 import sqlite3, sys
-db, want = sys.argv[1], sys.argv[2]
+db, want, lines = sys.argv[1], sys.argv[2], sys.argv[3]
 c = sqlite3.connect(db)
-wins = {r[0] for r in c.execute("SELECT DISTINCT recv_ms / 10000 * 10000 FROM lines WHERE CAST(raw AS TEXT) LIKE '%/r/seq=%'")}
+wins = {r[0] for r in sqlite3.connect(lines).execute("SELECT DISTINCT recv_ms / 10000 * 10000 FROM lines WHERE CAST(raw AS TEXT) LIKE '%/r/seq=%'")}
 fired = {r[0]: r[1] for r in c.execute("SELECT window_start, key FROM alert_log WHERE event = 'fired'")}
 if set(fired) != wins:
     sys.exit(1)
@@ -65,7 +67,7 @@ stop_listener "$lpid" "$TMP/l3.log"
 "$HALOG" alert log --db "$DB" -n 1000
 "$HALOG" alert log --db "$DB" -n 1000 --json >"$TMP/alog.json"
 
-stored=$(sqlite3 "$DB" "SELECT count(*) FROM lines")
+stored=$(store_count "$DB")
 [ "$stored" = 40 ] || fail "stored $stored lines, want 40"
 nf=$(n_fired)
 [ "$nf" -ge 2 ] || fail "only $nf windows fired"

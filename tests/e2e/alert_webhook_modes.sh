@@ -43,9 +43,9 @@ wait_boundary 10 9
 send 0
 sleep 10
 send 5
-wait_for 20 sh -c "[ \$(sqlite3 '$DB' 'SELECT count(*) FROM lines') = 80 ]" || fail "the 80 lines were not stored"
+wait_for 20 sh -c "[ \$('$HALOG' search --db '$DB' --count '' 2>/dev/null) = 80 ]" || fail "the 80 lines were not stored"
 # windows with lines, per alert, by receive time (normally 2: [B, B+10) and [B+10, B+20))
-wins() { sqlite3 "$DB" "SELECT count(DISTINCT recv_ms / 10000) FROM lines WHERE CAST(raw AS TEXT) LIKE '%/$1/seq=%'"; }
+wins() { store_sql "$DB" "SELECT count(DISTINCT recv_ms / 10000) FROM lines WHERE CAST(raw AS TEXT) LIKE '%/$1/seq=%'"; }
 want=1 # quiet fires once
 for n in ok flaky slow reset slack; do want=$((want + $(wins $n))); done
 # the second window closes in at most 9 s; then the retries: flaky ~3 s, slow 2 s

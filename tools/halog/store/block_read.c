@@ -218,17 +218,18 @@ static void filt_init(struct filt *f, const struct store_sel *sel, unsigned want
 		for (size_t i = 0; i < sizeof(sum) / sizeof(sum[0]); i++)
 			need(f, sum[i]);
 	}
-	if (want & STORE_WANT_TRAFFIC) { /* no raw line: what a per-request aggregate reads */
-		static const size_t traffic[] = {
-			OFF(frontend), OFF(backend),	OFF(server),	OFF(status_code),
-			OFF(term),     OFF(t_req),	OFF(t_wait),	OFF(t_connect),
-			OFF(t_resp),   OFF(t_active),	OFF(bytes_read), OFF(retries),
-			OFF(path),     OFF(uri)};
+	if (want & STORE_WANT_TRAFFIC) { /* what rollup_agg_add reads, and path and uri */
+		static const size_t traffic[] = {OFF(frontend),	   OFF(backend),    OFF(server),
+						 OFF(status_code), OFF(term),	    OFF(t_req),
+						 OFF(t_wait),	   OFF(t_connect),  OFF(t_resp),
+						 OFF(t_active),	   OFF(bytes_read), OFF(retries),
+						 OFF(path),	   OFF(uri)};
 		for (size_t i = 0; i < sizeof(traffic) / sizeof(traffic[0]); i++)
 			need(f, traffic[i]);
 	}
-	f->need_raw = (u & (1 | 4)) ||
-		      (want & (STORE_WANT_LINE | STORE_WANT_SUMMARY | STORE_WANT_FIELDS));
+	/* names, paths and addresses are slices of the raw line */
+	f->need_raw = (u & (1 | 4)) || (want & (STORE_WANT_LINE | STORE_WANT_SUMMARY |
+						STORE_WANT_FIELDS | STORE_WANT_TRAFFIC));
 	f->fields = (u & 2) || sel->kinds || f->fe.p || f->be.p || f->srv.p || f->src.p;
 }
 
@@ -567,6 +568,23 @@ static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec 
 			r->ev_proxy = keep.ev_proxy;
 			r->ev_server = keep.ev_server;
 			r->ev_state = keep.ev_state;
+		}
+		if (want & STORE_WANT_TRAFFIC) { /* what rollup_agg_add reads, and path, uri */
+			r->frontend = keep.frontend;
+			r->backend = keep.backend;
+			r->server = keep.server;
+			r->status_code = keep.status_code;
+			memcpy(r->term, keep.term, sizeof(r->term));
+			r->t_req = keep.t_req;
+			r->t_wait = keep.t_wait;
+			r->t_connect = keep.t_connect;
+			r->t_resp = keep.t_resp;
+			r->t_active = keep.t_active;
+			r->bytes_read = keep.bytes_read;
+			r->retries = keep.retries;
+			r->flags = keep.flags;
+			r->path = keep.path;
+			r->uri = keep.uri;
 		}
 	}
 }

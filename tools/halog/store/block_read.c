@@ -218,12 +218,11 @@ static void filt_init(struct filt *f, const struct store_sel *sel, unsigned want
 		for (size_t i = 0; i < sizeof(sum) / sizeof(sum[0]); i++)
 			need(f, sum[i]);
 	}
-	if (want & STORE_WANT_TRAFFIC) { /* what rollup_agg_add reads, and path and uri */
+	if (want & STORE_WANT_TRAFFIC) { /* what rollup_agg_add reads (read.h) */
 		static const size_t traffic[] = {OFF(frontend),	   OFF(backend),    OFF(server),
 						 OFF(status_code), OFF(term),	    OFF(t_req),
 						 OFF(t_wait),	   OFF(t_connect),  OFF(t_resp),
-						 OFF(t_active),	   OFF(bytes_read), OFF(retries),
-						 OFF(path),	   OFF(uri)};
+						 OFF(t_active),	   OFF(bytes_read), OFF(retries)};
 		for (size_t i = 0; i < sizeof(traffic) / sizeof(traffic[0]); i++)
 			need(f, traffic[i]);
 	}
@@ -569,7 +568,7 @@ static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec 
 			r->ev_server = keep.ev_server;
 			r->ev_state = keep.ev_state;
 		}
-		if (want & STORE_WANT_TRAFFIC) { /* what rollup_agg_add reads, and path, uri */
+		if (want & STORE_WANT_TRAFFIC) { /* what rollup_agg_add reads (read.h) */
 			r->frontend = keep.frontend;
 			r->backend = keep.backend;
 			r->server = keep.server;
@@ -583,8 +582,6 @@ static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec 
 			r->bytes_read = keep.bytes_read;
 			r->retries = keep.retries;
 			r->flags = keep.flags;
-			r->path = keep.path;
-			r->uri = keep.uri;
 		}
 	}
 }

@@ -74,7 +74,8 @@ have_ipv6_loopback() {
 
 # lib_gen_store SEED: the generated store of the report tests (halog_report_*.sh): skips without
 # jq or the sqlite3 CLI, enters $TMP, writes gen.log (20,000 mixed lines from helpers/loggen,
-# seeded with SEED) and gen.db (halog ingest of it, its messages in ingest.err).
+# seeded with SEED), gen.db (halog ingest of it, its messages in ingest.err) and rows.db (its
+# lines and requests as plain tables, halog export: the store keeps lines in compressed blocks).
 lib_gen_store() {
 	command -v jq >/dev/null 2>&1 || skip "no jq"
 	command -v sqlite3 >/dev/null 2>&1 || skip "no sqlite3"
@@ -83,6 +84,7 @@ lib_gen_store() {
 	mkdir -p "$TMP" && cd "$TMP" || fail "cannot enter $TMP"
 	"$_gen" --lines 20000 --seed "$1" --format mixed --framing rfc3164 >gen.log || fail "loggen"
 	"$HALOG" ingest --db gen.db gen.log 2>ingest.err || { cat ingest.err; fail "ingest"; }
+	"$HALOG" export --db gen.db -o rows.db 2>export.err || { cat export.err; fail "export"; }
 }
 
 # lib_alive PID: true while PID runs.

@@ -6,8 +6,8 @@
 . "$TOP/tests/lib.sh"
 
 lib_gen_store 11
-total=$(sqlite3 gen.db "select count(*) from requests")
-first=$(sqlite3 gen.db "select min(ts_ms) from requests")
+total=$(sqlite3 rows.db "select count(*) from requests")
+first=$(sqlite3 rows.db "select min(ts_ms) from requests")
 
 # whole minutes: from the rollups
 "$HALOG" report --db gen.db --series --format json >roll.json || fail "series (rollups)"
@@ -41,7 +41,7 @@ cmp -s h.txt m.txt || fail "30 s buckets do not add up to the minutes"
 # a window of 7 seconds: exactly the requests logged in it
 w0=$((first + 90000)) w1=$((first + 97000))
 t0=$(date -u -d "@$((w0 / 1000))" +%Y-%m-%dT%H:%M:%SZ) t1=$(date -u -d "@$((w1 / 1000))" +%Y-%m-%dT%H:%M:%SZ)
-want=$(sqlite3 gen.db "select count(*) from requests where ts_ms >= $((w0 / 1000 * 1000)) and ts_ms < $((w1 / 1000 * 1000))")
+want=$(sqlite3 rows.db "select count(*) from requests where ts_ms >= $((w0 / 1000 * 1000)) and ts_ms < $((w1 / 1000 * 1000))")
 "$HALOG" report --db gen.db --series --bucket 1s --since "$t0" --until "$t1" --format json >win.json ||
 	fail "a 7 s window"
 [ "$(jq '[.series.bins[].requests] | add' win.json)" = "$want" ] ||

@@ -6,7 +6,7 @@
 . "$TOP/tests/lib.sh"
 
 lib_gen_store 3
-last=$(sqlite3 gen.db "select max(ts_ms) from requests")
+last=$(sqlite3 rows.db "select max(ts_ms) from requests")
 m=$((last / 60000 * 60000 - 120000)) # the busiest minute is the last
 
 # the error rule of docs/halog-report.md, in SQL
@@ -21,16 +21,16 @@ check() { # SINCE_MS UNTIL_MS: the report of [since, until) against the store's 
 	sm=$((s / 1000 * 1000)) um=$((u / 1000 * 1000))
 	jq -r '.backends[] | .name as $b | .servers[] | "\($b) \(.name) \(.requests) \(.errors)"' w.json |
 		sort >ours.txt
-	sqlite3 gen.db "select backend, server, count(*), sum(case when $ERR then 1 else 0 end)
+	sqlite3 rows.db "select backend, server, count(*), sum(case when $ERR then 1 else 0 end)
 		from requests where ts_ms >= $sm and ts_ms < $um group by 1, 2" | tr '|' ' ' | sort >theirs.txt
 	[ -s theirs.txt ] || fail "no request in [$sm, $um)"
 	diff -u theirs.txt ours.txt || fail "[$sm, $um): requests and errors per server differ from the store's"
 	jq -r '.backends[] | .name as $b | .codes | to_entries[] | "\($b) \(.key) \(.value)"' w.json |
 		sort >ours-c.txt
-	sqlite3 gen.db "select backend, status, count(*) from requests where ts_ms >= $sm and ts_ms < $um
+	sqlite3 rows.db "select backend, status, count(*) from requests where ts_ms >= $sm and ts_ms < $um
 		and mode = 'http' and status is not null group by 1, 2" | tr '|' ' ' | sort >theirs-c.txt
 	diff -u theirs-c.txt ours-c.txt || fail "[$sm, $um): status codes differ"
-	lines=$(sqlite3 gen.db "select count(*) from lines where ts_ms >= $sm and ts_ms < $um")
+	lines=$(sqlite3 rows.db "select count(*) from lines where ts_ms >= $sm and ts_ms < $um")
 	[ "$(jq .lines.total w.json)" = "$lines" ] || fail "[$sm, $um): $(jq .lines.total w.json) lines, the store $lines"
 	case "$(jq -r .window.from w.json)" in *":$(printf %02d $((sm / 1000 % 60))).000Z") ;;
 	*) fail "window.from $(jq -r .window.from w.json) is not the asked second" ;; esac

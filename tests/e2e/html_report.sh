@@ -65,7 +65,7 @@ sqlite3 -json "$db" "select proxy backend, server from events where state like '
 # the paths and clients rows: the JSON report of the same sections, checked against the store
 "$HALOG" report --db "$db" --paths --clients --series --slowest --top 8 --format json >"$TMP/ranked.json" ||
 	fail "report --format json"
-[ "$(jq '.paths.requests' "$TMP/ranked.json")" = "$(sqlite3 "$db" "select count(*) from requests where mode = 'http'")" ] ||
+[ "$(jq '.paths.requests' "$TMP/ranked.json")" = "$(sqlite3 "$TMP/x.db" "select count(*) from requests where mode = 'http'")" ] ||
 	fail "paths: requests differ from the store's http rows"
 jq -n --slurpfile bs "$TMP/bs.json" --slurpfile dn "$TMP/down.json" --slurpfile rk "$TMP/ranked.json" '{
 	total: ([$bs[0][].n] | add),

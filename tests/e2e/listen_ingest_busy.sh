@@ -22,11 +22,11 @@ python3 - "$db" "$TMP/reader.stop" >"$TMP/reader.out" 2>&1 <<'PY' &
 import os, sqlite3, sys, time
 con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)
 con.execute("BEGIN")
-n0 = con.execute("SELECT count(*) FROM lines").fetchone()[0]
+n0 = con.execute("SELECT count(*) FROM blocks").fetchone()[0]
 end = time.monotonic() + 300
 while not os.path.exists(sys.argv[2]) and time.monotonic() < end:
     time.sleep(0.1)
-print(n0, con.execute("SELECT count(*) FROM lines").fetchone()[0])
+print(n0, con.execute("SELECT count(*) FROM blocks").fetchone()[0])
 con.execute("COMMIT")
 PY
 rpid=$!
@@ -38,14 +38,14 @@ LIB_PIDS="$LIB_PIDS $rpid"
 sleep 1
 fails=0
 for k in 1 2 3; do
-	"$HALOG" ingest --db "$db" --batch 500 "$TMP/in.log" >"$TMP/ingest$k.out" 2>&1 || {
+	"$HALOG" ingest --db "$db" --batch 500 --force "$TMP/in.log" >"$TMP/ingest$k.out" 2>&1 || {
 		fails=$((fails + 1))
 		cat "$TMP/ingest$k.out"
 	}
 done
 # the listener kept storing meanwhile, and the reader's snapshot did not stop it
-before=$(sqlite3 "$db" "SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), '/busy/') > 0")
-wait_for 30 sh -c "[ \"\$(sqlite3 '$db' \"SELECT count(*) FROM lines WHERE instr(CAST(raw AS TEXT), '/busy/') > 0\")\" -gt $before ]" ||
+before=$(store_count "$db" busy)
+wait_for 30 sh -c "[ \"\$('$HALOG' search --db '$db' --count busy 2>/dev/null || echo 0)\" -gt $before ]" ||
 	{ tail -5 "$log"; sqlite3 "$db" "SELECT name, value FROM counters"; fail "the listener stopped storing while the reader held its snapshot (before: $before)"; }
 touch "$TMP/reader.stop"
 wait "$rpid" || fail "reader failed: $(cat "$TMP/reader.out")"
@@ -53,7 +53,7 @@ lib_stop "$spid"
 stop_listener "$lpid" "$log"
 [ "$(field "$log" received)" = "$(field "$log" stored)" ] || fail "received $(field "$log" received), stored $(field "$log" stored)"
 [ "$fails" = 0 ] || fail "$fails of 3 ingests failed beside a busy listener"
-n=$(sqlite3 "$db" "SELECT count(*) FROM lines WHERE source LIKE 'file:%'")
+n=$(store_sql "$db" "SELECT count(*) FROM lines WHERE source LIKE 'file:%'")
 [ "$n" = 60000 ] || fail "$n ingested lines stored, want 60000"
 read -r r0 r1 <"$TMP/reader.out"
 [ "$r0" = "$r1" ] || fail "the reader's snapshot moved: $r0 then $r1"

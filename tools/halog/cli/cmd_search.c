@@ -753,6 +753,9 @@ static int do_count(struct searcher *s, const struct search_opts *o, struct stor
 	base_sel(s, o, to, &sel);
 	if (store_count(s->rd, &sel, &n))
 		return store_error(s, "cannot count");
+	/* a budget spent while counting leaves a count short of the truth: none is printed */
+	if (query_budget_spent())
+		return budget_error(s->cmd);
 	if (o->json)
 		printf("{\"count\":%lld}\n", (long long)n);
 	else

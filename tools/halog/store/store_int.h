@@ -196,6 +196,8 @@ struct store {
 	pthread_cond_t ckpt;	 /* to the checkpointer: a request, or stop */
 	pthread_cond_t ckpt_end; /* to a committer: a checkpoint ended */
 	uint64_t ckpt_req, ckpt_done;
+	int ckpt_stop; /* the checkpointer exits: set only once the writer thread has, since
+			  every commit the writer makes may wait for a checkpoint (wal_hook) */
 };
 
 /* store.c */

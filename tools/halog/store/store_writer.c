@@ -299,7 +299,7 @@ static void *ckpt_main(void *arg)
 	struct store *st = arg;
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
-		while (st->ckpt_done == st->ckpt_req && !st->stop)
+		while (st->ckpt_done == st->ckpt_req && !st->ckpt_stop)
 			pthread_cond_wait(&st->ckpt, &st->mu);
 		if (st->ckpt_done == st->ckpt_req)
 			break;
@@ -655,11 +655,16 @@ void writer_stop(struct store *st)
 		pthread_mutex_lock(&st->mu);
 		st->stop = 1;
 		pthread_cond_signal(&st->work);
-		if (st->ckpt_started)
-			pthread_cond_signal(&st->ckpt);
 		pthread_mutex_unlock(&st->mu);
+		/* the writer first: its last commits may wait for a checkpoint (wal_hook), so the
+		 * checkpointer stops only after it (stopping both at once hung a writer that held
+		 * the write turn, and every other writer of the store with it) */
 		pthread_join(st->thr, NULL);
 		if (st->ckpt_started) {
+			pthread_mutex_lock(&st->mu);
+			st->ckpt_stop = 1;
+			pthread_cond_signal(&st->ckpt);
+			pthread_mutex_unlock(&st->mu);
 			pthread_join(st->cthr, NULL);
 			/* back to SQLite's own checkpoints for what the connection still commits */
 			sqlite3_wal_autocheckpoint(st->db, 1024);

@@ -41,6 +41,58 @@ int bread_end(sqlite3 *db, int64_t *end, char *err, size_t errsz)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------ stopping */
+
+/* A read's bread_stop, asked by one thread at a time; once it says stop, the read stops. */
+struct stopper {
+	struct bread_stop stop; /* fn NULL: never stops */
+	pthread_mutex_t mu;
+	int stopped;	/* guarded by mu */
+	unsigned every; /* lines between two questions */
+};
+
+static void stopper_init(struct stopper *sp, const struct bread_stop *stop, int has_regex)
+{
+	memset(sp, 0, sizeof(*sp));
+	if (stop)
+		sp->stop = *stop;
+	sp->every = has_regex ? 1 : BREAD_STOP_EVERY;
+	pthread_mutex_init(&sp->mu, NULL);
+}
+
+static void stopper_release(struct stopper *sp)
+{
+	pthread_mutex_destroy(&sp->mu);
+}
+
+/* 1 when the read must stop (asks the bread_stop now), else 0. */
+static int halt(struct stopper *sp)
+{
+	if (!sp || !sp->stop.fn)
+		return 0;
+	pthread_mutex_lock(&sp->mu);
+	if (!sp->stopped && sp->stop.fn(sp->stop.arg))
+		sp->stopped = 1;
+	int r = sp->stopped;
+	pthread_mutex_unlock(&sp->mu);
+	return r;
+}
+
+/* halt every sp->every calls (*tick counts them, one counter a thread). */
+static int halt_tick(struct stopper *sp, unsigned *tick)
+{
+	if (!sp || !sp->stop.fn || ++*tick < sp->every)
+		return 0;
+	*tick = 0;
+	return halt(sp);
+}
+
+static int stopped(char *err, size_t errsz)
+{
+	snprintf(err, errsz, "the read was stopped");
+	return -1;
+}
+
 /* ------------------------------------------------------------------------ the filter */
 
 struct filt {
@@ -55,6 +107,7 @@ struct filt {
 	struct lr_str words[MAX_WORDS]; /* lowercase words every match holds */
 	size_t nwords;
 	int has_regex;
+	struct stopper *sp; /* NULL: never stops */
 };
 
 static struct lr_str cstr(const char *s)
@@ -521,6 +574,8 @@ struct bread_cursor {
 	int64_t limit, given;
 	int truncated;
 	struct store_line line;
+	struct stopper sp;
+	unsigned tick;
 };
 
 /* Fills c->line from a decoded line, with only what sel->want asks for. */
@@ -616,10 +671,15 @@ static int scan(sqlite3 *db, const struct store_sel *sel, const struct filt *f, 
 	struct dblock b;
 	sqlite3_stmt *s = NULL, *one = NULL;
 	int ret = -1, rc = 0;
+	unsigned tick = 0;
 	memset(&b, 0, sizeof(b));
 	if (cand) {
 		for (size_t k = 0; k < ncand; k++) {
 			size_t i = desc ? ncand - 1 - k : k;
+			if (halt_tick(f->sp, &tick)) {
+				stopped(err, errsz);
+				goto out;
+			}
 			int r = dblock_at(&b, db, &one, cand[i], f, err, errsz);
 			if (r < 0)
 				goto out;
@@ -635,10 +695,18 @@ static int scan(sqlite3 *db, const struct store_sel *sel, const struct filt *f, 
 	if (!(s = select_blocks(db, sel, desc, err, errsz)))
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (halt(f->sp)) {
+			stopped(err, errsz);
+			goto out;
+		}
 		if (dblock_load(&b, s, f, err, errsz))
 			goto out;
 		for (size_t k = 0; k < b.n; k++) {
 			size_t i = desc ? b.n - 1 - k : k;
+			if (halt_tick(f->sp, &tick)) {
+				stopped(err, errsz);
+				goto out;
+			}
 			if (line_ok(f, b.first + (int64_t)i, &b.recs[i]) &&
 			    fn(arg, b.first + (int64_t)i, &b.recs[i])) {
 				ret = 0;
@@ -685,8 +753,8 @@ static int collect_one(void *arg, int64_t pos, const struct block_rec *br)
 	return c->max && (int64_t)c->n >= c->max;
 }
 
-struct bread_cursor *bread_cursor_open(sqlite3 *db, const struct store_sel *sel, char *err,
-				       size_t errsz)
+struct bread_cursor *bread_cursor_open(sqlite3 *db, const struct store_sel *sel,
+				       const struct bread_stop *stop, char *err, size_t errsz)
 {
 	struct bread_cursor *c = calloc(1, sizeof(*c));
 	int64_t *cand = NULL;
@@ -699,6 +767,8 @@ struct bread_cursor *bread_cursor_open(sqlite3 *db, const struct store_sel *sel,
 	c->sel = *sel;
 	c->limit = sel->limit;
 	filt_init(&c->f, &c->sel, sel->want);
+	stopper_init(&c->sp, stop, c->f.has_regex);
+	c->f.sp = &c->sp;
 	if (events_only(sel) && event_positions(db, sel, &cand, &ncand, err, errsz))
 		goto fail;
 	if (sel->order == STORE_OLDEST || sel->order == STORE_NEWEST ||
@@ -778,6 +848,8 @@ int bread_cursor_next(struct bread_cursor *c, const struct store_line **line, ch
 		return 0;
 	if (c->mode == CM_POSITIONS) {
 		while (c->ipos < c->npos) {
+			if (halt_tick(&c->sp, &c->tick))
+				return stopped(err, errsz);
 			int64_t pos = c->pos[c->ipos++];
 			int r = dblock_at(&c->b, c->db, &c->one, pos, &c->f, err, errsz);
 			if (r < 0)
@@ -796,6 +868,8 @@ int bread_cursor_next(struct bread_cursor *c, const struct store_line **line, ch
 	}
 	for (;;) {
 		while (c->at < c->b.n) {
+			if (halt_tick(&c->sp, &c->tick))
+				return stopped(err, errsz);
 			size_t i = c->desc ? c->b.n - 1 - c->at : c->at;
 			c->at++;
 			int64_t pos = c->b.first + (int64_t)i;
@@ -806,6 +880,8 @@ int bread_cursor_next(struct bread_cursor *c, const struct store_line **line, ch
 			*line = &c->line;
 			return 1;
 		}
+		if (halt(&c->sp))
+			return stopped(err, errsz);
 		int rc = sqlite3_step(c->blocks);
 		if (rc == SQLITE_DONE)
 			return 0;
@@ -830,6 +906,7 @@ void bread_cursor_close(struct bread_cursor *c)
 	sqlite3_finalize(c->one);
 	dblock_release(&c->b);
 	free(c->pos);
+	stopper_release(&c->sp);
 	free(c);
 }
 
@@ -843,6 +920,7 @@ struct counter {
 	struct block_zip *z;
 	struct block_dec d;
 	struct block_rec br;
+	unsigned tick; /* halt_tick's */
 };
 
 /* Counts the LF-terminated lines of [p, end) that match the filter's query (words and regexes
@@ -867,6 +945,8 @@ static int count_raw(struct counter *k, const unsigned char *p, const unsigned c
 			while (ls > p && ls[-1] != '\n')
 				ls--;
 		}
+		if (halt_tick(f->sp, &k->tick))
+			return -1;
 		const unsigned char *nl = memchr(ls, '\n', (size_t)(end - ls));
 		const unsigned char *le = nl ? nl : end;
 		if (query_match(f->q, (const char *)ls, (size_t)(le - ls), none, &k->br.rec))
@@ -901,15 +981,18 @@ static int count_block(struct counter *k, const struct blockdb_row *row, int64_t
 		for (const unsigned char *q = p; (q = memchr(q, '\n', (size_t)(end - q))); q++)
 			lfs++;
 		if (lfs == (size_t)row->m.n)
-			return count_raw(k, p, end, n);
+			return count_raw(k, p, end, n) ? stopped(err, errsz) : 0;
 	}
 	if (blockdb_open(row, k->z, &k->d, f->need_raw, err, errsz))
 		return -1;
 	if (!f->all)
 		block_dec_only(&k->d, f->offs, f->noffs, f->source);
 	int rc;
-	for (int64_t i = 0; (rc = block_dec_next(&k->d, &k->br, err, errsz)) == 1; i++)
+	for (int64_t i = 0; (rc = block_dec_next(&k->d, &k->br, err, errsz)) == 1; i++) {
+		if (halt_tick(f->sp, &k->tick))
+			return stopped(err, errsz);
 		*n += line_ok(f, row->first_id + i, &k->br);
+	}
 	return rc < 0 ? -1 : 0;
 }
 
@@ -995,10 +1078,26 @@ static int copy_row(struct cslot *sl, const struct blockdb_row *r)
 	return 0;
 }
 
-int bread_count(sqlite3 *db, const struct store_sel *sel, int64_t *n, char *err, size_t errsz)
+static int count(sqlite3 *db, const struct store_sel *sel, struct filt *f, int64_t *n, char *err,
+		 size_t errsz);
+
+int bread_count(sqlite3 *db, const struct store_sel *sel, const struct bread_stop *stop, int64_t *n,
+		char *err, size_t errsz)
 {
 	struct filt f;
+	struct stopper sp;
 	filt_init(&f, sel, 0);
+	stopper_init(&sp, stop, f.has_regex);
+	f.sp = &sp;
+	int r = count(db, sel, &f, n, err, errsz);
+	stopper_release(&sp);
+	return r;
+}
+
+static int count(sqlite3 *db, const struct store_sel *sel, struct filt *fp, int64_t *n, char *err,
+		 size_t errsz)
+{
+	const struct filt f = *fp;
 	*n = 0;
 	if (events_only(sel)) {
 		int64_t *cand;
@@ -1036,6 +1135,10 @@ int bread_count(sqlite3 *db, const struct store_sel *sel, int64_t *n, char *err,
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct blockdb_row row;
+		if (halt(f.sp)) {
+			stopped(err, errsz);
+			break;
+		}
 		if (blockdb_fill(s, &row, err, errsz))
 			break;
 		pthread_mutex_lock(&cp.mu);
@@ -1137,11 +1240,14 @@ static int clip(struct store_sel *hs, int64_t t0, int64_t w, size_t nbins)
 	return hs->until_ms > hs->since_ms;
 }
 
-static int scan_bins(sqlite3 *db, const struct store_sel *hs, struct hist *h, char *err,
-		     size_t errsz)
+static int scan_bins(sqlite3 *db, const struct store_sel *hs, const struct bread_stop *stop,
+		     struct hist *h, char *err, size_t errsz)
 {
 	struct filt f;
+	struct stopper sp;
 	filt_init(&f, hs, 0);
+	stopper_init(&sp, stop, f.has_regex);
+	f.sp = &sp;
 	if (h->bins) { /* rollup_class_of and rollup_is_error read these */
 		need(&f, OFF(status_code));
 		need(&f, OFF(term));
@@ -1149,25 +1255,27 @@ static int scan_bins(sqlite3 *db, const struct store_sel *hs, struct hist *h, ch
 	}
 	int64_t *cand = NULL;
 	size_t ncand = 0;
-	if (events_only(hs) && event_positions(db, hs, &cand, &ncand, err, errsz))
-		return -1;
-	int r = scan(db, hs, &f, 0, cand, ncand, hist_one, h, err, errsz);
+	int r = -1;
+	if (!events_only(hs) || !event_positions(db, hs, &cand, &ncand, err, errsz))
+		r = scan(db, hs, &f, 0, cand, ncand, hist_one, h, err, errsz);
 	free(cand);
+	stopper_release(&sp);
 	return r;
 }
 
-int bread_histogram(sqlite3 *db, const struct store_sel *sel, int64_t t0, int64_t w, size_t nbins,
-		    int64_t *counts, char *err, size_t errsz)
+int bread_histogram(sqlite3 *db, const struct store_sel *sel, const struct bread_stop *stop,
+		    int64_t t0, int64_t w, size_t nbins, int64_t *counts, char *err, size_t errsz)
 {
 	struct store_sel hs = *sel;
 	if (!clip(&hs, t0, w, nbins))
 		return 0;
 	struct hist h = {t0, w, nbins, counts, NULL, sel->clock};
-	return scan_bins(db, &hs, &h, err, errsz);
+	return scan_bins(db, &hs, stop, &h, err, errsz);
 }
 
-int bread_series(sqlite3 *db, const struct store_sel *sel, int64_t t0, int64_t w, size_t nbins,
-		 struct store_bin *bins, char *err, size_t errsz)
+int bread_series(sqlite3 *db, const struct store_sel *sel, const struct bread_stop *stop,
+		 int64_t t0, int64_t w, size_t nbins, struct store_bin *bins, char *err,
+		 size_t errsz)
 {
 	struct store_sel hs = *sel;
 	hs.clock = STORE_LOGGED;
@@ -1175,5 +1283,5 @@ int bread_series(sqlite3 *db, const struct store_sel *sel, int64_t t0, int64_t w
 	if (!clip(&hs, t0, w, nbins))
 		return 0;
 	struct hist h = {t0, w, nbins, NULL, bins, STORE_LOGGED};
-	return scan_bins(db, &hs, &h, err, errsz);
+	return scan_bins(db, &hs, stop, &h, err, errsz);
 }

@@ -154,14 +154,36 @@ static int sq_end(struct store_reader *rd, struct store_pos *out)
 
 /* ------------------------------------------------------------------------ lines */
 
+/* The block reader decodes whole blocks between two SQLite steps, so the progress callback
+ * alone would notice a deadline late: it asks the same question before every block and every
+ * few lines (block_read.h). */
+static struct bread_stop sq_bstop(struct store_reader *rd)
+{
+	return (struct bread_stop){sq_progress, rd};
+}
+
+/* r, the result of a block read; its message says so when the deadline stopped it. */
+static int sq_blk(struct store_reader *rd, int r)
+{
+	if (r < 0 && rd->timed_out)
+		return store_reader_fail(rd,
+					 "cannot read: the read ran over its time limit (%lld ms)",
+					 (long long)rd->limit_ms);
+	return r;
+}
+
 static void *sq_cursor_open(struct store_reader *rd, const struct store_sel *sel)
 {
-	return bread_cursor_open(sq_of(rd)->db, sel, rd->err, sizeof(rd->err));
+	struct bread_stop stop = sq_bstop(rd);
+	void *c = bread_cursor_open(sq_of(rd)->db, sel, &stop, rd->err, sizeof(rd->err));
+	if (!c)
+		sq_blk(rd, -1);
+	return c;
 }
 
 static int sq_cursor_next(struct store_reader *rd, void *cur, const struct store_line **line)
 {
-	return bread_cursor_next(cur, line, rd->err, sizeof(rd->err));
+	return sq_blk(rd, bread_cursor_next(cur, line, rd->err, sizeof(rd->err)));
 }
 
 static int sq_cursor_truncated(const void *cur)
@@ -176,14 +198,16 @@ static void sq_cursor_close(void *cur)
 
 static int sq_count(struct store_reader *rd, const struct store_sel *sel, int64_t *n)
 {
-	return bread_count(sq_of(rd)->db, sel, n, rd->err, sizeof(rd->err));
+	struct bread_stop stop = sq_bstop(rd);
+	return sq_blk(rd, bread_count(sq_of(rd)->db, sel, &stop, n, rd->err, sizeof(rd->err)));
 }
 
 static int sq_histogram(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
 			int64_t width_ms, size_t nbins, int64_t *counts)
 {
-	return bread_histogram(sq_of(rd)->db, sel, t0, width_ms, nbins, counts, rd->err,
-			       sizeof(rd->err));
+	struct bread_stop stop = sq_bstop(rd);
+	return sq_blk(rd, bread_histogram(sq_of(rd)->db, sel, &stop, t0, width_ms, nbins, counts,
+					  rd->err, sizeof(rd->err)));
 }
 
 /* ------------------------------------------------------------------------ aggregates */
@@ -648,9 +672,11 @@ static int sq_series(struct store_reader *rd, const struct store_sel *sel, int64
 	int64_t bk = info.rollup_ms;
 	if (!whole(t0, bk) || !whole(width_ms, bk) ||
 	    (sel->since_ms != INT64_MIN && !whole(sel->since_ms, bk)) ||
-	    (sel->until_ms != INT64_MAX && !whole(sel->until_ms, bk)))
-		return bread_series(sq_of(rd)->db, sel, t0, width_ms, nbins, bins, rd->err,
-				    sizeof(rd->err));
+	    (sel->until_ms != INT64_MAX && !whole(sel->until_ms, bk))) {
+		struct bread_stop stop = sq_bstop(rd);
+		return sq_blk(rd, bread_series(sq_of(rd)->db, sel, &stop, t0, width_ms, nbins, bins,
+					       rd->err, sizeof(rd->err)));
+	}
 	if (names_load(rd, &nm))
 		return -1;
 	make_rfilter(sel, &nm, &f);

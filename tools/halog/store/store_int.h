@@ -134,8 +134,8 @@ struct name_memo {
 struct store {
 	sqlite3 *db;
 	int readonly;
-	int lockfd;   /* the writers' turnstile, "<path>-lock" (-1: none) */
-	int has_turn; /* holds the write turn (store_turn_take) */
+	int lockfd;		 /* the writers' turnstile, "<path>-lock" (-1: none) */
+	int has_turn;		 /* holds the write turn (store_turn_take) */
 	sqlite3_stmt *stmt[S_N]; /* prepared lazily */
 	uint64_t nulls[S_N];	 /* row statements: parameters bound to NULL (bind_null) */
 	struct strbuf scratch;	 /* the caller's */
@@ -184,7 +184,7 @@ struct store {
 	struct strbuf wscratch; /* encoding histograms */
 	int64_t prune_next_ms;	/* monotonic: the next look at the limits */
 	int prune_more;		/* beyond the limits after the last step */
-	int64_t prune_max_size;	/* --max-size as read at the last step (0: none): checked at
+	int64_t prune_max_size; /* --max-size as read at the last step (0: none): checked at
 				   every commit, so a fast writer cannot outgrow it for long */
 	int64_t protect_id;	/* blocks from this line id on are never pruned */
 

@@ -216,12 +216,14 @@ static void test_create_mode_version(void **state)
 	assert_int_equal(stat(p, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
-	assert_int_equal(q_i64(store_sqlite_db(st), "SELECT value FROM meta WHERE key='schema_version'"),
-			 STORE_SCHEMA_VERSION);
+	assert_int_equal(
+		q_i64(store_sqlite_db(st), "SELECT value FROM meta WHERE key='schema_version'"),
+		STORE_SCHEMA_VERSION);
 	assert_string_equal((const char *)"wal", "wal");
 	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(st), "PRAGMA journal_mode", -1, &s, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(store_sqlite_db(st), "PRAGMA journal_mode", -1, &s, NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
 	sqlite3_finalize(s);
@@ -283,11 +285,13 @@ static void test_migrate_v0(void **state)
 	struct store *st = store_open(p, 0, err, sizeof(err));
 	assert_non_null(st);
 	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
-	assert_int_equal(q_i64(store_sqlite_db(st), "SELECT count(*) FROM sqlite_master WHERE name IN"
-					     " ('blocks','ingested','events','counters','rollup')"),
+	assert_int_equal(q_i64(store_sqlite_db(st),
+			       "SELECT count(*) FROM sqlite_master WHERE name IN"
+			       " ('blocks','ingested','events','counters','rollup')"),
 			 5);
-	assert_int_equal(q_i64(store_sqlite_db(st), "SELECT count(*) FROM sqlite_master WHERE name IN"
-					     " ('lines','requests')"),
+	assert_int_equal(q_i64(store_sqlite_db(st),
+			       "SELECT count(*) FROM sqlite_master WHERE name IN"
+			       " ('lines','requests')"),
 			 0);
 	store_close(st);
 }
@@ -713,9 +717,9 @@ static void test_events_only_reads_no_block(void **state)
 	store_close(st);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "UPDATE blocks SET raw = X'00', cols = X'00'", NULL, NULL,
-				      NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db, "UPDATE blocks SET raw = X'00', cols = X'00'", NULL, NULL, NULL),
+		SQLITE_OK);
 	assert_true(q_i64(db, "SELECT count(*) FROM blocks") >= 2);
 	sqlite3_close(db);
 
@@ -747,6 +751,66 @@ static void test_events_only_reads_no_block(void **state)
 	store_reader_close(rd);
 }
 
+/* Two writers of one store (halog listen and halog ingest) take turns: each numbers its lines
+ * from the store's end when it opened, so each must follow the other's appends. Lines from both,
+ * interleaved, commits in between, one round filling more than a block (a full block written
+ * before the commit), event lines among them: every line is stored once, under an id of its
+ * own, and every event row points at its line. */
+static void add_round(struct store *st, const char *who, int round, int n)
+{
+	char raw[64];
+	struct logrec r;
+	for (int i = 0; i < n; i++) {
+		snprintf(raw, sizeof(raw), "%s round %d line %d", who, round, i);
+		if (i % 100 == 7) {
+			logrec_clear(&r);
+			r.kind = LR_SERVER;
+			r.ts_ms = 1700000000000 + i;
+			r.ev_proxy = S("be_a");
+			r.ev_server = S(raw); /* the event names its own line */
+			r.ev_state = S("DOWN");
+		} else {
+			http_rec(&r, 1700000000000 + i, "be_a", "s1", 200, 10);
+		}
+		struct store_msg m = {raw, strlen(raw), 1700000000000 + i, who, 0};
+		assert_int_equal(store_add(st, &m, &r), 0);
+	}
+	assert_int_equal(store_commit(st), 0);
+}
+
+static void test_two_writers_take_turns(void **state)
+{
+	char p[512], err[256];
+	(void)state;
+	db_path(p, sizeof(p), "two.db");
+	struct store *a = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(a);
+	struct store *b = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(b);
+	static const int rounds[][2] = {{5, 7}, {5, 3}, {5000, 11}, {20, 4200}, {3, 3}};
+	int64_t total = 0, events = 0;
+	for (int k = 0; k < 5; k++) {
+		add_round(a, "a", k, rounds[k][0]);
+		add_round(b, "b", k, rounds[k][1]);
+		for (int w = 0; w < 2; w++) {
+			total += rounds[k][w];
+			events += (rounds[k][w] + 92) / 100;
+		}
+	}
+	store_close(a);
+	store_close(b);
+	assert_int_equal(lines_of(p), total);
+	sqlite3 *db = rows_of(p); /* fails on two lines under one id */
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM lines"), total);
+	assert_int_equal(q_i64(db, "SELECT count(DISTINCT raw) FROM lines"), total);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM s.events"), events);
+	assert_int_equal(q_i64(db,
+			       "SELECT count(*) FROM s.events e JOIN lines l ON l.id = e.line_id"
+			       " WHERE CAST(l.raw AS TEXT) = e.server"),
+			 events);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -760,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_big_batch_flush),
 		cmocka_unit_test(test_no_stale_fields),
 		cmocka_unit_test(test_events_only_reads_no_block),
+		cmocka_unit_test(test_two_writers_take_turns),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -144,6 +144,7 @@ static const char *const stmt_sql[S_N] = {
 	[S_FILE_SET] = "INSERT OR REPLACE INTO ingested(ident, name, bytes, lines, at_ms)"
 		       " VALUES(?,?,?,?,?)",
 	[S_FILE_GET] = "SELECT bytes, lines, at_ms, name FROM ingested WHERE ident = ?",
+	[S_END] = "SELECT first_id + n FROM blocks ORDER BY first_id DESC LIMIT 1",
 };
 
 static uint64_t hand_over(struct store *st, int commit);
@@ -390,6 +391,8 @@ static int init_ids(struct store *st)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_db_fail(st, "cannot read the blocks");
 	st->committed_next = st->open_first = st->protect_id = st->next_id;
+	st->w_shift = st->w_shift_c = st->w_open_k = 0;
+	st->w_end = st->w_open_local = st->next_id;
 	return 0;
 }
 
@@ -426,7 +429,8 @@ static int reopen_immutable(struct store *st, const char *path, char *errbuf, si
 	if (stat(uri.buf, &wb) == 0 && wb.st_size > 0) {
 		snprintf(errbuf, errsz,
 			 "cannot read '%s' from here: its -wal file holds commits that need a -shm "
-			 "file, which this folder does not let us create (%s); copy the store with its "
+			 "file, which this folder does not let us create (%s); copy the store with "
+			 "its "
 			 "-wal to a writable folder, or read it where its writer runs",
 			 path, sqlite3_errmsg(st->db));
 		strbuf_release(&uri);
@@ -481,8 +485,8 @@ struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz
 	/* once per process: sqlite3_config must not run while another thread uses SQLite (a
 	 * reader per thread: halog serve) */
 	pthread_once(&sqlite_setup_once, sqlite_setup);
-	if (open_conn(st, path, st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
-		      errbuf, errsz))
+	if (open_conn(st, path, st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, errbuf,
+		      errsz))
 		goto fail;
 	if (!st->readonly) {
 		int version;

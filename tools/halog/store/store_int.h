@@ -42,6 +42,7 @@ enum {
 	S_COUNTER,
 	S_FILE_SET,
 	S_FILE_GET,
+	S_END,
 	S_N
 };
 
@@ -187,6 +188,13 @@ struct store {
 	int64_t prune_max_size; /* --max-size as read at the last step (0: none): checked at
 				   every commit, so a fast writer cannot outgrow it for long */
 	int64_t protect_id;	/* blocks from this line id on are never pruned */
+	/* Line ids: the caller numbers lines from the store's end at open (next_id); other
+	 * writers may append between two of this writer's transactions, so the writer follows
+	 * the file's end (follow_end): a line's id in the file is its number + w_shift. */
+	int64_t w_shift, w_shift_c; /* now, and as of the last commit (a rollback goes back) */
+	int64_t w_end;		    /* the file's end as the last commit left it (file ids) */
+	int64_t w_open_local;	    /* the number of the first line the next block holds */
+	int64_t w_open_k;	    /* of its lines, those a committed row already holds */
 
 	/* ---- the checkpointer: its own connection and thread, guarded by mu too ---- */
 	char *path;

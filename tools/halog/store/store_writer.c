@@ -380,6 +380,53 @@ static int flush_files(struct store *st, const struct batch *b)
 	return 0;
 }
 
+/* At the start of a transaction: when another writer appended lines after this writer's last
+ * commit, this writer's lines go after them. Its next block (the open block, whose first
+ * w_open_k lines a committed row holds at their old ids) then moves whole to the file's end:
+ * that row is deleted, its events renumbered, and every id from then on shifted. Without it
+ * two writers (halog listen and halog ingest) numbered their lines from the same end, and the
+ * later block rows replaced the earlier ones. Returns 0 or -1. */
+static int follow_end(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, S_END);
+	if (!s)
+		return -1;
+	int rc = sqlite3_step(s);
+	int64_t end = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 1;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_fail(st, "cannot read the blocks");
+	if (end <= st->w_end)
+		return 0;
+	int64_t shift = end - st->w_open_local;
+	if (st->w_open_k) {
+		int64_t old = st->w_open_local + st->w_shift;
+		sqlite3_stmt *d = NULL, *u = NULL;
+		int ok = sqlite3_prepare_v2(st->db, "DELETE FROM blocks WHERE first_id = ?1", -1,
+					    &d, NULL) == SQLITE_OK &&
+			 sqlite3_prepare_v2(st->db,
+					    "UPDATE events SET line_id = line_id + ?3"
+					    " WHERE line_id >= ?1 AND line_id < ?2",
+					    -1, &u, NULL) == SQLITE_OK;
+		if (ok) {
+			sqlite3_bind_int64(d, 1, old);
+			sqlite3_bind_int64(u, 1, old);
+			sqlite3_bind_int64(u, 2, old + st->w_open_k);
+			sqlite3_bind_int64(u, 3, shift - st->w_shift);
+			ok = sqlite3_step(d) == SQLITE_DONE && sqlite3_step(u) == SQLITE_DONE;
+		}
+		if (!ok)
+			store_db_fail(st,
+				      "cannot move the open block after another writer's lines");
+		sqlite3_finalize(d);
+		sqlite3_finalize(u);
+		if (!ok)
+			return -1;
+	}
+	st->w_shift = shift;
+	return 0;
+}
+
 static int begin(struct store *st)
 {
 	if (st->w_in_tx)
@@ -394,7 +441,7 @@ static int begin(struct store *st)
 		return -1;
 	}
 	st->w_in_tx = 1;
-	return 0;
+	return follow_end(st); /* on failure, the caller rolls back */
 }
 
 /* After a commit: a prune step now and then, or at every commit while the store is beyond its
@@ -425,20 +472,25 @@ int writer_write_batch(struct store *st, struct batch *b, char *err, size_t errs
 		 * replaces */
 		sqlite3_stmt *s = store_stmt(st, S_BLOCK);
 		if (!s || blockdb_write_parts(st->db, s, st->wzip, &b->m, b->raw.p, b->cols.p,
-					      b->open_first, store_errbuf(st), sizeof(st->err)))
+					      b->open_first + st->w_shift, store_errbuf(st),
+					      sizeof(st->err)))
 			goto fail;
 	}
 	if (intern_names(st, b) || flush(st, b) || flush_files(st, b))
 		goto fail;
 	for (size_t i = 0; i < b->nev; i++)
-		if (insert_event(st, b->ev[i].id, b->ev[i].ts, &b->ev[i].rec))
+		if (insert_event(st, b->ev[i].id + st->w_shift, b->ev[i].ts, &b->ev[i].rec))
 			goto fail;
 	if (b->commit) {
 		if (store_exec(st, "COMMIT"))
 			goto fail;
 		st->w_in_tx = 0;
 		store_turn_give(st);
-		st->protect_id = b->open_n ? b->open_first : b->next_id;
+		st->w_open_local = b->open_n ? b->open_first : b->next_id;
+		st->w_open_k = b->open_n;
+		st->w_shift_c = st->w_shift;
+		st->w_end = b->next_id + st->w_shift;
+		st->protect_id = st->w_open_local + st->w_shift;
 		maybe_prune(st);
 	}
 	return 0;
@@ -472,9 +524,10 @@ static void *writer_main(void *arg)
 		int bad = 0, committed = 0;
 		int64_t next_id = 0;
 		if (j.kind == JOB_BLOCK) {
-			bad = !skip && (begin(st) ||
-					blockdb_write(st->db, st->stmt[S_BLOCK], st->wzip, j.enc,
-						      j.first, st->wmsg, sizeof(st->wmsg)));
+			bad = !skip &&
+			      (begin(st) ||
+			       blockdb_write(st->db, st->stmt[S_BLOCK], st->wzip, j.enc,
+					     j.first + st->w_shift, st->wmsg, sizeof(st->wmsg)));
 			block_enc_reset(j.enc);
 		} else {
 			bad = !skip && writer_write_batch(st, j.b, st->wmsg, sizeof(st->wmsg));
@@ -587,6 +640,12 @@ void writer_reset(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->w_in_tx = 0;
 	store_turn_give(st);
+	/* the rolled-back lines are numbered again from the last commit (store_rollback), in a
+	 * block of their own: the committed open row stays */
+	st->w_shift = st->w_shift_c;
+	st->w_open_local = st->committed_next;
+	st->w_open_k = 0;
+	st->w_end = st->committed_next + st->w_shift;
 	/* names stored by the rolled-back transaction are gone: learn every id again */
 	free(st->local_db);
 	st->local_db = NULL;

@@ -31,7 +31,7 @@ rc=$?
 exec 3<&-
 [ "$rc" = 0 ] || { cat "$log"; fail "exit $rc after SIGTERM"; }
 [ "$(field "$log" stored)" = 25000 ] || fail "stored $(field "$log" stored), want 25000"
-rows=$(sqlite3 "$db" "SELECT count(*) FROM lines")
+rows=$(store_sql "$db" "SELECT count(*) FROM lines")
 [ "$rows" = 25000 ] || fail "$rows rows, want 25000"
 dropped=$(sqlite3 "$db" "SELECT value FROM counters WHERE name = 'listen.echo_dropped'")
 [ -n "$dropped" ] && [ "$dropped" -gt 0 ] || fail "listen.echo_dropped = '$dropped', want > 0"

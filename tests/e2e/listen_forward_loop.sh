@@ -37,12 +37,12 @@ bpid=$lpid
 # every copy back at A is caught: A counts 150 loops (an endless loop would never settle here,
 # and would store far more than 150 rows)
 wait_for 30 sh -c "[ \"\$(sqlite3 '$TMP/a.db' \"SELECT value FROM counters WHERE name = 'listen.forward_loops'\")\" = 150 ]" ||
-	fail "A's listen.forward_loops never reached 150: $(sqlite3 "$TMP/a.db" "SELECT name, value FROM counters") rows $(sqlite3 "$TMP/a.db" "SELECT count(*) FROM lines")"
+	fail "A's listen.forward_loops never reached 150: $(sqlite3 "$TMP/a.db" "SELECT name, value FROM counters") rows $(store_count "$TMP/a.db")"
 stop_listener "$apid" "$TMP/a.log"
 stop_listener "$bpid" "$TMP/b.log"
 grep -q "a forwarding loop" "$TMP/a.log" || fail "A did not warn about the loop"
 for side in a b; do
-	n=$(sqlite3 "$TMP/$side.db" "SELECT count(*) FROM lines")
+	n=$(store_sql "$TMP/$side.db" "SELECT count(*) FROM lines")
 	[ "$n" = 150 ] || fail "$side stored $n messages, want 150 (each once)"
 	got=$(seqs "$TMP/$side.db" "CAST(raw AS TEXT) LIKE '%/loopu/seq=%'")
 	[ "$got" = "100|100|0000000|0000099" ] || fail "$side udp: $got"

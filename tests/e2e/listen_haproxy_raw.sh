@@ -66,20 +66,20 @@ while [ $i -le $N ]; do
 	i=$((i + 1))
 done
 want=$((N + 1))
-wait_for 30 sh -c "[ \"\$(sqlite3 '$db' \"SELECT count(*) FROM lines\")\" -ge $((2 * want)) ]" ||
-	{ sqlite3 "$db" "SELECT source, CAST(raw AS TEXT) FROM lines LIMIT 5"; fail "the $((2 * want)) lines did not arrive"; }
+wait_for 30 sh -c "[ \"\$('$HALOG' search --db '$db' --count '' 2>/dev/null || echo 0)\" -ge $((2 * want)) ]" ||
+	{ store_sql "$db" "SELECT source, CAST(raw AS TEXT) FROM lines LIMIT 5"; fail "the $((2 * want)) lines did not arrive"; }
 lib_stop "$hpid"
 stop_listener "$lpid" "$log"
 
 # every line whole: "STATUS BYTES TT GET /raw/...", one per request on each ring
-total=$(sqlite3 "$db" "SELECT count(*) FROM lines")
-whole=$(sqlite3 "$db" "SELECT count(*) FROM lines WHERE CAST(raw AS TEXT) GLOB '[24]0[04] [0-9]* [0-9]* GET /raw/*' AND CAST(raw AS TEXT) NOT LIKE '%GET /raw/%GET /raw/%'")
-[ "$total" = $((2 * want)) ] || { sqlite3 "$db" "SELECT source, CAST(raw AS TEXT) FROM lines"; fail "$total lines stored, want $((2 * want)) (merged or cut lines)"; }
-[ "$whole" = "$total" ] || { sqlite3 "$db" "SELECT source, CAST(raw AS TEXT) FROM lines"; fail "only $whole of $total lines are whole"; }
+total=$(store_sql "$db" "SELECT count(*) FROM lines")
+whole=$(store_sql "$db" "SELECT count(*) FROM lines WHERE CAST(raw AS TEXT) GLOB '[24]0[04] [0-9]* [0-9]* GET /raw/*' AND CAST(raw AS TEXT) NOT LIKE '%GET /raw/%GET /raw/%'")
+[ "$total" = $((2 * want)) ] || { store_sql "$db" "SELECT source, CAST(raw AS TEXT) FROM lines"; fail "$total lines stored, want $((2 * want)) (merged or cut lines)"; }
+[ "$whole" = "$total" ] || { store_sql "$db" "SELECT source, CAST(raw AS TEXT) FROM lines"; fail "only $whole of $total lines are whole"; }
 # each request twice (once per ring), no other line
-odd=$(sqlite3 "$db" "SELECT count(*) FROM (SELECT substr(CAST(raw AS TEXT), instr(CAST(raw AS TEXT), 'GET ')) AS k, count(*) AS c FROM lines GROUP BY k HAVING c != 2)")
+odd=$(store_sql "$db" "SELECT count(*) FROM (SELECT substr(CAST(raw AS TEXT), instr(CAST(raw AS TEXT), 'GET ')) AS k, count(*) AS c FROM lines GROUP BY k HAVING c != 2)")
 [ "$odd" = 0 ] || fail "$odd requests not stored exactly twice"
-[ "$(sqlite3 "$db" "SELECT count(DISTINCT substr(CAST(raw AS TEXT), instr(CAST(raw AS TEXT), 'GET '))) FROM lines")" = $want ] || fail "not $want distinct requests"
-n404=$(sqlite3 "$db" "SELECT count(*) FROM lines WHERE CAST(raw AS TEXT) LIKE '404 %'")
+[ "$(store_sql "$db" "SELECT count(DISTINCT substr(CAST(raw AS TEXT), instr(CAST(raw AS TEXT), 'GET '))) FROM lines")" = $want ] || fail "not $want distinct requests"
+n404=$(store_sql "$db" "SELECT count(*) FROM lines WHERE CAST(raw AS TEXT) LIKE '404 %'")
 [ "$n404" = $((2 * (N / 3))) ] || fail "$n404 lines of 404 answers, want $((2 * (N / 3)))"
 echo "ok: $want raw lines starting with digits, each stored whole once over LF framing and over octet counting"

@@ -75,7 +75,7 @@ read -r served closed <<EOF2
 $(python3 "$TMP/conns.py" hold "$P" 40)
 EOF2
 stop_listener "$lpid" "$TMP/a.log"
-rows=$(sqlite3 "$TMP/a.db" "SELECT count(*) FROM lines")
+rows=$(store_sql "$TMP/a.db" "SELECT count(*) FROM lines")
 [ "$rows" -ge "$served" ] || fail "$rows lines stored, fewer than the $served served connections sent"
 ! grep -q "no file descriptor left" "$TMP/a.log" || fail "accept ran out of descriptors under the lowered limit"
 [ "$served" -ge 1 ] && [ "$served" -le 27 ] || fail "$served connections served, want 1..27"
@@ -104,8 +104,10 @@ echo "B. EMFILE: $closed of 20 new connections closed at once (counted $lim), ba
 P=$(free_port) || fail "no free port"
 start_listener "$TMP/c.log" --db "$TMP/c.db" --bind "tcp://127.0.0.1:$P" --max-conns 4
 evicted=$(python3 "$TMP/conns.py" evict "$P" 4)
-wait_for 20 sh -c "[ \"\$(sqlite3 '$TMP/c.db' \"SELECT count(*) FROM lines WHERE CAST(raw AS TEXT) = '<134>a real sender'\")\" = 1 ]" ||
+wait_for 20 sh -c "[ \"\$('$HALOG' search --db '$TMP/c.db' --count '\"a real sender\"' 2>/dev/null || echo 0)\" = 1 ]" ||
 	fail "the sender's message was lost behind 4 silent connections"
+[ "$(store_sql "$TMP/c.db" "SELECT count(*) FROM lines WHERE CAST(raw AS TEXT) = '<134>a real sender'")" = 1 ] ||
+	fail "the sender's message was not stored as sent"
 stop_listener "$lpid" "$TMP/c.log"
 [ "$evicted" -ge 1 ] || fail "no silent connection made room"
 echo "C. 4 silent connections in 4 slots: $evicted closed to make room, the sender's line stored"
@@ -121,7 +123,7 @@ stop_listener "$lpid" "$TMP/d.log"
 [ "$idle" = 3 ] || fail "$idle of 3 silent connections closed by --idle-timeout"
 [ "$part" = 2 ] || fail "$part of 2 incomplete frames closed by --frame-timeout"
 [ "$(sqlite3 "$TMP/d.db" "SELECT value FROM counters WHERE name = 'listen.idle_closed'")" = 3 ] || fail "listen.idle_closed is not 3"
-got=$(sqlite3 "$TMP/d.db" "SELECT CAST(raw AS TEXT) || '|' || flags || '|' || reason FROM lines ORDER BY CAST(raw AS TEXT)")
+got=$(store_sql "$TMP/d.db" "SELECT CAST(raw AS TEXT) || '|' || flags || '|' || reason FROM lines ORDER BY CAST(raw AS TEXT)")
 want="<134>an LF frame that never ends|1|the frame did not complete within --frame-timeout
 <134>an octet frame shorter than its count|1|the frame did not complete within --frame-timeout"
 [ "$got" = "$want" ] || fail "incomplete frames stored as: $got"

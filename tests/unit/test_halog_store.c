@@ -811,6 +811,78 @@ static void test_two_writers_take_turns(void **state)
 	sqlite3_close(db);
 }
 
+/* store_histogram without a query reads the blocks' time ranges as an index: a block whose lines
+ * all fall in one bin adds its n unread, the others are decoded. Three full blocks, each inside
+ * a 10 s span, and 100 lines after: every bin width and window counts what the lines say, and
+ * with the full blocks' frames broken, bins that hold them whole still count them. */
+#define HB_T0 1700000000000LL
+static int64_t hb_recv(int64_t i)
+{
+	return i < 12288 ? HB_T0 + (i / 4096) * 10000 + i % 4096 : HB_T0 + 35000 + (i - 12288);
+}
+
+static void hb_check(const char *p, int64_t t0, int64_t w, size_t nbins, int64_t since,
+		     int64_t until, int want_ok)
+{
+	char err[256];
+	struct store_reader *rd = store_reader_open(p, err, sizeof(err));
+	assert_non_null(rd);
+	struct store_sel sel;
+	store_sel_init(&sel);
+	sel.since_ms = since;
+	sel.until_ms = until;
+	int64_t got[8] = {0}, want[8] = {0};
+	assert_true(nbins <= 8);
+	for (int64_t i = 0; i < 12388; i++) {
+		int64_t t = hb_recv(i);
+		if (t >= since && t < until && t >= t0 && t < t0 + w * (int64_t)nbins)
+			want[(t - t0) / w]++;
+	}
+	int rc = store_histogram(rd, &sel, t0, w, nbins, got);
+	if (!want_ok) {
+		assert_int_equal(rc, -1);
+	} else {
+		if (rc)
+			fail_msg("%s", store_reader_errmsg(rd));
+		for (size_t b = 0; b < nbins; b++)
+			assert_int_equal(got[b], want[b]);
+	}
+	store_reader_close(rd);
+}
+
+static void test_histogram_by_blocks(void **state)
+{
+	char p[512], err[256];
+	(void)state;
+	db_path(p, sizeof(p), "hb.db");
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	struct logrec r;
+	for (int64_t i = 0; i < 12388; i++) {
+		http_rec(&r, hb_recv(i), "be_a", "s1", 200, 10);
+		struct store_msg m = {"a line", 6, hb_recv(i), "test", 0};
+		assert_int_equal(store_add(st, &m, &r), 0);
+	}
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	static const int64_t widths[] = {10000, 5000, 3000, 1000, 40000};
+	for (size_t k = 0; k < sizeof(widths) / sizeof(widths[0]); k++) {
+		size_t nb = (size_t)(40000 / widths[k]) < 8 ? (size_t)(40000 / widths[k]) : 8;
+		hb_check(p, HB_T0, widths[k], nb, INT64_MIN, INT64_MAX, 1);
+		hb_check(p, HB_T0 - 2000, widths[k], nb, HB_T0 + 1000, HB_T0 + 33000, 1);
+	}
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM blocks"), 4);
+	assert_int_equal(sqlite3_exec(db,
+				      "UPDATE blocks SET raw = X'00', cols = X'00' WHERE n = 4096",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	hb_check(p, HB_T0, 10000, 4, INT64_MIN, INT64_MAX, 1); /* not one full block read */
+	hb_check(p, HB_T0, 1000, 8, INT64_MIN, INT64_MAX, 0);  /* they are really broken */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -825,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_no_stale_fields),
 		cmocka_unit_test(test_events_only_reads_no_block),
 		cmocka_unit_test(test_two_writers_take_turns),
+		cmocka_unit_test(test_histogram_by_blocks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1045,7 +1045,8 @@ static int read_connerrs(struct ctx *c)
 			agg_sel(c, &sel);
 			sel.frontend = sel.backend = NULL;
 			sel.kinds = STORE_KIND(LR_HTTP);
-			sel.order = STORE_BY_TIME;
+			sel.order = STORE_OLDEST; /* counted, first and last kept: any order will do,
+						     and the store's own is the cheapest */
 			sel.query = badreq_q;
 			sel.want = STORE_WANT_TRAFFIC;
 			if (!(cur = store_cursor_open(c->rd, &sel))) {
@@ -1087,10 +1088,11 @@ static int read_connerrs(struct ctx *c)
 				break;
 			}
 			struct report_connerr *ce = e->val;
-			if (!ce->n)
+			if (!ce->n || ln->ts_ms < ce->first_ms)
 				ce->first_ms = ln->ts_ms;
+			if (!ce->n || ln->ts_ms > ce->last_ms)
+				ce->last_ms = ln->ts_ms;
 			ce->n++;
-			ce->last_ms = ln->ts_ms;
 			r->connerrs_total++;
 		}
 	}

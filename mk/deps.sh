@@ -13,6 +13,9 @@ fuzz="$build clang libclang-rt-14-dev"
 html="chromium chromium-driver"
 # tests/e2e/forward_rsyslog.sh: the receivers halog listen --forward tcp:// and tls:// meet
 syslog="rsyslog rsyslog-gnutls"
+# tests/e2e/clickhouse_*.sh: the servers halog's ClickHouse sink and readers meet. Optional: where
+# the package cannot be installed (not every architecture has it), those tests skip, saying so.
+clickhouse="clickhouse-server"
 # tests/e2e/deploy_engine.sh starts its own Docker engine, which needs root: as another user it
 # skips, so these are wanted only from root.
 engine="docker.io docker-compose debootstrap git"
@@ -31,6 +34,8 @@ html) want=$html ;;
 *) echo "mk/deps.sh: unknown goal '$goal'" >&2; exit 2 ;;
 esac
 
+optional=
+[ "$goal" = test ] && optional=$clickhouse
 missing=
 for p in $want; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -41,6 +46,20 @@ done
 case " $want " in *" chromium "*)
 	command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm" ;;
 esac
+opt_missing=
+for p in $optional; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case $st in *"install ok installed"*) ;; *) opt_missing="$opt_missing $p" ;; esac
+done
+if [ -n "$opt_missing" ] && [ "$(id -u)" -eq 0 ]; then
+	echo "installing Debian packages for 'make $goal' (optional):$opt_missing" >&2
+	# shellcheck disable=SC2086
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $opt_missing; } >&2 ||
+		echo "mk/deps.sh:$opt_missing cannot be installed: the tests that need it skip" >&2
+elif [ -n "$opt_missing" ]; then
+	echo "optional for 'make $goal' (the tests that need them skip):$opt_missing" >&2
+fi
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -8,6 +8,7 @@
 #include "listen/forward.h"
 #include "listen/listen.h"
 #include "parse/logparse.h"
+#include "store/chhttp.h"
 #include "store/store.h"
 #include "opt.h"
 #include "parse.h"
@@ -35,6 +36,7 @@ enum {
 	O_RETAIN,
 	O_MAX_SIZE,
 	O_RETAIN_ROLLUPS,
+	O_SINK,
 };
 
 static const struct opt listen_opts[] = {
@@ -43,7 +45,14 @@ static const struct opt listen_opts[] = {
 	 .type = OPT_STR,
 	 .arg = "FILE",
 	 .help = "the SQLite store (default: $HALOG_DB, else ./halog.db; created\n"
-		 "with mode 0600)"},
+		 "with mode 0600); 'none': no local store (needs --sink)"},
+	{.id = O_SINK,
+	 .long_name = "sink",
+	 .type = OPT_STR,
+	 .arg = "URL",
+	 .help = "also insert every message into ClickHouse:\n"
+		 "clickhouse://HOST:PORT/DB[?spool=FILE&memory=64M&spool_max=1G&batch=N]\n"
+		 "(create its tables with 'halog clickhouse init'; docs/scaling.md)"},
 	{.id = O_BIND,
 	 .long_name = "bind",
 	 .type = OPT_STR,
@@ -292,6 +301,14 @@ int cmd_listen(int argc, char **argv)
 		case O_NO_ALERTS:
 			o.no_alerts = 1;
 			break;
+		case O_SINK: {
+			struct ch_url u;
+
+			if (ch_url_parse(v, &u, whybuf, sizeof(whybuf)) < 0)
+				return opt_bad_value(&p, stderr, "%s", whybuf);
+			o.sink = v;
+			break;
+		}
 		case OPT_OPERAND:
 			return opt_usage_error(&listen_cmd, stderr, "unexpected argument '%s'", v);
 		default:
@@ -307,6 +324,8 @@ int cmd_listen(int argc, char **argv)
 					       "%s", err);
 		logparser_free(lp);
 	}
+	if (!strcmp(o.db, "none") && !o.sink)
+		return opt_usage_error(&listen_cmd, stderr, "--db none needs --sink");
 	if (o.nbinds == 0) {
 		const char *def[] = {"udp://127.0.0.1:5140", "tcp://127.0.0.1:5140"};
 

@@ -13,6 +13,7 @@ int cmd_parse(int argc, char **argv);
 int cmd_saved(int argc, char **argv);
 int cmd_alert(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_clickhouse(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_upgrade(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -24,6 +24,7 @@ static const struct halog_cmd {
 	{ "prune", cmd_prune, "apply the store's retention limits now (and set them)" },
 	{ "export", cmd_export, "write stored lines to plain SQLite tables for SQL of your own" },
 	{ "upgrade", cmd_upgrade, "bring a store written by an earlier halog to this one's schema" },
+	{ "clickhouse", cmd_clickhouse, "halog's tables in ClickHouse: init, prune (docs/scaling.md)" },
 };
 
 static void usage(FILE *fp)

@@ -32,6 +32,7 @@
 #include "parse/logparse.h"
 #include "parse/logrec.h"
 #include "parse.h"
+#include "store/chsink.h"
 #include "store/store.h"
 #include "strbuf.h"
 
@@ -597,7 +598,8 @@ struct rx_conn {
 struct listener {
 	const struct listen_opts *o;
 	struct lqueue q;
-	struct store *st;
+	struct store *st;     /* NULL with --db none */
+	struct chsink *sink; /* NULL without --sink */
 	struct logparser *lp;
 	int ep, sigfd;
 	struct forwarder *fwd; /* NULL without --forward */
@@ -723,7 +725,9 @@ static int writer_add(struct writer *w, uint64_t from, uint64_t to)
 		m.recv_ms = s->recv_ms;
 		m.source = src;
 		m.flags = s->flags & LQ_TRUNCATED ? STORE_MSG_TRUNCATED : 0;
-		if (store_add(L->st, &m, &rec) < 0)
+		if (L->sink) /* a slot added again after a failed commit is ignored there */
+			chsink_add(L->sink, i, &m, &rec);
+		if (L->st && store_add(L->st, &m, &rec) < 0)
 			return -1;
 	}
 	return 0;
@@ -759,6 +763,8 @@ static int writer_commit(struct writer *w, uint64_t nmsgs)
 	snap_counts(L, &c);
 	c.stored = w->done.stored + nmsgs;
 	c.unparsed = w->done.unparsed + w->batch_unparsed;
+	if (!L->st) /* --db none: the sink has them */
+		goto done;
 	if (counter_delta(L->st, "listen.received", c.received, w->done.received) < 0 ||
 	    counter_delta(L->st, "listen.stored", c.stored, w->done.stored) < 0 ||
 	    counter_delta(L->st, "listen.kernel_dropped", c.kernel_dropped,
@@ -778,6 +784,7 @@ static int writer_commit(struct writer *w, uint64_t nmsgs)
 		return 0;
 	if (store_commit(L->st) < 0)
 		return -1;
+done:
 	w->done = c;
 	w->batch_unparsed = 0;
 	atomic_store(&L->stored, c.stored);
@@ -921,7 +928,7 @@ static void *writer_main(void *arg)
 			last_counters = t;
 		} else if (taken == first && (t - last_counters >= 1000 || closed)) {
 			/* nothing queued: still keep the counters in the file current */
-			if (writer_commit(w, 0) < 0)
+			if (writer_commit(w, 0) < 0 && L->st)
 				store_rollback(L->st);
 			last_counters = t;
 		}
@@ -933,7 +940,8 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&q->mu);
 		L->lost = q->head - q->tail;
 		pthread_mutex_unlock(&q->mu);
-		store_rollback(L->st);
+		if (L->st)
+			store_rollback(L->st);
 		if (L->lost)
 			L->writer_failed = 1;
 	}
@@ -1714,7 +1722,10 @@ static void print_banner(struct listener *L)
 		    getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0)
 			strbuf_addf(&sb, " (rcvbuf %d)", got);
 	}
-	strbuf_addf(&sb, "; storing in %s", L->o->db);
+	if (L->st)
+		strbuf_addf(&sb, "; storing in %s", L->o->db);
+	if (L->sink)
+		strbuf_addf(&sb, "; sink %s", chsink_text(L->sink));
 	if (L->fwd) {
 		char fw[FORWARD_MAX * LISTEN_SRC_MAX];
 
@@ -1806,15 +1817,26 @@ int listen_run(const struct listen_opts *o)
 	for (size_t i = 0; i < L->nsocks; i++)
 		if (open_sock(L, &L->socks[i], i) < 0)
 			goto out_socks;
-	L->st = store_open(o->db, STORE_CREATE, err, sizeof(err));
-	if (!L->st) {
-		fprintf(stderr, "halog listen: %s\n", err);
-		goto out_socks;
+	if (strcmp(o->db, "none")) {
+		L->st = store_open(o->db, STORE_CREATE, err, sizeof(err));
+		if (!L->st) {
+			fprintf(stderr, "halog listen: %s\n", err);
+			goto out_socks;
+		}
+		/* the store's default page cache is large; the listener must stay small whatever
+		 * the rate */
+		store_set_cache_kib(L->st, 16384);
 	}
-	/* the store's default page cache is large; the listener must stay small whatever the rate
-	 */
-	store_set_cache_kib(L->st, 16384);
-	{
+	if (o->sink) {
+		char spool[4200];
+
+		snprintf(spool, sizeof(spool), "%s.chspool", L->st ? o->db : "halog-sink");
+		if (!(L->sink = chsink_open(o->sink, spool, err, sizeof(err)))) {
+			fprintf(stderr, "halog listen: --sink: %s\n", err);
+			goto out_socks;
+		}
+	}
+	if (L->st) {
 		/* retention: the limits given here stay in the store; say which ones apply */
 		struct store_retention r = o->retain;
 		unsigned set;
@@ -1836,7 +1858,7 @@ int listen_run(const struct listen_opts *o)
 		fprintf(stderr, "halog listen: out of memory\n");
 		goto out_socks;
 	}
-	if (!o->no_alerts) {
+	if (!o->no_alerts && L->st) {
 		atomic_store(&L->rx_mark, clock_wall_ms());
 		L->alerts = alert_engine_start(o->db, &L->watermark, "halog listen", err,
 					       sizeof(err));
@@ -1862,6 +1884,9 @@ int listen_run(const struct listen_opts *o)
 		clock_sleep_ms(50);
 	}
 	pthread_join(th, NULL);
+	/* the sink inserts what it holds for 5 s at most, then spools the rest for the next run */
+	chsink_close(L->sink, 5000, "halog listen");
+	L->sink = NULL;
 	/* tcp:// and tls:// destinations send what they still hold, for 2 s at most */
 	forward_close(L->fwd, 2000);
 	L->fwd = NULL;
@@ -1894,6 +1919,7 @@ out_socks:
 	if (!started && L->st)
 		store_rollback(L->st);
 	store_close(L->st);
+	chsink_close(L->sink, 0, NULL);
 out_queue:
 	if (L->conns)
 		for (size_t i = 0; i < L->max_conns; i++) {

@@ -35,7 +35,8 @@ struct listen_cidr {
 };
 
 struct listen_opts {
-	const char *db; /* store path */
+	const char *db;	  /* store path; "none": no local store (then sink is set) */
+	const char *sink; /* a clickhouse:// URL every stored message also goes to, or NULL */
 	const struct listen_addr *binds;
 	size_t nbinds;
 	const struct listen_cidr *allow; /* none: every sender is accepted */

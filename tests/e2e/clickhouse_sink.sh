@@ -1,0 +1,103 @@
+#!/bin/sh
+# e2e: halog listen --sink into a real clickhouse-server on loopback. Numbered lines over TCP
+# reach ClickHouse exactly once: across a ClickHouse restart mid-stream; across a listener
+# restart while ClickHouse is down (the spool file, sent first by the next run); when an
+# earlier run's spool is replayed whole (each of its batches is checked, none inserted twice);
+# and with --db none. The rollup views count what the table holds.
+set -u
+. "$TOP/tests/e2e/listen-lib"
+. "$TOP/tests/e2e/clickhouse-lib"
+
+HP=$(free_port) && TP=$(free_port) && P=$(free_port) || fail "no free port"
+ch_config ch1 "$HP" "$TP"
+ch_start ch1 "$HP"
+ch1=$chpid
+SPOOL=$TMP/sink.spool
+URL="clickhouse://127.0.0.1:$HP/halog?batch_ms=200&spool=$SPOOL"
+"$HALOG" clickhouse init "$URL" --retention 30 >"$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; fail "init"; }
+"$HALOG" clickhouse init "$URL" >"$TMP/init2.log" 2>&1 || { cat "$TMP/init2.log"; fail "init twice"; }
+grep -q "ready" "$TMP/init2.log" || fail "init: $(cat "$TMP/init2.log")"
+
+# rows and distinct seq= numbers in the table
+counts() { chq "$HP" "SELECT count(), uniqExact(extract(raw, 'seq=([0-9]+)')) FROM halog.lines FORMAT TSV"; }
+# wait_rows N: until N distinct lines are in (90 s at most)
+wait_rows() {
+	_n=0
+	while [ $_n -lt 900 ]; do
+		case $(counts 2>/dev/null) in *"	$1") return 0 ;; esac
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	fail "ClickHouse holds $(counts), want $1 distinct lines"
+}
+expect_exactly() {
+	got=$(counts)
+	[ "$got" = "$1	$1" ] || fail "$2: rows and distinct lines $got, want $1 each"
+	echo "ok: $2: $1 lines, each once"
+}
+
+# 1. ClickHouse is killed and restarted while 30000 lines arrive at 10000/s
+start_listener "$TMP/l1.log" --db "$TMP/a.db" --sink "$URL" --bind "tcp://127.0.0.1:$P" --no-alerts
+"$SEND" --tcp-octet "127.0.0.1:$P" --count 30000 --rate 10000 >"$TMP/send1.log" 2>&1 &
+spid=$!
+LIB_PIDS="$LIB_PIDS $spid"
+sleep 1
+ch_stop "$ch1" KILL
+sleep 1
+ch_start ch1 "$HP"
+ch1=$chpid
+wait "$spid" || fail "sender: $(cat "$TMP/send1.log")"
+wait_rows 30000
+stop_listener "$lpid" "$TMP/l1.log"
+cat "$TMP/l1.log"
+grep -q "insert failed" "$TMP/l1.log" || fail "the restart did not interrupt an insert"
+[ "$(field "$TMP/l1.log" stored)" = 30000 ] || fail "the listener stored $(field "$TMP/l1.log" stored)"
+expect_exactly 30000 "ClickHouse restarted mid-stream"
+
+# 2. the listener stops while ClickHouse is down: its batches wait in the spool for the next run
+ch_stop "$ch1"
+start_listener "$TMP/l2.log" --db "$TMP/a.db" --sink "$URL" --bind "tcp://127.0.0.1:$P" --no-alerts
+"$SEND" --tcp-octet "127.0.0.1:$P" --count 5000 --start 30000 --rate 10000 >"$TMP/send2.log" 2>&1 ||
+	fail "sender: $(cat "$TMP/send2.log")"
+wait_for 20 sh -c "grep -q 'stored 5000' '$TMP/l2.log' || { kill -USR1 $lpid; false; }" || true
+stop_listener "$lpid" "$TMP/l2.log"
+cat "$TMP/l2.log"
+grep -q "overflow 0, spooled 5000 " "$TMP/l2.log" || fail "the 5000 lines are not in the spool"
+cp "$SPOOL" "$TMP/spool.bak"
+ch_start ch1 "$HP"
+ch1=$chpid
+start_listener "$TMP/l3.log" --db "$TMP/a.db" --sink "$URL" --bind "tcp://127.0.0.1:$P" --no-alerts
+wait_rows 35000
+stop_listener "$lpid" "$TMP/l3.log"
+cat "$TMP/l3.log"
+grep -q "rows of an earlier run are sent first" "$TMP/l3.log" || fail "the spool was not resumed"
+[ ! -e "$SPOOL" ] || fail "an empty spool was left behind"
+expect_exactly 35000 "listener restarted while ClickHouse was down"
+
+# 3. an earlier run died after inserting its spool but before forgetting it: replaying that
+# spool inserts nothing again; --db none keeps no local store
+cp "$TMP/spool.bak" "$SPOOL"
+start_listener "$TMP/l4.log" --db none --sink "$URL" --bind "tcp://127.0.0.1:$P" --no-alerts
+"$SEND" --tcp-octet "127.0.0.1:$P" --count 1000 --start 35000 --rate 5000 >"$TMP/send4.log" 2>&1 ||
+	fail "sender: $(cat "$TMP/send4.log")"
+wait_rows 36000
+stop_listener "$lpid" "$TMP/l4.log"
+cat "$TMP/l4.log"
+grep -q "already there 5000," "$TMP/l4.log" || fail "the replayed spool was not recognised as inserted"
+expect_exactly 36000 "an inserted spool replayed"
+[ ! -e "$TMP/halog-sink.chspool" ] || fail "--db none left a spool"
+
+# the views: every line of this test is an HTTP request of be_app
+got=$(chq "$HP" "SELECT sumMerge(n_requests), sumMerge(n_2xx) FROM halog.traffic_1m WHERE backend = 'be_app' FORMAT TSV")
+[ "$got" = "36000	36000" ] || fail "traffic_1m: requests, 2xx = $got"
+got=$(chq "$HP" "SELECT sumMerge(n) FROM halog.lines_1m FORMAT TSV")
+[ "$got" = 36000 ] || fail "lines_1m: $got"
+echo "ok: the per-minute views count 36000 requests"
+
+# retention where the server has no TTL (18.16): prune drops the days older than --retention
+chq "$HP" "INSERT INTO halog.lines (ts_ms, recv_ms, batch, seq, kind, raw) VALUES (1000000000000, 1000000000000, 1, 0, 0, 'old')" >/dev/null
+"$HALOG" clickhouse prune "$URL" >"$TMP/prune.log" 2>&1 || fail "prune: $(cat "$TMP/prune.log")"
+grep -q ": [1-9][0-9]* partitions dropped" "$TMP/prune.log" || fail "prune: $(cat "$TMP/prune.log")"
+got=$(chq "$HP" "SELECT count() FROM halog.lines WHERE raw = 'old' FORMAT TSV")
+[ "$got" = 0 ] || fail "a line of 2001 outlived a retention of 30 days"
+expect_exactly 36000 "after prune"

@@ -1,0 +1,120 @@
+/* `halog clickhouse init|prune URL`: creates halog's tables in a ClickHouse database (the sink of
+ * halog listen and halog ingest, and a store the readers accept), and drops expired days where
+ * the server has no table TTL. The schema itself is store/chschema.c's. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "clock.h"
+#include "opt.h"
+#include "store/chhttp.h"
+#include "store/chschema.h"
+
+enum { O_RETENTION = 1 };
+
+static const struct opt init_opts[] = {
+	{.id = O_RETENTION,
+	 .long_name = "retention",
+	 .type = OPT_INT,
+	 .arg = "DAYS",
+	 .min = 0,
+	 .max = 36500,
+	 .help = "keep this many days (by the lines' logged day; default 0: keep all)"},
+	{0},
+};
+static const struct opt no_opts[] = {{0}};
+
+static const char ch_epilog[] =
+	"URL: clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE[?user=U&password=P&cluster=C]\n"
+	"(or $HALOG_CLICKHOUSE_USER and $HALOG_CLICKHOUSE_PASSWORD). With cluster=C, run init on\n"
+	"every shard's server: it creates the local tables and the *_all Distributed tables.\n"
+	"See docs/scaling.md.\n";
+
+static const struct opt_cmd init_cmd = {
+	"halog clickhouse init", "URL",
+	"Creates the database, the lines table (partitioned by day) and the per-minute rollups\n"
+	"(materialized views). Running it again changes nothing.\n",
+	init_opts, ch_epilog, 0};
+static const struct opt_cmd prune_cmd = {
+	"halog clickhouse prune", "URL",
+	"Drops the days older than the retention given to init (what a TTL does on servers\n"
+	"from 19.6 on; halog listen --sink runs it hourly).\n",
+	no_opts, ch_epilog, 0};
+
+static void ch_usage(FILE *fp)
+{
+	opt_usage(&init_cmd, fp, "usage: ");
+	opt_usage(&prune_cmd, fp, "   or: ");
+	fprintf(fp, "\n%s", ch_epilog);
+}
+
+int cmd_clickhouse(int argc, char **argv)
+{
+	const struct opt_cmd *cmd;
+	struct opt_parser p;
+	struct ch_url u;
+	struct ch_conn *c;
+	const char *url = NULL;
+	char err[1024];
+	int retention = 0, r, rc = HALOG_EXIT_ERR;
+
+	if (argc < 2) {
+		ch_usage(stderr);
+		return HALOG_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		ch_usage(stdout);
+		return HALOG_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "init"))
+		cmd = &init_cmd;
+	else if (!strcmp(argv[1], "prune"))
+		cmd = &prune_cmd;
+	else {
+		fprintf(stderr, "halog clickhouse: unknown verb '%s' (init, prune)\n", argv[1]);
+		ch_usage(stderr);
+		return HALOG_EXIT_USAGE;
+	}
+	opt_init(&p, cmd, argc - 1, argv + 1);
+	while ((r = opt_next(&p)) != OPT_DONE) {
+		switch (r) {
+		case O_RETENTION:
+			retention = (int)p.num;
+			break;
+		case OPT_OPERAND:
+			if (url)
+				return opt_usage_error(cmd, stderr, "unexpected argument '%s'", p.val);
+			url = p.val;
+			break;
+		default:
+			return opt_finish(&p, r, stdout, stderr);
+		}
+	}
+	if (!url)
+		return opt_usage_error(cmd, stderr, "missing URL");
+	if (ch_url_parse(url, &u, err, sizeof(err)) < 0)
+		return opt_value_error(cmd, stderr, "URL", url, "%s", err);
+	if (!(c = ch_conn_new(&u))) {
+		fprintf(stderr, "%s: out of memory\n", cmd->prog);
+		return HALOG_EXIT_ERR;
+	}
+	if (cmd == &init_cmd) {
+		if (ch_init(c, retention, err, sizeof(err)) < 0)
+			goto fail;
+		printf("halog clickhouse: %s ready (schema %d%s)\n", u.text, CH_SCHEMA_VERSION,
+		       u.cluster[0] ? ", cluster tables *_all" : "");
+	} else {
+		int dropped;
+
+		if (ch_prune(c, clock_wall_ms(), &dropped, err, sizeof(err)) < 0)
+			goto fail;
+		printf("halog clickhouse: %s: %d partitions dropped\n", u.text, dropped);
+	}
+	rc = HALOG_EXIT_OK;
+	goto out;
+fail:
+	fprintf(stderr, "%s: %s\n", cmd->prog, err);
+out:
+	ch_conn_free(c);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/* halog's tables in ClickHouse: the columns of `lines` (one row per received message, raw and
+ * parsed) as a table that both the writer (RowBinary rows) and the readers (RowBinary answers)
+ * use, so the two cannot disagree; the statements of `halog clickhouse init`. Store layer. */
+#ifndef HALOG_STORE_CHSCHEMA_H
+#define HALOG_STORE_CHSCHEMA_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse/logrec.h"
+#include "store/chhttp.h"
+#include "store/store.h"
+#include "strbuf.h"
+
+#define CH_SCHEMA_VERSION 1
+
+/* The columns the writer fills, in the order of chrow_encode and CH_INSERT_COLUMNS. */
+extern const char *const ch_insert_columns; /* "ts_ms, recv_ms, batch, seq, …" */
+
+/* The identity of a row: which insert (batch, random 64 bits) and its place in it (seq). A
+ * batch is inserted again only for the seqs the table does not hold (chsink.c). */
+struct chrow_id {
+	uint64_t batch;
+	uint32_t seq;
+};
+
+/* Appends one row in ClickHouse's RowBinary format. Returns 0 or -1 (no memory). */
+int chrow_encode(struct strbuf *out, const struct chrow_id *id, const struct store_msg *m,
+		 const struct logrec *rec);
+
+/* The logged time a store gives a line (store.c's rule): the record's date, else the syslog
+ * header's, else the receive time. */
+int64_t ch_logged_ms(const struct store_msg *m, const struct logrec *rec);
+
+/* Creates the database and every table and view that are missing (CREATE … IF NOT EXISTS:
+ * running it again changes nothing). retention_days > 0 keeps that many days: a TTL where the
+ * server has them (19.6 on), else the sink drops older day partitions (ch_prune). With a
+ * cluster, run it once on every shard's server: the local tables, plus the *_all Distributed
+ * tables over the cluster. Prints nothing. Returns 0, or -1 with the reason in err. */
+int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz);
+
+/* Drops the day partitions of the local tables older than the retention ch_init recorded
+ * (none recorded: does nothing). *dropped gets how many. Returns 0 or -1. */
+int ch_prune(struct ch_conn *c, int64_t now_ms, int *dropped, char *err, size_t errsz);
+
+/* The name of table t ("lines", "traffic_1m" …) as written and read: t itself, or t_all when
+ * the URL names a cluster. Into buf. */
+const char *ch_table(const struct ch_url *u, const char *t, char *buf, size_t sz);
+
+#endif

@@ -1,0 +1,51 @@
+/* The ClickHouse sink: halog listen and halog ingest hand it every stored message; it batches
+ * them as RowBinary rows and inserts each batch (gzip over HTTP) from a thread of its own, so
+ * the caller never waits on ClickHouse.
+ *
+ * Batches wait in memory (the URL's memory=, 64 MiB), then in a spool file (spool=, at most
+ * spool_max=, 1 GiB) while ClickHouse is slow or down, and are inserted in the order they were
+ * made; a batch that fits nowhere is dropped and its rows counted (overflow). A spool file left
+ * by a previous run is sent first. Idempotence: every row carries its batch's random id and its
+ * place in it; a batch whose insert may have reached the server (a timeout, an error answer, a
+ * restart) is checked first and only the rows the table lacks are inserted again, so a retried
+ * batch is never stored twice (docs/scaling.md). */
+#ifndef HALOG_STORE_CHSINK_H
+#define HALOG_STORE_CHSINK_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse/logrec.h"
+#include "store/store.h"
+
+struct chsink;
+
+struct chsink_stats {
+	uint64_t rows_added;	/* handed to the sink */
+	uint64_t rows_sent;	/* inserted and acknowledged */
+	uint64_t rows_dup;	/* of retried batches, already in ClickHouse: not inserted again */
+	uint64_t rows_overflow; /* dropped: neither memory nor the spool had room */
+	uint64_t rows_waiting;	/* in memory or in the spool now */
+	uint64_t retries;	/* failed insert attempts */
+};
+
+/* Opens the sink for a clickhouse:// URL (store/chhttp.h) and starts its thread. The spool file
+ * is the URL's spool=, else default_spool; it is created (mode 0600) and locked. The server
+ * need not be up. Returns the sink, or NULL with the reason in err. */
+struct chsink *chsink_open(const char *url, const char *default_spool, char *err, size_t errsz);
+
+/* Adds one message with its parse result. n numbers the caller's messages: one with an n below
+ * one added before is ignored (a caller that replays a batch, e.g. after a failed SQLite
+ * commit, stores nothing twice). Never blocks on the network. Returns 0, or -1 when out of
+ * memory (the row is counted in overflow). */
+int chsink_add(struct chsink *s, uint64_t n, const struct store_msg *m, const struct logrec *rec);
+
+void chsink_get_stats(struct chsink *s, struct chsink_stats *out);
+/* "clickhouse://HOST:PORT/DB" */
+const char *chsink_text(const struct chsink *s);
+
+/* Sends what is left for up to grace_ms, writes what is still unsent to the spool (the next
+ * run sends it), prints a summary line on stderr prefixed with who ("halog listen"), frees s.
+ * NULL is fine. */
+void chsink_close(struct chsink *s, int64_t grace_ms, const char *who);
+
+#endif

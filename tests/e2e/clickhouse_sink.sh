@@ -53,6 +53,12 @@ cat "$TMP/l1.log"
 grep -q "insert failed" "$TMP/l1.log" || fail "the restart did not interrupt an insert"
 [ "$(field "$TMP/l1.log" stored)" = 30000 ] || fail "the listener stored $(field "$TMP/l1.log" stored)"
 expect_exactly 30000 "ClickHouse restarted mid-stream"
+# ClickHouse writes an insert's rows and its views' rows one after the other, not atomically:
+# a batch whose rows were written when the server was killed may miss from the views (see
+# docs/scaling.md). What follows stops nothing abruptly, so the views gain exactly its lines.
+views() { chq "$HP" "SELECT (SELECT sumMerge(n_requests) FROM halog.traffic_1m WHERE backend = 'be_app'), (SELECT sumMerge(n) FROM halog.lines_1m) FORMAT TSV"; }
+v0=$(views)
+echo "views after the kill: $v0 (of 30000)"
 
 # 2. the listener stops while ClickHouse is down: its batches wait in the spool for the next run
 ch_stop "$ch1"
@@ -87,12 +93,14 @@ grep -q "already there 5000," "$TMP/l4.log" || fail "the replayed spool was not 
 expect_exactly 36000 "an inserted spool replayed"
 [ ! -e "$TMP/halog-sink.chspool" ] || fail "--db none left a spool"
 
-# the views: every line of this test is an HTTP request of be_app
-got=$(chq "$HP" "SELECT sumMerge(n_requests), sumMerge(n_2xx) FROM halog.traffic_1m WHERE backend = 'be_app' FORMAT TSV")
-[ "$got" = "36000	36000" ] || fail "traffic_1m: requests, 2xx = $got"
-got=$(chq "$HP" "SELECT sumMerge(n) FROM halog.lines_1m FORMAT TSV")
-[ "$got" = 36000 ] || fail "lines_1m: $got"
-echo "ok: the per-minute views count 36000 requests"
+# the views: every line of this test is an HTTP request of be_app, with status 200
+v1=$(views)
+[ "$(echo "$v1" | cut -f1)" = $(($(echo "$v0" | cut -f1) + 6000)) ] &&
+	[ "$(echo "$v1" | cut -f2)" = $(($(echo "$v0" | cut -f2) + 6000)) ] ||
+	fail "the views went from $v0 to $v1, want 6000 more in each"
+got=$(chq "$HP" "SELECT sumMerge(n_requests) = sumMerge(n_2xx) FROM halog.traffic_1m FORMAT TSV")
+[ "$got" = 1 ] || fail "traffic_1m: not every request is a 2xx"
+echo "ok: the per-minute views gained the 6000 requests stored after the kill"
 
 # retention where the server has no TTL (18.16): prune drops the days older than --retention
 chq "$HP" "INSERT INTO halog.lines (ts_ms, recv_ms, batch, seq, kind, raw) VALUES (1000000000000, 1000000000000, 1, 0, 0, 'old')" >/dev/null

@@ -19,7 +19,8 @@ static const struct opt init_opts[] = {
 	 .arg = "DAYS",
 	 .min = 0,
 	 .max = 36500,
-	 .help = "keep this many days (by the lines' logged day; default 0: keep all)"},
+	 .help = "keep this many days, by the lines' logged day (0: keep all;\n"
+		 "default: as set before, else all)"},
 	{0},
 };
 static const struct opt no_opts[] = {{0}};
@@ -56,7 +57,7 @@ int cmd_clickhouse(int argc, char **argv)
 	struct ch_conn *c;
 	const char *url = NULL;
 	char err[1024];
-	int retention = 0, r, rc = HALOG_EXIT_ERR;
+	int retention = -1, r, rc = HALOG_EXIT_ERR;
 
 	if (argc < 2) {
 		ch_usage(stderr);

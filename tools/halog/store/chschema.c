@@ -469,10 +469,10 @@ int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz)
 			goto out;
 	}
 	strbuf_reset(&sql);
-	strbuf_addf(&sql,
-		    "INSERT INTO %s.halog_meta (name, value, at) VALUES ('schema', '%d', now()),"
-		    " ('retention_days', '%d', now())",
-		    u->db, CH_SCHEMA_VERSION, retention_days > 0 ? retention_days : 0);
+	strbuf_addf(&sql, "INSERT INTO %s.halog_meta (name, value, at) VALUES ('schema', '%d', now())",
+		    u->db, CH_SCHEMA_VERSION);
+	if (retention_days >= 0)
+		strbuf_addf(&sql, ", ('retention_days', '%d', now())", retention_days);
 	if (run(c, &sql, err, errsz) < 0)
 		goto out;
 	ret = 0;

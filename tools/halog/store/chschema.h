@@ -33,7 +33,8 @@ int64_t ch_logged_ms(const struct store_msg *m, const struct logrec *rec);
 
 /* Creates the database and every table and view that are missing (CREATE … IF NOT EXISTS:
  * running it again changes nothing). retention_days > 0 keeps that many days: a TTL where the
- * server has them (19.6 on), else the sink drops older day partitions (ch_prune). With a
+ * server has them (19.6 on, on tables it creates), else the sink drops older day partitions
+ * (ch_prune); 0 keeps everything; < 0 leaves the recorded retention as it is. With a
  * cluster, run it once on every shard's server: the local tables, plus the *_all Distributed
  * tables over the cluster. Prints nothing. Returns 0, or -1 with the reason in err. */
 int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz);

@@ -417,7 +417,7 @@ static int deliver(struct chsink *s, struct chbatch *b, char *err, size_t errsz)
 	const char *data = b->data.buf;
 	size_t len = b->data.len;
 	uint64_t rows = b->rows, dup = 0;
-	int sent, ret = -1;
+	int ret = -1;
 
 	if (b->attempted) {
 		int64_t have;
@@ -456,14 +456,14 @@ static int deliver(struct chsink *s, struct chbatch *b, char *err, size_t errsz)
 		goto out;
 	}
 	strbuf_addf(&sql, "INSERT INTO %s (%s) FORMAT RowBinary", s->lines, ch_insert_columns);
+	/* Any failure may hide an insert that took place: even "connection refused" can end a
+	 * request that libcurl sent on a kept-alive connection the server closed as it died,
+	 * then retried on a new one. So every batch that failed once is checked next time. */
 	b->attempted = 1;
 	if (ch_exec(s->conn, sql.buf, body.buf, body.len, 1,
-		    s->u.cluster[0] ? "&insert_distributed_sync=1" : NULL, NULL, &sent, err,
-		    errsz) < 0) {
-		if (!sent && !dup && !bits)
-			b->attempted = 0; /* it never reached the server: no check next time */
+		    s->u.cluster[0] ? "&insert_distributed_sync=1" : NULL, NULL, NULL, err,
+		    errsz) < 0)
 		goto out;
-	}
 	ret = 0;
 done:
 	pthread_mutex_lock(&s->mu);

@@ -13,7 +13,11 @@
 #include "opt.h"
 #include "parse.h"
 #include "store/read.h"
+#include "store/chhttp.h"
+#include "store/chsink.h"
 #include "store/store.h"
+
+#define INGEST_SINK_GRACE_MS 60000
 
 static volatile sig_atomic_t stop_signal;
 
@@ -32,7 +36,8 @@ enum {
 	O_FOLLOW,
 	O_FROM_END,
 	O_TIMEOUT,
-	O_MAX_LINES
+	O_MAX_LINES,
+	O_SINK
 };
 
 static const struct opt ingest_opts[] = {
@@ -40,7 +45,14 @@ static const struct opt ingest_opts[] = {
 	 .long_name = "db",
 	 .type = OPT_STR,
 	 .arg = "FILE",
-	 .help = "SQLite store (default: $HALOG_DB, else ./halog.db)"},
+	 .help = "SQLite store (default: $HALOG_DB, else ./halog.db); 'none': no\n"
+		 "local store (needs --sink)"},
+	{.id = O_SINK,
+	 .long_name = "sink",
+	 .type = OPT_STR,
+	 .arg = "URL",
+	 .help = "also insert every line into ClickHouse: clickhouse://HOST:PORT/DB\n"
+		 "(docs/scaling.md)"},
 	{.id = O_LOG_FORMAT,
 	 .long_name = "log-format",
 	 .type = OPT_STR,
@@ -151,8 +163,9 @@ static void summary(const struct ingest_stats *s, double secs)
 
 int cmd_ingest(int argc, char **argv)
 {
-	const char *db = NULL, *fmt = NULL;
+	const char *db = NULL, *fmt = NULL, *sink_url = NULL;
 	struct ingest_opts io;
+	struct store *st = NULL;
 	int r, nfiles = 0, ret = HALOG_EXIT_OK, follow = 0;
 	struct follow_opts fo = {0, 0, &stop_signal, 0};
 	char err[512];
@@ -206,6 +219,14 @@ int cmd_ingest(int argc, char **argv)
 		case O_MAX_LINES:
 			fo.max_lines = p.num;
 			break;
+		case O_SINK: {
+			struct ch_url u;
+
+			if (ch_url_parse(p.val, &u, err, sizeof(err)) < 0)
+				return opt_bad_value(&p, stderr, "%s", err);
+			sink_url = p.val;
+			break;
+		}
 		case OPT_OPERAND:
 			break;
 		default:
@@ -220,6 +241,10 @@ int cmd_ingest(int argc, char **argv)
 	if (follow && (io.flags || io.recv_step))
 		return opt_usage_error(&ingest_cmd, stderr,
 				       "-f takes neither --force, --replay nor --recv-times");
+	if (!strcmp(db, "none") && !sink_url)
+		return opt_usage_error(&ingest_cmd, stderr, "--db none needs --sink");
+	if (follow && sink_url)
+		return opt_usage_error(&ingest_cmd, stderr, "-f takes no --sink");
 	if (!follow && (fo.from_end || fo.timeout_ms || fo.max_lines))
 		return opt_usage_error(&ingest_cmd, stderr,
 				       "--from-end, --timeout and --max-lines need -f");
@@ -228,11 +253,21 @@ int cmd_ingest(int argc, char **argv)
 	if (!lp) {
 		return opt_value_error(&ingest_cmd, stderr, "--log-format", fmt, "%s", err);
 	}
-	struct store *st = store_open(db, STORE_CREATE, err, sizeof(err));
-	if (!st) {
+	if (strcmp(db, "none") && !(st = store_open(db, STORE_CREATE, err, sizeof(err)))) {
 		fprintf(stderr, "halog ingest: %s\n", err);
 		logparser_free(lp);
 		return HALOG_EXIT_ERR;
+	}
+	if (sink_url) {
+		char spool[4200];
+
+		snprintf(spool, sizeof(spool), "%s.chspool", st ? db : "halog-sink");
+		if (!(io.sink = chsink_open(sink_url, spool, err, sizeof(err)))) {
+			fprintf(stderr, "halog ingest: --sink: %s\n", err);
+			store_close(st);
+			logparser_free(lp);
+			return HALOG_EXIT_ERR;
+		}
 	}
 	struct ingest_stats stats;
 	memset(&stats, 0, sizeof(stats));
@@ -268,6 +303,8 @@ int cmd_ingest(int argc, char **argv)
 		}
 		skipped(path, &sk, stats.lines - before);
 	}
+	/* up to 60 s for ClickHouse to take the rest; what it does not is spooled */
+	chsink_close(io.sink, INGEST_SINK_GRACE_MS, "halog ingest");
 	summary(&stats, clock_mono_s() - t0);
 	store_close(st);
 	logparser_free(lp);

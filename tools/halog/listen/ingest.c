@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "parse/logparse.h"
+#include "store/chsink.h"
 #include "store/store.h"
 
 #define INGEST_CHUNK (1024 * 1024)
@@ -64,6 +65,10 @@ static int commit(struct reader *rd, struct ingest_stats *stats, struct ingest_s
 		  int wait, char *err, size_t errsz)
 {
 	struct store *st = rd->st;
+	if (!st) { /* --db none: the sink has the lines */
+		fold(stats, pend);
+		return 0;
+	}
 	if (rd->identlen && rd->taken != rd->marked) {
 		struct store_file f = {(int64_t)rd->taken, (int64_t)rd->ntaken, clock_wall_ms()};
 		if (store_file_set(st, rd->ident, rd->identlen, rd->src, &f)) {
@@ -127,7 +132,9 @@ static int add_line(struct reader *rd, const char *line, size_t len, int truncat
 	msg.recv_ms = recv;
 	msg.source = rd->src;
 	msg.flags = truncated ? STORE_MSG_TRUNCATED : 0;
-	if (store_add(st, &msg, &rec)) {
+	if (rd->o->sink) /* a line is read once, except after a failed commit (docs/scaling.md) */
+		chsink_add(rd->o->sink, CHSINK_NEW, &msg, &rec);
+	if (st && store_add(st, &msg, &rec)) {
 		snprintf(err, errsz, "cannot store a line: %s", store_errmsg(st));
 		store_rollback(st);
 		return -1;
@@ -245,9 +252,9 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 			identify(rd, buf, (size_t)n);
 			skip->unknowable = !rd->identlen;
 			struct store_file f;
-			int known = rd->identlen ? store_file_get(st, rd->ident, rd->identlen, &f,
-								  NULL, 0)
-						 : 0;
+			int known = rd->identlen && st ? store_file_get(st, rd->ident, rd->identlen,
+									&f, NULL, 0)
+						       : 0;
 			if (known < 0) {
 				snprintf(err, errsz, "%s", store_errmsg(st));
 				goto out;

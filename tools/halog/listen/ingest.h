@@ -9,6 +9,7 @@
 
 struct store;
 struct logparser;
+struct chsink;
 
 #define INGEST_MAX_LINE (1024 * 1024) /* bytes of a line kept; the rest is skipped, flagged */
 #define INGEST_BATCH 65536	      /* lines per transaction */
@@ -36,6 +37,7 @@ struct ingest_opts {
 	unsigned flags;	    /* INGEST_* */
 	int64_t recv_first; /* when recv_step > 0: the receive time of the next line, then */
 	int64_t recv_step;  /* recv_step ms more for each line (reproducible stores) */
+	struct chsink *sink; /* also every line into ClickHouse (store/chsink.h); NULL: none */
 };
 
 /* What ingest_path left out of one input because the store had taken it before. */
@@ -47,7 +49,8 @@ struct ingest_skip {
 };
 
 /* Reads path ("-" for stdin; gzip or plain, detected by content) line by line, parses each line
- * with lp and adds it to st, committing every o->batch lines and at the end (with recv_step,
+ * with lp and adds it to st (NULL: no local store, then o->sink is set) and to o->sink,
+ * committing every o->batch lines and at the end (with recv_step,
  * o->recv_first moves on past the lines taken, for the next input);
  * lp's reference time for year-less syslog dates follows the dates of the lines read.
  * source is stored with every line ("file:NAME", "stdin"). Adds to stats.

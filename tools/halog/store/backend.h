@@ -59,5 +59,7 @@ int store_reader_fail(struct store_reader *rd, const char *fmt, ...)
 
 /* The SQLite backend (sqlite_read.c). */
 extern const struct store_ops store_sqlite_ops;
+/* The ClickHouse backend (chread.c). */
+extern const struct store_ops store_clickhouse_ops;
 
 #endif

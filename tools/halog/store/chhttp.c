@@ -136,7 +136,7 @@ static int set_opt(struct ch_url *u, char *kv, char *err, size_t errsz)
 				goto bad;
 			return 0;
 		case CO_COUNT:
-			if (parse_int64(val, 1, 10000000, &v) < 0)
+			if (parse_int64(val, 1, 1000000, &v) < 0) /* seq < 2^20: CH_POS */
 				goto bad;
 			*num = (uint64_t)v;
 			return 0;

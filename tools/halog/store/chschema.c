@@ -289,6 +289,143 @@ int chrow_encode(struct strbuf *out, const struct chrow_id *id, const struct sto
 	return 0;
 }
 
+static int get_int(const char **p, const char *end, unsigned bytes, int is_signed, int64_t *v)
+{
+	uint64_t u = 0;
+
+	if ((size_t)(end - *p) < bytes)
+		return -1;
+	for (unsigned i = 0; i < bytes; i++)
+		u |= (uint64_t)(unsigned char)(*p)[i] << (8 * i);
+	*p += bytes;
+	if (is_signed && bytes < 8 && (u >> (8 * bytes - 1)) & 1)
+		u |= ~UINT64_C(0) << (8 * bytes);
+	*v = (int64_t)u;
+	return 0;
+}
+
+static int get_str(const char **p, const char *end, struct lr_str *out)
+{
+	uint64_t len = 0;
+	unsigned shift = 0;
+
+	for (;;) {
+		unsigned char b;
+
+		if (*p >= end || shift > 56)
+			return -1;
+		b = (unsigned char)*(*p)++;
+		len |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80))
+			break;
+	}
+	if ((uint64_t)(end - *p) < len || len > UINT32_MAX)
+		return -1;
+	out->p = len ? *p : NULL;
+	out->len = (uint32_t)len;
+	*p += len;
+	return 0;
+}
+
+int chrow_decode(const char **p, const char *end, struct store_line *ln, struct chrow_id *id,
+		 char *reason, size_t rsz)
+{
+	static const int is_signed[] = {[CT_U8] = 0, [CT_I16] = 1, [CT_I32] = 1,
+					[CT_U32] = 0, [CT_I64] = 1, [CT_U64] = 0};
+
+	memset(ln, 0, sizeof(*ln));
+	logrec_clear(&ln->rec);
+	reason[0] = '\0';
+	for (size_t i = 0; i < CH_NCOLS; i++) {
+		const struct ch_col *c = &ch_cols[i];
+		char *base = (char *)&ln->rec + c->off;
+		struct lr_str s;
+		int64_t v = 0;
+
+		if (c->type == CT_STR) {
+			if (get_str(p, end, &s) < 0)
+				return -1;
+		} else if (get_int(p, end, ch_type_bytes[c->type], is_signed[c->type], &v) < 0) {
+			return -1;
+		}
+		switch (c->src) {
+		case CS_STR:
+			memcpy(base, &s, sizeof(s));
+			break;
+		case CS_CSTR:
+			if (s.len) {
+				size_t n = s.len < rsz - 1 ? s.len : rsz - 1;
+
+				memcpy(reason, s.p, n);
+				reason[n] = '\0';
+				ln->rec.reason = reason;
+			}
+			break;
+		case CS_TERM: {
+			size_t n = s.len < sizeof(ln->rec.term) - 1 ? s.len : sizeof(ln->rec.term) - 1;
+
+			if (n)
+				memcpy(ln->rec.term, s.p, n);
+			ln->rec.term[n] = '\0';
+			break;
+		}
+		case CS_I64:
+			memcpy(base, &v, sizeof(v));
+			break;
+		case CS_I32: {
+			int32_t x = (int32_t)v;
+
+			memcpy(base, &x, sizeof(x));
+			break;
+		}
+		case CS_INT: {
+			int x = (int)v;
+
+			memcpy(base, &x, sizeof(x));
+			break;
+		}
+		case CS_U32: {
+			uint32_t x = (uint32_t)v;
+
+			memcpy(base, &x, sizeof(x));
+			break;
+		}
+		case CS_SP:
+			switch ((enum ch_special)c->off) {
+			case SP_TS:
+				ln->ts_ms = v;
+				break;
+			case SP_RECV:
+				ln->recv_ms = v;
+				break;
+			case SP_BATCH:
+				id->batch = (uint64_t)v;
+				break;
+			case SP_SEQ:
+				id->seq = (uint32_t)v;
+				break;
+			case SP_SOURCE:
+				ln->source = s;
+				break;
+			case SP_RAW:
+				ln->raw = s;
+				if (!ln->raw.p)
+					ln->raw.p = "";
+				break;
+			case SP_MFLAGS:
+				ln->flags = (unsigned)v;
+				break;
+			default: /* derived columns: the reader recomputes them when it needs them */
+				break;
+			}
+			break;
+		}
+	}
+	ln->pos.v = (int64_t)(((uint64_t)ln->recv_ms << CH_POS_SHIFT) | id->seq);
+	return 0;
+}
+
 static char ch_insert_cols_buf[2048];
 const char *const ch_insert_columns = ch_insert_cols_buf;
 

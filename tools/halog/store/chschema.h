@@ -8,6 +8,7 @@
 
 #include "parse/logrec.h"
 #include "store/chhttp.h"
+#include "store/read.h"
 #include "store/store.h"
 #include "strbuf.h"
 
@@ -26,6 +27,18 @@ struct chrow_id {
 /* Appends one row in ClickHouse's RowBinary format. Returns 0 or -1 (no memory). */
 int chrow_encode(struct strbuf *out, const struct chrow_id *id, const struct store_msg *m,
 		 const struct logrec *rec);
+
+/* Reads one row of ch_insert_columns in RowBinary from *p (up to end) into ln: pos (from
+ * recv_ms and seq, see CH_POS), ts_ms, recv_ms, source, raw, flags and every rec field. Strings
+ * point into the buffer (absent when empty); the reason is copied into reason (rsz bytes). *id
+ * gets the row's identity. Advances *p. Returns 0, or -1 when the row is cut short. */
+int chrow_decode(const char **p, const char *end, struct store_line *ln, struct chrow_id *id,
+		 char *reason, size_t rsz);
+
+/* A line's position in a ClickHouse store: its receive time and its place in its batch (rows of
+ * one millisecond and place from different listeners share a position). As SQL, over lines. */
+#define CH_POS_SHIFT 20
+#define CH_POS_SQL "bitOr(bitShiftLeft(recv_ms, 20), toInt64(seq))"
 
 /* The logged time a store gives a line (store.c's rule): the record's date, else the syslog
  * header's, else the receive time. */

@@ -330,9 +330,11 @@ int chsink_add(struct chsink *s, uint64_t n, const struct store_msg *m, const st
 	int ret = 0;
 
 	pthread_mutex_lock(&s->mu);
-	if (n < s->next_n)
-		goto out;
-	s->next_n = n + 1;
+	if (n != CHSINK_NEW) {
+		if (n < s->next_n)
+			goto out;
+		s->next_n = n + 1;
+	}
 	s->st.rows_added++;
 	if (!s->open && !(s->open = batch_new())) {
 		s->st.rows_overflow++;

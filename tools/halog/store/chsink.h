@@ -33,9 +33,11 @@ struct chsink_stats {
  * need not be up. Returns the sink, or NULL with the reason in err. */
 struct chsink *chsink_open(const char *url, const char *default_spool, char *err, size_t errsz);
 
+#define CHSINK_NEW UINT64_MAX /* n of a caller that never adds a message twice */
+
 /* Adds one message with its parse result. n numbers the caller's messages: one with an n below
  * one added before is ignored (a caller that replays a batch, e.g. after a failed SQLite
- * commit, stores nothing twice). Never blocks on the network. Returns 0, or -1 when out of
+ * commit, stores nothing twice); CHSINK_NEW is always added. Never blocks on the network. Returns 0, or -1 when out of
  * memory (the row is counted in overflow). */
 int chsink_add(struct chsink *s, uint64_t n, const struct store_msg *m, const struct logrec *rec);
 

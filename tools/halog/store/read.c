@@ -18,7 +18,7 @@ static const struct {
 	const struct store_ops *ops;
 	const char *why; /* when ops is NULL */
 } backends[] = {
-	{"clickhouse://", NULL, "the ClickHouse backend is not built into this halog"},
+	{"clickhouse://", &store_clickhouse_ops, NULL},
 	{"file://", &store_sqlite_ops, NULL},
 };
 

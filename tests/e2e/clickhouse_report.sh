@@ -1,0 +1,55 @@
+#!/bin/sh
+# e2e: the readers over ClickHouse give what they give over SQLite. One `halog ingest --db FILE
+# --sink clickhouse://…` run fills both stores with the same lines (generated traffic of every
+# kind, and the corpus's real HAProxy 2.6 lines in every framing); then `halog report` prints
+# the same bytes from either store, for every section and format (the positions of the slowest
+# requests' lines are the store's own and are left out of the comparison).
+set -u
+. "$TOP/tests/e2e/clickhouse-lib"
+LOGGEN=$O/helpers/loggen
+[ -x "$LOGGEN" ] || skip "helpers/loggen not built"
+CORPUS=$TOP/../shared/corpus/generated-haproxy-2.6.12
+[ -d "$CORPUS" ] || CORPUS=/work/shared/corpus/generated-haproxy-2.6.12
+[ -d "$CORPUS" ] || skip "the shared corpus is missing"
+
+HP=$(free_port) && TP=$(free_port) || fail "no free port"
+ch_config ch1 "$HP" "$TP"
+ch_start ch1 "$HP"
+URL="clickhouse://127.0.0.1:$HP/halog?spool=$TMP/sink.spool"
+"$HALOG" clickhouse init "$URL" >"$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; fail "init"; }
+
+"$LOGGEN" --lines 20000 --format mixed >"$TMP/gen.log" || fail "loggen"
+"$HALOG" ingest --db "$TMP/a.db" --sink "$URL" "$TMP/gen.log" "$CORPUS"/udp/*.log \
+	"$CORPUS"/rsyslog-files/*.log >"$TMP/ingest.log" 2>&1 || { cat "$TMP/ingest.log"; fail "ingest"; }
+cat "$TMP/ingest.log"
+grep -q "overflow 0, spooled 0 " "$TMP/ingest.log" || fail "the sink did not insert everything"
+n=$(sqlite3 "$TMP/a.db" "SELECT count(*) FROM lines" 2>/dev/null || echo "?")
+got=$(chq "$HP" "SELECT count() FROM halog.lines FORMAT TSV")
+[ "$n" = "?" ] || [ "$got" = "$n" ] || fail "ClickHouse holds $got lines, SQLite $n"
+
+checked=0
+# same FORMAT ARGS...: the report from both stores, byte for byte
+same() {
+	_f=$1; shift
+	"$HALOG" report --db "$TMP/a.db" --format "$_f" "$@" >"$TMP/s.out" 2>"$TMP/s.err"; _r1=$?
+	"$HALOG" report --db "$URL" --format "$_f" "$@" >"$TMP/c.out" 2>"$TMP/c.err"; _r2=$?
+	[ "$_r1" = "$_r2" ] || fail "report $_f $*: exit $_r1 from SQLite, $_r2 from ClickHouse: $(cat "$TMP/c.err")"
+	[ -s "$TMP/s.out" ] || [ "$_r1" != 0 ] || fail "report $_f $*: empty"
+	sed 's/"pos":[0-9]*//g' "$TMP/s.out" >"$TMP/s.cmp"
+	sed 's/"pos":[0-9]*//g' "$TMP/c.out" >"$TMP/c.cmp"
+	cmp -s "$TMP/s.cmp" "$TMP/c.cmp" || { diff "$TMP/s.cmp" "$TMP/c.cmp" | cut -c1-200 | head -20; fail "report $_f $* differs"; }
+	cmp -s "$TMP/s.err" "$TMP/c.err" || { diff "$TMP/s.err" "$TMP/c.err" | head; fail "report $_f $*: stderr differs"; }
+	checked=$((checked + 1))
+}
+W="--since 2025-12-01T00:00:00Z --until 2025-12-01T00:00:20Z"
+for f in text json csv markdown html; do
+	same "$f"
+	same "$f" --paths --clients --slowest --conn-errors
+	same "$f" --series --bucket 1d
+	same "$f" $W --series --bucket 7s --paths
+	same "$f" --backend be_app --clients --clients-by net
+	same "$f" --frontend fe_api --since 2025-12-01T00:00:05.5Z --no-fold --paths --sort p95
+done
+same text --check-balance 5
+same text --backend be_static --check-balance 50
+echo "ok: $checked reports equal from SQLite and ClickHouse"

@@ -83,6 +83,11 @@ out:
 	strbuf_release(&url);
 	strbuf_release(&out);
 	strbuf_release(&sql);
+	if (ret < 0) { /* store_reader_open frees rd without a close when open fails */
+		ch_conn_free(c->conn);
+		free(c);
+		rd->impl = NULL;
+	}
 	return ret;
 }
 

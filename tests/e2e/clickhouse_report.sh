@@ -2,8 +2,9 @@
 # e2e: the readers over ClickHouse give what they give over SQLite. One `halog ingest --db FILE
 # --sink clickhouse://…` run fills both stores with the same lines (generated traffic of every
 # kind, and the corpus's real HAProxy 2.6 lines in every framing); then `halog report` prints
-# the same bytes from either store, for every section and format (the positions of the slowest
-# requests' lines are the store's own and are left out of the comparison).
+# the same bytes from either store, for every section and format, and so do `halog search` and
+# `halog tail` (positions, the JSON "pos" and "id", are the store's own and are left out of the
+# comparison).
 set -u
 . "$TOP/tests/e2e/clickhouse-lib"
 LOGGEN=$O/helpers/loggen
@@ -53,3 +54,29 @@ done
 same text --check-balance 5
 same text --backend be_static --check-balance 50
 echo "ok: $checked reports equal from SQLite and ClickHouse"
+
+# same_cmd CMD ARGS...: search or tail from both stores, byte for byte
+checked=0
+same_cmd() {
+	_c=$1; shift
+	"$HALOG" "$_c" --db "$TMP/a.db" "$@" >"$TMP/s.out" 2>"$TMP/s.err"; _r1=$?
+	"$HALOG" "$_c" --db "$URL" "$@" >"$TMP/c.out" 2>"$TMP/c.err"; _r2=$?
+	[ "$_r1" = "$_r2" ] || fail "$_c $*: exit $_r1 from SQLite, $_r2 from ClickHouse: $(cat "$TMP/c.err")"
+	sed 's/"id":[0-9]*//g' "$TMP/s.out" >"$TMP/s.cmp"
+	sed 's/"id":[0-9]*//g' "$TMP/c.out" >"$TMP/c.cmp"
+	cmp -s "$TMP/s.cmp" "$TMP/c.cmp" || { diff "$TMP/s.cmp" "$TMP/c.cmp" | cut -c1-200 | head -20; fail "$_c $* differs"; }
+	cmp -s "$TMP/s.err" "$TMP/c.err" || { diff "$TMP/s.err" "$TMP/c.err" | head; fail "$_c $*: stderr differs"; }
+	checked=$((checked + 1))
+}
+same_cmd search status:503
+same_cmd search -n 0 be_api -status:200
+same_cmd search --count backend:be_app
+same_cmd search --json -n 7 kind:server OR kind:check
+same_cmd search -n 0 '/v[12]/i' method:POST
+same_cmd search --since 2025-12-01T00:00:05Z --until 2025-12-01T00:00:06Z 'status:5*'
+same_cmd search -n 0 '"Connection refused"'
+same_cmd search --json -n 0 client:10.0.0.0/8 path:/api/v1/search
+same_cmd tail -n 25
+same_cmd tail -n 3 status:503
+same_cmd tail -n 0 fe_dl
+echo "ok: $checked searches and tails equal from SQLite and ClickHouse"

@@ -17,8 +17,9 @@
 /* The columns the writer fills, in the order of chrow_encode and CH_INSERT_COLUMNS. */
 extern const char *const ch_insert_columns; /* "ts_ms, recv_ms, batch, seq, …" */
 
-/* The identity of a row: which insert (batch, random 64 bits) and its place in it (seq). A
- * batch is inserted again only for the seqs the table does not hold (chsink.c). */
+/* The identity of a row: which insert (batch, random 64 bits) and its number (seq, < 2^20,
+ * consecutive within a batch). A batch is inserted again only for the seqs the table does not
+ * hold (chsink.c). */
 struct chrow_id {
 	uint64_t batch;
 	uint32_t seq;
@@ -35,8 +36,9 @@ int chrow_encode(struct strbuf *out, const struct chrow_id *id, const struct sto
 int chrow_decode(const char **p, const char *end, struct store_line *ln, struct chrow_id *id,
 		 char *reason, size_t rsz);
 
-/* A line's position in a ClickHouse store: its receive time and its place in its batch (rows of
- * one millisecond and place from different listeners share a position). As SQL, over lines. */
+/* A line's position in a ClickHouse store: its receive time, then its seq (a writer numbers its
+ * rows across batches, modulo 2^20, so one writer's rows keep their order; rows of different
+ * writers in one millisecond may share a position). As SQL, over lines. */
 #define CH_POS_SHIFT 20
 #define CH_POS_SQL "bitOr(bitShiftLeft(recv_ms, 20), toInt64(seq))"
 

@@ -22,7 +22,8 @@
 #define SPOOL_MAGIC "HALOGCH1"
 #define SPOOL_HDR 16		 /* magic, then the offset of the first unsent record */
 #define REC_MAGIC 0x31424843u	 /* "CHB1" */
-#define REC_HDR 40		 /* magic, rows, id, min_recv, max_recv, attempted, datalen */
+#define REC_HDR 44 /* magic, rows, id, min_recv, max_recv, attempted, datalen, seq0 */
+#define SEQ_MASK ((UINT32_C(1) << CH_POS_SHIFT) - 1)
 #define BATCH_MAX_BYTES (16u << 20) /* an open batch is sealed at this size */
 #define PRUNE_EVERY_MS 3600000	 /* expired days are dropped hourly (no TTL before 19.6) */
 
@@ -31,6 +32,7 @@ struct chbatch {
 	uint64_t id;
 	uint32_t rows;
 	int attempted; /* an insert of it may have reached the server */
+	uint32_t seq0;	/* the seq of its first row: row i has (seq0 + i) & SEQ_MASK */
 	int64_t min_recv, max_recv;
 	int64_t began_ms; /* monotonic: the first row */
 	struct strbuf data;
@@ -49,6 +51,8 @@ struct chsink {
 	int closing;
 	int64_t grace_end; /* monotonic: stop trying to send then */
 	uint64_t next_n;   /* the next message number chsink_add accepts */
+	uint32_t next_seq; /* rows are numbered across batches, so that rows of one millisecond
+			      keep their order in the line positions (CH_POS) */
 	struct chbatch *open;
 	struct chbatch *head, *tail; /* sealed batches in memory, oldest first */
 	uint64_t mem_bytes;	     /* of head..tail and the inflight memory batch */
@@ -176,6 +180,7 @@ static int spool_append(struct chsink *s, const struct chbatch *b)
 	put64(hdr + 24, (uint64_t)b->max_recv);
 	put32(hdr + 32, (uint32_t)b->attempted);
 	put32(hdr + 36, (uint32_t)b->data.len);
+	put32(hdr + 40, b->seq0);
 	if (write_all(s->fd, hdr, REC_HDR, (off_t)at) < 0 ||
 	    write_all(s->fd, b->offs, (size_t)b->rows * 4, (off_t)(at + REC_HDR)) < 0 ||
 	    write_all(s->fd, b->data.buf, b->data.len, (off_t)(at + REC_HDR + b->rows * 4)) < 0) {
@@ -208,6 +213,7 @@ static struct chbatch *spool_read(struct chsink *s, uint64_t off, uint64_t *len)
 	b->min_recv = (int64_t)get64(hdr + 16);
 	b->max_recv = (int64_t)get64(hdr + 24);
 	b->attempted = (int)get32(hdr + 32);
+	b->seq0 = get32(hdr + 40);
 	b->offs = malloc((size_t)rows * 4 + 4);
 	if (!b->offs || strbuf_grow(&b->data, dlen) < 0 ||
 	    read_all(s->fd, b->offs, (size_t)rows * 4, (off_t)(off + REC_HDR)) < 0 ||
@@ -336,10 +342,13 @@ int chsink_add(struct chsink *s, uint64_t n, const struct store_msg *m, const st
 		s->next_n = n + 1;
 	}
 	s->st.rows_added++;
-	if (!s->open && !(s->open = batch_new())) {
-		s->st.rows_overflow++;
-		ret = -1;
-		goto out;
+	if (!s->open) {
+		if (!(s->open = batch_new())) {
+			s->st.rows_overflow++;
+			ret = -1;
+			goto out;
+		}
+		s->open->seq0 = s->next_seq;
 	}
 	b = s->open;
 	if (b->rows + 1 > b->aoffs) {
@@ -355,7 +364,7 @@ int chsink_add(struct chsink *s, uint64_t n, const struct store_msg *m, const st
 		b->aoffs = na;
 	}
 	id.batch = b->id;
-	id.seq = b->rows;
+	id.seq = (b->seq0 + b->rows) & SEQ_MASK;
 	b->offs[b->rows] = (uint32_t)b->data.len;
 	if (chrow_encode(&b->data, &id, m, rec) < 0) {
 		s->st.rows_overflow++;
@@ -365,6 +374,7 @@ int chsink_add(struct chsink *s, uint64_t n, const struct store_msg *m, const st
 	if (!b->rows)
 		b->began_ms = clock_mono_ms();
 	b->rows++;
+	s->next_seq = (s->next_seq + 1) & SEQ_MASK;
 	if (m->recv_ms < b->min_recv)
 		b->min_recv = m->recv_ms;
 	if (m->recv_ms > b->max_recv)
@@ -398,6 +408,7 @@ static int64_t present_rows(struct chsink *s, const struct chbatch *b, unsigned 
 
 			if (end == p)
 				break;
+			v = (v - b->seq0) & SEQ_MASK; /* the row's index in b */
 			if (v < b->rows && !(bits[v / 8] & (1u << (v % 8)))) {
 				bits[v / 8] |= (unsigned char)(1u << (v % 8));
 				n++;

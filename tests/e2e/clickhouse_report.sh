@@ -80,3 +80,31 @@ same_cmd tail -n 25
 same_cmd tail -n 3 status:503
 same_cmd tail -n 0 fe_dl
 echo "ok: $checked searches and tails equal from SQLite and ClickHouse"
+
+# the same through halog listen: the listener's counters reach ClickHouse too
+P=$(free_port) || fail "no free port"
+URL2="clickhouse://127.0.0.1:$HP/live?spool=$TMP/live.spool"
+"$HALOG" clickhouse init "$URL2" >"$TMP/init2.log" 2>&1 || { cat "$TMP/init2.log"; fail "init live"; }
+lib_start "$TMP/listen.log" "$HALOG" listen --db "$TMP/b.db" --sink "$URL2" --bind "tcp://127.0.0.1:$P" --no-alerts
+lpid=$_pid
+wait_for 10 grep -q "listening on" "$TMP/listen.log" || { cat "$TMP/listen.log"; fail "listener did not start"; }
+python3 - "$P" "$TMP/gen.log" <<'PY' || fail "could not send the lines"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(open(sys.argv[2], "rb").read())
+s.close()
+PY
+n=$(wc -l <"$TMP/gen.log")
+wait_for 60 sh -c "kill -USR1 $lpid; grep -q 'stored $n,' '$TMP/listen.log'" || { cat "$TMP/listen.log"; fail "the listener did not store $n lines"; }
+kill -TERM "$lpid"
+wait "$lpid" || { cat "$TMP/listen.log"; fail "listener exit"; }
+grep "sink" "$TMP/listen.log"
+URL=$URL2
+mv "$TMP/b.db" "$TMP/a.db" 2>/dev/null; rm -f "$TMP/b.db-wal" "$TMP/b.db-shm"
+checked=0
+for f in text json; do
+	same "$f"
+	same "$f" --paths --series --bucket 10s
+done
+grep -q '"listen.received":'"$n" "$TMP/c.out" || fail "the counters are not in ClickHouse's report"
+echo "ok: $checked reports of a listener run equal, its counters included"

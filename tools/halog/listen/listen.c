@@ -747,6 +747,33 @@ static void snap_counts(struct listener *L, struct wcount *c)
 	c->frame_timeouts = atomic_load(&L->frame_timeouts);
 }
 
+/* The counters as the store names them, in the order they are written. */
+static const struct {
+	const char *name;
+	size_t off;
+} wcount_names[] = {
+	{"listen.received", offsetof(struct wcount, received)},
+	{"listen.stored", offsetof(struct wcount, stored)},
+	{"listen.kernel_dropped", offsetof(struct wcount, kernel_dropped)},
+	{"listen.refused", offsetof(struct wcount, refused)},
+	{"listen.unparsed", offsetof(struct wcount, unparsed)},
+	{"listen.forward_failed", offsetof(struct wcount, fwd_failed)},
+	{"listen.forward_loops", offsetof(struct wcount, fwd_loops)},
+	{"listen.echo_dropped", offsetof(struct wcount, echo_dropped)},
+	{"listen.truncated", offsetof(struct wcount, truncated)},
+	{"listen.conn_limited", offsetof(struct wcount, conn_limited)},
+	{"listen.idle_closed", offsetof(struct wcount, idle_closed)},
+	{"listen.frame_timeouts", offsetof(struct wcount, frame_timeouts)},
+};
+
+static uint64_t wcount_at(const struct wcount *c, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)c + wcount_names[i].off, sizeof(v));
+	return v;
+}
+
 static int counter_delta(struct store *st, const char *name, uint64_t now, uint64_t before)
 {
 	if (now == before)
@@ -765,26 +792,17 @@ static int writer_commit(struct writer *w, uint64_t nmsgs)
 	c.unparsed = w->done.unparsed + w->batch_unparsed;
 	if (!L->st) /* --db none: the sink has them */
 		goto done;
-	if (counter_delta(L->st, "listen.received", c.received, w->done.received) < 0 ||
-	    counter_delta(L->st, "listen.stored", c.stored, w->done.stored) < 0 ||
-	    counter_delta(L->st, "listen.kernel_dropped", c.kernel_dropped,
-			  w->done.kernel_dropped) < 0 ||
-	    counter_delta(L->st, "listen.refused", c.refused, w->done.refused) < 0 ||
-	    counter_delta(L->st, "listen.unparsed", c.unparsed, w->done.unparsed) < 0 ||
-	    counter_delta(L->st, "listen.forward_failed", c.fwd_failed, w->done.fwd_failed) < 0 ||
-	    counter_delta(L->st, "listen.forward_loops", c.fwd_loops, w->done.fwd_loops) < 0 ||
-	    counter_delta(L->st, "listen.echo_dropped", c.echo_dropped, w->done.echo_dropped) < 0 ||
-	    counter_delta(L->st, "listen.truncated", c.truncated, w->done.truncated) < 0 ||
-	    counter_delta(L->st, "listen.conn_limited", c.conn_limited, w->done.conn_limited) < 0 ||
-	    counter_delta(L->st, "listen.idle_closed", c.idle_closed, w->done.idle_closed) < 0 ||
-	    counter_delta(L->st, "listen.frame_timeouts", c.frame_timeouts, w->done.frame_timeouts) <
-		    0)
-		return -1;
+	for (size_t i = 0; i < sizeof(wcount_names) / sizeof(wcount_names[0]); i++)
+		if (counter_delta(L->st, wcount_names[i].name, wcount_at(&c, i),
+				  wcount_at(&w->done, i)) < 0)
+			return -1;
 	if (store_pending(L->st) == 0 && nmsgs == 0 && !memcmp(&c, &w->done, sizeof(c)))
 		return 0;
 	if (store_commit(L->st) < 0)
 		return -1;
 done:
+	for (size_t i = 0; L->sink && i < sizeof(wcount_names) / sizeof(wcount_names[0]); i++)
+		chsink_counter_set(L->sink, wcount_names[i].name, (int64_t)wcount_at(&c, i));
 	w->done = c;
 	w->batch_unparsed = 0;
 	atomic_store(&L->stored, c.stored);

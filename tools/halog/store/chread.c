@@ -853,8 +853,10 @@ static int ch_counters(struct store_reader *rd, store_counter_fn fn, void *arg)
 	struct strbuf sql = STRBUF_INIT, ans = STRBUF_INIT;
 	int ret;
 
-	strbuf_addf(&sql, "SELECT name, sum(value) FROM %s GROUP BY name ORDER BY name"
-			  " FORMAT TabSeparated",
+	/* each run's latest values, added up */
+	strbuf_addf(&sql,
+		    "SELECT name, sum(v) FROM (SELECT name, listener, argMax(value, ver) AS v FROM %s"
+		    " GROUP BY name, listener) GROUP BY name ORDER BY name FORMAT TabSeparated",
 		    chr_of(rd)->counters);
 	ret = q(rd, sql.buf, &ans);
 	for (char *p = ans.buf; ret == 0 && *p;) {

@@ -528,8 +528,10 @@ static const char *const ch_rollup_sql[] = {
 	" sumState(toUInt64(1)) AS n FROM {db}.lines WHERE kind = 1 AND is_error = 1"
 	" GROUP BY minute, frontend, backend, server, status_code, epath",
 
-	"CREATE TABLE IF NOT EXISTS {db}.counters (name String, listener String, value Int64)"
-	" ENGINE = SummingMergeTree() ORDER BY (name, listener)",
+	/* a writer's counters as absolute values of its run (listener: the run's id); ver orders
+	 * them, so a row written twice changes nothing */
+	"CREATE TABLE IF NOT EXISTS {db}.counters (name String, listener String, value Int64,"
+	" ver UInt64) ENGINE = ReplacingMergeTree(ver) ORDER BY (name, listener)",
 
 	"CREATE TABLE IF NOT EXISTS {db}.halog_meta (name String, value String, at DateTime)"
 	" ENGINE = ReplacingMergeTree(at) ORDER BY name",

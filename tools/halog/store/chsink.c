@@ -70,6 +70,16 @@ struct chsink {
 	uint64_t inflight_reclen;
 	struct chsink_stats st;
 	int64_t last_err_print;
+	/* counters: this run's values, written when dirty and no batch waits before them */
+	struct {
+		char name[64];
+		int64_t value;
+	} ctr[CHSINK_COUNTERS];
+	size_t nctr;
+	int ctr_dirty;
+	uint64_t ctr_ver; /* version of the rows written: later rows replace earlier ones */
+	char run[17];	  /* this run's id (hex), the counters' listener column */
+	char counters[200]; /* the table */
 };
 
 /* ------------------------------------------------------------------------ batches */
@@ -387,6 +397,54 @@ out:
 	return ret;
 }
 
+void chsink_counter_set(struct chsink *s, const char *name, int64_t value)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->mu);
+	for (i = 0; i < s->nctr && strcmp(s->ctr[i].name, name); i++)
+		;
+	if (i == s->nctr) {
+		if (!value || i == CHSINK_COUNTERS || strlen(name) >= sizeof(s->ctr[i].name))
+			goto out;
+		snprintf(s->ctr[i].name, sizeof(s->ctr[i].name), "%s", name);
+		s->nctr++;
+	} else if (s->ctr[i].value == value) {
+		goto out;
+	}
+	s->ctr[i].value = value;
+	s->ctr_dirty = 1;
+out:
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Writes the counters (called without the lock, by the sender). Returns 0 or -1. */
+static int write_counters(struct chsink *s, char *err, size_t errsz)
+{
+	struct strbuf sql = STRBUF_INIT, body = STRBUF_INIT;
+	int ret;
+
+	pthread_mutex_lock(&s->mu);
+	s->ctr_ver++;
+	for (size_t i = 0; i < s->nctr; i++)
+		strbuf_addf(&body, "%s\t%s\t%" PRId64 "\t%" PRIu64 "\n", s->ctr[i].name, s->run,
+			    s->ctr[i].value, s->ctr_ver);
+	s->ctr_dirty = 0;
+	pthread_mutex_unlock(&s->mu);
+	strbuf_addf(&sql, "INSERT INTO %s (name, listener, value, ver) FORMAT TabSeparated",
+		    s->counters);
+	ret = ch_exec(s->conn, sql.buf, body.buf, body.len, 0,
+		      s->u.cluster[0] ? "&insert_distributed_sync=1" : NULL, NULL, NULL, err, errsz);
+	if (ret < 0) {
+		pthread_mutex_lock(&s->mu);
+		s->ctr_dirty = 1;
+		pthread_mutex_unlock(&s->mu);
+	}
+	strbuf_release(&sql);
+	strbuf_release(&body);
+	return ret;
+}
+
 /* ------------------------------------------------------------------------ sending */
 
 /* The seqs of batch b the table holds, as a bitmap (rows bits). Returns how many, or -1. */
@@ -557,6 +615,8 @@ static void *sender_main(void *arg)
 {
 	struct chsink *s = arg;
 	unsigned backoff = 0;
+	int ctr_failed = 0;
+	int64_t ctr_tried = 0;
 	int64_t last_prune = 0;
 	char err[1024];
 
@@ -572,6 +632,14 @@ static void *sender_main(void *arg)
 		if (!take_next(s)) {
 			struct timespec ts;
 
+			if (s->ctr_dirty && (!ctr_failed || now - ctr_tried >= 1000)) {
+				/* every batch before these values is in: write them */
+				ctr_tried = now;
+				pthread_mutex_unlock(&s->mu);
+				ctr_failed = write_counters(s, err, sizeof(err)) < 0;
+				pthread_mutex_lock(&s->mu);
+				continue;
+			}
 			if (s->closing && !s->open)
 				break;
 			if (now - last_prune >= PRUNE_EVERY_MS && !s->u.cluster[0]) {
@@ -641,6 +709,14 @@ struct chsink *chsink_open(const char *url, const char *default_spool, char *err
 	if (ch_url_parse(url, &s->u, err, errsz) < 0)
 		goto fail;
 	ch_table(&s->u, "lines", s->lines, sizeof(s->lines));
+	ch_table(&s->u, "counters", s->counters, sizeof(s->counters));
+	{
+		uint64_t r = 0;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (uint64_t)clock_mono_ns() ^ ((uint64_t)getpid() << 40);
+		snprintf(s->run, sizeof(s->run), "%016" PRIx64, r);
+	}
 	s->spool_path = strdup(s->u.spool[0] ? s->u.spool : default_spool);
 	if (!s->spool_path || !(s->conn = ch_conn_new(&s->u))) {
 		snprintf(err, errsz, "out of memory");

@@ -41,6 +41,14 @@ struct chsink *chsink_open(const char *url, const char *default_spool, char *err
  * memory (the row is counted in overflow). */
 int chsink_add(struct chsink *s, uint64_t n, const struct store_msg *m, const struct logrec *rec);
 
+/* Sets the value of a counter of the caller's ("listen.received" …) for this run: the sink
+ * writes the counters it holds to the counters table after the batches before them, as
+ * absolute values of this run, so writing them again changes nothing; the readers add up the
+ * runs. A counter that was never set and is 0 is not written. name is copied (at most
+ * CHSINK_COUNTERS names). */
+#define CHSINK_COUNTERS 32
+void chsink_counter_set(struct chsink *s, const char *name, int64_t value);
+
 void chsink_get_stats(struct chsink *s, struct chsink_stats *out);
 /* "clickhouse://HOST:PORT/DB" */
 const char *chsink_text(const struct chsink *s);

@@ -81,6 +81,26 @@ same_cmd tail -n 3 status:503
 same_cmd tail -n 0 fe_dl
 echo "ok: $checked searches and tails equal from SQLite and ClickHouse"
 
+# halog clickhouse copy: the SQLite store copied into another database reads the same
+URL3="clickhouse://127.0.0.1:$HP/copied?spool=$TMP/copy.spool"
+"$HALOG" clickhouse init "$URL3" >/dev/null 2>&1 || fail "init copied"
+"$HALOG" clickhouse copy --db "$TMP/a.db" "$URL3" >"$TMP/copy.log" 2>&1 || { cat "$TMP/copy.log"; fail "copy"; }
+cat "$TMP/copy.log"
+grep -q "overflow 0, spooled 0 " "$TMP/copy.log" || fail "copy: not everything was inserted"
+URL1=$URL
+URL=$URL3
+checked=0
+for f in text json; do
+	same "$f"
+	same "$f" --paths --clients --slowest --conn-errors
+	same "$f" $W --series --bucket 7s
+done
+same_cmd search -n 0 status:503
+same_cmd search --json -n 0 kind:server OR kind:check OR kind:conn_error
+same_cmd tail -n 40
+echo "ok: $checked reports and searches equal from a copied store"
+URL=$URL1
+
 # the same through halog listen: the listener's counters reach ClickHouse too
 P=$(free_port) || fail "no free port"
 URL2="clickhouse://127.0.0.1:$HP/live?spool=$TMP/live.spool"

@@ -1,6 +1,8 @@
-/* `halog clickhouse init|prune URL`: creates halog's tables in a ClickHouse database (the sink of
- * halog listen and halog ingest, and a store the readers accept), and drops expired days where
- * the server has no table TTL. The schema itself is store/chschema.c's. */
+/* `halog clickhouse init|prune|copy URL`: creates halog's tables in a ClickHouse database (the
+ * sink of halog listen and halog ingest, and a store the readers accept), drops expired days
+ * where the server has no table TTL, copies a SQLite store into ClickHouse. The schema itself
+ * is store/chschema.c's. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,8 +11,11 @@
 #include "opt.h"
 #include "store/chhttp.h"
 #include "store/chschema.h"
+#include "store/chsink.h"
+#include "store/read.h"
+#include "store/store.h"
 
-enum { O_RETENTION = 1 };
+enum { O_RETENTION = 1, O_DB };
 
 static const struct opt init_opts[] = {
 	{.id = O_RETENTION,
@@ -24,6 +29,14 @@ static const struct opt init_opts[] = {
 	{0},
 };
 static const struct opt no_opts[] = {{0}};
+static const struct opt copy_opts[] = {
+	{.id = O_DB,
+	 .long_name = "db",
+	 .type = OPT_STR,
+	 .arg = "FILE",
+	 .help = "the SQLite store to copy (default: $HALOG_DB, else ./halog.db)"},
+	{0},
+};
 
 static const char ch_epilog[] =
 	"URL: clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE[?user=U&password=P&cluster=C]\n"
@@ -42,11 +55,62 @@ static const struct opt_cmd prune_cmd = {
 	"from 19.6 on; halog listen --sink runs it hourly).\n",
 	no_opts, ch_epilog, 0};
 
+static const struct opt_cmd copy_cmd = {
+	"halog clickhouse copy", "URL",
+	"Copies every line of a SQLite store into ClickHouse (the tables of init), raw and\n"
+	"parsed, with the times the store gave them. Copying twice stores the lines twice.\n",
+	copy_opts, ch_epilog, 0};
+
 static void ch_usage(FILE *fp)
 {
 	opt_usage(&init_cmd, fp, "usage: ");
 	opt_usage(&prune_cmd, fp, "   or: ");
+	opt_usage(&copy_cmd, fp, "   or: ");
 	fprintf(fp, "\n%s", ch_epilog);
+}
+
+/* `copy`: every line of the store at db, oldest first, through the sink. */
+static int copy_store(const char *db, const char *url)
+{
+	struct store_reader *rd;
+	struct store_cursor *cur;
+	const struct store_line *ln;
+	struct store_sel sel;
+	struct chsink *sink;
+	struct chsink_stats st;
+	char err[1024], spool[4200];
+	uint64_t n = 0;
+	int rc;
+
+	if (!(rd = store_reader_open(db, err, sizeof(err)))) {
+		fprintf(stderr, "halog clickhouse copy: %s\n", err);
+		return HALOG_EXIT_ERR;
+	}
+	snprintf(spool, sizeof(spool), "%s.chspool", db);
+	if (!(sink = chsink_open(url, spool, err, sizeof(err)))) {
+		fprintf(stderr, "halog clickhouse copy: %s\n", err);
+		store_reader_close(rd);
+		return HALOG_EXIT_ERR;
+	}
+	store_sel_init(&sel);
+	sel.want = STORE_WANT_LINE | STORE_WANT_FIELDS;
+	if (!(cur = store_cursor_open(rd, &sel))) {
+		rc = -1;
+	} else {
+		while ((rc = store_cursor_next(cur, &ln)) > 0) {
+			chsink_add_line(sink, ln);
+			n++;
+		}
+		store_cursor_close(cur);
+	}
+	if (rc < 0)
+		fprintf(stderr, "halog clickhouse copy: %s: %s\n", db, store_reader_errmsg(rd));
+	chsink_get_stats(sink, &st);
+	/* up to 10 minutes for ClickHouse to take the rest; what it does not is spooled */
+	chsink_close(sink, 600000, "halog clickhouse copy");
+	store_reader_close(rd);
+	printf("halog clickhouse copy: %" PRIu64 " lines read from %s\n", n, db);
+	return rc < 0 || st.rows_overflow ? HALOG_EXIT_ERR : HALOG_EXIT_OK;
 }
 
 int cmd_clickhouse(int argc, char **argv)
@@ -55,7 +119,7 @@ int cmd_clickhouse(int argc, char **argv)
 	struct opt_parser p;
 	struct ch_url u;
 	struct ch_conn *c;
-	const char *url = NULL;
+	const char *url = NULL, *db = NULL;
 	char err[1024];
 	int retention = -1, r, rc = HALOG_EXIT_ERR;
 
@@ -71,8 +135,10 @@ int cmd_clickhouse(int argc, char **argv)
 		cmd = &init_cmd;
 	else if (!strcmp(argv[1], "prune"))
 		cmd = &prune_cmd;
+	else if (!strcmp(argv[1], "copy"))
+		cmd = &copy_cmd;
 	else {
-		fprintf(stderr, "halog clickhouse: unknown verb '%s' (init, prune)\n", argv[1]);
+		fprintf(stderr, "halog clickhouse: unknown verb '%s' (init, prune, copy)\n", argv[1]);
 		ch_usage(stderr);
 		return HALOG_EXIT_USAGE;
 	}
@@ -81,6 +147,9 @@ int cmd_clickhouse(int argc, char **argv)
 		switch (r) {
 		case O_RETENTION:
 			retention = (int)p.num;
+			break;
+		case O_DB:
+			db = p.val;
 			break;
 		case OPT_OPERAND:
 			if (url)
@@ -95,6 +164,8 @@ int cmd_clickhouse(int argc, char **argv)
 		return opt_usage_error(cmd, stderr, "missing URL");
 	if (ch_url_parse(url, &u, err, sizeof(err)) < 0)
 		return opt_value_error(cmd, stderr, "URL", url, "%s", err);
+	if (cmd == &copy_cmd)
+		return copy_store(db ? db : store_default_path(), url);
 	if (!(c = ch_conn_new(&u))) {
 		fprintf(stderr, "%s: out of memory\n", cmd->prog);
 		return HALOG_EXIT_ERR;

@@ -177,7 +177,7 @@ static int64_t special(enum ch_special sp, const struct chrow_id *id, const stru
 
 	switch (sp) {
 	case SP_TS:
-		return ch_logged_ms(m, rec);
+		return id->ts_ms;
 	case SP_RECV:
 		return m->recv_ms;
 	case SP_BATCH:
@@ -395,6 +395,7 @@ int chrow_decode(const char **p, const char *end, struct store_line *ln, struct 
 			switch ((enum ch_special)c->off) {
 			case SP_TS:
 				ln->ts_ms = v;
+				id->ts_ms = v;
 				break;
 			case SP_RECV:
 				ln->recv_ms = v;

@@ -23,6 +23,7 @@ extern const char *const ch_insert_columns; /* "ts_ms, recv_ms, batch, seq, …"
 struct chrow_id {
 	uint64_t batch;
 	uint32_t seq;
+	int64_t ts_ms; /* the logged time (ch_logged_ms, or the one a store gave the line) */
 };
 
 /* Appends one row in ClickHouse's RowBinary format. Returns 0 or -1 (no memory). */

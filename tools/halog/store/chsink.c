@@ -339,7 +339,35 @@ static void seal(struct chsink *s)
 	batch_free(b);
 }
 
+static int add_row(struct chsink *s, uint64_t n, const struct store_msg *m,
+		   const struct logrec *rec, int64_t ts_ms);
+
 int chsink_add(struct chsink *s, uint64_t n, const struct store_msg *m, const struct logrec *rec)
+{
+	return add_row(s, n, m, rec, ch_logged_ms(m, rec));
+}
+
+int chsink_add_line(struct chsink *s, const struct store_line *ln)
+{
+	struct store_msg m;
+	char src[512];
+
+	/* the source is a slice: the row wants it NUL-terminated */
+	snprintf(src, sizeof(src), "%.*s", (int)ln->source.len, ln->source.p ? ln->source.p : "");
+	m.raw = ln->raw.p;
+	m.len = ln->raw.len;
+	m.recv_ms = ln->recv_ms;
+	m.source = src;
+	m.flags = ln->flags;
+	/* the same range as ch_logged_ms keeps */
+	return add_row(s, CHSINK_NEW, &m, &ln->rec,
+		       ln->ts_ms < 0 ? 0
+		       : ln->ts_ms > INT64_C(4294967295) * 1000 ? INT64_C(4294967295) * 1000
+								 : ln->ts_ms);
+}
+
+static int add_row(struct chsink *s, uint64_t n, const struct store_msg *m,
+		   const struct logrec *rec, int64_t ts_ms)
 {
 	struct chbatch *b;
 	struct chrow_id id;
@@ -375,6 +403,7 @@ int chsink_add(struct chsink *s, uint64_t n, const struct store_msg *m, const st
 	}
 	id.batch = b->id;
 	id.seq = (b->seq0 + b->rows) & SEQ_MASK;
+	id.ts_ms = ts_ms;
 	b->offs[b->rows] = (uint32_t)b->data.len;
 	if (chrow_encode(&b->data, &id, m, rec) < 0) {
 		s->st.rows_overflow++;

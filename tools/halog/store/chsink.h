@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "parse/logrec.h"
+#include "store/read.h"
 #include "store/store.h"
 
 struct chsink;
@@ -40,6 +41,9 @@ struct chsink *chsink_open(const char *url, const char *default_spool, char *err
  * commit, stores nothing twice); CHSINK_NEW is always added. Never blocks on the network. Returns 0, or -1 when out of
  * memory (the row is counted in overflow). */
 int chsink_add(struct chsink *s, uint64_t n, const struct store_msg *m, const struct logrec *rec);
+/* Adds a line another store delivered (STORE_WANT_LINE | STORE_WANT_FIELDS), with the logged
+ * time that store gave it: copying a store. Returns as chsink_add. */
+int chsink_add_line(struct chsink *s, const struct store_line *ln);
 
 /* Sets the value of a counter of the caller's ("listen.received" …) for this run: the sink
  * writes the counters it holds to the counters table after the batches before them, as

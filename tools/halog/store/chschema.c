@@ -600,10 +600,19 @@ int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz)
 	}
 	for (size_t i = 0; u->cluster[0] && i < sizeof(ch_dist) / sizeof(ch_dist[0]); i++) {
 		strbuf_reset(&sql);
-		strbuf_addf(&sql,
-			    "CREATE TABLE IF NOT EXISTS %s.%s_all AS %s.%s"
-			    " ENGINE = Distributed(%s, %s, %s, %s)",
-			    u->db, ch_dist[i].table, u->db, ch_dist[i].table, u->cluster, u->db,
+		if (!strcmp(ch_dist[i].table, "lines")) {
+			/* its columns without `day`: 18.16 refuses an insert through a Distributed
+			 * table that has the MATERIALIZED column */
+			strbuf_addf(&sql, "CREATE TABLE IF NOT EXISTS %s.lines_all (", u->db);
+			for (size_t k = 0; k < CH_NCOLS; k++)
+				strbuf_addf(&sql, "%s%s %s", k ? ", " : "", ch_cols[k].name,
+					    ch_type_names[ch_cols[k].type]);
+			strbuf_addch(&sql, ')');
+		} else {
+			strbuf_addf(&sql, "CREATE TABLE IF NOT EXISTS %s.%s_all AS %s.%s", u->db,
+				    ch_dist[i].table, u->db, ch_dist[i].table);
+		}
+		strbuf_addf(&sql, " ENGINE = Distributed(%s, %s, %s, %s)", u->cluster, u->db,
 			    ch_dist[i].table, ch_dist[i].key);
 		if (run(c, &sql, err, errsz) < 0)
 			goto out;

@@ -459,13 +459,47 @@ else
 fi
 
 # The databases take ~600 bytes a line: keep them only when asked (the logs are reused).
+# --- ClickHouse (issue 18): the sink against ClickHouse's own bulk insert of the same rows, and
+# the report over the big file's rows against the SQLite store's and halog -srv ----------------
+CH_SERVER=$(command -v clickhouse-server 2>/dev/null || echo /usr/sbin/clickhouse-server)
+if [ -x "$CH_SERVER" ] && available halog-ingest "$HALOG" && chh=$(free_port) && cht=$(free_port); then
+	. "$top/tests/e2e/clickhouse-config"
+	CHD=$OUT/clickhouse
+	rm -rf "$CHD"
+	ch_config_write "$CHD" "$chh" "$cht"
+	"$CH_SERVER" --config-file="$CHD/config.xml" >"$CHD/stdout.log" 2>&1 &
+	chpid=$!
+	LIB_PIDS="$LIB_PIDS $chpid"
+	chq() { curl -sf "http://127.0.0.1:$chh/" --data-binary "$1"; }
+	if wait_for 60 curl -sf "http://127.0.0.1:$chh/?query=SELECT%201"; then
+		CU=clickhouse://127.0.0.1:$chh
+		for d in main copy big; do "$HALOG" clickhouse init "$CU/$d" >/dev/null 2>&1; done
+		# the sink: halog ingest --db none --sink, until ClickHouse acknowledged every row
+		bench_cmd ch_sink 1 "'$HALOG' ingest --db none --sink '$CU/main?spool=$CHD/s1' '$F1'" &&
+			rec ch_sink_rows "$(chq "SELECT count() FROM main.lines")"
+		# the reference: the same rows as one RowBinary body, one curl, same tables and views
+		chq "SELECT * FROM main.lines FORMAT RowBinary" >"$CHD/rows.bin"
+		bench_cmd ch_bulk 1 "curl -sS --fail-with-body 'http://127.0.0.1:$chh/?query=INSERT%20INTO%20copy.lines%20FORMAT%20RowBinary' --data-binary @'$CHD/rows.bin' >&2"
+		rm -f "$CHD/rows.bin"
+		# the big file, then the report over its rows
+		bench_cmd ch_sink_big 1 "'$HALOG' ingest --db none --sink '$CU/big?spool=$CHD/s2' '$FB'"
+		bench_cmd ch_report "$RUNS" "'$HALOG' report --db '$CU/big' --format json > '$OUT/ch-report.json'"
+	else
+		skipped ch_sink "clickhouse-server did not start: $(tail -n 2 "$CHD/error.log" 2>/dev/null | tr '\n' ' ')"
+	fi
+	lib_stop "$chpid"
+	[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$CHD"
+else
+	skipped ch_sink "clickhouse-server not installed (Debian package clickhouse-server), or halog ingest missing"
+fi
+
 if [ "${BENCH_KEEP:-0}" != 1 ]; then
 	rmdb "$D1"
 	rmdb "$DB"
 fi
 
 # --- the table and results.json ----------------------------------------------------------------
-python3 - "$M" "$RESULTS" "$OUT/report.json" "$FB.expect.json" "$OUT/servebench.json" "$OUT/servebench-cold.json" <<'EOF'
+python3 - "$M" "$RESULTS" "$OUT/report.json" "$FB.expect.json" "$OUT/servebench.json" "$OUT/servebench-cold.json" "$OUT/ch-report.json" <<'EOF'
 import json, sys
 
 raw = {}
@@ -686,6 +720,41 @@ rl, rs = num("serve_load_received"), num("serve_load_stored")
 lost = None if sb is None or rs is None else sbv("sent") - rs
 metric("serve_load_listen_lost", "datagrams", lost, target="= 0",
        ok=None if lost is None else lost == 0, needs=("serve_load",))
+
+# ClickHouse: the sink's rate against ClickHouse's own bulk insert of the same rows and against
+# the listener's stored rate; the report over the big file's rows
+tc = {k: num(k + "_s") for k in ("ch_sink", "ch_bulk", "ch_sink_big", "ch_report")}
+csr = rate(lines, "ch_sink")
+metric("ch_sink_lines_per_s", "lines/s", csr, needs=("ch_sink",))
+r = div(tc["ch_sink"], tc["ch_bulk"])
+metric("ch_sink_time_vs_bulk_insert", "x", r, "ClickHouse bulk insert", tc["ch_bulk"], r,
+       needs=("ch_sink", "ch_bulk"), measured_s=tc["ch_sink"])
+r = div(csr, div(num("listen_stored"), t["listen"]))
+metric("ch_sink_rate_vs_listen_stored", "x", r, ratio=r, target=">= 1",
+       ok=None if r is None else r >= 1, needs=("ch_sink", "listen"), measured_s=tc["ch_sink"])
+rows = num("ch_sink_rows")
+metric("ch_sink_rows_stored", "rows", rows, target="= lines",
+       ok=None if rows is None else rows == lines, needs=("ch_sink",))
+metric("ch_sink_big_lines_per_s", "lines/s", rate(big, "ch_sink_big"), needs=("ch_sink_big",))
+r = div(tc["ch_report"], t["report"])
+metric("ch_report_time_vs_sqlite_report", "x", r, "SQLite store's report", t["report"], r,
+       needs=("ch_report", "report"), measured_s=tc["ch_report"])
+r = div(tc["ch_report"], t["halog_srv_big"])
+metric("ch_report_time_vs_halog_srv_big", "x", r, "halog -srv (big file)", t["halog_srv_big"],
+       r, needs=("ch_report", "halog_srv_big"), measured_s=tc["ch_report"])
+match = None
+if tc["ch_report"] is not None:
+    try:
+        rep = json.load(open(sys.argv[7], encoding="utf-8"))
+        exp = json.load(open(sys.argv[4], encoding="utf-8"))
+        got = {(b["name"], s["name"]): s["requests"] for b in rep.get("backends", [])
+               for s in b.get("servers", [])}
+        want = {(b, s): n for b, v in exp["backends"].items() for s, n in v["servers"].items()}
+        match = 1.0 if got == want else 0.0
+    except (OSError, ValueError, KeyError, TypeError):
+        match = 0.0
+metric("ch_report_counts_match", "bool", match, target="= loggen --expect",
+       ok=None if match is None else match == 1.0, needs=("ch_report",))
 
 r = div(t["hagen"], t["haproxy_c"])
 metric("hagen_time_vs_haproxy_c", "x", r, "haproxy -c", t["haproxy_c"], r, "<= 0.2",

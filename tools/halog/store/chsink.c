@@ -24,7 +24,7 @@
 #define REC_MAGIC 0x31424843u	 /* "CHB1" */
 #define REC_HDR 44 /* magic, rows, id, min_recv, max_recv, attempted, datalen, seq0 */
 #define SEQ_MASK ((UINT32_C(1) << CH_POS_SHIFT) - 1)
-#define BATCH_MAX_BYTES (16u << 20) /* an open batch is sealed at this size */
+#define BATCH_MAX_BYTES (64u << 20) /* an open batch is sealed at this size */
 #define PRUNE_EVERY_MS 3600000	 /* expired days are dropped hourly (no TTL before 19.6) */
 
 struct chbatch {

@@ -98,6 +98,7 @@ static const struct ch_opt {
 	{"batch", CO_COUNT, offsetof(struct ch_url, batch), 0},
 	{"batch_ms", CO_MS, offsetof(struct ch_url, batch_ms), 0},
 	{"timeout", CO_MS, offsetof(struct ch_url, timeout_ms), 0},
+	{"compress", CO_NAME, offsetof(struct ch_url, compress), 8},
 };
 
 static int set_opt(struct ch_url *u, char *kv, char *err, size_t errsz)
@@ -151,7 +152,7 @@ static int set_opt(struct ch_url *u, char *kv, char *err, size_t errsz)
 	}
 	snprintf(err, errsz,
 		 "unknown option '%s' (user, password, cluster, spool, spool_max, memory, batch, "
-		 "batch_ms, timeout)",
+		 "batch_ms, timeout, compress)",
 		 kv);
 	return -1;
 }
@@ -246,6 +247,13 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 			return -1;
 		}
 		p = amp ? amp + 1 : NULL;
+	}
+	if (!u->compress[0])
+		memcpy(u->compress, "gzip", 5);
+	if (strcmp(u->compress, "gzip") && strcmp(u->compress, "none")) {
+		snprintf(err, errsz, "'%s': option 'compress': gzip or none, not '%s'", url,
+			 u->compress);
+		return -1;
 	}
 	if (!u->user[0]) {
 		env = getenv("HALOG_CLICKHOUSE_USER");

@@ -16,7 +16,7 @@
 /* A parsed clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE[?OPTION=VALUE&…] URL.
  * Options: user, password (else $HALOG_CLICKHOUSE_USER / $HALOG_CLICKHOUSE_PASSWORD, else
  * "default" and none), cluster (the remote_servers name: rows go through the *_all Distributed
- * tables), and the sink's spool, spool_max, memory, batch, batch_ms, timeout. */
+ * tables), and the sink's spool, spool_max, memory, batch, batch_ms, timeout, compress. */
 struct ch_url {
 	char host[256];		  /* name or address, IPv6 without brackets */
 	unsigned port;		  /* default 8123 */
@@ -30,6 +30,7 @@ struct ch_url {
 	uint64_t batch;		  /* rows per insert at most (default 100000) */
 	uint64_t batch_ms;	  /* an insert at the latest this long after its first row (1000) */
 	uint64_t timeout_ms;	  /* one HTTP request at most this long (default 30000) */
+	char compress[8];	  /* the sink's bodies: "gzip" (default) or "none" */
 	char text[480];		  /* "clickhouse://HOST:PORT/DB" for messages (no password) */
 };
 

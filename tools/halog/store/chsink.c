@@ -517,6 +517,7 @@ static int deliver(struct chsink *s, struct chbatch *b, char *err, size_t errsz)
 	const char *data = b->data.buf;
 	size_t len = b->data.len;
 	uint64_t rows = b->rows, dup = 0;
+	const int gz = !strcmp(s->u.compress, "gzip");
 	int ret = -1;
 
 	if (b->attempted) {
@@ -551,7 +552,7 @@ static int deliver(struct chsink *s, struct chbatch *b, char *err, size_t errsz)
 			rows = b->rows - (uint64_t)have;
 		}
 	}
-	if (ch_gzip(data, len, &body) < 0) {
+	if (gz && ch_gzip(data, len, &body) < 0) {
 		snprintf(err, errsz, "out of memory");
 		goto out;
 	}
@@ -560,7 +561,7 @@ static int deliver(struct chsink *s, struct chbatch *b, char *err, size_t errsz)
 	 * request that libcurl sent on a kept-alive connection the server closed as it died,
 	 * then retried on a new one. So every batch that failed once is checked next time. */
 	b->attempted = 1;
-	if (ch_exec(s->conn, sql.buf, body.buf, body.len, 1,
+	if (ch_exec(s->conn, sql.buf, gz ? body.buf : data, gz ? body.len : len, gz,
 		    s->u.cluster[0] ? "&insert_distributed_sync=1" : NULL, NULL, NULL, err,
 		    errsz) < 0)
 		goto out;

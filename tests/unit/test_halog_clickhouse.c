@@ -1,0 +1,163 @@
+/* Unit tests for the ClickHouse store's pure parts: the clickhouse:// URL (store/chhttp.c) and
+ * the RowBinary row codec (store/chschema.c), which the sink writes and the readers decode. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "parse/logparse.h"
+#include "store/chhttp.h"
+#include "store/chschema.h"
+
+static void test_url_forms(void **state)
+{
+	struct ch_url u;
+	char err[512];
+
+	(void)state;
+	unsetenv("HALOG_CLICKHOUSE_USER");
+	unsetenv("HALOG_CLICKHOUSE_PASSWORD");
+	assert_int_equal(ch_url_parse("clickhouse://127.0.0.1/halog", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.host, "127.0.0.1");
+	assert_int_equal(u.port, 8123);
+	assert_string_equal(u.db, "halog");
+	assert_string_equal(u.user, "default");
+	assert_string_equal(u.password, "");
+	assert_string_equal(u.compress, "gzip");
+	assert_int_equal(u.batch, 100000);
+	assert_string_equal(u.text, "clickhouse://127.0.0.1:8123/halog");
+	assert_int_equal(ch_url_parse("clickhouse://bob:s%40cret@[::1]:9123/logs_2?cluster=c1&"
+				      "memory=8M&spool_max=1G&batch=500&batch_ms=2s&"
+				      "compress=none&spool=/tmp/a%20b",
+				      &u, err, sizeof(err)),
+			 0);
+	assert_string_equal(u.host, "::1");
+	assert_int_equal(u.port, 9123);
+	assert_string_equal(u.user, "bob");
+	assert_string_equal(u.password, "s@cret");
+	assert_string_equal(u.cluster, "c1");
+	assert_int_equal(u.memory, 8u << 20);
+	assert_int_equal(u.spool_max, 1u << 30);
+	assert_int_equal(u.batch, 500);
+	assert_int_equal(u.batch_ms, 2000);
+	assert_string_equal(u.compress, "none");
+	assert_string_equal(u.spool, "/tmp/a b");
+	assert_string_equal(u.text, "clickhouse://[::1]:9123/logs_2");
+	setenv("HALOG_CLICKHOUSE_PASSWORD", "fromenv", 1);
+	assert_int_equal(ch_url_parse("clickhouse://h:1/d?user=u", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.user, "u");
+	assert_string_equal(u.password, "fromenv");
+	unsetenv("HALOG_CLICKHOUSE_PASSWORD");
+	assert_true(ch_is_url("clickhouse://x"));
+	assert_false(ch_is_url("halog.db"));
+}
+
+static void test_url_rejects(void **state)
+{
+	static const struct {
+		const char *url, *why;
+	} bad[] = {
+		{"http://h/d", "expected clickhouse://HOST:PORT/DATABASE"},
+		{"clickhouse://h", "expected clickhouse://HOST:PORT/DATABASE"},
+		{"clickhouse://h/d-b", "a database name of letters, digits and '_'"},
+		{"clickhouse://h:0/d", "bad HOST:PORT"},
+		{"clickhouse://h/d?colour=red", "unknown option 'colour'"},
+		{"clickhouse://h/d?memory=lots", "option 'memory': bad value 'lots'"},
+		{"clickhouse://h/d?batch=2000000", "option 'batch': bad value"},
+		{"clickhouse://h/d?batch_ms", "option 'batch_ms' has no value"},
+		{"clickhouse://h/d?cluster=a;b", "option 'cluster': bad value"},
+		{"clickhouse://h/d?compress=zstd", "gzip or none"},
+	};
+	struct ch_url u;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ch_url_parse(bad[i].url, &u, err, sizeof(err)), -1);
+		if (!strstr(err, bad[i].why))
+			fail_msg("%s: got '%s', want '%s'", bad[i].url, err, bad[i].why);
+	}
+}
+
+/* A parsed line, encoded as the sink does and decoded as the readers do, is the same record. */
+static void test_row_roundtrip(void **state)
+{
+	static const char *const lines[] = {
+		"<134>Dec  1 00:00:08 lb1 haproxy[4242]: 10.205.116.105:34153 [30/Nov/2025:23:59:38.258]"
+		" fe_https~ be_api/api1 0/0/2/44/30049 200 155 - - cD-- 240/194/156/13/0 0/0"
+		" {www.example.com|curl/8} {application/json} \"GET /api/v1/search?q=a%20b HTTP/1.1\"",
+		"<129>Nov 24 06:27:22 haproxy[959]: Backup Server beD_app/bk1 is DOWN, reason: Layer4"
+		" connection problem, info: \"Connection refused\", check duration: 0ms. 1 active and 0"
+		" backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+		"not a haproxy line \x01 with a control byte",
+	};
+	char err[256], reason[256];
+	struct logparser *lp = logparser_new(NULL, err, sizeof(err));
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	assert_non_null(lp);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct logrec rec;
+		struct store_msg m = {lines[i], strlen(lines[i]), 1764547200123, "udp:127.0.0.1:1", 0};
+		struct chrow_id id = {0x1234567890abcdefULL, 77, 0}, back;
+		struct store_line ln;
+		const char *p;
+
+		logparse_message(lp, lines[i], strlen(lines[i]), &rec);
+		id.ts_ms = ch_logged_ms(&m, &rec);
+		strbuf_reset(&sb);
+		assert_int_equal(chrow_encode(&sb, &id, &m, &rec), 0);
+		p = sb.buf;
+		memset(&back, 0, sizeof(back));
+		assert_int_equal(chrow_decode(&p, sb.buf + sb.len, &ln, &back, reason, sizeof(reason)),
+				 0);
+		assert_ptr_equal(p, sb.buf + sb.len);
+		assert_true(back.batch == id.batch);
+		assert_int_equal(back.seq, 77);
+		assert_int_equal(ln.recv_ms, m.recv_ms);
+		assert_int_equal(ln.ts_ms, id.ts_ms);
+		assert_int_equal(ln.pos.v, (m.recv_ms << CH_POS_SHIFT) | 77);
+		assert_int_equal(ln.raw.len, m.len);
+		assert_memory_equal(ln.raw.p, m.raw, m.len);
+		assert_int_equal(ln.rec.kind, rec.kind);
+		assert_int_equal(ln.rec.status, rec.status);
+		assert_int_equal(ln.rec.status_code, rec.status_code);
+		assert_int_equal(ln.rec.t_active, rec.t_active);
+		assert_int_equal(ln.rec.t_wait, rec.t_wait);
+		assert_int_equal(ln.rec.retries, rec.retries);
+		assert_int_equal(ln.rec.flags, rec.flags);
+		assert_string_equal(ln.rec.term, rec.term);
+		assert_int_equal(ln.rec.backend.len, rec.backend.len);
+		if (rec.backend.p)
+			assert_memory_equal(ln.rec.backend.p, rec.backend.p, rec.backend.len);
+		assert_int_equal(ln.rec.ev_server.len, rec.ev_server.len);
+		assert_int_equal(ln.rec.query.len, rec.query.len);
+		if (rec.reason)
+			assert_string_equal(ln.rec.reason, rec.reason);
+		else
+			assert_null(ln.rec.reason);
+		/* a row cut short is refused, wherever it is cut */
+		for (size_t cut = 0; cut < sb.len; cut += 7) {
+			p = sb.buf;
+			assert_int_equal(chrow_decode(&p, sb.buf + cut, &ln, &back, reason,
+						      sizeof(reason)),
+					 -1);
+		}
+	}
+	strbuf_release(&sb);
+	logparser_free(lp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_url_forms),
+		cmocka_unit_test(test_url_rejects),
+		cmocka_unit_test(test_row_roundtrip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -49,7 +49,7 @@ static int pct_decode(char *s)
 }
 
 /* "1G", "64M", "512K", "1000" into bytes. Returns 0 or -1. */
-static int parse_size(const char *s, uint64_t *out)
+static int ch_parse_size(const char *s, uint64_t *out)
 {
 	char num[32];
 	size_t n = strlen(s);
@@ -133,7 +133,7 @@ static int set_opt(struct ch_url *u, char *kv, char *err, size_t errsz)
 				goto bad;
 			return 0;
 		case CO_SIZE:
-			if (parse_size(val, num) < 0)
+			if (ch_parse_size(val, num) < 0)
 				goto bad;
 			return 0;
 		case CO_COUNT:

@@ -48,40 +48,6 @@ static int pct_decode(char *s)
 	return 0;
 }
 
-/* "1G", "64M", "512K", "1000" into bytes. Returns 0 or -1. */
-static int ch_parse_size(const char *s, uint64_t *out)
-{
-	char num[32];
-	size_t n = strlen(s);
-	int64_t v, mult = 1;
-
-	if (!n || n >= sizeof(num))
-		return -1;
-	memcpy(num, s, n + 1);
-	switch (num[n - 1]) {
-	case 'K':
-	case 'k':
-		mult = 1 << 10;
-		break;
-	case 'M':
-	case 'm':
-		mult = 1 << 20;
-		break;
-	case 'G':
-	case 'g':
-		mult = 1 << 30;
-		break;
-	default:
-		break;
-	}
-	if (mult > 1)
-		num[n - 1] = '\0';
-	if (parse_int64(num, 1, INT64_C(1) << 40, &v) < 0 || v > (INT64_C(1) << 42) / mult)
-		return -1;
-	*out = (uint64_t)(v * mult);
-	return 0;
-}
-
 /* The URL's options: name, where it goes, how it is read. A table, so the error names them. */
 enum ch_optkind { CO_STR, CO_NAME, CO_SIZE, CO_COUNT, CO_MS };
 static const struct ch_opt {
@@ -133,7 +99,7 @@ static int set_opt(struct ch_url *u, char *kv, char *err, size_t errsz)
 				goto bad;
 			return 0;
 		case CO_SIZE:
-			if (ch_parse_size(val, num) < 0)
+			if (parse_size(val, num) < 0 || *num == 0 || *num > (UINT64_C(1) << 42))
 				goto bad;
 			return 0;
 		case CO_COUNT:

@@ -93,6 +93,10 @@ static void test_row_roundtrip(void **state)
 		" connection problem, info: \"Connection refused\", check duration: 0ms. 1 active and 0"
 		" backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
 		"not a haproxy line \x01 with a control byte",
+		/* an empty response capture and an empty query: there, not absent */
+		"<134>Dec  1 00:00:08 lb1 haproxy[4242]: 10.0.0.1:34153 [30/Nov/2025:23:59:38.258]"
+		" fe_https~ be_api/api1 0/0/2/44/49 200 155 - - ---- 1/1/1/1/0 0/0"
+		" {www.example.com|} {} \"GET /x? HTTP/1.1\"",
 	};
 	char err[256], reason[256];
 	struct logparser *lp = logparser_new(NULL, err, sizeof(err));
@@ -136,6 +140,12 @@ static void test_row_roundtrip(void **state)
 			assert_memory_equal(ln.rec.backend.p, rec.backend.p, rec.backend.len);
 		assert_int_equal(ln.rec.ev_server.len, rec.ev_server.len);
 		assert_int_equal(ln.rec.query.len, rec.query.len);
+		assert_int_equal(!ln.rec.query.p, !rec.query.p);
+		assert_int_equal(ln.rec.cap_req.len, rec.cap_req.len);
+		assert_int_equal(!ln.rec.cap_req.p, !rec.cap_req.p);
+		assert_int_equal(ln.rec.cap_resp.len, rec.cap_resp.len);
+		assert_int_equal(!ln.rec.cap_resp.p, !rec.cap_resp.p);
+		assert_int_equal(!ln.rec.cookie_req.p, !rec.cookie_req.p);
 		if (rec.reason)
 			assert_string_equal(ln.rec.reason, rec.reason);
 		else

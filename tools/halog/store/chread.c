@@ -79,6 +79,19 @@ static int ch_open(struct store_reader *rd, const char *where)
 				  u.text, u.text);
 		goto out;
 	}
+	strbuf_reset(&out);
+	if (ch_missing_columns(c->conn, u.cluster[0] ? "lines_all" : "lines", &out, err,
+			       sizeof(err)) < 0) {
+		store_reader_fail(rd, "%s", err);
+		goto out;
+	}
+	if (out.len) {
+		store_reader_fail(rd,
+				  "%s: its lines lack the columns %s of this halog (run 'halog"
+				  " clickhouse init %s' to add them)",
+				  u.text, out.buf, u.text);
+		goto out;
+	}
 	ret = 0;
 out:
 	strbuf_release(&url);

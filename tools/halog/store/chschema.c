@@ -33,6 +33,7 @@ enum ch_special {
 	SP_CLS,	   /* rollup_class_of the status (HTTP), else 255 */
 	SP_TERMKEY, /* the termination state as rollup.c keys it, 0 when none */
 	SP_HB0,	    /* hist_bucket of rollup timer 0..4 (traffic), -1 when none */
+	SP_EMPTIES = SP_HB0 + RT_N, /* bit k: the k-th CS_STR column is present and empty */
 };
 
 struct ch_col {
@@ -122,6 +123,8 @@ static const struct ch_col ch_cols[] = {
 	{"hb_tc", CT_I16, CS_SP, SP_HB0 + RT_TC},
 	{"hb_trs", CT_I16, CS_SP, SP_HB0 + RT_TR_RESP},
 	{"hb_ta", CT_I16, CS_SP, SP_HB0 + RT_TA},
+	/* last: its bits are known once the strings before it are written */
+	{"empties", CT_U64, CS_SP, SP_EMPTIES},
 };
 #undef R
 #define CH_NCOLS (sizeof(ch_cols) / sizeof(ch_cols[0]))
@@ -218,6 +221,8 @@ int chrow_encode(struct strbuf *out, const struct chrow_id *id, const struct sto
 		 const struct logrec *rec)
 {
 	size_t len0 = out->len;
+	uint64_t empties = 0;
+	unsigned nstr = 0;
 
 	for (size_t i = 0; i < CH_NCOLS; i++) {
 		const struct ch_col *c = &ch_cols[i];
@@ -230,6 +235,9 @@ int chrow_encode(struct strbuf *out, const struct chrow_id *id, const struct sto
 			struct lr_str s;
 
 			memcpy(&s, base, sizeof(s));
+			if (s.p && !s.len)
+				empties |= UINT64_C(1) << nstr;
+			nstr++;
 			rc = put_str(out, s.p, s.p ? s.len : 0);
 			goto next;
 		}
@@ -252,7 +260,8 @@ int chrow_encode(struct strbuf *out, const struct chrow_id *id, const struct sto
 				rc = put_str(out, m->raw, m->len);
 				goto next;
 			}
-			v = special((enum ch_special)c->off, id, m, rec);
+			v = c->off == SP_EMPTIES ? (int64_t)empties
+						 : special((enum ch_special)c->off, id, m, rec);
 			break;
 		case CS_I64:
 			memcpy(&v, base, sizeof(int64_t));
@@ -333,6 +342,8 @@ int chrow_decode(const char **p, const char *end, struct store_line *ln, struct 
 {
 	static const int is_signed[] = {[CT_U8] = 0, [CT_I16] = 1, [CT_I32] = 1,
 					[CT_U32] = 0, [CT_I64] = 1, [CT_U64] = 0};
+
+	uint64_t empties = 0;
 
 	memset(ln, 0, sizeof(*ln));
 	logrec_clear(&ln->rec);
@@ -417,12 +428,22 @@ int chrow_decode(const char **p, const char *end, struct store_line *ln, struct 
 			case SP_MFLAGS:
 				ln->flags = (unsigned)v;
 				break;
+			case SP_EMPTIES:
+				empties = (uint64_t)v;
+				break;
 			default: /* derived columns: the reader recomputes them when it needs them */
 				break;
 			}
 			break;
 		}
 	}
+	/* an empty string that was there ("{}" of a capture) is not an absent one */
+	for (size_t i = 0, k = 0; empties && i < CH_NCOLS; i++)
+		if (ch_cols[i].src == CS_STR && (empties >> k++) & 1) {
+			struct lr_str s = {"", 0};
+
+			memcpy((char *)&ln->rec + ch_cols[i].off, &s, sizeof(s));
+		}
 	ln->pos.v = (int64_t)(((uint64_t)ln->recv_ms << CH_POS_SHIFT) | id->seq);
 	return 0;
 }
@@ -433,8 +454,12 @@ const char *const ch_insert_columns = ch_insert_cols_buf;
 /* Fills ch_insert_cols_buf once (the table is static: a constructor keeps callers simple). */
 __attribute__((constructor)) static void ch_cols_init(void)
 {
-	size_t n = 0;
+	size_t n = 0, nstr = 0;
 
+	for (size_t i = 0; i < CH_NCOLS; i++)
+		nstr += ch_cols[i].src == CS_STR;
+	if (nstr > 64) /* the bits of `empties` */
+		abort();
 	for (size_t i = 0; i < CH_NCOLS && n < sizeof(ch_insert_cols_buf); i++)
 		n += (size_t)snprintf(ch_insert_cols_buf + n, sizeof(ch_insert_cols_buf) - n,
 				      "%s%s", i ? ", " : "", ch_cols[i].name);
@@ -568,6 +593,71 @@ static int run(struct ch_conn *c, struct strbuf *sql, char *err, size_t errsz)
 	return ch_exec(c, sql->buf, NULL, 0, 0, NULL, NULL, NULL, err, errsz);
 }
 
+/* The names of table's columns, one a line, into names. */
+static int column_names(struct ch_conn *c, const char *table, struct strbuf *names, char *err,
+			size_t errsz)
+{
+	struct strbuf sql = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&sql,
+		    "SELECT name FROM system.columns WHERE database = '%s' AND table = '%s'"
+		    " FORMAT TabSeparated",
+		    ch_conn_url(c)->db, table);
+	ret = ch_exec(c, sql.buf, NULL, 0, 0, NULL, names, NULL, err, errsz);
+	strbuf_release(&sql);
+	return ret;
+}
+
+/* Whether the lines of names hold name. */
+static int has_name(const char *names, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = names; *p;) {
+		const char *nl = strchr(p, '\n');
+
+		if (!strncmp(p, name, n) && (p[n] == '\n' || !p[n]))
+			return 1;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+int ch_missing_columns(struct ch_conn *c, const char *table, struct strbuf *missing, char *err,
+		       size_t errsz)
+{
+	struct strbuf names = STRBUF_INIT;
+	int ret = column_names(c, table, &names, err, errsz);
+
+	for (size_t i = 0; ret == 0 && i < CH_NCOLS; i++)
+		if (!has_name(names.buf, ch_cols[i].name))
+			strbuf_addf(missing, "%s%s", missing->len ? ", " : "", ch_cols[i].name);
+	strbuf_release(&names);
+	return ret;
+}
+
+/* Adds to table the columns of ch_cols it lacks (a table of an older halog), at the end. */
+static int add_missing_columns(struct ch_conn *c, const char *table, char *err, size_t errsz)
+{
+	struct strbuf names = STRBUF_INIT, sql = STRBUF_INIT;
+	int ret = column_names(c, table, &names, err, errsz);
+
+	for (size_t i = 0; ret == 0 && i < CH_NCOLS; i++) {
+		if (has_name(names.buf, ch_cols[i].name))
+			continue;
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "ALTER TABLE %s.%s ADD COLUMN %s %s", ch_conn_url(c)->db, table,
+			    ch_cols[i].name, ch_type_names[ch_cols[i].type]);
+		ret = run(c, &sql, err, errsz);
+	}
+	strbuf_release(&names);
+	strbuf_release(&sql);
+	return ret;
+}
+
 int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz)
 {
 	const struct ch_url *u = ch_conn_url(c);
@@ -592,6 +682,8 @@ int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz)
 		strbuf_addf(&sql, " TTL day + INTERVAL %d DAY", retention_days);
 	if (run(c, &sql, err, errsz) < 0)
 		goto out;
+	if (add_missing_columns(c, "lines", err, errsz) < 0)
+		goto out;
 	for (size_t i = 0; i < sizeof(ch_rollup_sql) / sizeof(ch_rollup_sql[0]); i++) {
 		strbuf_reset(&sql);
 		subst(&sql, ch_rollup_sql[i], u->db, ttl.buf);
@@ -615,6 +707,9 @@ int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz)
 		strbuf_addf(&sql, " ENGINE = Distributed(%s, %s, %s, %s)", u->cluster, u->db,
 			    ch_dist[i].table, ch_dist[i].key);
 		if (run(c, &sql, err, errsz) < 0)
+			goto out;
+		if (!strcmp(ch_dist[i].table, "lines") &&
+		    add_missing_columns(c, "lines_all", err, errsz) < 0)
 			goto out;
 	}
 	strbuf_reset(&sql);

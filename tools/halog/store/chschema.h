@@ -12,7 +12,7 @@
 #include "store/store.h"
 #include "strbuf.h"
 
-#define CH_SCHEMA_VERSION 1
+#define CH_SCHEMA_VERSION 2 /* 2: lines.empties */
 
 /* The columns the writer fills, in the order of chrow_encode and CH_INSERT_COLUMNS. */
 extern const char *const ch_insert_columns; /* "ts_ms, recv_ms, batch, seq, …" */
@@ -54,6 +54,12 @@ int64_t ch_logged_ms(const struct store_msg *m, const struct logrec *rec);
  * cluster, run it once on every shard's server: the local tables, plus the *_all Distributed
  * tables over the cluster. Prints nothing. Returns 0, or -1 with the reason in err. */
 int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz);
+
+/* Appends to missing the columns of `lines` that table (lines or lines_all of the URL's
+ * database) lacks, as "a, b" (a table an older halog created; ch_init adds them). Returns 0 or
+ * -1 with the reason in err. */
+int ch_missing_columns(struct ch_conn *c, const char *table, struct strbuf *missing, char *err,
+		       size_t errsz);
 
 /* Drops the day partitions of the local tables older than the retention ch_init recorded
  * (none recorded: does nothing). *dropped gets how many. Returns 0 or -1. */

@@ -26,8 +26,16 @@ static void test_url_forms(void **state)
 	assert_string_equal(u.db, "halog");
 	assert_string_equal(u.user, "default");
 	assert_string_equal(u.password, "");
-	assert_string_equal(u.compress, "gzip");
+	assert_string_equal(u.compress, "none"); /* loopback */
 	assert_int_equal(u.batch, 100000);
+	assert_int_equal(u.memory, 256u << 20);
+	assert_int_equal(ch_url_parse("clickhouse://ch1.example/halog", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.compress, "gzip");
+	assert_int_equal(ch_url_parse("clickhouse://127.0.0.1/halog?compress=gzip", &u, err,
+				      sizeof(err)),
+			 0);
+	assert_string_equal(u.compress, "gzip");
+	assert_int_equal(ch_url_parse("clickhouse://127.0.0.1/halog", &u, err, sizeof(err)), 0);
 	assert_string_equal(u.text, "clickhouse://127.0.0.1:8123/halog");
 	assert_int_equal(ch_url_parse("clickhouse://bob:s%40cret@[::1]:9123/logs_2?cluster=c1&"
 				      "memory=8M&spool_max=1G&batch=500&batch_ms=2s&"
@@ -162,12 +170,58 @@ static void test_row_roundtrip(void **state)
 	logparser_free(lp);
 }
 
+/* Rows as one Native block: the column and row counts, then per column its name, type and
+ * values (the first column's are the rows' first 8 bytes each); rows cut short are refused. */
+static void test_rows_native(void **state)
+{
+	static const char line[] = "<134>Dec  1 00:00:08 lb1 haproxy[4242]: 10.0.0.1:1 "
+				   "[30/Nov/2025:23:59:38.258] fe be/s1 0/0/2/44/49 200 155 - - "
+				   "---- 1/1/1/1/0 0/0 \"GET /x HTTP/1.1\"";
+	char err[256];
+	struct logparser *lp = logparser_new(NULL, err, sizeof(err));
+	struct strbuf rows = STRBUF_INIT, nat = STRBUF_INIT;
+	struct logrec rec;
+	size_t cols = 0;
+
+	(void)state;
+	assert_non_null(lp);
+	logparse_message(lp, line, strlen(line), &rec);
+	for (uint32_t i = 0; i < 3; i++) {
+		struct store_msg m = {line, strlen(line), 1764547200000 + i, "udp:1", 0};
+		struct chrow_id id = {42, i, 1764547200000 + (int64_t)i * 1000};
+
+		assert_int_equal(chrow_encode(&rows, &id, &m, &rec), 0);
+	}
+	for (const char *p = ch_insert_columns; p; p = strchr(p + 1, ','))
+		cols++;
+	assert_int_equal(chrows_native(rows.buf, rows.len, 3, &nat), 0);
+	assert_int_equal((unsigned char)nat.buf[0], cols);
+	assert_int_equal(nat.buf[1], 3);
+	/* "ts_ms" "Int64", then the three logged times */
+	assert_memory_equal(nat.buf + 2, "\x05ts_ms\x05Int64", 12);
+	for (int i = 0; i < 3; i++) {
+		int64_t v;
+
+		memcpy(&v, nat.buf + 14 + 8 * i, 8);
+		assert_int_equal(v, 1764547200000 + i * 1000);
+	}
+	assert_true(nat.len > rows.len);
+	strbuf_reset(&nat);
+	assert_int_equal(chrows_native(rows.buf, rows.len - 1, 3, &nat), -1);
+	assert_int_equal(chrows_native(rows.buf, rows.len, 2, &nat), -1);
+	assert_int_equal(nat.len, 0);
+	strbuf_release(&rows);
+	strbuf_release(&nat);
+	logparser_free(lp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_forms),
 		cmocka_unit_test(test_url_rejects),
 		cmocka_unit_test(test_row_roundtrip),
+		cmocka_unit_test(test_rows_native),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

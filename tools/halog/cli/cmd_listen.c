@@ -51,7 +51,7 @@ static const struct opt listen_opts[] = {
 	 .type = OPT_STR,
 	 .arg = "URL",
 	 .help = "also insert every message into ClickHouse:\n"
-		 "clickhouse://HOST:PORT/DB[?spool=FILE&memory=64M&spool_max=1G&batch=N]\n"
+		 "clickhouse://HOST:PORT/DB[?spool=FILE&memory=256M&spool_max=1G&batch=N]\n"
 		 "(create its tables with 'halog clickhouse init'; docs/scaling.md)"},
 	{.id = O_BIND,
 	 .long_name = "bind",

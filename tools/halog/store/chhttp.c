@@ -133,7 +133,7 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 	memset(u, 0, sizeof(*u));
 	u->port = CH_DEFAULT_PORT;
 	u->spool_max = UINT64_C(1) << 30;
-	u->memory = UINT64_C(64) << 20;
+	u->memory = UINT64_C(256) << 20;
 	u->batch = 100000;
 	u->batch_ms = 1000;
 	u->timeout_ms = 30000;
@@ -214,8 +214,13 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 		}
 		p = amp ? amp + 1 : NULL;
 	}
+	/* on loopback, gzip only costs both ends CPU (docs/scaling.md: Capacity) */
 	if (!u->compress[0])
-		memcpy(u->compress, "gzip", 5);
+		snprintf(u->compress, sizeof(u->compress), "%s",
+			 !strncmp(u->host, "127.", 4) || !strcmp(u->host, "::1") ||
+				 !strcmp(u->host, "localhost")
+			     ? "none"
+			     : "gzip");
 	if (strcmp(u->compress, "gzip") && strcmp(u->compress, "none")) {
 		snprintf(err, errsz, "'%s': option 'compress': gzip or none, not '%s'", url,
 			 u->compress);

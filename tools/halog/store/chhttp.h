@@ -26,11 +26,12 @@ struct ch_url {
 	char cluster[CH_NAME_MAX]; /* "" when the database is one server */
 	char spool[4096];	  /* the sink's spool file; "" for the caller's default */
 	uint64_t spool_max;	  /* bytes of the spool file at most (default 1 GiB) */
-	uint64_t memory;	  /* bytes of batches held in memory at most (default 64 MiB) */
+	uint64_t memory;	  /* bytes of batches held in memory at most (default 256 MiB) */
 	uint64_t batch;		  /* rows per insert at most (default 100000) */
 	uint64_t batch_ms;	  /* an insert at the latest this long after its first row (1000) */
 	uint64_t timeout_ms;	  /* one HTTP request at most this long (default 30000) */
-	char compress[8];	  /* the sink's bodies: "gzip" (default) or "none" */
+	char compress[8];	  /* the sink's bodies: "gzip", or "none" (the default for a
+				     loopback host: 127.x, ::1, localhost) */
 	char text[480];		  /* "clickhouse://HOST:PORT/DB" for messages (no password) */
 };
 

@@ -159,16 +159,23 @@ static int put_int(struct strbuf *out, uint64_t v, unsigned bytes)
 	return strbuf_add(out, b, bytes);
 }
 
-static int put_str(struct strbuf *out, const char *p, size_t len)
+/* v as ClickHouse's VarUInt (LEB128) at b (10 bytes at most). Returns its length. */
+static unsigned put_varint(unsigned char *b, uint64_t v)
 {
-	unsigned char b[10];
-	size_t n = 0, v = len;
+	unsigned n = 0;
 
 	do {
 		b[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 		v >>= 7;
 	} while (v);
-	if (strbuf_add(out, b, n) < 0)
+	return n;
+}
+
+static int put_str(struct strbuf *out, const char *p, size_t len)
+{
+	unsigned char b[10];
+
+	if (strbuf_add(out, b, put_varint(b, len)) < 0)
 		return -1;
 	return len ? strbuf_add(out, p, len) : 0;
 }
@@ -448,6 +455,80 @@ int chrow_decode(const char **p, const char *end, struct store_line *ln, struct 
 	return 0;
 }
 
+/* The bytes of each column's values in RowBinary: fixed, or 0 for a String (a VarUInt length,
+ * then the bytes). Filled with ch_insert_columns. */
+static unsigned char ch_col_width[CH_NCOLS];
+
+/* The length of the next value at p (up to end) of a column of width w, its length prefix
+ * included; 0 when it is cut short. */
+static inline size_t value_len(unsigned w, const char *p, const char *end)
+{
+	uint64_t len;
+	unsigned shift = 7;
+	size_t n = 1;
+
+	if (w)
+		return (size_t)(end - p) >= w ? w : 0;
+	if (p >= end)
+		return 0;
+	len = (unsigned char)*p & 0x7f;
+	while ((unsigned char)p[n - 1] & 0x80) {
+		if (p + n >= end || shift > 56)
+			return 0;
+		len |= (uint64_t)((unsigned char)p[n++] & 0x7f) << shift;
+		shift += 7;
+	}
+	return (uint64_t)(end - p) - n >= len ? n + (size_t)len : 0;
+}
+
+int chrows_native(const char *rows, size_t len, uint64_t nrows, struct strbuf *out)
+{
+	size_t colbytes[CH_NCOLS] = {0}, at[CH_NCOLS], total, n;
+	const char *end = rows + len, *p = rows;
+	unsigned char hdr[24];
+
+	/* pass 1: each column's bytes */
+	for (uint64_t r = 0; r < nrows; r++)
+		for (size_t i = 0; i < CH_NCOLS; i++) {
+			size_t k = value_len(ch_col_width[i], p, end);
+
+			if (!k)
+				return -1;
+			colbytes[i] += k;
+			p += k;
+		}
+	if (p != end)
+		return -1;
+	/* the block's header, then each column's name, type and values */
+	total = len + 64;
+	for (size_t i = 0; i < CH_NCOLS; i++)
+		total += 2 + strlen(ch_cols[i].name) + strlen(ch_type_names[ch_cols[i].type]);
+	if (strbuf_grow(out, total) < 0)
+		return -1;
+	n = put_varint(hdr, CH_NCOLS);
+	n += put_varint(hdr + n, nrows);
+	strbuf_add(out, hdr, n);
+	for (size_t i = 0; i < CH_NCOLS; i++) {
+		const char *type = ch_type_names[ch_cols[i].type];
+
+		put_str(out, ch_cols[i].name, strlen(ch_cols[i].name));
+		put_str(out, type, strlen(type));
+		at[i] = out->len;
+		out->len += colbytes[i]; /* room made above; filled below */
+	}
+	out->buf[out->len] = '\0';
+	/* pass 2: every value to its column (the rows were checked whole above) */
+	for (p = rows; p < end;)
+		for (size_t i = 0; i < CH_NCOLS; i++) {
+			size_t k = value_len(ch_col_width[i], p, end);
+
+			memcpy(out->buf + at[i], p, k);
+			at[i] += k;
+			p += k;
+		}
+	return 0;
+}
+
 static char ch_insert_cols_buf[2048];
 const char *const ch_insert_columns = ch_insert_cols_buf;
 
@@ -456,8 +537,11 @@ __attribute__((constructor)) static void ch_cols_init(void)
 {
 	size_t n = 0, nstr = 0;
 
-	for (size_t i = 0; i < CH_NCOLS; i++)
+	for (size_t i = 0; i < CH_NCOLS; i++) {
 		nstr += ch_cols[i].src == CS_STR;
+		ch_col_width[i] = (unsigned char)(ch_cols[i].type == CT_STR ? 0
+									: ch_type_bytes[ch_cols[i].type]);
+	}
 	if (nstr > 64) /* the bits of `empties` */
 		abort();
 	for (size_t i = 0; i < CH_NCOLS && n < sizeof(ch_insert_cols_buf); i++)

@@ -70,6 +70,11 @@ struct chsink {
 	uint64_t inflight_reclen;
 	struct chsink_stats st;
 	int64_t last_err_print;
+	/* the data buffer of the last batch sent, for the next batch: a buffer of megabytes
+	 * reused, not mapped and faulted in anew (under mu) */
+	struct strbuf spare;
+	/* the sender's request bodies (Native, then gzip), reused likewise */
+	struct strbuf native, gz;
 	/* counters: this run's values, written when dirty and no batch waits before them */
 	struct {
 		char name[64];
@@ -387,6 +392,11 @@ static int add_row(struct chsink *s, uint64_t n, const struct store_msg *m,
 			goto out;
 		}
 		s->open->seq0 = s->next_seq;
+		if (s->spare.alloc) {
+			strbuf_release(&s->open->data);
+			s->open->data = s->spare;
+			strbuf_init(&s->spare);
+		}
 	}
 	b = s->open;
 	if (b->rows + 1 > b->aoffs) {
@@ -512,7 +522,8 @@ static int64_t present_rows(struct chsink *s, const struct chbatch *b, unsigned 
  * the lock. */
 static int deliver(struct chsink *s, struct chbatch *b, char *err, size_t errsz)
 {
-	struct strbuf sql = STRBUF_INIT, body = STRBUF_INIT, part = STRBUF_INIT;
+	struct strbuf sql = STRBUF_INIT, part = STRBUF_INIT;
+	struct strbuf *native = &s->native, *body = &s->gz;
 	unsigned char *bits = NULL;
 	const char *data = b->data.buf;
 	size_t len = b->data.len;
@@ -552,16 +563,20 @@ static int deliver(struct chsink *s, struct chbatch *b, char *err, size_t errsz)
 			rows = b->rows - (uint64_t)have;
 		}
 	}
-	if (gz && ch_gzip(data, len, &body) < 0) {
+	/* the rows as columns (Native): the server parses a column at once */
+	strbuf_reset(native);
+	strbuf_reset(body);
+	if (chrows_native(data, len, rows, native) < 0 ||
+	    (gz && ch_gzip(native->buf, native->len, body) < 0)) {
 		snprintf(err, errsz, "out of memory");
 		goto out;
 	}
-	strbuf_addf(&sql, "INSERT INTO %s (%s) FORMAT RowBinary", s->lines, ch_insert_columns);
+	strbuf_addf(&sql, "INSERT INTO %s (%s) FORMAT Native", s->lines, ch_insert_columns);
 	/* Any failure may hide an insert that took place: even "connection refused" can end a
 	 * request that libcurl sent on a kept-alive connection the server closed as it died,
 	 * then retried on a new one. So every batch that failed once is checked next time. */
 	b->attempted = 1;
-	if (ch_exec(s->conn, sql.buf, gz ? body.buf : data, gz ? body.len : len, gz,
+	if (ch_exec(s->conn, sql.buf, gz ? body->buf : native->buf, gz ? body->len : native->len, gz,
 		    s->u.cluster[0] ? "&insert_distributed_sync=1" : NULL, NULL, NULL, err,
 		    errsz) < 0)
 		goto out;
@@ -574,7 +589,6 @@ done:
 out:
 	free(bits);
 	strbuf_release(&sql);
-	strbuf_release(&body);
 	strbuf_release(&part);
 	return ret;
 }
@@ -636,6 +650,11 @@ static void done_inflight(struct chsink *s)
 	} else {
 		s->mem_bytes -= batch_cost(b);
 		s->mem_rows -= b->rows;
+	}
+	if (!s->spare.alloc) {
+		s->spare = b->data;
+		strbuf_init(&b->data);
+		strbuf_reset(&s->spare);
 	}
 	batch_free(b);
 	s->inflight = NULL;
@@ -734,6 +753,9 @@ struct chsink *chsink_open(const char *url, const char *default_spool, char *err
 		return NULL;
 	}
 	s->fd = -1;
+	strbuf_init(&s->spare);
+	strbuf_init(&s->native);
+	strbuf_init(&s->gz);
 	pthread_mutex_init(&s->mu, NULL);
 	clock_cond_init(&s->cv);
 	if (ch_url_parse(url, &s->u, err, errsz) < 0)
@@ -923,6 +945,9 @@ void chsink_close(struct chsink *s, int64_t grace_ms, const char *who)
 		b = nx;
 	}
 	batch_free(s->inflight);
+	strbuf_release(&s->spare);
+	strbuf_release(&s->native);
+	strbuf_release(&s->gz);
 	if (s->fd >= 0) {
 		/* an empty spool is not left behind */
 		if (s->disk_rows == 0 && s->locked)

@@ -1,14 +1,16 @@
 /* The ClickHouse sink: halog listen and halog ingest hand it every stored message; it batches
- * them as RowBinary rows and inserts each batch (gzip over HTTP) from a thread of its own, so
- * the caller never waits on ClickHouse.
+ * them as RowBinary rows and inserts each batch (as one Native block, gzip-compressed unless
+ * the server is on loopback) over HTTP from a thread of its own, so the caller never waits on
+ * ClickHouse.
  *
- * Batches wait in memory (the URL's memory=, 64 MiB), then in a spool file (spool=, at most
- * spool_max=, 1 GiB) while ClickHouse is slow or down, and are inserted in the order they were
- * made; a batch that fits nowhere is dropped and its rows counted (overflow). A spool file left
- * by a previous run is sent first. Idempotence: every row carries its batch's random id and its
- * place in it; a batch whose insert may have reached the server (a timeout, an error answer, a
- * restart) is checked first and only the rows the table lacks are inserted again, so a retried
- * batch is never stored twice (docs/scaling.md). */
+ * Batches (of up to memory/4 bytes, 64 MiB at most) wait in memory (the URL's memory=, 256
+ * MiB), then in a spool file (spool=, at most spool_max=, 1 GiB) while ClickHouse is slow or
+ * down, and are inserted in the order they were made; a batch that fits nowhere is dropped and
+ * its rows counted (overflow). A spool file left by a previous run is sent first. Idempotence:
+ * every row carries its batch's random id and its place in it; a batch whose insert may have
+ * reached the server (a timeout, an error answer, a restart) is checked first and only the
+ * rows the table lacks are inserted again, so a retried batch is never stored twice
+ * (docs/scaling.md). */
 #ifndef HALOG_STORE_CHSINK_H
 #define HALOG_STORE_CHSINK_H
 #include <stddef.h>

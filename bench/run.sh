@@ -474,13 +474,34 @@ if [ -x "$CH_SERVER" ] && available halog-ingest "$HALOG" && chh=$(free_port) &&
 	if wait_for 60 curl -sf "http://127.0.0.1:$chh/?query=SELECT%201"; then
 		CU=clickhouse://127.0.0.1:$chh
 		for d in main copy big; do "$HALOG" clickhouse init "$CU/$d" >/dev/null 2>&1; done
+		# the server's CPU (user + system, seconds) so far: where the sink's time goes
+		chcpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$chpid/stat"; }
+		# rec_server KEY CPU0: records KEY_server_cpu_s, the server's CPU since CPU0
+		rec_server() { rec "$1_server_cpu_s" "$(awk -v a="$2" -v b="$(chcpu)" 'BEGIN { printf "%.2f", b - a }')"; }
 		# the sink: halog ingest --db none --sink, until ClickHouse acknowledged every row
+		c0=$(chcpu)
 		bench_cmd ch_sink 1 "'$HALOG' ingest --db none --sink '$CU/main?spool=$CHD/s1' '$F1'" &&
+			rec_server ch_sink "$c0" &&
 			rec ch_sink_rows "$(chq "SELECT count() FROM main.lines")"
-		# the reference: the same rows as one RowBinary body, one curl, same tables and views
-		chq "SELECT * FROM main.lines FORMAT RowBinary" >"$CHD/rows.bin"
-		bench_cmd ch_bulk 1 "curl -sS --fail-with-body 'http://127.0.0.1:$chh/?query=INSERT%20INTO%20copy.lines%20FORMAT%20RowBinary' --data-binary @'$CHD/rows.bin' >&2"
-		rm -f "$CHD/rows.bin"
+		# the reference: the same rows inserted by curl, same tables and views, in bodies of
+		# 250k rows (a million wide rows in one body pass the server's 2 GB query memory),
+		# as RowBinary and as Native
+		n=$(chq "SELECT count() FROM main.lines")
+		for f in RowBinary Native; do
+			k=0
+			while [ "$k" -lt "${n:-0}" ]; do
+				chq "SELECT * FROM main.lines LIMIT $k, 250000 FORMAT $f" >"$CHD/rows.$f.$k"
+				k=$((k + 250000))
+			done
+		done
+		c0=$(chcpu)
+		bench_cmd ch_bulk 1 "for b in '$CHD'/rows.RowBinary.*; do curl -sS --fail-with-body 'http://127.0.0.1:$chh/?query=INSERT%20INTO%20copy.lines%20FORMAT%20RowBinary' --data-binary @\$b >&2 || exit 1; done" &&
+			rec_server ch_bulk "$c0"
+		chq "TRUNCATE TABLE copy.lines" >/dev/null
+		c0=$(chcpu)
+		bench_cmd ch_bulk_native 1 "for b in '$CHD'/rows.Native.*; do curl -sS --fail-with-body 'http://127.0.0.1:$chh/?query=INSERT%20INTO%20copy.lines%20FORMAT%20Native' --data-binary @\$b >&2 || exit 1; done" &&
+			rec_server ch_bulk_native "$c0"
+		rm -f "$CHD"/rows.*
 		# the big file, then the report over its rows
 		bench_cmd ch_sink_big 1 "'$HALOG' ingest --db none --sink '$CU/big?spool=$CHD/s2' '$FB'"
 		bench_cmd ch_report "$RUNS" "'$HALOG' report --db '$CU/big' --format json > '$OUT/ch-report.json'"
@@ -732,6 +753,21 @@ metric("ch_sink_time_vs_bulk_insert", "x", r, "ClickHouse bulk insert", tc["ch_b
 r = div(csr, div(num("listen_stored"), t["listen"]))
 metric("ch_sink_rate_vs_listen_stored", "x", r, ratio=r, target=">= 1",
        ok=None if r is None else r >= 1, needs=("ch_sink", "listen"), measured_s=tc["ch_sink"])
+# where the sink's time goes: halog's CPU and the server's during the sink, against the
+# server's CPU for ClickHouse's own inserts of the same rows
+sc = {k: num(k) for k in ("ch_sink_cpu_s", "ch_sink_server_cpu_s", "ch_bulk_server_cpu_s",
+                          "ch_bulk_native_server_cpu_s")}
+metric("ch_sink_halog_cpu_s", "s", sc["ch_sink_cpu_s"], needs=("ch_sink",))
+metric("ch_sink_server_cpu_s", "s", sc["ch_sink_server_cpu_s"], needs=("ch_sink",))
+r = div(sc["ch_sink_server_cpu_s"], sc["ch_bulk_server_cpu_s"])
+metric("ch_sink_server_cpu_vs_bulk_insert", "x", r, "server CPU, ClickHouse bulk insert (RowBinary)",
+       sc["ch_bulk_server_cpu_s"], r, needs=("ch_sink", "ch_bulk"))
+r = div(sc["ch_sink_server_cpu_s"], sc["ch_bulk_native_server_cpu_s"])
+metric("ch_sink_server_cpu_vs_bulk_native", "x", r, "server CPU, ClickHouse bulk insert (Native)",
+       sc["ch_bulk_native_server_cpu_s"], r, needs=("ch_sink", "ch_bulk_native"))
+r = div(tc["ch_sink"], num("ch_bulk_native_s"))
+metric("ch_sink_time_vs_bulk_native", "x", r, "ClickHouse bulk insert (Native)",
+       num("ch_bulk_native_s"), r, needs=("ch_sink", "ch_bulk_native"), measured_s=tc["ch_sink"])
 rows = num("ch_sink_rows")
 metric("ch_sink_rows_stored", "rows", rows, target="= lines",
        ok=None if rows is None else rows == lines, needs=("ch_sink",))

@@ -424,7 +424,8 @@ static unsigned height(const struct yn_node *n)
 
 static int key_eq(const struct yn_node *k, const char *s, size_t len)
 {
-	return k->len == len && !memcmp(k->str, s, len);
+	/* the first byte tells most keys apart without a call to memcmp */
+	return k->len == len && (!len || k->str[0] == s[0]) && !memcmp(k->str, s, len);
 }
 
 struct yn_pair *yn_get_pair(const struct yn_node *map, const char *key)

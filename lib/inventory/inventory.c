@@ -759,11 +759,18 @@ static int check_addr(struct comp *c, const struct yn_node *n, const char *what,
 		       what, show(n, b, sizeof(b)));
 		return -1;
 	}
+	/* "[%s]:%u" or "%s:%u", without printf: one per server of the inventory */
+	char num[12], *d = num + sizeof(num);
+
+	do
+		*--d = (char)('0' + port % 10);
+	while (port /= 10);
 	strbuf_reset(out);
 	if (v6)
-		strbuf_addf(out, "[%s]:%u", host, port);
-	else
-		strbuf_addf(out, "%s:%u", host, port);
+		strbuf_addch(out, '[');
+	strbuf_addstr(out, host);
+	strbuf_add(out, v6 ? "]:" : ":", v6 ? 2 : 1);
+	strbuf_add(out, d, (size_t)(num + sizeof(num) - d));
 	return 0;
 }
 

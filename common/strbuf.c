@@ -96,12 +96,16 @@ int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	va_list cp;
 	int n;
 
+	/* room for a short result first: vsnprintf into no room formats everything once for
+	 * nothing (a fresh strbuf has none), and most results are short */
+	if (sb->alloc - sb->len < 64 && strbuf_grow(sb, 64) < 0)
+		return -1;
 	va_copy(cp, ap);
-	n = vsnprintf(sb->buf + sb->len, sb->alloc ? sb->alloc - sb->len : 0, fmt, cp);
+	n = vsnprintf(sb->buf + sb->len, sb->alloc - sb->len, fmt, cp);
 	va_end(cp);
 	if (n < 0)
 		return -1;
-	if ((size_t)n + 1 > (sb->alloc ? sb->alloc - sb->len : 0)) {
+	if ((size_t)n + 1 > sb->alloc - sb->len) {
 		if (strbuf_grow(sb, (size_t)n) < 0)
 			return -1;
 		n = vsnprintf(sb->buf + sb->len, sb->alloc - sb->len, fmt, ap);

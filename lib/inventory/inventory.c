@@ -116,6 +116,18 @@ struct bindrec {
 
 #define MAX_BINDS 1024
 
+/* The rows "PREFIXkey" of a section of the keyword table, in row order, with their names inside
+ * that map (rows_of). */
+#define ROWSET_MAX 63
+#define ROWSET_KEPT 32 /* rowsets a compile keeps (the code asks for about 20) */
+struct rowset {
+	char sec[48], prefix[48];   /* what it is for (copies) */
+	const char *secp, *prefixp; /* ... and where the caller held them */
+	size_t n;
+	const struct key_row *row[ROWSET_MAX];
+	const char *name[ROWSET_MAX + 1]; /* NULL-terminated: check_map's allowed keys */
+};
+
 struct comp {
 	struct bindrec binds[MAX_BINDS];
 	size_t nbinds;
@@ -155,6 +167,8 @@ struct comp {
 	struct strbuf secrets;	      /* NUL-separated variable names */
 	struct inv_backend *backends; /* the typed model: one per service (MAX_SVCS, owned) */
 	size_t nbackends;
+	struct rowset rowsets[ROWSET_KEPT]; /* rows_of's, never replaced once made */
+	size_t nrowsets;
 };
 
 static void err_at(struct comp *c, const struct yn_node *at, const char *fmt, ...)
@@ -552,11 +566,13 @@ static int check_map(struct comp *c, const struct yn_node *n, const char *what,
 		size_t j;
 		char b[80];
 
-		for (j = 0; j < na; j++)
-			if (yn_is_text(k) && !strcmp(k->str, allowed[j]))
-				break;
-		if (j < na)
-			continue;
+		if (yn_is_text(k)) {
+			for (j = 0; j < na; j++)
+				if (k->str[0] == allowed[j][0] && !strcmp(k->str, allowed[j]))
+					break;
+			if (j < na)
+				continue;
+		}
 		sug = yn_is_text(k) ? diag_suggest(k->str, allowed, na) : NULL;
 		if (sug)
 			err_at(c, k, "unknown key '%s' in %s (did you mean '%s'?)",
@@ -743,11 +759,18 @@ static int check_addr(struct comp *c, const struct yn_node *n, const char *what,
 		       what, show(n, b, sizeof(b)));
 		return -1;
 	}
+	/* "[%s]:%u" or "%s:%u", without printf: one per server of the inventory */
+	char num[12], *d = num + sizeof(num);
+
+	do
+		*--d = (char)('0' + port % 10);
+	while (port /= 10);
 	strbuf_reset(out);
 	if (v6)
-		strbuf_addf(out, "[%s]:%u", host, port);
-	else
-		strbuf_addf(out, "%s:%u", host, port);
+		strbuf_addch(out, '[');
+	strbuf_addstr(out, host);
+	strbuf_add(out, v6 ? "]:" : ":", v6 ? 2 : 1);
+	strbuf_add(out, d, (size_t)(num + sizeof(num) - d));
 	return 0;
 }
 
@@ -1964,19 +1987,54 @@ static int do_keys_in(struct comp *c, const char *sec, const char *prefix, const
 	return 0;
 }
 
+/* The rowset of sec and prefix. It is asked for every map of a section (5,000 services with
+ * 3 servers each: ~50,000 times, and each time a scan of the table was a tenth of the render),
+ * so the compile keeps each one it makes, found by the address of the caller's strings and
+ * confirmed by their text. A kept one is never replaced: a row's checker may ask for another
+ * rowset while its caller walks this one. Past ROWSET_KEPT, it is made in *spare. */
+static const struct rowset *rows_of(struct comp *c, const char *sec, const char *prefix,
+				    struct rowset *spare)
+{
+	struct rowset *rs = spare;
+	const struct key_row *r;
+	size_t nr;
+
+	for (size_t m = 0; m < c->nrowsets; m++) {
+		const struct rowset *k = &c->rowsets[m];
+
+		if (k->secp == sec && k->prefixp == prefix && !strcmp(k->sec, sec) &&
+		    !strcmp(k->prefix, prefix))
+			return k;
+	}
+	if (c->nrowsets < ROWSET_KEPT && strlen(sec) < sizeof(rs->sec) &&
+	    strlen(prefix) < sizeof(rs->prefix)) {
+		rs = &c->rowsets[c->nrowsets++];
+		strcpy(rs->sec, sec);
+		strcpy(rs->prefix, prefix);
+		rs->secp = sec;
+		rs->prefixp = prefix;
+	}
+	rs->n = 0;
+	r = section_rows(sec, &nr);
+	for (size_t i = 0; i < nr && rs->n < ROWSET_MAX; i++) {
+		const char *name = key_in(&r[i].k, prefix);
+
+		if (!name)
+			continue;
+		rs->row[rs->n] = &r[i];
+		rs->name[rs->n++] = name;
+	}
+	rs->name[rs->n] = NULL;
+	return rs;
+}
+
 /* check_map of n against the names of the rows "PREFIXkey" of sec. */
 static int keys_known(struct comp *c, const char *sec, const char *prefix, const struct yn_node *n,
 		      const char *what)
 {
-	const char *allowed[64];
-	size_t nr, na = 0;
-	const struct key_row *r = section_rows(sec, &nr);
+	struct rowset spare;
 
-	for (size_t i = 0; i < nr && na < 63; i++)
-		if (key_in(&r[i].k, prefix))
-			allowed[na++] = key_in(&r[i].k, prefix);
-	allowed[na] = NULL;
-	return check_map(c, n, what, allowed);
+	return check_map(c, n, what, rows_of(c, sec, prefix, &spare)->name);
 }
 
 /* The checks of the rows "PREFIXkey" of sec on the map n, in row order (keys_known said n is a
@@ -1984,24 +2042,33 @@ static int keys_known(struct comp *c, const char *sec, const char *prefix, const
 static void rows_run(struct comp *c, const char *sec, const char *prefix, const struct yn_node *n,
 		     struct yn_node *view, const struct yn_node *at)
 {
-	size_t nr;
-	const struct key_row *r = section_rows(sec, &nr);
+	struct rowset spare;
+	const struct rowset *rs = rows_of(c, sec, prefix, &spare);
 
-	for (size_t i = 0; i < nr && !c->stop_rows; i++) {
-		const struct inv_key *k = &r[i].k;
-		const char *name = key_in(k, prefix);
-		const struct yn_node *x = name ? yn_get(n, name) : NULL;
+	for (size_t i = 0; i < rs->n && !c->stop_rows; i++) {
+		const struct inv_key *k = &rs->row[i]->k;
+		const char *name = rs->name[i];
+		const struct yn_node *x = yn_get(n, name);
+		size_t ql;
 		char q[80];
 		int64_t iv;
 		int b, bad = 0;
 		const char *d;
 
-		if (!name || (x && !key_gate(c, k, x)))
+		if (x && !key_gate(c, k, x))
 			continue;
 		if (x && k->http && c->tcp_who[0])
 			err_at(c, yn_get_pair(n, name)->key, "'%s' needs mode http (%s is tcp)",
 			       name, c->tcp_who);
-		snprintf(q, sizeof(q), "'%s'", name);
+		/* how the messages name a key that is there: 'name' (snprintf for each key of
+		 * 20,000 maps was a twentieth of the render) */
+		q[0] = '\0';
+		if (x && (ql = strlen(name)) + 3 <= sizeof(q)) {
+			q[0] = '\'';
+			memcpy(q + 1, name, ql);
+			q[ql + 1] = '\'';
+			q[ql + 2] = '\0';
+		}
 		switch (k->type) {
 		case INV_BOOL:
 			if (check_bool(c, x, k->what ? k->what : q, &b) == 1 && b)
@@ -2034,7 +2101,7 @@ static void rows_run(struct comp *c, const char *sec, const char *prefix, const 
 				vset(c, view, name, d, x ? x : at);
 			break;
 		case INV_OTHER:
-			r[i].check(c, x, view, at);
+			rs->row[i]->check(c, x, view, at);
 			break;
 		}
 	}
@@ -3623,10 +3690,14 @@ static void do_routes(struct comp *c, struct ep *e)
 		int attached = 0;
 
 		if (s->eps) {
-			for (size_t j = 0; j < s->eps->n; j++)
-				if (yn_is_text(s->eps->items[j]) &&
-				    !strcmp(s->eps->items[j]->str, e->name))
+			/* every service for every entrypoint: the first byte rules most out */
+			for (size_t j = 0; j < s->eps->n; j++) {
+				const struct yn_node *it = s->eps->items[j];
+
+				if (it->kind == YN_SCALAR && it->str[0] == e->name[0] &&
+				    yn_is_text(it) && !strcmp(it->str, e->name))
 					attached = 1;
+			}
 		} else {
 			attached = s->tcp == e->tcp;
 		}

@@ -10,7 +10,11 @@
 #     (accept_invalid_http: zero warnings), and rendered for an older target that needs the old
 #     form, the release's deprecation warning is a note: hagen check passes and says so;
 #  4. the golden render cases for its version (hagen-render/NNN-target-X.Y*) pass its haproxy
-#     -c -dW as they are.
+#     -c -dW as they are;
+#  5. every inventory of the golden cases (tests/cases/*/*/*.yaml) and the compose stack's,
+#     rendered for its version (--target), passes hagen check with it (haproxy -c -dW, zero
+#     warnings; secrets get hagen check's dummy values) when hagen renders it at all (the error
+#     cases do not), but for the cases that give haproxy a bad line on purpose (golden_expected).
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/e2e/samples-lib"
 if [ -n "${HAGEN_TEST_HAPROXY:-}" ]; then
@@ -18,7 +22,7 @@ if [ -n "${HAGEN_TEST_HAPROXY:-}" ]; then
 else
 	bins=$(ls "$TOP"/build/haproxy-*/haproxy 2>/dev/null)
 fi
-[ -n "$bins" ] || skip "no HAProxy release built (sh mk/haproxy-release.sh 3.4 builds one)"
+[ -n "$bins" ] || skip "no HAProxy release given (HAGEN_TEST_HAPROXY=/path/to/haproxy) or built (sh mk/haproxy-release.sh 3.4 builds one)"
 unset STATS_PASSWORD
 samples_certs
 check_sample() { # COPY ENV NAME, with $bin and $ver
@@ -30,6 +34,39 @@ check_sample() { # COPY ENV NAME, with $bin and $ver
 	STATS_PASSWORD=x "$bin" -c -dW -f "$TMP/haproxy.cfg" >"$TMP/hc" 2>&1 ||
 		{ cat "$TMP/hc"; fail "HAProxy $ver: haproxy -c -dW rejects $3 ${2:+-e $2}"; }
 }
+# the cases whose inventory gives haproxy a line it must refuse or warn about, on purpose
+golden_expected() {
+	case $1 in
+	*/hagen-apply/004-haproxy-rejects/* | */docs-examples/009-hagen-check-doc-example/*)
+		echo "an extra line haproxy does not know (check and apply refuse it)" ;;
+	*/hagen-check/003-same-version-deprecation/*) echo "a deprecated form written by hand in extra" ;;
+	*) return 1 ;;
+	esac
+}
+golden_check() { # FILE, with $bin and $ver: its folder copied (files it names sit next to it)
+	rm -rf "$TMP/g" && cp -r "$(dirname "$1")" "$TMP/g" || fail "copy $1"
+	# TLS paths at a throwaway certificate, real ciphers for the contract example's "...",
+	# nbthread no more than this machine's CPUs (3.x warns about more: docs/hagen.md), and the
+	# halog cases' database hosts (names no resolver here knows) at loopback addresses
+	sed -e "s#/etc/haproxy/certs/#$TMP/certs/#" -e "s#certs: \[certs/\]#certs: [$TMP/certs/]#" \
+		-e "s#nbthread: [0-9][0-9]*#nbthread: $ncpu#" -e 's#address: "db\([12]\):#address: "127.0.0.\1:#' \
+		-e 's#ciphers: "...", ciphersuites: "..."#ciphers: "ECDHE-RSA-AES128-GCM-SHA256", ciphersuites: "TLS_AES_128_GCM_SHA256"#' \
+		"$1" >"$TMP/g/in.yaml"
+	(cd "$TMP/g" && "$HAGEN" render --target "$ver" -o "$TMP/g.cfg" in.yaml) >/dev/null 2>&1 ||
+		return 0 # an error case: not an inventory for any target
+	if why=$(golden_expected "$1"); then
+		(cd "$TMP/g" && HAPROXY=$bin "$HAGEN" check --target "$ver" in.yaml) >"$TMP/out" 2>&1 &&
+			{ cat "$TMP/out"; fail "HAProxy $ver: hagen check passes $1, which has $why"; }
+		gx=$((gx + 1))
+		return 0
+	fi
+	(cd "$TMP/g" && HAPROXY=$bin "$HAGEN" check --target "$ver" in.yaml) >"$TMP/out" 2>"$TMP/err" ||
+		{ cat "$TMP/out" "$TMP/err"; fail "HAProxy $ver: hagen check --target $ver rejects $1"; }
+	grep -q "accepts it with zero warnings (target $ver)" "$TMP/out" ||
+		{ cat "$TMP/out" "$TMP/err"; fail "HAProxy $ver: $1 not checked for $ver"; }
+	gi=$((gi + 1))
+}
+ncpu=$(nproc 2>/dev/null || echo 1)
 done_list=
 for bin in $bins; do
 	[ -x "$bin" ] || fail "$bin is not an executable"
@@ -61,6 +98,12 @@ for bin in $bins; do
 		"$bin" -c -dW -f "$c/stdout" >"$TMP/hc" 2>&1 || { cat "$TMP/hc"; fail "HAProxy $ver rejects the golden $c/stdout"; }
 		g=$((g + 1))
 	done
-	done_list="$done_list $ver ($n sample renders, $g golden renders)"
+	# 5. every golden case's inventory, rendered for this version
+	gi=0 gx=0
+	for f in "$TOP"/tests/cases/*/*/*.yaml "$TOP"/samples/compose/inventory.yaml; do
+		golden_check "$f"
+	done
+	[ "$gi" -ge 25 ] || fail "only $gi golden inventories checked for $ver"
+	done_list="$done_list $ver ($n sample renders, $g golden renders, $gi golden inventories rendered for it and checked, $gx refused on purpose)"
 done
 echo "HAProxy releases checked:$done_list"

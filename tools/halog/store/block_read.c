@@ -351,31 +351,82 @@ static int eq_fold(const unsigned char *h, const char *n, size_t len)
 
 /* The first place in [p, end) where needle (lowercase, nlen >= 1) starts, ASCII case ignored,
  * or NULL. With SSE2, 16 candidate places a step: those whose first and last bytes match. */
+/* c in upper case (a byte of a lowercase needle, for the SIMD compares of both cases). */
+static inline char upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+}
+
+/* The first of the places p + i (bit i of m set) where needle starts, or NULL. */
+static inline const unsigned char *candidates(const unsigned char *p, unsigned m,
+					      const char *needle, size_t nlen)
+{
+	for (; m; m &= m - 1) {
+		unsigned i = (unsigned)__builtin_ctz(m);
+		if (eq_fold(p + i, needle, nlen))
+			return p + i;
+	}
+	return NULL;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_FIND_FOLD32 1 /* find_fold32 and count_lf32 */
+/* find_fold's first part with AVX2, where the CPU has it: 32 candidate places a step. Returns
+ * the match, or NULL with *pp moved to where the rest must be looked at. */
+__attribute__((target("avx2"))) static const unsigned char *
+find_fold32(const unsigned char **pp, const unsigned char *last, const char *needle, size_t nlen)
+{
+	const unsigned char *p = *pp;
+	const char f0 = needle[0], l0 = needle[nlen - 1];
+	const __m256i f = _mm256_set1_epi8(f0), l = _mm256_set1_epi8(l0);
+	const __m256i fu = _mm256_set1_epi8(upper(f0));
+	const __m256i lu = _mm256_set1_epi8(upper(l0));
+	while (last - p >= 31) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + nlen - 1));
+		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_and_si256(
+			_mm256_or_si256(_mm256_cmpeq_epi8(a, f), _mm256_cmpeq_epi8(a, fu)),
+			_mm256_or_si256(_mm256_cmpeq_epi8(b, l), _mm256_cmpeq_epi8(b, lu))));
+		const unsigned char *hit = candidates(p, m, needle, nlen);
+		if (hit)
+			return hit;
+		p += 32;
+	}
+	*pp = p;
+	return NULL;
+}
+#endif
+
 static const unsigned char *find_fold(const unsigned char *p, const unsigned char *end,
 				      const char *needle, size_t nlen)
 {
 	if ((size_t)(end - p) < nlen)
 		return NULL;
 	const unsigned char *last = end - nlen;
+#ifdef HAVE_FIND_FOLD32
+	if (__builtin_cpu_supports("avx2")) {
+		const unsigned char *m = find_fold32(&p, last, needle, nlen);
+		if (m)
+			return m;
+	}
+#endif
 #ifdef __SSE2__
 	/* each of the two bytes compared with both its cases (the same byte twice when not a
 	 * letter) */
 	const char f0 = needle[0], l0 = needle[nlen - 1];
 	const __m128i f = _mm_set1_epi8(f0), l = _mm_set1_epi8(l0);
-	const __m128i fu = _mm_set1_epi8(f0 >= 'a' && f0 <= 'z' ? (char)(f0 - 32) : f0);
-	const __m128i lu = _mm_set1_epi8(l0 >= 'a' && l0 <= 'z' ? (char)(l0 - 32) : l0);
+	const __m128i fu = _mm_set1_epi8(upper(f0));
+	const __m128i lu = _mm_set1_epi8(upper(l0));
 	while (last - p >= 15) {
 		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
 		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + nlen - 1));
 		unsigned m = (unsigned)_mm_movemask_epi8(
 			_mm_and_si128(_mm_or_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(a, fu)),
 				      _mm_or_si128(_mm_cmpeq_epi8(b, l), _mm_cmpeq_epi8(b, lu))));
-		while (m) {
-			unsigned i = (unsigned)__builtin_ctz(m);
-			if (eq_fold(p + i, needle, nlen))
-				return p + i;
-			m &= m - 1;
-		}
+		const unsigned char *hit = candidates(p, m, needle, nlen);
+		if (hit)
+			return hit;
 		p += 16;
 	}
 #endif
@@ -979,10 +1030,38 @@ static int count_raw(struct counter *k, const unsigned char *p, const unsigned c
 	return 0;
 }
 
+#ifdef HAVE_FIND_FOLD32
+/* count_lf's first part with AVX2: the LFs of the whole 32-byte steps from *pp, which moves. */
+__attribute__((target("avx2"))) static size_t count_lf32(const unsigned char **pp,
+							 const unsigned char *end)
+{
+	const unsigned char *p = *pp;
+	const __m256i lf = _mm256_set1_epi8('\n'), zero = _mm256_setzero_si256();
+	size_t lfs = 0;
+	while (end - p >= 32) {
+		__m256i acc = zero; /* byte counters, summed before any reaches 256 */
+		for (int i = 0; i < 255 && end - p >= 32; i++, p += 32)
+			acc = _mm256_sub_epi8(
+				acc,
+				_mm256_cmpeq_epi8(
+					_mm256_loadu_si256((const __m256i *)(const void *)p), lf));
+		__m256i s = _mm256_sad_epu8(acc, zero);
+		lfs += (size_t)_mm256_extract_epi64(s, 0) + (size_t)_mm256_extract_epi64(s, 1) +
+		       (size_t)_mm256_extract_epi64(s, 2) + (size_t)_mm256_extract_epi64(s, 3);
+	}
+	*pp = p;
+	return lfs;
+}
+#endif
+
 /* The LFs in [p, end). */
 static size_t count_lf(const unsigned char *p, const unsigned char *end)
 {
 	size_t lfs = 0;
+#ifdef HAVE_FIND_FOLD32
+	if (__builtin_cpu_supports("avx2"))
+		lfs = count_lf32(&p, end);
+#endif
 #ifdef __SSE2__
 	const __m128i lf = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
 	while (end - p >= 16) {

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "parse/logrec.h"
+#include "query/query.h"
 #include "store/sqlite.h" /* the store's own tests look at its tables */
 #include "store/read.h"
 #include "store/store.h"
@@ -178,11 +179,90 @@ static void test_rollback_drops_queue(void **state)
 	assert_int_equal(lines_of(p), 1);
 }
 
+/* Whether hay holds the lowercase word w, ASCII case ignored (what a word query asks). */
+static int holds(const char *hay, const char *w)
+{
+	for (size_t i = 0; hay[i]; i++) {
+		size_t j = 0;
+		while (w[j] && hay[i + j] &&
+		       (hay[i + j] >= 'A' && hay[i + j] <= 'Z' ? hay[i + j] + 32 : hay[i + j]) ==
+			       w[j])
+			j++;
+		if (!w[j])
+			return 1;
+	}
+	return 0;
+}
+
+/* search --count of words over blocks read without their columns (the raw lines alone, split at
+ * LFs) and over a block holding lines with an LF inside, which is counted again with its
+ * columns: every count equals the lines that hold the word, each line once. */
+static void test_count_words(void **state)
+{
+	enum { N = 10000 };
+	static const char *words[] = {"fe1", "word", "FE2 /P2", "7", "/p99", "absent"};
+	char p[512], err[256], raw[64], other[64];
+	int64_t want[6] = {0};
+	(void)state;
+	snprintf(p, sizeof(p), "%s/w.db", dir);
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	for (int i = 0; i < N; i++) {
+		struct store_msg m;
+		struct logrec r;
+		make_line(i, raw, sizeof(raw), other, sizeof(other), &m, &r);
+		if (i >= 5000 && i < 5004) { /* a line holding an LF, then a word */
+			snprintf(raw + m.len, sizeof(raw) - m.len, "\nWord %d", i);
+			m.len = strlen(raw);
+		}
+		for (size_t w = 0; w < 6; w++) {
+			char lw[16];
+			size_t k = 0;
+			for (; words[w][k]; k++)
+				lw[k] = words[w][k] >= 'A' && words[w][k] <= 'Z'
+						? (char)(words[w][k] + 32)
+						: words[w][k];
+			lw[k] = '\0';
+			want[w] += holds(raw, lw);
+		}
+		assert_int_equal(store_add(st, &m, &r), 0);
+		if (i % 3000 == 2999)
+			assert_int_equal(store_commit(st), 0);
+	}
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	assert_int_equal(want[1], 4);
+
+	struct store_reader *rd = store_reader_open(p, err, sizeof(err));
+	assert_non_null(rd);
+	for (size_t w = 0; w < 6; w++) {
+		struct diag_list dl = DIAG_LIST_INIT;
+		struct query *q = query_parse(words[w], strlen(words[w]), &dl);
+		struct store_sel sel;
+		int64_t n = -1;
+		assert_non_null(q);
+		store_sel_init(&sel);
+		sel.query = q;
+		assert_int_equal(store_count(rd, &sel, &n), 0);
+		if (n != want[w])
+			fail_msg("%s: %lld lines, %lld expected", words[w], (long long)n,
+				 (long long)want[w]);
+		/* and inside a snapshot (the reader's own transaction) */
+		assert_int_equal(store_snapshot_begin(rd), 0);
+		assert_int_equal(store_count(rd, &sel, &n), 0);
+		store_snapshot_end(rd);
+		assert_int_equal(n, want[w]);
+		query_free(q);
+	}
+	store_reader_close(rd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_copies_and_drain),
 		cmocka_unit_test(test_rollback_drops_queue),
+		cmocka_unit_test(test_count_words),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

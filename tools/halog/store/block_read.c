@@ -107,6 +107,7 @@ struct filt {
 	struct lr_str words[MAX_WORDS]; /* lowercase words every match holds */
 	size_t nwords;
 	int has_regex;
+	int one_word; /* the query is words[0] alone (no LF in it): a line holding it matches */
 	struct stopper *sp; /* NULL: never stops */
 };
 
@@ -235,6 +236,7 @@ static void filt_init(struct filt *f, const struct store_sel *sel, unsigned want
 		u = uses(r);
 		if (r->op == QUERY_TEXT) {
 			f->words[f->nwords++] = (struct lr_str){r->val, (uint32_t)r->vlen};
+			f->one_word = !memchr(r->val, '\n', r->vlen);
 		} else if (r->op == QUERY_AND) {
 			for (size_t i = 0; i < r->nkids && f->nwords < MAX_WORDS; i++)
 				if (r->kids[i]->op == QUERY_TEXT)
@@ -337,12 +339,6 @@ static inline unsigned char lower(unsigned char c)
 
 #ifdef __SSE2__
 #include <emmintrin.h>
-static inline __m128i lower16(__m128i x)
-{
-	__m128i up = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
-				   _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
-	return _mm_or_si128(x, _mm_and_si128(up, _mm_set1_epi8(0x20)));
-}
 #endif
 
 static int eq_fold(const unsigned char *h, const char *n, size_t len)
@@ -355,25 +351,82 @@ static int eq_fold(const unsigned char *h, const char *n, size_t len)
 
 /* The first place in [p, end) where needle (lowercase, nlen >= 1) starts, ASCII case ignored,
  * or NULL. With SSE2, 16 candidate places a step: those whose first and last bytes match. */
+/* c in upper case (a byte of a lowercase needle, for the SIMD compares of both cases). */
+static inline char upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+}
+
+/* The first of the places p + i (bit i of m set) where needle starts, or NULL. */
+static inline const unsigned char *candidates(const unsigned char *p, unsigned m,
+					      const char *needle, size_t nlen)
+{
+	for (; m; m &= m - 1) {
+		unsigned i = (unsigned)__builtin_ctz(m);
+		if (eq_fold(p + i, needle, nlen))
+			return p + i;
+	}
+	return NULL;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_FIND_FOLD32 1 /* find_fold32 and count_lf32 */
+/* find_fold's first part with AVX2, where the CPU has it: 32 candidate places a step. Returns
+ * the match, or NULL with *pp moved to where the rest must be looked at. */
+__attribute__((target("avx2"))) static const unsigned char *
+find_fold32(const unsigned char **pp, const unsigned char *last, const char *needle, size_t nlen)
+{
+	const unsigned char *p = *pp;
+	const char f0 = needle[0], l0 = needle[nlen - 1];
+	const __m256i f = _mm256_set1_epi8(f0), l = _mm256_set1_epi8(l0);
+	const __m256i fu = _mm256_set1_epi8(upper(f0));
+	const __m256i lu = _mm256_set1_epi8(upper(l0));
+	while (last - p >= 31) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + nlen - 1));
+		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_and_si256(
+			_mm256_or_si256(_mm256_cmpeq_epi8(a, f), _mm256_cmpeq_epi8(a, fu)),
+			_mm256_or_si256(_mm256_cmpeq_epi8(b, l), _mm256_cmpeq_epi8(b, lu))));
+		const unsigned char *hit = candidates(p, m, needle, nlen);
+		if (hit)
+			return hit;
+		p += 32;
+	}
+	*pp = p;
+	return NULL;
+}
+#endif
+
 static const unsigned char *find_fold(const unsigned char *p, const unsigned char *end,
 				      const char *needle, size_t nlen)
 {
 	if ((size_t)(end - p) < nlen)
 		return NULL;
 	const unsigned char *last = end - nlen;
+#ifdef HAVE_FIND_FOLD32
+	if (__builtin_cpu_supports("avx2")) {
+		const unsigned char *m = find_fold32(&p, last, needle, nlen);
+		if (m)
+			return m;
+	}
+#endif
 #ifdef __SSE2__
-	const __m128i f = _mm_set1_epi8(needle[0]), l = _mm_set1_epi8(needle[nlen - 1]);
+	/* each of the two bytes compared with both its cases (the same byte twice when not a
+	 * letter) */
+	const char f0 = needle[0], l0 = needle[nlen - 1];
+	const __m128i f = _mm_set1_epi8(f0), l = _mm_set1_epi8(l0);
+	const __m128i fu = _mm_set1_epi8(upper(f0));
+	const __m128i lu = _mm_set1_epi8(upper(l0));
 	while (last - p >= 15) {
-		__m128i a = lower16(_mm_loadu_si128((const __m128i *)(const void *)p));
-		__m128i b = lower16(_mm_loadu_si128((const __m128i *)(const void *)(p + nlen - 1)));
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + nlen - 1));
 		unsigned m = (unsigned)_mm_movemask_epi8(
-			_mm_and_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(b, l)));
-		while (m) {
-			unsigned i = (unsigned)__builtin_ctz(m);
-			if (eq_fold(p + i, needle, nlen))
-				return p + i;
-			m &= m - 1;
-		}
+			_mm_and_si128(_mm_or_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(a, fu)),
+				      _mm_or_si128(_mm_cmpeq_epi8(b, l), _mm_cmpeq_epi8(b, lu))));
+		const unsigned char *hit = candidates(p, m, needle, nlen);
+		if (hit)
+			return hit;
 		p += 16;
 	}
 #endif
@@ -942,15 +995,29 @@ static int count_raw(struct counter *k, const unsigned char *p, const unsigned c
 	for (size_t i = 0; i < f->nwords; i++)
 		if (!w || f->words[i].len > w->len)
 			w = &f->words[i];
+	if (f->one_word && w->len) {
+		/* the word found is the match: count its line, go on after it */
+		while (p < end) {
+			const unsigned char *m = find_fold(p, end, w->p, w->len);
+			if (!m)
+				break;
+			if (halt_tick(f->sp, &k->tick))
+				return -1;
+			++*n;
+			m += w->len - 1; /* the word holds no LF */
+			const unsigned char *nl = memchr(m, '\n', (size_t)(end - m));
+			p = nl ? nl + 1 : end;
+		}
+		return 0;
+	}
 	while (p < end) {
 		const unsigned char *ls = p;
 		if (w && w->len) {
 			const unsigned char *m = find_fold(p, end, w->p, w->len);
 			if (!m)
 				break;
-			ls = m;
-			while (ls > p && ls[-1] != '\n')
-				ls--;
+			ls = m > p ? memrchr(p, '\n', (size_t)(m - p)) : NULL;
+			ls = ls ? ls + 1 : p;
 		}
 		if (halt_tick(f->sp, &k->tick))
 			return -1;
@@ -963,6 +1030,61 @@ static int count_raw(struct counter *k, const unsigned char *p, const unsigned c
 	return 0;
 }
 
+#ifdef HAVE_FIND_FOLD32
+/* count_lf's first part with AVX2: the LFs of the whole 32-byte steps from *pp, which moves. */
+__attribute__((target("avx2"))) static size_t count_lf32(const unsigned char **pp,
+							 const unsigned char *end)
+{
+	const unsigned char *p = *pp;
+	const __m256i lf = _mm256_set1_epi8('\n'), zero = _mm256_setzero_si256();
+	size_t lfs = 0;
+	while (end - p >= 32) {
+		__m256i acc = zero; /* byte counters, summed before any reaches 256 */
+		for (int i = 0; i < 255 && end - p >= 32; i++, p += 32)
+			acc = _mm256_sub_epi8(
+				acc,
+				_mm256_cmpeq_epi8(
+					_mm256_loadu_si256((const __m256i *)(const void *)p), lf));
+		__m256i s = _mm256_sad_epu8(acc, zero);
+		lfs += (size_t)_mm256_extract_epi64(s, 0) + (size_t)_mm256_extract_epi64(s, 1) +
+		       (size_t)_mm256_extract_epi64(s, 2) + (size_t)_mm256_extract_epi64(s, 3);
+	}
+	*pp = p;
+	return lfs;
+}
+#endif
+
+/* The LFs in [p, end). */
+static size_t count_lf(const unsigned char *p, const unsigned char *end)
+{
+	size_t lfs = 0;
+#ifdef HAVE_FIND_FOLD32
+	if (__builtin_cpu_supports("avx2"))
+		lfs = count_lf32(&p, end);
+#endif
+#ifdef __SSE2__
+	const __m128i lf = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+	while (end - p >= 16) {
+		/* byte counters (each LF subtracts -1), summed before any reaches 256 */
+		__m128i acc = zero;
+		for (int i = 0; i < 255 && end - p >= 16; i++, p += 16)
+			acc = _mm_sub_epi8(
+				acc,
+				_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
+					       lf));
+		__m128i s = _mm_sad_epu8(acc, zero);
+		lfs += (size_t)_mm_cvtsi128_si32(s) +
+		       (size_t)_mm_cvtsi128_si32(_mm_srli_si128(s, 8));
+	}
+#endif
+	for (; p < end; p++)
+		lfs += *p == '\n';
+	return lfs;
+}
+
+/* Counts the lines of row in the selection into *n. Returns 0, -1 (message in err), or 1 when
+ * row came without its columns (row->cols NULL) and they are needed after all: nothing was
+ * counted. */
 static int count_block(struct counter *k, const struct blockdb_row *row, int64_t *n, char *err,
 		       size_t errsz)
 {
@@ -984,11 +1106,10 @@ static int count_block(struct counter *k, const struct blockdb_row *row, int64_t
 				     err, errsz))
 			return -1;
 		const unsigned char *p = rawp, *end = p + row->m.raw_len;
-		size_t lfs = 0;
-		for (const unsigned char *q = p; (q = memchr(q, '\n', (size_t)(end - q))); q++)
-			lfs++;
-		if (lfs == (size_t)row->m.n)
+		if (count_lf(p, end) == (size_t)row->m.n)
 			return count_raw(k, p, end, n) ? stopped(err, errsz) : 0;
+		if (!row->cols)
+			return 1; /* a line holds an LF: the columns say where lines end */
 	}
 	if (blockdb_open(row, k->z, &k->d, f->need_raw, err, errsz))
 		return -1;
@@ -1004,13 +1125,13 @@ static int count_block(struct counter *k, const struct blockdb_row *row, int64_t
 }
 
 /* Two threads count blocks in turn: the caller reads the rows (one connection, one thread)
- * and hands copies of them over. */
+ * with their frames into the slots' kept buffers, and hands the slots over. */
 #define COUNT_SLOTS 4
+#define COUNT_MMAP "1073741824" /* bytes of the file a count maps at most */
 struct cslot {
 	struct blockdb_row row;
-	void *raw, *cols; /* copies of the frames */
-	size_t rcap, ccap;
-	int full;
+	struct blockdb_frames fr; /* the frames read, into buffers kept from block to block */
+	int full, redo;		  /* redo: counted without its columns, which it needs */
 };
 
 struct cpool {
@@ -1042,10 +1163,11 @@ static void *count_main(void *arg)
 		cp->tail++;
 		pthread_mutex_unlock(&cp->mu);
 		char err[256];
-		int bad = !k.z || count_block(&k, &sl->row, &n, err, sizeof(err));
+		int r = k.z ? count_block(&k, &sl->row, &n, err, sizeof(err)) : -1;
 		pthread_mutex_lock(&cp->mu);
 		sl->full = 0;
-		if (bad && !cp->failed) {
+		sl->redo = r == 1;
+		if (r < 0 && !cp->failed) {
 			cp->failed = 1;
 			snprintf(cp->err, sizeof(cp->err), "%s", k.z ? err : "out of memory");
 		}
@@ -1059,30 +1181,20 @@ static void *count_main(void *arg)
 	return NULL;
 }
 
-static int copy_row(struct cslot *sl, const struct blockdb_row *r)
+/* Counts a slot that needs its columns after all, on the caller's thread (a block holding a
+ * line with an LF in it: rare). */
+static int count_redo(sqlite3 *db, struct counter *k, struct cslot *sl, int64_t *n, char *err,
+		      size_t errsz)
 {
-	if (r->raw_z > sl->rcap) {
-		void *p = realloc(sl->raw, r->raw_z);
-		if (!p)
-			return -1;
-		sl->raw = p;
-		sl->rcap = r->raw_z;
-	}
-	if (r->cols_z > sl->ccap) {
-		void *p = realloc(sl->cols, r->cols_z);
-		if (!p)
-			return -1;
-		sl->cols = p;
-		sl->ccap = r->cols_z;
-	}
-	if (r->raw_z)
-		memcpy(sl->raw, r->raw, r->raw_z);
-	if (r->cols_z)
-		memcpy(sl->cols, r->cols, r->cols_z);
-	sl->row = *r;
-	sl->row.raw = sl->raw;
-	sl->row.cols = sl->cols;
-	return 0;
+	if (!sl->redo)
+		return 0;
+	sl->redo = 0;
+	if (!k->z && !(k->z = block_zip_new()))
+		return fail(err, errsz, "cannot count: out of memory", NULL);
+	if (blockdb_read_frame(db, &sl->fr, 1, sl->row.first_id, sl->row.cols_z, err, errsz))
+		return -1;
+	sl->row.cols = sl->fr.buf[1];
+	return count_block(k, &sl->row, n, err, errsz) ? -1 : 0;
 }
 
 static int count(sqlite3 *db, const struct store_sel *sel, struct filt *f, int64_t *n, char *err,
@@ -1121,15 +1233,31 @@ static int count(sqlite3 *db, const struct store_sel *sel, struct filt *fp, int6
 		*n = (int64_t)col.n;
 		return 0;
 	}
-	sqlite3_stmt *s = select_blocks(db, sel, 0, err, errsz);
-	if (!s)
+	/* one snapshot for the rows and the frames read beside them (blob handles), until the
+	 * blocks counted without their columns are counted again with them; the frames copied
+	 * from the file's pages mapped, not read into the page cache first. Not for a count
+	 * of every line, which reads the frames of a window's edge blocks at most. */
+	int frames = f.q || f.fields;
+	int tx = frames && sqlite3_get_autocommit(db) &&
+		 sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	if (frames)
+		sqlite3_exec(db, "PRAGMA mmap_size=" COUNT_MMAP, NULL, NULL, NULL);
+	sqlite3_stmt *s = select_cols(db, sel, 0, BLOCKDB_META_COLS, err, errsz);
+	if (!s) {
+		if (tx)
+			sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		return -1;
+	}
 	/* regexes keep their match space in the query: one thread then */
 	int threads = f.has_regex ? 1 : 2;
 	struct cpool cp;
+	struct counter mk; /* the caller's, for the blocks counted again */
 	pthread_t thr[2];
 	int started = 0, rc, ret = -1;
+	int64_t mine = 0;
 	memset(&cp, 0, sizeof(cp));
+	memset(&mk, 0, sizeof(mk));
+	mk.f = &f;
 	cp.f = &f;
 	pthread_mutex_init(&cp.mu, NULL);
 	pthread_cond_init(&cp.cv, NULL);
@@ -1146,8 +1274,16 @@ static int count(sqlite3 *db, const struct store_sel *sel, struct filt *fp, int6
 			stopped(err, errsz);
 			break;
 		}
-		if (blockdb_fill(s, &row, err, errsz))
+		if (blockdb_fill_meta(s, &row, err, errsz))
 			break;
+		int64_t tmin = sel->clock == STORE_RECEIVED ? row.m.recv_min : row.m.ts_min;
+		int64_t tmax = sel->clock == STORE_RECEIVED ? row.m.recv_max : row.m.ts_max;
+		int inside = row.first_id >= sel->from.v && row.first_id + row.m.n <= sel->to.v &&
+			     tmin >= sel->since_ms && tmax < sel->until_ms;
+		if (inside && !f.fields && !f.q) {
+			mine += row.m.n; /* every line of it, nothing to read */
+			continue;
+		}
 		pthread_mutex_lock(&cp.mu);
 		while (cp.head - cp.tail == COUNT_SLOTS || cp.slot[cp.head % COUNT_SLOTS].full)
 			pthread_cond_wait(&cp.cv, &cp.mu);
@@ -1156,10 +1292,20 @@ static int count(sqlite3 *db, const struct store_sel *sel, struct filt *fp, int6
 		pthread_mutex_unlock(&cp.mu);
 		if (failed)
 			break;
-		if (copy_row(sl, &row)) { /* the slot is the caller's until head moves */
-			snprintf(err, errsz, "cannot count: out of memory");
+		/* the slot is the caller's until head moves */
+		if (count_redo(db, &mk, sl, &mine, err, errsz))
 			break;
-		}
+		sl->row = row;
+		/* the raw lines alone when the words can be looked for in them (count_block) */
+		int cols = !(inside && !f.fields && f.need_raw);
+		if (f.need_raw &&
+		    blockdb_read_frame(db, &sl->fr, 0, row.first_id, row.raw_z, err, errsz))
+			break;
+		if (cols &&
+		    blockdb_read_frame(db, &sl->fr, 1, row.first_id, row.cols_z, err, errsz))
+			break;
+		sl->row.raw = f.need_raw ? sl->fr.buf[0] : NULL;
+		sl->row.cols = cols ? sl->fr.buf[1] : NULL;
 		pthread_mutex_lock(&cp.mu);
 		sl->full = 1;
 		cp.head++;
@@ -1183,14 +1329,21 @@ out:
 		snprintf(err, errsz, "%s", cp.err);
 		ret = -1;
 	}
-	*n = cp.n;
 	for (int i = 0; i < COUNT_SLOTS; i++) {
-		free(cp.slot[i].raw);
-		free(cp.slot[i].cols);
+		if (!ret && count_redo(db, &mk, &cp.slot[i], &mine, err, errsz))
+			ret = -1;
+		blockdb_frames_release(&cp.slot[i].fr);
 	}
+	*n = cp.n + mine;
+	block_dec_release(&mk.d);
+	block_zip_free(mk.z);
 	pthread_cond_destroy(&cp.cv);
 	pthread_mutex_destroy(&cp.mu);
 	sqlite3_finalize(s);
+	if (tx)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (frames)
+		sqlite3_exec(db, "PRAGMA mmap_size=0", NULL, NULL, NULL);
 	return ret;
 }
 

@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 int blockdb_write(sqlite3 *db, sqlite3_stmt *ins, struct block_zip *z, struct block_enc *e,
 		  int64_t first_id, char *err, size_t errsz)
@@ -51,7 +53,8 @@ int blockdb_write_parts(sqlite3 *db, sqlite3_stmt *ins, struct block_zip *z,
 	return 0;
 }
 
-int blockdb_fill(sqlite3_stmt *s, struct blockdb_row *r, char *err, size_t errsz)
+/* The summary columns 0-8 of a row, checked with the frames' sizes r->raw_z and r->cols_z. */
+static int fill_summary(sqlite3_stmt *s, struct blockdb_row *r, char *err, size_t errsz)
 {
 	r->first_id = sqlite3_column_int64(s, 0);
 	r->m.n = sqlite3_column_int64(s, 1);
@@ -62,21 +65,80 @@ int blockdb_fill(sqlite3_stmt *s, struct blockdb_row *r, char *err, size_t errsz
 	r->m.raw_len = sqlite3_column_int64(s, 6);
 	r->m.cols_len = sqlite3_column_int64(s, 7);
 	r->format = sqlite3_column_int(s, 8);
-	r->raw = sqlite3_column_blob(s, 9);
-	r->raw_z = (size_t)sqlite3_column_bytes(s, 9);
-	r->cols = sqlite3_column_blob(s, 10);
-	r->cols_z = (size_t)sqlite3_column_bytes(s, 10);
 	if (r->format != BLOCK_FORMAT) {
 		snprintf(err, errsz, "block %lld has format %d, this halog reads %d",
 			 (long long)r->first_id, r->format, BLOCK_FORMAT);
 		return -1;
 	}
-	if (r->m.n <= 0 || r->m.raw_len < r->m.n || r->m.cols_len <= 0 || !r->raw || !r->cols ||
+	if (r->m.n <= 0 || r->m.raw_len < r->m.n || r->m.cols_len <= 0 || !r->raw_z || !r->cols_z ||
 	    r->m.raw_len > ((int64_t)1 << 31) || r->m.cols_len > ((int64_t)1 << 31)) {
 		snprintf(err, errsz, "corrupt block %lld", (long long)r->first_id);
 		return -1;
 	}
 	return 0;
+}
+
+int blockdb_fill(sqlite3_stmt *s, struct blockdb_row *r, char *err, size_t errsz)
+{
+	r->raw = sqlite3_column_blob(s, 9);
+	r->raw_z = r->raw ? (size_t)sqlite3_column_bytes(s, 9) : 0;
+	r->cols = sqlite3_column_blob(s, 10);
+	r->cols_z = r->cols ? (size_t)sqlite3_column_bytes(s, 10) : 0;
+	return fill_summary(s, r, err, errsz);
+}
+
+int blockdb_fill_meta(sqlite3_stmt *s, struct blockdb_row *r, char *err, size_t errsz)
+{
+	r->raw = r->cols = NULL;
+	r->raw_z = (size_t)sqlite3_column_int64(s, 9);
+	r->cols_z = (size_t)sqlite3_column_int64(s, 10);
+	return fill_summary(s, r, err, errsz);
+}
+
+int blockdb_read_frame(sqlite3 *db, struct blockdb_frames *fr, int cols, int64_t first_id,
+		       size_t len, char *err, size_t errsz)
+{
+	sqlite3_blob **bh = &fr->bh[!!cols];
+	void **buf = &fr->buf[!!cols];
+	size_t *cap = &fr->cap[!!cols];
+	const char *col = cols ? "cols" : "raw";
+	int rc = *bh ? sqlite3_blob_reopen(*bh, first_id)
+		     : sqlite3_blob_open(db, "main", "blocks", col, first_id, 0, bh);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errsz, "cannot read block %lld: %s", (long long)first_id,
+			 sqlite3_errmsg(db));
+		sqlite3_blob_close(*bh);
+		*bh = NULL;
+		return -1;
+	}
+	if ((size_t)sqlite3_blob_bytes(*bh) != len || len > INT32_MAX) {
+		snprintf(err, errsz, "corrupt block %lld", (long long)first_id);
+		return -1;
+	}
+	if (len > *cap) {
+		void *p = realloc(*buf, len);
+		if (!p) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+		*buf = p;
+		*cap = len;
+	}
+	if (sqlite3_blob_read(*bh, *buf, (int)len, 0) != SQLITE_OK) {
+		snprintf(err, errsz, "cannot read block %lld: %s", (long long)first_id,
+			 sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+void blockdb_frames_release(struct blockdb_frames *fr)
+{
+	for (int i = 0; i < 2; i++) {
+		sqlite3_blob_close(fr->bh[i]);
+		free(fr->buf[i]);
+	}
+	memset(fr, 0, sizeof(*fr));
 }
 
 int blockdb_open(const struct blockdb_row *r, struct block_zip *z, struct block_dec *d,

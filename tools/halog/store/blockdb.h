@@ -46,6 +46,29 @@ struct blockdb_row {
  * -1 when the row does not describe a block this halog reads (message in err). */
 int blockdb_fill(struct sqlite3_stmt *s, struct blockdb_row *r, char *err, size_t errsz);
 
+/* The summary columns and the frames' sizes alone, for blockdb_fill_meta: a reader that loads
+ * the frames it needs itself (blockdb_read_frame), into buffers it keeps. */
+#define BLOCKDB_META_COLS                                                                          \
+	"first_id, n, recv_min, recv_max, ts_min, ts_max, raw_len, cols_len, format,"              \
+	" length(raw), length(cols)"
+/* Fills r from a row of BLOCKDB_META_COLS: r->raw and r->cols NULL, their sizes set. */
+int blockdb_fill_meta(struct sqlite3_stmt *s, struct blockdb_row *r, char *err, size_t errsz);
+
+/* Kept buffers and blob handles to read frames with (zero it first). */
+struct sqlite3_blob;
+struct blockdb_frames {
+	struct sqlite3_blob *bh[2]; /* the raw and the cols column */
+	void *buf[2];
+	size_t cap[2];
+};
+/* Reads the raw frame (cols 0) or the columns frame (cols 1) of block first_id, len bytes, into
+ * fr->buf[cols] (valid until the next read of that frame): straight from the file into a buffer
+ * that is kept, so a scan of many blocks neither copies a frame twice nor touches new memory.
+ * Reads in the transaction of db's other statements. Returns 0, or -1 with a message in err. */
+int blockdb_read_frame(struct sqlite3 *db, struct blockdb_frames *fr, int cols, int64_t first_id,
+		       size_t len, char *err, size_t errsz);
+void blockdb_frames_release(struct blockdb_frames *fr);
+
 /* Decompresses the block of r with z and opens d on it: the raw lines only when with_raw.
  * Returns 0, or -1 with a message in err. */
 int blockdb_open(const struct blockdb_row *r, struct block_zip *z, struct block_dec *d,

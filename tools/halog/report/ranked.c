@@ -151,8 +151,7 @@ int report_client_key(const struct logrec *rec, enum report_client_by by, struct
 
 struct acc {
 	struct report_row row; /* key not set until finish; max kept as values arrive */
-	int32_t *ta;	       /* the Ta values, for exact percentiles */
-	size_t nta, ata;
+	uint32_t id;	       /* in the order rows were made: 0, 1, … */
 	uint64_t hash;
 	size_t klen;
 	char key[]; /* klen bytes */
@@ -165,10 +164,20 @@ struct slot {
 	struct acc *a; /* NULL: empty */
 };
 
+/* One Ta value and the row it belongs to. The values of every row go into one array, in the
+ * order they come: no array per row to grow, and only the rows shown are gathered at the end
+ * for their percentiles. */
+struct tval {
+	uint32_t id; /* the row's */
+	int32_t ta;
+};
+
 struct report_ranker {
 	enum report_ranker_kind kind;
 	struct slot *tab; /* cap slots, a power of two, at most half full */
-	size_t n, cap;
+	size_t n, cap;	  /* rows (their ids are 0 .. n - 1), slots */
+	struct tval *vals;
+	size_t nvals, avals;
 	struct strbuf key;
 };
 
@@ -187,11 +196,9 @@ void report_ranker_free(struct report_ranker *k)
 	if (!k)
 		return;
 	for (size_t i = 0; i < k->cap; i++)
-		if (k->tab[i].a) {
-			free(k->tab[i].a->ta);
-			free(k->tab[i].a);
-		}
+		free(k->tab[i].a);
 	free(k->tab);
+	free(k->vals);
 	strbuf_release(&k->key);
 	free(k);
 }
@@ -241,7 +248,7 @@ static int ranker_grow(struct report_ranker *k)
 /* The row of key, made on first use. NULL: out of memory. */
 static struct acc *acc_of(struct report_ranker *k, const char *key, size_t klen)
 {
-	if ((k->n + 1) * 2 > k->cap && ranker_grow(k))
+	if (((k->n + 1) * 2 > k->cap && ranker_grow(k)) || k->n >= UINT32_MAX)
 		return NULL;
 	uint64_t h = key_hash(key, klen);
 	size_t i = h & (k->cap - 1);
@@ -256,6 +263,7 @@ static struct acc *acc_of(struct report_ranker *k, const char *key, size_t klen)
 	if (!a)
 		return NULL;
 	a->row.max = -1;
+	a->id = (uint32_t)k->n;
 	a->hash = h;
 	a->klen = klen;
 	if (klen)
@@ -267,7 +275,7 @@ static struct acc *acc_of(struct report_ranker *k, const char *key, size_t klen)
 }
 
 /* Adds rec to its row a. Returns 0 or -1 (out of memory). */
-static int acc_add(const struct report_ranker *k, struct acc *a, const struct logrec *rec)
+static int acc_add(struct report_ranker *k, struct acc *a, const struct logrec *rec)
 {
 	struct report_row *w = &a->row;
 	w->requests++;
@@ -275,15 +283,15 @@ static int acc_add(const struct report_ranker *k, struct acc *a, const struct lo
 	if (rec->bytes_read != LR_NONE && rec->bytes_read > 0)
 		w->bytes += rec->bytes_read;
 	if (rec->t_active != LR_TIMER_NONE) {
-		if (a->nta == a->ata) {
-			size_t n = a->ata ? a->ata * 2 : 4;
-			int32_t *p = realloc(a->ta, n * sizeof(*p));
+		if (k->nvals == k->avals) {
+			size_t n = k->avals ? k->avals * 2 : 1024;
+			struct tval *p = realloc(k->vals, n * sizeof(*p));
 			if (!p)
 				return -1;
-			a->ta = p;
-			a->ata = n;
+			k->vals = p;
+			k->avals = n;
 		}
-		a->ta[a->nta++] = rec->t_active;
+		k->vals[k->nvals++] = (struct tval){a->id, rec->t_active};
 		w->ta_n++;
 		w->ta_sum += rec->t_active;
 		if (rec->t_active > w->max)
@@ -361,23 +369,55 @@ static size_t rank_index(size_t n, int p)
 	return rank < 1 ? 0 : rank - 1;
 }
 
-/* p50, p95 and p99 of a's values, exact (nearest rank), as if they were sorted. */
-static void percentiles(struct acc *a)
+/* p50, p95 and p99 of the n values v of row w, exact (nearest rank), as if they were sorted. */
+static void percentiles(struct report_row *w, int32_t *v, size_t n)
 {
-	struct report_row *w = &a->row;
 	w->p50 = w->p95 = w->p99 = -1;
-	if (!a->nta)
+	if (!n)
 		return;
-	size_t i99 = rank_index(a->nta, 99), i95 = rank_index(a->nta, 95);
-	size_t i50 = rank_index(a->nta, 50);
-	select_kth(a->ta, 0, (ptrdiff_t)a->nta - 1, (ptrdiff_t)i99);
-	w->p99 = a->ta[i99];
+	size_t i99 = rank_index(n, 99), i95 = rank_index(n, 95), i50 = rank_index(n, 50);
+	select_kth(v, 0, (ptrdiff_t)n - 1, (ptrdiff_t)i99);
+	w->p99 = v[i99];
 	if (i95 < i99)
-		select_kth(a->ta, 0, (ptrdiff_t)i99 - 1, (ptrdiff_t)i95);
-	w->p95 = a->ta[i95];
+		select_kth(v, 0, (ptrdiff_t)i99 - 1, (ptrdiff_t)i95);
+	w->p95 = v[i95];
 	if (i50 < i95)
-		select_kth(a->ta, 0, (ptrdiff_t)i95 - 1, (ptrdiff_t)i50);
-	w->p50 = a->ta[i50];
+		select_kth(v, 0, (ptrdiff_t)i95 - 1, (ptrdiff_t)i50);
+	w->p50 = v[i50];
+}
+
+/* Sets the percentiles of the m rows accs: their values gathered from k->vals (one pass), each
+ * row's together. Returns 0 or -1 (out of memory). */
+static int rows_percentiles(const struct report_ranker *k, struct acc **accs, size_t m)
+{
+	size_t *pos = malloc((k->n ? k->n : 1) * sizeof(*pos)), total = 0;
+	int32_t *v = NULL;
+	if (!pos)
+		return -1;
+	for (size_t i = 0; i < k->n; i++)
+		pos[i] = SIZE_MAX;
+	for (size_t j = 0; j < m; j++) {
+		pos[accs[j]->id] = total;
+		total += (size_t)accs[j]->row.ta_n;
+	}
+	if (!(v = malloc((total ? total : 1) * sizeof(*v)))) {
+		free(pos);
+		return -1;
+	}
+	for (size_t i = 0; i < k->nvals; i++) {
+		size_t p = pos[k->vals[i].id];
+		if (p != SIZE_MAX) {
+			v[p] = k->vals[i].ta;
+			pos[k->vals[i].id] = p + 1;
+		}
+	}
+	for (size_t j = 0; j < m; j++) {
+		size_t n = (size_t)accs[j]->row.ta_n; /* pos is now the end of the row's values */
+		percentiles(&accs[j]->row, v + pos[accs[j]->id] - n, n);
+	}
+	free(v);
+	free(pos);
+	return 0;
 }
 
 static int64_t sort_value(const struct report_row *r, enum report_sort s)
@@ -433,17 +473,19 @@ int report_ranker_finish(struct report_ranker *k, enum report_sort sort, size_t 
 	struct acc **accs = malloc((k->n ? k->n : 1) * sizeof(*accs));
 	if (!accs)
 		return -1;
-	/* percentiles cost a selection over each row's values: only the rows shown need them,
-	 * unless they are what the rows are ranked by */
-	int by_pct = sort == REPORT_SORT_P50 || sort == REPORT_SORT_P95 || sort == REPORT_SORT_P99;
 	for (size_t i = 0; i < k->cap; i++) {
 		if (!k->tab[i].a)
 			continue;
 		accs[n] = k->tab[i].a;
 		t->requests += accs[n]->row.requests;
-		if (by_pct)
-			percentiles(accs[n]);
 		n++;
+	}
+	/* percentiles cost a gathering and a selection over each row's values: only the rows shown
+	 * need them, unless they are what the rows are ranked by */
+	int by_pct = sort == REPORT_SORT_P50 || sort == REPORT_SORT_P95 || sort == REPORT_SORT_P99;
+	if (by_pct && rows_percentiles(k, accs, n)) {
+		free(accs);
+		return -1;
 	}
 	if (n)
 		qsort_r(accs, n, sizeof(*accs), cmp_acc, &sort);
@@ -451,14 +493,13 @@ int report_ranker_finish(struct report_ranker *k, enum report_sort sort, size_t 
 	if (top && n > top)
 		n = top;
 	struct report_row *rows = calloc(n ? n : 1, sizeof(*rows));
-	if (!rows) {
+	if (!rows || (!by_pct && rows_percentiles(k, accs, n))) {
+		free(rows);
 		free(accs);
 		return -1;
 	}
 	for (size_t j = 0; j < n; j++) {
 		struct acc *a = accs[j];
-		if (!by_pct)
-			percentiles(a);
 		rows[j] = a->row;
 		if (!(rows[j].key = malloc(a->klen + 1))) {
 			for (size_t i = 0; i < j; i++)

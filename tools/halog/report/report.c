@@ -566,13 +566,13 @@ static int read_errpaths(struct ctx *c)
  * rollups cannot give. One cursor reads every record once with only the columns they need
  * (STORE_WANT_TRAFFIC, and STORE_WANT_REQUEST when a table keys by a request string). */
 struct reqscan {
-	struct report_ranker *paths, *clients; /* NULL: not asked */
+	struct report_ranker *paths, *clients;		       /* NULL: not asked */
 	struct report_ranker *hdr[2][REPORT_MAX_HEADER_SLOTS]; /* made on first use */
 	int headers;
 	struct hmap slow; /* backend -> struct slow_cands * */
 	int slowest;
-	int series;		    /* the series' bins from the records (r->series.bins) */
-	int32_t **ta;		    /* per bin (nbins): its Ta values, for an exact p95 */
+	int series;   /* the series' bins from the records (r->series.bins) */
+	int32_t **ta; /* per bin (nbins): its Ta values, for an exact p95 */
 	size_t *nta, *ata, nbins;
 	int badreq;	  /* bad requests (HTTP lines with LR_F_BADREQ) into cerr */
 	struct hmap cerr; /* connection errors: frontend NUL bind NUL message NUL ->
@@ -653,9 +653,9 @@ static int series_p95_rollups(struct ctx *c, const struct store_sel *base, struc
 		rollup_agg_release(&a);
 		return storefail(c);
 	}
-	b->p95 = a.hist[RT_TA] ? hist_percentile(a.hist[RT_TA], (uint64_t)a.tn[RT_TA], 95,
-						  a.tmax[RT_TA])
-			       : -1;
+	b->p95 = a.hist[RT_TA]
+			 ? hist_percentile(a.hist[RT_TA], (uint64_t)a.tn[RT_TA], 95, a.tmax[RT_TA])
+			 : -1;
 	rollup_agg_release(&a);
 	return 0;
 }
@@ -720,10 +720,11 @@ static int read_series(struct ctx *c, int64_t rollup_ms, struct reqscan *q)
 		return 0;
 	s->on = 1;
 	s->bucket_ms = o->bucket_ms > 0 ? o->bucket_ms : rollup_ms;
-	s->exact = s->bucket_ms % rollup_ms || (o->since_ms != LR_NONE && o->since_ms % rollup_ms) ||
+	s->exact = s->bucket_ms % rollup_ms ||
+		   (o->since_ms != LR_NONE && o->since_ms % rollup_ms) ||
 		   (o->until_ms != LR_NONE && o->until_ms % rollup_ms) || timer_floors(o);
 	int64_t start = o->since_ms != LR_NONE ? o->since_ms : r->first_ms;
-	int64_t end = o->until_ms != LR_NONE ? o->until_ms
+	int64_t end = o->until_ms != LR_NONE  ? o->until_ms
 		      : r->last_ms != LR_NONE ? r->last_ms + 1
 					      : LR_NONE;
 	if (start == LR_NONE || end == LR_NONE || end <= start)
@@ -732,7 +733,8 @@ static int read_series(struct ctx *c, int64_t rollup_ms, struct reqscan *q)
 	s->to_ms = floor_to(end - 1, s->bucket_ms) + s->bucket_ms;
 	int64_t n = (s->to_ms - s->from_ms) / s->bucket_ms;
 	if (n > REPORT_SERIES_MAX_BINS)
-		return fail(c, "the series would have %lld buckets (at most %d): use a wider --bucket",
+		return fail(c,
+			    "the series would have %lld buckets (at most %d): use a wider --bucket",
 			    (long long)n, REPORT_SERIES_MAX_BINS);
 	if (!(s->bins = calloc((size_t)n, sizeof(*s->bins))))
 		return fail(c, "out of memory");
@@ -938,7 +940,8 @@ static int connerr_add(struct hmap *m, struct strbuf *key, const struct lr_str v
 {
 	strbuf_reset(key);
 	for (int i = 0; i < 3; i++)
-		if ((v[i].p && v[i].len ? strbuf_add(key, v[i].p, v[i].len) : strbuf_addch(key, '-')) ||
+		if ((v[i].p && v[i].len ? strbuf_add(key, v[i].p, v[i].len)
+					: strbuf_addch(key, '-')) ||
 		    strbuf_addch(key, '\0'))
 			return -1;
 	int isnew;
@@ -991,9 +994,8 @@ static int read_connerrs(struct ctx *c, struct reqscan *q)
 	while ((rc = store_cursor_next(cur, &ln)) > 0) {
 		const struct logrec *rec = &ln->rec;
 		struct lr_str v[3] = {rec->frontend, rec->bind, rec->message};
-		if (c->opts->frontend &&
-		    (!v[0].p || v[0].len != strlen(c->opts->frontend) ||
-		     memcmp(v[0].p, c->opts->frontend, v[0].len)))
+		if (c->opts->frontend && (!v[0].p || v[0].len != strlen(c->opts->frontend) ||
+					  memcmp(v[0].p, c->opts->frontend, v[0].len)))
 			continue;
 		if (connerr_add(&q->cerr, &key, v, ln->ts_ms)) {
 			oom = 1;

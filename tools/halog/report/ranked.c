@@ -462,6 +462,38 @@ static int cmp_acc(const void *x, const void *y, void *arg)
 	return d ? d : (a->klen > b->klen) - (a->klen < b->klen);
 }
 
+/* Moves down heap[i] of the n-long heap whose first element ranks last (cmp_acc). */
+static void sift_down(struct acc **heap, size_t n, size_t i, enum report_sort *sort)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && cmp_acc(&heap[l], &heap[m], sort) > 0)
+			m = l;
+		if (r < n && cmp_acc(&heap[r], &heap[m], sort) > 0)
+			m = r;
+		if (m == i)
+			return;
+		struct acc *t = heap[i];
+		heap[i] = heap[m];
+		heap[m] = t;
+		i = m;
+	}
+}
+
+/* Puts the top rows of the n accs (by cmp_acc, a total order: keys differ) first, in no order:
+ * a heap of the best top seen so far, its worst at the root. O(n log top) instead of sorting
+ * every row when only a few are shown. */
+static void keep_top(struct acc **accs, size_t n, size_t top, enum report_sort *sort)
+{
+	for (size_t i = top / 2; i-- > 0;)
+		sift_down(accs, top, i, sort);
+	for (size_t i = top; i < n; i++)
+		if (cmp_acc(&accs[i], &accs[0], sort) < 0) {
+			accs[0] = accs[i];
+			sift_down(accs, top, 0, sort);
+		}
+}
+
 int report_ranker_finish(struct report_ranker *k, enum report_sort sort, size_t top,
 			 struct report_table *t)
 {
@@ -487,11 +519,13 @@ int report_ranker_finish(struct report_ranker *k, enum report_sort sort, size_t 
 		free(accs);
 		return -1;
 	}
+	t->distinct = (int64_t)n;
+	if (top && n > top) {
+		keep_top(accs, n, top, &sort);
+		n = top;
+	}
 	if (n)
 		qsort_r(accs, n, sizeof(*accs), cmp_acc, &sort);
-	t->distinct = (int64_t)n;
-	if (top && n > top)
-		n = top;
 	struct report_row *rows = calloc(n ? n : 1, sizeof(*rows));
 	if (!rows || (!by_pct && rows_percentiles(k, accs, n))) {
 		free(rows);

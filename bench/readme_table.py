@@ -36,6 +36,8 @@ ROWS = [
     ("since_10m_big_vs_main", "`search --since 10m --count WORD`: 5M-line store vs 1M-line"),
     ("report_time_vs_halog_srv_big", "`halog report --format json`, 5M-line store, vs `halog -srv`"),
     ("report_counts_match", "report counts equal the generator's (`report_counts_match`)"),
+    ("report_all_time_vs_halog_srv_big", "`halog report` with every section, 5M-line store, vs `halog -srv`"),
+    ("report_paths_time_vs_halog_u_big", "`halog report --paths`, 5M-line store, vs `halog -u`"),
     ("listen_lost_after_kernel", "`halog listen`, 1M datagrams at full speed: lost after the kernel"),
     ("listen_kernel_dropped", "… dropped by the kernel (socket buffer full)"),
     ("listen_stored_per_s", "… stored rate"),

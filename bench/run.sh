@@ -234,6 +234,12 @@ fi
 if available halog-report "$HALOG" && [ -s "$DB" ]; then
 	bench_cmd report "$RUNS" "'$HALOG' report --db '$DB' --format json > '$OUT/report.json'"
 	rec report_bytes "$(stat -c %s "$OUT/report.json" 2>/dev/null || echo 0)"
+	# every section on, next to halog -srv again (the other side of its ratio)
+	halog_ref halog_srv_big2 "$FB" -srv "$OUT/halog-srv-big.txt"
+	bench_cmd report_all "$RUNS" "'$HALOG' report --db '$DB' --backends --paths --clients --series --slowest --conn-errors --headers --format json > '$OUT/report-all.json'"
+	# the paths section alone (ids folded, the default) next to HAProxy's halog -u
+	halog_ref halog_u_big "$FB" -u "$OUT/halog-u-big.txt"
+	bench_cmd report_paths "$RUNS" "'$HALOG' report --db '$DB' --paths --format json > '$OUT/report-paths.json'"
 else
 	skipped report "halog report not built yet, or no ingested database"
 fi
@@ -564,6 +570,7 @@ def div(a, b):
     return a / b if a is not None and b else None
 
 t = {k: num(k + "_s") for k in ("wc", "halog_srv", "halog_srv_big", "halog_pct", "goaccess",
+                                 "halog_srv_big2", "report_all", "halog_u_big", "report_paths",
                                  "sqlceiling", "ingest", "ingest_big", "ingest_huge", "report",
                                  "parse", "hagen", "haproxy_c", "loggen", "listen", "grep_word",
                                  "search_word", "search_field", "ingest_since",
@@ -633,6 +640,14 @@ metric("report_time_vs_halog_srv_big", "x", r, "halog -srv (big file)", t["halog
        "<= 0.1", None if r is None else r <= 0.1, needs=("report", "halog_srv_big"),
        measured_s=t["report"])
 metric("report_s", "s", t["report"], needs=("report",))
+r = div(t["report_all"], t["halog_srv_big2"])
+metric("report_all_time_vs_halog_srv_big", "x", r, "halog -srv (big file)", t["halog_srv_big2"],
+       r, "<= 0.1", None if r is None else r <= 0.1, needs=("report_all", "halog_srv_big2"),
+       measured_s=t["report_all"])
+r = div(t["report_paths"], t["halog_u_big"])
+metric("report_paths_time_vs_halog_u_big", "x", r, "halog -u (big file)", t["halog_u_big"], r,
+       "< 1", None if r is None else r < 1, needs=("report_paths", "halog_u_big"),
+       measured_s=t["report_paths"])
 
 # The report must also be right: its per-backend/server request counts against loggen's summary
 # of the big file.
@@ -813,6 +828,8 @@ RATIO_KEYS = {"ingest_time_vs_halog_srv": ("ingest", "halog_srv"),
               "ingest_speedup_vs_goaccess": ("goaccess", "ingest"),
               "ingest_time_vs_sqlite_ceiling": ("ingest", "sqlceiling"),
               "report_time_vs_halog_srv_big": ("report", "halog_srv_big"),
+              "report_all_time_vs_halog_srv_big": ("report_all", "halog_srv_big2"),
+              "report_paths_time_vs_halog_u_big": ("report_paths", "halog_u_big"),
               "search_word_time_vs_grep": ("search_word", "grep_word"),
               "since_10m_big_vs_main": ("ingest_big_since", "ingest_since"),
               "hagen_time_vs_haproxy_c": ("hagen", "haproxy_c")}

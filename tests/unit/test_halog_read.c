@@ -529,6 +529,19 @@ struct sums {
 	int64_t n200, n503;
 };
 
+/* Adds one request record to s, as the rollups count it. */
+static void sums_add(struct sums *s, const struct logrec *r)
+{
+	s->requests++;
+	s->errors += rollup_is_error(r);
+	s->ta_n++;
+	s->ta_sum += r->t_active;
+	if (r->t_active > s->ta_max)
+		s->ta_max = r->t_active;
+	s->n200 += r->status_code == 200;
+	s->n503 += r->status_code == 503;
+}
+
 static int on_agg(void *arg, const char *fe, const char *be, const char *srv,
 		  const struct rollup_agg *a)
 {
@@ -574,14 +587,7 @@ static void test_aggregates_match_records(void **state)
 			const struct store_line *ln;
 			assert_non_null(c);
 			while (store_cursor_next(c, &ln) > 0) {
-				rec.requests++;
-				rec.errors += rollup_is_error(&ln->rec);
-				rec.ta_n++;
-				rec.ta_sum += ln->rec.t_active;
-				if (ln->rec.t_active > rec.ta_max)
-					rec.ta_max = ln->rec.t_active;
-				rec.n200 += ln->rec.status_code == 200;
-				rec.n503 += ln->rec.status_code == 503;
+				sums_add(&rec, &ln->rec);
 			}
 			store_cursor_close(c);
 			assert_memory_equal(&agg, &rec, sizeof(agg));
@@ -594,14 +600,22 @@ static void test_aggregates_match_records(void **state)
 			while (store_cursor_next(c, &ln) > 0) {
 				assert_null(ln->rec.path.p); /* not asked for */
 				assert_non_null(ln->rec.backend.p);
-				rec.requests++;
-				rec.errors += rollup_is_error(&ln->rec);
-				rec.ta_n++;
-				rec.ta_sum += ln->rec.t_active;
-				if (ln->rec.t_active > rec.ta_max)
-					rec.ta_max = ln->rec.t_active;
-				rec.n200 += ln->rec.status_code == 200;
-				rec.n503 += ln->rec.status_code == 503;
+				sums_add(&rec, &ln->rec);
+			}
+			store_cursor_close(c);
+			assert_memory_equal(&agg, &rec, sizeof(agg));
+			/* STORE_WANT_REQUEST: TRAFFIC and the strings requests are keyed by */
+			memset(&rec, 0, sizeof(rec));
+			sel.want = STORE_WANT_REQUEST;
+			c = store_cursor_open(rd, &sel);
+			assert_non_null(c);
+			while (store_cursor_next(c, &ln) > 0) {
+				assert_non_null(ln->rec.path.p);
+				assert_non_null(ln->rec.uri.p);
+				assert_non_null(ln->rec.client_ip.p);
+				assert_null(ln->rec.method.p); /* not asked for */
+				assert_null(ln->raw.p);
+				sums_add(&rec, &ln->rec);
 			}
 			store_cursor_close(c);
 			assert_memory_equal(&agg, &rec, sizeof(agg));

@@ -3,6 +3,7 @@
 #include "report/ranked.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,18 +36,13 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* The placeholder for segment s (n bytes), or NULL when it stays as it is. */
+/* The placeholder for segment s (n bytes), or NULL when it stays as it is. Most segments are
+ * words: the first byte that is not a hex digit settles them. */
 static const char *fold_segment(const char *s, size_t n)
 {
-	size_t digits = 0, hex = 0;
+	int only_digits = 1, digit = 0;
 	if (!n)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		digits += is_digit(s[i]);
-		hex += is_hex(s[i]);
-	}
-	if (digits == n)
-		return "{num}";
 	if (n == 36) {
 		static const size_t dash[4] = {8, 13, 18, 23};
 		int uuid = 1;
@@ -61,9 +57,18 @@ static const char *fold_segment(const char *s, size_t n)
 		if (uuid)
 			return "{uuid}";
 	}
-	if (n >= 8 && hex == n && digits)
-		return "{hex}";
-	return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (is_digit(s[i])) {
+			digit = 1;
+			continue;
+		}
+		only_digits = 0;
+		if (!is_hex(s[i]))
+			return NULL;
+	}
+	if (only_digits)
+		return "{num}";
+	return n >= 8 && digit ? "{hex}" : NULL;
 }
 
 /* The URI's length up to its first '?', ';' or space (a request-target has none). */
@@ -87,17 +92,24 @@ int report_path_key(const struct logrec *rec, int fold, struct strbuf *out)
 	size_t n = cut_params(v.p, v.len);
 	if (!fold)
 		return strbuf_add(out, v.p, n);
+	/* a placeholder is at most 6 bytes for a segment of at least 1: room for the worst case
+	 * once, then written in place (this runs once per request) */
+	if (strbuf_grow(out, 6 * n + 1))
+		return -1;
+	char *o = out->buf;
 	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && v.p[j] != '/')
-			j++;
-		const char *ph = fold_segment(v.p + i, j - i);
-		if (ph ? strbuf_addstr(out, ph) : strbuf_add(out, v.p + i, j - i))
-			return -1;
-		if (j < n && strbuf_addch(out, '/'))
-			return -1;
+		const char *seg = v.p + i, *slash = memchr(seg, '/', n - i);
+		size_t j = slash ? (size_t)(slash - v.p) : n;
+		const char *ph = fold_segment(seg, j - i);
+		size_t l = ph ? strlen(ph) : j - i;
+		memcpy(o, ph ? ph : seg, l);
+		o += l;
+		if (j < n)
+			*o++ = '/';
 		i = j + 1;
 	}
+	out->len = (size_t)(o - out->buf);
+	out->buf[out->len] = '\0';
 	return 0;
 }
 
@@ -138,69 +150,152 @@ int report_client_key(const struct logrec *rec, enum report_client_by by, struct
 /* ------------------------------------------------------------------------ accumulation */
 
 struct acc {
-	struct report_row row; /* key not set until finish */
-	int32_t *ta;	       /* the Ta values, for exact percentiles */
-	size_t nta, ata;
+	struct report_row row; /* key not set until finish; max kept as values arrive */
+	uint32_t id;	       /* in the order rows were made: 0, 1, … */
+	uint64_t hash;
+	size_t klen;
+	char key[]; /* klen bytes */
+};
+
+/* The rows by key: open addressing on the key's hash, each slot the hash and its row (the key
+ * lives in the row), so a lookup touches the slot and the row it updates anyway. */
+struct slot {
+	uint64_t hash;
+	struct acc *a; /* NULL: empty */
+};
+
+/* One Ta value and the row it belongs to. The values of every row go into one array, in the
+ * order they come: no array per row to grow, and only the rows shown are gathered at the end
+ * for their percentiles. */
+struct tval {
+	uint32_t id; /* the row's */
+	int32_t ta;
 };
 
 struct report_ranker {
 	enum report_ranker_kind kind;
-	struct hmap map; /* key -> struct acc * */
+	struct slot *tab; /* cap slots, a power of two, at most half full */
+	size_t n, cap;	  /* rows (their ids are 0 .. n - 1), slots */
+	struct tval *vals;
+	size_t nvals, avals;
+	struct strbuf key;
 };
 
 struct report_ranker *report_ranker_new(enum report_ranker_kind kind)
 {
 	struct report_ranker *k = calloc(1, sizeof(*k));
-	if (k)
+	if (k) {
 		k->kind = kind;
-	return k;
-}
-
-static void acc_free(void *p)
-{
-	struct acc *a = p;
-	if (a) {
-		free(a->row.key);
-		free(a->ta);
-		free(a);
+		strbuf_init(&k->key);
 	}
+	return k;
 }
 
 void report_ranker_free(struct report_ranker *k)
 {
 	if (!k)
 		return;
-	hmap_release(&k->map, acc_free);
+	for (size_t i = 0; i < k->cap; i++)
+		free(k->tab[i].a);
+	free(k->tab);
+	free(k->vals);
+	strbuf_release(&k->key);
 	free(k);
 }
 
-int report_ranker_add(struct report_ranker *k, const char *key, size_t klen,
-		      const struct logrec *rec)
+/* A hash of n bytes at p, eight at a time. */
+static uint64_t key_hash(const char *p, size_t n)
 {
-	int isnew;
-	struct hmap_ent *e = hmap_put(&k->map, key, klen, &isnew);
-	if (!e)
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		p += 8;
+		n -= 8;
+	}
+	if (n) {
+		uint64_t w = 0;
+		memcpy(&w, p, n);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	}
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
+}
+
+static int ranker_grow(struct report_ranker *k)
+{
+	size_t ncap = k->cap ? k->cap * 2 : 256;
+	struct slot *nt = calloc(ncap, sizeof(*nt));
+	if (!nt)
 		return -1;
-	if (isnew && !(e->val = calloc(1, sizeof(struct acc))))
-		return -1;
-	struct acc *a = e->val;
+	for (size_t i = 0; i < k->cap; i++) {
+		if (!k->tab[i].a)
+			continue;
+		size_t j = k->tab[i].hash & (ncap - 1);
+		while (nt[j].a)
+			j = (j + 1) & (ncap - 1);
+		nt[j] = k->tab[i];
+	}
+	free(k->tab);
+	k->tab = nt;
+	k->cap = ncap;
+	return 0;
+}
+
+/* The row of key, made on first use. NULL: out of memory. */
+static struct acc *acc_of(struct report_ranker *k, const char *key, size_t klen)
+{
+	if (((k->n + 1) * 2 > k->cap && ranker_grow(k)) || k->n >= UINT32_MAX)
+		return NULL;
+	uint64_t h = key_hash(key, klen);
+	size_t i = h & (k->cap - 1);
+	for (;; i = (i + 1) & (k->cap - 1)) {
+		struct acc *a = k->tab[i].a;
+		if (!a)
+			break;
+		if (k->tab[i].hash == h && a->klen == klen && !memcmp(a->key, key, klen))
+			return a;
+	}
+	struct acc *a = calloc(1, sizeof(*a) + klen);
+	if (!a)
+		return NULL;
+	a->row.max = -1;
+	a->id = (uint32_t)k->n;
+	a->hash = h;
+	a->klen = klen;
+	if (klen)
+		memcpy(a->key, key, klen);
+	k->tab[i].hash = h;
+	k->tab[i].a = a;
+	k->n++;
+	return a;
+}
+
+/* Adds rec to its row a. Returns 0 or -1 (out of memory). */
+static int acc_add(struct report_ranker *k, struct acc *a, const struct logrec *rec)
+{
 	struct report_row *w = &a->row;
 	w->requests++;
 	w->errors += rollup_is_error(rec) != 0;
 	if (rec->bytes_read != LR_NONE && rec->bytes_read > 0)
 		w->bytes += rec->bytes_read;
 	if (rec->t_active != LR_TIMER_NONE) {
-		if (a->nta == a->ata) {
-			size_t n = a->ata ? a->ata * 2 : 4;
-			int32_t *p = realloc(a->ta, n * sizeof(*p));
+		if (k->nvals == k->avals) {
+			size_t n = k->avals ? k->avals * 2 : 1024;
+			struct tval *p = realloc(k->vals, n * sizeof(*p));
 			if (!p)
 				return -1;
-			a->ta = p;
-			a->ata = n;
+			k->vals = p;
+			k->avals = n;
 		}
-		a->ta[a->nta++] = rec->t_active;
+		k->vals[k->nvals++] = (struct tval){a->id, rec->t_active};
 		w->ta_n++;
 		w->ta_sum += rec->t_active;
+		if (rec->t_active > w->max)
+			w->max = rec->t_active;
 	}
 	/* HAProxy's halog: a -1 timer is its error; its time is Tr (-u) or TR (-ic), else Ta (-1
 	 * counting as -1: it adds the value as it reads it) */
@@ -223,19 +318,106 @@ int report_ranker_add(struct report_ranker *k, const char *key, size_t klen,
 	return 0;
 }
 
-static int cmp_i32(const void *x, const void *y)
+int report_ranker_add(struct report_ranker *k, const char *key, size_t klen,
+		      const struct logrec *rec)
 {
-	int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
-	return a < b ? -1 : a > b;
+	struct acc *a = acc_of(k, key, klen);
+	return a ? acc_add(k, a, rec) : -1;
 }
 
-/* The nearest-rank p-th percentile of the n sorted values v. */
-static int64_t nearest_rank(const int32_t *v, size_t n, int p)
+int report_ranker_add_path(struct report_ranker *k, const struct logrec *rec, int fold)
+{
+	struct acc *a;
+	if (report_path_key(rec, fold, &k->key) || !(a = acc_of(k, k->key.buf, k->key.len)))
+		return -1;
+	return acc_add(k, a, rec);
+}
+
+/* Puts the k-th smallest (0-based) of v[lo..hi] at v[k], the smaller ones before it and the
+ * larger ones after (quickselect, Hoare's partition around a median of three). */
+static void select_kth(int32_t *v, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t k)
+{
+	while (lo < hi) {
+		int32_t a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];
+		int32_t pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+		ptrdiff_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				int32_t t = v[i];
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		}
+		/* v[lo..j] <= pivot, v[i..hi] >= pivot, and what lies between equals it */
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+/* The nearest-rank p-th percentile's 0-based index among n values. */
+static size_t rank_index(size_t n, int p)
 {
 	size_t rank = (n * (size_t)p + 99) / 100;
-	if (rank < 1)
-		rank = 1;
-	return v[rank - 1];
+	return rank < 1 ? 0 : rank - 1;
+}
+
+/* p50, p95 and p99 of the n values v of row w, exact (nearest rank), as if they were sorted. */
+static void percentiles(struct report_row *w, int32_t *v, size_t n)
+{
+	w->p50 = w->p95 = w->p99 = -1;
+	if (!n)
+		return;
+	size_t i99 = rank_index(n, 99), i95 = rank_index(n, 95), i50 = rank_index(n, 50);
+	select_kth(v, 0, (ptrdiff_t)n - 1, (ptrdiff_t)i99);
+	w->p99 = v[i99];
+	if (i95 < i99)
+		select_kth(v, 0, (ptrdiff_t)i99 - 1, (ptrdiff_t)i95);
+	w->p95 = v[i95];
+	if (i50 < i95)
+		select_kth(v, 0, (ptrdiff_t)i95 - 1, (ptrdiff_t)i50);
+	w->p50 = v[i50];
+}
+
+/* Sets the percentiles of the m rows accs: their values gathered from k->vals (one pass), each
+ * row's together. Returns 0 or -1 (out of memory). */
+static int rows_percentiles(const struct report_ranker *k, struct acc **accs, size_t m)
+{
+	size_t *pos = malloc((k->n ? k->n : 1) * sizeof(*pos)), total = 0;
+	int32_t *v = NULL;
+	if (!pos)
+		return -1;
+	for (size_t i = 0; i < k->n; i++)
+		pos[i] = SIZE_MAX;
+	for (size_t j = 0; j < m; j++) {
+		pos[accs[j]->id] = total;
+		total += (size_t)accs[j]->row.ta_n;
+	}
+	if (!(v = malloc((total ? total : 1) * sizeof(*v)))) {
+		free(pos);
+		return -1;
+	}
+	for (size_t i = 0; i < k->nvals; i++) {
+		size_t p = pos[k->vals[i].id];
+		if (p != SIZE_MAX) {
+			v[p] = k->vals[i].ta;
+			pos[k->vals[i].id] = p + 1;
+		}
+	}
+	for (size_t j = 0; j < m; j++) {
+		size_t n = (size_t)accs[j]->row.ta_n; /* pos is now the end of the row's values */
+		percentiles(&accs[j]->row, v + pos[accs[j]->id] - n, n);
+	}
+	free(v);
+	free(pos);
+	return 0;
 }
 
 static int64_t sort_value(const struct report_row *r, enum report_sort s)
@@ -265,16 +447,51 @@ static int64_t sort_value(const struct report_row *r, enum report_sort s)
 	}
 }
 
-static int cmp_row(const void *x, const void *y, void *arg)
+static int cmp_acc(const void *x, const void *y, void *arg)
 {
-	const struct report_row *a = x, *b = y;
+	const struct acc *a = *(const struct acc *const *)x, *b = *(const struct acc *const *)y;
 	enum report_sort s = *(const enum report_sort *)arg;
 	if (s != REPORT_SORT_KEY) {
-		int64_t va = sort_value(a, s), vb = sort_value(b, s);
+		int64_t va = sort_value(&a->row, s), vb = sort_value(&b->row, s);
 		if (va != vb)
 			return va > vb ? -1 : 1;
 	}
-	return strcmp(a->key, b->key);
+	/* byte order, the shorter first on a tie: strcmp's order for keys without NUL */
+	size_t n = a->klen < b->klen ? a->klen : b->klen;
+	int d = memcmp(a->key, b->key, n);
+	return d ? d : (a->klen > b->klen) - (a->klen < b->klen);
+}
+
+/* Moves down heap[i] of the n-long heap whose first element ranks last (cmp_acc). */
+static void sift_down(struct acc **heap, size_t n, size_t i, enum report_sort *sort)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && cmp_acc(&heap[l], &heap[m], sort) > 0)
+			m = l;
+		if (r < n && cmp_acc(&heap[r], &heap[m], sort) > 0)
+			m = r;
+		if (m == i)
+			return;
+		struct acc *t = heap[i];
+		heap[i] = heap[m];
+		heap[m] = t;
+		i = m;
+	}
+}
+
+/* Puts the top rows of the n accs (by cmp_acc, a total order: keys differ) first, in no order:
+ * a heap of the best top seen so far, its worst at the root. O(n log top) instead of sorting
+ * every row when only a few are shown. */
+static void keep_top(struct acc **accs, size_t n, size_t top, enum report_sort *sort)
+{
+	for (size_t i = top / 2; i-- > 0;)
+		sift_down(accs, top, i, sort);
+	for (size_t i = top; i < n; i++)
+		if (cmp_acc(&accs[i], &accs[0], sort) < 0) {
+			accs[0] = accs[i];
+			sift_down(accs, top, 0, sort);
+		}
 }
 
 int report_ranker_finish(struct report_ranker *k, enum report_sort sort, size_t top,
@@ -285,42 +502,50 @@ int report_ranker_finish(struct report_ranker *k, enum report_sort sort, size_t 
 	t->on = 1;
 	t->sort = sort;
 	t->top = top;
-	struct report_row *rows = calloc(k->map.n ? k->map.n : 1, sizeof(*rows));
-	if (!rows)
+	struct acc **accs = malloc((k->n ? k->n : 1) * sizeof(*accs));
+	if (!accs)
 		return -1;
-	for (size_t i = 0; i < k->map.cap; i++) {
-		struct hmap_ent *e = &k->map.tab[i];
-		if (!e->key || !e->val)
+	for (size_t i = 0; i < k->cap; i++) {
+		if (!k->tab[i].a)
 			continue;
-		struct acc *a = e->val;
-		struct report_row *w = &rows[n++];
-		*w = a->row;
-		w->p50 = w->p95 = w->p99 = w->max = -1;
-		if (a->nta) {
-			qsort(a->ta, a->nta, sizeof(*a->ta), cmp_i32);
-			w->p50 = nearest_rank(a->ta, a->nta, 50);
-			w->p95 = nearest_rank(a->ta, a->nta, 95);
-			w->p99 = nearest_rank(a->ta, a->nta, 99);
-			w->max = a->ta[a->nta - 1];
-		}
-		if (!(w->key = malloc(e->klen + 1))) {
-			for (size_t j = 0; j + 1 < n; j++)
-				free(rows[j].key);
-			free(rows);
-			return -1;
-		}
-		memcpy(w->key, e->key, e->klen);
-		w->key[e->klen] = '\0';
-		t->requests += w->requests;
+		accs[n] = k->tab[i].a;
+		t->requests += accs[n]->row.requests;
+		n++;
 	}
-	if (n)
-		qsort_r(rows, n, sizeof(*rows), cmp_row, &sort);
+	/* percentiles cost a gathering and a selection over each row's values: only the rows shown
+	 * need them, unless they are what the rows are ranked by */
+	int by_pct = sort == REPORT_SORT_P50 || sort == REPORT_SORT_P95 || sort == REPORT_SORT_P99;
+	if (by_pct && rows_percentiles(k, accs, n)) {
+		free(accs);
+		return -1;
+	}
 	t->distinct = (int64_t)n;
 	if (top && n > top) {
-		for (size_t j = top; j < n; j++)
-			free(rows[j].key);
+		keep_top(accs, n, top, &sort);
 		n = top;
 	}
+	if (n)
+		qsort_r(accs, n, sizeof(*accs), cmp_acc, &sort);
+	struct report_row *rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows || (!by_pct && rows_percentiles(k, accs, n))) {
+		free(rows);
+		free(accs);
+		return -1;
+	}
+	for (size_t j = 0; j < n; j++) {
+		struct acc *a = accs[j];
+		rows[j] = a->row;
+		if (!(rows[j].key = malloc(a->klen + 1))) {
+			for (size_t i = 0; i < j; i++)
+				free(rows[i].key);
+			free(rows);
+			free(accs);
+			return -1;
+		}
+		memcpy(rows[j].key, a->key, a->klen);
+		rows[j].key[a->klen] = '\0';
+	}
+	free(accs);
 	t->rows = rows;
 	t->nrows = n;
 	return 0;

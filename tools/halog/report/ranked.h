@@ -82,6 +82,9 @@ struct report_ranker *report_ranker_new(enum report_ranker_kind kind);
  * when out of memory. */
 int report_ranker_add(struct report_ranker *k, const char *key, size_t klen,
 		      const struct logrec *rec);
+/* Adds rec (an LR_HTTP record with its uri and path) under its path key, report_path_key(rec,
+ * fold), made in the ranker's own buffer. Returns 0, or -1 when out of memory. */
+int report_ranker_add_path(struct report_ranker *k, const struct logrec *rec, int fold);
 /* Ranks what was added by sort (ties: key ascending) and moves the first top rows (0: all) into
  * t, which the caller releases with report_table_release. Returns 0, or -1 when out of memory
  * (t is then empty). */

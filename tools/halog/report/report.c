@@ -11,7 +11,6 @@
 
 #include "report/balance.h"
 #include "inventory/inventory.h"
-#include "query/query.h"
 #include "store/read.h"
 #include "store/store.h"
 #include "strbuf.h"
@@ -561,6 +560,27 @@ static int read_errpaths(struct ctx *c)
 	return 0;
 }
 
+/* ---- the sections read from the request records, all in one pass ---- */
+
+/* What the pass over the window's request records feeds: each section asked for that the
+ * rollups cannot give. One cursor reads every record once with only the columns they need
+ * (STORE_WANT_TRAFFIC, and STORE_WANT_REQUEST when a table keys by a request string). */
+struct reqscan {
+	struct report_ranker *paths, *clients;		       /* NULL: not asked */
+	struct report_ranker *hdr[2][REPORT_MAX_HEADER_SLOTS]; /* made on first use */
+	int headers;
+	struct hmap slow; /* backend -> struct slow_cands * */
+	int slowest;
+	int series;   /* the series' bins from the records (r->series.bins) */
+	int32_t **ta; /* per bin (nbins): its Ta values, for an exact p95 */
+	size_t *nta, *ata, nbins;
+	int badreq;	  /* bad requests (HTTP lines with LR_F_BADREQ) into cerr */
+	struct hmap cerr; /* connection errors: frontend NUL bind NUL message NUL ->
+			     struct report_connerr * (counts and times only) */
+};
+
+static void reqscan_release(struct reqscan *q);
+
 /* Adds rec under each of its captured header values: hdr[0] request headers, hdr[1] response
  * headers, by place (a ranker made on first use; a request with fewer captures leaves the
  * later places alone). Returns 0 or -1 (out of memory). */
@@ -583,93 +603,33 @@ static int add_captures(struct report_ranker *hdr[2][REPORT_MAX_HEADER_SLOTS],
 	return 0;
 }
 
-/* The ranked sections (paths, clients): one pass over the window's request records, exact.
- * They read the same window as the rest of the report (r->from_ms, r->to_ms). */
-static int read_ranked(struct ctx *c)
+/* The ranked tables (paths, clients, headers) of the pass, cut to the top rows. */
+static int ranked_finish(struct ctx *c, struct reqscan *q)
 {
 	struct report *r = c->r;
 	const struct report_opts *o = c->opts;
-	struct report_ranker *paths = NULL, *clients = NULL;
-	struct report_ranker *hdr[2][REPORT_MAX_HEADER_SLOTS] = {{NULL}};
-	int headers = !!(r->sections & REPORT_SEC_HEADERS);
-	struct strbuf key = STRBUF_INIT;
-	struct store_cursor *cur = NULL;
-	const struct store_line *ln;
-	struct store_sel sel;
-	int rc = 0, oom = 0;
-	if (!(r->sections & (REPORT_SEC_PATHS | REPORT_SEC_CLIENTS | REPORT_SEC_HEADERS)))
-		return 0;
-	if (((r->sections & REPORT_SEC_PATHS) && !(paths = report_ranker_new(REPORT_RANK_PATHS))) ||
-	    ((r->sections & REPORT_SEC_CLIENTS) &&
-	     !(clients = report_ranker_new(REPORT_RANK_CLIENTS)))) {
-		oom = 1;
-		goto out;
-	}
-	agg_sel(c, &sel);
-	sel.kinds = clients ? STORE_KINDS_TRAFFIC : STORE_KIND(LR_HTTP);
-	sel.want = STORE_WANT_FIELDS;
-	if (!(cur = store_cursor_open(c->rd, &sel))) {
-		rc = -1;
-		goto out;
-	}
-	while ((rc = store_cursor_next(cur, &ln)) > 0) {
-		const struct logrec *rec = &ln->rec;
-		if (!timers_pass(o, rec))
-			continue;
-		if (paths && rec->kind == LR_HTTP &&
-		    (report_path_key(rec, !o->no_fold, &key) ||
-		     report_ranker_add(paths, key.buf, key.len, rec))) {
-			oom = 1;
-			break;
-		}
-		if (clients && (report_client_key(rec, o->client_by, &key) ||
-				report_ranker_add(clients, key.buf, key.len, rec))) {
-			oom = 1;
-			break;
-		}
-		if (headers && rec->kind == LR_HTTP && add_captures(hdr, rec) < 0) {
-			oom = 1;
-			break;
-		}
-	}
-	if (rc < 0 || oom)
-		goto out;
 	size_t top = o->top;
-	if ((paths && report_ranker_finish(paths, o->sort, top, &r->paths)) ||
-	    (clients && report_ranker_finish(clients, o->sort, top, &r->clients)))
-		oom = 1;
-	for (int d = 0; d < 2 && !oom; d++)
-		for (unsigned i = 0; i < REPORT_MAX_HEADER_SLOTS && !oom && hdr[d][i]; i++) {
+	if ((q->paths && report_ranker_finish(q->paths, o->sort, top, &r->paths)) ||
+	    (q->clients && report_ranker_finish(q->clients, o->sort, top, &r->clients)))
+		return fail(c, "out of memory");
+	for (int d = 0; d < 2; d++)
+		for (unsigned i = 0; i < REPORT_MAX_HEADER_SLOTS && q->hdr[d][i]; i++) {
 			struct report_headers *h =
 				realloc(r->headers, (r->nheaders + 1) * sizeof(*h));
-			if (!h) {
-				oom = 1;
-				break;
-			}
+			if (!h)
+				return fail(c, "out of memory");
 			r->headers = h;
 			h = &r->headers[r->nheaders];
 			memset(h, 0, sizeof(*h));
 			h->response = d;
 			h->index = i + 1;
 			r->nheaders++;
-			if (report_ranker_finish(hdr[d][i], o->sort, top, &h->t))
-				oom = 1;
+			if (report_ranker_finish(q->hdr[d][i], o->sort, top, &h->t))
+				return fail(c, "out of memory");
 		}
 	r->paths_folded = !o->no_fold;
 	r->client_by = o->client_by;
-out:
-	if (rc < 0)
-		storefail(c);
-	store_cursor_close(cur);
-	report_ranker_free(paths);
-	report_ranker_free(clients);
-	for (int d = 0; d < 2; d++)
-		for (unsigned i = 0; i < REPORT_MAX_HEADER_SLOTS; i++)
-			report_ranker_free(hdr[d][i]);
-	strbuf_release(&key);
-	if (oom)
-		return fail(c, "out of memory");
-	return rc < 0 ? -1 : 0;
+	return 0;
 }
 
 /* ---- the series section ---- */
@@ -693,9 +653,9 @@ static int series_p95_rollups(struct ctx *c, const struct store_sel *base, struc
 		rollup_agg_release(&a);
 		return storefail(c);
 	}
-	b->p95 = a.hist[RT_TA] ? hist_percentile(a.hist[RT_TA], (uint64_t)a.tn[RT_TA], 95,
-						  a.tmax[RT_TA])
-			       : -1;
+	b->p95 = a.hist[RT_TA]
+			 ? hist_percentile(a.hist[RT_TA], (uint64_t)a.tn[RT_TA], 95, a.tmax[RT_TA])
+			 : -1;
 	rollup_agg_release(&a);
 	return 0;
 }
@@ -706,57 +666,40 @@ static int cmp_i32v(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-/* The bins from the request records of [since, until), exactly: Ta values kept per bin. */
-static int series_records(struct ctx *c, const struct store_sel *base, struct report_series *s)
+/* Adds a record to its bin of the series read from the records: the window is the asked one
+ * exactly (the bins' edges only group). Returns 0 or -1 (out of memory). */
+static int series_add(struct reqscan *q, struct report_series *s, const struct store_line *ln)
 {
-	struct store_sel sel = *base;
-	struct store_cursor *cur;
-	const struct store_line *ln;
-	int32_t **ta = calloc(s->nbins, sizeof(*ta));
-	size_t *nta = calloc(s->nbins, sizeof(*nta)), *ata = calloc(s->nbins, sizeof(*ata));
-	int rc = 0, oom = !ta || !nta || !ata;
-	sel.want = STORE_WANT_TRAFFIC;
-	cur = oom ? NULL : store_cursor_open(c->rd, &sel);
-	if (!oom && !cur)
-		rc = -1;
-	while (cur && (rc = store_cursor_next(cur, &ln)) > 0) {
-		if (ln->ts_ms < s->from_ms || ln->ts_ms >= s->to_ms || !timers_pass(c->opts, &ln->rec))
-			continue;
-		size_t i = (size_t)((ln->ts_ms - s->from_ms) / s->bucket_ms);
-		struct report_bin *b = &s->bins[i];
-		b->requests++;
-		b->errors += rollup_is_error(&ln->rec) != 0;
-		if (ln->rec.t_active == LR_TIMER_NONE)
-			continue;
-		if (nta[i] == ata[i]) {
-			size_t n = ata[i] ? ata[i] * 2 : 8;
-			int32_t *p = realloc(ta[i], n * sizeof(*p));
-			if (!p) {
-				oom = 1;
-				break;
-			}
-			ta[i] = p;
-			ata[i] = n;
-		}
-		ta[i][nta[i]++] = ln->rec.t_active;
+	if (ln->ts_ms < s->from_ms || ln->ts_ms >= s->to_ms)
+		return 0;
+	size_t i = (size_t)((ln->ts_ms - s->from_ms) / s->bucket_ms);
+	struct report_bin *b = &s->bins[i];
+	b->requests++;
+	b->errors += rollup_is_error(&ln->rec) != 0;
+	if (ln->rec.t_active == LR_TIMER_NONE)
+		return 0;
+	if (q->nta[i] == q->ata[i]) {
+		size_t n = q->ata[i] ? q->ata[i] * 2 : 8;
+		int32_t *p = realloc(q->ta[i], n * sizeof(*p));
+		if (!p)
+			return -1;
+		q->ta[i] = p;
+		q->ata[i] = n;
 	}
-	if (rc < 0)
-		storefail(c);
-	store_cursor_close(cur);
-	for (size_t i = 0; i < s->nbins && ta && nta; i++) {
-		if (nta[i]) {
-			qsort(ta[i], nta[i], sizeof(*ta[i]), cmp_i32v);
-			size_t rank = (nta[i] * 95 + 99) / 100;
-			s->bins[i].p95 = ta[i][(rank ? rank : 1) - 1];
-		}
-		free(ta[i]);
+	q->ta[i][q->nta[i]++] = ln->rec.t_active;
+	return 0;
+}
+
+/* The exact p95 of each bin read from the records. */
+static void series_finish(struct reqscan *q, struct report_series *s)
+{
+	for (size_t i = 0; i < s->nbins; i++) {
+		if (!q->nta[i])
+			continue;
+		qsort(q->ta[i], q->nta[i], sizeof(*q->ta[i]), cmp_i32v);
+		size_t rank = (q->nta[i] * 95 + 99) / 100;
+		s->bins[i].p95 = q->ta[i][(rank ? rank : 1) - 1];
 	}
-	free(ta);
-	free(nta);
-	free(ata);
-	if (oom)
-		return fail(c, "out of memory");
-	return rc < 0 ? -1 : 0;
 }
 
 static int64_t floor_to(int64_t t, int64_t w)
@@ -765,8 +708,9 @@ static int64_t floor_to(int64_t t, int64_t w)
 }
 
 /* Requests, errors and p95 per bucket of the window (epoch-aligned buckets). From the rollups
- * when the bucket and the window are whole rollup buckets, else from the request records. */
-static int read_series(struct ctx *c, int64_t rollup_ms)
+ * when the bucket and the window are whole rollup buckets, else from the request records (the
+ * pass of read_requests: q->series is set and the bins are filled there). */
+static int read_series(struct ctx *c, int64_t rollup_ms, struct reqscan *q)
 {
 	struct report *r = c->r;
 	const struct report_opts *o = c->opts;
@@ -776,10 +720,11 @@ static int read_series(struct ctx *c, int64_t rollup_ms)
 		return 0;
 	s->on = 1;
 	s->bucket_ms = o->bucket_ms > 0 ? o->bucket_ms : rollup_ms;
-	s->exact = s->bucket_ms % rollup_ms || (o->since_ms != LR_NONE && o->since_ms % rollup_ms) ||
+	s->exact = s->bucket_ms % rollup_ms ||
+		   (o->since_ms != LR_NONE && o->since_ms % rollup_ms) ||
 		   (o->until_ms != LR_NONE && o->until_ms % rollup_ms) || timer_floors(o);
 	int64_t start = o->since_ms != LR_NONE ? o->since_ms : r->first_ms;
-	int64_t end = o->until_ms != LR_NONE ? o->until_ms
+	int64_t end = o->until_ms != LR_NONE  ? o->until_ms
 		      : r->last_ms != LR_NONE ? r->last_ms + 1
 					      : LR_NONE;
 	if (start == LR_NONE || end == LR_NONE || end <= start)
@@ -788,7 +733,8 @@ static int read_series(struct ctx *c, int64_t rollup_ms)
 	s->to_ms = floor_to(end - 1, s->bucket_ms) + s->bucket_ms;
 	int64_t n = (s->to_ms - s->from_ms) / s->bucket_ms;
 	if (n > REPORT_SERIES_MAX_BINS)
-		return fail(c, "the series would have %lld buckets (at most %d): use a wider --bucket",
+		return fail(c,
+			    "the series would have %lld buckets (at most %d): use a wider --bucket",
 			    (long long)n, REPORT_SERIES_MAX_BINS);
 	if (!(s->bins = calloc((size_t)n, sizeof(*s->bins))))
 		return fail(c, "out of memory");
@@ -797,14 +743,18 @@ static int read_series(struct ctx *c, int64_t rollup_ms)
 		s->bins[i].t_ms = s->from_ms + (int64_t)i * s->bucket_ms;
 		s->bins[i].p95 = -1;
 	}
+	if (s->exact) {
+		q->series = 1;
+		q->ta = calloc(s->nbins, sizeof(*q->ta));
+		q->nta = calloc(s->nbins, sizeof(*q->nta));
+		q->ata = calloc(s->nbins, sizeof(*q->ata));
+		if (!q->ta || !q->nta || !q->ata)
+			return fail(c, "out of memory");
+		q->nbins = s->nbins;
+		return 0;
+	}
 	agg_sel(c, &sel);
 	sel.kinds = STORE_KINDS_TRAFFIC;
-	if (s->exact) {
-		/* exactly the asked window; the bins' edges only group */
-		sel.since_ms = o->since_ms != LR_NONE ? o->since_ms : INT64_MIN;
-		sel.until_ms = o->until_ms != LR_NONE ? o->until_ms : INT64_MAX;
-		return series_records(c, &sel, s);
-	}
 	sel.since_ms = s->from_ms;
 	sel.until_ms = s->to_ms;
 	struct store_bin *bins = calloc(s->nbins, sizeof(*bins));
@@ -924,60 +874,30 @@ static int cmp_slow_group(const void *x, const void *y)
 	return strcmp(a->backend, b->backend);
 }
 
-/* The N slowest requests (Ta, Tt for TCP) of each backend in the window, with their lines. */
-static int read_slowest(struct ctx *c)
+/* The N slowest requests (Ta, Tt for TCP) of each backend in the window, with their lines:
+ * the candidates the pass kept, their lines read now. */
+static int slowest_finish(struct ctx *c, struct reqscan *q)
 {
 	struct report *r = c->r;
-	const struct report_opts *o = c->opts;
-	struct hmap m = HMAP_INIT;
-	struct store_sel sel;
-	struct store_cursor *cur;
-	const struct store_line *ln;
-	int rc = 0, oom = 0;
-	if (!(r->sections & REPORT_SEC_SLOWEST))
-		return 0;
-	r->slowest_top = o->slowest ? o->slowest : REPORT_SLOWEST_DEFAULT;
-	agg_sel(c, &sel);
-	sel.kinds = STORE_KINDS_TRAFFIC;
-	sel.want = STORE_WANT_TRAFFIC;
-	if (!(cur = store_cursor_open(c->rd, &sel)))
-		return storefail(c);
-	while ((rc = store_cursor_next(cur, &ln)) > 0) {
-		if (ln->rec.t_active == LR_TIMER_NONE || !timers_pass(o, &ln->rec))
-			continue;
-		if (slow_offer(&m, r->slowest_top, ln)) {
-			oom = 1;
-			break;
-		}
-	}
-	if (rc < 0)
-		storefail(c);
-	store_cursor_close(cur);
-	if (!oom && rc >= 0 && m.n && !(r->slowest = calloc(m.n, sizeof(*r->slowest))))
-		oom = 1;
-	for (size_t i = 0; !oom && rc >= 0 && i < m.cap; i++) {
-		struct hmap_ent *e = &m.tab[i];
+	struct hmap *m = &q->slow;
+	if (m->n && !(r->slowest = calloc(m->n, sizeof(*r->slowest))))
+		return fail(c, "out of memory");
+	for (size_t i = 0; i < m->cap; i++) {
+		struct hmap_ent *e = &m->tab[i];
 		if (!e->key || !e->val)
 			continue;
 		struct report_slow_group *g = &r->slowest[r->nslowest++];
 		struct slow_cands *sc = e->val;
-		if (!(g->backend = xstrndup(e->key, e->klen))) {
-			oom = 1;
-			break;
-		}
+		if (!(g->backend = xstrndup(e->key, e->klen)))
+			return fail(c, "out of memory");
 		g->rows = sc->rows;
 		g->nrows = sc->n;
 		sc->rows = NULL;
 		sc->n = 0;
-		for (size_t j = 0; j < g->nrows && rc >= 0; j++)
+		for (size_t j = 0; j < g->nrows; j++)
 			if (slow_line(c, &g->rows[j]))
-				rc = -1;
+				return -1;
 	}
-	hmap_release(&m, slow_free);
-	if (oom)
-		return fail(c, "out of memory");
-	if (rc < 0)
-		return -1;
 	if (r->nslowest)
 		qsort(r->slowest, r->nslowest, sizeof(*r->slowest), cmp_slow_group);
 	return 0;
@@ -1001,29 +921,66 @@ static int cmp_connerr(const void *x, const void *y)
 	return d ? d : strcmp(a->message, b->message);
 }
 
-/* The connection errors of the window (connection-level lines: a TLS handshake that failed, a
- * bad PROXY header …) by frontend, bind and message. --frontend keeps that frontend's;
- * --backend keeps none (they come before any backend). */
-/* The lines that may hold a bad request: "<BADREQ>" or an empty request "" (the record's
- * LR_F_BADREQ says which are). NULL when out of memory. */
-static struct query *badreq_query(void)
+/* Ends a read of records: closes cur and releases key. Returns 0, or -1 with the message when
+ * the read failed (rc < 0) or memory ran out (oom). */
+static int loop_end(struct ctx *c, struct store_cursor *cur, struct strbuf *key, int rc, int oom)
 {
-	static const char q[] = "\"\\\"<BADREQ>\\\"\" OR \"\\\"\\\"\"";
-	struct diag_list dl = DIAG_LIST_INIT;
-	struct query *qq = query_parse(q, sizeof(q) - 1, &dl);
-	diag_release(&dl);
-	return qq;
+	if (rc < 0)
+		storefail(c);
+	store_cursor_close(cur);
+	strbuf_release(key);
+	if (oom)
+		return fail(c, "out of memory");
+	return rc < 0 ? -1 : 0;
 }
 
-static int read_connerrs(struct ctx *c)
+/* Counts one connection error of frontend fe, bind and message at ts into m. Returns 0 or -1
+ * (out of memory). */
+static int connerr_add(struct hmap *m, struct strbuf *key, const struct lr_str v[3], int64_t ts)
+{
+	strbuf_reset(key);
+	for (int i = 0; i < 3; i++)
+		if ((v[i].p && v[i].len ? strbuf_add(key, v[i].p, v[i].len)
+					: strbuf_addch(key, '-')) ||
+		    strbuf_addch(key, '\0'))
+			return -1;
+	int isnew;
+	struct hmap_ent *e = hmap_put(m, key->buf, key->len, &isnew);
+	if (!e || (isnew && !(e->val = calloc(1, sizeof(struct report_connerr)))))
+		return -1;
+	struct report_connerr *ce = e->val;
+	if (!ce->n || ts < ce->first_ms)
+		ce->first_ms = ts;
+	if (!ce->n || ts > ce->last_ms)
+		ce->last_ms = ts;
+	ce->n++;
+	return 0;
+}
+
+/* A bad request (an HTTP line with LR_F_BADREQ: "<BADREQ>" or an empty request) of the pass,
+ * as a connection error of its frontend (its format has no bind). */
+static int badreq_add(struct reqscan *q, struct strbuf *key, const struct store_line *ln)
+{
+	const struct logrec *rec = &ln->rec;
+	char msg[64];
+	snprintf(msg, sizeof(msg), "bad request (<BADREQ>): %lld %s",
+		 (long long)(rec->status_code == LR_NONE ? -1 : rec->status_code),
+		 rec->term[0] ? rec->term : "-");
+	struct lr_str v[3] = {rec->frontend, {NULL, 0}, {msg, (uint32_t)strlen(msg)}};
+	return connerr_add(&q->cerr, key, v, ln->ts_ms);
+}
+
+/* The connection errors of the window (connection-level lines: a TLS handshake that failed, a
+ * bad PROXY header …) by frontend, bind and message, into q->cerr; the bad requests are HTTP
+ * lines, counted by the pass (q->badreq). --frontend keeps that frontend's; --backend keeps
+ * none (they come before any backend). */
+static int read_connerrs(struct ctx *c, struct reqscan *q)
 {
 	struct report *r = c->r;
-	struct hmap m = HMAP_INIT;
 	struct strbuf key = STRBUF_INIT;
 	struct store_sel sel;
 	struct store_cursor *cur;
 	const struct store_line *ln;
-	struct query *badreq_q = NULL;
 	int rc = 0, oom = 0;
 	if (!(r->sections & REPORT_SEC_CONNERRS) || c->opts->backend)
 		return 0;
@@ -1034,80 +991,37 @@ static int read_connerrs(struct ctx *c)
 	sel.want = STORE_WANT_FIELDS;
 	if (!(cur = store_cursor_open(c->rd, &sel)))
 		return storefail(c);
-	for (int pass = 0; pass < 2 && !oom && rc >= 0; pass++) {
-		if (pass == 1) { /* the bad requests: HTTP lines, with no bind in their format */
-			store_cursor_close(cur);
-			cur = NULL;
-			if (!badreq_q && !(badreq_q = badreq_query())) {
-				oom = 1;
-				break;
-			}
-			agg_sel(c, &sel);
-			sel.frontend = sel.backend = NULL;
-			sel.kinds = STORE_KIND(LR_HTTP);
-			sel.order = STORE_OLDEST; /* counted, first and last kept: any order will do,
-						     and the store's own is the cheapest */
-			sel.query = badreq_q;
-			sel.want = STORE_WANT_TRAFFIC;
-			if (!(cur = store_cursor_open(c->rd, &sel))) {
-				query_free(badreq_q);
-				hmap_release(&m, connerr_free);
-				strbuf_release(&key);
-				return storefail(c);
-			}
-		}
-		while ((rc = store_cursor_next(cur, &ln)) > 0) {
-			const struct logrec *rec = &ln->rec;
-			struct lr_str v[3] = {rec->frontend, rec->bind, rec->message};
-			char msg[64];
-			if (pass == 1) {
-				if (!(rec->flags & LR_F_BADREQ))
-					continue;
-				snprintf(msg, sizeof(msg), "bad request (<BADREQ>): %lld %s",
-					 (long long)(rec->status_code == LR_NONE
-							     ? -1
-							     : rec->status_code),
-					 rec->term[0] ? rec->term : "-");
-				v[1] = (struct lr_str){NULL, 0};
-				v[2] = (struct lr_str){msg, (uint32_t)strlen(msg)};
-			}
-			if (c->opts->frontend &&
-			    (!v[0].p || v[0].len != strlen(c->opts->frontend) ||
-			     memcmp(v[0].p, c->opts->frontend, v[0].len)))
-				continue;
-			strbuf_reset(&key);
-			for (int i = 0; i < 3; i++)
-				if ((v[i].p && v[i].len ? strbuf_add(&key, v[i].p, v[i].len)
-							: strbuf_addch(&key, '-')) ||
-				    strbuf_addch(&key, '\0'))
-					oom = 1;
-			int isnew;
-			struct hmap_ent *e = oom ? NULL : hmap_put(&m, key.buf, key.len, &isnew);
-			if (!e || (isnew && !(e->val = calloc(1, sizeof(struct report_connerr))))) {
-				oom = 1;
-				break;
-			}
-			struct report_connerr *ce = e->val;
-			if (!ce->n || ln->ts_ms < ce->first_ms)
-				ce->first_ms = ln->ts_ms;
-			if (!ce->n || ln->ts_ms > ce->last_ms)
-				ce->last_ms = ln->ts_ms;
-			ce->n++;
-			r->connerrs_total++;
+	while ((rc = store_cursor_next(cur, &ln)) > 0) {
+		const struct logrec *rec = &ln->rec;
+		struct lr_str v[3] = {rec->frontend, rec->bind, rec->message};
+		if (c->opts->frontend && (!v[0].p || v[0].len != strlen(c->opts->frontend) ||
+					  memcmp(v[0].p, c->opts->frontend, v[0].len)))
+			continue;
+		if (connerr_add(&q->cerr, &key, v, ln->ts_ms)) {
+			oom = 1;
+			break;
 		}
 	}
-	if (rc < 0)
-		storefail(c);
-	store_cursor_close(cur);
-	query_free(badreq_q);
-	if (!oom && rc >= 0 && m.n && !(r->connerrs = calloc(m.n, sizeof(*r->connerrs))))
-		oom = 1;
-	for (size_t i = 0; !oom && rc >= 0 && i < m.cap; i++) {
-		struct hmap_ent *e = &m.tab[i];
+	if (loop_end(c, cur, &key, rc, oom))
+		return -1;
+	q->badreq = 1;
+	return 0;
+}
+
+/* The connection errors counted in q->cerr, sorted into r. */
+static int connerrs_finish(struct ctx *c, struct reqscan *q)
+{
+	struct report *r = c->r;
+	struct hmap *m = &q->cerr;
+	if (m->n && !(r->connerrs = calloc(m->n, sizeof(*r->connerrs))))
+		return fail(c, "out of memory");
+	for (size_t i = 0; i < m->cap; i++) {
+		struct hmap_ent *e = &m->tab[i];
 		if (!e->key || !e->val)
 			continue;
 		struct report_connerr *ce = &r->connerrs[r->nconnerrs++];
 		*ce = *(struct report_connerr *)e->val;
+		r->connerrs_total += ce->n;
 		const char *k = e->key;
 		ce->frontend = xstrndup(k, strlen(k));
 		k += strlen(k) + 1;
@@ -1115,17 +1029,117 @@ static int read_connerrs(struct ctx *c)
 		k += strlen(k) + 1;
 		ce->message = xstrndup(k, strlen(k));
 		if (!ce->frontend || !ce->bind || !ce->message)
-			oom = 1;
+			return fail(c, "out of memory");
 	}
-	hmap_release(&m, connerr_free);
-	strbuf_release(&key);
-	if (oom)
-		return fail(c, "out of memory");
-	if (rc < 0)
-		return -1;
 	if (r->nconnerrs)
 		qsort(r->connerrs, r->nconnerrs, sizeof(*r->connerrs), cmp_connerr);
 	return 0;
+}
+
+/* ---- the pass ---- */
+
+/* Feeds one record to every section of q that reads it. Returns 0 or -1 (out of memory). */
+static int reqscan_add(struct ctx *c, struct reqscan *q, struct strbuf *key,
+		       const struct store_line *ln)
+{
+	const struct report_opts *o = c->opts;
+	const struct logrec *rec = &ln->rec;
+	if (q->badreq && rec->kind == LR_HTTP && (rec->flags & LR_F_BADREQ) &&
+	    badreq_add(q, key, ln))
+		return -1;
+	if (!timers_pass(o, rec))
+		return 0;
+	if (q->paths && rec->kind == LR_HTTP && report_ranker_add_path(q->paths, rec, !o->no_fold))
+		return -1;
+	if (q->clients && (report_client_key(rec, o->client_by, key) ||
+			   report_ranker_add(q->clients, key->buf, key->len, rec)))
+		return -1;
+	if (q->headers && rec->kind == LR_HTTP && add_captures(q->hdr, rec) < 0)
+		return -1;
+	if (q->series && series_add(q, &c->r->series, ln))
+		return -1;
+	if (q->slowest && rec->t_active != LR_TIMER_NONE &&
+	    slow_offer(&q->slow, c->r->slowest_top, ln))
+		return -1;
+	return 0;
+}
+
+/* One pass over the window's request records (HTTP and TCP, the report's filters) for every
+ * section q needs them for. */
+static int read_requests(struct ctx *c, struct reqscan *q)
+{
+	struct strbuf key = STRBUF_INIT;
+	struct store_cursor *cur;
+	const struct store_line *ln;
+	struct store_sel sel;
+	int rc, oom = 0;
+	int strings = q->paths || q->clients || q->headers;
+	if (!strings && !q->series && !q->slowest && !q->badreq)
+		return 0;
+	agg_sel(c, &sel);
+	sel.kinds = STORE_KINDS_TRAFFIC;
+	if (!q->clients && !q->series && !q->slowest)
+		sel.kinds = STORE_KIND(LR_HTTP); /* paths, headers and bad requests are HTTP */
+	sel.want = strings ? STORE_WANT_REQUEST : STORE_WANT_TRAFFIC;
+	if (!(cur = store_cursor_open(c->rd, &sel)))
+		return storefail(c);
+	while ((rc = store_cursor_next(cur, &ln)) > 0)
+		if (reqscan_add(c, q, &key, ln)) {
+			oom = 1;
+			break;
+		}
+	return loop_end(c, cur, &key, rc, oom);
+}
+
+/* Sets q up for the sections asked for, reads them (with the series and connection errors that
+ * need more than the pass) and fills r. */
+static int read_record_sections(struct ctx *c, int64_t rollup_ms)
+{
+	struct report *r = c->r;
+	struct reqscan q;
+	int ret = -1;
+	memset(&q, 0, sizeof(q));
+	if (((r->sections & REPORT_SEC_PATHS) &&
+	     !(q.paths = report_ranker_new(REPORT_RANK_PATHS))) ||
+	    ((r->sections & REPORT_SEC_CLIENTS) &&
+	     !(q.clients = report_ranker_new(REPORT_RANK_CLIENTS)))) {
+		fail(c, "out of memory");
+		goto out;
+	}
+	q.headers = !!(r->sections & REPORT_SEC_HEADERS);
+	if (r->sections & REPORT_SEC_SLOWEST) {
+		q.slowest = 1;
+		r->slowest_top = c->opts->slowest ? c->opts->slowest : REPORT_SLOWEST_DEFAULT;
+	}
+	if (read_series(c, rollup_ms, &q) || read_connerrs(c, &q) || read_requests(c, &q))
+		goto out;
+	if (q.series)
+		series_finish(&q, &r->series);
+	if ((q.paths || q.clients || q.headers) && ranked_finish(c, &q))
+		goto out;
+	if ((q.slowest && slowest_finish(c, &q)) ||
+	    ((r->sections & REPORT_SEC_CONNERRS) && connerrs_finish(c, &q)))
+		goto out;
+	ret = 0;
+out:
+	reqscan_release(&q);
+	return ret;
+}
+
+static void reqscan_release(struct reqscan *q)
+{
+	report_ranker_free(q->paths);
+	report_ranker_free(q->clients);
+	for (int d = 0; d < 2; d++)
+		for (unsigned i = 0; i < REPORT_MAX_HEADER_SLOTS; i++)
+			report_ranker_free(q->hdr[d][i]);
+	hmap_release(&q->slow, slow_free);
+	hmap_release(&q->cerr, connerr_free);
+	for (size_t i = 0; q->ta && i < q->nbins; i++)
+		free(q->ta[i]);
+	free(q->ta);
+	free(q->nta);
+	free(q->ata);
 }
 
 /* Server events (UP/DOWN, no server available) of the window, oldest first, the latest
@@ -1388,8 +1402,7 @@ int report_build(struct store_reader *rd, const struct report_opts *opts, struct
 	c.in_hi = opts->until_ms == LR_NONE ? INT64_MAX : report_floordiv(opts->until_ms, info.rollup_ms) *
 						      info.rollup_ms;
 	agg_sel(&c, &sel);
-	if (read_lines(&c) || read_counters(&c) || read_ranked(&c) ||
-	    read_series(&c, info.rollup_ms) || read_slowest(&c) || read_connerrs(&c))
+	if (read_lines(&c) || read_counters(&c) || read_record_sections(&c, info.rollup_ms))
 		goto end;
 	if (info.lines_removed_ms != LR_NONE && r->first_ms != LR_NONE &&
 	    r->first_ms <= info.lines_removed_ms)

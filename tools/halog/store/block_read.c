@@ -273,6 +273,8 @@ static void filt_init(struct filt *f, const struct store_sel *sel, unsigned want
 		for (size_t i = 0; i < sizeof(sum) / sizeof(sum[0]); i++)
 			need(f, sum[i]);
 	}
+	if (want & STORE_WANT_REQUEST)
+		want |= STORE_WANT_TRAFFIC;
 	if (want & STORE_WANT_TRAFFIC) { /* what rollup_agg_add reads (read.h) */
 		static const size_t traffic[] = {OFF(frontend),	   OFF(backend),    OFF(server),
 						 OFF(status_code), OFF(term),	    OFF(t_req),
@@ -281,9 +283,16 @@ static void filt_init(struct filt *f, const struct store_sel *sel, unsigned want
 		for (size_t i = 0; i < sizeof(traffic) / sizeof(traffic[0]); i++)
 			need(f, traffic[i]);
 	}
-	/* names, paths and addresses are slices of the raw line */
+	if (want & STORE_WANT_REQUEST) { /* TRAFFIC and the strings requests are keyed by */
+		static const size_t request[] = {OFF(client_ip), OFF(uri), OFF(path), OFF(cap_req),
+						 OFF(cap_resp)};
+		for (size_t i = 0; i < sizeof(request) / sizeof(request[0]); i++)
+			need(f, request[i]);
+	}
+	/* paths, addresses and the other strings are slices of the raw line; names (frontend,
+	 * backend, server, term …) and numbers are in the columns: TRAFFIC alone reads no raw */
 	f->need_raw = (u & (1 | 4)) || (want & (STORE_WANT_LINE | STORE_WANT_SUMMARY |
-						STORE_WANT_FIELDS | STORE_WANT_TRAFFIC));
+						STORE_WANT_FIELDS | STORE_WANT_REQUEST));
 	f->fields = (u & 2) || sel->kinds || f->fe.p || f->be.p || f->srv.p || f->src.p;
 }
 
@@ -638,17 +647,66 @@ struct bread_cursor {
 	unsigned tick;
 };
 
-/* Fills c->line from a decoded line, with only what sel->want asks for. */
+/* Fills c->line from a decoded line, with only what sel->want asks for. Runs once per line
+ * delivered: the record is built once (not copied whole and cleared again). */
 static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec *br)
 {
 	struct store_line *ln = &c->line;
+	const struct logrec *k = &br->rec;
+	struct logrec *r = &ln->rec;
 	unsigned want = c->sel.want;
 	if (want & STORE_WANT_FIELDS)
 		want |= STORE_WANT_SUMMARY;
-	memset(ln, 0, sizeof(*ln));
+	if (want & STORE_WANT_REQUEST)
+		want |= STORE_WANT_TRAFFIC;
 	ln->pos.v = pos;
 	ln->ts_ms = br->ts_ms;
-	ln->rec = br->rec;
+	if (want & STORE_WANT_FIELDS) {
+		*r = *k;
+	} else {
+		/* the summary (or less): what search and tail show */
+		logrec_clear(r);
+		r->kind = k->kind;
+		r->status = k->status;
+		r->host = k->host;
+		r->tag = k->tag;
+		r->pid = k->pid;
+		r->reason = k->reason;
+		if (want & STORE_WANT_SUMMARY) {
+			r->frontend = k->frontend;
+			r->backend = k->backend;
+			r->server = k->server;
+			r->status_code = k->status_code;
+			memcpy(r->term, k->term, sizeof(r->term));
+			r->client_ip = k->client_ip;
+			r->bind = k->bind;
+			r->ev_proxy = k->ev_proxy;
+			r->ev_server = k->ev_server;
+			r->ev_state = k->ev_state;
+		}
+		if (want & STORE_WANT_TRAFFIC) { /* what rollup_agg_add reads (read.h) */
+			r->frontend = k->frontend;
+			r->backend = k->backend;
+			r->server = k->server;
+			r->status_code = k->status_code;
+			memcpy(r->term, k->term, sizeof(r->term));
+			r->t_req = k->t_req;
+			r->t_wait = k->t_wait;
+			r->t_connect = k->t_connect;
+			r->t_resp = k->t_resp;
+			r->t_active = k->t_active;
+			r->bytes_read = k->bytes_read;
+			r->retries = k->retries;
+			r->flags = k->flags;
+		}
+		if (want & STORE_WANT_REQUEST) {
+			r->client_ip = k->client_ip;
+			r->uri = k->uri;
+			r->path = k->path;
+			r->cap_req = k->cap_req;
+			r->cap_resp = k->cap_resp;
+		}
+	}
 	if (want & STORE_WANT_LINE) {
 		ln->recv_ms = br->recv_ms;
 		ln->source = br->source;
@@ -656,48 +714,12 @@ static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec 
 		ln->flags = br->flags & BLOCK_LINE_TRUNCATED ? STORE_MSG_TRUNCATED : 0;
 	} else {
 		ln->recv_ms = LR_NONE;
-		struct logrec *r = &ln->rec;
+		ln->source = (struct lr_str){NULL, 0};
+		ln->raw = (struct lr_str){NULL, 0};
+		ln->flags = 0;
 		r->host.p = r->tag.p = NULL;
 		r->pid = LR_NONE;
 		r->reason = NULL;
-	}
-	if (!(want & STORE_WANT_FIELDS)) {
-		/* the summary (or less): what search and tail show */
-		struct logrec keep = ln->rec, *r = &ln->rec;
-		logrec_clear(r);
-		r->kind = keep.kind;
-		r->status = keep.status;
-		r->host = keep.host;
-		r->tag = keep.tag;
-		r->pid = keep.pid;
-		r->reason = keep.reason;
-		if (want & STORE_WANT_SUMMARY) {
-			r->frontend = keep.frontend;
-			r->backend = keep.backend;
-			r->server = keep.server;
-			r->status_code = keep.status_code;
-			memcpy(r->term, keep.term, sizeof(r->term));
-			r->client_ip = keep.client_ip;
-			r->bind = keep.bind;
-			r->ev_proxy = keep.ev_proxy;
-			r->ev_server = keep.ev_server;
-			r->ev_state = keep.ev_state;
-		}
-		if (want & STORE_WANT_TRAFFIC) { /* what rollup_agg_add reads (read.h) */
-			r->frontend = keep.frontend;
-			r->backend = keep.backend;
-			r->server = keep.server;
-			r->status_code = keep.status_code;
-			memcpy(r->term, keep.term, sizeof(r->term));
-			r->t_req = keep.t_req;
-			r->t_wait = keep.t_wait;
-			r->t_connect = keep.t_connect;
-			r->t_resp = keep.t_resp;
-			r->t_active = keep.t_active;
-			r->bytes_read = keep.bytes_read;
-			r->retries = keep.retries;
-			r->flags = keep.flags;
-		}
 	}
 }
 

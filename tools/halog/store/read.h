@@ -136,11 +136,17 @@ enum store_order {
  *            events' reason, info, check duration … (the backend says which it keeps);
  *   TRAFFIC  only what aggregating traffic needs (rollup_agg_add, e.g. an alert's window):
  *            frontend, backend, server, status_code, term, the five timers, bytes_read,
- *            retries, the redispatch and other flags; much cheaper than FIELDS on many lines. */
+ *            retries, the redispatch and other flags; much cheaper than FIELDS on many lines
+ *            (names and numbers come from the columns alone: the raw lines of a block are not
+ *            even decompressed);
+ *   REQUEST  TRAFFIC and the request's strings a per-request table keys by (halog report's
+ *            paths, clients and headers): client_ip, uri, path, cap_req, cap_resp; these are
+ *            slices of the raw line, so the raw lines are read too, but no other field is. */
 #define STORE_WANT_LINE 0x1
 #define STORE_WANT_SUMMARY 0x2
 #define STORE_WANT_FIELDS 0x4
 #define STORE_WANT_TRAFFIC 0x8
+#define STORE_WANT_REQUEST 0x10
 
 /* What to read. Start from store_sel_init (everything open) and set what you need. Each function
  * says which members it honours; a member it cannot honour that is not at its initial value makes

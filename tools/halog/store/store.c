@@ -22,6 +22,11 @@
 #include "store/upgrade.h"
 
 #define STORE_BUSY_MS 5000
+/* Readers map the file (up to this many bytes) instead of reading its pages: a block's columns
+ * sit after its raw lines in the row, and SQLite walks the raw lines' overflow pages to reach
+ * them; mapped, that walk copies nothing (halog report --slowest: 0.3 s of kernel copies per
+ * million lines without it). The file only grows (no VACUUM), so a mapping stays valid. */
+#define STORE_READ_MMAP "1099511627776"
 
 /* Schema steps: migrations[i] upgrades a database from version i to i + 1. Append only. A
  * step may leave data for a C step to move (store_upgrade_v1 after 2 -> 3). */
@@ -527,7 +532,9 @@ struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz
 		}
 	} else {
 		int version;
-		if (store_exec(st, "PRAGMA cache_size=-65536") || read_version(st, &version)) {
+		if (store_exec(st, "PRAGMA cache_size=-65536") ||
+		    store_exec(st, "PRAGMA mmap_size=" STORE_READ_MMAP) ||
+		    read_version(st, &version)) {
 			/* a WAL store on read-only media, or in a folder this reader cannot write,
 			 * cannot get its -shm file: read the file alone, unchanging */
 			int ec = sqlite3_extended_errcode(st->db);

@@ -29,12 +29,15 @@ EOF
 db=$TMP/halog.db
 lib_start "$TMP/listen.log" "$HALOG" listen --db "$db" --bind "udp://127.0.0.1:$lg" >/dev/null
 listen=$_pid
+# haproxy logs the first request at once: the listener must be bound before it starts (under ASan
+# on a busy machine it can take seconds), or that datagram is refused and never stored
+wait_for 60 grep -q 'listening on' "$TMP/listen.log" || fail "listener did not start: $(cat "$TMP/listen.log")"
 lib_start "$TMP/haproxy.log" haproxy -db -f "$TMP/haproxy.cfg" >/dev/null
 url=http://127.0.0.1:$fe
 wait_for 10 curl -sf "$url/before" || fail "haproxy did not come up: $(cat "$TMP/haproxy.log")"
-wait_for 5 test -s "$db" || fail "no store: $(cat "$TMP/listen.log")"
+wait_for 30 test -s "$db" || fail "no store: $(cat "$TMP/listen.log")"
 # the request above must be stored before the run starts, so it is outside the run's window
-wait_for 5 sh -c "[ \"\$("$HALOG" search --db '$db' --count 'kind:http OR kind:tcp')\" -ge 1 ]" || fail "first request not logged"
+wait_for 60 sh -c "[ \"\$("$HALOG" search --db '$db' --count 'kind:http OR kind:tcp')\" -ge 1 ]" || fail "first request not logged"
 sleep 0.1
 
 "$HALOG" drive "$url" -n 300 -c 6 --path /a --path /b --db "$db" --format json >"$TMP/out.json" 2>"$TMP/err"

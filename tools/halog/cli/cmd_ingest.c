@@ -65,8 +65,7 @@ static const struct opt ingest_opts[] = {
 	 .arg = "N",
 	 .min = 1,
 	 .max = 10000000,
-	 .help = "lines per transaction (default 65536; a batch of 4096 or more ends\n"
-		 "with a block of lines: up to 4096 later)"},
+	 .help = "lines per transaction (default 65536)"},
 	{.id = O_FORCE,
 	 .long_name = "force",
 	 .type = OPT_FLAG,

@@ -90,15 +90,6 @@ static int commit(struct reader *rd, struct ingest_stats *stats, struct ingest_s
 	return 0;
 }
 
-/* Whether a batch of lines (at least batch) ends here: a batch of a few blocks or more ends
- * once the store's open block has just begun, up to INGEST_BATCH_SLACK lines late, so the
- * commit does not compress and write a partial block that the full one replaces soon after. */
-static int batch_done(const struct store *st, uint64_t lines, size_t batch)
-{
-	return batch < INGEST_BATCH_SLACK || store_open_lines(st) <= 1 ||
-	       lines >= (uint64_t)batch + INGEST_BATCH_SLACK;
-}
-
 /* Parses and stores one line. A line without a date (unparsed, or a header-less event) is
  * stored at the time of the line before it rather than at the time the file was read. */
 static int add_line(struct reader *rd, const char *line, size_t len, int truncated, int64_t recv,
@@ -233,9 +224,7 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 		free(rd);
 		return -1;
 	}
-	/* zlib reads a plain file straight into buf only when asked for twice its buffer or
-	 * more; with a buffer as large as buf it copied every byte once more */
-	gzbuffer(gz, INGEST_CHUNK / 2);
+	gzbuffer(gz, INGEST_CHUNK);
 	buf = malloc(INGEST_CHUNK);
 	carry = malloc(INGEST_MAX_LINE);
 	if (!buf || !carry) {
@@ -325,8 +314,7 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 				}
 			}
 			p = nl ? nl + 1 : end;
-			if (pend.lines >= batch && batch_done(st, pend.lines, batch) &&
-			    commit(rd, stats, &pend, 0, err, errsz))
+			if (pend.lines >= batch && commit(rd, stats, &pend, 0, err, errsz))
 				goto out;
 		}
 	}

@@ -13,7 +13,6 @@ struct chsink;
 
 #define INGEST_MAX_LINE (1024 * 1024) /* bytes of a line kept; the rest is skipped, flagged */
 #define INGEST_BATCH 65536	      /* lines per transaction */
-#define INGEST_BATCH_SLACK 4096	      /* lines a large batch may run on to end with a block */
 
 struct ingest_stats {
 	uint64_t lines;	    /* messages stored (one per input line) */

@@ -702,11 +702,6 @@ size_t store_pending(const struct store *st)
 	return st->in_batch ? st->pending : 0;
 }
 
-size_t store_open_lines(const struct store *st)
-{
-	return st->open ? block_enc_count(st->open) : 0;
-}
-
 int store_schema_version(struct store *st)
 {
 	int v;

@@ -67,10 +67,6 @@ int store_commit_async(struct store *st);
 int store_sync(struct store *st);
 /* Rows added since the batch began (0 when no batch is open). */
 size_t store_pending(const struct store *st);
-/* Lines of the block being filled (1 just after a full block went to the writer): a commit
- * writes them as a row that the full block later replaces, so a bulk writer that can choose
- * when to commit does it when this is small. */
-size_t store_open_lines(const struct store *st);
 /* The last SQLite error message; valid until the next store call. */
 const char *store_errmsg(const struct store *st);
 /* Sets the message store_errmsg returns: for the store layer's own modules (state.c). */

@@ -900,6 +900,18 @@ int store_prune_step(struct store *st, size_t max_blocks, struct store_prune_sta
 	return writer_prune(st, max_blocks, out, st->err, sizeof(st->err));
 }
 
+/* Adds n to the counter name in the open transaction: what retention removed stays countable
+ * (the steps that removed blocks, the blocks and their lines), whoever pruned. */
+static int prune_count(struct store *st, const char *name, int64_t n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_COUNTER);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, n);
+	return store_run(st, s, "cannot update counters");
+}
+
 /* One step, on the writer's thread or with the writer idle; messages go to st->err, copied
  * to err. */
 int writer_prune(struct store *st, size_t max_blocks, struct store_prune_stats *out, char *err,
@@ -982,7 +994,9 @@ int writer_prune(struct store *st, size_t max_blocks, struct store_prune_stats *
 		    meta_get(st, "pruned_recv_ms", &prev_recv, &f) ||
 		    (!f || last_recv > prev_recv ? meta_set(st, "pruned_recv_ms", last_recv) : 0) ||
 		    meta_get(st, "pruned_ts_ms", &prev_ts, &f) ||
-		    (!f || last_ts > prev_ts ? meta_set(st, "pruned_ts_ms", last_ts) : 0))
+		    (!f || last_ts > prev_ts ? meta_set(st, "pruned_ts_ms", last_ts) : 0) ||
+		    prune_count(st, "prune.steps", 1) || prune_count(st, "prune.blocks", removed) ||
+		    prune_count(st, "prune.lines", rm_lines))
 			goto fail;
 	}
 	int64_t rrows = 0, oldest_ts = LR_NONE;

@@ -2,7 +2,10 @@
  * LF framing or TCP with octet counting, at a given rate or at full speed; for the listener's
  * tests and benchmark. Every message holds "seq=NNNNNNN" in its request path.
  * usage: syslogsend --udp|--tcp|--tcp-octet HOST:PORT --count N [--rate R|--full-speed]
- *                   [--prefix STR] [--template httplog|short] [--start K] [--print] */
+ *                   [--prefix STR] [--template httplog|short] [--start K] [--print]
+ *                   [--file FILE]
+ * With --file, message N is line N (modulo their number) of FILE as it is (loggen's output: real
+ * traffic that compresses as real logs do) instead of a numbered template. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -21,6 +24,7 @@
 
 #define SEND_BATCH 64
 #define SEND_MSG_MAX 2048
+#define SEND_FILE_MAX (1024L * 1024 * 1024) /* --file: at most 1 GiB, read once */
 
 enum send_mode { SEND_UDP, SEND_TCP_LF, SEND_TCP_OCTET };
 
@@ -32,13 +36,17 @@ struct sender {
 	int short_tmpl;
 	int print;
 	uint64_t bytes, errors;
+	char *file;	      /* --file: its bytes, or NULL */
+	const char **lines;   /* --file: where each line starts */
+	size_t *lens, nlines; /* --file: their lengths (without the LF) */
 };
 
 static void usage(void)
 {
 	fputs("usage: syslogsend --udp|--tcp|--tcp-octet HOST:PORT --count N [--rate "
 	      "R|--full-speed]\n"
-	      "                  [--prefix STR] [--template httplog|short] [--start K] [--print]\n",
+	      "                  [--prefix STR] [--template httplog|short] [--start K] [--print]\n"
+	      "                  [--file FILE]\n",
 	      stderr);
 }
 
@@ -52,6 +60,11 @@ static size_t make_msg(const struct sender *s, int64_t seq, char *buf, size_t sz
 	time_t t = time(NULL);
 	int n;
 
+	if (s->nlines) {
+		size_t k = (size_t)seq % s->nlines, l = s->lens[k] < sz ? s->lens[k] : sz - 1;
+		memcpy(buf, s->lines[k], l);
+		return l;
+	}
 	if (t != last) { /* formatting dates costs more than the rest: once a second */
 		struct tm tm;
 
@@ -144,6 +157,56 @@ static int send_range(struct sender *s, int64_t from, int64_t to)
 	return 0;
 }
 
+/* Reads path into s->file and indexes its non-empty lines. Returns 0 or -1 (said on stderr). */
+static int load_file(struct sender *s, const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t n = 0, cap = 0;
+
+	if (!fp) {
+		fprintf(stderr, "syslogsend: cannot open '%s': %s\n", path, strerror(errno));
+		return -1;
+	}
+	s->file = malloc(SEND_FILE_MAX);
+	if (s->file)
+		n = fread(s->file, 1, SEND_FILE_MAX, fp);
+	fclose(fp);
+	if (!s->file || n == SEND_FILE_MAX) {
+		fprintf(stderr, "syslogsend: '%s': %s\n", path,
+			s->file ? "larger than 1 GiB" : "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n;) {
+		char *lf = memchr(s->file + i, '\n', n - i);
+		size_t e = lf ? (size_t)(lf - s->file) : n;
+
+		if (e > i) {
+			if (s->nlines == cap) {
+				cap = cap ? cap * 2 : 1024;
+				const char **nl = realloc(s->lines, cap * sizeof(*nl));
+				size_t *ll = realloc(s->lens, cap * sizeof(*ll));
+
+				if (nl)
+					s->lines = nl;
+				if (ll)
+					s->lens = ll;
+				if (!nl || !ll) {
+					fprintf(stderr, "syslogsend: out of memory\n");
+					return -1;
+				}
+			}
+			s->lines[s->nlines] = s->file + i;
+			s->lens[s->nlines++] = e - i;
+		}
+		i = e + 1;
+	}
+	if (!s->nlines) {
+		fprintf(stderr, "syslogsend: '%s' has no line\n", path);
+		return -1;
+	}
+	return 0;
+}
+
 static int open_target(const char *hostport, enum send_mode mode)
 {
 	char host[256], portstr[8];
@@ -215,6 +278,10 @@ int main(int argc, char **argv)
 			   (!strcmp(v, "httplog") || !strcmp(v, "short"))) {
 			s.short_tmpl = !strcmp(v, "short");
 			i++;
+		} else if (!strcmp(a, "--file") && v) {
+			if (load_file(&s, v))
+				return 1;
+			i++;
 		} else if (!strcmp(a, "--print")) {
 			s.print = 1;
 		} else {
@@ -262,5 +329,8 @@ int main(int argc, char **argv)
 		"syslogsend: sent %lld messages (%llu bytes, %llu errors) in %.3f s: %.0f msg/s\n",
 		(long long)s.count, (unsigned long long)s.bytes, (unsigned long long)s.errors, el,
 		el > 0 ? (double)s.count / el : 0.0);
+	free(s.file);
+	free(s.lines);
+	free(s.lens);
 	return rc < 0 || s.errors ? 1 : 0;
 }

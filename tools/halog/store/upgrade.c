@@ -2,6 +2,7 @@
 #include "store/upgrade.h"
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -144,6 +145,58 @@ static int32_t timer(sqlite3_stmt *s, int col)
 							  : sqlite3_column_int(s, col);
 }
 
+/* The request columns and where they go in the record: numbers, timers, and strings in the
+ * order they appear in a line (each one is searched for after the one before). */
+struct col_field {
+	int col;    /* R_* */
+	size_t off; /* offsetof(struct logrec, …) */
+};
+/* clang-format off */
+#define LR_AT(col, field) {col, offsetof(struct logrec, field)}
+/* clang-format on */
+static const struct col_field req_nums[] = {
+	LR_AT(R_CLIENT_PORT, client_port), LR_AT(R_STATUS, status_code),
+	LR_AT(R_BYTES, bytes_read),	   LR_AT(R_BYTES_UP, bytes_uploaded),
+	LR_AT(R_ACTCONN, actconn),	   LR_AT(R_FECONN, feconn),
+	LR_AT(R_BECONN, beconn),	   LR_AT(R_SRVCONN, srv_conn),
+	LR_AT(R_RETRIES, retries),	   LR_AT(R_SRVQ, srv_queue),
+	LR_AT(R_BEQ, backend_queue),	   LR_AT(R_DST_PORT, dst_port),
+};
+static const struct col_field req_timers[] = {
+	LR_AT(R_TREQ, t_req),	LR_AT(R_TWAIT, t_wait),	    LR_AT(R_TCONNECT, t_connect),
+	LR_AT(R_TRESP, t_resp), LR_AT(R_TACTIVE, t_active),
+};
+#define REQ_TEXTS_TO_URI 10 /* req_texts up to the URI; the rest are searched from its start */
+static const struct col_field req_texts[] = {
+	LR_AT(R_CLIENT_IP, client_ip),
+	LR_AT(R_FRONTEND, frontend),
+	LR_AT(R_BACKEND, backend),
+	LR_AT(R_SERVER, server),
+	LR_AT(R_COOKIE_REQ, cookie_req),
+	LR_AT(R_COOKIE_RESP, cookie_resp),
+	LR_AT(R_CAP_REQ, cap_req),
+	LR_AT(R_CAP_RESP, cap_resp),
+	LR_AT(R_METHOD, method),
+	LR_AT(R_URI, uri),
+	LR_AT(R_PATH, path),
+	LR_AT(R_QUERY, query),
+	LR_AT(R_VERSION, version),
+	LR_AT(R_SSL_SNI, ssl_sni),
+	LR_AT(R_SSL_VERSION, ssl_version),
+	LR_AT(R_SSL_CIPHER, ssl_cipher),
+	LR_AT(R_SSL_ERRORS, ssl_errors),
+	LR_AT(R_UNIQUE_ID, unique_id),
+	LR_AT(R_DST_IP, dst_ip),
+};
+
+/* The n strings of f into r, each searched for in raw from *hint on (see text). */
+static void texts(sqlite3_stmt *s, struct logrec *r, const struct col_field *f, size_t n,
+		  const char *raw, size_t rawlen, size_t *hint)
+{
+	for (size_t i = 0; i < n; i++)
+		*(struct lr_str *)((char *)r + f[i].off) = text(s, f[i].col, raw, rawlen, hint);
+}
+
 /* The record schema 1 kept of the current row (strings valid until the statement steps). */
 static void row_rec(sqlite3_stmt *s, struct logrec *r, struct block_line *ln)
 {
@@ -172,48 +225,20 @@ static void row_rec(sqlite3_stmt *s, struct logrec *r, struct block_line *ln)
 	if (sqlite3_column_type(s, R_ID) != SQLITE_NULL) {
 		h = 0;
 		r->ts_ms = ln->ts_ms;
-		r->client_ip = text(s, R_CLIENT_IP, raw, rawlen, &h);
-		r->client_port = i64(s, R_CLIENT_PORT);
-		r->frontend = text(s, R_FRONTEND, raw, rawlen, &h);
-		r->backend = text(s, R_BACKEND, raw, rawlen, &h);
-		r->server = text(s, R_SERVER, raw, rawlen, &h);
-		r->t_req = timer(s, R_TREQ);
-		r->t_wait = timer(s, R_TWAIT);
-		r->t_connect = timer(s, R_TCONNECT);
-		r->t_resp = timer(s, R_TRESP);
-		r->t_active = timer(s, R_TACTIVE);
-		r->status_code = i64(s, R_STATUS);
-		r->bytes_read = i64(s, R_BYTES);
-		r->bytes_uploaded = i64(s, R_BYTES_UP);
-		r->cookie_req = text(s, R_COOKIE_REQ, raw, rawlen, &h);
-		r->cookie_resp = text(s, R_COOKIE_RESP, raw, rawlen, &h);
+		for (size_t i = 0; i < sizeof(req_nums) / sizeof(req_nums[0]); i++)
+			*(int64_t *)((char *)r + req_nums[i].off) = i64(s, req_nums[i].col);
+		for (size_t i = 0; i < sizeof(req_timers) / sizeof(req_timers[0]); i++)
+			*(int32_t *)((char *)r + req_timers[i].off) = timer(s, req_timers[i].col);
 		const unsigned char *t = sqlite3_column_text(s, R_TERM);
 		if (t)
 			snprintf(r->term, sizeof(r->term), "%s", (const char *)t);
-		r->actconn = i64(s, R_ACTCONN);
-		r->feconn = i64(s, R_FECONN);
-		r->beconn = i64(s, R_BECONN);
-		r->srv_conn = i64(s, R_SRVCONN);
-		r->retries = i64(s, R_RETRIES);
-		r->srv_queue = i64(s, R_SRVQ);
-		r->backend_queue = i64(s, R_BEQ);
-		r->cap_req = text(s, R_CAP_REQ, raw, rawlen, &h);
-		r->cap_resp = text(s, R_CAP_RESP, raw, rawlen, &h);
-		r->method = text(s, R_METHOD, raw, rawlen, &h);
-		r->uri = text(s, R_URI, raw, rawlen, &h);
+		texts(s, r, req_texts, REQ_TEXTS_TO_URI, raw, rawlen, &h);
+		/* the path and what follows are searched from the URI's start */
 		h = r->uri.p && r->uri.p >= raw && r->uri.p < raw + rawlen
 			    ? (size_t)(r->uri.p - raw)
 			    : h;
-		r->path = text(s, R_PATH, raw, rawlen, &h);
-		r->query = text(s, R_QUERY, raw, rawlen, &h);
-		r->version = text(s, R_VERSION, raw, rawlen, &h);
-		r->ssl_sni = text(s, R_SSL_SNI, raw, rawlen, &h);
-		r->ssl_version = text(s, R_SSL_VERSION, raw, rawlen, &h);
-		r->ssl_cipher = text(s, R_SSL_CIPHER, raw, rawlen, &h);
-		r->ssl_errors = text(s, R_SSL_ERRORS, raw, rawlen, &h);
-		r->unique_id = text(s, R_UNIQUE_ID, raw, rawlen, &h);
-		r->dst_ip = text(s, R_DST_IP, raw, rawlen, &h);
-		r->dst_port = i64(s, R_DST_PORT);
+		texts(s, r, req_texts + REQ_TEXTS_TO_URI,
+		      sizeof(req_texts) / sizeof(req_texts[0]) - REQ_TEXTS_TO_URI, raw, rawlen, &h);
 		r->flags = (uint32_t)sqlite3_column_int64(s, R_FLAGS);
 	}
 	if (sqlite3_column_type(s, E_ID) != SQLITE_NULL) {

@@ -16,6 +16,13 @@
 #        BENCH_OUT=bench/out   work files (logs, databases, outputs; gitignored)
 #        BENCH_RESULTS=bench/results.json
 #        BENCH_KEEP=1          keep the ingested databases in BENCH_OUT (removed by default)
+#        BENCH_PRUNE_DATAGRAMS=1000000  datagrams sent to `halog listen --max-size 16M` (pruning)
+#        BENCH_PRUNE_RATE=100000        their rate (lines/s)
+#        BENCH_ONLY=a,b        run only these sections: files (the generated logs, ingest, the
+#                              references, search, report, parser), listen, listen_prune,
+#                              serve_listen, serve_load and clickhouse (these two need what
+#                              files leaves: its store, its logs), hagen;
+#                              the results then go to bench/results-a,b.json by default
 # Docs: docs/bench.md.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +32,7 @@ HALOG=$O/halog
 HAGEN=$O/hagen
 H=$O/helpers
 OUT=${BENCH_OUT:-$top/bench/out}
-RESULTS=${BENCH_RESULTS:-$top/bench/results.json}
+RESULTS=${BENCH_RESULTS:-$top/bench/results${BENCH_ONLY:+-$BENCH_ONLY}.json}
 export TZ=UTC LC_ALL=C
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -35,6 +42,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	DGRAMS=${BENCH_DATAGRAMS:-20000}
 	SERVICES=${BENCH_SERVICES:-100}
 	RUNS=${BENCH_RUNS:-1}
+	PRUNE_DGRAMS=${BENCH_PRUNE_DATAGRAMS:-400000}
 else
 	LINES=${BENCH_LINES:-1000000}
 	BIG=${BENCH_BIG:-5000000}
@@ -42,7 +50,9 @@ else
 	DGRAMS=${BENCH_DATAGRAMS:-1000000}
 	SERVICES=${BENCH_SERVICES:-5000}
 	RUNS=${BENCH_RUNS:-3}
+	PRUNE_DGRAMS=${BENCH_PRUNE_DATAGRAMS:-1000000}
 fi
+PRUNE_RATE=${BENCH_PRUNE_RATE:-100000}
 SEED=${BENCH_SEED:-1}
 WORD=${BENCH_WORD:-okhttp}
 
@@ -65,6 +75,8 @@ skipped() {
 	say "skip $1: $2"
 }
 now_ns() { date +%s%N; }
+# only SECTION: true when BENCH_ONLY is unset or names SECTION
+only() { case ,${BENCH_ONLY:-$1}, in *,"$1",*) return 0 ;; *) return 1 ;; esac; }
 have_time=0
 [ -x /usr/bin/time ] && have_time=1
 
@@ -128,6 +140,9 @@ rec services "$SERVICES"
 rec runs "$RUNS"
 rec seed "$SEED"
 rec quick "${BENCH_QUICK:-0}"
+rec prune_datagrams "$PRUNE_DGRAMS"
+rec prune_rate "$PRUNE_RATE"
+rec only "${BENCH_ONLY:-}"
 rec cpus "$(nproc 2>/dev/null || echo 1)"
 rec cpu_model "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
 rec date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -147,12 +162,6 @@ gen() { # gen LINES FILE: (re)generates when missing or older than loggen
 			--expect "$2.expect.json" >"$2.tmp" && mv "$2.tmp" "$2" || return 1
 	fi
 }
-gen "$LINES" "$F1" || exit 1
-gen "$BIG" "$FB" || exit 1
-bench_cmd loggen 1 "'$H/loggen' --lines $LINES --seed $SEED >/dev/null"
-
-# --- the main file: the references and halog ingest, each ratio's two sides back to back --------
-# (the machine's load drifts: a reference measured next to its subject is a fairer divisor)
 db_count() { "$HALOG" search --db "$1" --count '' 2>/dev/null || echo 0; }
 rmdb() { rm -f "$1" "$1-wal" "$1-shm"; }
 # db_bytes DB: the store's size on disk, everything included (the database, its WAL and index)
@@ -170,6 +179,14 @@ after_ingest() {
 	bench_cmd "$1_since" "$RUNS" "'$HALOG' search --db '$2' --since 10m --count '$WORD' > '$OUT/$1_since.txt'" &&
 		rec "$1_since_count" "$(cat "$OUT/$1_since.txt")"
 }
+# bench_ingest KEY LINES DB FILE: ingests FILE (LINES lines) into DB, new each run, then measures
+# the store (after_ingest)
+bench_ingest() {
+	PRE="rm -f '$3' '$3-wal' '$3-shm'"
+	bench_cmd "$1" 1 "'$HALOG' ingest --recv-times $(recv_times "$2") --db '$3' '$4'" &&
+		after_ingest "$1" "$3" "$4"
+	PRE=:
+}
 have_halog=0
 [ -x /usr/sbin/halog ] && have_halog=1
 halog_ref() { # halog_ref KEY FILE FLAG OUTFILE
@@ -181,103 +198,105 @@ halog_ref() { # halog_ref KEY FILE FLAG OUTFILE
 	fi
 }
 
-bench_cmd wc "$RUNS" "wc -l < '$F1' >/dev/null"
-if available sqlceiling "$H/sqlceiling"; then
-	PRE="rm -f '$OUT/ceiling.db' '$OUT/ceiling.db-wal' '$OUT/ceiling.db-shm'"
-	bench_cmd sqlceiling 1 "'$H/sqlceiling' --db '$OUT/ceiling.db' '$F1' >/dev/null"
-	PRE=:
-	rmdb "$OUT/ceiling.db"
-else
-	skipped sqlceiling "$H/sqlceiling not built"
-fi
 D1=$OUT/ingest-$LINES.db DB=$OUT/ingest-$BIG.db
-if available halog-ingest "$HALOG"; then
-	PRE="rm -f '$D1' '$D1-wal' '$D1-shm'"
-	bench_cmd ingest 1 "'$HALOG' ingest --recv-times $(recv_times "$LINES") --db '$D1' '$F1'" &&
-		after_ingest ingest "$D1" "$F1"
-	PRE=:
-else
-	skipped ingest "halog ingest not built yet"
-fi
-halog_ref halog_srv "$F1" -srv "$OUT/halog-srv.txt" &&
-	rec halog_srv_requests "$(awk 'NR > 1 { n += $8 } END { print n + 0 }' "$OUT/halog-srv.txt")"
-halog_ref halog_pct "$F1" -pct "$OUT/halog-pct.txt"
-if command -v goaccess >/dev/null 2>&1; then
-	bench_cmd goaccess 1 "goaccess '$F1' --no-global-config --no-progress --log-format='$GOACCESS_FMT' --date-format='%d/%b/%Y' --time-format='%H:%M:%S' -o json > '$OUT/goaccess.json'" &&
-		rec goaccess_valid "$(sed -n 's/.*"valid_requests": *\([0-9]*\).*/\1/p' "$OUT/goaccess.json" | head -n 1)"
-else
-	skipped goaccess "goaccess not installed (Debian package goaccess)"
-fi
+if only files; then
+	gen "$LINES" "$F1" || exit 1
+	gen "$BIG" "$FB" || exit 1
+	bench_cmd loggen 1 "'$H/loggen' --lines $LINES --seed $SEED >/dev/null"
 
-# --- the big file: ingest it, then halog -srv on the raw file and halog report on the database --
-if available halog-ingest "$HALOG"; then
-	PRE="rm -f '$DB' '$DB-wal' '$DB-shm'"
-	bench_cmd ingest_big 1 "'$HALOG' ingest --recv-times $(recv_times "$BIG") --db '$DB' '$FB'" &&
-		after_ingest ingest_big "$DB" "$FB"
-	PRE=:
-else
-	skipped ingest_big "halog ingest not built yet"
-fi
-halog_ref halog_srv_big "$FB" -srv "$OUT/halog-srv-big.txt"
-# search: a word over the whole big store, next to grep -c on the raw file; a field filter
-if available halog-search "$HALOG" && [ -s "$DB" ]; then
-	bench_cmd grep_word "$RUNS" "grep -c '$WORD' '$FB' > '$OUT/grep_word.txt'"
-	rec grep_word_count "$(cat "$OUT/grep_word.txt" 2>/dev/null)"
-	rec grep_word_i_count "$(grep -ci "$WORD" "$FB")"
-	bench_cmd search_word "$RUNS" "'$HALOG' search --db '$DB' --count '$WORD' > '$OUT/search_word.txt'" &&
-		rec search_word_count "$(cat "$OUT/search_word.txt")"
-	bench_cmd search_field "$RUNS" "'$HALOG' search --db '$DB' --count 'status:5xx backend:be_app' > '$OUT/search_field.txt'" &&
-		rec search_field_count "$(cat "$OUT/search_field.txt")"
-else
-	skipped search_word "halog search not built yet, or no ingested database"
-fi
-if available halog-report "$HALOG" && [ -s "$DB" ]; then
-	bench_cmd report "$RUNS" "'$HALOG' report --db '$DB' --format json > '$OUT/report.json'"
-	rec report_bytes "$(stat -c %s "$OUT/report.json" 2>/dev/null || echo 0)"
-	# every section on, next to halog -srv again (the other side of its ratio)
-	halog_ref halog_srv_big2 "$FB" -srv "$OUT/halog-srv-big.txt"
-	bench_cmd report_all "$RUNS" "'$HALOG' report --db '$DB' --backends --paths --clients --series --slowest --conn-errors --headers --format json > '$OUT/report-all.json'"
-	# the paths section alone (ids folded, the default) next to HAProxy's halog -u
-	halog_ref halog_u_big "$FB" -u "$OUT/halog-u-big.txt"
-	bench_cmd report_paths "$RUNS" "'$HALOG' report --db '$DB' --paths --format json > '$OUT/report-paths.json'"
-else
-	skipped report "halog report not built yet, or no ingested database"
-fi
-
-# --- a bigger ingest: HUGE lines from loggen through a pipe (no file on disk) --------------------
-DH=$OUT/ingest-huge.db
-if [ "$HUGE" -gt 0 ] && available halog-ingest "$HALOG"; then
-	PRE="rm -f '$DH' '$DH-wal' '$DH-shm'"
-	bench_cmd ingest_huge 1 "'$H/loggen' --lines $HUGE --seed $SEED --format httplog --framing rfc3164 | '$HALOG' ingest --db '$DH' -" &&
-		{ rec ingest_huge_rows "$(db_count "$DH")"; rec ingest_huge_db_bytes "$(db_bytes "$DH")"; }
-	PRE=:
-	rmdb "$DH"
-else
-	skipped ingest_huge "BENCH_HUGE=0, or halog ingest not built"
-fi
-
-# --- the parser alone --------------------------------------------------------------------------
-if [ -x "$H/parsebench" ]; then
-	# parsebench reads the file into memory once and parses it ROUNDS times (about 3M lines in
-	# all); it prints "... N lines/s ..."; the best of RUNS is kept.
-	rounds=$(( 3000000 / LINES ))
-	[ "$rounds" -ge 1 ] || rounds=1
-	best=0 i=0
-	while [ $i -lt "$RUNS" ]; do
-		if ! "$H/parsebench" "$F1" "$rounds" >"$OUT/parsebench.txt" 2>&1; then
-			best=; skipped parse "parsebench failed: $(tail -n 1 "$OUT/parsebench.txt")"; break
-		fi
-		v=$(sed -n 's/.* \([0-9][0-9]*\) lines\/s.*/\1/p' "$OUT/parsebench.txt")
-		[ -n "$v" ] && [ "$v" -gt "$best" ] && best=$v
-		i=$((i + 1))
-	done
-	if [ -n "$best" ]; then
-		rec parse_lps "$best"
-		rec parse_unparsed_per_round "$(sed -n 's/.*(\([0-9]*\) unparsed.*/\1/p' "$OUT/parsebench.txt")"
-		say "parse: $best lines/s ($(cat "$OUT/parsebench.txt"))"
+	# --- the main file: the references and halog ingest, each ratio's two sides back to back --
+	# (the machine's load drifts: a reference measured next to its subject is a fairer divisor)
+	bench_cmd wc "$RUNS" "wc -l < '$F1' >/dev/null"
+	if available sqlceiling "$H/sqlceiling"; then
+		PRE="rm -f '$OUT/ceiling.db' '$OUT/ceiling.db-wal' '$OUT/ceiling.db-shm'"
+		bench_cmd sqlceiling 1 "'$H/sqlceiling' --db '$OUT/ceiling.db' '$F1' >/dev/null"
+		PRE=:
+		rmdb "$OUT/ceiling.db"
+	else
+		skipped sqlceiling "$H/sqlceiling not built"
 	fi
-else
-	skipped parse "$H/parsebench not built yet"
+	if available halog-ingest "$HALOG"; then
+		bench_ingest ingest "$LINES" "$D1" "$F1"
+	else
+		skipped ingest "halog ingest not built yet"
+	fi
+	halog_ref halog_srv "$F1" -srv "$OUT/halog-srv.txt" &&
+		rec halog_srv_requests "$(awk 'NR > 1 { n += $8 } END { print n + 0 }' "$OUT/halog-srv.txt")"
+	halog_ref halog_pct "$F1" -pct "$OUT/halog-pct.txt"
+	if command -v goaccess >/dev/null 2>&1; then
+		bench_cmd goaccess 1 "goaccess '$F1' --no-global-config --no-progress --log-format='$GOACCESS_FMT' --date-format='%d/%b/%Y' --time-format='%H:%M:%S' -o json > '$OUT/goaccess.json'" &&
+			rec goaccess_valid "$(sed -n 's/.*"valid_requests": *\([0-9]*\).*/\1/p' "$OUT/goaccess.json" | head -n 1)"
+	else
+		skipped goaccess "goaccess not installed (Debian package goaccess)"
+	fi
+
+	# --- the big file: ingest it, then halog -srv on the raw file and halog report on the database
+	if available halog-ingest "$HALOG"; then
+		bench_ingest ingest_big "$BIG" "$DB" "$FB"
+	else
+		skipped ingest_big "halog ingest not built yet"
+	fi
+	halog_ref halog_srv_big "$FB" -srv "$OUT/halog-srv-big.txt"
+	# search: a word over the whole big store, next to grep -c on the raw file; a field filter
+	if available halog-search "$HALOG" && [ -s "$DB" ]; then
+		bench_cmd grep_word "$RUNS" "grep -c '$WORD' '$FB' > '$OUT/grep_word.txt'"
+		rec grep_word_count "$(cat "$OUT/grep_word.txt" 2>/dev/null)"
+		rec grep_word_i_count "$(grep -ci "$WORD" "$FB")"
+		bench_cmd search_word "$RUNS" "'$HALOG' search --db '$DB' --count '$WORD' > '$OUT/search_word.txt'" &&
+			rec search_word_count "$(cat "$OUT/search_word.txt")"
+		bench_cmd search_field "$RUNS" "'$HALOG' search --db '$DB' --count 'status:5xx backend:be_app' > '$OUT/search_field.txt'" &&
+			rec search_field_count "$(cat "$OUT/search_field.txt")"
+	else
+		skipped search_word "halog search not built yet, or no ingested database"
+	fi
+	if available halog-report "$HALOG" && [ -s "$DB" ]; then
+		bench_cmd report "$RUNS" "'$HALOG' report --db '$DB' --format json > '$OUT/report.json'"
+		rec report_bytes "$(stat -c %s "$OUT/report.json" 2>/dev/null || echo 0)"
+		# every section on, next to halog -srv again (the other side of its ratio)
+		halog_ref halog_srv_big2 "$FB" -srv "$OUT/halog-srv-big.txt"
+		bench_cmd report_all "$RUNS" "'$HALOG' report --db '$DB' --backends --paths --clients --series --slowest --conn-errors --headers --format json > '$OUT/report-all.json'"
+		# the paths section alone (ids folded, the default) next to HAProxy's halog -u
+		halog_ref halog_u_big "$FB" -u "$OUT/halog-u-big.txt"
+		bench_cmd report_paths "$RUNS" "'$HALOG' report --db '$DB' --paths --format json > '$OUT/report-paths.json'"
+	else
+		skipped report "halog report not built yet, or no ingested database"
+	fi
+
+	# --- a bigger ingest: HUGE lines from loggen through a pipe (no file on disk) -------------
+	DH=$OUT/ingest-huge.db
+	if [ "$HUGE" -gt 0 ] && available halog-ingest "$HALOG"; then
+		PRE="rm -f '$DH' '$DH-wal' '$DH-shm'"
+		bench_cmd ingest_huge 1 "'$H/loggen' --lines $HUGE --seed $SEED --format httplog --framing rfc3164 | '$HALOG' ingest --db '$DH' -" &&
+			{ rec ingest_huge_rows "$(db_count "$DH")"; rec ingest_huge_db_bytes "$(db_bytes "$DH")"; }
+		PRE=:
+		rmdb "$DH"
+	else
+		skipped ingest_huge "BENCH_HUGE=0, or halog ingest not built"
+	fi
+
+	# --- the parser alone ---------------------------------------------------------------------
+	if [ -x "$H/parsebench" ]; then
+		# parsebench reads the file into memory once and parses it ROUNDS times (about 3M lines in
+		# all); it prints "... N lines/s ..."; the best of RUNS is kept.
+		rounds=$(( 3000000 / LINES ))
+		[ "$rounds" -ge 1 ] || rounds=1
+		best=0 i=0
+		while [ $i -lt "$RUNS" ]; do
+			if ! "$H/parsebench" "$F1" "$rounds" >"$OUT/parsebench.txt" 2>&1; then
+				best=; skipped parse "parsebench failed: $(tail -n 1 "$OUT/parsebench.txt")"; break
+			fi
+			v=$(sed -n 's/.* \([0-9][0-9]*\) lines\/s.*/\1/p' "$OUT/parsebench.txt")
+			[ -n "$v" ] && [ "$v" -gt "$best" ] && best=$v
+			i=$((i + 1))
+		done
+		if [ -n "$best" ]; then
+			rec parse_lps "$best"
+			rec parse_unparsed_per_round "$(sed -n 's/.*(\([0-9]*\) unparsed.*/\1/p' "$OUT/parsebench.txt")"
+			say "parse: $best lines/s ($(cat "$OUT/parsebench.txt"))"
+		fi
+	else
+		skipped parse "$H/parsebench not built yet"
+	fi
 fi
 
 # --- halog listen: DGRAMS datagrams at full speed over loopback UDP ----------------------------
@@ -355,16 +374,89 @@ PY
 		while IFS='|' read -r k v; do rec "${_k}_counter_$k" "$v"; done
 	say "$_k: sent $DGRAMS, stored $_stored, kernel drops $(( ${_d1:-0} - ${_d0:-0} )), peak ${_hwm:-?} KiB"
 }
-if available halog-listen "$HALOG" && [ -x "$H/syslogsend" ] && port=$(free_port); then
-	LDB=$OUT/listen.db
-	rmdb "$LDB"
-	"$HALOG" listen --db "$LDB" --bind "udp://127.0.0.1:$port" >"$OUT/listen.log" 2>&1 &
-	lpid=$!
-	LIB_PIDS="$LIB_PIDS $lpid"
-	listen_burst listen "$LDB" "$port" "$lpid" "$OUT/listen.log"
-	rmdb "$LDB"
-else
-	skipped listen "halog listen or $H/syslogsend not built yet (or no free port)"
+if only listen; then
+	if available halog-listen "$HALOG" && [ -x "$H/syslogsend" ] && port=$(free_port); then
+		LDB=$OUT/listen.db
+		rmdb "$LDB"
+		"$HALOG" listen --db "$LDB" --bind "udp://127.0.0.1:$port" >"$OUT/listen.log" 2>&1 &
+		lpid=$!
+		LIB_PIDS="$LIB_PIDS $lpid"
+		listen_burst listen "$LDB" "$port" "$lpid" "$OUT/listen.log"
+		rmdb "$LDB"
+	else
+		skipped listen "halog listen or $H/syslogsend not built yet (or no free port)"
+	fi
+fi
+
+# --- halog listen --max-size 16M: PRUNE_DGRAMS datagrams at PRUNE_RATE a second while it prunes --
+# loggen's lines (syslogsend's numbered template compresses to 17 bytes a line and would take a
+# million lines to fill 16 MiB; these take about 70), a file of 200,000 sent in turn. The store
+# reaches its limit after about 230,000 of them; from then on every commit is beyond it and the
+# writer removes the oldest blocks in small steps. The reference is the same run into a store
+# without that limit (listen_noprune: the default 2 GiB cap is not reached).
+# listen_paced KEY PORT [LISTEN_ARGS]: records KEY_{sent,send_s,s,received,stored,
+# kernel_dropped,accounted,steps,blocks,lines_removed,file_bytes,db_bytes,rss_kib,cpu_s}.
+# accounted is halog report's lines.total: the per-minute aggregates count every line, pruned
+# or not.
+listen_paced() {
+	_k=$1 _port=$2 _f=$OUT/prune-send-200000.log _db=$OUT/$1.db _log=$OUT/$1.log
+	shift 2
+	gen 200000 "$_f" || { skipped "$_k" "loggen failed"; return 1; }
+	rmdb "$_db"
+	"$HALOG" listen --db "$_db" --bind "udp://127.0.0.1:$_port" "$@" >"$_log" 2>&1 &
+	_pid=$!
+	LIB_PIDS="$LIB_PIDS $_pid"
+	if ! wait_for 10 grep -q 'listening on' "$_log"; then
+		lib_stop "$_pid"
+		skipped "$_k" "halog listen did not start: $(tail -n 2 "$_log" | tr '\n' ' ')"
+		return 1
+	fi
+	_t0=$(now_ns)
+	"$H/syslogsend" --udp "127.0.0.1:$_port" --file "$_f" --count "$PRUNE_DGRAMS" --rate "$PRUNE_RATE" \
+		>"$OUT/$_k-send.txt" 2>&1
+	_t1=$(now_ns)
+	# until the listener has stored what it received (its counters, committed with the lines;
+	# the store's line count shrinks as it prunes): bounded, 120 s
+	_cnt() { sqlite3 -readonly "$_db" "SELECT coalesce((SELECT value FROM counters WHERE name = '$1'), 0)" 2>/dev/null || echo 0; }
+	_last=-1 _stable=0 _n=0 _tdone=$_t1
+	while [ $_n -lt 600 ] && [ $_stable -lt 5 ]; do
+		_c=$(_cnt listen.stored)
+		if [ "$_c" = "$_last" ]; then _stable=$((_stable + 1)); else _stable=0 _last=$_c _tdone=$(now_ns); fi
+		[ "$_c" -ge "$PRUNE_DGRAMS" ] && break
+		sleep 0.2
+		_n=$((_n + 1))
+	done
+	_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$_pid/status" 2>/dev/null)
+	_cpu=$(awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$_pid/stat" 2>/dev/null)
+	lib_stop "$_pid" INT
+	# shellcheck disable=SC2046 # three numbers, split on purpose
+	set -- $(sed -n 's/^halog listen: received \([0-9]*\), stored \([0-9]*\), dropped \([0-9]*\).*/\1 \2 \3/p' "$_log" | tail -n 1)
+	rec "${_k}_sent" "$(sed -n 's/.*sent \([0-9]*\) messages (.*, 0 errors).*/\1/p' "$OUT/$_k-send.txt")"
+	rec "${_k}_send_s" "$(awk -v d=$((_t1 - _t0)) 'BEGIN { printf "%.6f", d / 1e9 }')"
+	rec "${_k}_s" "$(awk -v d=$((_tdone - _t0)) 'BEGIN { printf "%.6f", d / 1e9 }')"
+	rec "${_k}_received" "${1:-}"
+	rec "${_k}_stored" "${2:-}"
+	rec "${_k}_kernel_dropped" "${3:-}"
+	rec "${_k}_accounted" "$("$HALOG" report --db "$_db" --format json | sed -n 's/.*"lines":{"total":\([0-9]*\),.*/\1/p')"
+	rec "${_k}_steps" "$(_cnt prune.steps)"
+	rec "${_k}_blocks" "$(_cnt prune.blocks)"
+	rec "${_k}_lines_removed" "$(_cnt prune.lines)"
+	rec "${_k}_file_bytes" "$(stat -c %s "$_db")"
+	rec "${_k}_db_bytes" "$(db_bytes "$_db")"
+	rec "${_k}_rss_kib" "${_hwm:-0}"
+	[ -n "$_cpu" ] && rec "${_k}_cpu_s" "$_cpu"
+	say "$_k: sent $PRUNE_DGRAMS at $PRUNE_RATE/s, received ${1:-?}, stored ${2:-?}, kernel drops ${3:-?}, $(_cnt prune.steps) prune steps, $(stat -c %s "$_db") bytes, peak ${_hwm:-?} KiB"
+	rmdb "$_db"
+}
+if only listen_prune; then
+	if available halog-listen "$HALOG" && [ -x "$H/syslogsend" ] && command -v sqlite3 >/dev/null &&
+		port=$(free_port); then
+		listen_paced listen_prune "$port" --max-size 16M
+		rec listen_prune_limit_bytes $((16 * 1048576))
+		port=$(free_port) && listen_paced listen_noprune "$port"
+	else
+		skipped listen_prune "halog listen, $H/syslogsend or the sqlite3 CLI missing (or no free port)"
+	fi
 fi
 
 # --- halog serve: the same burst into `serve --listen` with 20 live tails open ------------------
@@ -373,151 +465,159 @@ SV_QUERIES='status:5xx|backend:be_api|server:api3 status:>=400|/api/v2|state:sH|
 serve_up() { # serve_up PORT: waits for a server on 127.0.0.1:PORT (bounded)
 	wait_for 30 curl -sf -o /dev/null "http://127.0.0.1:$1/api/query?q=x"
 }
-if available halog-serve "$HALOG" && [ -x "$H/servebench" ] && [ -x "$H/syslogsend" ] &&
-	command -v curl >/dev/null && hp=$(free_port) && up=$(free_port); then
-	SDB=$OUT/listen-serve.db
-	rmdb "$SDB"
-	"$HALOG" serve --db "$SDB" --bind "127.0.0.1:$hp" --listen "udp://127.0.0.1:$up" >"$OUT/serve-listen.log" 2>&1 &
-	spid=$!
-	LIB_PIDS="$LIB_PIDS $spid"
-	if serve_up "$hp"; then
-		# 20 unfiltered tails (the page's default), open through the burst and the drain
-		"$H/servebench" --url "http://127.0.0.1:$hp" --streams 20 --search-rate 0 --stream-query '' \
-			--seconds 600 >"$OUT/servebench-burst.json" 2>&1 &
-		bpid=$!
-		LIB_PIDS="$LIB_PIDS $bpid"
-		sleep 3
-		listen_burst serve_listen "$SDB" "$up" "$spid" "$OUT/serve-listen.log"
-		lib_stop "$bpid"
-		rec serve_listen_streams 20
+if only serve_listen; then
+	if available halog-serve "$HALOG" && [ -x "$H/servebench" ] && [ -x "$H/syslogsend" ] &&
+		command -v curl >/dev/null && hp=$(free_port) && up=$(free_port); then
+		SDB=$OUT/listen-serve.db
+		rmdb "$SDB"
+		"$HALOG" serve --db "$SDB" --bind "127.0.0.1:$hp" --listen "udp://127.0.0.1:$up" >"$OUT/serve-listen.log" 2>&1 &
+		spid=$!
+		LIB_PIDS="$LIB_PIDS $spid"
+		if serve_up "$hp"; then
+			# 20 unfiltered tails (the page's default), open through the burst and the drain
+			"$H/servebench" --url "http://127.0.0.1:$hp" --streams 20 --search-rate 0 --stream-query '' \
+				--seconds 600 >"$OUT/servebench-burst.json" 2>&1 &
+			bpid=$!
+			LIB_PIDS="$LIB_PIDS $bpid"
+			sleep 3
+			listen_burst serve_listen "$SDB" "$up" "$spid" "$OUT/serve-listen.log"
+			lib_stop "$bpid"
+			rec serve_listen_streams 20
+		else
+			lib_stop "$spid"
+			skipped serve_listen "halog serve did not answer on 127.0.0.1:$hp: $(tail -n 2 "$OUT/serve-listen.log" | tr '\n' ' ')"
+		fi
+		rmdb "$SDB"
 	else
-		lib_stop "$spid"
-		skipped serve_listen "halog serve did not answer on 127.0.0.1:$hp: $(tail -n 2 "$OUT/serve-listen.log" | tr '\n' ' ')"
+		skipped serve_listen "halog serve, $H/servebench or curl missing (or no free port)"
 	fi
-	rmdb "$SDB"
-else
-	skipped serve_listen "halog serve, $H/servebench or curl missing (or no free port)"
 fi
 
 # --- halog serve under load: live tails and searches on the LINES-line store -------------------
 # SV_STREAMS streams and SV_RATE searches per second (--since 1h, newest 100) for SV_SECONDS,
 # with 100 lines/s sent to its listener to time the tail; the reference is the same searches run
 # one after the other by the command line (halog search --since 1h -n 100), in the same run.
-if available halog-serve "$HALOG" && [ -x "$H/servebench" ] && [ -s "$D1" ] &&
-	command -v curl >/dev/null && hp=$(free_port) && up=$(free_port); then
-	nq=0 cli=
-	IFS='|'
-	for q in $SV_QUERIES; do
-		nq=$((nq + 1))
-		cli="$cli '$HALOG' search --db '$D1' --since 1h -n 100 '$q' >/dev/null 2>&1;"
-	done
-	unset IFS
-	bench_cmd serve_cli_searches "$RUNS" "$cli" && rec serve_cli_queries "$nq"
-	"$HALOG" serve --db "$D1" --bind "127.0.0.1:$hp" --listen "udp://127.0.0.1:$up" >"$OUT/serve.log" 2>&1 &
-	spid=$!
-	LIB_PIDS="$LIB_PIDS $spid"
-	if serve_up "$hp"; then
-		set --
+if only serve_load; then
+	if available halog-serve "$HALOG" && [ -x "$H/servebench" ] && [ -s "$D1" ] &&
+		command -v curl >/dev/null && hp=$(free_port) && up=$(free_port); then
+		nq=0 cli=
 		IFS='|'
-		for q in $SV_QUERIES; do set -- "$@" --query "$q"; done
+		for q in $SV_QUERIES; do
+			nq=$((nq + 1))
+			cli="$cli '$HALOG' search --db '$D1' --since 1h -n 100 '$q' >/dev/null 2>&1;"
+		done
 		unset IFS
-		"$H/servebench" --url "http://127.0.0.1:$hp" --streams "$SV_STREAMS" --search-rate "$SV_RATE" \
-			--hits-rate 0.5 --since 1h --udp "127.0.0.1:$up" --send-rate 100 --seconds "$SV_SECONDS" \
-			"$@" >"$OUT/servebench.json" 2>"$OUT/servebench.err" ||
-			skipped serve_load "servebench failed: $(tail -n 2 "$OUT/servebench.err" | tr '\n' ' ')"
-		# cold searches: each one new (none answered from the server's recent results)
-		"$H/servebench" --url "http://127.0.0.1:$hp" --streams 0 --search-rate 4 --unique \
-			--since 1h --seconds "$SV_COLD" "$@" >"$OUT/servebench-cold.json" 2>>"$OUT/servebench.err" ||
-			skipped serve_cold "servebench --unique failed: $(tail -n 2 "$OUT/servebench.err" | tr '\n' ' ')"
-		sleep 1
-		lib_stop "$spid" INT
-		set -- $(sed -n 's/^halog listen: received \([0-9]*\), stored \([0-9]*\), dropped \([0-9]*\).*/\1 \2 \3/p' "$OUT/serve.log")
-		rec serve_load_received "${1:-}"
-		rec serve_load_stored "${2:-}"
-		rec serve_load_kernel_dropped "${3:-}"
-		say "serve: $(cat "$OUT/servebench.json")"
+		bench_cmd serve_cli_searches "$RUNS" "$cli" && rec serve_cli_queries "$nq"
+		"$HALOG" serve --db "$D1" --bind "127.0.0.1:$hp" --listen "udp://127.0.0.1:$up" >"$OUT/serve.log" 2>&1 &
+		spid=$!
+		LIB_PIDS="$LIB_PIDS $spid"
+		if serve_up "$hp"; then
+			set --
+			IFS='|'
+			for q in $SV_QUERIES; do set -- "$@" --query "$q"; done
+			unset IFS
+			"$H/servebench" --url "http://127.0.0.1:$hp" --streams "$SV_STREAMS" --search-rate "$SV_RATE" \
+				--hits-rate 0.5 --since 1h --udp "127.0.0.1:$up" --send-rate 100 --seconds "$SV_SECONDS" \
+				"$@" >"$OUT/servebench.json" 2>"$OUT/servebench.err" ||
+				skipped serve_load "servebench failed: $(tail -n 2 "$OUT/servebench.err" | tr '\n' ' ')"
+			# cold searches: each one new (none answered from the server's recent results)
+			"$H/servebench" --url "http://127.0.0.1:$hp" --streams 0 --search-rate 4 --unique \
+				--since 1h --seconds "$SV_COLD" "$@" >"$OUT/servebench-cold.json" 2>>"$OUT/servebench.err" ||
+				skipped serve_cold "servebench --unique failed: $(tail -n 2 "$OUT/servebench.err" | tr '\n' ' ')"
+			sleep 1
+			lib_stop "$spid" INT
+			set -- $(sed -n 's/^halog listen: received \([0-9]*\), stored \([0-9]*\), dropped \([0-9]*\).*/\1 \2 \3/p' "$OUT/serve.log")
+			rec serve_load_received "${1:-}"
+			rec serve_load_stored "${2:-}"
+			rec serve_load_kernel_dropped "${3:-}"
+			say "serve: $(cat "$OUT/servebench.json")"
+		else
+			lib_stop "$spid"
+			skipped serve_load "halog serve did not answer on 127.0.0.1:$hp: $(tail -n 2 "$OUT/serve.log" | tr '\n' ' ')"
+		fi
 	else
-		lib_stop "$spid"
-		skipped serve_load "halog serve did not answer on 127.0.0.1:$hp: $(tail -n 2 "$OUT/serve.log" | tr '\n' ' ')"
+		skipped serve_load "halog serve, $H/servebench, curl or the ingested store missing (or no free port)"
 	fi
-else
-	skipped serve_load "halog serve, $H/servebench, curl or the ingested store missing (or no free port)"
 fi
 
 # --- hagen: a SERVICES-service inventory vs haproxy -c on its output ---------------------------
-python3 "$top/tests/helpers/invgen.py" --services "$SERVICES" --seed "$SEED" >"$OUT/inventory.yaml" ||
-	skipped hagen "invgen failed"
-if available hagen "$HAGEN" && [ -s "$OUT/inventory.yaml" ]; then
-	rm -f "$OUT/haproxy.cfg"
-	rec hagen_input_bytes "$(wc -c <"$OUT/inventory.yaml")"
-	# the memory of the program itself: the smallest inventory, rendered the same way
-	bench_cmd hagen_base 1 "'$HAGEN' render -o '$OUT/minimal.cfg' '$top/samples/minimal.yaml'"
-	if bench_cmd hagen "$RUNS" "'$HAGEN' render -o '$OUT/haproxy.cfg' '$OUT/inventory.yaml' >'$OUT/hagen.out' && test -s '$OUT/haproxy.cfg' || { echo 'hagen render wrote no haproxy.cfg' >&2; exit 1; }"; then
-		rec hagen_cfg_lines "$(wc -l <"$OUT/haproxy.cfg")"
-		if command -v haproxy >/dev/null 2>&1; then
-			bench_cmd haproxy_c "$RUNS" "haproxy -c -q -f '$OUT/haproxy.cfg'"
-		else
-			skipped haproxy_c "haproxy not installed"
+if only hagen; then
+	python3 "$top/tests/helpers/invgen.py" --services "$SERVICES" --seed "$SEED" >"$OUT/inventory.yaml" ||
+		skipped hagen "invgen failed"
+	if available hagen "$HAGEN" && [ -s "$OUT/inventory.yaml" ]; then
+		rm -f "$OUT/haproxy.cfg"
+		rec hagen_input_bytes "$(wc -c <"$OUT/inventory.yaml")"
+		# the memory of the program itself: the smallest inventory, rendered the same way
+		bench_cmd hagen_base 1 "'$HAGEN' render -o '$OUT/minimal.cfg' '$top/samples/minimal.yaml'"
+		if bench_cmd hagen "$RUNS" "'$HAGEN' render -o '$OUT/haproxy.cfg' '$OUT/inventory.yaml' >'$OUT/hagen.out' && test -s '$OUT/haproxy.cfg' || { echo 'hagen render wrote no haproxy.cfg' >&2; exit 1; }"; then
+			rec hagen_cfg_lines "$(wc -l <"$OUT/haproxy.cfg")"
+			if command -v haproxy >/dev/null 2>&1; then
+				bench_cmd haproxy_c "$RUNS" "haproxy -c -q -f '$OUT/haproxy.cfg'"
+			else
+				skipped haproxy_c "haproxy not installed"
+			fi
 		fi
+	else
+		skipped hagen "hagen not built yet"
 	fi
-else
-	skipped hagen "hagen not built yet"
 fi
 
 # The databases take ~600 bytes a line: keep them only when asked (the logs are reused).
 # --- ClickHouse (issue 18): the sink against ClickHouse's own bulk insert of the same rows, and
 # the report over the big file's rows against the SQLite store's and halog -srv ----------------
 CH_SERVER=$(command -v clickhouse-server 2>/dev/null || echo /usr/sbin/clickhouse-server)
-if [ -x "$CH_SERVER" ] && available halog-ingest "$HALOG" && chh=$(free_port) && cht=$(free_port); then
-	. "$top/tests/e2e/clickhouse-config"
-	CHD=$OUT/clickhouse
-	rm -rf "$CHD"
-	ch_config_write "$CHD" "$chh" "$cht"
-	"$CH_SERVER" --config-file="$CHD/config.xml" >"$CHD/stdout.log" 2>&1 &
-	chpid=$!
-	LIB_PIDS="$LIB_PIDS $chpid"
-	chq() { curl -sf "http://127.0.0.1:$chh/" --data-binary "$1"; }
-	if wait_for 60 curl -sf "http://127.0.0.1:$chh/?query=SELECT%201"; then
-		CU=clickhouse://127.0.0.1:$chh
-		for d in main copy big; do "$HALOG" clickhouse init "$CU/$d" >/dev/null 2>&1; done
-		# the server's CPU (user + system, seconds) so far: where the sink's time goes
-		chcpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$chpid/stat"; }
-		# rec_server KEY CPU0: records KEY_server_cpu_s, the server's CPU since CPU0
-		rec_server() { rec "$1_server_cpu_s" "$(awk -v a="$2" -v b="$(chcpu)" 'BEGIN { printf "%.2f", b - a }')"; }
-		# the sink: halog ingest --db none --sink, until ClickHouse acknowledged every row
-		c0=$(chcpu)
-		bench_cmd ch_sink 1 "'$HALOG' ingest --db none --sink '$CU/main?spool=$CHD/s1' '$F1'" &&
-			rec_server ch_sink "$c0" &&
-			rec ch_sink_rows "$(chq "SELECT count() FROM main.lines")"
-		# the reference: the same rows inserted by curl, same tables and views, in bodies of
-		# 250k rows (a million wide rows in one body pass the server's 2 GB query memory),
-		# as RowBinary and as Native
-		n=$(chq "SELECT count() FROM main.lines")
-		for f in RowBinary Native; do
-			k=0
-			while [ "$k" -lt "${n:-0}" ]; do
-				chq "SELECT * FROM main.lines LIMIT $k, 250000 FORMAT $f" >"$CHD/rows.$f.$k"
-				k=$((k + 250000))
+if only clickhouse; then
+	if [ -x "$CH_SERVER" ] && available halog-ingest "$HALOG" && chh=$(free_port) && cht=$(free_port); then
+		. "$top/tests/e2e/clickhouse-config"
+		CHD=$OUT/clickhouse
+		rm -rf "$CHD"
+		ch_config_write "$CHD" "$chh" "$cht"
+		"$CH_SERVER" --config-file="$CHD/config.xml" >"$CHD/stdout.log" 2>&1 &
+		chpid=$!
+		LIB_PIDS="$LIB_PIDS $chpid"
+		chq() { curl -sf "http://127.0.0.1:$chh/" --data-binary "$1"; }
+		if wait_for 60 curl -sf "http://127.0.0.1:$chh/?query=SELECT%201"; then
+			CU=clickhouse://127.0.0.1:$chh
+			for d in main copy big; do "$HALOG" clickhouse init "$CU/$d" >/dev/null 2>&1; done
+			# the server's CPU (user + system, seconds) so far: where the sink's time goes
+			chcpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$chpid/stat"; }
+			# rec_server KEY CPU0: records KEY_server_cpu_s, the server's CPU since CPU0
+			rec_server() { rec "$1_server_cpu_s" "$(awk -v a="$2" -v b="$(chcpu)" 'BEGIN { printf "%.2f", b - a }')"; }
+			# the sink: halog ingest --db none --sink, until ClickHouse acknowledged every row
+			c0=$(chcpu)
+			bench_cmd ch_sink 1 "'$HALOG' ingest --db none --sink '$CU/main?spool=$CHD/s1' '$F1'" &&
+				rec_server ch_sink "$c0" &&
+				rec ch_sink_rows "$(chq "SELECT count() FROM main.lines")"
+			# the reference: the same rows inserted by curl, same tables and views, in bodies of
+			# 250k rows (a million wide rows in one body pass the server's 2 GB query memory),
+			# as RowBinary and as Native
+			n=$(chq "SELECT count() FROM main.lines")
+			for f in RowBinary Native; do
+				k=0
+				while [ "$k" -lt "${n:-0}" ]; do
+					chq "SELECT * FROM main.lines LIMIT $k, 250000 FORMAT $f" >"$CHD/rows.$f.$k"
+					k=$((k + 250000))
+				done
 			done
-		done
-		c0=$(chcpu)
-		bench_cmd ch_bulk 1 "for b in '$CHD'/rows.RowBinary.*; do curl -sS --fail-with-body 'http://127.0.0.1:$chh/?query=INSERT%20INTO%20copy.lines%20FORMAT%20RowBinary' --data-binary @\$b >&2 || exit 1; done" &&
-			rec_server ch_bulk "$c0"
-		chq "TRUNCATE TABLE copy.lines" >/dev/null
-		c0=$(chcpu)
-		bench_cmd ch_bulk_native 1 "for b in '$CHD'/rows.Native.*; do curl -sS --fail-with-body 'http://127.0.0.1:$chh/?query=INSERT%20INTO%20copy.lines%20FORMAT%20Native' --data-binary @\$b >&2 || exit 1; done" &&
-			rec_server ch_bulk_native "$c0"
-		rm -f "$CHD"/rows.*
-		# the big file, then the report over its rows
-		bench_cmd ch_sink_big 1 "'$HALOG' ingest --db none --sink '$CU/big?spool=$CHD/s2' '$FB'"
-		bench_cmd ch_report "$RUNS" "'$HALOG' report --db '$CU/big' --format json > '$OUT/ch-report.json'"
+			c0=$(chcpu)
+			bench_cmd ch_bulk 1 "for b in '$CHD'/rows.RowBinary.*; do curl -sS --fail-with-body 'http://127.0.0.1:$chh/?query=INSERT%20INTO%20copy.lines%20FORMAT%20RowBinary' --data-binary @\$b >&2 || exit 1; done" &&
+				rec_server ch_bulk "$c0"
+			chq "TRUNCATE TABLE copy.lines" >/dev/null
+			c0=$(chcpu)
+			bench_cmd ch_bulk_native 1 "for b in '$CHD'/rows.Native.*; do curl -sS --fail-with-body 'http://127.0.0.1:$chh/?query=INSERT%20INTO%20copy.lines%20FORMAT%20Native' --data-binary @\$b >&2 || exit 1; done" &&
+				rec_server ch_bulk_native "$c0"
+			rm -f "$CHD"/rows.*
+			# the big file, then the report over its rows
+			bench_cmd ch_sink_big 1 "'$HALOG' ingest --db none --sink '$CU/big?spool=$CHD/s2' '$FB'"
+			bench_cmd ch_report "$RUNS" "'$HALOG' report --db '$CU/big' --format json > '$OUT/ch-report.json'"
+		else
+			skipped ch_sink "clickhouse-server did not start: $(tail -n 2 "$CHD/error.log" 2>/dev/null | tr '\n' ' ')"
+		fi
+		lib_stop "$chpid"
+		[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$CHD"
 	else
-		skipped ch_sink "clickhouse-server did not start: $(tail -n 2 "$CHD/error.log" 2>/dev/null | tr '\n' ' ')"
+		skipped ch_sink "clickhouse-server not installed (Debian package clickhouse-server), or halog ingest missing"
 	fi
-	lib_stop "$chpid"
-	[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$CHD"
-else
-	skipped ch_sink "clickhouse-server not installed (Debian package clickhouse-server), or halog ingest missing"
 fi
 
 if [ "${BENCH_KEEP:-0}" != 1 ]; then
@@ -527,7 +627,7 @@ fi
 
 # --- the table and results.json ----------------------------------------------------------------
 python3 - "$M" "$RESULTS" "$OUT/report.json" "$FB.expect.json" "$OUT/servebench.json" "$OUT/servebench-cold.json" "$OUT/ch-report.json" <<'EOF'
-import json, sys
+import json, os, sys
 
 raw = {}
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
@@ -651,17 +751,21 @@ metric("report_paths_time_vs_halog_u_big", "x", r, "halog -u (big file)", t["hal
 
 # The report must also be right: its per-backend/server request counts against loggen's summary
 # of the big file.
-match = None
-if t["report"] is not None:
+def counts_match(measured, path):
+    """1.0 when the JSON report at path has the big file's counts, 0.0 when not, None when the
+    report was not measured."""
+    if measured is None:
+        return None
     try:
-        rep = json.load(open(sys.argv[3], encoding="utf-8"))
+        rep = json.load(open(path, encoding="utf-8"))
         exp = json.load(open(sys.argv[4], encoding="utf-8"))
         got = {(b["name"], s["name"]): s["requests"] for b in rep.get("backends", [])
                for s in b.get("servers", [])}
         want = {(b, s): n for b, v in exp["backends"].items() for s, n in v["servers"].items()}
-        match = 1.0 if got == want else 0.0
+        return 1.0 if got == want else 0.0
     except (OSError, ValueError, KeyError, TypeError):
-        match = 0.0
+        return 0.0
+match = counts_match(t["report"], sys.argv[3])
 metric("report_counts_match", "bool", match, target="= loggen --expect",
        ok=None if match is None else match == 1.0, needs=("report",))
 
@@ -697,6 +801,38 @@ rss = num("listen_rss_kib")
 metric("listen_peak_rss_mib", "MiB", rss / 1024 if rss else None, target="< 64",
        ok=None if not rss else rss / 1024 < 64, needs=("listen",))
 
+# halog listen --max-size 16M at 100k lines/s, pruning as it goes: nothing lost (the store's
+# line count, kept by the aggregates, is what was sent less the kernel's drops, which are
+# reported apart), the stored rate against the sender's, the file against its limit
+sent, kd = num("listen_prune_sent"), num("listen_prune_kernel_dropped")
+acc, tp = num("listen_prune_accounted"), num("listen_prune_s")
+lost = sent - kd - acc if None not in (sent, kd, acc) else None
+metric("listen_prune_lost", "datagrams", lost, target="= 0",
+       ok=None if lost is None else lost == 0, needs=("listen_prune",))
+metric("listen_prune_kernel_dropped", "datagrams", kd, needs=("listen_prune",))
+sr = div(sent, num("listen_prune_send_s"))
+r = div(div(acc, tp), sr)
+metric("listen_prune_rate", "msg/s", div(acc, tp), "sender (paced)", sr, r, ">= 0.95x",
+       None if r is None else r >= 0.95, needs=("listen_prune",), measured_s=tp)
+metrics["listen_prune_rate"]["ref_unit"] = "msg/s"
+metric("listen_prune_steps", "steps", num("listen_prune_steps"), needs=("listen_prune",))
+metric("listen_prune_blocks_removed", "blocks", num("listen_prune_blocks"), needs=("listen_prune",))
+fb, lim = num("listen_prune_file_bytes"), num("listen_prune_limit_bytes")
+r = div(fb, lim)
+metric("listen_prune_size_vs_limit", "x", r, "--max-size 16M", div(lim, 1e6), r,
+       "<= 1.125", None if r is None else r <= 1.125, needs=("listen_prune",))
+metrics["listen_prune_size_vs_limit"]["measured_mb"] = div(fb, 1e6)
+metrics["listen_prune_size_vs_limit"]["ref_unit"] = "MB"
+# the reference: the same datagrams into a store without the limit (no pruning)
+rss, rss0 = num("listen_prune_rss_kib"), num("listen_noprune_rss_kib")
+metric("listen_prune_peak_rss_mib", "MiB", rss / 1024 if rss else None,
+       "without --max-size", rss0 / 1024 if rss0 else None, div(rss, rss0), "< 64",
+       None if not rss else rss / 1024 < 64, needs=("listen_prune", "listen_noprune"))
+metrics["listen_prune_peak_rss_mib"]["ref_unit"] = "MiB"
+c, c0 = num("listen_prune_cpu_s"), num("listen_noprune_cpu_s")
+metric("listen_prune_cpu_vs_noprune", "x", div(c, c0), "without --max-size", c0, div(c, c0),
+       needs=("listen_prune", "listen_noprune"), measured_s=c)
+
 # halog serve --listen with 20 live tails open, the same burst: nothing may be lost
 sent, stored = num("serve_listen_sent"), num("serve_listen_stored")
 recv = num("serve_listen_counter_listen.received")
@@ -712,8 +848,9 @@ metric("serve_listen_time_vs_listen", "x", r, "halog listen alone", t["listen"],
 
 # halog serve under load: live tails and searches at once
 def load_json(path, key):
-    if raw.get(key, "").startswith("skipped"):
-        return None
+    if raw.get(key, "").startswith("skipped") or (raw.get("only") and
+                                                  "serve_load" not in raw["only"].split(",")):
+        return None  # failed, or not run (the file is an older run's)
     try:
         return json.load(open(path, encoding="utf-8"))
     except (OSError, ValueError):
@@ -793,17 +930,7 @@ metric("ch_report_time_vs_sqlite_report", "x", r, "SQLite store's report", t["re
 r = div(tc["ch_report"], t["halog_srv_big"])
 metric("ch_report_time_vs_halog_srv_big", "x", r, "halog -srv (big file)", t["halog_srv_big"],
        r, needs=("ch_report", "halog_srv_big"), measured_s=tc["ch_report"])
-match = None
-if tc["ch_report"] is not None:
-    try:
-        rep = json.load(open(sys.argv[7], encoding="utf-8"))
-        exp = json.load(open(sys.argv[4], encoding="utf-8"))
-        got = {(b["name"], s["name"]): s["requests"] for b in rep.get("backends", [])
-               for s in b.get("servers", [])}
-        want = {(b, s): n for b, v in exp["backends"].items() for s, n in v["servers"].items()}
-        match = 1.0 if got == want else 0.0
-    except (OSError, ValueError, KeyError, TypeError):
-        match = 0.0
+match = counts_match(tc["ch_report"], sys.argv[7])
 metric("ch_report_counts_match", "bool", match, target="= loggen --expect",
        ok=None if match is None else match == 1.0, needs=("ch_report",))
 
@@ -843,7 +970,8 @@ for name, m in metrics.items():
             m["ratio_cpu"] = ca / cb
 
 env = {k: raw.get(k) for k in ("lines", "big_lines", "datagrams", "services", "runs", "seed",
-                               "quick", "cpus", "cpu_model", "date", "version")}
+                               "quick", "prune_datagrams", "prune_rate", "only", "cpus",
+                               "cpu_model", "date", "version")}
 out = {"env": env, "metrics": metrics,
        "raw": {k: (num(k) if num(k) is not None else v) for k, v in raw.items()}}
 with open(sys.argv[2], "w", encoding="utf-8") as f:
@@ -861,13 +989,17 @@ def fmt(v, unit=""):
 
 rows = [("metric", "value", "reference", "ratio", "cpu ratio", "target", "met")]
 notes = []
+only = os.environ.get("BENCH_ONLY")
 for name, m in metrics.items():
+    if only and m["skipped"] and "not measured" in m["skipped"]:
+        continue  # a section BENCH_ONLY left out
     if m["skipped"]:
         notes.append("  %s: %s" % (name, m["skipped"]))
         rows.append((name, "-", "", "", "", m["target"] or "", "skip"))
         continue
     ref = "" if m["reference"] is None else "%s %.3f%s" % (m["reference"], m["reference_value"],
-                                                            " MB" if m.get("ref_unit") else "s")
+                                                            " " + m.get("ref_unit", "")
+                                                            if m.get("ref_unit") else "s")
     met = "" if m["met"] is None else ("yes" if m["met"] else "NO")
     if m["unit"] == "x" and m.get("measured_mb") is not None:
         val = "%.1f MB" % m["measured_mb"]

@@ -57,6 +57,7 @@ steps1=$(counter prune.steps)
 	fail "send"
 wait_for 30 sh -c "[ \"\$(sqlite3 '$db' \"SELECT coalesce((SELECT value FROM counters WHERE name = 'prune.steps'), 0)\")\" -gt $steps1 ]" ||
 	fail "no prune step while the listener stored the second $HALF datagrams"
+# shellcheck disable=SC2154 # set by start_listener
 stop_listener "$lpid" "$log"
 cat "$log"
 

@@ -11,7 +11,7 @@ mkdir -p "$TMP"
 R=$TMP/results.json
 
 BENCH_QUICK=1 BENCH_LINES=5000 BENCH_BIG=8000 BENCH_DATAGRAMS=5000 BENCH_SERVICES=20 \
-	BENCH_OUT=$TMP/out BENCH_RESULTS=$R O=$O sh "$TOP/bench/run.sh" >"$TMP/stdout" 2>"$TMP/stderr"
+	BENCH_PRUNE_DATAGRAMS=20000 BENCH_OUT=$TMP/out BENCH_RESULTS=$R O=$O sh "$TOP/bench/run.sh" >"$TMP/stdout" 2>"$TMP/stderr"
 rc=$?
 [ $rc -eq 0 ] || fail "bench/run.sh exit $rc: $(tail -n 5 "$TMP/stderr")"
 jq -e . "$R" >/dev/null || fail "results.json is not JSON"
@@ -35,6 +35,9 @@ search_field_s since_10m_big_vs_main
 report_time_vs_halog_srv_big report_s report_all_time_vs_halog_srv_big report_paths_time_vs_halog_u_big
 report_counts_match parse_lines_per_s parse_speed_vs_halog_srv
 listen_lost_after_kernel listen_kernel_dropped listen_lost_end_to_end listen_stored_per_s listen_sender_per_s tail_f_worst_latency_s listen_peak_rss_mib
+listen_prune_lost listen_prune_kernel_dropped listen_prune_rate listen_prune_steps
+listen_prune_blocks_removed listen_prune_size_vs_limit listen_prune_peak_rss_mib
+listen_prune_cpu_vs_noprune
 serve_listen_lost_with_20_tails serve_listen_kernel_dropped serve_listen_time_vs_listen
 serve_search_p99_ms serve_search_p50_ms serve_search_cold_p99_ms serve_search_cold_p50_ms serve_searches_per_s serve_search_errors
 serve_tail_delay_p99_ms serve_tail_delay_p50_ms serve_streams_kept serve_tail_lines_missed
@@ -80,4 +83,16 @@ if jq -e '.metrics.listen_lost_after_kernel.skipped == null' "$R" >/dev/null; th
 	jq -e '.metrics.listen_lost_after_kernel.value == 0' "$R" >/dev/null ||
 		fail "halog listen lost $(jq .metrics.listen_lost_after_kernel.value "$R") received datagrams"
 fi
+if jq -e '.metrics.listen_prune_lost.skipped == null' "$R" >/dev/null; then
+	jq -e '.metrics.listen_prune_lost.value == 0' "$R" >/dev/null ||
+		fail "halog listen --max-size lost $(jq .metrics.listen_prune_lost.value "$R") datagrams"
+fi
+# BENCH_ONLY: one section runs; the others are "not measured" and left out of the table
+R2=$TMP/only.json
+BENCH_ONLY=hagen BENCH_QUICK=1 BENCH_SERVICES=20 BENCH_OUT=$TMP/out BENCH_RESULTS=$R2 O=$O \
+	sh "$TOP/bench/run.sh" >"$TMP/only.out" 2>"$TMP/only.err" || fail "BENCH_ONLY=hagen: $(tail -n 5 "$TMP/only.err")"
+jq -e '.metrics.hagen_s.skipped == null' "$R2" >/dev/null || fail "BENCH_ONLY=hagen did not measure hagen"
+jq -e '.metrics.ingest_lines_per_s.skipped | startswith("skipped: not measured")' "$R2" >/dev/null ||
+	fail "BENCH_ONLY=hagen ran the ingest"
+! grep -q '^ingest_lines_per_s ' "$TMP/only.out" || fail "BENCH_ONLY=hagen shows the ingest's row"
 echo "bench smoke: $n metrics, $(jq '[.metrics[] | select(.skipped == null)] | length' "$R") measured"

@@ -648,7 +648,9 @@ struct bread_cursor {
 };
 
 /* Fills c->line from a decoded line, with only what sel->want asks for. Runs once per line
- * delivered: the record is built once (not copied whole and cleared again). */
+ * delivered: the record is built once (not copied whole and cleared again). Without
+ * STORE_WANT_FIELDS the same fields are set on every line and the others stay as
+ * bread_cursor_open cleared them, so the record is not cleared per line. */
 static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec *br)
 {
 	struct store_line *ln = &c->line;
@@ -665,19 +667,16 @@ static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec 
 		*r = *k;
 	} else {
 		/* the summary (or less): what search and tail show */
-		logrec_clear(r);
 		r->kind = k->kind;
 		r->status = k->status;
-		r->host = k->host;
-		r->tag = k->tag;
-		r->pid = k->pid;
-		r->reason = k->reason;
-		if (want & STORE_WANT_SUMMARY) {
+		if (want & (STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC)) {
 			r->frontend = k->frontend;
 			r->backend = k->backend;
 			r->server = k->server;
 			r->status_code = k->status_code;
 			memcpy(r->term, k->term, sizeof(r->term));
+		}
+		if (want & STORE_WANT_SUMMARY) {
 			r->client_ip = k->client_ip;
 			r->bind = k->bind;
 			r->ev_proxy = k->ev_proxy;
@@ -685,11 +684,6 @@ static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec 
 			r->ev_state = k->ev_state;
 		}
 		if (want & STORE_WANT_TRAFFIC) { /* what rollup_agg_add reads (read.h) */
-			r->frontend = k->frontend;
-			r->backend = k->backend;
-			r->server = k->server;
-			r->status_code = k->status_code;
-			memcpy(r->term, k->term, sizeof(r->term));
 			r->t_req = k->t_req;
 			r->t_wait = k->t_wait;
 			r->t_connect = k->t_connect;
@@ -708,6 +702,10 @@ static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec 
 		}
 	}
 	if (want & STORE_WANT_LINE) {
+		r->host = k->host;
+		r->tag = k->tag;
+		r->pid = k->pid;
+		r->reason = k->reason;
 		ln->recv_ms = br->recv_ms;
 		ln->source = br->source;
 		ln->raw = br->raw;
@@ -848,6 +846,7 @@ struct bread_cursor *bread_cursor_open(sqlite3 *db, const struct store_sel *sel,
 	c->db = db;
 	c->sel = *sel;
 	c->limit = sel->limit;
+	logrec_clear(&c->line.rec); /* deliver sets the same fields on every line */
 	filt_init(&c->f, &c->sel, sel->want);
 	stopper_init(&c->sp, stop, c->f.has_regex);
 	c->f.sp = &c->sp;

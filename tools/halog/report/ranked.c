@@ -149,13 +149,64 @@ int report_client_key(const struct logrec *rec, enum report_client_by by, struct
 
 /* ------------------------------------------------------------------------ accumulation */
 
+/* One row while records are added: what a lookup compares and an add updates lies in its first
+ * 64 bytes (the length, then the counts every record adds to), the key right after; rows start
+ * on a cache line (struct arena), so a lookup of a short key reads one or two lines. */
 struct acc {
-	struct report_row row; /* key not set until finish; max kept as values arrive */
-	uint32_t id;	       /* in the order rows were made: 0, 1, … */
-	uint64_t hash;
-	size_t klen;
-	char key[]; /* klen bytes */
+	uint32_t klen, id; /* id: in the order rows were made, 0, 1, … */
+	int64_t requests, errors, bytes, ta_n, ta_sum, halog_err, halog_time; /* report_row's */
+	int64_t halog_bytes;
+	int32_t max, p50, p95, p99; /* -1: none; the percentiles are set by rows_percentiles */
+	char key[];		    /* klen bytes */
 };
+_Static_assert(offsetof(struct acc, halog_bytes) == 64, "an add's counts fill one cache line");
+
+/* The rows' memory: chunks that rows are cut from, each on a 64-byte boundary, freed at once
+ * (no allocation per row, no allocator header between two rows). */
+#define ARENA_CHUNK ((size_t)1 << 20)
+#define ARENA_ALIGN 64
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	_Alignas(ARENA_ALIGN) unsigned char mem[];
+};
+struct arena {
+	struct arena_chunk *head; /* the chunk rows are cut from now; the older ones follow */
+};
+
+/* n bytes, 64-byte aligned and zeroed, that live until arena_release. NULL: out of memory. */
+static void *arena_alloc(struct arena *ar, size_t n)
+{
+	n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	struct arena_chunk *c = ar->head;
+	if (!c || c->size - c->used < n) {
+		size_t size = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
+		if (!(c = aligned_alloc(ARENA_ALIGN, sizeof(*c) + size)))
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		if (ar->head && size != ARENA_CHUNK) { /* a big one: keep cutting from the head */
+			c->next = ar->head->next;
+			ar->head->next = c;
+		} else {
+			c->next = ar->head;
+			ar->head = c;
+		}
+	}
+	void *p = c->mem + c->used;
+	c->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+static void arena_release(struct arena *ar)
+{
+	while (ar->head) {
+		struct arena_chunk *c = ar->head;
+		ar->head = c->next;
+		free(c);
+	}
+}
 
 /* The rows by key: open addressing on the key's hash, each slot the hash and its row (the key
  * lives in the row), so a lookup touches the slot and the row it updates anyway. */
@@ -179,6 +230,7 @@ struct report_ranker {
 	struct tval *vals;
 	size_t nvals, avals;
 	struct strbuf key;
+	struct arena rows; /* the struct acc of every row */
 };
 
 struct report_ranker *report_ranker_new(enum report_ranker_kind kind)
@@ -195,8 +247,7 @@ void report_ranker_free(struct report_ranker *k)
 {
 	if (!k)
 		return;
-	for (size_t i = 0; i < k->cap; i++)
-		free(k->tab[i].a);
+	arena_release(&k->rows);
 	free(k->tab);
 	free(k->vals);
 	strbuf_release(&k->key);
@@ -259,13 +310,14 @@ static struct acc *acc_of(struct report_ranker *k, const char *key, size_t klen)
 		if (k->tab[i].hash == h && a->klen == klen && !memcmp(a->key, key, klen))
 			return a;
 	}
-	struct acc *a = calloc(1, sizeof(*a) + klen);
+	if (klen > UINT32_MAX)
+		return NULL;
+	struct acc *a = arena_alloc(&k->rows, sizeof(*a) + klen);
 	if (!a)
 		return NULL;
-	a->row.max = -1;
+	a->max = a->p50 = a->p95 = a->p99 = -1;
 	a->id = (uint32_t)k->n;
-	a->hash = h;
-	a->klen = klen;
+	a->klen = (uint32_t)klen;
 	if (klen)
 		memcpy(a->key, key, klen);
 	k->tab[i].hash = h;
@@ -277,7 +329,7 @@ static struct acc *acc_of(struct report_ranker *k, const char *key, size_t klen)
 /* Adds rec to its row a. Returns 0 or -1 (out of memory). */
 static int acc_add(struct report_ranker *k, struct acc *a, const struct logrec *rec)
 {
-	struct report_row *w = &a->row;
+	struct acc *w = a;
 	w->requests++;
 	w->errors += rollup_is_error(rec) != 0;
 	if (rec->bytes_read != LR_NONE && rec->bytes_read > 0)
@@ -370,7 +422,7 @@ static size_t rank_index(size_t n, int p)
 }
 
 /* p50, p95 and p99 of the n values v of row w, exact (nearest rank), as if they were sorted. */
-static void percentiles(struct report_row *w, int32_t *v, size_t n)
+static void percentiles(struct acc *w, int32_t *v, size_t n)
 {
 	w->p50 = w->p95 = w->p99 = -1;
 	if (!n)
@@ -398,7 +450,7 @@ static int rows_percentiles(const struct report_ranker *k, struct acc **accs, si
 		pos[i] = SIZE_MAX;
 	for (size_t j = 0; j < m; j++) {
 		pos[accs[j]->id] = total;
-		total += (size_t)accs[j]->row.ta_n;
+		total += (size_t)accs[j]->ta_n;
 	}
 	if (!(v = malloc((total ? total : 1) * sizeof(*v)))) {
 		free(pos);
@@ -412,15 +464,15 @@ static int rows_percentiles(const struct report_ranker *k, struct acc **accs, si
 		}
 	}
 	for (size_t j = 0; j < m; j++) {
-		size_t n = (size_t)accs[j]->row.ta_n; /* pos is now the end of the row's values */
-		percentiles(&accs[j]->row, v + pos[accs[j]->id] - n, n);
+		size_t n = (size_t)accs[j]->ta_n; /* pos is now the end of the row's values */
+		percentiles(accs[j], v + pos[accs[j]->id] - n, n);
 	}
 	free(v);
 	free(pos);
 	return 0;
 }
 
-static int64_t sort_value(const struct report_row *r, enum report_sort s)
+static int64_t sort_value(const struct acc *r, enum report_sort s)
 {
 	switch (s) {
 	case REPORT_SORT_REQUESTS:
@@ -452,7 +504,7 @@ static int cmp_acc(const void *x, const void *y, void *arg)
 	const struct acc *a = *(const struct acc *const *)x, *b = *(const struct acc *const *)y;
 	enum report_sort s = *(const enum report_sort *)arg;
 	if (s != REPORT_SORT_KEY) {
-		int64_t va = sort_value(&a->row, s), vb = sort_value(&b->row, s);
+		int64_t va = sort_value(a, s), vb = sort_value(b, s);
 		if (va != vb)
 			return va > vb ? -1 : 1;
 	}
@@ -509,7 +561,7 @@ int report_ranker_finish(struct report_ranker *k, enum report_sort sort, size_t 
 		if (!k->tab[i].a)
 			continue;
 		accs[n] = k->tab[i].a;
-		t->requests += accs[n]->row.requests;
+		t->requests += accs[n]->requests;
 		n++;
 	}
 	/* percentiles cost a gathering and a selection over each row's values: only the rows shown
@@ -534,7 +586,20 @@ int report_ranker_finish(struct report_ranker *k, enum report_sort sort, size_t 
 	}
 	for (size_t j = 0; j < n; j++) {
 		struct acc *a = accs[j];
-		rows[j] = a->row;
+		rows[j] = (struct report_row){
+			.requests = a->requests,
+			.errors = a->errors,
+			.bytes = a->bytes,
+			.ta_n = a->ta_n,
+			.ta_sum = a->ta_sum,
+			.p50 = a->p50,
+			.p95 = a->p95,
+			.p99 = a->p99,
+			.max = a->max,
+			.halog_err = a->halog_err,
+			.halog_time = a->halog_time,
+			.halog_bytes = a->halog_bytes,
+		};
 		if (!(rows[j].key = malloc(a->klen + 1))) {
 			for (size_t i = 0; i < j; i++)
 				free(rows[i].key);

@@ -545,12 +545,16 @@ static int events_only(const struct store_sel *sel)
 
 /* ------------------------------------------------------------------------ decoded blocks */
 
-/* One block decoded whole: its lines in recs. */
+/* One block, decoded whole (its lines in recs) or line by line (stream: the next line only, in
+ * recs[0], which a reader in order needs; a block's 4096 records would not stay in the cache
+ * between their decoding and their reading). */
 struct dblock {
 	int64_t first; /* 0: none */
 	size_t n;
 	struct block_rec *recs;
 	size_t cap;
+	int stream; /* recs[0] holds line "next - 1" only */
+	size_t next;
 	struct block_zip *z;
 	struct block_dec d;
 };
@@ -563,9 +567,10 @@ static void dblock_release(struct dblock *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Decodes the block of the current row of s into b. Returns 0 or -1. */
-static int dblock_load(struct dblock *b, sqlite3_stmt *s, const struct filt *f, char *err,
-		       size_t errsz)
+/* Decodes the block of the current row of s into b: every line, or none yet when stream (then
+ * dblock_line reads them in order). Returns 0 or -1. */
+static int dblock_load(struct dblock *b, sqlite3_stmt *s, const struct filt *f, int stream,
+		       char *err, size_t errsz)
 {
 	int with_raw = f->need_raw;
 	struct blockdb_row row;
@@ -577,14 +582,22 @@ static int dblock_load(struct dblock *b, sqlite3_stmt *s, const struct filt *f, 
 		return -1;
 	if (!f->all)
 		block_dec_only(&b->d, f->offs, f->noffs, f->source);
-	if ((size_t)row.m.n > b->cap) {
-		struct block_rec *r = realloc(b->recs, (size_t)row.m.n * sizeof(*r));
+	size_t need = stream ? 1 : (size_t)row.m.n;
+	if (need > b->cap) {
+		struct block_rec *r = realloc(b->recs, need * sizeof(*r));
 		if (!r)
 			return fail(err, errsz, "cannot read a block", NULL);
 		b->recs = r;
-		b->cap = (size_t)row.m.n;
+		b->cap = need;
 	}
+	b->stream = stream;
+	b->next = 0;
 	b->n = 0;
+	if (stream) {
+		b->n = (size_t)row.m.n;
+		b->first = row.first_id;
+		return 0;
+	}
 	int rc;
 	while ((rc = block_dec_next(&b->d, &b->recs[b->n], err, errsz)) == 1)
 		b->n++;
@@ -614,11 +627,28 @@ static int dblock_at(struct dblock *b, sqlite3 *db, sqlite3_stmt **at, int64_t p
 	if (rc != SQLITE_ROW)
 		return fail(err, errsz, "cannot read the blocks", db);
 	b->first = 0;
-	int r = dblock_load(b, *at, f, err, errsz);
+	int r = dblock_load(b, *at, f, 0, err, errsz);
 	sqlite3_reset(*at);
 	if (r)
 		return -1;
 	return pos < b->first + (int64_t)b->n ? 1 : 0;
+}
+
+/* Line i of b: decoded now when b streams (i must then be the line after the last one asked
+ * for). NULL: a corrupt block (err says why). */
+static const struct block_rec *dblock_line(struct dblock *b, size_t i, char *err, size_t errsz)
+{
+	if (!b->stream)
+		return &b->recs[i];
+	int rc = i == b->next ? block_dec_next(&b->d, &b->recs[0], err, errsz) : 0;
+	if (rc != 1) {
+		if (!rc) /* fewer lines than the block's row says (-1: block_dec_next said why) */
+			snprintf(err, errsz, "corrupt block %lld: a line is missing",
+				 (long long)b->first);
+		return NULL;
+	}
+	b->next++;
+	return &b->recs[0];
 }
 
 /* ------------------------------------------------------------------------ cursors */
@@ -648,7 +678,9 @@ struct bread_cursor {
 };
 
 /* Fills c->line from a decoded line, with only what sel->want asks for. Runs once per line
- * delivered: the record is built once (not copied whole and cleared again). */
+ * delivered: the record is built once (not copied whole and cleared again). Without
+ * STORE_WANT_FIELDS the same fields are set on every line and the others stay as
+ * bread_cursor_open cleared them, so the record is not cleared per line. */
 static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec *br)
 {
 	struct store_line *ln = &c->line;
@@ -665,19 +697,16 @@ static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec 
 		*r = *k;
 	} else {
 		/* the summary (or less): what search and tail show */
-		logrec_clear(r);
 		r->kind = k->kind;
 		r->status = k->status;
-		r->host = k->host;
-		r->tag = k->tag;
-		r->pid = k->pid;
-		r->reason = k->reason;
-		if (want & STORE_WANT_SUMMARY) {
+		if (want & (STORE_WANT_SUMMARY | STORE_WANT_TRAFFIC)) {
 			r->frontend = k->frontend;
 			r->backend = k->backend;
 			r->server = k->server;
 			r->status_code = k->status_code;
 			memcpy(r->term, k->term, sizeof(r->term));
+		}
+		if (want & STORE_WANT_SUMMARY) {
 			r->client_ip = k->client_ip;
 			r->bind = k->bind;
 			r->ev_proxy = k->ev_proxy;
@@ -685,11 +714,6 @@ static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec 
 			r->ev_state = k->ev_state;
 		}
 		if (want & STORE_WANT_TRAFFIC) { /* what rollup_agg_add reads (read.h) */
-			r->frontend = k->frontend;
-			r->backend = k->backend;
-			r->server = k->server;
-			r->status_code = k->status_code;
-			memcpy(r->term, k->term, sizeof(r->term));
 			r->t_req = k->t_req;
 			r->t_wait = k->t_wait;
 			r->t_connect = k->t_connect;
@@ -708,6 +732,10 @@ static void deliver(struct bread_cursor *c, int64_t pos, const struct block_rec 
 		}
 	}
 	if (want & STORE_WANT_LINE) {
+		r->host = k->host;
+		r->tag = k->tag;
+		r->pid = k->pid;
+		r->reason = k->reason;
 		ln->recv_ms = br->recv_ms;
 		ln->source = br->source;
 		ln->raw = br->raw;
@@ -781,7 +809,7 @@ static int scan(sqlite3 *db, const struct store_sel *sel, const struct filt *f, 
 			stopped(err, errsz);
 			goto out;
 		}
-		if (dblock_load(&b, s, f, err, errsz))
+		if (dblock_load(&b, s, f, !desc, err, errsz))
 			goto out;
 		for (size_t k = 0; k < b.n; k++) {
 			size_t i = desc ? b.n - 1 - k : k;
@@ -789,8 +817,10 @@ static int scan(sqlite3 *db, const struct store_sel *sel, const struct filt *f, 
 				stopped(err, errsz);
 				goto out;
 			}
-			if (line_ok(f, b.first + (int64_t)i, &b.recs[i]) &&
-			    fn(arg, b.first + (int64_t)i, &b.recs[i])) {
+			const struct block_rec *br = dblock_line(&b, i, err, errsz);
+			if (!br)
+				goto out;
+			if (line_ok(f, b.first + (int64_t)i, br) && fn(arg, b.first + (int64_t)i, br)) {
 				ret = 0;
 				goto out;
 			}
@@ -848,6 +878,7 @@ struct bread_cursor *bread_cursor_open(sqlite3 *db, const struct store_sel *sel,
 	c->db = db;
 	c->sel = *sel;
 	c->limit = sel->limit;
+	logrec_clear(&c->line.rec); /* deliver sets the same fields on every line */
 	filt_init(&c->f, &c->sel, sel->want);
 	stopper_init(&c->sp, stop, c->f.has_regex);
 	c->f.sp = &c->sp;
@@ -955,9 +986,12 @@ int bread_cursor_next(struct bread_cursor *c, const struct store_line **line, ch
 			size_t i = c->desc ? c->b.n - 1 - c->at : c->at;
 			c->at++;
 			int64_t pos = c->b.first + (int64_t)i;
-			if (!line_ok(&c->f, pos, &c->b.recs[i]))
+			const struct block_rec *br = dblock_line(&c->b, i, err, errsz);
+			if (!br)
+				return -1;
+			if (!line_ok(&c->f, pos, br))
 				continue;
-			deliver(c, pos, &c->b.recs[i]);
+			deliver(c, pos, br);
 			c->given++;
 			*line = &c->line;
 			return 1;
@@ -969,7 +1003,7 @@ int bread_cursor_next(struct bread_cursor *c, const struct store_line **line, ch
 			return 0;
 		if (rc != SQLITE_ROW)
 			return fail(err, errsz, "cannot read the blocks", c->db);
-		if (dblock_load(&c->b, c->blocks, &c->f, err, errsz))
+		if (dblock_load(&c->b, c->blocks, &c->f, !c->desc, err, errsz))
 			return -1;
 		c->at = 0;
 	}

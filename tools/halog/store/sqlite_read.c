@@ -330,11 +330,21 @@ struct akey {
 	int32_t fe, be, srv, kind;
 };
 
-/* The aggregate of the key in the first four columns of s (created empty). NULL: no memory. */
-static struct rollup_agg *agg_at(struct hmap *m, sqlite3_stmt *s)
+/* The last key a read found, and its aggregate: the rows come in key order within a bucket, so
+ * the next row's key is often the same (a status code or state after another). */
+struct alast {
+	struct akey k;
+	struct rollup_agg *a; /* NULL: none yet */
+};
+
+/* The aggregate of the key in the first four columns of s (created empty), looked up in m
+ * unless it is the key of *last. NULL: no memory. */
+static struct rollup_agg *agg_at(struct hmap *m, sqlite3_stmt *s, struct alast *last)
 {
 	struct akey k = {sqlite3_column_int(s, 0), sqlite3_column_int(s, 1),
 			 sqlite3_column_int(s, 2), sqlite3_column_int(s, 3)};
+	if (last->a && !memcmp(&k, &last->k, sizeof(k)))
+		return last->a;
 	int isnew;
 	struct hmap_ent *e = hmap_put(m, &k, sizeof(k), &isnew);
 	if (!e)
@@ -349,7 +359,8 @@ static struct rollup_agg *agg_at(struct hmap *m, sqlite3_stmt *s)
 		a->key.kind = k.kind;
 		e->val = a;
 	}
-	return e->val;
+	last->k = k;
+	return last->a = e->val;
 }
 
 static int read_sums(struct store_reader *rd, const struct rfilter *f, struct hmap *m)
@@ -360,10 +371,11 @@ static int read_sums(struct store_reader *rd, const struct rfilter *f, struct hm
 					 " bytes_read, bytes_up, logasap",
 					 "rollup", f, 1, 1, "");
 	int rc;
+	struct alast last = {{0, 0, 0, 0}, NULL};
 	if (!s)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rollup_agg *a = agg_at(m, s);
+		struct rollup_agg *a = agg_at(m, s, &last);
 		int col = 4;
 		if (!a)
 			break;
@@ -387,10 +399,11 @@ static int read_pairs(struct store_reader *rd, const struct rfilter *f, struct h
 					       : "SELECT fe, be, srv, kind, code, n",
 					 terms ? "rollup_term" : "rollup_code", f, 1, 1, "");
 	int rc;
+	struct alast last = {{0, 0, 0, 0}, NULL};
 	if (!s)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rollup_agg *a = agg_at(m, s);
+		struct rollup_agg *a = agg_at(m, s, &last);
 		int64_t key;
 		if (!a)
 			break;
@@ -415,10 +428,11 @@ static int read_timers(struct store_reader *rd, const struct rfilter *f, struct 
 	sqlite3_stmt *s = prepare_rollup(rd, "SELECT fe, be, srv, kind, timer, n, sum, max, hist",
 					 "rollup_timer", f, 1, 1, "");
 	int rc;
+	struct alast last = {{0, 0, 0, 0}, NULL};
 	if (!s)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rollup_agg *a = agg_at(m, s);
+		struct rollup_agg *a = agg_at(m, s, &last);
 		int t = sqlite3_column_int(s, 4);
 		if (!a)
 			break;
@@ -536,6 +550,15 @@ static void errtop_release(struct errtop *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Whether a candidate of be with n errors ranks after every path of a full list (fewer errors
+ * than its last): then its path need not be read. */
+static int errtop_below(const struct errtop *t, int64_t be, int64_t n)
+{
+	if (be < 0 || (size_t)be >= t->nbe || t->n[be] < t->top || !t->top)
+		return 0;
+	return n < t->e[(size_t)be * t->top + t->top - 1].n;
+}
+
 /* Offers (be, status, path, n). Returns 0 or -1 (out of memory). */
 static int errtop_offer(struct errtop *t, int64_t be, int64_t status, const char *path, size_t plen,
 			int64_t n)
@@ -609,14 +632,18 @@ static int sq_error_paths(struct store_reader *rd, const struct store_sel *sel, 
 	if (!s)
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const void *path = sqlite3_column_blob(s, 2);
-		size_t plen = (size_t)sqlite3_column_bytes(s, 2);
 		if (!summed) {
-			if (errtop_offer(&t, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
-					 path ? path : "", plen, sqlite3_column_int64(s, 3)))
+			int64_t be = sqlite3_column_int64(s, 0), n = sqlite3_column_int64(s, 3);
+			if (errtop_below(&t, be, n))
+				continue;
+			const void *path = sqlite3_column_blob(s, 2);
+			size_t plen = (size_t)sqlite3_column_bytes(s, 2);
+			if (errtop_offer(&t, be, sqlite3_column_int64(s, 1), path ? path : "", plen, n))
 				break;
 			continue;
 		}
+		const void *path = sqlite3_column_blob(s, 2);
+		size_t plen = (size_t)sqlite3_column_bytes(s, 2);
 		int32_t k[2] = {sqlite3_column_int(s, 0), sqlite3_column_int(s, 1)};
 		int isnew;
 		strbuf_reset(&key);

@@ -199,6 +199,17 @@ static void add_kinds(struct strbuf *sb, unsigned kinds)
 	strbuf_addch(sb, ')');
 }
 
+/* " AND (a request whose column req is v, or an event whose column ev is v)": a backend or
+ * server filter matches the requests it served and the events HAProxy logged about it. */
+static void add_req_or_event(struct strbuf *sb, const char *req, const char *ev, const char *v)
+{
+	strbuf_addf(sb, " AND ((kind IN (1, 2) AND %s = ", req);
+	add_lit(sb, v);
+	strbuf_addf(sb, ") OR (kind IN " EVENT_KINDS_SQL " AND %s = ", ev);
+	add_lit(sb, v);
+	strbuf_addstr(sb, "))");
+}
+
 /* The WHERE of a read of lines (without the query, which runs in C). */
 static void add_where(struct strbuf *sb, const struct store_sel *sel)
 {
@@ -221,20 +232,10 @@ static void add_where(struct strbuf *sb, const struct store_sel *sel)
 		strbuf_addstr(sb, " AND kind IN (1, 2) AND frontend = ");
 		add_lit(sb, sel->frontend);
 	}
-	if (sel->backend) {
-		strbuf_addstr(sb, " AND ((kind IN (1, 2) AND backend = ");
-		add_lit(sb, sel->backend);
-		strbuf_addstr(sb, ") OR (kind IN " EVENT_KINDS_SQL " AND ev_proxy = ");
-		add_lit(sb, sel->backend);
-		strbuf_addstr(sb, "))");
-	}
-	if (sel->server) {
-		strbuf_addstr(sb, " AND ((kind IN (1, 2) AND server = ");
-		add_lit(sb, sel->server);
-		strbuf_addstr(sb, ") OR (kind IN " EVENT_KINDS_SQL " AND ev_server = ");
-		add_lit(sb, sel->server);
-		strbuf_addstr(sb, "))");
-	}
+	if (sel->backend)
+		add_req_or_event(sb, "backend", "ev_proxy", sel->backend);
+	if (sel->server)
+		add_req_or_event(sb, "server", "ev_server", sel->server);
 	if (sel->source) {
 		strbuf_addstr(sb, " AND source = ");
 		add_lit(sb, sel->source);

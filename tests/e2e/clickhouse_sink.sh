@@ -3,7 +3,8 @@
 # reach ClickHouse exactly once: across a ClickHouse restart mid-stream; across a listener
 # restart while ClickHouse is down (the spool file, sent first by the next run); when an
 # earlier run's spool is replayed whole (each of its batches is checked, none inserted twice);
-# and with --db none. The rollup views count what the table holds.
+# and with --db none. The rollup views count what the table holds. halog ingest --sink of a file
+# waits on ClickHouse rather than dropping what memory and the spool cannot hold.
 set -u
 . "$TOP/tests/e2e/listen-lib"
 . "$TOP/tests/e2e/clickhouse-lib"
@@ -101,6 +102,21 @@ v1=$(views)
 got=$(chq "$HP" "SELECT sumMerge(n_requests) = sumMerge(n_2xx) FROM halog.traffic_1m FORMAT TSV")
 [ "$got" = 1 ] || fail "traffic_1m: not every request is a 2xx"
 echo "ok: the per-minute views gained the 6000 requests stored after the kill"
+
+# 4. halog ingest of a file waits on ClickHouse instead of filling memory and the spool: with
+# room for 4 small batches in memory and none in the spool, 20000 lines all go in, none dropped
+# (a sink that never waits drops whatever it reads faster than ClickHouse inserts)
+"$O/helpers/loggen" --lines 20000 --seed 3 >"$TMP/file.log"
+FURL="clickhouse://127.0.0.1:$HP/file?memory=4M&spool_max=1&spool=$TMP/file.spool"
+"$HALOG" clickhouse init "$FURL" >/dev/null 2>&1 || fail "init of the database file"
+"$HALOG" ingest --db none --sink "$FURL" "$TMP/file.log" >"$TMP/file.ingest" 2>&1 ||
+	{ cat "$TMP/file.ingest"; fail "ingest --sink of a file"; }
+cat "$TMP/file.ingest"
+grep -q "inserted 20000, already there 0, overflow 0, spooled 0 " "$TMP/file.ingest" ||
+	fail "ingest --sink did not wait on ClickHouse"
+got=$(chq "$HP" "SELECT count() FROM file.lines FORMAT TSV")
+[ "$got" = 20000 ] || fail "ClickHouse holds $got of the file's 20000 lines"
+echo "ok: ingest --sink of a file waits on ClickHouse: 20000 lines through 1 MiB, no spool"
 
 # retention where the server has no TTL (18.16): prune drops the days older than --retention
 chq "$HP" "INSERT INTO halog.lines (ts_ms, recv_ms, batch, seq, kind, raw) VALUES (1000000000000, 1000000000000, 1, 0, 0, 'old')" >/dev/null

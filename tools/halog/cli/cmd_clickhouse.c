@@ -92,6 +92,7 @@ static int copy_store(const char *db, const char *url)
 		store_reader_close(rd);
 		return HALOG_EXIT_ERR;
 	}
+	chsink_set_wait(sink, 1); /* the store waits, as a file does for ingest */
 	store_sel_init(&sel);
 	sel.want = STORE_WANT_LINE | STORE_WANT_FIELDS;
 	if (!(cur = store_cursor_open(rd, &sel))) {

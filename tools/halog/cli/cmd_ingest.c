@@ -268,6 +268,8 @@ int cmd_ingest(int argc, char **argv)
 			logparser_free(lp);
 			return HALOG_EXIT_ERR;
 		}
+		/* a file waits: ClickHouse sets the pace, not memory and the spool */
+		chsink_set_wait(io.sink, 1);
 	}
 	struct ingest_stats stats;
 	memset(&stats, 0, sizeof(stats));

@@ -46,9 +46,12 @@ struct chsink {
 	char lines[200];      /* the table rows go to */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t room; /* a waiting caller (chsink_set_wait): the sender took a batch */
 	pthread_t th;
 	int started;
 	int closing;
+	int wait;    /* chsink_set_wait: a full sink makes the caller wait, not spool */
+	int failing; /* the last insert failed: waiting callers spool again */
 	int64_t grace_end; /* monotonic: stop trying to send then */
 	uint64_t next_n;   /* the next message number chsink_add accepts */
 	uint32_t next_seq; /* rows are numbered across batches, so that rows of one millisecond
@@ -315,8 +318,11 @@ ioerr:
 /* ------------------------------------------------------------------------ sealing */
 
 /* Moves the open batch to memory, or to the spool when memory is full or the spool already
- * holds newer-than-memory batches (order), or drops it. Under mu. */
-static void seal(struct chsink *s)
+ * holds newer-than-memory batches (order), or drops it. Under mu. A caller that may wait
+ * (chsink_set_wait, not the sender) first waits while a batch is being inserted, so that
+ * ClickHouse, not memory or the spool, takes up the difference in speed (the caller fills the
+ * next batch meanwhile); not while inserts fail (ClickHouse down), when batches go to memory and the spool. */
+static void seal(struct chsink *s, int may_wait)
 {
 	struct chbatch *b = s->open;
 
@@ -325,6 +331,9 @@ static void seal(struct chsink *s)
 		batch_free(b);
 		return;
 	}
+	while (may_wait && s->wait && !s->failing && !s->closing && (s->head || s->inflight) &&
+	       s->size == s->read_off)
+		pthread_cond_wait(&s->room, &s->mu);
 	if (s->size == s->read_off && s->mem_bytes + batch_cost(b) <= s->u.memory) {
 		if (s->tail)
 			s->tail->next = b;
@@ -430,7 +439,7 @@ static int add_row(struct chsink *s, uint64_t n, const struct store_msg *m,
 		b->max_recv = m->recv_ms;
 	if (b->rows >= s->u.batch || b->data.len >= BATCH_MAX_BYTES ||
 	    b->data.len >= s->u.memory / 4)
-		seal(s);
+		seal(s, 1);
 out:
 	pthread_mutex_unlock(&s->mu);
 	return ret;
@@ -605,6 +614,7 @@ static int take_next(struct chsink *s)
 			s->tail = NULL;
 		s->inflight->next = NULL;
 		s->inflight_disk = 0;
+		pthread_cond_signal(&s->room);
 		return 1;
 	}
 	if (s->read_off < s->size) {
@@ -675,7 +685,7 @@ static void *sender_main(void *arg)
 
 		if (s->open && s->open->rows &&
 		    (s->closing || now - s->open->began_ms >= (int64_t)s->u.batch_ms))
-			seal(s);
+			seal(s, 0);
 		if (s->closing && now >= s->grace_end)
 			break;
 		if (!take_next(s)) {
@@ -725,8 +735,12 @@ static void *sender_main(void *arg)
 				fprintf(stderr, "halog: %s: inserting again\n", s->u.text);
 			done_inflight(s);
 			backoff = 0;
+			s->failing = 0;
+			pthread_cond_signal(&s->room);
 			continue;
 		}
+		s->failing = 1;
+		pthread_cond_signal(&s->room);
 		s->st.retries++;
 		now = clock_mono_ms();
 		if (!backoff || now - s->last_err_print >= 10000) {
@@ -758,6 +772,7 @@ struct chsink *chsink_open(const char *url, const char *default_spool, char *err
 	strbuf_init(&s->gz);
 	pthread_mutex_init(&s->mu, NULL);
 	clock_cond_init(&s->cv);
+	clock_cond_init(&s->room);
 	if (ch_url_parse(url, &s->u, err, errsz) < 0)
 		goto fail;
 	ch_table(&s->u, "lines", s->lines, sizeof(s->lines));
@@ -785,6 +800,13 @@ struct chsink *chsink_open(const char *url, const char *default_spool, char *err
 fail:
 	chsink_close(s, 0, NULL);
 	return NULL;
+}
+
+void chsink_set_wait(struct chsink *s, int on)
+{
+	pthread_mutex_lock(&s->mu);
+	s->wait = on;
+	pthread_mutex_unlock(&s->mu);
 }
 
 void chsink_get_stats(struct chsink *s, struct chsink_stats *out)
@@ -924,6 +946,7 @@ void chsink_close(struct chsink *s, int64_t grace_ms, const char *who)
 		s->closing = 1;
 		s->grace_end = clock_mono_ms() + grace_ms;
 		pthread_cond_signal(&s->cv);
+		pthread_cond_signal(&s->room);
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->th, NULL);
 		spool_rest(s);
@@ -958,5 +981,6 @@ void chsink_close(struct chsink *s, int64_t grace_ms, const char *who)
 	free(s->spool_path);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->room);
 	free(s);
 }

@@ -40,7 +40,7 @@ struct chsink *chsink_open(const char *url, const char *default_spool, char *err
 
 /* Adds one message with its parse result. n numbers the caller's messages: one with an n below
  * one added before is ignored (a caller that replays a batch, e.g. after a failed SQLite
- * commit, stores nothing twice); CHSINK_NEW is always added. Never blocks on the network. Returns 0, or -1 when out of
+ * commit, stores nothing twice); CHSINK_NEW is always added. Never blocks on the network (unless chsink_set_wait). Returns 0, or -1 when out of
  * memory (the row is counted in overflow). */
 int chsink_add(struct chsink *s, uint64_t n, const struct store_msg *m, const struct logrec *rec);
 /* Adds a line another store delivered (STORE_WANT_LINE | STORE_WANT_FIELDS), with the logged
@@ -54,6 +54,13 @@ int chsink_add_line(struct chsink *s, const struct store_line *ln);
  * CHSINK_COUNTERS names). */
 #define CHSINK_COUNTERS 32
 void chsink_counter_set(struct chsink *s, const char *name, int64_t value);
+
+/* on: chsink_add and chsink_add_line wait when a batch is full while the one before is still
+ * being inserted (back-pressure: a caller reading a file has no sender to outrun, so ClickHouse
+ * sets the pace; memory holds two batches, the spool none); except while inserts fail,
+ * when batches wait in memory and the spool as for a caller that never waits (the default,
+ * halog listen's). */
+void chsink_set_wait(struct chsink *s, int on);
 
 void chsink_get_stats(struct chsink *s, struct chsink_stats *out);
 /* "clickhouse://HOST:PORT/DB" */

@@ -8,6 +8,8 @@
 # env:   BENCH_LINES=1000000   lines of the main log file (ingest, parser, references)
 #        BENCH_BIG=5000000     lines of the big file (report vs halog -srv on the raw file)
 #        BENCH_HUGE=20000000   lines ingested from loggen through a pipe (0: not measured)
+#        BENCH_CH_HUGE=0       lines loaded into ClickHouse and SQLite for the report at scale
+#                              (bench/ch_huge.sh, which runs on its own too; 20000000: ~9 GB)
 #        BENCH_WORD=okhttp     the word searched for (search --count vs grep -c)
 #        BENCH_DATAGRAMS=1000000  datagrams sent to `halog listen`
 #        BENCH_SERVICES=5000   services in the generated hagen inventory
@@ -620,6 +622,15 @@ if only clickhouse; then
 	fi
 fi
 
+# --- ClickHouse at scale: the report over BENCH_CH_HUGE rows (bench/ch_huge.sh) -----------------
+if [ "${BENCH_CH_HUGE:-0}" -gt 0 ]; then
+	BENCH_OUT=$OUT BENCH_RUNS=$RUNS BENCH_SEED=$SEED O=$O sh "$top/bench/ch_huge.sh" >&2 &&
+		sed 's/^/ch_huge_/' "$OUT/ch-huge.tsv" >>"$M" ||
+		skipped ch_huge "bench/ch_huge.sh failed"
+else
+	skipped ch_huge "BENCH_CH_HUGE=0 (BENCH_CH_HUGE=20000000 sh bench/ch_huge.sh runs it alone)"
+fi
+
 if [ "${BENCH_KEEP:-0}" != 1 ]; then
 	rmdb "$D1"
 	rmdb "$DB"
@@ -931,6 +942,18 @@ r = div(tc["ch_report"], t["halog_srv_big"])
 metric("ch_report_time_vs_halog_srv_big", "x", r, "halog -srv (big file)", t["halog_srv_big"],
        r, needs=("ch_report", "halog_srv_big"), measured_s=tc["ch_report"])
 match = counts_match(tc["ch_report"], sys.argv[7])
+hk = {k: num("ch_huge_" + k) for k in ("report_ch_s", "report_sqlite_s", "halog_srv_s",
+                                           "report_equal", "ingest_sink_s", "lines")}
+r = div(hk["report_ch_s"], hk["halog_srv_s"])
+metric("ch_huge_report_time_vs_halog_srv", "x", r, "halog -srv (huge file)", hk["halog_srv_s"],
+       r, needs=("ch_huge",), measured_s=hk["report_ch_s"])
+r = div(hk["report_ch_s"], hk["report_sqlite_s"])
+metric("ch_huge_report_time_vs_sqlite_report", "x", r, "SQLite store's report",
+       hk["report_sqlite_s"], r, needs=("ch_huge",), measured_s=hk["report_ch_s"])
+metric("ch_huge_sink_lines_per_s", "lines/s", div(hk["lines"], hk["ingest_sink_s"]),
+       needs=("ch_huge",))
+metric("ch_huge_report_equal", "bool", hk["report_equal"], target="= SQLite store's report",
+       ok=None if hk["report_equal"] is None else hk["report_equal"] == 1, needs=("ch_huge",))
 metric("ch_report_counts_match", "bool", match, target="= loggen --expect",
        ok=None if match is None else match == 1.0, needs=("ch_report",))
 

@@ -100,6 +100,21 @@ same_cmd tail -n 3 status:503
 same_cmd tail -n 0 fe_dl
 echo "ok: $checked searches and tails equal from SQLite and ClickHouse"
 
+# small pages: a cursor in receive order reads windows of recv_ms (store/chread.c), narrowed
+# after a full page and widened after a nearly empty one; with pages of 500 rows the reads of
+# lines go through many windows, oldest first (report, search) and newest first (tail)
+checked=0
+URL0=$URL
+URL="$URL&page=500"
+same json --paths --clients --slowest --conn-errors
+same text --headers --sort name --top 0 --backend be_app
+same_cmd search -n 0 status:503
+same_cmd search --json -n 0 kind:server OR kind:check
+same_cmd tail -n 2000
+same_cmd tail -C 2 -n 30 status:503
+URL=$URL0
+echo "ok: $checked reads equal from SQLite and ClickHouse with pages of 500 rows"
+
 # tail -f over ClickHouse: lines inserted while it follows are shown, once each. It follows once
 # a marker line inserted after its start shows (inserted again each second until one does).
 lib_start "$TMP/follow.out" "$HALOG" tail -f -n 0 --db "$URL"

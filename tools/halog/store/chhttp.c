@@ -65,6 +65,7 @@ static const struct ch_opt {
 	{"batch_ms", CO_MS, offsetof(struct ch_url, batch_ms), 0},
 	{"timeout", CO_MS, offsetof(struct ch_url, timeout_ms), 0},
 	{"compress", CO_NAME, offsetof(struct ch_url, compress), 8},
+	{"page", CO_COUNT, offsetof(struct ch_url, page), 0},
 };
 
 static int set_opt(struct ch_url *u, char *kv, char *err, size_t errsz)
@@ -118,7 +119,7 @@ static int set_opt(struct ch_url *u, char *kv, char *err, size_t errsz)
 	}
 	snprintf(err, errsz,
 		 "unknown option '%s' (user, password, cluster, spool, spool_max, memory, batch, "
-		 "batch_ms, timeout, compress)",
+		 "batch_ms, timeout, compress, page)",
 		 kv);
 	return -1;
 }
@@ -137,6 +138,7 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 	u->batch = 100000;
 	u->batch_ms = 1000;
 	u->timeout_ms = 30000;
+	u->page = 20000;
 	if (!ch_is_url(url)) {
 		snprintf(err, errsz, "'%s': expected clickhouse://HOST:PORT/DATABASE", url);
 		return -1;

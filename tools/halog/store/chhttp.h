@@ -30,6 +30,7 @@ struct ch_url {
 	uint64_t batch;		  /* rows per insert at most (default 100000) */
 	uint64_t batch_ms;	  /* an insert at the latest this long after its first row (1000) */
 	uint64_t timeout_ms;	  /* one HTTP request at most this long (default 30000) */
+	uint64_t page;		  /* rows a reader's cursor fetches per request (default 20000) */
 	char compress[8];	  /* the sink's bodies: "gzip", or "none" (the default for a
 				     loopback host: 127.x, ::1, localhost) */
 	char text[480];		  /* "clickhouse://HOST:PORT/DB" for messages (no password) */

@@ -16,7 +16,6 @@
 #include "store/rollup.h"
 #include "strbuf.h"
 
-#define CH_PAGE_ROWS 20000 /* lines fetched per request by a cursor */
 #define EVENT_KINDS_SQL "(5, 6, 7, 8)"
 
 struct chr {
@@ -255,6 +254,10 @@ struct chcur {
 	const char *row;     /* where the last row read begins */
 	int64_t rows;	     /* rows of the page read so far */
 	int64_t page_want;   /* rows the page was asked for */
+	/* in receive order, each page is read from a window [win_lo, win_hi) of recv_ms that the
+	 * primary key narrows to, not from every later row (a page of 20M rows read them all) */
+	int win_init;
+	int64_t win_lo, win_hi, win_span, win_min, win_max;
 	/* the key of the last row read, for the next page */
 	int have_last;
 	int64_t last_t, last_recv;
@@ -271,6 +274,83 @@ struct chcur {
 	struct strbuf tailbuf; /* the current tail row */
 };
 
+/* Rows a page asks for (the URL's page=). */
+static int64_t page_rows(const struct chcur *c)
+{
+	return (int64_t)ch_conn_url(chr_of(c->rd)->conn)->page;
+}
+
+/* The first window: the matching rows' range of recv_ms, cut into spans of about a page
+ * each. None match: done. Returns 0 or -1. */
+static int window_init(struct chcur *c)
+{
+	struct strbuf sql = STRBUF_INIT, ans = STRBUF_INIT;
+	int64_t n = 0;
+	int ret;
+
+	c->win_init = 1;
+	strbuf_addf(&sql, "SELECT min(recv_ms), max(recv_ms), count() FROM %s",
+		    chr_of(c->rd)->lines);
+	add_where(&sql, &c->sel);
+	strbuf_addstr(&sql, " FORMAT TabSeparated");
+	ret = q(c->rd, sql.buf, &ans);
+	if (ret == 0) {
+		char *e = ans.buf;
+
+		c->win_min = strtoll(e, &e, 10);
+		c->win_max = strtoll(e, &e, 10);
+		n = strtoll(e, &e, 10);
+		if (*e != '\n')
+			ret = store_reader_fail(c->rd, "%s: unexpected answer '%.40s'",
+						chr_of(c->rd)->lines, ans.buf);
+	}
+	strbuf_release(&sql);
+	strbuf_release(&ans);
+	if (ret < 0)
+		return -1;
+	if (n <= 0 || c->win_max < c->win_min) {
+		c->done = 1;
+		return 0;
+	}
+	/* spans of about a page of rows where the rows are even (the double keeps the
+	 * product of a range in ms and a page in rows from overflowing) */
+	c->win_span = (int64_t)((double)(c->win_max - c->win_min + 1) * (double)page_rows(c) /
+				   (double)n);
+	if (c->win_span < 1)
+		c->win_span = 1;
+	if (c->desc) {
+		c->win_hi = c->win_max + 1;
+		c->win_lo = c->win_hi - c->win_span;
+	} else {
+		c->win_lo = c->win_min;
+		c->win_hi = c->win_lo + c->win_span;
+	}
+	return 0;
+}
+
+/* The page just read was the last of its window: the next window, or done after the last.
+ * A window that held few rows makes the next one wider. */
+static void window_next(struct chcur *c)
+{
+	if (c->rows < c->page_want / 4 && c->win_span <= (c->win_max - c->win_min) / 2)
+		c->win_span *= 2;
+	if (c->desc) {
+		if (c->win_lo <= c->win_min) {
+			c->done = 1;
+			return;
+		}
+		c->win_hi = c->win_lo;
+		c->win_lo = c->win_hi - c->win_span;
+	} else {
+		if (c->win_hi > c->win_max) {
+			c->done = 1;
+			return;
+		}
+		c->win_lo = c->win_hi;
+		c->win_hi = c->win_lo + c->win_span;
+	}
+}
+
 static int fetch_page(struct chcur *c)
 {
 	struct chr *r = chr_of(c->rd);
@@ -279,15 +359,27 @@ static int fetch_page(struct chcur *c)
 	const char *cmp = c->desc ? "<" : ">";
 	int by_time = c->sel.order == STORE_BY_TIME;
 	const char *t = c->sel.clock == STORE_LOGGED ? "ts_ms" : "recv_ms";
-	int64_t want = CH_PAGE_ROWS;
+	int64_t want = page_rows(c);
 	int ret;
 
 	/* without a query, a limit needs no more rows than it leaves */
 	if (c->sel.limit && !c->sel.query && c->sel.order != STORE_TAIL &&
 	    c->sel.limit - c->delivered < want)
 		want = c->sel.limit - c->delivered;
+	if (!by_time && !c->win_init) {
+		if (window_init(c) < 0)
+			return -1;
+		if (c->done) {
+			strbuf_reset(&c->page);
+			c->p = c->end = c->page.buf;
+			return 0;
+		}
+	}
 	strbuf_addf(&sql, "SELECT %s FROM %s", ch_insert_columns, r->lines);
 	add_where(&sql, &c->sel);
+	if (!by_time)
+		strbuf_addf(&sql, " AND recv_ms >= %" PRId64 " AND recv_ms < %" PRId64, c->win_lo,
+			    c->win_hi);
 	if (c->have_last) {
 		if (by_time)
 			strbuf_addf(&sql,
@@ -314,9 +406,30 @@ static int fetch_page(struct chcur *c)
 	c->end = c->page.buf + c->page.len;
 	c->rows = 0;
 	c->page_want = want;
-	if (want < CH_PAGE_ROWS)
-		c->done = 1; /* the limit needs no page after this one */
+	if (want < page_rows(c) && by_time)
+		c->done = 1; /* the limit needs no page after this one (a window may hold fewer) */
 	return 0;
+}
+
+/* The page just read was full: the window holds more rows than a page, and the next page
+ * would read all that remains of it again. The window ends sooner (rows are often bunched:
+ * a batch's rows share a few milliseconds), at least one millisecond past the last row read,
+ * so that the rows of its millisecond that follow it are in; the next window begins there. */
+static void window_narrow(struct chcur *c)
+{
+	if (c->win_span > 1)
+		c->win_span /= 2;
+	if (c->desc) {
+		int64_t lo = c->last_recv + 1 - c->win_span;
+
+		if (lo > c->win_lo)
+			c->win_lo = lo;
+	} else {
+		int64_t hi = c->last_recv + c->win_span;
+
+		if (hi < c->win_hi)
+			c->win_hi = hi;
+	}
 }
 
 /* The next line of the SQL order that passes the query: 1, 0 at the end, -1. c->row is where
@@ -332,8 +445,13 @@ static int next_row(struct chcur *c, const struct store_line **line)
 			if (fetch_page(c) < 0)
 				return -1;
 			if (c->p == c->end) {
-				c->done = 1;
-				return 0;
+				if (c->sel.order == STORE_BY_TIME || !c->win_init)
+					c->done = 1;
+				else if (!c->done)
+					window_next(c); /* an empty window */
+				if (c->done)
+					return 0;
+				continue;
 			}
 		}
 		c->row = c->p;
@@ -346,9 +464,15 @@ static int next_row(struct chcur *c, const struct store_line **line)
 		c->last_recv = c->line.recv_ms;
 		c->last_seq = id.seq;
 		c->last_batch = id.batch;
-		/* a page shorter than asked for is the last */
-		if (c->p == c->end && c->rows < c->page_want)
-			c->done = 1;
+		/* a page shorter than asked for is the last (of its window) */
+		if (c->p == c->end && c->rows < c->page_want) {
+			if (c->sel.order == STORE_BY_TIME)
+				c->done = 1;
+			else
+				window_next(c);
+		} else if (c->p == c->end && c->win_init) {
+			window_narrow(c);
+		}
 		if (c->sel.query && !query_match(c->sel.query, c->line.raw.p, c->line.raw.len,
 						 c->line.source, &c->line.rec))
 			continue;

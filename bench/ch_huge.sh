@@ -70,7 +70,7 @@ if [ ! -s "$F" ] || [ "$O/helpers/loggen" -nt "$F" ]; then
 fi
 rec file_bytes "$(stat -c %s "$F")"
 
-rm -f "$DB" "$DB-wal" "$DB-shm"
+rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-lock"
 timed ingest_sqlite "'$HALOG' ingest --db '$DB' '$F'" || exit 1
 rec store_bytes "$(cat "$DB" "$DB-wal" 2>/dev/null | wc -c)"
 best halog_srv "/usr/sbin/halog -srv -q < '$F' > '$OUT/ch-huge-halog-srv.txt'" || exit 1
@@ -119,7 +119,7 @@ rec load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 lib_stop "$chpid"
 trap - EXIT
 if [ "${BENCH_KEEP:-0}" != 1 ]; then
-	rm -rf "$CHD" "$F" "$DB" "$DB-wal" "$DB-shm" "$OUT"/ch-huge-*.json "$OUT"/ch-huge-*.cmp
+	rm -rf "$CHD" "$F" "$DB" "$DB-wal" "$DB-shm" "$DB-lock" "$OUT"/ch-huge-*.json "$OUT"/ch-huge-*.cmp
 fi
 
 # the table: each measurement and its ratio to the references

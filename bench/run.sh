@@ -23,7 +23,8 @@
 #        BENCH_ONLY=a,b        run only these sections: files (the generated logs, ingest, the
 #                              references, search, report, parser), listen, listen_prune,
 #                              serve_listen, serve_load and clickhouse (these two need what
-#                              files leaves: its store, its logs), hagen;
+#                              files leaves: its store, its logs), hagen, ch_huge (with
+#                              BENCH_CH_HUGE: its own file, store and server);
 #                              the results then go to bench/results-a,b.json by default
 # Docs: docs/bench.md.
 set -u
@@ -623,12 +624,14 @@ if only clickhouse; then
 fi
 
 # --- ClickHouse at scale: the report over BENCH_CH_HUGE rows (bench/ch_huge.sh) -----------------
-if [ "${BENCH_CH_HUGE:-0}" -gt 0 ]; then
-	BENCH_OUT=$OUT BENCH_RUNS=$RUNS BENCH_SEED=$SEED O=$O sh "$top/bench/ch_huge.sh" >&2 &&
-		sed 's/^/ch_huge_/' "$OUT/ch-huge.tsv" >>"$M" ||
-		skipped ch_huge "bench/ch_huge.sh failed"
-else
-	skipped ch_huge "BENCH_CH_HUGE=0 (BENCH_CH_HUGE=20000000 sh bench/ch_huge.sh runs it alone)"
+if only ch_huge; then
+	if [ "${BENCH_CH_HUGE:-0}" -gt 0 ]; then
+		BENCH_OUT=$OUT BENCH_RUNS=$RUNS BENCH_SEED=$SEED O=$O sh "$top/bench/ch_huge.sh" >&2 &&
+			sed 's/^/ch_huge_/' "$OUT/ch-huge.tsv" >>"$M" ||
+			skipped ch_huge "bench/ch_huge.sh failed"
+	else
+		skipped ch_huge "BENCH_CH_HUGE=0 (BENCH_CH_HUGE=20000000 sh bench/ch_huge.sh runs it alone)"
+	fi
 fi
 
 if [ "${BENCH_KEEP:-0}" != 1 ]; then

@@ -92,18 +92,8 @@ static const struct opt ingest_opts[] = {
 	 .long_name = "from-end",
 	 .type = OPT_FLAG,
 	 .help = "with -f, a file never followed: start at its end"},
-	{.id = O_TIMEOUT,
-	 .long_name = "timeout",
-	 .type = OPT_STR,
-	 .arg = "DUR",
-	 .help = "with -f: stop after DUR (e.g. 30s)"},
-	{.id = O_MAX_LINES,
-	 .long_name = "max-lines",
-	 .type = OPT_INT,
-	 .arg = "N",
-	 .min = 1,
-	 .max = INT32_MAX,
-	 .help = "with -f: stop once N lines were stored"},
+	FOLLOW_LIMIT_OPTS(O_TIMEOUT, O_MAX_LINES, INT32_MAX,
+			  "with -f: stop once N lines were stored"),
 	{.type = OPT_DOC, .arg = "FILE", .help = "plain or gzip; '-' or none reads stdin"},
 	{0},
 };
@@ -209,13 +199,10 @@ int cmd_ingest(int argc, char **argv)
 		case O_FROM_END:
 			fo.from_end = 1;
 			break;
-		case O_TIMEOUT: {
-			uint64_t ms;
-			if (parse_duration_ms(p.val, &ms) < 0 || !ms || ms > INT64_MAX / 2)
-				return opt_bad_value(&p, stderr, "expected a duration, e.g. 30s");
-			fo.timeout_ms = (int64_t)ms;
+		case O_TIMEOUT:
+			if (follow_timeout_option(p.val, &fo.timeout_ms))
+				return opt_bad_value(&p, stderr, FOLLOW_TIMEOUT_EXPECTED);
 			break;
-		}
 		case O_MAX_LINES:
 			fo.max_lines = p.num;
 			break;

@@ -168,18 +168,8 @@ static const struct opt tail_opts[] = {
 	 .long_name = "follow",
 	 .type = OPT_FLAG,
 	 .help = "then print new matching lines as they arrive"},
-	{.id = O_TIMEOUT,
-	 .long_name = "timeout",
-	 .type = OPT_STR,
-	 .arg = "DUR",
-	 .help = "with -f: stop after DUR (e.g. 30s)"},
-	{.id = O_MAX_LINES,
-	 .long_name = "max-lines",
-	 .type = OPT_INT,
-	 .arg = "N",
-	 .min = 1,
-	 .max = SEARCH_MAX_N,
-	 .help = "with -f: stop after printing N lines in all"},
+	FOLLOW_LIMIT_OPTS(O_TIMEOUT, O_MAX_LINES, SEARCH_MAX_N,
+			  "with -f: stop after printing N lines in all"),
 	ROW_SINCE,
 	ROW_JSON,
 	ROW_SAVED,
@@ -281,14 +271,10 @@ static int parse_args(int argc, char **argv, int tail, struct search_opts *o)
 				o->until = ms;
 			break;
 		}
-		case O_TIMEOUT: {
-			uint64_t ms;
-
-			if (parse_duration_ms(p.val, &ms) < 0 || ms == 0 || ms > INT64_MAX / 2)
-				return opt_bad_value(&p, stderr, "expected a duration, e.g. 30s");
-			o->timeout_ms = (int64_t)ms;
+		case O_TIMEOUT:
+			if (follow_timeout_option(p.val, &o->timeout_ms))
+				return opt_bad_value(&p, stderr, FOLLOW_TIMEOUT_EXPECTED);
 			break;
-		}
 		case O_MAX_LINES:
 			o->max_lines = p.num;
 			break;

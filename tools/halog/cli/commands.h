@@ -48,6 +48,24 @@ int retention_option(const char *name, const char *v, struct store_retention *r,
 		.help = "remove per-minute aggregates older than DUR\n(default 366d)"              \
 	}
 
+/* The options that bound a follow (halog ingest -f, halog tail -f), as rows of a command's
+ * option table: FOLLOW_LIMIT_OPTS(O_TIMEOUT, O_MAX_LINES, MAX, MAX_HELP) with the command's ids,
+ * the largest --max-lines it takes and what --max-lines counts. follow_timeout_option(v, &ms)
+ * reads --timeout's value: 0, or -1 when it is not a duration (then opt_bad_value with
+ * FOLLOW_TIMEOUT_EXPECTED). */
+int follow_timeout_option(const char *v, int64_t *ms);
+#define FOLLOW_TIMEOUT_EXPECTED "expected a duration, e.g. 30s"
+#define FOLLOW_LIMIT_OPTS(TIMEOUT, MAX_LINES, MAX, MAX_HELP)                                       \
+	{.id = (TIMEOUT),                                                                          \
+	 .long_name = "timeout",                                                                   \
+	 .type = OPT_STR,                                                                          \
+	 .arg = "DUR",                                                                             \
+	 .help = "with -f: stop after DUR (e.g. 30s)"},                                            \
+	{                                                                                          \
+		.id = (MAX_LINES), .long_name = "max-lines", .type = OPT_INT, .arg = "N",          \
+		.min = 1, .max = (MAX), .help = (MAX_HELP)                                         \
+	}
+
 #include "exitcode.h"
 
 #define HALOG_EXIT_OK EXIT_CODE_OK

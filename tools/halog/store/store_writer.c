@@ -708,23 +708,25 @@ fail:
 	return -1;
 }
 
+/* Sets *flag under mu, wakes the thread waiting on c and waits for it to end. */
+static void stop_thread(struct store *st, int *flag, pthread_cond_t *c, pthread_t thr)
+{
+	pthread_mutex_lock(&st->mu);
+	*flag = 1;
+	pthread_cond_signal(c);
+	pthread_mutex_unlock(&st->mu);
+	pthread_join(thr, NULL);
+}
+
 void writer_stop(struct store *st)
 {
 	if (st->started) {
-		pthread_mutex_lock(&st->mu);
-		st->stop = 1;
-		pthread_cond_signal(&st->work);
-		pthread_mutex_unlock(&st->mu);
 		/* the writer first: its last commits may wait for a checkpoint (wal_hook), so the
 		 * checkpointer stops only after it (stopping both at once hung a writer that held
 		 * the write turn, and every other writer of the store with it) */
-		pthread_join(st->thr, NULL);
+		stop_thread(st, &st->stop, &st->work, st->thr);
 		if (st->ckpt_started) {
-			pthread_mutex_lock(&st->mu);
-			st->ckpt_stop = 1;
-			pthread_cond_signal(&st->ckpt);
-			pthread_mutex_unlock(&st->mu);
-			pthread_join(st->cthr, NULL);
+			stop_thread(st, &st->ckpt_stop, &st->ckpt, st->cthr);
 			/* back to SQLite's own checkpoints for what the connection still commits */
 			sqlite3_wal_autocheckpoint(st->db, 1024);
 			pthread_cond_destroy(&st->ckpt_end);

@@ -698,6 +698,36 @@ static void test_big_batch_flush(void **state)
 	sqlite3_close(db);
 }
 
+/* A deep queue (store_set_queue, as halog ingest asks): many full blocks wait for the writer;
+ * a rollback drops every one of them, a commit stores every line. */
+static void test_deep_queue(void **state)
+{
+	char p[512], err[256];
+	db_path(p, sizeof(p), "deep.db");
+	struct store *st = store_open(p, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	store_set_queue(st, 100); /* at most STORE_QBLOCKS_MAX */
+	struct logrec r;
+	struct store_msg m = msg("x");
+	const int n = 12 * 4096 + 17; /* 12 full blocks and an open one */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < n; i++) {
+			http_rec(&r, 1700000000000 + (int64_t)i, "be_a", i % 2 ? "s1" : "s2", 200,
+				 i % 100);
+			assert_int_equal(store_add(st, &m, &r), 0);
+		}
+		if (pass == 0) {
+			store_set_queue(st, 1); /* too late: ignored */
+			store_rollback(st);
+			assert_int_equal(lines_of(p), 0);
+		} else {
+			assert_int_equal(store_commit(st), 0);
+		}
+	}
+	store_close(st);
+	assert_int_equal(lines_of(p), n);
+}
+
 /* A selection of event kinds reads the events table, never the blocks, even when there are no
  * events at all (it used to decode every block then: a report on a store without server events
  * read every line). The blocks are made unreadable to show it. */
@@ -894,6 +924,7 @@ int main(void)
 		cmocka_unit_test(test_events_and_counters),
 		cmocka_unit_test(test_rollup_equals_group_by),
 		cmocka_unit_test(test_big_batch_flush),
+		cmocka_unit_test(test_deep_queue),
 		cmocka_unit_test(test_no_stale_fields),
 		cmocka_unit_test(test_events_only_reads_no_block),
 		cmocka_unit_test(test_two_writers_take_turns),

@@ -18,6 +18,10 @@
 #include "store/store.h"
 
 #define INGEST_SINK_GRACE_MS 60000
+/* Full blocks that may wait for the store's writer (store_set_queue): enough that the reader
+ * runs on through the writer's commits and a descheduled writer on a busy machine; the
+ * listener keeps the default to stay small. */
+#define INGEST_QUEUE_BLOCKS 8
 
 static volatile sig_atomic_t stop_signal;
 
@@ -245,6 +249,8 @@ int cmd_ingest(int argc, char **argv)
 		logparser_free(lp);
 		return HALOG_EXIT_ERR;
 	}
+	if (st)
+		store_set_queue(st, INGEST_QUEUE_BLOCKS);
 	if (sink_url) {
 		char spool[4200];
 

@@ -684,6 +684,14 @@ void store_set_cache_kib(struct store *st, int kib)
 	sqlite3_exec(store_sqlite_db(st), sql, NULL, NULL, NULL); /* the writer idle first */
 }
 
+void store_set_queue(struct store *st, int blocks)
+{
+	if (blocks > STORE_QBLOCKS_MAX)
+		blocks = STORE_QBLOCKS_MAX;
+	if (!st->started && blocks >= 1)
+		st->qblocks_max = (size_t)blocks;
+}
+
 const char *store_errmsg(const struct store *st)
 {
 	return st->err;

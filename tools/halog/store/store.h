@@ -32,6 +32,10 @@ void store_close(struct store *st);
 /* The page cache of st's connection, in KiB (a writer that must stay small sets it). A hint:
  * a store may ignore it. */
 void store_set_cache_kib(struct store *st, int kib);
+/* How many full blocks may wait for the writer thread (1 to 8; default 2, ~1.6 MB each): more
+ * let store_add run on while the writer is busy or descheduled. Takes effect only before the
+ * first store_add; later calls are ignored. */
+void store_set_queue(struct store *st, int blocks);
 
 /* One received message. */
 struct store_msg {

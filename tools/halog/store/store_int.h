@@ -22,10 +22,14 @@
 /* Event lines wait in copies until their batch's rows are written; past this many the batch
  * hands them over early. */
 #define STORE_EVENTS_MAX 4096
-/* Jobs waiting for the writer (full blocks, batches to write or commit): at most this many, so
- * memory is bounded by blocks, not by batches. */
-#define STORE_QJOBS 4
-#define STORE_QBLOCKS 2 /* of which full blocks */
+/* Full blocks waiting for the writer: STORE_QBLOCKS by default (each holds ~1.6 MB, and the
+ * listener must stay under 64 MiB), up to STORE_QBLOCKS_MAX for a writer that asks
+ * (store_set_queue: halog ingest, where a deeper queue lets the caller run on while the
+ * writer is descheduled or committing). Jobs in all (full blocks, batches to write or commit):
+ * at most STORE_QJOBS, so memory is bounded by blocks, not by batches. */
+#define STORE_QBLOCKS 2
+#define STORE_QBLOCKS_MAX 8
+#define STORE_QJOBS (STORE_QBLOCKS_MAX + 2)
 
 enum {
 	S_BLOCK,
@@ -163,9 +167,10 @@ struct store {
 	pthread_cond_t work; /* to the writer: jobs, or stop */
 	pthread_cond_t done; /* to the caller: a job done */
 	struct job q[STORE_QJOBS];
-	size_t qhead, qn, qblocks;		    /* jobs queued, of which full blocks */
-	int busy;				    /* the writer is working on q[qhead] */
-	struct block_enc *spare[STORE_QBLOCKS + 1]; /* empty encoders */
+	size_t qhead, qn, qblocks;			/* jobs queued, of which full blocks */
+	size_t qblocks_max;				/* full blocks queued at most */
+	int busy;					/* the writer is working on q[qhead] */
+	struct block_enc *spare[STORE_QBLOCKS_MAX + 1]; /* empty encoders */
 	size_t nspare;
 	struct batch *bspare[2]; /* empty batches */
 	size_t nbspare;

@@ -578,7 +578,7 @@ int writer_push(struct store *st, const struct job *j)
 {
 	pthread_mutex_lock(&st->mu);
 	while (!st->failed &&
-	       (st->qn == STORE_QJOBS || (j->kind == JOB_BLOCK && st->qblocks == STORE_QBLOCKS)))
+	       (st->qn == STORE_QJOBS || (j->kind == JOB_BLOCK && st->qblocks == st->qblocks_max)))
 		wait_done(st);
 	int failed = st->failed;
 	if (!failed) {
@@ -675,7 +675,9 @@ int writer_start(struct store *st)
 		return 0;
 	if (!store_stmt(st, S_BLOCK)) /* prepared here: preparing touches the connection */
 		return -1;
-	for (size_t i = 0; i < STORE_QBLOCKS; i++) {
+	if (!st->qblocks_max)
+		st->qblocks_max = STORE_QBLOCKS;
+	for (size_t i = 0; i < st->qblocks_max; i++) {
 		if (!(st->spare[st->nspare] = block_enc_new()))
 			goto nomem;
 		st->nspare++;

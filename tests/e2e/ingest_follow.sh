@@ -7,7 +7,10 @@
 # The copy-truncate is done once the follower has stored what was written before it (what a
 # writer adds between the last look and the copy is in the copy only: the documented limit), and
 # the writer adds a few short lines after it and waits for them, so that the truncation is seen
-# (a file shorter than the position) whatever the machine's speed.
+# (a file shorter than the position) whatever the machine's speed. The writer goes on past its
+# first line only once the follower has stored it: a follower slow to start (ASan, a loaded machine)
+# would otherwise first open the path after the rename, and the store, which had never seen the
+# empty file's lines, has nothing that leads it to h.log.1 (lines 1 to 420 were missed at load 2.4).
 . "$TOP/tests/lib.sh"
 
 mkdir -p "$TMP"
@@ -29,6 +32,7 @@ writer() {
 	while [ $i -le $N ]; do
 		echo "<134>Dec  3 10:00:00 lb1 haproxy[7]: follow line $i" >&3
 		case $i in
+		1) wait_count 1 || exit 1 ;;         # the follower has opened the file (it knew none)
 		400) mv h.log h.log.1 ;;             # rotated by rename: still writing to the old file
 		420) exec 3>>h.log ;;                # the daemon reopens the path
 		900) wait_count 900 || exit 1        # copy-truncate once the follower has it all

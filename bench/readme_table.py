@@ -113,7 +113,7 @@ def table(res, source):
     derived(res)
     env, ms = res["env"], res["metrics"]
     out = ["Measured with `make bench` (%s lines, %s big, %s datagrams) on %s, %s CPUs (%s), "
-           "other jobs running; written from `%s` by `python3 bench/readme_table.py`:" % (
+           "written from `%s` by `python3 bench/readme_table.py`:" % (
                env.get("lines"), env.get("big_lines"), env.get("datagrams"),
                (env.get("date") or "?")[:10], env.get("cpus"), env.get("cpu_model"), source),
            "",

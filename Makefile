@@ -5,6 +5,9 @@ O        ?= build
 PREFIX   ?= /usr/local
 CC       ?= cc
 PKGS     := yaml-0.1 libpcre2-8 sqlite3 libcurl zlib libzstd libmicrohttpd
+# Compiled against (types, constants) but not linked: halog opens them at run time when a command
+# needs them (common/lazylib.h), so other commands start without their ~35 libraries.
+PKGS_RUNTIME := libcurl libmicrohttpd
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-align -Wwrite-strings \
@@ -26,8 +29,10 @@ endif
 
 # pkg-config is asked only when something is compiled, so `make clean` works on a bare machine.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(filter-out $(PKGS_RUNTIME),$(PKGS)) 2>/dev/null)
 LIBS       = $(PKG_LIBS) -lpthread -lm
+# Each binary records only the libraries it calls (hagen needs no zstd, sample-app no SQLite).
+LDFLAGS   += -Wl,--as-needed
 
 COMMON_SRC := $(wildcard common/*.c)
 # lib/: libraries between common/ and the tools (lib/inventory: the inventory both tools read).
@@ -130,6 +135,8 @@ $(O)/tests/test_inventory_%: $(O)/tests/unit/test_inventory_%.o $(LIBS_OWN)
 $(O)/helpers/%: $(O)/tests/helpers/%.o $(O)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+# servebench is a libcurl client itself (not through common/lazylib.h)
+$(O)/helpers/servebench: LIBS += $(shell pkg-config --libs libcurl 2>/dev/null)
 # storeproto measures the store's block codec as built, so it links it
 $(O)/helpers/storeproto: $(O)/tests/helpers/storeproto.o $(O)/tools/halog/store/block.o \
 			 $(O)/tools/halog/store/rollup.o $(O)/libcommon.a

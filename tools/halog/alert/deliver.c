@@ -1,7 +1,7 @@
 /* Webhook delivery with libcurl's multi interface (see deliver.h). */
 #include "alert/deliver.h"
 
-#include <curl/curl.h>
+#include "lazylib.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -293,6 +293,7 @@ static void *deliverer_main(void *arg)
 struct deliverer *deliverer_start(const char *db, char *err, size_t errsz)
 {
 	struct deliverer *d = calloc(1, sizeof(*d));
+	char why[512];
 
 	if (!d) {
 		snprintf(err, errsz, "out of memory");
@@ -302,6 +303,10 @@ struct deliverer *deliverer_start(const char *db, char *err, size_t errsz)
 		d->rnd = (uint32_t)clock_wall_ms() | 1u;
 	if (!(d->st = store_open(db, 0, err, errsz)))
 		goto fail;
+	if (lazylib_load(LAZYLIB_CURL, why, sizeof(why)) == -1) {
+		snprintf(err, errsz, "alert delivery needs %s", why);
+		goto fail;
+	}
 	if (!(d->multi = curl_multi_init())) {
 		snprintf(err, errsz, "cannot start libcurl");
 		goto fail;

@@ -1,7 +1,7 @@
 /* The evaluator thread of the alert engine (see engine.h). */
 #include "alert/engine.h"
 
-#include <curl/curl.h>
+#include "lazylib.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +189,7 @@ struct alert_engine *alert_engine_start(const char *db, const atomic_llong *wate
 					const char *prog, char *err, size_t errsz)
 {
 	struct alert_engine *e = calloc(1, sizeof(*e));
+	char why[512];
 
 	if (!e) {
 		snprintf(err, errsz, "out of memory");
@@ -198,6 +199,11 @@ struct alert_engine *alert_engine_start(const char *db, const atomic_llong *wate
 	e->prog = prog;
 	if (gethostname(e->host, sizeof(e->host) - 1))
 		e->host[0] = '\0';
+	if (lazylib_load(LAZYLIB_CURL, why, sizeof(why)) == -1) {
+		snprintf(err, errsz, "alerts need %s", why);
+		free(e);
+		return NULL;
+	}
 	/* before any thread uses libcurl */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errsz, "cannot initialise libcurl");

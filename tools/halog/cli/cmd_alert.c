@@ -1,7 +1,7 @@
 /* `halog alert add|list|rm|test|log`: alerts on saved searches, queries or the balance against
  * an inventory, kept in the store (store/state.h) and evaluated by `halog listen`
  * (alert/engine.h); see docs/halog-alerts.md. */
-#include <curl/curl.h>
+#include "lazylib.h"
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -211,6 +211,7 @@ struct add_args {
 	const char *balance, *tolerance, *backend, *min_requests;
 };
 
+/* libcurl loaded (do_add did) */
 static int check_url(const char *url, const char **why)
 {
 	CURLU *u = curl_url();
@@ -361,9 +362,14 @@ static int do_add(const char *db, struct add_args x)
 {
 	struct store_alert a;
 	struct store *st;
-	char inv_abs[PATH_MAX];
+	char inv_abs[PATH_MAX], why[512];
 	int rc, input = 0, bad;
 
+	/* the webhook URL is checked with libcurl's parser, which the delivery uses too */
+	if (lazylib_load(LAZYLIB_CURL, why, sizeof(why)) == -1) {
+		fprintf(stderr, "halog: alert add needs %s\n", why);
+		return HALOG_EXIT_ERR;
+	}
 	memset(&a, 0, sizeof(a));
 	inv_abs[0] = '\0';
 	bad = check_add(&x, &a, inv_abs, sizeof(inv_abs), &input);

@@ -2,9 +2,11 @@
  * its own cmd_*.c file. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "lazylib.h"
 
 static const struct halog_cmd {
 	const char *name;
@@ -34,15 +36,25 @@ static void usage(FILE *fp)
 		fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'halog <command> --help' shows a command's options.\n"
 	      "exit codes: 0 ok, 1 runtime or input error, 2 usage error,\n"
-	      "            3 balance check failed (report --check-balance, drive --tolerance)\n",
+	      "            3 balance check failed (report --check-balance, drive --tolerance)\n"
+	      "serve needs libmicrohttpd.so.12; drive, alerts, listen --forward and ClickHouse\n"
+	      "need libcurl.so.4: opened when used (exit 1 if missing; HALOG_LIBCURL and\n"
+	      "HALOG_LIBMICROHTTPD name other files)\n",
 	      fp);
 }
 
 int main(int argc, char **argv)
 {
+	const char *env;
+
 	/* a file-size limit must fail the write (EFBIG: the store reports and retries), not kill us
 	 */
 	signal(SIGXFSZ, SIG_IGN);
+	/* another file for a library opened at run time, e.g. libcurl-gnutls.so.4 */
+	if ((env = getenv("HALOG_LIBCURL")) && *env)
+		lazylib_use(LAZYLIB_CURL, env);
+	if ((env = getenv("HALOG_LIBMICROHTTPD")) && *env)
+		lazylib_use(LAZYLIB_MHD, env);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -2,7 +2,7 @@
  * terminal-safe in text, CSV and Markdown, and escaped in JSON. */
 #include "drive/drive_fmt.h"
 
-#include <curl/curl.h>
+#include "lazylib.h"
 #include <errno.h>
 #include <string.h>
 #include <time.h>

@@ -3,7 +3,7 @@
 #include "listen/fwd_stream.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
+#include "lazylib.h"
 #include <errno.h>
 #include <linux/sockios.h>
 #include <poll.h>
@@ -583,9 +583,15 @@ struct fwd_stream *fwd_stream_open(const struct fwd_stream_url *u, const char *p
 				   size_t errsz)
 {
 	struct fwd_stream *s = calloc(1, sizeof(*s));
+	char why[512];
 
 	if (!s) {
 		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	if (lazylib_load(LAZYLIB_CURL, why, sizeof(why)) == -1) {
+		snprintf(err, errsz, "forwarding needs %s", why);
+		free(s);
 		return NULL;
 	}
 	/* reference-counted and thread-safe in the libcurl we build with (7.84 and later) */

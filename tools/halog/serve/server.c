@@ -5,7 +5,7 @@
 #include "serve/server.h"
 
 #include <errno.h>
-#include <microhttpd.h>
+#include "lazylib.h"
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -653,6 +653,10 @@ int serve_run(const struct serve_opts *o)
 	int fd = -1, rc = 1;
 	unsigned flags;
 
+	if (lazylib_load(LAZYLIB_MHD, err, sizeof(err)) == -1) {
+		fprintf(stderr, "halog: serve needs %s\n", err);
+		return 1;
+	}
 	memset(&s, 0, sizeof(s));
 	s.o = o;
 	s.guard.user = o->user;

@@ -1,5 +1,5 @@
 /* ClickHouse's HTTP interface through libcurl: URL parsing, one statement per call, gzip. */
-#include <curl/curl.h>
+#include "lazylib.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +132,11 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 	size_t n;
 
 	memset(u, 0, sizeof(*u));
+	/* every use of a clickhouse:// URL starts here, so its library is loaded here */
+	if (lazylib_load(LAZYLIB_CURL, buf, sizeof(buf)) == -1) {
+		snprintf(err, errsz, "ClickHouse needs %s", buf);
+		return -1;
+	}
 	u->port = CH_DEFAULT_PORT;
 	u->spool_max = UINT64_C(1) << 30;
 	u->memory = UINT64_C(256) << 20;

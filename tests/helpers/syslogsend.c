@@ -5,7 +5,9 @@
  *                   [--prefix STR] [--template httplog|short] [--start K] [--print]
  *                   [--file FILE]
  * With --file, message N is line N (modulo their number) of FILE as it is (loggen's output: real
- * traffic that compresses as real logs do) instead of a numbered template. */
+ * traffic that compresses as real logs do) instead of a numbered template.
+ * Prints "syslogsend: sent N messages (of COUNT, ...)", N what was really sent, and exits 1 when
+ * any message was not (a datagram refused or given up, a TCP write error). */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -35,7 +37,8 @@ struct sender {
 	const char *prefix;
 	int short_tmpl;
 	int print;
-	uint64_t bytes, errors;
+	int64_t sent;	      /* messages the kernel took (UDP) or that were written (TCP) */
+	uint64_t bytes, errors; /* bytes of the sent messages; messages given up */
 	char *file;	      /* --file: its bytes, or NULL */
 	const char **lines;   /* --file: where each line starts */
 	size_t *lens, nlines; /* --file: their lengths (without the LF) */
@@ -124,7 +127,6 @@ static int send_range(struct sender *s, int64_t from, int64_t to)
 			memset(&mm[i], 0, sizeof(mm[i]));
 			mm[i].msg_hdr.msg_iov = &iov[i];
 			mm[i].msg_hdr.msg_iovlen = 1;
-			s->bytes += len;
 		}
 		if (s->mode == SEND_UDP) {
 			int done = 0, tries = 0;
@@ -133,6 +135,9 @@ static int send_range(struct sender *s, int64_t from, int64_t to)
 				int r = sendmmsg(s->fd, mm + done, (unsigned)(n - done), 0);
 
 				if (r > 0) {
+					for (int i = done; i < done + r; i++)
+						s->bytes += iov[i].iov_len;
+					s->sent += r;
 					done += r;
 				} else if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
 					if (++tries > 1000) {
@@ -148,9 +153,12 @@ static int send_range(struct sender *s, int64_t from, int64_t to)
 				}
 			}
 		} else {
-			for (int i = 0; i < n; i++)
+			for (int i = 0; i < n; i++) {
 				if (fd_write_all(s->fd, iov[i].iov_base, iov[i].iov_len) < 0)
 					return -1;
+				s->bytes += iov[i].iov_len;
+				s->sent++;
+			}
 		}
 		from += n;
 	}
@@ -303,16 +311,16 @@ int main(int argc, char **argv)
 		rc = send_range(&s, s.start, s.start + s.count);
 	} else {
 		/* every millisecond, send what is due by then */
-		int64_t sent = 0;
+		int64_t tried = 0;
 
-		while (sent < s.count && rc == 0) {
+		while (tried < s.count && rc == 0) {
 			int64_t due = (int64_t)((clock_mono_s() - t0) * (double)s.rate) + 1;
 
 			if (due > s.count)
 				due = s.count;
-			if (due > sent) {
-				rc = send_range(&s, s.start + sent, s.start + due);
-				sent = due;
+			if (due > tried) {
+				rc = send_range(&s, s.start + tried, s.start + due);
+				tried = due;
 			} else {
 				clock_sleep_ms(1);
 			}
@@ -325,12 +333,17 @@ int main(int argc, char **argv)
 		shutdown(s.fd, SHUT_WR);
 	close(s.fd);
 	fflush(stdout);
+	/* "sent N messages": what the kernel took, which callers compare with what was stored */
 	fprintf(stdout,
-		"syslogsend: sent %lld messages (%llu bytes, %llu errors) in %.3f s: %.0f msg/s\n",
-		(long long)s.count, (unsigned long long)s.bytes, (unsigned long long)s.errors, el,
-		el > 0 ? (double)s.count / el : 0.0);
+		"syslogsend: sent %lld messages (of %lld, %llu bytes, %llu errors) in %.3f s: %.0f "
+		"msg/s\n",
+		(long long)s.sent, (long long)s.count, (unsigned long long)s.bytes,
+		(unsigned long long)s.errors, el, el > 0 ? (double)s.sent / el : 0.0);
+	if (s.sent < s.count)
+		fprintf(stderr, "syslogsend: %lld of %lld messages not sent\n",
+			(long long)(s.count - s.sent), (long long)s.count);
 	free(s.file);
 	free(s.lines);
 	free(s.lens);
-	return rc < 0 || s.errors ? 1 : 0;
+	return rc < 0 || s.sent < s.count ? 1 : 0;
 }

@@ -194,8 +194,9 @@ static void text_header(struct strbuf *sb, const struct report *r)
 	}
 	if (!first)
 		strbuf_addstr(sb, "\n");
+	/* the store's counters: the listener's (listen.*) and retention's (prune.*), by name */
 	if (r->ncounters) {
-		strbuf_addstr(sb, "listener:");
+		strbuf_addstr(sb, "counters:");
 		col = 9;
 		for (size_t i = 0; i < r->ncounters; i++) {
 			snprintf(item, sizeof(item), "%s %lld", vis(&tmp, r->counters[i].name, 30),

@@ -2171,7 +2171,7 @@ static void write_page(struct html *h)
 		strbuf_addf(sb, "; %lld truncated", (long long)r->lines_truncated);
 	strbuf_addstr(sb, ".");
 	if (r->ncounters) {
-		strbuf_addstr(sb, " Listener:");
+		strbuf_addstr(sb, " Counters:");
 		for (size_t i = 0; i < r->ncounters; i++) {
 			strbuf_addstr(sb, i ? ", " : " ");
 			esc(sb, r->counters[i].name);

@@ -49,11 +49,7 @@ enum {
 	O_N,
 };
 
-#define ROW_DB                                                                                     \
-	{                                                                                          \
-		.id = O_DB, .long_name = "db", .type = OPT_STR, .arg = "FILE",                     \
-		.help = "the store (default: $HALOG_DB, else ./halog.db)"                          \
-	}
+#define ROW_DB STORE_DB_OPT(O_DB)
 #define ROW_JSON                                                                                   \
 	{                                                                                          \
 		.id = O_JSON, .long_name = "json", .type = OPT_FLAG,                               \

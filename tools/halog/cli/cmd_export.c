@@ -19,11 +19,7 @@
 enum { O_DB = 1, O_OUT, O_SINCE, O_UNTIL };
 
 static const struct opt export_opts[] = {
-	{.id = O_DB,
-	 .long_name = "db",
-	 .type = OPT_STR,
-	 .arg = "FILE",
-	 .help = "the store (default: $HALOG_DB, else ./halog.db)"},
+	STORE_DB_OPT(O_DB),
 	{.id = O_OUT,
 	 .short_name = 'o',
 	 .long_name = "output",

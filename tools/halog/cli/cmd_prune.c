@@ -4,18 +4,13 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/storecmd.h"
 #include "opt.h"
 #include "store/store.h"
 
-enum { O_DB = 1, O_RETAIN, O_MAX_SIZE, O_RETAIN_ROLLUPS };
-
 static const struct opt prune_opts[] = {
-	{.id = O_DB,
-	 .long_name = "db",
-	 .type = OPT_STR,
-	 .arg = "FILE",
-	 .help = "the store (default: $HALOG_DB, else ./halog.db)"},
-	RETENTION_OPTS(O_RETAIN, O_MAX_SIZE, O_RETAIN_ROLLUPS),
+	STORE_DB_OPT(CLI_STORE_O_DB),
+	RETENTION_OPTS(CLI_STORE_O_RETAIN, CLI_STORE_O_MAX_SIZE, CLI_STORE_O_RETAIN_ROLLUPS),
 	{0},
 };
 
@@ -29,37 +24,17 @@ static const struct opt_cmd prune_cmd = {
 
 int cmd_prune(int argc, char **argv)
 {
-	const char *db = NULL;
+	const char *db;
 	struct store_retention r;
 	struct store_prune_stats ps;
 	unsigned mask = 0, set;
 	char err[512], desc[256];
-	struct opt_parser p;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
 	memset(&ps, 0, sizeof(ps));
-	opt_init(&p, &prune_cmd, argc, argv);
-	while ((rc = opt_next(&p)) != OPT_DONE) {
-		switch (rc) {
-		case O_DB:
-			db = p.val;
-			break;
-		case O_RETAIN:
-		case O_MAX_SIZE:
-		case O_RETAIN_ROLLUPS:
-			if (retention_option(p.name, p.val, &r, &mask, err, sizeof(err)) < 0)
-				return opt_bad_value(&p, stderr, "%s", err);
-			break;
-		case OPT_OPERAND:
-			return opt_usage_error(&prune_cmd, stderr, "unexpected argument '%s'",
-					       p.val);
-		default:
-			return opt_finish(&p, rc, stdout, stderr);
-		}
-	}
-	if (!db)
-		db = store_default_path();
+	if ((rc = cli_store_args(&prune_cmd, argc, argv, &db, &r, &mask)) >= 0)
+		return rc;
 	struct store *st = store_open(db, 0, err, sizeof(err));
 	if (!st) {
 		fprintf(stderr, "halog prune: %s\n", err);

@@ -16,11 +16,7 @@
 
 enum { O_DB = 1, O_REPLACE, O_JSON };
 
-#define ROW_DB                                                                                     \
-	{                                                                                          \
-		.id = O_DB, .long_name = "db", .type = OPT_STR, .arg = "FILE",                     \
-		.help = "the store (default: $HALOG_DB, else ./halog.db)"                          \
-	}
+#define ROW_DB STORE_DB_OPT(O_DB)
 
 static const struct opt add_opts[] = {
 	ROW_DB,

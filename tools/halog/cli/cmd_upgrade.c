@@ -4,19 +4,11 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/storecmd.h"
 #include "opt.h"
 #include "store/store.h"
 
-enum { O_DB = 1 };
-
-static const struct opt upgrade_opts[] = {
-	{.id = O_DB,
-	 .long_name = "db",
-	 .type = OPT_STR,
-	 .arg = "FILE",
-	 .help = "the store (default: $HALOG_DB, else ./halog.db)"},
-	{0},
-};
+static const struct opt upgrade_opts[] = {STORE_DB_OPT(CLI_STORE_O_DB), {0}};
 
 static const struct opt_cmd upgrade_cmd = {
 	.prog = "halog upgrade",
@@ -28,23 +20,12 @@ static const struct opt_cmd upgrade_cmd = {
 
 int cmd_upgrade(int argc, char **argv)
 {
-	const char *db = NULL;
+	const char *db;
 	char err[512];
-	struct opt_parser p;
-	int r;
+	int rc = cli_store_args(&upgrade_cmd, argc, argv, &db, NULL, NULL);
 
-	opt_init(&p, &upgrade_cmd, argc, argv);
-	while ((r = opt_next(&p)) != OPT_DONE) {
-		if (r == O_DB)
-			db = p.val;
-		else if (r == OPT_OPERAND)
-			return opt_usage_error(&upgrade_cmd, stderr, "unexpected argument '%s'",
-					       p.val);
-		else
-			return opt_finish(&p, r, stdout, stderr);
-	}
-	if (!db)
-		db = store_default_path();
+	if (rc >= 0)
+		return rc;
 	struct store *st = store_open(db, STORE_READONLY, err, sizeof(err));
 	int before = st ? store_schema_version(st) : 0;
 	store_close(st);

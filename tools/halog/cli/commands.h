@@ -25,6 +25,13 @@ int cmd_export(int argc, char **argv);
  * of them, retention_option(p.name, p.val, ...) sets the limit in *r and its STORE_RETAIN_* bit
  * in *mask and returns 0, or -1 when the value is bad (what was expected in err, for
  * opt_bad_value). */
+/* The --db option row of every command that opens one store (id ID); the value is the path. */
+#define STORE_DB_OPT(ID)                                                                           \
+	{.id = (ID),                                                                               \
+	 .long_name = "db",                                                                        \
+	 .type = OPT_STR,                                                                          \
+	 .arg = "FILE",                                                                            \
+	 .help = "the store (default: $HALOG_DB, else ./halog.db)"}
 #define RETENTION_MIN_SIZE (16u << 20)
 int retention_option(const char *name, const char *v, struct store_retention *r, unsigned *mask,
 		     char *err, size_t errsz);

@@ -3,6 +3,7 @@
 #ifndef HALOG_CLI_STORECMD_H
 #define HALOG_CLI_STORECMD_H
 
+#include "opt.h"
 #include "store/store.h"
 
 /* Opens the store at db with store_open's flags (STORE_CREATE, STORE_READONLY; 0: read and
@@ -22,5 +23,17 @@ typedef void (*cli_in_use_fn)(struct store *st, const char *name);
  * HALOG_EXIT_OK when it was removed, else HALOG_EXIT_ERR. */
 int cli_store_rm(const char *prog, const char *db, const char *what, const char *name, cli_rm_fn rm,
 		 cli_in_use_fn in_use);
+
+/* The option ids of the store's maintenance commands (halog prune, halog upgrade): their tables
+ * hold STORE_DB_OPT(CLI_STORE_O_DB) and, for the retention limits,
+ * RETENTION_OPTS(CLI_STORE_O_RETAIN, CLI_STORE_O_MAX_SIZE, CLI_STORE_O_RETAIN_ROLLUPS). */
+enum { CLI_STORE_O_DB = 1, CLI_STORE_O_RETAIN, CLI_STORE_O_MAX_SIZE, CLI_STORE_O_RETAIN_ROLLUPS };
+
+/* Parses the command line of such a command (cmd, argc, argv): sets *db (store_default_path()
+ * when --db is not given) and, for retention options, the limits in *r and their bits in *mask
+ * (r and mask may be NULL when cmd's table has no retention rows). Returns -1 when the command
+ * goes on, else the exit code to return (after --help, or a usage error said on stderr). */
+int cli_store_args(const struct opt_cmd *cmd, int argc, char **argv, const char **db,
+		   struct store_retention *r, unsigned *mask);
 
 #endif

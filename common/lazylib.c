@@ -99,3 +99,18 @@ int lazylib_load(enum lazylib_id id, char *err, size_t errsz)
 	pthread_mutex_unlock(&lock);
 	return rc;
 }
+
+int lazylib_curl_init(char *err, size_t errsz)
+{
+	char why[512];
+
+	if (lazylib_load(LAZYLIB_CURL, why, sizeof(why)) == -1) {
+		snprintf(err, errsz, "needs %s", why);
+		return -1;
+	}
+	if (lazylib_curl.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errsz, "cannot initialise libcurl");
+		return -1;
+	}
+	return 0;
+}

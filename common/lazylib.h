@@ -86,6 +86,12 @@ const char *lazylib_name(enum lazylib_id id);
  * library that cannot be opened, or the function it lacks). The library is never unloaded. */
 int lazylib_load(enum lazylib_id id, char *err, size_t errsz);
 
+/* Loads libcurl (lazylib_load) and initialises it: curl_global_init(CURL_GLOBAL_DEFAULT), which
+ * libcurl 7.84 and later count and make thread-safe (pair each success with
+ * curl_global_cleanup()). Returns 0, or -1 with err set to "needs NAME: WHY" or "cannot
+ * initialise libcurl". */
+int lazylib_curl_init(char *err, size_t errsz);
+
 /* Each function name from here on calls through its slot. Callers load first: a slot is NULL
  * until lazylib_load() of its library succeeded. */
 #ifndef LAZYLIB_NO_NAMES

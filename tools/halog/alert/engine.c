@@ -199,14 +199,9 @@ struct alert_engine *alert_engine_start(const char *db, const atomic_llong *wate
 	e->prog = prog;
 	if (gethostname(e->host, sizeof(e->host) - 1))
 		e->host[0] = '\0';
-	if (lazylib_load(LAZYLIB_CURL, why, sizeof(why)) == -1) {
-		snprintf(err, errsz, "alerts need %s", why);
-		free(e);
-		return NULL;
-	}
 	/* before any thread uses libcurl */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(err, errsz, "cannot initialise libcurl");
+	if (lazylib_curl_init(why, sizeof(why)) == -1) {
+		snprintf(err, errsz, "the alert engine %s", why);
 		free(e);
 		return NULL;
 	}

@@ -266,20 +266,13 @@ int drive_run(const struct drive_opts *o, struct drive_stats *st, char *err, siz
 	struct drive_slot **freelist = NULL;
 	long next = 0, nfree = 0, nslots;
 	int64_t start;
-	char why[512];
 	int rc = -1;
 
 	memset(st, 0, sizeof(*st));
 	if (drive_check_opts(o, err, errsz) == -1)
 		return -1;
-	if (lazylib_load(LAZYLIB_CURL, why, sizeof(why)) == -1) {
-		snprintf(err, errsz, "needs %s", why);
+	if (lazylib_curl_init(err, errsz) == -1)
 		return -1;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(err, errsz, "cannot initialise libcurl");
-		return -1;
-	}
 	nslots = o->concurrency < o->n ? o->concurrency : o->n;
 	st->lat_us = malloc((size_t)o->n * sizeof(*st->lat_us));
 	slots = calloc((size_t)nslots, sizeof(*slots));

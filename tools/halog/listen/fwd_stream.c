@@ -589,14 +589,8 @@ struct fwd_stream *fwd_stream_open(const struct fwd_stream_url *u, const char *p
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
-	if (lazylib_load(LAZYLIB_CURL, why, sizeof(why)) == -1) {
-		snprintf(err, errsz, "forwarding needs %s", why);
-		free(s);
-		return NULL;
-	}
-	/* reference-counted and thread-safe in the libcurl we build with (7.84 and later) */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(err, errsz, "cannot initialise libcurl");
+	if (lazylib_curl_init(why, sizeof(why)) == -1) {
+		snprintf(err, errsz, "forwarding %s", why);
 		free(s);
 		return NULL;
 	}

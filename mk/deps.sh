@@ -5,6 +5,9 @@
 # and the script exits 1.
 set -eu
 
+# libcurl4-openssl-dev and libmicrohttpd-dev pull in libcurl4 and libmicrohttpd12, the libraries
+# halog opens at run time (common/lazylib.h; not linked): a machine that only runs halog needs
+# those two, and only for the commands that use them (README, Quick start).
 build="gcc libc6-dev make pkg-config libyaml-dev libpcre2-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libmicrohttpd-dev libcmocka-dev"
 test="$build haproxy openssl sqlite3 jq curl iproute2 procps python3 python3-yaml"
 demo="$build haproxy curl"

@@ -23,7 +23,8 @@
 #        BENCH_ONLY=a,b        run only these sections: files (the generated logs, ingest, the
 #                              references, search, report, parser), listen, listen_prune,
 #                              serve_listen, serve_load and clickhouse (these two need what
-#                              files leaves: its store, its logs), hagen, ch_huge (with
+#                              files leaves: its store, its logs), hagen, start (halog's
+#                              process start against HAProxy's halog), ch_huge (with
 #                              BENCH_CH_HUGE: its own file, store and server);
 #                              the results then go to bench/results-a,b.json by default
 # Docs: docs/bench.md.
@@ -543,6 +544,21 @@ if only serve_load; then
 	fi
 fi
 
+# --- process start: START_N runs of halog --version, next to as many of HAProxy's halog -h -----
+# (each from the same shell loop, whose fork and exec both sides pay: what differs is the
+# programs' own start, the dynamic loader's libraries first)
+START_N=200
+if only start; then
+	if [ $have_halog = 1 ] && [ -x "$HALOG" ]; then
+		_loop() { echo "i=0; while [ \$i -lt $START_N ]; do $1 >/dev/null 2>&1 || exit 1; i=\$((i + 1)); done"; }
+		rec start_n "$START_N"
+		bench_cmd start_ref "$RUNS" "$(_loop "/usr/sbin/halog -h")" &&
+			bench_cmd start "$RUNS" "$(_loop "'$HALOG' --version")"
+	else
+		skipped start "halog not built, or /usr/sbin/halog not installed (Debian package haproxy)"
+	fi
+fi
+
 # --- hagen: a SERVICES-service inventory vs haproxy -c on its output ---------------------------
 if only hagen; then
 	python3 "$top/tests/helpers/invgen.py" --services "$SERVICES" --seed "$SEED" >"$OUT/inventory.yaml" ||
@@ -688,7 +704,8 @@ t = {k: num(k + "_s") for k in ("wc", "halog_srv", "halog_srv_big", "halog_pct",
                                  "sqlceiling", "ingest", "ingest_big", "ingest_huge", "report",
                                  "parse", "hagen", "haproxy_c", "loggen", "listen", "grep_word",
                                  "search_word", "search_field", "ingest_since",
-                                 "ingest_big_since", "serve_listen", "serve_cli_searches")}
+                                 "ingest_big_since", "serve_listen", "serve_cli_searches",
+                                 "start", "start_ref")}
 huge = num("huge_lines")
 
 # references, in lines per second
@@ -748,6 +765,10 @@ metric("since_10m_big_vs_main", "x", r, "--since 10m on the main store", t["inge
        "0.8 .. 1.2" if full else "0.8 .. 1.2 (needs > 600k lines)",
        None if r is None or not full else 0.8 <= r <= 1.2,
        needs=("ingest_since", "ingest_big_since"), measured_s=t["ingest_big_since"])
+
+r = div(t["start"], t["start_ref"])
+metric("start_time_vs_halog", "x", r, "halog -h x%d" % (num("start_n") or 0), t["start_ref"], r,
+       needs=("start", "start_ref"), measured_s=t["start"])
 
 r = div(t["report"], t["halog_srv_big"])
 metric("report_time_vs_halog_srv_big", "x", r, "halog -srv (big file)", t["halog_srv_big"], r,
@@ -985,7 +1006,8 @@ RATIO_KEYS = {"ingest_time_vs_halog_srv": ("ingest", "halog_srv"),
               "report_paths_time_vs_halog_u_big": ("report_paths", "halog_u_big"),
               "search_word_time_vs_grep": ("search_word", "grep_word"),
               "since_10m_big_vs_main": ("ingest_big_since", "ingest_since"),
-              "hagen_time_vs_haproxy_c": ("hagen", "haproxy_c")}
+              "hagen_time_vs_haproxy_c": ("hagen", "haproxy_c"),
+              "start_time_vs_halog": ("start", "start_ref")}
 for name, m in metrics.items():
     m["ratio_cpu"] = None
     if name in RATIO_KEYS and not m["skipped"]:

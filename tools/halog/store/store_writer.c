@@ -508,7 +508,7 @@ static void *writer_main(void *arg)
 	store_writer_of = st;
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
-		while (!st->qn && !st->stop) {
+		while ((!st->qn || st->q[st->qhead].zip == Z_CALLER) && !st->stop) {
 			if (st->c_waiting)
 				pthread_cond_broadcast(&st->done);
 			st->w_waiting = 1;
@@ -517,6 +517,8 @@ static void *writer_main(void *arg)
 		}
 		if (!st->qn)
 			break; /* stop, nothing left */
+		if (st->q[st->qhead].kind == JOB_BLOCK && st->q[st->qhead].zip == Z_NONE)
+			st->q[st->qhead].zip = Z_WRITER; /* the caller leaves it alone now */
 		struct job j = st->q[st->qhead];
 		int skip = st->failed;
 		st->busy = 1;
@@ -526,9 +528,15 @@ static void *writer_main(void *arg)
 		if (j.kind == JOB_BLOCK) {
 			bad = !skip &&
 			      (begin(st) ||
-			       blockdb_write(st->db, st->stmt[S_BLOCK], st->wzip, j.enc,
-					     j.first + st->w_shift, st->wmsg, sizeof(st->wmsg)));
+			       (j.zip == Z_PACKED
+					? blockdb_insert(st->db, st->stmt[S_BLOCK], &j.pk,
+							 j.first + st->w_shift, st->wmsg,
+							 sizeof(st->wmsg))
+					: blockdb_write(st->db, st->stmt[S_BLOCK], st->wzip, j.enc,
+							j.first + st->w_shift, st->wmsg,
+							sizeof(st->wmsg))));
 			block_enc_reset(j.enc);
+			free(j.zbuf);
 		} else {
 			bad = !skip && writer_write_batch(st, j.b, st->wmsg, sizeof(st->wmsg));
 			committed = !bad && !skip && j.b->commit;
@@ -566,9 +574,55 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* Waits on done; mu is held. */
+/* Compresses the last queued full block the writer has not reached, on the calling thread,
+ * into a buffer of its own that the writer inserts and frees (the blocks are independent:
+ * the writer goes on from the head of the queue meanwhile). mu is held, and released while
+ * compressing. Returns 1 when it did one, 0 when there was none to take (or helping is off). */
+static int help_pack(struct store *st)
+{
+	struct job *j = NULL;
+	if (!st->help || st->failed)
+		return 0;
+	for (size_t i = st->qn; i-- > 0 && !j;) {
+		struct job *c = &st->q[(st->qhead + i) % STORE_QJOBS];
+		if (c->kind == JOB_BLOCK && c->zip == Z_NONE)
+			j = c;
+	}
+	if (!j)
+		return 0;
+	j->zip = Z_CALLER; /* the ring does not move it: the writer waits for it at the head */
+	pthread_mutex_unlock(&st->mu);
+	struct blockdb_packed pk;
+	unsigned char *buf = NULL;
+	char err[128];
+	if (!st->czip)
+		st->czip = block_zip_new();
+	if (st->czip && !blockdb_pack(st->czip, j->enc, &pk, err, sizeof(err)) &&
+	    (buf = malloc(pk.nr + pk.nc))) {
+		memcpy(buf, pk.zr, pk.nr);
+		memcpy(buf + pk.nr, pk.zc, pk.nc);
+		pk.zr = buf;
+		pk.zc = buf + pk.nr;
+	}
+	pthread_mutex_lock(&st->mu);
+	if (buf) {
+		j->pk = pk;
+		j->zbuf = buf;
+		j->zip = Z_PACKED;
+	} else {
+		j->zip = Z_NONE; /* the writer compresses it, as without help */
+		st->help = 0;
+	}
+	if (st->w_waiting)
+		pthread_cond_signal(&st->work);
+	return 1;
+}
+
+/* Waits on done, or compresses a queued block instead (help_pack); mu is held. */
 static void wait_done(struct store *st)
 {
+	if (help_pack(st))
+		return;
 	st->c_waiting++;
 	pthread_cond_wait(&st->done, &st->mu);
 	st->c_waiting--;

@@ -18,12 +18,18 @@
 
 #define INGEST_CHUNK (1024 * 1024)
 
-/* zlib's message without the "PATH: " it puts in front. */
+/* zlib's message without the "PATH: " it puts in front ("<fd:N>: " for a stream it was given
+ * as a descriptor). */
 static const char *zmessage(const char *msg, const char *path)
 {
 	size_t n = strlen(path);
 	if (!strncmp(msg, path, n) && msg[n] == ':' && msg[n + 1] == ' ')
 		return msg + n + 2;
+	if (!strncmp(msg, "<fd:", 4)) {
+		const char *e = strstr(msg, ">: ");
+		if (e)
+			return e + 3;
+	}
 	return msg;
 }
 

@@ -122,10 +122,11 @@ struct batch {
 };
 
 enum job_kind { JOB_BLOCK, JOB_BATCH };
-/* Who compresses a queued full block: the writer as it comes to it, or the caller while it
- * would otherwise wait for the writer (store_set_queue's helper: the compression of the
- * blocks the writer has not reached yet is split over both threads). Set under mu. */
-enum job_zip { Z_NONE, Z_WRITER, Z_CALLER, Z_PACKED };
+/* Who compresses a queued full block: the writer as it comes to it, or ahead of its turn
+ * (Z_PACKING, then Z_PACKED) the caller while it would otherwise wait for the writer, or the
+ * writer while it lets a checkpoint end before its next transaction (store_set_queue's
+ * helper mode). Set under mu. */
+enum job_zip { Z_NONE, Z_WRITER, Z_PACKING, Z_PACKED };
 struct job {
 	enum job_kind kind;
 	struct block_enc *enc; /* BLOCK: a full block, its lines from first */

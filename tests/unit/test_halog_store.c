@@ -726,6 +726,15 @@ static void test_deep_queue(void **state)
 	}
 	store_close(st);
 	assert_int_equal(lines_of(p), n);
+	/* whichever thread compressed a block (the caller helps with a deep queue), each row
+	 * holds its own lines: line i has time base + i, so time - first id is the same in every
+	 * row and a row's times span its n lines */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM blocks"), 13);
+	assert_int_equal(q_i64(db, "SELECT count(DISTINCT ts_min - first_id) FROM blocks"), 1);
+	assert_int_equal(q_i64(db, "SELECT count(*) FROM blocks WHERE ts_max - ts_min != n - 1"), 0);
+	sqlite3_close(db);
 }
 
 /* A selection of event kinds reads the events table, never the blocks, even when there are no

@@ -6,8 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-int blockdb_write(sqlite3 *db, sqlite3_stmt *ins, struct block_zip *z, struct block_enc *e,
-		  int64_t first_id, char *err, size_t errsz)
+/* Compresses a serialised block's two parts with z (the frames stay in z until it packs
+ * again). Returns 0, or -1 with a message in err. */
+static int pack_parts(struct block_zip *z, const struct block_meta *m, const void *raw,
+		      const void *cols, struct blockdb_packed *out, char *err, size_t errsz)
+{
+	out->m = *m;
+	out->nr = block_zip_pack(z, 0, raw, (size_t)m->raw_len, &out->zr);
+	out->nc = block_zip_pack(z, 1, cols, (size_t)m->cols_len, &out->zc);
+	if (!out->nr || !out->nc || out->nr > INT32_MAX || out->nc > INT32_MAX) {
+		snprintf(err, errsz, "cannot compress a block");
+		return -1;
+	}
+	return 0;
+}
+
+int blockdb_pack(struct block_zip *z, struct block_enc *e, struct blockdb_packed *out, char *err,
+		 size_t errsz)
 {
 	struct block_meta m;
 	const void *raw, *cols;
@@ -16,23 +31,35 @@ int blockdb_write(sqlite3 *db, sqlite3_stmt *ins, struct block_zip *z, struct bl
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
-	return blockdb_write_parts(db, ins, z, &m, raw, cols, first_id, err, errsz);
+	return pack_parts(z, &m, raw, cols, out, err, errsz);
+}
+
+int blockdb_write(sqlite3 *db, sqlite3_stmt *ins, struct block_zip *z, struct block_enc *e,
+		  int64_t first_id, char *err, size_t errsz)
+{
+	struct blockdb_packed pk;
+
+	if (blockdb_pack(z, e, &pk, err, errsz))
+		return -1;
+	return blockdb_insert(db, ins, &pk, first_id, err, errsz);
 }
 
 int blockdb_write_parts(sqlite3 *db, sqlite3_stmt *ins, struct block_zip *z,
 			const struct block_meta *mp, const void *raw, const void *cols,
 			int64_t first_id, char *err, size_t errsz)
 {
-	const struct block_meta m = *mp;
-	const void *zr, *zc;
-	size_t nr, nc;
+	struct blockdb_packed pk;
 
-	nr = block_zip_pack(z, 0, raw, (size_t)m.raw_len, &zr);
-	nc = block_zip_pack(z, 1, cols, (size_t)m.cols_len, &zc);
-	if (!nr || !nc || nr > INT32_MAX || nc > INT32_MAX) {
-		snprintf(err, errsz, "cannot compress a block");
+	if (pack_parts(z, mp, raw, cols, &pk, err, errsz))
 		return -1;
-	}
+	return blockdb_insert(db, ins, &pk, first_id, err, errsz);
+}
+
+int blockdb_insert(sqlite3 *db, sqlite3_stmt *ins, const struct blockdb_packed *pk,
+		   int64_t first_id, char *err, size_t errsz)
+{
+	const struct block_meta m = pk->m;
+
 	sqlite3_bind_int64(ins, 1, first_id);
 	sqlite3_bind_int64(ins, 2, m.n);
 	sqlite3_bind_int64(ins, 3, m.recv_min);
@@ -42,8 +69,8 @@ int blockdb_write_parts(sqlite3 *db, sqlite3_stmt *ins, struct block_zip *z,
 	sqlite3_bind_int64(ins, 7, m.raw_len);
 	sqlite3_bind_int64(ins, 8, m.cols_len);
 	sqlite3_bind_int(ins, 9, BLOCK_FORMAT);
-	sqlite3_bind_blob(ins, 10, zr, (int)nr, SQLITE_STATIC);
-	sqlite3_bind_blob(ins, 11, zc, (int)nc, SQLITE_STATIC);
+	sqlite3_bind_blob(ins, 10, pk->zr, (int)pk->nr, SQLITE_STATIC);
+	sqlite3_bind_blob(ins, 11, pk->zc, (int)pk->nc, SQLITE_STATIC);
 	int rc = sqlite3_step(ins);
 	sqlite3_reset(ins);
 	if (rc != SQLITE_DONE) {

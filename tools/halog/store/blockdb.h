@@ -29,6 +29,24 @@ int blockdb_write_parts(struct sqlite3 *db, struct sqlite3_stmt *ins, struct blo
 			const struct block_meta *m, const void *raw, const void *cols,
 			int64_t first_id, char *err, size_t errsz);
 
+/* A block compressed for its row: its summary and its two zstd frames (borrowed). */
+struct blockdb_packed {
+	struct block_meta m;
+	const void *zr, *zc; /* the raw lines' frame, the columns' frame */
+	size_t nr, nc;	     /* their sizes */
+};
+
+/* Finishes the block in e and compresses it with z into *out, whose frames stay in z until it
+ * packs again: the part of blockdb_write that needs no connection, so another thread with a
+ * block_zip of its own can do it. Returns 0, or -1 with a message in err. */
+int blockdb_pack(struct block_zip *z, struct block_enc *e, struct blockdb_packed *out, char *err,
+		 size_t errsz);
+
+/* Steps ins (BLOCKDB_INSERT_SQL) with the packed block pk as lines first_id …: the rest of
+ * blockdb_write. Returns 0, or -1 with SQLite's message in err. */
+int blockdb_insert(struct sqlite3 *db, struct sqlite3_stmt *ins, const struct blockdb_packed *pk,
+		   int64_t first_id, char *err, size_t errsz);
+
 /* One block row read back: its summary and its compressed frames (borrowed from the
  * statement: valid until it steps or resets). */
 struct blockdb_row {

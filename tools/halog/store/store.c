@@ -651,6 +651,7 @@ void store_close(struct store *st)
 	batch_free(st->b);
 	block_enc_free(st->open);
 	block_zip_free(st->wzip);
+	block_zip_free(st->czip);
 	hmap_release(&st->lnames, NULL);
 	strbuf_release(&st->scratch);
 	strbuf_release(&st->wscratch);
@@ -688,8 +689,13 @@ void store_set_queue(struct store *st, int blocks)
 {
 	if (blocks > STORE_QBLOCKS_MAX)
 		blocks = STORE_QBLOCKS_MAX;
-	if (!st->started && blocks >= 1)
+	if (!st->started && blocks >= 1) {
 		st->qblocks_max = (size_t)blocks;
+		/* a deep queue is a bulk writer's (halog ingest): while the caller waits for the
+		 * writer it compresses queued blocks too, for the memory of one more zstd context
+		 * (the listener keeps the default queue and stays small) */
+		st->help = blocks > STORE_QBLOCKS;
+	}
 }
 
 const char *store_errmsg(const struct store *st)

@@ -33,8 +33,9 @@ void store_close(struct store *st);
  * a store may ignore it. */
 void store_set_cache_kib(struct store *st, int kib);
 /* How many full blocks may wait for the writer thread (1 to 8; default 2, ~1.6 MB each): more
- * let store_add run on while the writer is busy or descheduled. Takes effect only before the
- * first store_add; later calls are ignored. */
+ * let store_add run on while the writer is busy or descheduled; above 2, the caller also
+ * compresses queued blocks whenever it would wait for the writer (one more zstd context, a
+ * few MB). Takes effect only before the first store_add; later calls are ignored. */
 void store_set_queue(struct store *st, int blocks);
 
 /* One received message. */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "store/block.h"
+#include "store/blockdb.h"
 #include "store/rollup.h"
 #include "store/store.h"
 #include "strbuf.h"
@@ -121,10 +122,18 @@ struct batch {
 };
 
 enum job_kind { JOB_BLOCK, JOB_BATCH };
+/* Who compresses a queued full block: the writer as it comes to it, or ahead of its turn
+ * (Z_PACKING, then Z_PACKED) the caller while it would otherwise wait for the writer, or the
+ * writer while it lets a checkpoint end before its next transaction (store_set_queue's
+ * helper mode). Set under mu. */
+enum job_zip { Z_NONE, Z_WRITER, Z_PACKING, Z_PACKED };
 struct job {
 	enum job_kind kind;
 	struct block_enc *enc; /* BLOCK: a full block, its lines from first */
 	int64_t first;
+	enum job_zip zip;	  /* BLOCK */
+	struct blockdb_packed pk; /* Z_PACKED: the frames, in zbuf (the writer frees it) */
+	unsigned char *zbuf;
 	struct batch *b; /* BATCH */
 	uint64_t seq;	 /* BATCH: store_commit waits for w_done_seq to reach it */
 };
@@ -179,6 +188,8 @@ struct store {
 	int stop;		  /* store_close: the writer exits */
 	int failed;		  /* a job failed: the rest is skipped until store_rollback */
 	int w_waiting, c_waiting; /* writer / caller sleeps on its condition */
+	int help;		  /* the caller compresses queued blocks while it waits */
+	struct block_zip *czip;	  /* the caller's compression, for that */
 	char werr[512];		  /* the writer's error, copied to err by the caller */
 	char wmsg[512];		  /* the writer thread's messages as they happen (store_errbuf) */
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "store/blockdb.h"
@@ -502,13 +503,44 @@ fail:
 
 /* ---- the thread ---- */
 
+/* Before the writer of a bulk ingest (helper mode) begins a transaction while a checkpoint
+ * runs. SQLite starts the WAL again from its beginning only for a transaction that began after
+ * a checkpoint copied every frame; the writer began its next one right after each commit,
+ * while the checkpoint that commit started was still copying, so the WAL of a 1M-line ingest
+ * never restarted and reached 102 MB, and unlinking it at close took 50-90 ms. So the writer
+ * first compresses the queued blocks (work it does anyway), then waits for the checkpoint in
+ * 5 ms steps, but never once the caller waits for it or past STORE_CKPT_LET_MS. */
+#define STORE_CKPT_LET_MS 100
+static int pack_one(struct store *st, struct block_zip **z, int from_tail);
+static void before_begin(struct store *st)
+{
+	pthread_mutex_lock(&st->mu);
+	uint64_t want = st->ckpt_req;
+	int64_t until = clock_mono_ms() + STORE_CKPT_LET_MS;
+	while (st->help && st->ckpt_started && st->ckpt_done < want && !st->failed) {
+		if (pack_one(st, &st->wzip, 0))
+			continue;
+		if (st->c_waiting || clock_mono_ms() >= until)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 5000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&st->ckpt_end, &st->mu, &ts);
+	}
+	pthread_mutex_unlock(&st->mu);
+}
+
 static void *writer_main(void *arg)
 {
 	struct store *st = arg;
 	store_writer_of = st;
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
-		while (!st->qn && !st->stop) {
+		while ((!st->qn || st->q[st->qhead].zip == Z_PACKING) && !st->stop) {
 			if (st->c_waiting)
 				pthread_cond_broadcast(&st->done);
 			st->w_waiting = 1;
@@ -517,6 +549,8 @@ static void *writer_main(void *arg)
 		}
 		if (!st->qn)
 			break; /* stop, nothing left */
+		if (st->q[st->qhead].kind == JOB_BLOCK && st->q[st->qhead].zip == Z_NONE)
+			st->q[st->qhead].zip = Z_WRITER; /* the caller leaves it alone now */
 		struct job j = st->q[st->qhead];
 		int skip = st->failed;
 		st->busy = 1;
@@ -524,11 +558,19 @@ static void *writer_main(void *arg)
 		int bad = 0, committed = 0;
 		int64_t next_id = 0;
 		if (j.kind == JOB_BLOCK) {
+			if (!skip && !st->w_in_tx)
+				before_begin(st);
 			bad = !skip &&
 			      (begin(st) ||
-			       blockdb_write(st->db, st->stmt[S_BLOCK], st->wzip, j.enc,
-					     j.first + st->w_shift, st->wmsg, sizeof(st->wmsg)));
+			       (j.zip == Z_PACKED
+					? blockdb_insert(st->db, st->stmt[S_BLOCK], &j.pk,
+							 j.first + st->w_shift, st->wmsg,
+							 sizeof(st->wmsg))
+					: blockdb_write(st->db, st->stmt[S_BLOCK], st->wzip, j.enc,
+							j.first + st->w_shift, st->wmsg,
+							sizeof(st->wmsg))));
 			block_enc_reset(j.enc);
+			free(j.zbuf);
 		} else {
 			bad = !skip && writer_write_batch(st, j.b, st->wmsg, sizeof(st->wmsg));
 			committed = !bad && !skip && j.b->commit;
@@ -566,9 +608,62 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* Waits on done; mu is held. */
+/* Compresses a queued full block nobody has taken yet, with z, into a buffer of its own that
+ * the writer inserts and frees: the last one (from_tail: the caller, while the writer goes on
+ * from the head) or the first one. mu is held, and released while compressing. Returns 1 when
+ * it did one, 0 when there was none to take (or helping is off). */
+static int pack_one(struct store *st, struct block_zip **z, int from_tail)
+{
+	struct job *j = NULL;
+	if (!st->help || st->failed)
+		return 0;
+	for (size_t k = 0; k < st->qn && !j; k++) {
+		size_t i = from_tail ? st->qn - 1 - k : k;
+		struct job *c = &st->q[(st->qhead + i) % STORE_QJOBS];
+		if (c->kind == JOB_BLOCK && c->zip == Z_NONE)
+			j = c;
+	}
+	if (!j)
+		return 0;
+	j->zip = Z_PACKING; /* the ring does not move it: the writer waits for it at the head */
+	pthread_mutex_unlock(&st->mu);
+	struct blockdb_packed pk;
+	unsigned char *buf = NULL;
+	char err[128];
+	if (!*z)
+		*z = block_zip_new();
+	if (*z && !blockdb_pack(*z, j->enc, &pk, err, sizeof(err)) &&
+	    (buf = malloc(pk.nr + pk.nc))) {
+		memcpy(buf, pk.zr, pk.nr);
+		memcpy(buf + pk.nr, pk.zc, pk.nc);
+		pk.zr = buf;
+		pk.zc = buf + pk.nr;
+	}
+	pthread_mutex_lock(&st->mu);
+	if (buf) {
+		j->pk = pk;
+		j->zbuf = buf;
+		j->zip = Z_PACKED;
+	} else {
+		j->zip = Z_NONE; /* the writer compresses it in its turn, as without help */
+		st->help = 0;
+	}
+	if (st->w_waiting)
+		pthread_cond_signal(&st->work);
+	return 1;
+}
+
+/* The caller's help: the last queued block the writer has not reached (mu held). */
+static int help_pack(struct store *st)
+{
+	return pack_one(st, &st->czip, 1);
+}
+
+/* Waits on done, or compresses a queued block instead (help_pack); mu is held. */
 static void wait_done(struct store *st)
 {
+	if (help_pack(st))
+		return;
 	st->c_waiting++;
 	pthread_cond_wait(&st->done, &st->mu);
 	st->c_waiting--;

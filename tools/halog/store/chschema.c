@@ -1009,12 +1009,22 @@ int ch_read_fmt(struct ch_conn *c, const char *table, struct ch_fmt *fmt, struct
 	struct strbuf names = STRBUF_INIT;
 	int ret = column_names(c, table, &names, err, errsz);
 
+	int wide = 0;
+
 	memset(fmt->has, 0, sizeof(fmt->has));
 	for (size_t i = 0; ret == 0 && i < CH_NCOLS; i++) {
 		fmt->has[i] = (unsigned char)has_name(names.buf, ch_cols[i].name);
+		wide |= fmt->has[i] && ch_cols[i].wide;
 		if (!fmt->has[i] && !ch_cols[i].wide)
 			strbuf_addf(missing, "%s%s", missing->len ? ", " : "", ch_cols[i].name);
 	}
+	/* every row of a table of schema 3 has its strings in fields, and the derived columns
+	 * are not read: neither need to travel */
+	for (size_t i = 0; !wide && i < CH_NCOLS; i++)
+		if (ch_cols[i].src == CS_STR ||
+		    (ch_cols[i].src == CS_SP && ch_cols[i].off >= SP_ERR &&
+		     ch_cols[i].off < SP_HB0 + RT_N))
+			fmt->has[i] = 0;
 	fmt_names(fmt);
 	strbuf_release(&names);
 	return ret;

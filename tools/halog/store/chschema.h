@@ -90,8 +90,9 @@ int64_t ch_logged_ms(const struct store_msg *m, const struct logrec *rec);
  * tables over the cluster. Prints nothing. Returns 0, or -1 with the reason in err. */
 int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz);
 
-/* The columns of table (lines or lines_all of the URL's database) into fmt (what its SELECTs
- * ask for and chrow_decode reads), and to missing the columns of schema 3 it lacks, as "a, b"
+/* The columns of table (lines or lines_all of the URL's database) to read into fmt (what its
+ * SELECTs ask for and chrow_decode reads: of a table of schema 3 only, neither the parsed
+ * strings, which fields holds, nor the derived columns), and to missing the columns of schema 3 it lacks, as "a, b"
  * (a table an older halog created; ch_init adds them). Returns 0 or -1 with the reason in
  * err. */
 int ch_read_fmt(struct ch_conn *c, const char *table, struct ch_fmt *fmt, struct strbuf *missing,

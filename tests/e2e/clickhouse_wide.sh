@@ -35,7 +35,8 @@ curl -sS --fail-with-body "http://127.0.0.1:$HP/?query=$q" --data-binary @"$TMP/
 grep -q "lack the columns fields of this halog (run 'halog clickhouse init clickhouse://127.0.0.1:$HP/old'" "$TMP/old.out" ||
 	{ cat "$TMP/old.out"; fail "no remedy for a table of schema 2"; }
 "$HALOG" clickhouse init "$URL" >"$TMP/init.out" 2>&1 || { cat "$TMP/init.out"; fail "init over schema 2"; }
-grep -q "schema 3" "$TMP/init.out" || { cat "$TMP/init.out"; fail "init: no schema 3"; }
+grep -q "old: added the columns lines.fields$" "$TMP/init.out" && grep -q "schema 3" "$TMP/init.out" ||
+	{ cat "$TMP/init.out"; fail "init: what it did is not said"; }
 
 checked=0
 # same DB CMD ARGS...: halog CMD from the SQLite store DB and from ClickHouse, the same bytes

@@ -1032,7 +1032,8 @@ int ch_read_fmt(struct ch_conn *c, const char *table, struct ch_fmt *fmt, struct
 
 /* Adds to table the columns of a row of schema 3 it lacks (a table of an older halog), at the
  * end: a wide table of schema 2 gets `fields`, and keeps its columns for its older rows. */
-static int add_missing_columns(struct ch_conn *c, const char *table, char *err, size_t errsz)
+static int add_missing_columns(struct ch_conn *c, const char *table, struct strbuf *added,
+			       char *err, size_t errsz)
 {
 	struct strbuf names = STRBUF_INIT, sql = STRBUF_INIT;
 	int ret = column_names(c, table, &names, err, errsz);
@@ -1044,13 +1045,15 @@ static int add_missing_columns(struct ch_conn *c, const char *table, char *err, 
 		strbuf_addf(&sql, "ALTER TABLE %s.%s ADD COLUMN %s %s", ch_conn_url(c)->db, table,
 			    ch_cols[i].name, ch_type_names[ch_cols[i].type]);
 		ret = run(c, &sql, err, errsz);
+		if (ret == 0 && added)
+			strbuf_addf(added, "%s%s.%s", added->len ? ", " : "", table, ch_cols[i].name);
 	}
 	strbuf_release(&names);
 	strbuf_release(&sql);
 	return ret;
 }
 
-int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz)
+int ch_init(struct ch_conn *c, int retention_days, struct strbuf *added, char *err, size_t errsz)
 {
 	const struct ch_url *u = ch_conn_url(c);
 	struct strbuf sql = STRBUF_INIT, ttl = STRBUF_INIT;
@@ -1073,7 +1076,7 @@ int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz)
 		strbuf_addf(&sql, " TTL day + INTERVAL %d DAY", retention_days);
 	if (run(c, &sql, err, errsz) < 0)
 		goto out;
-	if (add_missing_columns(c, "lines", err, errsz) < 0)
+	if (add_missing_columns(c, "lines", added, err, errsz) < 0)
 		goto out;
 	for (size_t i = 0; i < sizeof(ch_rollup_sql) / sizeof(ch_rollup_sql[0]); i++) {
 		strbuf_reset(&sql);
@@ -1098,7 +1101,7 @@ int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz)
 		if (run(c, &sql, err, errsz) < 0)
 			goto out;
 		if (!strcmp(ch_dist[i].table, "lines") &&
-		    add_missing_columns(c, "lines_all", err, errsz) < 0)
+		    add_missing_columns(c, "lines_all", added, err, errsz) < 0)
 			goto out;
 	}
 	strbuf_reset(&sql);

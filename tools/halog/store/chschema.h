@@ -87,8 +87,11 @@ int64_t ch_logged_ms(const struct store_msg *m, const struct logrec *rec);
  * server has them (19.6 on, on tables it creates), else the sink drops older day partitions
  * (ch_prune); 0 keeps everything; < 0 leaves the recorded retention as it is. With a
  * cluster, run it once on every shard's server: the local tables, plus the *_all Distributed
- * tables over the cluster. Prints nothing. Returns 0, or -1 with the reason in err. */
-int ch_init(struct ch_conn *c, int retention_days, char *err, size_t errsz);
+ * tables over the cluster. The columns it added to a table of an older halog are appended to
+ * added ("lines.fields"; NULL: not told). Prints nothing. Returns 0, or -1 with the reason in
+ * err. */
+int ch_init(struct ch_conn *c, int retention_days, struct strbuf *added, char *err,
+	    size_t errsz);
 
 /* The columns of table (lines or lines_all of the URL's database) to read into fmt (what its
  * SELECTs ask for and chrow_decode reads: of a table of schema 3 only, neither the parsed

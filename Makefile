@@ -143,6 +143,11 @@ $(O)/helpers/storeproto: $(O)/tests/helpers/storeproto.o $(O)/tools/halog/store/
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# chwide writes rows of an older ClickHouse schema with halog's own encoder, so it links halog
+$(O)/helpers/chwide: $(O)/tests/helpers/chwide.o $(HALOG_LIB) $(LIBS_OWN)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 # libFuzzer harnesses: tests/fuzz/fuzz_<tool>_<name>.c, built with clang into build-fuzz/.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)

@@ -167,9 +167,9 @@ echo "ok: $checked reports and searches equal from a copied store"
 
 # a lines table of an older halog (without a column of today's): the readers refuse it with
 # the remedy, init adds the column, the rows already there read as before
-chq "$HP" "ALTER TABLE copied.lines DROP COLUMN empties" >/dev/null
-"$HALOG" report --db "$URL3" >"$TMP/old.out" 2>&1 && fail "a table without empties was read"
-grep -q "lack the columns empties of this halog (run 'halog clickhouse init" "$TMP/old.out" ||
+chq "$HP" "ALTER TABLE copied.lines DROP COLUMN fields" >/dev/null
+"$HALOG" report --db "$URL3" >"$TMP/old.out" 2>&1 && fail "a table without fields was read"
+grep -q "lack the columns fields of this halog (run 'halog clickhouse init" "$TMP/old.out" ||
 	{ cat "$TMP/old.out"; fail "no remedy for an older table"; }
 "$HALOG" clickhouse init "$URL3" >/dev/null 2>&1 || fail "init over an older table"
 "$HALOG" report --db "$URL3" >"$TMP/old.out" 2>&1 || { cat "$TMP/old.out"; fail "report after init"; }

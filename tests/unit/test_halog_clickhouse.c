@@ -90,7 +90,48 @@ static void test_url_rejects(void **state)
 	}
 }
 
-/* A parsed line, encoded as the sink does and decoded as the readers do, is the same record. */
+#define SAME_STR(f)                                                                                \
+	do {                                                                                       \
+		assert_int_equal(ln->rec.f.len, rec->f.len);                                       \
+		assert_int_equal(!ln->rec.f.p, !rec->f.p);                                         \
+		if (rec->f.len)                                                                    \
+			assert_memory_equal(ln->rec.f.p, rec->f.p, rec->f.len);                    \
+	} while (0)
+#define SAME_INT(f) assert_true(ln->rec.f == rec->f)
+
+/* Every field of ln is the one of m and rec. */
+static void assert_same_line(const struct store_line *ln, const struct store_msg *m,
+			     const struct logrec *rec, int64_t ts_ms)
+{
+	assert_int_equal(ln->recv_ms, m->recv_ms);
+	assert_int_equal(ln->ts_ms, ts_ms);
+	assert_int_equal(ln->raw.len, m->len);
+	assert_memory_equal(ln->raw.p, m->raw, m->len);
+	assert_int_equal(ln->source.len, strlen(m->source));
+	assert_string_equal(ln->rec.term, rec->term);
+	if (rec->reason)
+		assert_string_equal(ln->rec.reason, rec->reason);
+	else
+		assert_null(ln->rec.reason);
+	SAME_INT(kind); SAME_INT(status); SAME_INT(framing); SAME_INT(pri); SAME_INT(syslog_ms);
+	SAME_INT(pid); SAME_INT(flags); SAME_INT(client_port); SAME_INT(ts_ms); SAME_INT(t_req);
+	SAME_INT(t_wait); SAME_INT(t_connect); SAME_INT(t_resp); SAME_INT(t_active);
+	SAME_INT(status_code); SAME_INT(bytes_read); SAME_INT(bytes_uploaded); SAME_INT(actconn);
+	SAME_INT(feconn); SAME_INT(beconn); SAME_INT(srv_conn); SAME_INT(retries);
+	SAME_INT(srv_queue); SAME_INT(backend_queue); SAME_INT(dst_port); SAME_INT(ev_check_ms);
+	SAME_INT(ev_backup); SAME_INT(ev_active_left); SAME_INT(ev_backup_left);
+	SAME_STR(host); SAME_STR(tag); SAME_STR(sd); SAME_STR(client_ip); SAME_STR(frontend);
+	SAME_STR(bind); SAME_STR(backend); SAME_STR(server); SAME_STR(cookie_req);
+	SAME_STR(cookie_resp); SAME_STR(cap_req); SAME_STR(cap_resp); SAME_STR(request);
+	SAME_STR(method); SAME_STR(uri); SAME_STR(path); SAME_STR(query); SAME_STR(version);
+	SAME_STR(ssl_sni); SAME_STR(ssl_version); SAME_STR(ssl_cipher); SAME_STR(ssl_errors);
+	SAME_STR(unique_id); SAME_STR(dst_ip); SAME_STR(mode); SAME_STR(message);
+	SAME_STR(ev_proxy); SAME_STR(ev_server); SAME_STR(ev_state); SAME_STR(ev_reason);
+	SAME_STR(ev_info);
+}
+
+/* A parsed line, encoded as the sink does and decoded as the readers do, is the same record;
+ * so is a row of schema 2, read as such and rewritten as schema 3. */
 static void test_row_roundtrip(void **state)
 {
 	static const char *const lines[] = {
@@ -108,7 +149,8 @@ static void test_row_roundtrip(void **state)
 	};
 	char err[256], reason[256];
 	struct logparser *lp = logparser_new(NULL, err, sizeof(err));
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, wide = STRBUF_INIT;
+	uint32_t off;
 
 	(void)state;
 	assert_non_null(lp);
@@ -125,48 +167,44 @@ static void test_row_roundtrip(void **state)
 		assert_int_equal(chrow_encode(&sb, &id, &m, &rec), 0);
 		p = sb.buf;
 		memset(&back, 0, sizeof(back));
-		assert_int_equal(chrow_decode(&p, sb.buf + sb.len, &ln, &back, reason, sizeof(reason)),
+		assert_int_equal(chrow_decode(&p, sb.buf + sb.len, ch_fmt_narrow, &ln, &back, reason,
+					      sizeof(reason)),
 				 0);
 		assert_ptr_equal(p, sb.buf + sb.len);
 		assert_true(back.batch == id.batch);
 		assert_int_equal(back.seq, 77);
-		assert_int_equal(ln.recv_ms, m.recv_ms);
-		assert_int_equal(ln.ts_ms, id.ts_ms);
 		assert_int_equal(ln.pos.v, (m.recv_ms << CH_POS_SHIFT) | 77);
-		assert_int_equal(ln.raw.len, m.len);
-		assert_memory_equal(ln.raw.p, m.raw, m.len);
-		assert_int_equal(ln.rec.kind, rec.kind);
-		assert_int_equal(ln.rec.status, rec.status);
-		assert_int_equal(ln.rec.status_code, rec.status_code);
-		assert_int_equal(ln.rec.t_active, rec.t_active);
-		assert_int_equal(ln.rec.t_wait, rec.t_wait);
-		assert_int_equal(ln.rec.retries, rec.retries);
-		assert_int_equal(ln.rec.flags, rec.flags);
-		assert_string_equal(ln.rec.term, rec.term);
-		assert_int_equal(ln.rec.backend.len, rec.backend.len);
-		if (rec.backend.p)
-			assert_memory_equal(ln.rec.backend.p, rec.backend.p, rec.backend.len);
-		assert_int_equal(ln.rec.ev_server.len, rec.ev_server.len);
-		assert_int_equal(ln.rec.query.len, rec.query.len);
-		assert_int_equal(!ln.rec.query.p, !rec.query.p);
-		assert_int_equal(ln.rec.cap_req.len, rec.cap_req.len);
-		assert_int_equal(!ln.rec.cap_req.p, !rec.cap_req.p);
-		assert_int_equal(ln.rec.cap_resp.len, rec.cap_resp.len);
-		assert_int_equal(!ln.rec.cap_resp.p, !rec.cap_resp.p);
-		assert_int_equal(!ln.rec.cookie_req.p, !rec.cookie_req.p);
-		if (rec.reason)
-			assert_string_equal(ln.rec.reason, rec.reason);
-		else
-			assert_null(ln.rec.reason);
+		assert_same_line(&ln, &m, &rec, id.ts_ms);
+		/* a row of schema 2 (an older halog's spool) reads the same, and as schema 3 */
+		strbuf_reset(&wide);
+		assert_int_equal(chrow_encode_fmt(&wide, ch_fmt_wide, &id, &m, &rec), 0);
+		/* the parsed strings are places in raw: no longer than the wide row */
+		assert_true(sb.len <= wide.len);
+		p = wide.buf;
+		assert_int_equal(chrow_decode(&p, wide.buf + wide.len, ch_fmt_wide, &ln, &back, reason,
+					      sizeof(reason)),
+				 0);
+		assert_same_line(&ln, &m, &rec, id.ts_ms);
+		strbuf_reset(&sb);
+		assert_int_equal(chrows_from_wide(wide.buf, wide.len, 1, &sb, &off), 0);
+		assert_int_equal(off, 0);
+		p = sb.buf;
+		assert_int_equal(chrow_decode(&p, sb.buf + sb.len, ch_fmt_narrow, &ln, &back, reason,
+					      sizeof(reason)),
+				 0);
+		assert_same_line(&ln, &m, &rec, id.ts_ms);
+		assert_int_equal(back.seq, 77);
+		assert_int_equal(chrows_from_wide(wide.buf, wide.len - 1, 1, &sb, &off), -1);
 		/* a row cut short is refused, wherever it is cut */
 		for (size_t cut = 0; cut < sb.len; cut += 7) {
 			p = sb.buf;
-			assert_int_equal(chrow_decode(&p, sb.buf + cut, &ln, &back, reason,
-						      sizeof(reason)),
+			assert_int_equal(chrow_decode(&p, sb.buf + cut, ch_fmt_narrow, &ln, &back,
+						      reason, sizeof(reason)),
 					 -1);
 		}
 	}
 	strbuf_release(&sb);
+	strbuf_release(&wide);
 	logparser_free(lp);
 }
 

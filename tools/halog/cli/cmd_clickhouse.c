@@ -172,8 +172,15 @@ int cmd_clickhouse(int argc, char **argv)
 		return HALOG_EXIT_ERR;
 	}
 	if (cmd == &init_cmd) {
-		if (ch_init(c, retention, err, sizeof(err)) < 0)
+		struct strbuf added = STRBUF_INIT;
+
+		if (ch_init(c, retention, &added, err, sizeof(err)) < 0) {
+			strbuf_release(&added);
 			goto fail;
+		}
+		if (added.len) /* a table of an older halog: its rows read as they were */
+			printf("halog clickhouse: %s: added the columns %s\n", u.text, added.buf);
+		strbuf_release(&added);
 		printf("halog clickhouse: %s ready (schema %d%s)\n", u.text, CH_SCHEMA_VERSION,
 		       u.cluster[0] ? ", cluster tables *_all" : "");
 	} else {

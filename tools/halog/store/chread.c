@@ -21,6 +21,7 @@
 struct chr {
 	struct ch_conn *conn;
 	char lines[200], traffic[200], lines1m[200], errpaths[200], counters[200], meta[200];
+	struct ch_fmt fmt; /* the columns of lines: what a SELECT of lines asks for */
 };
 
 static struct chr *chr_of(struct store_reader *rd)
@@ -79,8 +80,8 @@ static int ch_open(struct store_reader *rd, const char *where)
 		goto out;
 	}
 	strbuf_reset(&out);
-	if (ch_missing_columns(c->conn, u.cluster[0] ? "lines_all" : "lines", &out, err,
-			       sizeof(err)) < 0) {
+	if (ch_read_fmt(c->conn, u.cluster[0] ? "lines_all" : "lines", &c->fmt, &out, err,
+			sizeof(err)) < 0) {
 		store_reader_fail(rd, "%s", err);
 		goto out;
 	}
@@ -375,7 +376,7 @@ static int fetch_page(struct chcur *c)
 			return 0;
 		}
 	}
-	strbuf_addf(&sql, "SELECT %s FROM %s", ch_insert_columns, r->lines);
+	strbuf_addf(&sql, "SELECT %s FROM %s", r->fmt.cols, r->lines);
 	add_where(&sql, &c->sel);
 	if (!by_time)
 		strbuf_addf(&sql, " AND recv_ms >= %" PRId64 " AND recv_ms < %" PRId64, c->win_lo,
@@ -455,7 +456,8 @@ static int next_row(struct chcur *c, const struct store_line **line)
 			}
 		}
 		c->row = c->p;
-		if (chrow_decode(&c->p, c->end, &c->line, &id, c->reason, sizeof(c->reason)) < 0)
+		if (chrow_decode(&c->p, c->end, &chr_of(c->rd)->fmt, &c->line, &id, c->reason,
+				 sizeof(c->reason)) < 0)
 			return store_reader_fail(c->rd, "%s: a row of the answer is cut short",
 						 chr_of(c->rd)->lines);
 		c->rows++;
@@ -548,7 +550,8 @@ static int ch_cursor_next(struct store_reader *rd, void *cur, const struct store
 		strbuf_add(&c->tailbuf, c->tail[c->itail].bytes.buf, c->tail[c->itail].bytes.len);
 		p = c->tailbuf.buf;
 		end = p + c->tailbuf.len;
-		if (chrow_decode(&p, end, &c->line, &id, c->reason, sizeof(c->reason)) < 0)
+		if (chrow_decode(&p, end, &chr_of(rd)->fmt, &c->line, &id, c->reason,
+				 sizeof(c->reason)) < 0)
 			return store_reader_fail(rd, "a kept row is cut short");
 		*line = &c->line;
 		return 1;

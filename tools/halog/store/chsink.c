@@ -21,7 +21,8 @@
 
 #define SPOOL_MAGIC "HALOGCH1"
 #define SPOOL_HDR 16		 /* magic, then the offset of the first unsent record */
-#define REC_MAGIC 0x31424843u	 /* "CHB1" */
+#define REC_MAGIC 0x32424843u	 /* "CHB2": rows of schema 3 */
+#define REC_MAGIC_WIDE 0x31424843u /* "CHB1": rows of schema 2 (an older halog), rewritten as read */
 #define REC_HDR 44 /* magic, rows, id, min_recv, max_recv, attempted, datalen, seq0 */
 #define SEQ_MASK ((UINT32_C(1) << CH_POS_SHIFT) - 1)
 #define BATCH_MAX_BYTES (64u << 20) /* an open batch is sealed at this size */
@@ -220,7 +221,7 @@ static struct chbatch *spool_read(struct chsink *s, uint64_t off, uint64_t *len)
 	uint32_t rows, dlen;
 
 	if (off + REC_HDR > s->size || read_all(s->fd, hdr, REC_HDR, (off_t)off) < 0 ||
-	    get32(hdr) != REC_MAGIC)
+	    (get32(hdr) != REC_MAGIC && get32(hdr) != REC_MAGIC_WIDE))
 		return NULL;
 	rows = get32(hdr + 4);
 	dlen = get32(hdr + 36);
@@ -241,6 +242,18 @@ static struct chbatch *spool_read(struct chsink *s, uint64_t off, uint64_t *len)
 	}
 	b->data.len = dlen;
 	b->data.buf[dlen] = '\0';
+	if (get32(hdr) == REC_MAGIC_WIDE) {
+		/* an older halog's wide rows, as this one's: same batch, same seqs */
+		struct strbuf narrow = STRBUF_INIT;
+
+		if (chrows_from_wide(b->data.buf, b->data.len, rows, &narrow, b->offs) < 0) {
+			strbuf_release(&narrow);
+			batch_free(b);
+			return NULL;
+		}
+		strbuf_release(&b->data);
+		b->data = narrow;
+	}
 	*len = REC_HDR + (uint64_t)rows * 4 + dlen;
 	return b;
 }

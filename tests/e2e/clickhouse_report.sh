@@ -47,6 +47,7 @@ for f in text json csv markdown html; do
 	same "$f"
 	same "$f" --paths --clients --slowest --conn-errors
 	same "$f" --series --bucket 1d
+	same "$f" --since 2025-12-01T00:00:00Z --until 2025-12-02T00:00:00Z --series
 	same "$f" $W --series --bucket 7s --paths
 	same "$f" --backend be_app --clients --clients-by net
 	same "$f" --frontend fe_api --since 2025-12-01T00:00:05.5Z --no-fold --paths --sort p95

@@ -757,6 +757,44 @@ static size_t int_array(const char *s, int64_t *v, size_t n)
 #define AGG_SCALARS 14 /* requests, 6 classes, errors, retries, redispatches, bytes x2, logasap */
 static const char *const agg_timer_names[RT_N] = {"tr", "tw", "tc", "trs", "ta"};
 
+/* The five columns of timer t in a read of the traffic view: n, sum, max, histogram keys and
+ * counts (what timer_fields reads back). */
+static void add_timer_cols(struct strbuf *sql, enum rollup_timer t)
+{
+	strbuf_addf(sql,
+		    ", sumMerge(tn_%1$s), sumMerge(tsum_%1$s), maxMerge(tmax_%1$s),"
+		    " tupleElement(sumMapMerge(th_%1$s), 1), tupleElement(sumMapMerge(th_%1$s), 2)",
+		    agg_timer_names[t]);
+}
+
+/* Reads the add_timer_cols fields at p into timer t of a (hist allocated when n > 0), with
+ * keys and vals as room for HIST_N values each. Returns the next field, or NULL: no memory. */
+static char *timer_fields(char *p, enum rollup_timer t, struct rollup_agg *a, int64_t *keys,
+			  int64_t *vals)
+{
+	char *f;
+	size_t nk, nv;
+
+	p = tsv_field(p, &f);
+	a->tn[t] = strtoll(f, NULL, 10);
+	p = tsv_field(p, &f);
+	a->tsum[t] = strtoll(f, NULL, 10);
+	p = tsv_field(p, &f);
+	a->tmax[t] = a->tn[t] ? strtoll(f, NULL, 10) : 0;
+	p = tsv_field(p, &f);
+	nk = int_array(f, keys, HIST_N);
+	p = tsv_field(p, &f);
+	nv = int_array(f, vals, HIST_N);
+	if (!a->tn[t])
+		return p;
+	if (!(a->hist[t] = calloc(HIST_N, sizeof(uint64_t))))
+		return NULL;
+	for (size_t i = 0; i < nk && i < nv; i++)
+		if (keys[i] >= 0 && keys[i] < HIST_N)
+			a->hist[t][keys[i]] += (uint64_t)vals[i];
+	return p;
+}
+
 static int ch_aggregate(struct store_reader *rd, const struct store_sel *sel, store_agg_fn fn,
 			void *arg)
 {
@@ -777,11 +815,7 @@ static int ch_aggregate(struct store_reader *rd, const struct store_sel *sel, st
 		      " tupleElement(sumMapMerge(codes), 2), tupleElement(sumMapMerge(terms), 1),"
 		      " tupleElement(sumMapMerge(terms), 2)");
 	for (int t = 0; t < RT_N; t++)
-		strbuf_addf(&sql,
-			    ", sumMerge(tn_%1$s), sumMerge(tsum_%1$s), maxMerge(tmax_%1$s),"
-			    " tupleElement(sumMapMerge(th_%1$s), 1),"
-			    " tupleElement(sumMapMerge(th_%1$s), 2)",
-			    agg_timer_names[t]);
+		add_timer_cols(&sql, (enum rollup_timer)t);
 	strbuf_addf(&sql, " FROM %s", chr_of(rd)->traffic);
 	add_agg_where(&sql, sel);
 	strbuf_addstr(&sql, " GROUP BY frontend, backend, server, kind"
@@ -826,27 +860,9 @@ static int ch_aggregate(struct store_reader *rd, const struct store_sel *sel, st
 							      vals[i])) < 0)
 					ret = store_reader_fail(rd, "out of memory");
 		}
-		for (int t = 0; t < RT_N && ret == 0; t++) {
-			p = tsv_field(p, &f);
-			a.tn[t] = strtoll(f, NULL, 10);
-			p = tsv_field(p, &f);
-			a.tsum[t] = strtoll(f, NULL, 10);
-			p = tsv_field(p, &f);
-			a.tmax[t] = a.tn[t] ? strtoll(f, NULL, 10) : 0;
-			p = tsv_field(p, &f);
-			nk = int_array(f, keys, HIST_N);
-			p = tsv_field(p, &f);
-			nv = int_array(f, vals, HIST_N);
-			if (!a.tn[t])
-				continue;
-			if (!(a.hist[t] = calloc(HIST_N, sizeof(uint64_t)))) {
+		for (int t = 0; t < RT_N && ret == 0; t++)
+			if (!(p = timer_fields(p, (enum rollup_timer)t, &a, keys, vals)))
 				ret = store_reader_fail(rd, "out of memory");
-				break;
-			}
-			for (size_t i = 0; i < nk && i < nv; i++)
-				if (keys[i] >= 0 && keys[i] < HIST_N)
-					a.hist[t][keys[i]] += (uint64_t)vals[i];
-		}
 		if (ret == 0) {
 			int r = fn(arg, *fe ? fe : NULL, *be ? be : NULL, *srv ? srv : NULL, &a);
 
@@ -996,6 +1012,54 @@ static int ch_series(struct store_reader *rd, const struct store_sel *sel, int64
 	return ret;
 }
 
+/* One read for every bin: the view's timer states merged per bin on the server. */
+static int ch_series_timer(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
+			   int64_t width_ms, size_t nbins, enum rollup_timer t,
+			   store_bin_timer_fn fn, void *arg)
+{
+	struct strbuf sql = STRBUF_INIT, ans = STRBUF_INIT;
+	int64_t *keys = malloc(sizeof(int64_t) * HIST_N), *vals = malloc(sizeof(int64_t) * HIST_N);
+	int ret = -1;
+
+	if (!keys || !vals) {
+		store_reader_fail(rd, "out of memory");
+		goto out;
+	}
+	strbuf_addf(&sql,
+		    "SELECT intDiv(toInt64(toUInt32(minute)) * 1000 - %" PRId64 ", %" PRId64 ") AS b",
+		    t0, width_ms);
+	add_timer_cols(&sql, t);
+	strbuf_addf(&sql, " FROM %s", chr_of(rd)->traffic);
+	add_agg_where(&sql, sel);
+	strbuf_addf(&sql,
+		    " AND toInt64(toUInt32(minute)) * 1000 >= %" PRId64
+		    " GROUP BY b ORDER BY b FORMAT TabSeparated",
+		    t0);
+	if (q(rd, sql.buf, &ans) < 0)
+		goto out;
+	ret = 0;
+	for (char *p = ans.buf; ret == 0 && p && *p;) {
+		struct rollup_agg a;
+		char *f;
+
+		memset(&a, 0, sizeof(a));
+		p = tsv_field(p, &f);
+		long long b = strtoll(f, NULL, 10);
+
+		if (!(p = timer_fields(p, t, &a, keys, vals)))
+			ret = store_reader_fail(rd, "out of memory");
+		else if (b >= 0 && (size_t)b < nbins && a.hist[t])
+			ret = fn(arg, (size_t)b, &a);
+		rollup_agg_release(&a);
+	}
+out:
+	free(keys);
+	free(vals);
+	strbuf_release(&sql);
+	strbuf_release(&ans);
+	return ret;
+}
+
 static int ch_counters(struct store_reader *rd, store_counter_fn fn, void *arg)
 {
 	struct strbuf sql = STRBUF_INIT, ans = STRBUF_INIT;
@@ -1037,5 +1101,6 @@ const struct store_ops store_clickhouse_ops = {
 	.line_stats = ch_line_stats,
 	.error_paths = ch_error_paths,
 	.series = ch_series,
+	.series_timer = ch_series_timer,
 	.counters = ch_counters,
 };

@@ -113,8 +113,14 @@ same_cmd search -n 0 status:503
 same_cmd search --json -n 0 kind:server OR kind:check
 same_cmd tail -n 2000
 same_cmd tail -C 2 -n 30 status:503
+# in logged-time order (connection errors, server events) the windows are of ts_ms: pages of 7
+# rows take them through many windows
+URL="$URL0&page=7"
+same json --conn-errors
+same text --backend be_app
+same text --check-balance 5
 URL=$URL0
-echo "ok: $checked reads equal from SQLite and ClickHouse with pages of 500 rows"
+echo "ok: $checked reads equal from SQLite and ClickHouse with pages of 500 and 7 rows"
 
 # tail -f over ClickHouse: lines inserted while it follows are shown, once each. It follows once
 # a marker line inserted after its start shows (inserted again each second until one does).

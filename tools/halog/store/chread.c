@@ -243,22 +243,35 @@ static void add_where(struct strbuf *sb, const struct store_sel *sel)
 
 /* ------------------------------------------------------------------------ cursors */
 
+/* Where a cursor's paging is. Every order pages through windows [win_lo, win_hi) of one
+ * column, the column it is ordered by first (recv_ms in receive order, ts_ms or recv_ms by
+ * time): each page reads the rows of its window, not every later row. */
+enum chpaging {
+	CHP_START,  /* no page yet: the first reads the rows' range and sizes the windows */
+	CHP_WINDOW, /* reading windows */
+	CHP_DONE,   /* the last page was fetched */
+};
+
 struct chcur {
 	struct store_reader *rd;
 	struct store_sel sel;
 	int desc;	     /* pages newest first (NEWEST, TAIL) */
-	int done;	     /* the last page was fetched */
+	enum chpaging paging;
+	const char *wcol;    /* the column of the windows and of the order's first key */
 	int64_t delivered;   /* lines given (limit) */
 	struct strbuf page;  /* the current page, RowBinary */
 	const char *p, *end; /* the next row in page */
 	const char *row;     /* where the last row read begins */
 	int64_t rows;	     /* rows of the page read so far */
 	int64_t page_want;   /* rows the page was asked for */
-	/* in receive order, each page is read from a window [win_lo, win_hi) of recv_ms that the
-	 * primary key narrows to, not from every later row (a page of 20M rows read them all) */
-	int win_init;
+	/* the window of wcol the next page reads: in receive order the primary key narrows to
+	 * it (a page of 20M rows read them all); by logged time, ts_ms is no key (the table is
+	 * ordered by receive time), but the read is bounded all the same: wcol is the one column
+	 * read whole (the other conditions and columns are read for the window's rows only), and
+	 * the day partitions outside the window are skipped */
 	int64_t win_lo, win_hi, win_span, win_min, win_max;
-	/* the key of the last row read, for the next page */
+	/* the key of the last row read, for the next page: (last_t, last_recv, seq, batch) by
+	 * time, (last_recv, seq, batch) in receive order; last_t is wcol's value either way */
 	int have_last;
 	int64_t last_t, last_recv;
 	uint32_t last_seq;
@@ -280,16 +293,16 @@ static int64_t page_rows(const struct chcur *c)
 	return (int64_t)ch_conn_url(chr_of(c->rd)->conn)->page;
 }
 
-/* The first window: the matching rows' range of recv_ms, cut into spans of about a page
- * each. None match: done. Returns 0 or -1. */
+/* The first window: the matching rows' range of wcol, cut into spans of about a page each.
+ * None match: done. Returns 0 or -1. */
 static int window_init(struct chcur *c)
 {
 	struct strbuf sql = STRBUF_INIT, ans = STRBUF_INIT;
 	int64_t n = 0;
 	int ret;
 
-	c->win_init = 1;
-	strbuf_addf(&sql, "SELECT min(recv_ms), max(recv_ms), count() FROM %s",
+	c->paging = CHP_WINDOW;
+	strbuf_addf(&sql, "SELECT min(%s), max(%s), count() FROM %s", c->wcol, c->wcol,
 		    chr_of(c->rd)->lines);
 	add_where(&sql, &c->sel);
 	strbuf_addstr(&sql, " FORMAT TabSeparated");
@@ -309,13 +322,14 @@ static int window_init(struct chcur *c)
 	if (ret < 0)
 		return -1;
 	if (n <= 0 || c->win_max < c->win_min) {
-		c->done = 1;
+		c->paging = CHP_DONE;
 		return 0;
 	}
-	/* spans of about a page of rows where the rows are even (the double keeps the
-	 * product of a range in ms and a page in rows from overflowing) */
-	c->win_span = (int64_t)((double)(c->win_max - c->win_min + 1) * (double)page_rows(c) /
-				   (double)n);
+	/* spans of about 3/4 of a page of rows where the rows are even, so that few windows
+	 * hold more than a page (each of those costs a read more); the double keeps the product
+	 * of a range in ms and a page in rows from overflowing */
+	c->win_span = (int64_t)((double)(c->win_max - c->win_min + 1) * 0.75 *
+				   (double)page_rows(c) / (double)n);
 	if (c->win_span < 1)
 		c->win_span = 1;
 	if (c->desc) {
@@ -336,14 +350,14 @@ static void window_next(struct chcur *c)
 		c->win_span *= 2;
 	if (c->desc) {
 		if (c->win_lo <= c->win_min) {
-			c->done = 1;
+			c->paging = CHP_DONE;
 			return;
 		}
 		c->win_hi = c->win_lo;
 		c->win_lo = c->win_hi - c->win_span;
 	} else {
 		if (c->win_hi > c->win_max) {
-			c->done = 1;
+			c->paging = CHP_DONE;
 			return;
 		}
 		c->win_lo = c->win_hi;
@@ -358,7 +372,7 @@ static int fetch_page(struct chcur *c)
 	const char *dir = c->desc ? " DESC" : "";
 	const char *cmp = c->desc ? "<" : ">";
 	int by_time = c->sel.order == STORE_BY_TIME;
-	const char *t = c->sel.clock == STORE_LOGGED ? "ts_ms" : "recv_ms";
+	const char *t = c->wcol;
 	int64_t want = page_rows(c);
 	int ret;
 
@@ -366,10 +380,10 @@ static int fetch_page(struct chcur *c)
 	if (c->sel.limit && !c->sel.query && c->sel.order != STORE_TAIL &&
 	    c->sel.limit - c->delivered < want)
 		want = c->sel.limit - c->delivered;
-	if (!by_time && !c->win_init) {
+	if (c->paging == CHP_START) {
 		if (window_init(c) < 0)
 			return -1;
-		if (c->done) {
+		if (c->paging == CHP_DONE) {
 			strbuf_reset(&c->page);
 			c->p = c->end = c->page.buf;
 			return 0;
@@ -377,9 +391,16 @@ static int fetch_page(struct chcur *c)
 	}
 	strbuf_addf(&sql, "SELECT %s FROM %s", ch_insert_columns, r->lines);
 	add_where(&sql, &c->sel);
-	if (!by_time)
-		strbuf_addf(&sql, " AND recv_ms >= %" PRId64 " AND recv_ms < %" PRId64, c->win_lo,
-			    c->win_hi);
+	strbuf_addf(&sql, " AND %s >= %" PRId64 " AND %s < %" PRId64, t, c->win_lo, t, c->win_hi);
+	if (!strcmp(t, "ts_ms") && !ch_conn_url(r->conn)->cluster[0])
+		/* the partitions (days of ts_ms) the window touches, within the rows' range (a
+		 * window may reach past what a DateTime holds); a Distributed table has no `day`
+		 * column (chschema.c) */
+		strbuf_addf(&sql,
+			    " AND day >= toDate(toDateTime(intDiv(%" PRId64 ", 1000)))"
+			    " AND day <= toDate(toDateTime(intDiv(%" PRId64 ", 1000)))",
+			    c->win_lo > c->win_min ? c->win_lo : c->win_min,
+			    c->win_hi - 1 < c->win_max ? c->win_hi - 1 : c->win_max);
 	if (c->have_last) {
 		if (by_time)
 			strbuf_addf(&sql,
@@ -406,8 +427,6 @@ static int fetch_page(struct chcur *c)
 	c->end = c->page.buf + c->page.len;
 	c->rows = 0;
 	c->page_want = want;
-	if (want < page_rows(c) && by_time)
-		c->done = 1; /* the limit needs no page after this one (a window may hold fewer) */
 	return 0;
 }
 
@@ -420,12 +439,12 @@ static void window_narrow(struct chcur *c)
 	if (c->win_span > 1)
 		c->win_span /= 2;
 	if (c->desc) {
-		int64_t lo = c->last_recv + 1 - c->win_span;
+		int64_t lo = c->last_t + 1 - c->win_span;
 
 		if (lo > c->win_lo)
 			c->win_lo = lo;
 	} else {
-		int64_t hi = c->last_recv + c->win_span;
+		int64_t hi = c->last_t + c->win_span;
 
 		if (hi < c->win_hi)
 			c->win_hi = hi;
@@ -440,16 +459,14 @@ static int next_row(struct chcur *c, const struct store_line **line)
 		struct chrow_id id;
 
 		if (c->p == c->end) {
-			if (c->done)
+			if (c->paging == CHP_DONE)
 				return 0;
 			if (fetch_page(c) < 0)
 				return -1;
 			if (c->p == c->end) {
-				if (c->sel.order == STORE_BY_TIME || !c->win_init)
-					c->done = 1;
-				else if (!c->done)
+				if (c->paging == CHP_WINDOW)
 					window_next(c); /* an empty window */
-				if (c->done)
+				if (c->paging == CHP_DONE)
 					return 0;
 				continue;
 			}
@@ -460,19 +477,15 @@ static int next_row(struct chcur *c, const struct store_line **line)
 						 chr_of(c->rd)->lines);
 		c->rows++;
 		c->have_last = 1;
-		c->last_t = c->sel.clock == STORE_LOGGED ? c->line.ts_ms : c->line.recv_ms;
+		c->last_t = strcmp(c->wcol, "ts_ms") ? c->line.recv_ms : c->line.ts_ms;
 		c->last_recv = c->line.recv_ms;
 		c->last_seq = id.seq;
 		c->last_batch = id.batch;
 		/* a page shorter than asked for is the last (of its window) */
-		if (c->p == c->end && c->rows < c->page_want) {
-			if (c->sel.order == STORE_BY_TIME)
-				c->done = 1;
-			else
-				window_next(c);
-		} else if (c->p == c->end && c->win_init) {
+		if (c->p == c->end && c->rows < c->page_want)
+			window_next(c);
+		else if (c->p == c->end)
 			window_narrow(c);
-		}
 		if (c->sel.query && !query_match(c->sel.query, c->line.raw.p, c->line.raw.len,
 						 c->line.source, &c->line.rec))
 			continue;
@@ -494,6 +507,7 @@ static void *ch_cursor_open(struct store_reader *rd, const struct store_sel *sel
 	c->rd = rd;
 	c->sel = *sel;
 	c->desc = sel->order == STORE_NEWEST || sel->order == STORE_TAIL;
+	c->wcol = sel->order == STORE_BY_TIME && sel->clock == STORE_LOGGED ? "ts_ms" : "recv_ms";
 	strbuf_init(&c->page);
 	strbuf_init(&c->tailbuf);
 	if (sel->order == STORE_TAIL) {

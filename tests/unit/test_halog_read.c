@@ -565,6 +565,19 @@ static int on_agg(void *arg, const char *fe, const char *be, const char *srv,
 	return 0;
 }
 
+/* store_series_timer's callback: bin i's Ta into ((struct sums *)arg)[i]. */
+static int on_bin_ta(void *arg, size_t i, const struct rollup_agg *a)
+{
+	struct sums *s = (struct sums *)arg + i;
+	assert_int_equal(s->requests, 0); /* one call per bin */
+	s->requests = 1;
+	s->ta_n = a->tn[RT_TA];
+	s->ta_sum = a->tsum[RT_TA];
+	s->ta_max = a->tmax[RT_TA];
+	assert_non_null(a->hist[RT_TA]);
+	return 0;
+}
+
 /* The aggregates sum what the request records hold, for any window of whole buckets. */
 static void test_aggregates_match_records(void **state)
 {
@@ -640,6 +653,33 @@ static void test_aggregates_match_records(void **state)
 				assert_int_equal(coarse[m].errors, err);
 				assert_int_equal(coarse[m].cls[RC_5XX], c5);
 				assert_int_equal(req, m >= lo && m < hi ? 4 : 0);
+			}
+
+			/* series_timer: one read gives each bin's Ta as store_aggregate over the
+			 * bin's minutes, for bins of one and of two minutes */
+			for (int w = 1; w <= 2; w++) {
+				struct sums tb[3], want;
+				memset(tb, 0, sizeof(tb));
+				assert_int_equal(store_series_timer(rd, &sel, T0, w * 60000, 3, RT_TA,
+								    on_bin_ta, tb),
+						 0);
+				for (int b = 0; b < 3; b++) {
+					struct store_sel one = sel;
+					memset(&want, 0, sizeof(want));
+					one.since_ms = T0 + b * w * 60000;
+					one.until_ms = one.since_ms + w * 60000;
+					if (one.since_ms < sel.since_ms)
+						one.since_ms = sel.since_ms;
+					if (one.until_ms > sel.until_ms)
+						one.until_ms = sel.until_ms;
+					if (one.since_ms < one.until_ms)
+						assert_int_equal(
+							store_aggregate(rd, &one, on_agg, &want), 0);
+					assert_int_equal(tb[b].requests, want.ta_n > 0);
+					assert_int_equal(tb[b].ta_n, want.ta_n);
+					assert_int_equal(tb[b].ta_sum, want.ta_sum);
+					assert_int_equal(tb[b].ta_max, want.ta_max);
+				}
 			}
 		}
 	}
@@ -733,6 +773,9 @@ static void test_refusals(void **state)
 	sel.backend = "be_web";
 	struct store_line_stats ls;
 	assert_int_equal(store_line_stats(rd, &sel, &ls), -1);
+	store_sel_init(&sel); /* bins of part of a bucket: the histograms are per bucket */
+	assert_int_equal(store_series_timer(rd, &sel, T0, 5000, 3, RT_TA, on_bin_ta, &s), -1);
+	assert_non_null(strstr(store_reader_errmsg(rd), "whole buckets"));
 	query_free(q);
 	store_reader_close(rd);
 }

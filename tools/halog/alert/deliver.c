@@ -301,7 +301,7 @@ struct deliverer *deliverer_start(const char *db, char *err, size_t errsz)
 	}
 	if (getrandom(&d->rnd, sizeof(d->rnd), GRND_NONBLOCK) != (ssize_t)sizeof(d->rnd) || !d->rnd)
 		d->rnd = (uint32_t)clock_wall_ms() | 1u;
-	if (!(d->st = store_open(db, 0, err, errsz)))
+	if (!(d->st = store_state_open(db, 0, err, errsz)))
 		goto fail;
 	if (lazylib_load(LAZYLIB_CURL, why, sizeof(why)) == -1) {
 		snprintf(err, errsz, "alert delivery needs %s", why);

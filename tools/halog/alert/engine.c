@@ -205,7 +205,7 @@ struct alert_engine *alert_engine_start(const char *db, const atomic_llong *wate
 		free(e);
 		return NULL;
 	}
-	if (!(e->st = store_open(db, 0, err, errsz)))
+	if (!(e->st = store_state_open(db, 0, err, errsz)))
 		goto fail;
 	if (!(e->rd = store_reader_open(db, err, errsz)))
 		goto fail;

@@ -1006,7 +1006,7 @@ static int resolve_saved(struct search_opts *o, const char *cmd)
 	struct store_saved sv;
 	struct strbuf q = STRBUF_INIT;
 	char err[512];
-	struct store *st = store_open(o->db, STORE_READONLY, err, sizeof(err));
+	struct store *st = store_state_open(o->db, STORE_READONLY, err, sizeof(err));
 	int rc;
 
 	if (!st) {

@@ -5,11 +5,12 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "store/state.h"
 
 struct store *cli_store_open(const char *prog, const char *db, int flags)
 {
 	char err[512];
-	struct store *st = store_open(db, flags, err, sizeof(err));
+	struct store *st = store_state_open(db, flags, err, sizeof(err));
 
 	if (!st)
 		fprintf(stderr, "%s: %s\n", prog, err);

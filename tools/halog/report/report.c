@@ -634,29 +634,11 @@ static int ranked_finish(struct ctx *c, struct reqscan *q)
 
 /* ---- the series section ---- */
 
-static int on_series_agg(void *arg, const char *fe, const char *be, const char *srv,
-			 const struct rollup_agg *a)
+/* The p95 of bin i from the rollups: the Ta histograms of every key of the bin, merged. */
+static int on_series_ta(void *arg, size_t i, const struct rollup_agg *a)
 {
-	return rollup_agg_merge(arg, a) ? -1 : 0;
-}
-
-/* p95 of bin i from the rollups: the Ta histograms of every key of the bin, merged. */
-static int series_p95_rollups(struct ctx *c, const struct store_sel *base, struct report_bin *b,
-			      int64_t width)
-{
-	struct store_sel sel = *base;
-	struct rollup_agg a;
-	memset(&a, 0, sizeof(a));
-	sel.since_ms = b->t_ms;
-	sel.until_ms = b->t_ms + width;
-	if (store_aggregate(c->rd, &sel, on_series_agg, &a)) {
-		rollup_agg_release(&a);
-		return storefail(c);
-	}
-	b->p95 = a.hist[RT_TA]
-			 ? hist_percentile(a.hist[RT_TA], (uint64_t)a.tn[RT_TA], 95, a.tmax[RT_TA])
-			 : -1;
-	rollup_agg_release(&a);
+	struct report_series *s = arg;
+	s->bins[i].p95 = hist_percentile(a->hist[RT_TA], (uint64_t)a->tn[RT_TA], 95, a->tmax[RT_TA]);
 	return 0;
 }
 
@@ -769,9 +751,9 @@ static int read_series(struct ctx *c, int64_t rollup_ms, struct reqscan *q)
 		s->bins[i].errors = bins[i].errors;
 	}
 	free(bins);
-	for (size_t i = 0; i < s->nbins; i++)
-		if (s->bins[i].requests && series_p95_rollups(c, &sel, &s->bins[i], s->bucket_ms))
-			return -1;
+	if (store_series_timer(c->rd, &sel, s->from_ms, s->bucket_ms, s->nbins, RT_TA,
+			       on_series_ta, s))
+		return storefail(c);
 	return 0;
 }
 

@@ -19,7 +19,7 @@
 static struct store *state_open(struct sreq *r, struct sresp *o)
 {
 	char err[512];
-	struct store *st = store_open(r->srv->o->db, 0, err, sizeof(err));
+	struct store *st = store_state_open(r->srv->o->db, 0, err, sizeof(err));
 
 	if (!st)
 		sresp_error(o, 500, "%s", err);

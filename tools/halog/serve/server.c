@@ -25,6 +25,7 @@
 #include "serve/scache.h"
 #include "serve/sdata.h"
 #include "serve/tailhub.h"
+#include "store/read.h"
 #include "store/state.h"
 #include "store/store.h"
 
@@ -72,6 +73,21 @@ int serve_check(const struct serve_opts *o, char *errbuf, size_t errsz)
 	if (o->token && !*o->token) {
 		snprintf(errbuf, errsz, "--token: the token variable is empty or unset");
 		return -1;
+	}
+	if (strstr(o->db, "://")) { /* a URL (clickhouse://): read only, through the read API */
+		struct store_reader *rd;
+
+		if (o->listen) {
+			snprintf(errbuf, errsz,
+				 "--listen stores into a SQLite file, not '%s' (halog listen --sink "
+				 "feeds ClickHouse)",
+				 o->db);
+			return -1;
+		}
+		if (!(rd = store_reader_open(o->db, errbuf, errsz)))
+			return -1;
+		store_reader_close(rd);
+		return 0;
 	}
 	if (!o->listen && access(o->db, R_OK) != 0) {
 		snprintf(errbuf, errsz, "cannot read the store '%s': %s (start with --listen to "
@@ -602,7 +618,7 @@ static void record_url(const struct serve_opts *o, const char *url)
 
 	if (strstr(url, "//0.0.0.0:") || strstr(url, "//[::]:"))
 		return;
-	st = store_open(o->db, 0, err, sizeof(err));
+	st = store_state_open(o->db, 0, err, sizeof(err));
 	if (!st || store_meta_set(st, "serve.url", url) < 0)
 		fprintf(stderr, "halog serve: warning: cannot record the address in the store: %s\n",
 			st ? store_errmsg(st) : err);
@@ -617,7 +633,7 @@ static void forget_url(const struct serve_opts *o, const char *url)
 	struct store *st;
 	char *cur, err[512];
 
-	st = store_open(o->db, 0, err, sizeof(err));
+	st = store_state_open(o->db, 0, err, sizeof(err));
 	if (!st) {
 		fprintf(stderr, "halog serve: warning: cannot remove the address from the store: %s\n",
 			err);

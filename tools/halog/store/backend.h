@@ -36,6 +36,10 @@ struct store_ops {
 			   store_errpath_fn fn, void *arg);
 	int (*series)(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
 		      int64_t width_ms, size_t nbins, struct store_bin *bins);
+	/* t0, width_ms and the window already checked to be whole buckets; nbins > 0 */
+	int (*series_timer)(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
+			    int64_t width_ms, size_t nbins, enum rollup_timer t,
+			    store_bin_timer_fn fn, void *arg);
 	int (*counters)(struct store_reader *rd, store_counter_fn fn, void *arg);
 };
 

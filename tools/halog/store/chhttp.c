@@ -66,6 +66,7 @@ static const struct ch_opt {
 	{"timeout", CO_MS, offsetof(struct ch_url, timeout_ms), 0},
 	{"compress", CO_NAME, offsetof(struct ch_url, compress), 8},
 	{"page", CO_COUNT, offsetof(struct ch_url, page), 0},
+	{"state", CO_STR, offsetof(struct ch_url, state), 4096},
 };
 
 static int set_opt(struct ch_url *u, char *kv, char *err, size_t errsz)
@@ -119,7 +120,7 @@ static int set_opt(struct ch_url *u, char *kv, char *err, size_t errsz)
 	}
 	snprintf(err, errsz,
 		 "unknown option '%s' (user, password, cluster, spool, spool_max, memory, batch, "
-		 "batch_ms, timeout, compress, page)",
+		 "batch_ms, timeout, compress, page, state)",
 		 kv);
 	return -1;
 }

@@ -16,7 +16,8 @@
 /* A parsed clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE[?OPTION=VALUE&…] URL.
  * Options: user, password (else $HALOG_CLICKHOUSE_USER / $HALOG_CLICKHOUSE_PASSWORD, else
  * "default" and none), cluster (the remote_servers name: rows go through the *_all Distributed
- * tables), and the sink's spool, spool_max, memory, batch, batch_ms, timeout, compress. */
+ * tables), and the sink's spool, spool_max, memory, batch, batch_ms, timeout, compress; the
+ * readers' page and state (the SQLite file of saved searches and alerts: store/state.h). */
 struct ch_url {
 	char host[256];		  /* name or address, IPv6 without brackets */
 	unsigned port;		  /* default 8123 */
@@ -25,6 +26,7 @@ struct ch_url {
 	char password[256];	  /* "" when none */
 	char cluster[CH_NAME_MAX]; /* "" when the database is one server */
 	char spool[4096];	  /* the sink's spool file; "" for the caller's default */
+	char state[4096];	  /* the readers' state file (store_state_open); "" for the default */
 	uint64_t spool_max;	  /* bytes of the spool file at most (default 1 GiB) */
 	uint64_t memory;	  /* bytes of batches held in memory at most (default 256 MiB) */
 	uint64_t batch;		  /* rows per insert at most (default 100000) */

@@ -244,22 +244,35 @@ static void add_where(struct strbuf *sb, const struct store_sel *sel)
 
 /* ------------------------------------------------------------------------ cursors */
 
+/* Where a cursor's paging is. Every order pages through windows [win_lo, win_hi) of one
+ * column, the column it is ordered by first (recv_ms in receive order, ts_ms or recv_ms by
+ * time): each page reads the rows of its window, not every later row. */
+enum chpaging {
+	CHP_START,  /* no page yet: the first reads the rows' range and sizes the windows */
+	CHP_WINDOW, /* reading windows */
+	CHP_DONE,   /* the last page was fetched */
+};
+
 struct chcur {
 	struct store_reader *rd;
 	struct store_sel sel;
 	int desc;	     /* pages newest first (NEWEST, TAIL) */
-	int done;	     /* the last page was fetched */
+	enum chpaging paging;
+	const char *wcol;    /* the column of the windows and of the order's first key */
 	int64_t delivered;   /* lines given (limit) */
 	struct strbuf page;  /* the current page, RowBinary */
 	const char *p, *end; /* the next row in page */
 	const char *row;     /* where the last row read begins */
 	int64_t rows;	     /* rows of the page read so far */
 	int64_t page_want;   /* rows the page was asked for */
-	/* in receive order, each page is read from a window [win_lo, win_hi) of recv_ms that the
-	 * primary key narrows to, not from every later row (a page of 20M rows read them all) */
-	int win_init;
+	/* the window of wcol the next page reads: in receive order the primary key narrows to
+	 * it (a page of 20M rows read them all); by logged time, ts_ms is no key (the table is
+	 * ordered by receive time), but the read is bounded all the same: wcol is the one column
+	 * read whole (the other conditions and columns are read for the window's rows only), and
+	 * the day partitions outside the window are skipped */
 	int64_t win_lo, win_hi, win_span, win_min, win_max;
-	/* the key of the last row read, for the next page */
+	/* the key of the last row read, for the next page: (last_t, last_recv, seq, batch) by
+	 * time, (last_recv, seq, batch) in receive order; last_t is wcol's value either way */
 	int have_last;
 	int64_t last_t, last_recv;
 	uint32_t last_seq;
@@ -281,16 +294,16 @@ static int64_t page_rows(const struct chcur *c)
 	return (int64_t)ch_conn_url(chr_of(c->rd)->conn)->page;
 }
 
-/* The first window: the matching rows' range of recv_ms, cut into spans of about a page
- * each. None match: done. Returns 0 or -1. */
+/* The first window: the matching rows' range of wcol, cut into spans of about a page each.
+ * None match: done. Returns 0 or -1. */
 static int window_init(struct chcur *c)
 {
 	struct strbuf sql = STRBUF_INIT, ans = STRBUF_INIT;
 	int64_t n = 0;
 	int ret;
 
-	c->win_init = 1;
-	strbuf_addf(&sql, "SELECT min(recv_ms), max(recv_ms), count() FROM %s",
+	c->paging = CHP_WINDOW;
+	strbuf_addf(&sql, "SELECT min(%s), max(%s), count() FROM %s", c->wcol, c->wcol,
 		    chr_of(c->rd)->lines);
 	add_where(&sql, &c->sel);
 	strbuf_addstr(&sql, " FORMAT TabSeparated");
@@ -310,13 +323,14 @@ static int window_init(struct chcur *c)
 	if (ret < 0)
 		return -1;
 	if (n <= 0 || c->win_max < c->win_min) {
-		c->done = 1;
+		c->paging = CHP_DONE;
 		return 0;
 	}
-	/* spans of about a page of rows where the rows are even (the double keeps the
-	 * product of a range in ms and a page in rows from overflowing) */
-	c->win_span = (int64_t)((double)(c->win_max - c->win_min + 1) * (double)page_rows(c) /
-				   (double)n);
+	/* spans of about 3/4 of a page of rows where the rows are even, so that few windows
+	 * hold more than a page (each of those costs a read more); the double keeps the product
+	 * of a range in ms and a page in rows from overflowing */
+	c->win_span = (int64_t)((double)(c->win_max - c->win_min + 1) * 0.75 *
+				   (double)page_rows(c) / (double)n);
 	if (c->win_span < 1)
 		c->win_span = 1;
 	if (c->desc) {
@@ -337,14 +351,14 @@ static void window_next(struct chcur *c)
 		c->win_span *= 2;
 	if (c->desc) {
 		if (c->win_lo <= c->win_min) {
-			c->done = 1;
+			c->paging = CHP_DONE;
 			return;
 		}
 		c->win_hi = c->win_lo;
 		c->win_lo = c->win_hi - c->win_span;
 	} else {
 		if (c->win_hi > c->win_max) {
-			c->done = 1;
+			c->paging = CHP_DONE;
 			return;
 		}
 		c->win_lo = c->win_hi;
@@ -359,7 +373,7 @@ static int fetch_page(struct chcur *c)
 	const char *dir = c->desc ? " DESC" : "";
 	const char *cmp = c->desc ? "<" : ">";
 	int by_time = c->sel.order == STORE_BY_TIME;
-	const char *t = c->sel.clock == STORE_LOGGED ? "ts_ms" : "recv_ms";
+	const char *t = c->wcol;
 	int64_t want = page_rows(c);
 	int ret;
 
@@ -367,10 +381,10 @@ static int fetch_page(struct chcur *c)
 	if (c->sel.limit && !c->sel.query && c->sel.order != STORE_TAIL &&
 	    c->sel.limit - c->delivered < want)
 		want = c->sel.limit - c->delivered;
-	if (!by_time && !c->win_init) {
+	if (c->paging == CHP_START) {
 		if (window_init(c) < 0)
 			return -1;
-		if (c->done) {
+		if (c->paging == CHP_DONE) {
 			strbuf_reset(&c->page);
 			c->p = c->end = c->page.buf;
 			return 0;
@@ -378,9 +392,16 @@ static int fetch_page(struct chcur *c)
 	}
 	strbuf_addf(&sql, "SELECT %s FROM %s", r->fmt.cols, r->lines);
 	add_where(&sql, &c->sel);
-	if (!by_time)
-		strbuf_addf(&sql, " AND recv_ms >= %" PRId64 " AND recv_ms < %" PRId64, c->win_lo,
-			    c->win_hi);
+	strbuf_addf(&sql, " AND %s >= %" PRId64 " AND %s < %" PRId64, t, c->win_lo, t, c->win_hi);
+	if (!strcmp(t, "ts_ms") && !ch_conn_url(r->conn)->cluster[0])
+		/* the partitions (days of ts_ms) the window touches, within the rows' range (a
+		 * window may reach past what a DateTime holds); a Distributed table has no `day`
+		 * column (chschema.c) */
+		strbuf_addf(&sql,
+			    " AND day >= toDate(toDateTime(intDiv(%" PRId64 ", 1000)))"
+			    " AND day <= toDate(toDateTime(intDiv(%" PRId64 ", 1000)))",
+			    c->win_lo > c->win_min ? c->win_lo : c->win_min,
+			    c->win_hi - 1 < c->win_max ? c->win_hi - 1 : c->win_max);
 	if (c->have_last) {
 		if (by_time)
 			strbuf_addf(&sql,
@@ -407,8 +428,6 @@ static int fetch_page(struct chcur *c)
 	c->end = c->page.buf + c->page.len;
 	c->rows = 0;
 	c->page_want = want;
-	if (want < page_rows(c) && by_time)
-		c->done = 1; /* the limit needs no page after this one (a window may hold fewer) */
 	return 0;
 }
 
@@ -421,12 +440,12 @@ static void window_narrow(struct chcur *c)
 	if (c->win_span > 1)
 		c->win_span /= 2;
 	if (c->desc) {
-		int64_t lo = c->last_recv + 1 - c->win_span;
+		int64_t lo = c->last_t + 1 - c->win_span;
 
 		if (lo > c->win_lo)
 			c->win_lo = lo;
 	} else {
-		int64_t hi = c->last_recv + c->win_span;
+		int64_t hi = c->last_t + c->win_span;
 
 		if (hi < c->win_hi)
 			c->win_hi = hi;
@@ -441,16 +460,14 @@ static int next_row(struct chcur *c, const struct store_line **line)
 		struct chrow_id id;
 
 		if (c->p == c->end) {
-			if (c->done)
+			if (c->paging == CHP_DONE)
 				return 0;
 			if (fetch_page(c) < 0)
 				return -1;
 			if (c->p == c->end) {
-				if (c->sel.order == STORE_BY_TIME || !c->win_init)
-					c->done = 1;
-				else if (!c->done)
+				if (c->paging == CHP_WINDOW)
 					window_next(c); /* an empty window */
-				if (c->done)
+				if (c->paging == CHP_DONE)
 					return 0;
 				continue;
 			}
@@ -462,19 +479,15 @@ static int next_row(struct chcur *c, const struct store_line **line)
 						 chr_of(c->rd)->lines);
 		c->rows++;
 		c->have_last = 1;
-		c->last_t = c->sel.clock == STORE_LOGGED ? c->line.ts_ms : c->line.recv_ms;
+		c->last_t = strcmp(c->wcol, "ts_ms") ? c->line.recv_ms : c->line.ts_ms;
 		c->last_recv = c->line.recv_ms;
 		c->last_seq = id.seq;
 		c->last_batch = id.batch;
 		/* a page shorter than asked for is the last (of its window) */
-		if (c->p == c->end && c->rows < c->page_want) {
-			if (c->sel.order == STORE_BY_TIME)
-				c->done = 1;
-			else
-				window_next(c);
-		} else if (c->p == c->end && c->win_init) {
+		if (c->p == c->end && c->rows < c->page_want)
+			window_next(c);
+		else if (c->p == c->end)
 			window_narrow(c);
-		}
 		if (c->sel.query && !query_match(c->sel.query, c->line.raw.p, c->line.raw.len,
 						 c->line.source, &c->line.rec))
 			continue;
@@ -496,6 +509,7 @@ static void *ch_cursor_open(struct store_reader *rd, const struct store_sel *sel
 	c->rd = rd;
 	c->sel = *sel;
 	c->desc = sel->order == STORE_NEWEST || sel->order == STORE_TAIL;
+	c->wcol = sel->order == STORE_BY_TIME && sel->clock == STORE_LOGGED ? "ts_ms" : "recv_ms";
 	strbuf_init(&c->page);
 	strbuf_init(&c->tailbuf);
 	if (sel->order == STORE_TAIL) {
@@ -760,6 +774,44 @@ static size_t int_array(const char *s, int64_t *v, size_t n)
 #define AGG_SCALARS 14 /* requests, 6 classes, errors, retries, redispatches, bytes x2, logasap */
 static const char *const agg_timer_names[RT_N] = {"tr", "tw", "tc", "trs", "ta"};
 
+/* The five columns of timer t in a read of the traffic view: n, sum, max, histogram keys and
+ * counts (what timer_fields reads back). */
+static void add_timer_cols(struct strbuf *sql, enum rollup_timer t)
+{
+	strbuf_addf(sql,
+		    ", sumMerge(tn_%1$s), sumMerge(tsum_%1$s), maxMerge(tmax_%1$s),"
+		    " tupleElement(sumMapMerge(th_%1$s), 1), tupleElement(sumMapMerge(th_%1$s), 2)",
+		    agg_timer_names[t]);
+}
+
+/* Reads the add_timer_cols fields at p into timer t of a (hist allocated when n > 0), with
+ * keys and vals as room for HIST_N values each. Returns the next field, or NULL: no memory. */
+static char *timer_fields(char *p, enum rollup_timer t, struct rollup_agg *a, int64_t *keys,
+			  int64_t *vals)
+{
+	char *f;
+	size_t nk, nv;
+
+	p = tsv_field(p, &f);
+	a->tn[t] = strtoll(f, NULL, 10);
+	p = tsv_field(p, &f);
+	a->tsum[t] = strtoll(f, NULL, 10);
+	p = tsv_field(p, &f);
+	a->tmax[t] = a->tn[t] ? strtoll(f, NULL, 10) : 0;
+	p = tsv_field(p, &f);
+	nk = int_array(f, keys, HIST_N);
+	p = tsv_field(p, &f);
+	nv = int_array(f, vals, HIST_N);
+	if (!a->tn[t])
+		return p;
+	if (!(a->hist[t] = calloc(HIST_N, sizeof(uint64_t))))
+		return NULL;
+	for (size_t i = 0; i < nk && i < nv; i++)
+		if (keys[i] >= 0 && keys[i] < HIST_N)
+			a->hist[t][keys[i]] += (uint64_t)vals[i];
+	return p;
+}
+
 static int ch_aggregate(struct store_reader *rd, const struct store_sel *sel, store_agg_fn fn,
 			void *arg)
 {
@@ -780,11 +832,7 @@ static int ch_aggregate(struct store_reader *rd, const struct store_sel *sel, st
 		      " tupleElement(sumMapMerge(codes), 2), tupleElement(sumMapMerge(terms), 1),"
 		      " tupleElement(sumMapMerge(terms), 2)");
 	for (int t = 0; t < RT_N; t++)
-		strbuf_addf(&sql,
-			    ", sumMerge(tn_%1$s), sumMerge(tsum_%1$s), maxMerge(tmax_%1$s),"
-			    " tupleElement(sumMapMerge(th_%1$s), 1),"
-			    " tupleElement(sumMapMerge(th_%1$s), 2)",
-			    agg_timer_names[t]);
+		add_timer_cols(&sql, (enum rollup_timer)t);
 	strbuf_addf(&sql, " FROM %s", chr_of(rd)->traffic);
 	add_agg_where(&sql, sel);
 	strbuf_addstr(&sql, " GROUP BY frontend, backend, server, kind"
@@ -829,27 +877,9 @@ static int ch_aggregate(struct store_reader *rd, const struct store_sel *sel, st
 							      vals[i])) < 0)
 					ret = store_reader_fail(rd, "out of memory");
 		}
-		for (int t = 0; t < RT_N && ret == 0; t++) {
-			p = tsv_field(p, &f);
-			a.tn[t] = strtoll(f, NULL, 10);
-			p = tsv_field(p, &f);
-			a.tsum[t] = strtoll(f, NULL, 10);
-			p = tsv_field(p, &f);
-			a.tmax[t] = a.tn[t] ? strtoll(f, NULL, 10) : 0;
-			p = tsv_field(p, &f);
-			nk = int_array(f, keys, HIST_N);
-			p = tsv_field(p, &f);
-			nv = int_array(f, vals, HIST_N);
-			if (!a.tn[t])
-				continue;
-			if (!(a.hist[t] = calloc(HIST_N, sizeof(uint64_t)))) {
+		for (int t = 0; t < RT_N && ret == 0; t++)
+			if (!(p = timer_fields(p, (enum rollup_timer)t, &a, keys, vals)))
 				ret = store_reader_fail(rd, "out of memory");
-				break;
-			}
-			for (size_t i = 0; i < nk && i < nv; i++)
-				if (keys[i] >= 0 && keys[i] < HIST_N)
-					a.hist[t][keys[i]] += (uint64_t)vals[i];
-		}
 		if (ret == 0) {
 			int r = fn(arg, *fe ? fe : NULL, *be ? be : NULL, *srv ? srv : NULL, &a);
 
@@ -999,6 +1029,54 @@ static int ch_series(struct store_reader *rd, const struct store_sel *sel, int64
 	return ret;
 }
 
+/* One read for every bin: the view's timer states merged per bin on the server. */
+static int ch_series_timer(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
+			   int64_t width_ms, size_t nbins, enum rollup_timer t,
+			   store_bin_timer_fn fn, void *arg)
+{
+	struct strbuf sql = STRBUF_INIT, ans = STRBUF_INIT;
+	int64_t *keys = malloc(sizeof(int64_t) * HIST_N), *vals = malloc(sizeof(int64_t) * HIST_N);
+	int ret = -1;
+
+	if (!keys || !vals) {
+		store_reader_fail(rd, "out of memory");
+		goto out;
+	}
+	strbuf_addf(&sql,
+		    "SELECT intDiv(toInt64(toUInt32(minute)) * 1000 - %" PRId64 ", %" PRId64 ") AS b",
+		    t0, width_ms);
+	add_timer_cols(&sql, t);
+	strbuf_addf(&sql, " FROM %s", chr_of(rd)->traffic);
+	add_agg_where(&sql, sel);
+	strbuf_addf(&sql,
+		    " AND toInt64(toUInt32(minute)) * 1000 >= %" PRId64
+		    " GROUP BY b ORDER BY b FORMAT TabSeparated",
+		    t0);
+	if (q(rd, sql.buf, &ans) < 0)
+		goto out;
+	ret = 0;
+	for (char *p = ans.buf; ret == 0 && p && *p;) {
+		struct rollup_agg a;
+		char *f;
+
+		memset(&a, 0, sizeof(a));
+		p = tsv_field(p, &f);
+		long long b = strtoll(f, NULL, 10);
+
+		if (!(p = timer_fields(p, t, &a, keys, vals)))
+			ret = store_reader_fail(rd, "out of memory");
+		else if (b >= 0 && (size_t)b < nbins && a.hist[t])
+			ret = fn(arg, (size_t)b, &a);
+		rollup_agg_release(&a);
+	}
+out:
+	free(keys);
+	free(vals);
+	strbuf_release(&sql);
+	strbuf_release(&ans);
+	return ret;
+}
+
 static int ch_counters(struct store_reader *rd, store_counter_fn fn, void *arg)
 {
 	struct strbuf sql = STRBUF_INIT, ans = STRBUF_INIT;
@@ -1040,5 +1118,6 @@ const struct store_ops store_clickhouse_ops = {
 	.line_stats = ch_line_stats,
 	.error_paths = ch_error_paths,
 	.series = ch_series,
+	.series_timer = ch_series_timer,
 	.counters = ch_counters,
 };

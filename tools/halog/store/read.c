@@ -306,6 +306,31 @@ int store_series(struct store_reader *rd, const struct store_sel *sel, int64_t t
 	return rd->ops->series(rd, sel, t0, width_ms, nbins, bins);
 }
 
+int store_series_timer(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
+		       int64_t width_ms, size_t nbins, enum rollup_timer t, store_bin_timer_fn fn,
+		       void *arg)
+{
+	struct store_info info;
+	if (check_agg(rd, sel, 1, "series timer"))
+		return -1;
+	if (width_ms <= 0)
+		return store_reader_fail(rd, "series timer: the bin width must be positive");
+	if ((unsigned)t >= RT_N)
+		return store_reader_fail(rd, "series timer: unknown timer %d", (int)t);
+	if (!nbins)
+		return 0;
+	if (store_info(rd, &info))
+		return -1;
+	int64_t bk = info.rollup_ms;
+	if (t0 % bk || width_ms % bk || (sel->since_ms != INT64_MIN && sel->since_ms % bk) ||
+	    (sel->until_ms != INT64_MAX && sel->until_ms % bk))
+		return store_reader_fail(rd,
+					 "series timer: the bins and the window must be whole "
+					 "buckets of %lld ms",
+					 (long long)bk);
+	return rd->ops->series_timer(rd, sel, t0, width_ms, nbins, t, fn, arg);
+}
+
 int store_counters(struct store_reader *rd, store_counter_fn fn, void *arg)
 {
 	return rd->ops->counters(rd, fn, arg);

@@ -18,7 +18,8 @@
  * Two kinds of reads:
  *   - lines and records, through cursors, counts and histograms: exact, filtered by a window, a
  *     query, kinds and names; for search, tail, drive and request-level report sections;
- *   - aggregates (store_aggregate, store_series, store_line_stats, store_error_paths): summed
+ *   - aggregates (store_aggregate, store_series, store_series_timer, store_line_stats,
+ *     store_error_paths): summed
  *     from the per-bucket rollups the store keeps at ingest, so a report over millions of lines
  *     reads thousands of rows. Their windows are whole buckets (store_info.rollup_ms).
  *
@@ -41,8 +42,8 @@ struct store_cursor;
 /* ------------------------------------------------------------------------ opening */
 
 /* Opens a reader on `where`: a file path (the SQLite store `halog listen` writes; "file://PATH"
- * too), or a URL whose scheme names another backend ("clickhouse://…" is reserved for issue 18
- * and refused until it exists). The path must exist; a store of another schema version is
+ * too), or a URL whose scheme names another backend ("clickhouse://HOST[:PORT]/DB?…", the tables
+ * `halog clickhouse init` made; docs/scaling.md). The path must exist; a store of another schema version is
  * refused with the reason. Returns the reader (close with store_reader_close), or NULL with the
  * reason, naming the path or URL, in err (errsz bytes, NUL-terminated). */
 struct store_reader *store_reader_open(const char *where, char *err, size_t errsz);
@@ -250,6 +251,20 @@ struct store_bin {
 };
 int store_series(struct store_reader *rd, const struct store_sel *sel, int64_t t0, int64_t width_ms,
 		 size_t nbins, struct store_bin *bins);
+
+/* One timer per time bin, from the rollups, in one read whatever the number of bins (a report's
+ * series asks for every bin's p95 at once, not a read per bin). Calls fn once per bin i < nbins
+ * that holds a value of timer t, in ascending i, with a whose tn[t], tsum[t], tmax[t] and
+ * hist[t] are the sums of the buckets of every key in [t0 + i * width_ms, t0 + (i + 1) *
+ * width_ms) and the window (what rollup_agg_merge of each key's aggregate would give); a's
+ * other members mean nothing. t0, width_ms and the window must be whole buckets
+ * (store_info.rollup_ms): the histograms are per bucket. a is the store's, valid during the
+ * call. fn returns 0 to go on, anything else to stop (then that value is returned). Returns 0 or
+ * -1. */
+typedef int (*store_bin_timer_fn)(void *arg, size_t i, const struct rollup_agg *a);
+int store_series_timer(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
+		       int64_t width_ms, size_t nbins, enum rollup_timer t, store_bin_timer_fn fn,
+		       void *arg);
 
 /* The receiver's counters (received, stored, dropped, refused …), in name order; they are not
  * windowed. fn as for store_aggregate. Returns 0 or -1. */

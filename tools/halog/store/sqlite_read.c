@@ -688,11 +688,21 @@ static int whole(int64_t v, int64_t bucket)
 	return v % bucket == 0;
 }
 
+/* The rollup filter of sel, with the store's names. Returns 0 or -1. */
+static int load_rfilter(struct store_reader *rd, const struct store_sel *sel, struct rfilter *f)
+{
+	struct names nm;
+	if (names_load(rd, &nm))
+		return -1;
+	make_rfilter(sel, &nm, f);
+	names_release(&nm);
+	return 0;
+}
+
 static int sq_series(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
 		     int64_t width_ms, size_t nbins, struct store_bin *bins)
 {
 	struct store_info info;
-	struct names nm;
 	struct rfilter f;
 	if (sq_info(rd, &info))
 		return -1;
@@ -704,10 +714,8 @@ static int sq_series(struct store_reader *rd, const struct store_sel *sel, int64
 		return sq_blk(rd, bread_series(sq_of(rd)->db, sel, &stop, t0, width_ms, nbins, bins,
 					       rd->err, sizeof(rd->err)));
 	}
-	if (names_load(rd, &nm))
+	if (load_rfilter(rd, sel, &f))
 		return -1;
-	make_rfilter(sel, &nm, &f);
-	names_release(&nm);
 	if (f.none)
 		return 0;
 	sqlite3_stmt *s = prepare_rollup(rd,
@@ -748,6 +756,61 @@ static int sq_counters(struct store_reader *rd, store_counter_fn fn, void *arg)
 	return finish(rd, s, rc, "cannot read counters");
 }
 
+/* rollup_timer's key begins with the bucket: its rows come in bucket order, so the bins come one
+ * after the other and one aggregate is enough. */
+static int sq_series_timer(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
+			   int64_t width_ms, size_t nbins, enum rollup_timer t,
+			   store_bin_timer_fn fn, void *arg)
+{
+	struct rfilter f;
+	struct rollup_agg a;
+	char tail[64];
+	int64_t cur = -1;
+	int rc, ret = 0;
+	if (load_rfilter(rd, sel, &f))
+		return -1;
+	if (f.none)
+		return 0;
+	snprintf(tail, sizeof(tail), "AND timer = %d ORDER BY bucket", (int)t);
+	sqlite3_stmt *s = prepare_rollup(rd, "SELECT bucket, n, sum, max, hist", "rollup_timer", &f,
+					 1, 1, tail);
+	if (!s)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t b = bin_of(sqlite3_column_int64(s, 0), t0, width_ms, nbins);
+		if (b < 0)
+			continue;
+		if (b != cur && cur >= 0 && a.hist[t])
+			ret = fn(arg, (size_t)cur, &a);
+		if (b != cur)
+			rollup_agg_release(&a);
+		cur = b;
+		const void *blob = sqlite3_column_blob(s, 4);
+		if (ret == 0 &&
+		    rollup_agg_add_timer(&a, t, sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
+					 sqlite3_column_int64(s, 3), blob ? blob : "",
+					 (size_t)sqlite3_column_bytes(s, 4))) {
+			rollup_agg_release(&a);
+			sqlite3_finalize(s);
+			return store_reader_fail(rd, "malformed latency histogram in rollup_timer");
+		}
+	}
+	if (ret) {
+		rollup_agg_release(&a);
+		sqlite3_finalize(s);
+		return ret;
+	}
+	if (finish(rd, s, rc, "cannot read rollup_timer")) {
+		rollup_agg_release(&a);
+		return -1;
+	}
+	if (cur >= 0 && a.hist[t])
+		ret = fn(arg, (size_t)cur, &a);
+	rollup_agg_release(&a);
+	return ret;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -766,5 +829,6 @@ const struct store_ops store_sqlite_ops = {
 	.line_stats = sq_line_stats,
 	.error_paths = sq_error_paths,
 	.series = sq_series,
+	.series_timer = sq_series_timer,
 	.counters = sq_counters,
 };

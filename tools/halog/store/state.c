@@ -13,8 +13,25 @@
 #include <unistd.h>
 
 #include "randhex.h"
+#include "store/chhttp.h"
 #include "store/sqlite.h"
 #include "store/store.h"
+
+struct store *store_state_open(const char *db, int flags, char *err, size_t errsz)
+{
+	struct ch_url u;
+	char path[4200];
+
+	if (!ch_is_url(db))
+		return store_open(db, flags, err, errsz);
+	if (ch_url_parse(db, &u, err, errsz) < 0)
+		return NULL;
+	if (u.state[0])
+		snprintf(path, sizeof(path), "%s", u.state);
+	else
+		snprintf(path, sizeof(path), "halog-state-%s.db", u.db);
+	return store_open(path, (flags & ~STORE_READONLY) | STORE_CREATE, err, errsz);
+}
 
 int state_name_valid(const char *name, const char **why)
 {

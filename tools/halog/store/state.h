@@ -28,6 +28,14 @@ struct store;
 
 #define STATE_NAME_MAX 64 /* bytes of a saved search or alert name */
 
+/* Opens the store that keeps the state of the logs at db (flags as store_open): db itself for
+ * a SQLite store; for a clickhouse:// URL, which holds lines and rollups only, a local SQLite
+ * file of its own: the URL's state=PATH, else "halog-state-DB.db" (DB: the URL's database) in
+ * the working directory, like the sink's spool. That file is created when missing whatever the
+ * flags (a fresh one holds no saved search and no alert), and STORE_READONLY does not apply to
+ * it. Returns the store (store_close), or NULL with the reason in err. */
+struct store *store_state_open(const char *db, int flags, char *err, size_t errsz);
+
 /* Whether name is a valid saved search or alert name: 1 to STATE_NAME_MAX bytes of ASCII
  * letters, digits, '_', '-' and '.', starting with a letter or a digit. Returns 1, or 0 with a
  * short reason in *why (static). */

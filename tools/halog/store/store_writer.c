@@ -345,7 +345,7 @@ static void start_ckpt(struct store *st)
 		goto fail;
 	if (pthread_cond_init(&st->ckpt, NULL))
 		goto fail;
-	if (pthread_cond_init(&st->ckpt_end, NULL))
+	if (clock_cond_init(&st->ckpt_end))
 		goto fail_cond;
 	if (pthread_create(&st->cthr, NULL, ckpt_main, st))
 		goto fail_end;
@@ -523,12 +523,7 @@ static void before_begin(struct store *st)
 		if (st->c_waiting || clock_mono_ms() >= until)
 			break;
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 5000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		clock_cond_deadline(&ts, 5);
 		pthread_cond_timedwait(&st->ckpt_end, &st->mu, &ts);
 	}
 	pthread_mutex_unlock(&st->mu);

@@ -43,8 +43,8 @@ struct store_cursor;
 
 /* Opens a reader on `where`: a file path (the SQLite store `halog listen` writes; "file://PATH"
  * too), or a URL whose scheme names another backend ("clickhouse://HOST[:PORT]/DB?…", the tables
- * `halog clickhouse init` made; docs/scaling.md). The path must exist; a store of another schema version is
- * refused with the reason. Returns the reader (close with store_reader_close), or NULL with the
+ * `halog clickhouse init` made; docs/scaling.md). The path must exist; a store of another schema
+ * version is refused with the reason. Returns the reader (close with store_reader_close), or NULL with the
  * reason, naming the path or URL, in err (errsz bytes, NUL-terminated). */
 struct store_reader *store_reader_open(const char *where, char *err, size_t errsz);
 /* Close every cursor of rd first. NULL is fine. */

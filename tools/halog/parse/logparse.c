@@ -95,48 +95,46 @@ static int starts(const char *p, const char *e, const char *lit, size_t n)
 }
 #define STARTS(p, e, lit) starts((p), (e), (lit), sizeof(lit) - 1)
 
-/* An integer with an optional '+' (logasap/redispatch) or '-' sign; the whole of [p, e).
- * Returns 0 and sets *v, *plus, or -1. Values beyond 18 digits are rejected. */
-static int read_num(const char *p, const char *e, int64_t *v, int *plus)
+/* One number at p (< e): an optional '+' (logasap/redispatch) or '-' sign, then 1 to 18
+ * digits, ending at e or at a '/'. Sets *v and *plus; returns its end (e or the '/'), or NULL.
+ * One pass over the bytes: a "a/b/c" token is read as it is split. */
+static inline const char *read_num_at(const char *p, const char *e, int64_t *v, int *plus)
 {
+	const char *s;
+	uint64_t x = 0; /* unsigned: a long run of digits wraps harmlessly before it is refused */
 	int neg = 0;
-	int64_t x = 0;
 
 	*plus = 0;
-	if (p < e && *p == '+') {
-		*plus = 1;
-		p++;
-	} else if (p < e && *p == '-') {
-		neg = 1;
+	if (p < e && (*p == '+' || *p == '-')) {
+		*plus = *p == '+';
+		neg = *p == '-';
 		p++;
 	}
-	if (p >= e || e - p > 18)
-		return -1;
-	for (; p < e; p++) {
-		if (!is_digit(*p))
-			return -1;
-		x = x * 10 + (*p - '0');
-	}
-	*v = neg ? -x : x;
-	return 0;
+	for (s = p; p < e && is_digit(*p); p++)
+		x = x * 10 + (unsigned)(*p - '0');
+	if (p == s || p - s > 18 || (p < e && *p != '/'))
+		return NULL;
+	*v = neg ? -(int64_t)x : (int64_t)x;
+	return p;
+}
+
+/* An integer as read_num_at reads it, and nothing else: the whole of [p, e). Returns 0 and
+ * sets *v, *plus, or -1. Values beyond 18 digits are rejected. */
+static int read_num(const char *p, const char *e, int64_t *v, int *plus)
+{
+	return read_num_at(p, e, v, plus) == e ? 0 : -1;
 }
 
 /* "a/b/c…" of up to max numbers in [p, e). Returns how many, or -1. */
 static int read_slashed(const char *p, const char *e, int64_t *v, int *plus, int max)
 {
-	int n = 0;
-
-	while (p <= e && n < max) {
-		const char *s = p;
-
-		while (s < e && *s != '/')
-			s++;
-		if (read_num(p, s, &v[n], &plus[n]) < 0)
+	for (int n = 0; n < max; n++) {
+		p = read_num_at(p, e, &v[n], &plus[n]);
+		if (!p)
 			return -1;
-		n++;
-		if (s == e)
-			return n;
-		p = s + 1;
+		if (p == e)
+			return n + 1;
+		p++; /* the '/' */
 	}
 	return -1;
 }

@@ -168,14 +168,16 @@ static const char *read_request(const char *p, const char *e, struct logrec *out
 		p++;
 	}
 	p++; /* the quote */
-	for (q = p; q < e; q++) {
-		if (*q == '"') {
-			if (esc && q[-1] == '\\' && q - 1 >= p) {
+	if (!esc) {
+		q = memchr(p, '"', (size_t)(e - p));
+		if (q) {
+			set_str(&out->request, p, q);
+			return q + 1;
+		}
+	} else {
+		for (q = p; q < e; q++) {
+			if (*q == '"' && q[-1] == '\\' && q - 1 >= p) {
 				set_str(&out->request, p, q - 1);
-				return q + 1;
-			}
-			if (!esc) {
-				set_str(&out->request, p, q);
 				return q + 1;
 			}
 		}

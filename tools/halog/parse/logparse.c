@@ -96,8 +96,8 @@ static int starts(const char *p, const char *e, const char *lit, size_t n)
 #define STARTS(p, e, lit) starts((p), (e), (lit), sizeof(lit) - 1)
 
 /* One number at p (< e): an optional '+' (logasap/redispatch) or '-' sign, then 1 to 18
- * digits, ending at e or at a '/'. Sets *v and *plus; returns its end (e or the '/'), or NULL.
- * One pass over the bytes: a "a/b/c" token is read as it is split. */
+ * digits. Sets *v and *plus; returns the first byte after the digits (the caller says what
+ * may follow), or NULL. One pass over the bytes: a "a/b/c" token is read as it is split. */
 static inline const char *read_num_at(const char *p, const char *e, int64_t *v, int *plus)
 {
 	const char *s;
@@ -112,7 +112,7 @@ static inline const char *read_num_at(const char *p, const char *e, int64_t *v, 
 	}
 	for (s = p; p < e && is_digit(*p); p++)
 		x = x * 10 + (unsigned)(*p - '0');
-	if (p == s || p - s > 18 || (p < e && *p != '/'))
+	if (p == s || p - s > 18)
 		return NULL;
 	*v = neg ? -(int64_t)x : (int64_t)x;
 	return p;
@@ -125,17 +125,26 @@ static int read_num(const char *p, const char *e, int64_t *v, int *plus)
 	return read_num_at(p, e, v, plus) == e ? 0 : -1;
 }
 
-/* "a/b/c…" of up to max numbers in [p, e). Returns how many, or -1. */
-static int read_slashed(const char *p, const char *e, int64_t *v, int *plus, int max)
+/* The token at p (up to the first ' ' or e) as "a/b/c…" of 1 to max numbers. Sets *te to the
+ * token's end, whether it reads or not; returns how many numbers, or -1. */
+static inline int read_slashed(const char *p, const char *e, int64_t *v, int *plus, int max,
+			       const char **te)
 {
+	const char *s = p;
+
 	for (int n = 0; n < max; n++) {
 		p = read_num_at(p, e, &v[n], &plus[n]);
 		if (!p)
-			return -1;
-		if (p == e)
+			break;
+		if (p == e || *p == ' ') {
+			*te = p;
 			return n + 1;
-		p++; /* the '/' */
+		}
+		if (*p != '/')
+			break;
+		p++;
 	}
+	*te = tok_end(s, e);
 	return -1;
 }
 
@@ -264,22 +273,26 @@ static void read_http_rest(const char *p, const char *e, struct logrec *out)
 	int64_t v[5];
 	int plus[5], n;
 
-#define NEXT()                                                                                     \
+#define SKIP()                                                                                     \
 	do {                                                                                       \
 		p = skip_sp(p, e);                                                                 \
 		if (p >= e)                                                                        \
 			goto cut;                                                                  \
+	} while (0)
+#define NEXT()                                                                                     \
+	do {                                                                                       \
+		SKIP();                                                                            \
 		te = tok_end(p, e);                                                                \
 	} while (0)
 
-	NEXT();
-	if (read_num(p, te, &v[0], &plus[0]) < 0)
+	SKIP();
+	if (read_slashed(p, e, v, plus, 1, &te) < 0)
 		FIELD_BAD("bad status code");
 	if (v[0] >= 0)
 		out->status_code = v[0];
 	p = te;
-	NEXT();
-	if (read_num(p, te, &v[0], &plus[0]) < 0 || v[0] < 0)
+	SKIP();
+	if (read_slashed(p, e, v, plus, 1, &te) < 0 || v[0] < 0)
 		FIELD_BAD("bad byte count");
 	out->bytes_read = v[0];
 	if (plus[0])
@@ -299,8 +312,7 @@ static void read_http_rest(const char *p, const char *e, struct logrec *out)
 	if (!at_quote(p, e)) {
 		/* counters: ac/fc/bc/sc/rc (1.3.0: sc/pc/ac and queues; 1.1/1.2: sc/pc, no
 		 * queues) */
-		te = tok_end(p, e);
-		n = read_slashed(p, te, v, plus, 5);
+		n = read_slashed(p, e, v, plus, 5, &te);
 		if (n == 5) {
 			out->actconn = v[0], out->feconn = v[1], out->beconn = v[2];
 			out->srv_conn = v[3], out->retries = v[4];
@@ -315,8 +327,8 @@ static void read_http_rest(const char *p, const char *e, struct logrec *out)
 		}
 		if (n != 2) {
 			p = te;
-			NEXT();
-			if (read_slashed(p, te, v, plus, 2) != 2)
+			SKIP();
+			if (read_slashed(p, e, v, plus, 2, &te) != 2)
 				FIELD_BAD("bad queue counters");
 			out->srv_queue = v[0], out->backend_queue = v[1];
 		}
@@ -351,6 +363,7 @@ cut:
 	out->flags |= LR_F_TRUNCATED;
 	partial(out, "line ends early");
 #undef NEXT
+#undef SKIP
 }
 
 static void read_tcp_rest(const char *p, const char *e, struct logrec *out)
@@ -362,8 +375,7 @@ static void read_tcp_rest(const char *p, const char *e, struct logrec *out)
 	p = skip_sp(p, e);
 	if (p >= e)
 		goto cut;
-	te = tok_end(p, e);
-	if (read_num(p, te, &v[0], &plus[0]) < 0 || v[0] < 0)
+	if (read_slashed(p, e, v, plus, 1, &te) < 0 || v[0] < 0)
 		FIELD_BAD("bad byte count");
 	out->bytes_read = v[0];
 	if (plus[0])
@@ -376,8 +388,7 @@ static void read_tcp_rest(const char *p, const char *e, struct logrec *out)
 	p = skip_sp(te, e);
 	if (p >= e)
 		goto cut;
-	te = tok_end(p, e);
-	n = read_slashed(p, te, v, plus, 5);
+	n = read_slashed(p, e, v, plus, 5, &te);
 	if (n == 5) {
 		out->actconn = v[0], out->feconn = v[1], out->beconn = v[2];
 		out->srv_conn = v[3], out->retries = v[4];
@@ -389,8 +400,7 @@ static void read_tcp_rest(const char *p, const char *e, struct logrec *out)
 	p = skip_sp(te, e);
 	if (p >= e)
 		goto cut;
-	te = tok_end(p, e);
-	if (read_slashed(p, te, v, plus, 2) != 2)
+	if (read_slashed(p, e, v, plus, 2, &te) != 2)
 		FIELD_BAD("bad queue counters");
 	out->srv_queue = v[0], out->backend_queue = v[1];
 	return;
@@ -459,8 +469,7 @@ static void read_traffic(const char *p, const char *te, const char *e, int64_t t
 		p = skip_sp(p, e);
 		if (p >= e)
 			goto cut;
-		te = tok_end(p, e);
-		n = read_slashed(p, te, v, plus, 5);
+		n = read_slashed(p, e, v, plus, 5, &te);
 		if (n >= 3)
 			break;
 		if (te == e)

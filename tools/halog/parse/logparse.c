@@ -974,13 +974,15 @@ static int read_connect(const char *p, const char *e, struct logrec *out)
 static int parse_body_auto(const char *p, const char *e, int64_t tz_off_ms, struct logrec *out)
 {
 	const char *te;
+	size_t n;
 
 	if (p >= e)
 		return 0;
 	/* traffic lines and error lines: "client [date] …"; clf: "client - - [date] …" */
-	te = p;
-	while (te < e && *te != ' ' && te - p < 64)
-		te++;
+	n = e - p < 64 ? (size_t)(e - p) : 64;
+	te = memchr(p, ' ', n);
+	if (!te)
+		te = p + n;
 	if (e - te >= 2 && te[0] == ' ' && te > p) {
 		if (te[1] == '[') {
 			read_traffic(p, te, e, tz_off_ms, out);

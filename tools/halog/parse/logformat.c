@@ -69,25 +69,58 @@ static int dig2(const char *p)
 	return (p[0] - '0') * 10 + (p[1] - '0');
 }
 
-const char *lf_date(const char *p, const char *e, int with_zone, int64_t tz_off_ms, int64_t *ms,
-		    int *has_ms)
-{
-	int d, mon, y1, y2, h, mi, s, frac = 0;
-	int64_t off = tz_off_ms;
+/* The last "dd/Mon/yyyy:HH:MM" that lf_date read and its naive ms (before the zone): the lines
+ * of a log come thousands in a row from one minute, so the calendar runs once a minute. Only a
+ * memo of a pure function (a key that differs by one byte misses), so it is per thread and
+ * invisible to callers, who may share a const parser. */
+#define LF_MINUTE_LEN 17
+static _Thread_local struct {
+	char key[LF_MINUTE_LEN]; /* zeros at first: never a date's shape (key[2] is '/') */
+	int64_t ms;		 /* ms of key's minute, local time taken as UTC */
+} lf_minute;
 
-	/* dd/Mon/yyyy:HH:MM:SS */
-	if (e - p < 20 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' ||
-	    p[17] != ':')
-		return NULL;
+/* The naive ms of the minute "dd/Mon/yyyy:HH:MM" at p (separators already checked), or -1
+ * (never a minute's, a multiple of 60000). */
+static int64_t minute_ms(const char *p)
+{
+	uint64_t a, b, ka, kb;
+	int d, mon, y1, y2, h, mi;
+
+	memcpy(&a, p, 8);
+	memcpy(&b, p + 8, 8);
+	memcpy(&ka, lf_minute.key, 8);
+	memcpy(&kb, lf_minute.key + 8, 8);
+	if (a == ka && b == kb && p[16] == lf_minute.key[16])
+		return lf_minute.ms;
 	d = dig2(p);
 	mon = lf_month(p + 3);
 	y1 = dig2(p + 7);
 	y2 = dig2(p + 9);
 	h = dig2(p + 12);
 	mi = dig2(p + 15);
+	if (d < 1 || d > 31 || !mon || y1 < 0 || y2 < 0 || h < 0 || h > 23 || mi < 0 || mi > 59)
+		return -1;
+	memcpy(lf_minute.key, p, LF_MINUTE_LEN);
+	lf_minute.ms = lf_days_from_civil(y1 * 100 + y2, (unsigned)mon, (unsigned)d) * MS_PER_DAY +
+		       (h * 3600 + mi * 60) * 1000LL;
+	return lf_minute.ms;
+}
+
+const char *lf_date(const char *p, const char *e, int with_zone, int64_t tz_off_ms, int64_t *ms,
+		    int *has_ms)
+{
+	int s, frac = 0;
+	int64_t off = tz_off_ms, min_ms;
+
+	/* dd/Mon/yyyy:HH:MM:SS */
+	if (e - p < 20 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' ||
+	    p[17] != ':')
+		return NULL;
 	s = dig2(p + 18);
-	if (d < 1 || d > 31 || !mon || y1 < 0 || y2 < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-	    s < 0 || s > 60)
+	if (s < 0 || s > 60)
+		return NULL;
+	min_ms = minute_ms(p);
+	if (min_ms == -1)
 		return NULL;
 	p += 20;
 	*has_ms = 0;
@@ -107,8 +140,7 @@ const char *lf_date(const char *p, const char *e, int with_zone, int64_t tz_off_
 			p += 6;
 		}
 	}
-	*ms = lf_days_from_civil(y1 * 100 + y2, (unsigned)mon, (unsigned)d) * MS_PER_DAY +
-	      (h * 3600 + mi * 60 + s) * 1000LL + frac - off;
+	*ms = min_ms + s * 1000LL + frac - off;
 	return p;
 }
 

@@ -95,49 +95,56 @@ static int starts(const char *p, const char *e, const char *lit, size_t n)
 }
 #define STARTS(p, e, lit) starts((p), (e), (lit), sizeof(lit) - 1)
 
-/* An integer with an optional '+' (logasap/redispatch) or '-' sign; the whole of [p, e).
- * Returns 0 and sets *v, *plus, or -1. Values beyond 18 digits are rejected. */
-static int read_num(const char *p, const char *e, int64_t *v, int *plus)
+/* One number at p (< e): an optional '+' (logasap/redispatch) or '-' sign, then 1 to 18
+ * digits. Sets *v and *plus; returns the first byte after the digits (the caller says what
+ * may follow), or NULL. One pass over the bytes: a "a/b/c" token is read as it is split. */
+static inline const char *read_num_at(const char *p, const char *e, int64_t *v, int *plus)
 {
+	const char *s;
+	uint64_t x = 0; /* unsigned: a long run of digits wraps harmlessly before it is refused */
 	int neg = 0;
-	int64_t x = 0;
 
 	*plus = 0;
-	if (p < e && *p == '+') {
-		*plus = 1;
-		p++;
-	} else if (p < e && *p == '-') {
-		neg = 1;
+	if (p < e && (*p == '+' || *p == '-')) {
+		*plus = *p == '+';
+		neg = *p == '-';
 		p++;
 	}
-	if (p >= e || e - p > 18)
-		return -1;
-	for (; p < e; p++) {
-		if (!is_digit(*p))
-			return -1;
-		x = x * 10 + (*p - '0');
-	}
-	*v = neg ? -x : x;
-	return 0;
+	for (s = p; p < e && is_digit(*p); p++)
+		x = x * 10 + (unsigned)(*p - '0');
+	if (p == s || p - s > 18)
+		return NULL;
+	*v = neg ? -(int64_t)x : (int64_t)x;
+	return p;
 }
 
-/* "a/b/c…" of up to max numbers in [p, e). Returns how many, or -1. */
-static int read_slashed(const char *p, const char *e, int64_t *v, int *plus, int max)
+/* An integer as read_num_at reads it, and nothing else: the whole of [p, e). Returns 0 and
+ * sets *v, *plus, or -1. Values beyond 18 digits are rejected. */
+static int read_num(const char *p, const char *e, int64_t *v, int *plus)
 {
-	int n = 0;
+	return read_num_at(p, e, v, plus) == e ? 0 : -1;
+}
 
-	while (p <= e && n < max) {
-		const char *s = p;
+/* The token at p (up to the first ' ' or e) as "a/b/c…" of 1 to max numbers. Sets *te to the
+ * token's end, whether it reads or not; returns how many numbers, or -1. */
+static inline int read_slashed(const char *p, const char *e, int64_t *v, int *plus, int max,
+			       const char **te)
+{
+	const char *s = p;
 
-		while (s < e && *s != '/')
-			s++;
-		if (read_num(p, s, &v[n], &plus[n]) < 0)
-			return -1;
-		n++;
-		if (s == e)
-			return n;
-		p = s + 1;
+	for (int n = 0; n < max; n++) {
+		p = read_num_at(p, e, &v[n], &plus[n]);
+		if (!p)
+			break;
+		if (p == e || *p == ' ') {
+			*te = p;
+			return n + 1;
+		}
+		if (*p != '/')
+			break;
+		p++;
 	}
+	*te = tok_end(s, e);
 	return -1;
 }
 
@@ -170,14 +177,16 @@ static const char *read_request(const char *p, const char *e, struct logrec *out
 		p++;
 	}
 	p++; /* the quote */
-	for (q = p; q < e; q++) {
-		if (*q == '"') {
-			if (esc && q[-1] == '\\' && q - 1 >= p) {
+	if (!esc) {
+		q = memchr(p, '"', (size_t)(e - p));
+		if (q) {
+			set_str(&out->request, p, q);
+			return q + 1;
+		}
+	} else {
+		for (q = p; q < e; q++) {
+			if (*q == '"' && q[-1] == '\\' && q - 1 >= p) {
 				set_str(&out->request, p, q - 1);
-				return q + 1;
-			}
-			if (!esc) {
-				set_str(&out->request, p, q);
 				return q + 1;
 			}
 		}
@@ -264,22 +273,26 @@ static void read_http_rest(const char *p, const char *e, struct logrec *out)
 	int64_t v[5];
 	int plus[5], n;
 
-#define NEXT()                                                                                     \
+#define SKIP()                                                                                     \
 	do {                                                                                       \
 		p = skip_sp(p, e);                                                                 \
 		if (p >= e)                                                                        \
 			goto cut;                                                                  \
+	} while (0)
+#define NEXT()                                                                                     \
+	do {                                                                                       \
+		SKIP();                                                                            \
 		te = tok_end(p, e);                                                                \
 	} while (0)
 
-	NEXT();
-	if (read_num(p, te, &v[0], &plus[0]) < 0)
+	SKIP();
+	if (read_slashed(p, e, v, plus, 1, &te) < 0)
 		FIELD_BAD("bad status code");
 	if (v[0] >= 0)
 		out->status_code = v[0];
 	p = te;
-	NEXT();
-	if (read_num(p, te, &v[0], &plus[0]) < 0 || v[0] < 0)
+	SKIP();
+	if (read_slashed(p, e, v, plus, 1, &te) < 0 || v[0] < 0)
 		FIELD_BAD("bad byte count");
 	out->bytes_read = v[0];
 	if (plus[0])
@@ -299,8 +312,7 @@ static void read_http_rest(const char *p, const char *e, struct logrec *out)
 	if (!at_quote(p, e)) {
 		/* counters: ac/fc/bc/sc/rc (1.3.0: sc/pc/ac and queues; 1.1/1.2: sc/pc, no
 		 * queues) */
-		te = tok_end(p, e);
-		n = read_slashed(p, te, v, plus, 5);
+		n = read_slashed(p, e, v, plus, 5, &te);
 		if (n == 5) {
 			out->actconn = v[0], out->feconn = v[1], out->beconn = v[2];
 			out->srv_conn = v[3], out->retries = v[4];
@@ -315,8 +327,8 @@ static void read_http_rest(const char *p, const char *e, struct logrec *out)
 		}
 		if (n != 2) {
 			p = te;
-			NEXT();
-			if (read_slashed(p, te, v, plus, 2) != 2)
+			SKIP();
+			if (read_slashed(p, e, v, plus, 2, &te) != 2)
 				FIELD_BAD("bad queue counters");
 			out->srv_queue = v[0], out->backend_queue = v[1];
 		}
@@ -351,6 +363,7 @@ cut:
 	out->flags |= LR_F_TRUNCATED;
 	partial(out, "line ends early");
 #undef NEXT
+#undef SKIP
 }
 
 static void read_tcp_rest(const char *p, const char *e, struct logrec *out)
@@ -362,8 +375,7 @@ static void read_tcp_rest(const char *p, const char *e, struct logrec *out)
 	p = skip_sp(p, e);
 	if (p >= e)
 		goto cut;
-	te = tok_end(p, e);
-	if (read_num(p, te, &v[0], &plus[0]) < 0 || v[0] < 0)
+	if (read_slashed(p, e, v, plus, 1, &te) < 0 || v[0] < 0)
 		FIELD_BAD("bad byte count");
 	out->bytes_read = v[0];
 	if (plus[0])
@@ -376,8 +388,7 @@ static void read_tcp_rest(const char *p, const char *e, struct logrec *out)
 	p = skip_sp(te, e);
 	if (p >= e)
 		goto cut;
-	te = tok_end(p, e);
-	n = read_slashed(p, te, v, plus, 5);
+	n = read_slashed(p, e, v, plus, 5, &te);
 	if (n == 5) {
 		out->actconn = v[0], out->feconn = v[1], out->beconn = v[2];
 		out->srv_conn = v[3], out->retries = v[4];
@@ -389,8 +400,7 @@ static void read_tcp_rest(const char *p, const char *e, struct logrec *out)
 	p = skip_sp(te, e);
 	if (p >= e)
 		goto cut;
-	te = tok_end(p, e);
-	if (read_slashed(p, te, v, plus, 2) != 2)
+	if (read_slashed(p, e, v, plus, 2, &te) != 2)
 		FIELD_BAD("bad queue counters");
 	out->srv_queue = v[0], out->backend_queue = v[1];
 	return;
@@ -459,8 +469,7 @@ static void read_traffic(const char *p, const char *te, const char *e, int64_t t
 		p = skip_sp(p, e);
 		if (p >= e)
 			goto cut;
-		te = tok_end(p, e);
-		n = read_slashed(p, te, v, plus, 5);
+		n = read_slashed(p, e, v, plus, 5, &te);
 		if (n >= 3)
 			break;
 		if (te == e)
@@ -965,13 +974,15 @@ static int read_connect(const char *p, const char *e, struct logrec *out)
 static int parse_body_auto(const char *p, const char *e, int64_t tz_off_ms, struct logrec *out)
 {
 	const char *te;
+	size_t n;
 
 	if (p >= e)
 		return 0;
 	/* traffic lines and error lines: "client [date] …"; clf: "client - - [date] …" */
-	te = p;
-	while (te < e && *te != ' ' && te - p < 64)
-		te++;
+	n = e - p < 64 ? (size_t)(e - p) : 64;
+	te = memchr(p, ' ', n);
+	if (!te)
+		te = p + n;
 	if (e - te >= 2 && te[0] == ' ' && te > p) {
 		if (te[1] == '[') {
 			read_traffic(p, te, e, tz_off_ms, out);

@@ -350,18 +350,41 @@ static int64_t year_of(int64_t ms)
 	return yoe + era * 400 + (m <= 2);
 }
 
+/* The last year and day syslog_resolve_year computed: the reference's year, valid while the
+ * local reference stays in [lo, hi) (that year's span), and the ms of mon/mday in it. The lines
+ * of a log share both for hours, so the calendar runs once a day. Only a memo of pure
+ * functions, so it is per thread and invisible to callers. */
+static _Thread_local struct {
+	int64_t lo, hi; /* [lo, hi): local ms of year y; empty at first */
+	int64_t y;
+	int mon, mday;	/* 0: day_ms not computed for y */
+	int64_t day_ms; /* lf_days_from_civil(y, mon, mday) in ms */
+} sy_year;
+
 void syslog_resolve_year(const struct syslog_noyear *ny, int64_t ref_ms, int64_t tz_off_ms,
 			 struct logrec *out)
 {
 	const int64_t half_year = 183 * MS_PER_DAY;
-	int64_t y, ms;
+	int64_t y, ms, local = ref_ms + tz_off_ms;
 
 	if (!ny->mon || ref_ms == LR_NONE)
 		return;
 	/* the date in the reference's year, moved by a year when that is closer */
-	y = year_of(ref_ms + tz_off_ms);
-	ms = lf_days_from_civil(y, (unsigned)ny->mon, (unsigned)ny->mday) * MS_PER_DAY +
-	     ny->sec_of_day * 1000LL - tz_off_ms;
+	if (local < sy_year.lo || local >= sy_year.hi) {
+		y = year_of(local);
+		sy_year.y = y;
+		sy_year.lo = lf_days_from_civil(y, 1, 1) * MS_PER_DAY;
+		sy_year.hi = lf_days_from_civil(y + 1, 1, 1) * MS_PER_DAY;
+		sy_year.mon = 0;
+	}
+	y = sy_year.y;
+	if (sy_year.mon != ny->mon || sy_year.mday != ny->mday) {
+		sy_year.day_ms =
+			lf_days_from_civil(y, (unsigned)ny->mon, (unsigned)ny->mday) * MS_PER_DAY;
+		sy_year.mon = ny->mon;
+		sy_year.mday = ny->mday;
+	}
+	ms = sy_year.day_ms + ny->sec_of_day * 1000LL - tz_off_ms;
 	if (ms - ref_ms > half_year)
 		ms = lf_days_from_civil(y - 1, (unsigned)ny->mon, (unsigned)ny->mday) * MS_PER_DAY +
 		     ny->sec_of_day * 1000LL - tz_off_ms;

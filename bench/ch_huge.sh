@@ -78,7 +78,7 @@ best halog_srv "/usr/sbin/halog -srv -q < '$F' > '$OUT/ch-huge-halog-srv.txt'" |
 rm -rf "$CHD"
 chh=$(free_port) && cht=$(free_port) || exit 1
 ch_config_write "$CHD" "$chh" "$cht"
-"$CH_SERVER" --config-file="$CHD/config.xml" >"$CHD/stdout.log" 2>&1 &
+env MALLOC_CONF="$CH_MALLOC_CONF" "$CH_SERVER" --config-file="$CHD/config.xml" >"$CHD/stdout.log" 2>&1 &
 chpid=$!
 trap 'lib_stop $chpid' EXIT
 wait_for 60 curl -sf "http://127.0.0.1:$chh/?query=SELECT%201" || { say "clickhouse-server did not start"; exit 1; }

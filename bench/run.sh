@@ -591,7 +591,7 @@ if only clickhouse; then
 		CHD=$OUT/clickhouse
 		rm -rf "$CHD"
 		ch_config_write "$CHD" "$chh" "$cht"
-		"$CH_SERVER" --config-file="$CHD/config.xml" >"$CHD/stdout.log" 2>&1 &
+		env MALLOC_CONF="$CH_MALLOC_CONF" "$CH_SERVER" --config-file="$CHD/config.xml" >"$CHD/stdout.log" 2>&1 &
 		chpid=$!
 		LIB_PIDS="$LIB_PIDS $chpid"
 		chq() { curl -sf "http://127.0.0.1:$chh/" --data-binary "$1"; }

@@ -774,7 +774,8 @@ int cmd_alert(int argc, char **argv)
 	}
 	if (rc >= 0)
 		goto out;
-	if (name && !state_name_valid(name, &why)) {
+	/* add says a bad name with its other mistakes (check_add) */
+	if (name && cmd != &add_cmd && !state_name_valid(name, &why)) {
 		fprintf(stderr, "%s: invalid name '%s': %s\n", cmd->prog, visible(&vis, name), why);
 		rc = HALOG_EXIT_USAGE;
 		goto out;

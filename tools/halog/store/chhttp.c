@@ -185,11 +185,6 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 	size_t n;
 
 	memset(u, 0, sizeof(*u));
-	/* every use of a clickhouse:// URL starts here, so its library is loaded here */
-	if (lazylib_load(LAZYLIB_CURL, buf, sizeof(buf)) == -1) {
-		snprintf(err, errsz, "ClickHouse needs %s", buf);
-		return -1;
-	}
 	u->port = CH_DEFAULT_PORT;
 	u->spool_max = UINT64_C(1) << 30;
 	u->memory = UINT64_C(256) << 20;
@@ -294,6 +289,12 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 		snprintf(u->password, sizeof(u->password), "%s", env);
 	snprintf(sub, sizeof(sub), strchr(u->host, ':') ? "[%s]:%u" : "%s:%u", u->host, u->port);
 	snprintf(u->text, sizeof(u->text), CH_SCHEME "%s/%s", sub, u->db);
+	/* every use of a clickhouse:// URL starts here, so its library is loaded here, once the
+	 * URL is known to be right: a mistake in it is told first */
+	if (lazylib_load(LAZYLIB_CURL, buf, sizeof(buf)) == -1) {
+		snprintf(err, errsz, "ClickHouse needs %s", buf);
+		return -1;
+	}
 	return 0;
 badauth:
 	snprintf(err, errsz, "'%s': bad USER:PASSWORD before '@'", shown);

@@ -40,8 +40,9 @@ struct ch_url {
 
 /* True when s starts with clickhouse://. */
 int ch_is_url(const char *s);
-/* Parses url. Returns 0, or -1 with the reason (naming the part) in err; the reason shows the
- * URL as ch_url_redact does, never its password. */
+/* Parses url, then loads libcurl (lazylib_load), which every user of a URL needs. Returns 0,
+ * or -1 with the reason in err: the part of the URL that is wrong (shown as ch_url_redact does,
+ * never its password), else "ClickHouse needs LIBRARY: WHY". */
 int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz);
 
 #define CH_SHOWN_MAX 4096 /* a buffer for ch_url_redact: longer URLs are shown cut */

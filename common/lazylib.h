@@ -98,14 +98,78 @@ int lazylib_curl_init(char *err, size_t errsz);
 #undef curl_easy_getinfo /* curl's typecheck-gcc.h macros: they would call the symbols */
 #undef curl_easy_setopt
 #undef curl_multi_setopt
+/* Typed setopt and getinfo. curl's header checks the value given to these variadic functions
+ * with macros on the symbols themselves, which a call through a slot loses. Here the option's
+ * number gives its kind (curl.h's CURLOPTTYPE_* steps of 10000: long, pointer, function,
+ * curl_off_t, blob; CURLINFO_* in the bits 20-23) and _Generic on that number picks a function
+ * whose parameter has the kind's type: a value of another kind does not compile, and an int
+ * given for a long is converted rather than read as a long by va_arg. The option must be a
+ * constant (else the array type is a VLA, refused by -Wvla); a kind without a function here
+ * (another callback type, a blob) does not compile: add its function. */
+#define LAZYLIB_KIND(n) (char (*)[n])0
+static inline CURLcode lazylib_setopt_long(CURL *h, CURLoption o, long v)
+{
+	return (*lazylib_curl.curl_easy_setopt)(h, o, v);
+}
+static inline CURLcode lazylib_setopt_ptr(CURL *h, CURLoption o, const void *v)
+{
+	return (*lazylib_curl.curl_easy_setopt)(h, o, v);
+}
+/* the only callback kind halog sets: write and header callbacks (read ones share the type) */
+static inline CURLcode lazylib_setopt_write(CURL *h, CURLoption o, curl_write_callback v)
+{
+	return (*lazylib_curl.curl_easy_setopt)(h, o, v);
+}
+static inline CURLcode lazylib_setopt_off(CURL *h, CURLoption o, curl_off_t v)
+{
+	return (*lazylib_curl.curl_easy_setopt)(h, o, v);
+}
+#define curl_easy_setopt(h, opt, v)                                                                \
+	_Generic(LAZYLIB_KIND(1 + (opt) / 10000),                                                  \
+		char (*)[1]: lazylib_setopt_long,                                                  \
+		char (*)[2]: lazylib_setopt_ptr,                                                   \
+		char (*)[3]: lazylib_setopt_write,                                                 \
+		char (*)[4]: lazylib_setopt_off)(h, opt, v)
+static inline CURLMcode lazylib_msetopt_long(CURLM *m, CURLMoption o, long v)
+{
+	return (*lazylib_curl.curl_multi_setopt)(m, o, v);
+}
+static inline CURLMcode lazylib_msetopt_ptr(CURLM *m, CURLMoption o, const void *v)
+{
+	return (*lazylib_curl.curl_multi_setopt)(m, o, v);
+}
+#define curl_multi_setopt(m, opt, v)                                                               \
+	_Generic(LAZYLIB_KIND(1 + (opt) / 10000),                                                  \
+		char (*)[1]: lazylib_msetopt_long,                                                 \
+		char (*)[2]: lazylib_msetopt_ptr)(m, opt, v)
+static inline CURLcode lazylib_getinfo_str(CURL *h, CURLINFO i, char **v)
+{
+	return (*lazylib_curl.curl_easy_getinfo)(h, i, v);
+}
+static inline CURLcode lazylib_getinfo_long(CURL *h, CURLINFO i, long *v)
+{
+	return (*lazylib_curl.curl_easy_getinfo)(h, i, v);
+}
+static inline CURLcode lazylib_getinfo_socket(CURL *h, CURLINFO i, curl_socket_t *v)
+{
+	return (*lazylib_curl.curl_easy_getinfo)(h, i, v);
+}
+static inline CURLcode lazylib_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v)
+{
+	return (*lazylib_curl.curl_easy_getinfo)(h, i, v);
+}
+#define curl_easy_getinfo(h, info, v)                                                              \
+	_Generic(LAZYLIB_KIND(((info) & CURLINFO_TYPEMASK) >> 20),                                 \
+		char (*)[CURLINFO_STRING >> 20]: lazylib_getinfo_str,                              \
+		char (*)[CURLINFO_LONG >> 20]: lazylib_getinfo_long,                               \
+		char (*)[CURLINFO_SOCKET >> 20]: lazylib_getinfo_socket,                           \
+		char (*)[CURLINFO_OFF_T >> 20]: lazylib_getinfo_off)(h, info, v)
 #define curl_easy_cleanup (*lazylib_curl.curl_easy_cleanup)
-#define curl_easy_getinfo (*lazylib_curl.curl_easy_getinfo)
 #define curl_easy_init (*lazylib_curl.curl_easy_init)
 #define curl_easy_perform (*lazylib_curl.curl_easy_perform)
 #define curl_easy_recv (*lazylib_curl.curl_easy_recv)
 #define curl_easy_reset (*lazylib_curl.curl_easy_reset)
 #define curl_easy_send (*lazylib_curl.curl_easy_send)
-#define curl_easy_setopt (*lazylib_curl.curl_easy_setopt)
 #define curl_easy_strerror (*lazylib_curl.curl_easy_strerror)
 #define curl_free (*lazylib_curl.curl_free)
 #define curl_global_cleanup (*lazylib_curl.curl_global_cleanup)
@@ -117,7 +181,6 @@ int lazylib_curl_init(char *err, size_t errsz);
 #define curl_multi_perform (*lazylib_curl.curl_multi_perform)
 #define curl_multi_poll (*lazylib_curl.curl_multi_poll)
 #define curl_multi_remove_handle (*lazylib_curl.curl_multi_remove_handle)
-#define curl_multi_setopt (*lazylib_curl.curl_multi_setopt)
 #define curl_multi_wakeup (*lazylib_curl.curl_multi_wakeup)
 #define curl_slist_append (*lazylib_curl.curl_slist_append)
 #define curl_slist_free_all (*lazylib_curl.curl_slist_free_all)

@@ -4,7 +4,8 @@
 # on each answers /api/search and /api/report the same (positions aside); a saved search made
 # through serve's API on ClickHouse lands in the URL's state= file, `halog saved` and `search
 # --saved` see it; `halog alert add` and `alert test` over ClickHouse fire on lines received in
-# the last minute, as over the SQLite store.
+# the last minute, as over the SQLite store. The URL carries a password (password=): no output
+# of halog, nor /api/meta, shows it.
 set -u
 . "$TOP/tests/e2e/clickhouse-lib"
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -15,7 +16,7 @@ HP=$(free_port) && TP=$(free_port) && S1=$(free_port) && S2=$(free_port) || fail
 ch_config ch1 "$HP" "$TP"
 ch_start ch1 "$HP"
 STATE=$TMP/ch-state.db
-URL="clickhouse://127.0.0.1:$HP/halog?spool=$TMP/sink.spool&state=$STATE"
+URL="clickhouse://127.0.0.1:$HP/halog?user=$CH_PW_USER&password=$CH_PW&spool=$TMP/sink.spool&state=$STATE"
 "$HALOG" clickhouse init "$URL" >"$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; fail "init"; }
 "$LOGGEN" --lines 5000 --format mixed >"$TMP/gen.log" || fail "loggen"
 "$HALOG" ingest --db "$TMP/a.db" --sink "$URL" "$TMP/gen.log" >"$TMP/ingest.log" 2>&1 ||
@@ -33,6 +34,11 @@ lib_start "$TMP/serve-ch.log" "$HALOG" serve --db "$URL" --bind "127.0.0.1:$S1"
 lib_start "$TMP/serve-sq.log" "$HALOG" serve --db "$TMP/a.db" --bind "127.0.0.1:$S2"
 wait_for 15 curl -sf -o /dev/null "http://127.0.0.1:$S1/api/meta" || { cat "$TMP/serve-ch.log"; fail "serve on ClickHouse did not start"; }
 wait_for 15 curl -sf -o /dev/null "http://127.0.0.1:$S2/api/meta" || { cat "$TMP/serve-sq.log"; fail "serve on SQLite did not start"; }
+curl -sf -o "$TMP/meta.json" "http://127.0.0.1:$S1/api/meta" || fail "/api/meta"
+grep -q "password=\*\*\*&" "$TMP/meta.json" || fail "/api/meta: $(cat "$TMP/meta.json")"
+# the start line is written once the server answers, not before: waited for
+wait_for 15 grep -q "serving clickhouse://127.0.0.1:$HP/halog?user=$CH_PW_USER&password=\*\*\*&" \
+	"$TMP/serve-ch.log" || fail "serve's start line: $(cat "$TMP/serve-ch.log")"
 
 # same PATH: the answer of both servers, equal but for positions (each store's own) and timing
 checked=0
@@ -105,3 +111,10 @@ done
 "$HALOG" alert list --db "$URL" >"$TMP/list.out" 2>&1 || fail "alert list over ClickHouse"
 grep -q "e503" "$TMP/list.out" || fail "alert list: $(cat "$TMP/list.out")"
 echo "ok: alerts over ClickHouse are kept in state= and fire on its lines"
+
+# ---- the password: in no output of halog (the server's own logs aside) ------------------------
+"$HALOG" search --db "$URL&compress=zstd" x >"$TMP/bad.out" 2>&1 && fail "a bad URL was taken"
+grep -q "password=\*\*\*" "$TMP/bad.out" || fail "bad URL: $(cat "$TMP/bad.out")"
+leaks=$(cd "$TMP" && grep -l -- "$CH_PW" ./*.log ./*.out ./*.json ./*.err 2>/dev/null)
+[ -z "$leaks" ] || fail "the password is shown in $leaks"
+echo "ok: the password is in no message, start line or /api/meta"

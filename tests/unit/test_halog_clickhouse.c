@@ -90,6 +90,46 @@ static void test_url_rejects(void **state)
 	}
 }
 
+/* ch_url_redact hides what ch_url_parse takes as a password, and only that */
+static void test_url_redact(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"halog.db", "halog.db"},
+		{"/var/lib/x?password=y.db", "/var/lib/x?password=y.db"}, /* a path: no "://" */
+		{"clickhouse://h:8123/d", "clickhouse://h:8123/d"},
+		{"clickhouse://bob:s%40cret@[::1]:9123/d", "clickhouse://bob:***@[::1]:9123/d"},
+		{"clickhouse://bob@h/d", "clickhouse://bob@h/d"},
+		{"clickhouse://a:b@c:d@h/d", "clickhouse://a:***@h/d"}, /* the last '@' ends it */
+		{"clickhouse://h/d?user=u&password=p&spool=/s",
+		 "clickhouse://h/d?user=u&password=***&spool=/s"},
+		{"clickhouse://h/d?password=&password=x",
+		 "clickhouse://h/d?password=***&password=***"},
+		{"clickhouse://h/d?password", "clickhouse://h/d?password"},
+		{"clickhouse://h/d?state=/a@b:c&passwords=x",
+		 "clickhouse://h/d?state=/a@b:c&passwords=x"},
+		/* an '@' after '?' is no user's */
+		{"clickhouse://h/d?x=1@y:z", "clickhouse://h/d?x=1@y:z"},
+		{"http://u:p@h/", "http://u:***@h/"},
+	};
+	char buf[64];
+	struct ch_url u;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(ch_url_redact(cases[i].in, buf, sizeof(buf)), cases[i].out);
+	assert_string_equal(ch_url_redact("clickhouse://u:pw@h/d", buf, 12), "clickhouse:");
+	assert_string_equal(ch_url_redact("clickhouse://u:pw@h/d", buf, 17), "clickhouse://u:*");
+	/* the parser's messages show the URL the same way, and no bad password */
+	assert_int_equal(ch_url_parse("clickhouse://u:pw@h:0/d?password=pw2", &u, err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "'clickhouse://u:***@h:0/d?password=***': bad HOST:PORT 'h:0'");
+	assert_int_equal(ch_url_parse("clickhouse://h/d?password=p%zz", &u, err, sizeof(err)), -1);
+	assert_string_equal(err, "'h': option 'password': bad value '***'");
+}
+
 #define SAME_STR(f)                                                                                \
 	do {                                                                                       \
 		assert_int_equal(ln->rec.f.len, rec->f.len);                                       \
@@ -258,6 +298,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_forms),
 		cmocka_unit_test(test_url_rejects),
+		cmocka_unit_test(test_url_redact),
 		cmocka_unit_test(test_row_roundtrip),
 		cmocka_unit_test(test_rows_native),
 	};

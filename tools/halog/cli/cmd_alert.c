@@ -234,9 +234,10 @@ static int check_url(const char *url, const char **why)
 }
 
 /* Every mistake of the add options, one line each; returns how many. *input is set when one
- * of them is an input error (an inventory that cannot be read) rather than a usage error. */
+ * of them is an input error (an inventory that cannot be read) rather than a usage error. The
+ * webhook URL is checked with libcurl's parser when have_curl (loaded), else only given. */
 static int check_add(const struct add_args *x, struct store_alert *a, char *inv_abs, size_t isz,
-		     int *input)
+		     int have_curl, int *input)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *why;
@@ -274,7 +275,7 @@ static int check_add(const struct add_args *x, struct store_alert *a, char *inv_
 		a->every_ms = (int64_t)ms;
 	if (!x->webhook)
 		BAD("missing --webhook URL");
-	else if (!check_url(x->webhook, &why))
+	else if (have_curl && !check_url(x->webhook, &why))
 		BAD("--webhook '%s': %s", visible(&sb, x->webhook), why);
 	a->format = (char *)(x->format ? x->format : "json");
 	if (strcmp(a->format, "json") && strcmp(a->format, "slack"))
@@ -361,16 +362,19 @@ static int do_add(const char *db, struct add_args x)
 	char inv_abs[PATH_MAX], why[512];
 	int rc, input = 0, bad;
 
-	/* the webhook URL is checked with libcurl's parser, which the delivery uses too */
-	if (lazylib_load(LAZYLIB_CURL, why, sizeof(why)) == -1) {
-		fprintf(stderr, "halog: alert add needs %s\n", why);
-		return HALOG_EXIT_ERR;
-	}
+	/* the webhook URL is checked with libcurl's parser, which the delivery uses too; without
+	 * libcurl the other mistakes are still told first, then the missing library */
+	int have_curl = lazylib_load(LAZYLIB_CURL, why, sizeof(why)) == 0;
+
 	memset(&a, 0, sizeof(a));
 	inv_abs[0] = '\0';
-	bad = check_add(&x, &a, inv_abs, sizeof(inv_abs), &input);
+	bad = check_add(&x, &a, inv_abs, sizeof(inv_abs), have_curl, &input);
+	if (!have_curl)
+		fprintf(stderr, "halog: alert add needs %s\n", why);
 	if (bad)
 		return bad == input ? HALOG_EXIT_ERR : HALOG_EXIT_USAGE;
+	if (!have_curl)
+		return HALOG_EXIT_ERR;
 	a.name = (char *)x.name;
 	a.saved = (char *)x.saved;
 	a.query = (char *)x.query;
@@ -774,7 +778,8 @@ int cmd_alert(int argc, char **argv)
 	}
 	if (rc >= 0)
 		goto out;
-	if (name && !state_name_valid(name, &why)) {
+	/* add says a bad name with its other mistakes (check_add) */
+	if (name && cmd != &add_cmd && !state_name_valid(name, &why)) {
 		fprintf(stderr, "%s: invalid name '%s': %s\n", cmd->prog, visible(&vis, name), why);
 		rc = HALOG_EXIT_USAGE;
 		goto out;

@@ -78,7 +78,8 @@ static int copy_store(const char *db, const char *url)
 	struct store_sel sel;
 	struct chsink *sink;
 	struct chsink_stats st;
-	char err[1024], spool[4200];
+	char err[1024], spool[4200], shown_buf[CH_SHOWN_MAX];
+	const char *shown = ch_url_redact(db, shown_buf, sizeof(shown_buf));
 	uint64_t n = 0;
 	int rc;
 
@@ -86,7 +87,9 @@ static int copy_store(const char *db, const char *url)
 		fprintf(stderr, "halog clickhouse copy: %s\n", err);
 		return HALOG_EXIT_ERR;
 	}
-	snprintf(spool, sizeof(spool), "%s.chspool", db);
+	/* a store read through a URL has no folder of its own: the spool goes where the sink's
+	 * does without a SQLite store (halog ingest/listen --db none) */
+	snprintf(spool, sizeof(spool), "%s.chspool", ch_is_url(db) ? "halog-sink" : db);
 	if (!(sink = chsink_open(url, spool, err, sizeof(err)))) {
 		fprintf(stderr, "halog clickhouse copy: %s\n", err);
 		store_reader_close(rd);
@@ -105,12 +108,12 @@ static int copy_store(const char *db, const char *url)
 		store_cursor_close(cur);
 	}
 	if (rc < 0)
-		fprintf(stderr, "halog clickhouse copy: %s: %s\n", db, store_reader_errmsg(rd));
+		fprintf(stderr, "halog clickhouse copy: %s: %s\n", shown, store_reader_errmsg(rd));
 	chsink_get_stats(sink, &st);
 	/* up to 10 minutes for ClickHouse to take the rest; what it does not is spooled */
 	chsink_close(sink, 600000, "halog clickhouse copy");
 	store_reader_close(rd);
-	printf("halog clickhouse copy: %" PRIu64 " lines read from %s\n", n, db);
+	printf("halog clickhouse copy: %" PRIu64 " lines read from %s\n", n, shown);
 	return rc < 0 || st.rows_overflow ? HALOG_EXIT_ERR : HALOG_EXIT_OK;
 }
 
@@ -121,7 +124,7 @@ int cmd_clickhouse(int argc, char **argv)
 	struct ch_url u;
 	struct ch_conn *c;
 	const char *url = NULL, *db = NULL;
-	char err[1024];
+	char err[1024], shown[CH_SHOWN_MAX];
 	int retention = -1, r, rc = HALOG_EXIT_ERR;
 
 	if (argc < 2) {
@@ -164,7 +167,8 @@ int cmd_clickhouse(int argc, char **argv)
 	if (!url)
 		return opt_usage_error(cmd, stderr, "missing URL");
 	if (ch_url_parse(url, &u, err, sizeof(err)) < 0)
-		return opt_value_error(cmd, stderr, "URL", url, "%s", err);
+		return opt_value_error(cmd, stderr, "URL", ch_url_redact(url, shown, sizeof(shown)),
+				       "%s", err);
 	if (cmd == &copy_cmd)
 		return copy_store(db ? db : store_default_path(), url);
 	if (!(c = ch_conn_new(&u))) {

@@ -16,6 +16,7 @@
 #include "parse.h"
 #include "inventory/inventory.h"
 #include "report/report.h"
+#include "store/chhttp.h"
 #include "store/read.h"
 #include "strbuf.h"
 
@@ -334,7 +335,7 @@ static int run_report(const struct drive_cli *cli, const struct inv *inv, int64_
 							    : REPORT_TEXT;
 	struct store_reader *rd;
 	struct report rep;
-	char err[1024];
+	char err[1024], shown[CH_SHOWN_MAX];
 	int rc = -1;
 
 	if (!(rd = store_reader_open(cli->db, err, sizeof(err)))) {
@@ -342,7 +343,8 @@ static int run_report(const struct drive_cli *cli, const struct inv *inv, int64_
 		return -1;
 	}
 	if (report_build(rd, &ro, &rep, err, sizeof(err))) {
-		fprintf(stderr, "halog drive: --report: %s: %s\n", cli->db, err);
+		fprintf(stderr, "halog drive: --report: %s: %s\n",
+			ch_url_redact(cli->db, shown, sizeof(shown)), err);
 	} else {
 		if (report_write(&rep, f, out))
 			fprintf(stderr, "halog drive: cannot write: %s\n", strerror(errno));
@@ -367,7 +369,8 @@ int cmd_drive(int argc, char **argv)
 	struct store_pos from = STORE_POS_MIN;
 	int nw = 0, rc, exit_code = HALOG_EXIT_OK, have_iw = 0;
 	size_t nxs = 0, nv = 0;
-	char err[1024];
+	char err[1024], shown_buf[CH_SHOWN_MAX];
+	const char *shown; /* cli.db as printed: a URL without its password */
 	FILE *out = stdout;
 
 	memset(&iw, 0, sizeof(iw));
@@ -399,7 +402,8 @@ int cmd_drive(int argc, char **argv)
 		have_iw = 1;
 	}
 	o.url = cli.o.url;
-	o.db = cli.db;
+	shown = cli.db ? ch_url_redact(cli.db, shown_buf, sizeof(shown_buf)) : NULL;
+	o.db = shown;
 	o.tol = cli.tol;
 	o.quiet = cli.quiet;
 	o.st = &st;
@@ -419,7 +423,8 @@ int cmd_drive(int argc, char **argv)
 	if (cli.db) {
 		if (drive_wait_logged(cli.db, from, &st, cli.timeout_s * 1000, cli.settle_ms,
 				      &o.logged, err, sizeof(err))) {
-			fprintf(stderr, "halog drive: cannot read the store '%s': %s\n", cli.db, err);
+			fprintf(stderr, "halog drive: cannot read the store '%s': %s\n", shown,
+				err);
 			exit_code = HALOG_EXIT_ERR;
 		} else {
 			if (o.logged < st.answered) {
@@ -431,7 +436,7 @@ int cmd_drive(int argc, char **argv)
 			}
 			if (drive_window_read(cli.db, cli.backend, from, &st, &w, err,
 					      sizeof(err))) {
-				fprintf(stderr, "halog drive: %s: %s\n", cli.db, err);
+				fprintf(stderr, "halog drive: %s: %s\n", shown, err);
 				exit_code = HALOG_EXIT_ERR;
 			} else {
 				o.w = &w;

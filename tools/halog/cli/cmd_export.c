@@ -12,6 +12,7 @@
 #include "opt.h"
 #include "parse/timearg.h"
 #include "query/query.h"
+#include "store/chhttp.h"
 #include "store/export.h"
 #include "store/read.h"
 #include "strbuf.h"
@@ -57,7 +58,7 @@ int cmd_export(int argc, char **argv)
 	struct store_cursor *c = NULL;
 	struct store_export *x = NULL;
 	struct stat sb;
-	char err[512];
+	char err[512], shown[CH_SHOWN_MAX];
 	struct opt_parser p;
 	int rc = HALOG_EXIT_ERR, i;
 
@@ -117,7 +118,8 @@ int cmd_export(int argc, char **argv)
 	sel.until_ms = until;
 	sel.want = STORE_WANT_LINE | STORE_WANT_FIELDS;
 	if (!(c = store_cursor_open(rd, &sel))) {
-		fprintf(stderr, "halog export: '%s': %s\n", db, store_reader_errmsg(rd));
+		fprintf(stderr, "halog export: '%s': %s\n",
+			ch_url_redact(db, shown, sizeof(shown)), store_reader_errmsg(rd));
 		goto out;
 	}
 	const struct store_line *ln;
@@ -130,7 +132,8 @@ int cmd_export(int argc, char **argv)
 		n++;
 	}
 	if (r < 0) {
-		fprintf(stderr, "halog export: '%s': %s\n", db, store_reader_errmsg(rd));
+		fprintf(stderr, "halog export: '%s': %s\n",
+			ch_url_redact(db, shown, sizeof(shown)), store_reader_errmsg(rd));
 		goto out;
 	}
 	if (store_export_commit(x, err, sizeof(err))) {

@@ -212,9 +212,12 @@ int cmd_ingest(int argc, char **argv)
 			break;
 		case O_SINK: {
 			struct ch_url u;
+			char shown[CH_SHOWN_MAX];
 
 			if (ch_url_parse(p.val, &u, err, sizeof(err)) < 0)
-				return opt_bad_value(&p, stderr, "%s", err);
+				return opt_value_error(&ingest_cmd, stderr, "--sink",
+						       ch_url_redact(p.val, shown, sizeof(shown)),
+						       "%s", err);
 			sink_url = p.val;
 			break;
 		}

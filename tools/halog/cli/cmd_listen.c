@@ -303,9 +303,12 @@ int cmd_listen(int argc, char **argv)
 			break;
 		case O_SINK: {
 			struct ch_url u;
+			char shown[CH_SHOWN_MAX];
 
 			if (ch_url_parse(v, &u, whybuf, sizeof(whybuf)) < 0)
-				return opt_bad_value(&p, stderr, "%s", whybuf);
+				return opt_value_error(&listen_cmd, stderr, "--sink",
+						       ch_url_redact(v, shown, sizeof(shown)), "%s",
+						       whybuf);
 			o.sink = v;
 			break;
 		}

@@ -16,6 +16,7 @@
 #include "report/report.h"
 #include "report/report_html.h"
 #include "parse/timearg.h"
+#include "store/chhttp.h"
 #include "store/read.h"
 #include "store/store.h"
 
@@ -254,7 +255,7 @@ int cmd_report(int argc, char **argv)
 	int64_t cmp_shift = 0;
 	struct inv inv;
 	struct report rep;
-	char err[1024];
+	char err[1024], shown[CH_SHOWN_MAX];
 	int64_t now = clock_wall_ms();
 	int ret = HALOG_EXIT_ERR, have_inv = 0, have_rep = 0;
 	struct store_reader *rd = NULL;
@@ -439,12 +440,14 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	if (report_build(rd, &opts, &rep, err, sizeof(err))) {
-		fprintf(stderr, "halog report: %s: %s\n", db, err);
+		fprintf(stderr, "halog report: %s: %s\n", ch_url_redact(db, shown, sizeof(shown)),
+			err);
 		goto out;
 	}
 	have_rep = 1;
 	if (compare && report_compare(rd, &opts, &rep, err, sizeof(err))) {
-		fprintf(stderr, "halog report: %s: --compare: %s\n", db, err);
+		fprintf(stderr, "halog report: %s: --compare: %s\n",
+			ch_url_redact(db, shown, sizeof(shown)), err);
 		goto out;
 	}
 	/* written beside the target and renamed over it once whole: a failure below leaves the

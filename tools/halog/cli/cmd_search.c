@@ -19,6 +19,7 @@
 #include "query/query.h"
 #include "report/linejson.h"
 #include "parse/timearg.h"
+#include "store/chhttp.h"
 #include "store/read.h"
 #include "store/state.h"
 #include "store/store.h"
@@ -1005,7 +1006,7 @@ static int resolve_saved(struct search_opts *o, const char *cmd)
 {
 	struct store_saved sv;
 	struct strbuf q = STRBUF_INIT;
-	char err[512];
+	char err[512], shown[CH_SHOWN_MAX];
 	struct store *st = store_state_open(o->db, STORE_READONLY, err, sizeof(err));
 	int rc;
 
@@ -1016,7 +1017,8 @@ static int resolve_saved(struct search_opts *o, const char *cmd)
 	rc = store_saved_get(st, o->saved, &sv);
 	if (rc) {
 		if (rc < 0)
-			fprintf(stderr, "halog %s: '%s': %s\n", cmd, o->db, store_errmsg(st));
+			fprintf(stderr, "halog %s: '%s': %s\n", cmd,
+				ch_url_redact(o->db, shown, sizeof(shown)), store_errmsg(st));
 		else
 			fprintf(stderr, "halog %s: no saved search '%s' (halog saved list)\n", cmd,
 				o->saved);

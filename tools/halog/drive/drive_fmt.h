@@ -14,7 +14,7 @@ enum drive_format { DRIVE_TEXT, DRIVE_JSON, DRIVE_CSV, DRIVE_MARKDOWN };
 /* Everything a run concluded, borrowed by the writers. */
 struct drive_out {
 	const char *url;
-	const char *db; /* the store; NULL when not asked (no window, no logged) */
+	const char *db; /* the store as shown (ch_url_redact); NULL when not asked */
 	double tol;	/* percentage points */
 	int quiet;	/* text: only the summary line and the verdicts */
 	const struct drive_stats *st;

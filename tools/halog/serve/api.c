@@ -13,6 +13,7 @@
 #include "serve/scache.h"
 #include "serve/sdata.h"
 #include "serve/server.h"
+#include "store/chhttp.h"
 
 #ifndef HAGEN_VERSION
 #define HAGEN_VERSION "0"
@@ -122,6 +123,8 @@ int api_meta(struct sreq *r, struct sresp *o)
 	struct store_reader *rd;
 	struct store_pos end;
 	int64_t first = LR_NONE, last = LR_NONE;
+	char shown_buf[CH_SHOWN_MAX];
+	const char *shown;
 	int rc = 0;
 
 	if (sreq_only_args(r, no_args, o) < 0)
@@ -135,7 +138,8 @@ int api_meta(struct sreq *r, struct sresp *o)
 	}
 	sdata_put(r->srv->pool, rd);
 	rc = strbuf_addstr(sb, "{\"halog\":\"" HAGEN_VERSION "\",\"store\":");
-	rc |= json_add_str(sb, so->db, strlen(so->db));
+	shown = ch_url_redact(so->db, shown_buf, sizeof(shown_buf)); /* never its password */
+	rc |= json_add_str(sb, shown, strlen(shown));
 	rc |= strbuf_addf(sb, ",\"listening\":%s,\"auth\":%s,\"csrf\":\"%s\"",
 			  so->listen ? "true" : "false",
 			  guard_needs_auth(&r->srv->guard) ? "true" : "false", r->srv->guard.csrf);

@@ -25,6 +25,7 @@
 #include "serve/scache.h"
 #include "serve/sdata.h"
 #include "serve/tailhub.h"
+#include "store/chhttp.h"
 #include "store/read.h"
 #include "store/state.h"
 #include "store/store.h"
@@ -76,12 +77,13 @@ int serve_check(const struct serve_opts *o, char *errbuf, size_t errsz)
 	}
 	if (strstr(o->db, "://")) { /* a URL (clickhouse://): read only, through the read API */
 		struct store_reader *rd;
+		char shown[CH_SHOWN_MAX];
 
 		if (o->listen) {
 			snprintf(errbuf, errsz,
 				 "--listen stores into a SQLite file, not '%s' (halog listen --sink "
 				 "feeds ClickHouse)",
-				 o->db);
+				 ch_url_redact(o->db, shown, sizeof(shown)));
 			return -1;
 		}
 		if (!(rd = store_reader_open(o->db, errbuf, errsz)))
@@ -665,7 +667,7 @@ int serve_run(const struct serve_opts *o)
 	struct serve s;
 	struct MHD_Daemon *d = NULL;
 	sigset_t mask;
-	char url[LISTEN_SRC_MAX + 16], err[512];
+	char url[LISTEN_SRC_MAX + 16], err[512], shown[CH_SHOWN_MAX];
 	int fd = -1, rc = 1;
 	unsigned flags;
 
@@ -738,7 +740,8 @@ int serve_run(const struct serve_opts *o)
 	fd = -1; /* the daemon owns it */
 	url_of(&o->bind, url, sizeof(url));
 	record_url(o, url);
-	fprintf(stderr, "halog serve: serving %s on %s%s\n", o->db, url,
+	fprintf(stderr, "halog serve: serving %s on %s%s\n",
+		ch_url_redact(o->db, shown, sizeof(shown)), url,
 		guard_needs_auth(&s.guard) ? " (authentication required)" : "");
 	if (o->listen) {
 		rc = listen_run(o->listen);

@@ -10,6 +10,7 @@
 
 #define CH_DEFAULT_PORT 8123
 #define CH_ERR_MAX 4096 /* bytes of an error answer kept */
+#define CH_HIDDEN "***"  /* a password, as messages show it */
 
 int ch_is_url(const char *s)
 {
@@ -114,8 +115,9 @@ static int set_opt(struct ch_url *u, char *kv, char *err, size_t errsz)
 				goto bad;
 			return 0;
 		}
-	bad:
-		snprintf(err, errsz, "option '%s': bad value '%s'", kv, val);
+	bad: /* a password is not shown, even a bad one */
+		snprintf(err, errsz, "option '%s': bad value '%s'", kv,
+			 strcmp(kv, "password") ? val : CH_HIDDEN);
 		return -1;
 	}
 	snprintf(err, errsz,
@@ -125,19 +127,64 @@ static int set_opt(struct ch_url *u, char *kv, char *err, size_t errsz)
 	return -1;
 }
 
+/* Appends s[0..n) to buf[*o..], as much as fits before its last byte. */
+static void put(char *buf, size_t bufsz, size_t *o, const char *s, size_t n)
+{
+	if (n > bufsz - 1 - *o)
+		n = bufsz - 1 - *o;
+	memcpy(buf + *o, s, n);
+	*o += n;
+}
+
+const char *ch_url_redact(const char *s, char *buf, size_t bufsz)
+{
+	const char *sep = strstr(s, "://"), *auth, *at = NULL, *colon = NULL, *q, *p;
+	size_t o = 0, alen;
+
+	if (!sep || !bufsz)
+		return s;
+	/* the parts as ch_url_parse finds them: the options after the first '?', USER:PASSWORD
+	 * before the last '@' ahead of the first '/', the password after its first ':' */
+	auth = sep + 3;
+	alen = strcspn(auth, "/?");
+	for (p = auth; p < auth + alen; p++)
+		if (*p == '@')
+			at = p;
+	if (at)
+		colon = memchr(auth, ':', (size_t)(at - auth));
+	p = s;
+	if (colon) {
+		put(buf, bufsz, &o, s, (size_t)(colon + 1 - s));
+		put(buf, bufsz, &o, CH_HIDDEN, strlen(CH_HIDDEN));
+		p = at;
+	}
+	q = strchr(auth, '?');
+	put(buf, bufsz, &o, p, q ? (size_t)(q + 1 - p) : strlen(p));
+	for (p = q ? q + 1 : ""; *p;) {
+		size_t n = strcspn(p, "&");
+
+		if (!strncmp(p, "password=", 9) && n >= 9) {
+			put(buf, bufsz, &o, p, 9);
+			put(buf, bufsz, &o, CH_HIDDEN, strlen(CH_HIDDEN));
+		} else {
+			put(buf, bufsz, &o, p, n);
+		}
+		p += n;
+		if (*p)
+			put(buf, bufsz, &o, p++, 1);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 {
-	char buf[8192], *p, *slash, *at, *q, *hp;
-	const char *env;
+	char buf[8192], *p, *slash, *at, *q, *hp, shown_buf[CH_SHOWN_MAX];
+	const char *env, *shown = ch_url_redact(url, shown_buf, sizeof(shown_buf));
 	char sub[300];
 	size_t n;
 
 	memset(u, 0, sizeof(*u));
-	/* every use of a clickhouse:// URL starts here, so its library is loaded here */
-	if (lazylib_load(LAZYLIB_CURL, buf, sizeof(buf)) == -1) {
-		snprintf(err, errsz, "ClickHouse needs %s", buf);
-		return -1;
-	}
 	u->port = CH_DEFAULT_PORT;
 	u->spool_max = UINT64_C(1) << 30;
 	u->memory = UINT64_C(256) << 20;
@@ -146,7 +193,7 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 	u->timeout_ms = 30000;
 	u->page = 20000;
 	if (!ch_is_url(url)) {
-		snprintf(err, errsz, "'%s': expected clickhouse://HOST:PORT/DATABASE", url);
+		snprintf(err, errsz, "'%s': expected clickhouse://HOST:PORT/DATABASE", shown);
 		return -1;
 	}
 	n = strlen(url + strlen(CH_SCHEME));
@@ -163,7 +210,7 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 		snprintf(err, errsz,
 			 "'%s': expected clickhouse://HOST:PORT/DATABASE (a database name of "
 			 "letters, digits and '_')",
-			 url);
+			 shown);
 		return -1;
 	}
 	*slash = '\0';
@@ -195,7 +242,7 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 
 		/* a bare host takes the default port */
 		if (strlen(hp) + 8 >= sizeof(hostport)) {
-			snprintf(err, errsz, "'%s': host too long", url);
+			snprintf(err, errsz, "'%s': host too long", shown);
 			return -1;
 		}
 		if (hp[0] == '[' ? !strstr(hp, "]:") : !strchr(hp, ':'))
@@ -204,7 +251,7 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 			snprintf(hostport, sizeof(hostport), "%s", hp);
 		if (parse_hostport(hostport, u->host, sizeof(u->host), &u->port, &v6, &why) < 0 ||
 		    !u->host[0] || !strcmp(u->host, "*")) {
-			snprintf(err, errsz, "'%s': bad HOST:PORT '%s'", url, hp);
+			snprintf(err, errsz, "'%s': bad HOST:PORT '%s'", shown, hp);
 			return -1;
 		}
 	}
@@ -230,7 +277,7 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 			     ? "none"
 			     : "gzip");
 	if (strcmp(u->compress, "gzip") && strcmp(u->compress, "none")) {
-		snprintf(err, errsz, "'%s': option 'compress': gzip or none, not '%s'", url,
+		snprintf(err, errsz, "'%s': option 'compress': gzip or none, not '%s'", shown,
 			 u->compress);
 		return -1;
 	}
@@ -242,9 +289,15 @@ int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz)
 		snprintf(u->password, sizeof(u->password), "%s", env);
 	snprintf(sub, sizeof(sub), strchr(u->host, ':') ? "[%s]:%u" : "%s:%u", u->host, u->port);
 	snprintf(u->text, sizeof(u->text), CH_SCHEME "%s/%s", sub, u->db);
+	/* every use of a clickhouse:// URL starts here, so its library is loaded here, once the
+	 * URL is known to be right: a mistake in it is told first */
+	if (lazylib_load(LAZYLIB_CURL, buf, sizeof(buf)) == -1) {
+		snprintf(err, errsz, "ClickHouse needs %s", buf);
+		return -1;
+	}
 	return 0;
 badauth:
-	snprintf(err, errsz, "'%s': bad USER:PASSWORD before '@'", url);
+	snprintf(err, errsz, "'%s': bad USER:PASSWORD before '@'", shown);
 	return -1;
 }
 

@@ -40,8 +40,17 @@ struct ch_url {
 
 /* True when s starts with clickhouse://. */
 int ch_is_url(const char *s);
-/* Parses url. Returns 0, or -1 with the reason (naming the part) in err. */
+/* Parses url, then loads libcurl (lazylib_load), which every user of a URL needs. Returns 0,
+ * or -1 with the reason in err: the part of the URL that is wrong (shown as ch_url_redact does,
+ * never its password), else "ClickHouse needs LIBRARY: WHY". */
 int ch_url_parse(const char *url, struct ch_url *u, char *err, size_t errsz);
+
+#define CH_SHOWN_MAX 4096 /* a buffer for ch_url_redact: longer URLs are shown cut */
+/* s as a message, an answer or a log may show it: when s is a URL (it holds "://"), the PASSWORD
+ * of USER:PASSWORD@ and the value of each password= option read as "***", as ch_url_parse reads
+ * them; anything else (a file's path) is s itself. Returns s when s is no URL, else buf, which
+ * holds the shown URL cut to bufsz - 1 bytes. Loads no library: usable before ch_url_parse. */
+const char *ch_url_redact(const char *s, char *buf, size_t bufsz);
 
 struct ch_conn;
 

@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "store/backend.h"
+#include "store/chhttp.h"
 
 /* Backends by scheme, first match wins; a path without "scheme://" is a SQLite file. ops NULL:
  * known but not built in this halog. */
@@ -52,12 +53,16 @@ struct store_reader *store_reader_open(const char *where, char *err, size_t errs
 	const char *rest = where;
 	size_t sl = scheme_len(where);
 	if (sl) {
+		char shown[CH_SHOWN_MAX]; /* a URL in a message hides its password */
+
 		ops = NULL;
 		for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 			if (strncmp(where, backends[i].scheme, sl) || backends[i].scheme[sl])
 				continue;
 			if (!backends[i].ops) {
-				snprintf(err, errsz, "'%s': %s", where, backends[i].why);
+				snprintf(err, errsz, "'%s': %s",
+					 ch_url_redact(where, shown, sizeof(shown)),
+					 backends[i].why);
 				return NULL;
 			}
 			ops = backends[i].ops;
@@ -65,8 +70,9 @@ struct store_reader *store_reader_open(const char *where, char *err, size_t errs
 		}
 		if (!ops) {
 			snprintf(err, errsz,
-				 "'%s': unknown store scheme '%.*s' (a file path, or %s)", where,
-				 (int)(sl - 3), where, "file://PATH");
+				 "'%s': unknown store scheme '%.*s' (a file path, or %s)",
+				 ch_url_redact(where, shown, sizeof(shown)), (int)(sl - 3), where,
+				 "file://PATH");
 			return NULL;
 		}
 	}

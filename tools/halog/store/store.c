@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "store/blockdb.h"
+#include "store/chhttp.h"
 #include "store/rollup.h"
 #include "store/sqlite.h"
 #include "store/store_int.h"
@@ -469,6 +470,15 @@ struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz
 	strbuf_init(&st->scratch);
 	st->lockfd = -1;
 	st->readonly = !!(flags & STORE_READONLY);
+	if (ch_is_url(path)) { /* else "cannot create" it as a file, its password in the message */
+		char shown[CH_SHOWN_MAX];
+
+		snprintf(errbuf, errsz,
+			 "'%s': a ClickHouse database, not a SQLite file (halog writes to one with "
+			 "--sink)",
+			 ch_url_redact(path, shown, sizeof(shown)));
+		goto fail;
+	}
 	if (!st->readonly && !(st->path = strdup(path))) {
 		snprintf(errbuf, errsz, "out of memory");
 		goto fail;

@@ -24,8 +24,9 @@ struct store;
 
 /* Opens (and migrates: a schema-1 store's lines are moved into blocks, which takes about a
  * second per million lines) the DB at path with WAL, synchronous=NORMAL and a busy timeout.
- * Read-only opens refuse a store of another schema, or one whose upgrade is not finished.
- * Returns a store, or NULL with a message in errbuf (errsz bytes, NUL-terminated). */
+ * Read-only opens refuse a store of another schema, or one whose upgrade is not finished, and
+ * every open refuses a clickhouse:// URL (store/read.h reads one). Returns a store, or NULL
+ * with a message in errbuf (errsz bytes, NUL-terminated). */
 struct store *store_open(const char *path, int flags, char *errbuf, size_t errsz);
 /* Commits nothing: call store_commit first. Closes and frees. NULL is fine. */
 void store_close(struct store *st);

@@ -32,12 +32,15 @@ for u in "$U1" "$U2"; do
 	"$HALOG" clickhouse init "$u" >"$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; fail "init $u"; }
 done
 
-# the listeners: one per HAProxy into the cluster, and the reference
-start_listener "$TMP/l1.log" --db none --sink "$U1&spool=$TMP/l1.spool" --bind "udp://127.0.0.1:$L1" --no-alerts
+# the listeners: one per HAProxy into the cluster, and the reference. A batch goes to one shard
+# whole (the sharding key is its id), and a listener that gets its 601 lines within a second
+# sends one or two batches: with batches of 50 rows (13 or more a listener, 39 in all), both
+# shards get rows but once in 2^38 runs, instead of one run in a few.
+start_listener "$TMP/l1.log" --db none --sink "$U1&spool=$TMP/l1.spool&batch=50" --bind "udp://127.0.0.1:$L1" --no-alerts
 p1=$lpid
-start_listener "$TMP/l2.log" --db none --sink "$U2&spool=$TMP/l2.spool" --bind "udp://127.0.0.1:$L2" --no-alerts
+start_listener "$TMP/l2.log" --db none --sink "$U2&spool=$TMP/l2.spool&batch=50" --bind "udp://127.0.0.1:$L2" --no-alerts
 p2=$lpid
-start_listener "$TMP/l3.log" --db none --sink "$U1&spool=$TMP/l3.spool" --bind "udp://127.0.0.1:$L3" --no-alerts
+start_listener "$TMP/l3.log" --db none --sink "$U1&spool=$TMP/l3.spool&batch=50" --bind "udp://127.0.0.1:$L3" --no-alerts
 p3=$lpid
 start_listener "$TMP/ref.log" --db "$TMP/ref.db" --bind "udp://127.0.0.1:$R" --no-alerts
 pr=$lpid

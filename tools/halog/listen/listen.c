@@ -866,7 +866,8 @@ static int writer_retry(struct writer *w, uint64_t from, uint64_t to)
 }
 
 /* Every message before slot `first` is committed: moves the watermark up to the receive time
- * of the oldest message not committed, or to the receiver's mark when none is queued. */
+ * of the oldest message not committed, or to the receiver's mark when none is queued. With
+ * --db none, committed means in ClickHouse: the sink's watermark holds it back too. */
 static void update_watermark(struct listener *L, uint64_t first)
 {
 	struct lqueue *q = &L->q;
@@ -878,6 +879,8 @@ static void update_watermark(struct listener *L, uint64_t first)
 	pthread_mutex_unlock(&q->mu);
 	if (first < head && q->slots[first % q->nslots].recv_ms < w)
 		w = q->slots[first % q->nslots].recv_ms;
+	if (!L->st && L->sink) /* --db none: stored means acknowledged by ClickHouse */
+		w = chsink_watermark(L->sink, w);
 	if (w > atomic_load(&L->watermark))
 		atomic_store(&L->watermark, w);
 }
@@ -1754,6 +1757,23 @@ static void print_banner(struct listener *L)
 	strbuf_release(&sb);
 }
 
+/* Waits up to grace_ms for the sink (NULL: none) to insert every row it holds. Returns the
+ * grace left. */
+static int64_t sink_drain(struct chsink *s, int64_t grace_ms)
+{
+	int64_t end = clock_mono_ms() + grace_ms;
+	struct chsink_stats st;
+
+	while (s && clock_mono_ms() < end) {
+		chsink_get_stats(s, &st);
+		if (!st.rows_waiting)
+			break;
+		clock_sleep_ms(20);
+	}
+	grace_ms = end - clock_mono_ms();
+	return grace_ms > 0 ? grace_ms : 0;
+}
+
 int listen_run(const struct listen_opts *o)
 {
 	struct listener *L = calloc(1, sizeof(*L));
@@ -1762,6 +1782,7 @@ int listen_run(const struct listen_opts *o)
 	sigset_t mask;
 	char err[512];
 	int rc = EXIT_CODE_ERR, started = 0;
+	int64_t final_mark, grace;
 
 	memset(&w, 0, sizeof(w));
 	strbuf_init(&w.echo);
@@ -1876,10 +1897,12 @@ int listen_run(const struct listen_opts *o)
 		fprintf(stderr, "halog listen: out of memory\n");
 		goto out_socks;
 	}
-	if (!o->no_alerts && L->st) {
+	if (!o->no_alerts) {
+		/* alerts count the local store when there is one, else ClickHouse (state in the
+		 * URL's state file) */
 		atomic_store(&L->rx_mark, clock_wall_ms());
-		L->alerts = alert_engine_start(o->db, &L->watermark, "halog listen", err,
-					       sizeof(err));
+		L->alerts = alert_engine_start(L->st ? o->db : o->sink, &L->watermark,
+					       "halog listen", err, sizeof(err));
 		if (!L->alerts)
 			fprintf(stderr, "halog listen: alerts are not evaluated: %s\n", err);
 	}
@@ -1902,16 +1925,21 @@ int listen_run(const struct listen_opts *o)
 		clock_sleep_ms(50);
 	}
 	pthread_join(th, NULL);
+	/* everything received is stored (unless abandoned): the last windows can close; with
+	 * --db none, those before the rows the sink could not insert (spooled for the next run) */
+	final_mark = clock_wall_ms();
 	/* the sink inserts what it holds for 5 s at most, then spools the rest for the next run */
-	chsink_close(L->sink, 5000, "halog listen");
+	grace = sink_drain(L->sink, 5000);
+	if (!L->st && L->sink)
+		final_mark = chsink_watermark(L->sink, final_mark);
+	chsink_close(L->sink, grace, "halog listen");
 	L->sink = NULL;
 	/* tcp:// and tls:// destinations send what they still hold, for 2 s at most */
 	forward_close(L->fwd, 2000);
 	L->fwd = NULL;
 	rc = L->writer_failed ? EXIT_CODE_ERR : EXIT_CODE_OK;
-	/* everything received is stored (unless abandoned): the last windows can close */
-	if (!L->lost)
-		atomic_store(&L->watermark, clock_wall_ms());
+	if (!L->lost && final_mark > atomic_load(&L->watermark))
+		atomic_store(&L->watermark, final_mark);
 	alert_engine_stop(L->alerts, 2000);
 	L->alerts = NULL;
 	if (L->lost)

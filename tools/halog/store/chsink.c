@@ -88,6 +88,9 @@ struct chsink {
 	int ctr_dirty;
 	uint64_t ctr_ver; /* version of the rows written: later rows replace earlier ones */
 	char run[17];	  /* this run's id (hex), the counters' listener column */
+	/* the oldest receive time of the spool record at first_recv_off (chsink_watermark) */
+	uint64_t first_recv_off;
+	int64_t first_recv;
 	char counters[200]; /* the table */
 };
 
@@ -263,6 +266,7 @@ static int spool_set_read(struct chsink *s, uint64_t off)
 	unsigned char v[8];
 
 	s->read_off = off;
+	s->first_recv_off = 0; /* the file may start over at off: read its first record again */
 	put64(v, off);
 	return write_all(s->fd, v, 8, 8);
 }
@@ -829,6 +833,43 @@ void chsink_get_stats(struct chsink *s, struct chsink_stats *out)
 	out->rows_waiting = s->mem_rows + s->disk_rows + (s->open ? s->open->rows : 0) +
 			    (s->inflight && !s->inflight_disk ? s->inflight->rows : 0);
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* The receive time of the oldest row of the first spool record, or INT64_MAX. The spool's
+ * records are newer than every memory batch and in the order they were made, so its first
+ * record holds its oldest rows. Under mu. */
+static int64_t spool_first_recv(struct chsink *s)
+{
+	unsigned char hdr[REC_HDR];
+
+	if (s->fd < 0 || s->read_off + REC_HDR > s->size)
+		return INT64_MAX;
+	if (s->first_recv_off != s->read_off) {
+		if (read_all(s->fd, hdr, REC_HDR, (off_t)s->read_off) < 0)
+			return INT64_MIN; /* unknown: hold the watermark */
+		s->first_recv = (int64_t)get64(hdr + 16);
+		s->first_recv_off = s->read_off;
+	}
+	return s->first_recv;
+}
+
+int64_t chsink_watermark(struct chsink *s, int64_t now_ms)
+{
+	int64_t w = now_ms, v;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->open && s->open->rows && s->open->min_recv < w)
+		w = s->open->min_recv;
+	if (s->inflight && s->inflight->min_recv < w)
+		w = s->inflight->min_recv;
+	for (const struct chbatch *b = s->head; b; b = b->next)
+		if (b->min_recv < w)
+			w = b->min_recv;
+	v = spool_first_recv(s);
+	if (v < w)
+		w = v;
+	pthread_mutex_unlock(&s->mu);
+	return w;
 }
 
 const char *chsink_text(const struct chsink *s)

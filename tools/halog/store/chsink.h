@@ -63,6 +63,12 @@ void chsink_counter_set(struct chsink *s, const char *name, int64_t value);
 void chsink_set_wait(struct chsink *s, int on);
 
 void chsink_get_stats(struct chsink *s, struct chsink_stats *out);
+/* The sink's watermark: every row added with a receive time before it is acknowledged by
+ * ClickHouse (inserted, or found there when a batch was retried). Batches are inserted in the
+ * order they were made, so it is the receive time of the oldest row still waiting (in memory,
+ * being inserted, or in the spool, a previous run's included), or now_ms when that is earlier
+ * or none waits. While ClickHouse is down it stays where it is. */
+int64_t chsink_watermark(struct chsink *s, int64_t now_ms);
 /* "clickhouse://HOST:PORT/DB" */
 const char *chsink_text(const struct chsink *s);
 

@@ -4,8 +4,9 @@
 # 10 s window holding a line, another one never fires:
 #   listener 1: 10 lines; their window fires and is delivered; SIGTERM (down for a window)
 #   listener 2: 10 lines; fired and delivered; ClickHouse stops; 10 lines wait in the sink and
-#   their window does not fire, however long ClickHouse is down; ClickHouse starts again: the
-#   window fires then, once
+#   their window does not fire, however long ClickHouse is down; SIGTERM: they go to the spool
+#   listener 3 (ClickHouse still down): its alerts wait; ClickHouse starts again: the spool is
+#   inserted and the window fires then, once
 # At the end, the windows that fired are exactly the windows holding lines (by receive time, read
 # from ClickHouse), each fired once, their counts add up to the 30 lines, the receiver answered
 # 200 once per idempotency key, and the other alert never fired.
@@ -66,13 +67,22 @@ send 20
 sleep 12 # their window has ended (a negative check: nothing can fire while ClickHouse is down)
 n=$(fired_from "$down_ms")
 [ "$n" = 0 ] || { "$HALOG" alert log --db "$URL" 2>&1; fail "$n windows fired while ClickHouse was down"; }
+# a listener restart while ClickHouse is down: the lines go to the spool, the next listener
+# sends them first, and its alerts wait both for them and for ClickHouse to be readable
+stop_listener "$lpid" "$TMP/l2.log"
+start_listener "$TMP/l3.log" --db none --sink "$URL" --bind "udp://127.0.0.1:$P"
+sleep 3
+n=$(fired_from "$down_ms")
+[ "$n" = 0 ] || { "$HALOG" alert log --db "$URL" 2>&1; fail "$n windows fired while ClickHouse was down"; }
 ch_start ch1 "$HP"
 wait_for 60 have_rows 30 || fail "ClickHouse holds $(chq "$HP" "SELECT count() FROM halog.lines FORMAT TSV") lines, want 30"
 wait_for 90 check || { "$HALOG" alert log --db "$URL"; cat "$TMP/l2.log"; fail "the window did not fire once ClickHouse was back"; }
 [ "$(fired_from "$down_ms")" -ge 1 ] || fail "no window fired after the outage"
-stop_listener "$lpid" "$TMP/l2.log"
-cat "$TMP/l2.log"
+stop_listener "$lpid" "$TMP/l3.log"
+cat "$TMP/l2.log" "$TMP/l3.log"
 grep -q "insert failed" "$TMP/l2.log" || fail "ClickHouse's outage was not seen"
+grep -q "spooled 10 " "$TMP/l2.log" || fail "the second listener did not spool the lines"
+grep -q "alerts wait for the store" "$TMP/l3.log" || fail "the third listener did not wait for ClickHouse"
 "$HALOG" alert log --db "$URL" -n 1000
 "$HALOG" alert log --db "$URL" -n 1000 --json >"$TMP/alog.json"
 

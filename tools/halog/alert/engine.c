@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "alert/eval.h"
 #include "report/report.h"
+#include "store/chhttp.h"
 #include "store/read.h"
 #include "store/state.h"
 #include "store/store.h"
@@ -25,7 +26,9 @@
 struct alert_engine {
 	pthread_t thr;
 	struct store *st;	 /* the state area (store/state.h) */
-	struct store_reader *rd; /* the lines */
+	struct store_reader *rd; /* the lines; NULL while ClickHouse cannot be reached */
+	char *db;		 /* what rd reads */
+	int rd_failing;		 /* the last open of rd failed (said once) */
 	struct deliverer *dv;
 	const atomic_llong *watermark;
 	const char *prog;
@@ -129,6 +132,26 @@ out:
 	return rc;
 }
 
+/* Opens the reader when it is not open: ClickHouse may be down when the listener starts, or
+ * its tables not made yet. Returns 0, or -1 (said once per failing streak). */
+static int open_reader(struct alert_engine *e)
+{
+	char err[1024];
+
+	if (e->rd)
+		return 0;
+	if (!(e->rd = store_reader_open(e->db, err, sizeof(err)))) {
+		if (!e->rd_failing)
+			fprintf(stderr, "%s: alerts wait for the store: %s\n", e->prog, err);
+		e->rd_failing = 1;
+		return -1;
+	}
+	if (e->rd_failing)
+		fprintf(stderr, "%s: alerts: reading the store again\n", e->prog);
+	e->rd_failing = 0;
+	return 0;
+}
+
 /* One pass over every alert: evaluates each window that closed before the watermark, at most
  * max per alert. Returns the earliest end of a window not evaluated yet (INT64_MAX when there
  * are no alerts). */
@@ -139,6 +162,8 @@ static int64_t pass(struct alert_engine *e, int max)
 	int64_t wm = atomic_load(e->watermark), earliest = INT64_MAX;
 	char *serve_url;
 
+	if (open_reader(e) < 0)
+		return clock_wall_ms() + ALERT_ENGINE_RELOAD_MS;
 	if (store_alert_list(e->st, &all, &n) < 0) {
 		fprintf(stderr, "%s: alerts: %s\n", e->prog, store_errmsg(e->st));
 		return clock_wall_ms() + ALERT_ENGINE_RELOAD_MS;
@@ -207,7 +232,12 @@ struct alert_engine *alert_engine_start(const char *db, const atomic_llong *wate
 	}
 	if (!(e->st = store_state_open(db, 0, err, errsz)))
 		goto fail;
-	if (!(e->rd = store_reader_open(db, err, errsz)))
+	if (!(e->db = strdup(db))) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
+	}
+	/* over ClickHouse, a reader that cannot open now is opened again at each pass */
+	if (!ch_is_url(db) && !(e->rd = store_reader_open(db, err, errsz)))
 		goto fail;
 	if (!(e->dv = deliverer_start(db, err, errsz)))
 		goto fail;
@@ -225,6 +255,7 @@ fail:
 	store_reader_close(e->rd);
 	store_close(e->st);
 	curl_global_cleanup();
+	free(e->db);
 	free(e);
 	return NULL;
 }
@@ -244,5 +275,6 @@ void alert_engine_stop(struct alert_engine *e, int64_t grace_ms)
 	store_reader_close(e->rd);
 	store_close(e->st);
 	curl_global_cleanup();
+	free(e->db);
 	free(e);
 }

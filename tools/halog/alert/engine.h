@@ -21,10 +21,13 @@
 
 struct alert_engine;
 
-/* Starts the engine on the store at db (created, so the schema exists). *watermark is read as
- * "every line received before this unix ms time is stored"; the caller keeps it current and
- * it must outlive the engine. Messages (alerts that fire, evaluation errors) go to stderr
- * prefixed with prog. Returns the engine, or NULL with a message in err. */
+/* Starts the engine on the store at db (created, so the schema exists), or on a clickhouse://
+ * URL: the lines read from ClickHouse, the alerts and their state in the URL's state file
+ * (store_state_open); a ClickHouse that cannot be read yet is tried again at every pass.
+ * *watermark is read as "every line received before this unix ms time is stored" (in
+ * ClickHouse: acknowledged); the caller keeps it current and it must outlive the engine.
+ * Messages (alerts that fire, evaluation errors) go to stderr prefixed with prog. Returns the
+ * engine, or NULL with a message in err. */
 struct alert_engine *alert_engine_start(const char *db, const atomic_llong *watermark,
 					const char *prog, char *err, size_t errsz);
 

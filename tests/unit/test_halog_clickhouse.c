@@ -4,13 +4,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "parse/logparse.h"
 #include "store/chhttp.h"
 #include "store/chschema.h"
+#include "store/chsink.h"
 
 static void test_url_forms(void **state)
 {
@@ -293,6 +296,47 @@ static void test_rows_native(void **state)
 	logparser_free(lp);
 }
 
+/* The sink's watermark (what alerts over ClickHouse wait for): the oldest receive time of the
+ * rows not acknowledged, in memory, then in the spool a later run sends first. Nothing listens
+ * on port 9, so nothing is ever acknowledged. */
+static void test_sink_watermark(void **state)
+{
+	static const char line[] = "<134>Dec  1 00:00:08 lb1 haproxy[4242]: not a request";
+	static const int64_t recv[] = {3000, 2000, 4000};
+	char dir[256], spool[300], url[400], err[256];
+	struct logparser *lp = logparser_new(NULL, err, sizeof(err));
+	struct chsink *s;
+	struct logrec rec;
+
+	(void)state;
+	assert_non_null(lp);
+	snprintf(dir, sizeof(dir), "%s/halog-chsink-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(spool, sizeof(spool), "%s/s.spool", dir);
+	snprintf(url, sizeof(url), "clickhouse://127.0.0.1:9/halog?batch_ms=600000&spool=%s",
+		 spool);
+	logparse_message(lp, line, strlen(line), &rec);
+	s = chsink_open(url, spool, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(chsink_watermark(s, 5000), 5000); /* none waits: the caller's clock */
+	for (size_t i = 0; i < 3; i++) {
+		struct store_msg m = {line, strlen(line), recv[i], "udp:127.0.0.1:1", 0};
+
+		assert_int_equal(chsink_add(s, CHSINK_NEW, &m, &rec), 0);
+	}
+	assert_int_equal(chsink_watermark(s, 5000), 2000);
+	assert_int_equal(chsink_watermark(s, 1000), 1000);
+	chsink_close(s, 0, NULL); /* the rows go to the spool */
+	s = chsink_open(url, spool, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(chsink_watermark(s, 5000), 2000); /* the previous run's rows wait */
+	chsink_close(s, 0, NULL);
+	assert_int_equal(unlink(spool), 0);
+	assert_int_equal(rmdir(dir), 0);
+	logparser_free(lp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_url_redact),
 		cmocka_unit_test(test_row_roundtrip),
 		cmocka_unit_test(test_rows_native),
+		cmocka_unit_test(test_sink_watermark),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,10 +162,12 @@ static int64_t pass(struct alert_engine *e, int max)
 	int64_t wm = atomic_load(e->watermark), earliest = INT64_MAX;
 	char *serve_url;
 
-	if (open_reader(e) < 0)
-		return clock_wall_ms() + ALERT_ENGINE_RELOAD_MS;
 	if (store_alert_list(e->st, &all, &n) < 0) {
 		fprintf(stderr, "%s: alerts: %s\n", e->prog, store_errmsg(e->st));
+		return clock_wall_ms() + ALERT_ENGINE_RELOAD_MS;
+	}
+	if (n && open_reader(e) < 0) { /* no alert, no need to read: nothing to say */
+		store_alert_free(all, n);
 		return clock_wall_ms() + ALERT_ENGINE_RELOAD_MS;
 	}
 	serve_url = n ? store_meta_get(e->st, "serve.url") : NULL;

@@ -8,6 +8,7 @@
 #include <zstd.h>
 
 #include "store/rollup.h"
+#include "strkey.h"
 #include "varint.h"
 
 /* ---- streams ----
@@ -386,34 +387,11 @@ static int64_t dict_id(struct block_enc *e, const void *p, size_t n)
 	return id;
 }
 
-/* 8 bytes that, with the length, tell most names apart: the first 8, or for shorter names two
- * overlapping loads covering every byte. */
-static inline uint64_t name_key(const char *p, size_t n)
-{
-	uint64_t k = 0;
-	uint32_t a, b;
-	uint16_t c, d;
-	if (n >= 8) {
-		memcpy(&k, p, 8);
-	} else if (n >= 4) {
-		memcpy(&a, p, 4);
-		memcpy(&b, p + n - 4, 4);
-		k = a | (uint64_t)b << 32;
-	} else if (n >= 2) {
-		memcpy(&c, p, 2);
-		memcpy(&d, p + n - 2, 2);
-		k = c | (uint64_t)d << 16;
-	} else if (n == 1) {
-		k = (unsigned char)p[0];
-	}
-	return k;
-}
-
 /* A NAME value: one of the ids the field used last when equal, else a lookup. */
 static int put_name(struct block_enc *e, int f, const char *p, size_t n)
 {
 	struct recent *rc = e->recent[f];
-	uint64_t key = name_key(p, n);
+	uint64_t key = strkey8(p, n);
 	int64_t id = -1;
 	for (unsigned i = 0; i < ENC_RECENT && rc[i].id1; i++) {
 		if (rc[i].key == key && rc[i].len == n &&

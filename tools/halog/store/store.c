@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "strkey.h"
 #include "store/blockdb.h"
 #include "store/chhttp.h"
 #include "store/rollup.h"
@@ -632,6 +633,7 @@ void batch_clear(struct batch *b)
 	b->commit = 0;
 	b->open_n = 0;
 	b->lv_last = NULL;
+	memset(b->agg_memo, 0, sizeof(b->agg_memo));
 }
 
 void batch_free(struct batch *b)
@@ -776,17 +778,30 @@ static int32_t intern_cached(struct store *st, int which, struct lr_str name)
 	struct name_memo *m = st->memo[which];
 	if (!name.p || !name.len)
 		return 0;
+	uint64_t key = strkey8(name.p, name.len);
 	for (unsigned i = 0; i < STORE_MEMO; i++)
-		if (m[i].len == name.len && m[i].id > 0 && !memcmp(m[i].s, name.p, name.len))
+		if (m[i].key == key && m[i].len == name.len &&
+		    (name.len <= 8 || !memcmp(m[i].s + 8, name.p + 8, name.len - 8)))
 			return m[i].id;
 	int32_t id = intern_local(st, name);
 	if (id > 0 && name.len <= sizeof(m[0].s)) {
 		unsigned at = st->memo_at[which] = (st->memo_at[which] + 1) % STORE_MEMO;
+		m[at].key = key;
 		memcpy(m[at].s, name.p, name.len);
 		m[at].len = name.len;
 		m[at].id = id;
 	}
 	return id;
+}
+
+/* The agg_memo slot of a rollup key: its names and minute mixed, so the keys a batch meets
+ * mostly get slots of their own (the memo only saves hashing the whole key into aggs). */
+static inline unsigned agg_memo_slot(const struct rollup_key *k)
+{
+	uint32_t h = (uint32_t)k->srv * 0x9e3779b1u ^ (uint32_t)k->be * 0x85ebca77u ^
+		     (uint32_t)k->fe * 0xc2b2ae3du ^ (uint32_t)k->kind ^ (uint32_t)(k->bucket / 60000);
+	h *= 0x27d4eb2fu;
+	return h >> 26 & (STORE_AGG_MEMO - 1);
 }
 
 /* Folds a traffic record into the batch's rollups. Returns 0 or -1. */
@@ -802,17 +817,22 @@ static int rollup_request(struct store *st, int64_t ts, const struct logrec *r)
 		return -1;
 	k.kind = (int32_t)r->kind;
 	int isnew;
-	struct hmap_ent *e = hmap_put(&b->aggs, &k, sizeof(k), &isnew);
-	if (!e)
-		goto nomem;
-	if (isnew) {
-		struct rollup_agg *a = calloc(1, sizeof(*a));
-		if (!a)
+	struct hmap_ent *e;
+	struct agg_memo *am = &b->agg_memo[agg_memo_slot(&k)];
+	if (!am->a || memcmp(&am->k, &k, sizeof(k))) {
+		if (!(e = hmap_put(&b->aggs, &k, sizeof(k), &isnew)))
 			goto nomem;
-		a->key = k;
-		e->val = a;
+		if (isnew) {
+			struct rollup_agg *a = calloc(1, sizeof(*a));
+			if (!a)
+				goto nomem;
+			a->key = k;
+			e->val = a;
+		}
+		am->k = k;
+		am->a = e->val;
 	}
-	if (rollup_agg_add(e->val, r))
+	if (rollup_agg_add(am->a, r))
 		goto nomem;
 	if (r->kind == LR_HTTP && rollup_is_error(r)) {
 		struct errpath_key ek;

@@ -20,6 +20,7 @@
  * minutes and servers. */
 #define STORE_FLUSH_AGGS 1024
 #define STORE_FLUSH_PATHS 65536
+#define STORE_AGG_MEMO 64 /* a power of 2 */
 /* Event lines wait in copies until their batch's rows are written; past this many the batch
  * hands them over early. */
 #define STORE_EVENTS_MAX 4096
@@ -119,6 +120,12 @@ struct batch {
 	/* last lines_key seen: consecutive lines mostly share it */
 	struct lines_key lk_last;
 	struct lines_val *lv_last;
+	/* rollup keys met lately, each in the slot its names pick (agg_memo_slot): a line's
+	 * aggregate found without hashing its key into aggs (a: NULL when empty) */
+	struct agg_memo {
+		struct rollup_key k;
+		struct rollup_agg *a;
+	} agg_memo[STORE_AGG_MEMO];
 };
 
 enum job_kind { JOB_BLOCK, JOB_BATCH };
@@ -140,9 +147,10 @@ struct job {
 
 #define STORE_MEMO 8
 struct name_memo {
+	uint64_t key; /* strkey8 of s */
 	char s[48];
-	uint32_t len;
-	int32_t id; /* 0: empty */
+	uint32_t len; /* 0: empty */
+	int32_t id;
 };
 
 struct store {

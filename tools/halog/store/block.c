@@ -468,6 +468,10 @@ int block_enc_add(struct block_enc *e, const struct block_line *ln, const struct
 
 	uint64_t mask = 0;
 	const char *rp = (const char *)r;
+	/* The field loops are unrolled: bfields is constant, so each field's offset, anchors and
+	 * stream become constants and the anchor switch goes away (a fifth of the encoder's
+	 * instructions). */
+#pragma GCC unroll 20
 	for (int f = BF_INT0; f < BF_TIMER0; f++) {
 		int64_t v;
 		memcpy(&v, rp + bfields[f].off, sizeof(v));
@@ -476,6 +480,7 @@ int block_enc_add(struct block_enc *e, const struct block_line *ln, const struct
 		put_uv(fstream(e, f), zigzag(v));
 		mask |= (uint64_t)1 << f;
 	}
+#pragma GCC unroll 20
 	for (int f = BF_TIMER0; f < BF_NAME0; f++) {
 		int32_t v;
 		memcpy(&v, rp + bfields[f].off, sizeof(v));
@@ -484,6 +489,7 @@ int block_enc_add(struct block_enc *e, const struct block_line *ln, const struct
 		put_uv(fstream(e, f), zigzag(v));
 		mask |= (uint64_t)1 << f;
 	}
+#pragma GCC unroll 20
 	for (int f = BF_NAME0; f < BF_STR0; f++) {
 		struct lr_str v;
 		memcpy(&v, rp + bfields[f].off, sizeof(v));
@@ -495,6 +501,7 @@ int block_enc_add(struct block_enc *e, const struct block_line *ln, const struct
 	}
 	int64_t ss[BF_N], se[BF_N];
 	const char *raw = ln->raw;
+#pragma GCC unroll 20
 	for (int f = BF_STR0; f < BF_SPECIAL0; f++) {
 		const struct bfield *fd = &bfields[f];
 		struct lr_str v;

@@ -292,6 +292,7 @@ int rollup_agg_add(struct rollup_agg *a, const struct logrec *rec)
 		if (rollup_pair_add(&a->terms, &a->nterms, &a->aterms, tk, 1))
 			return -1;
 	}
+#pragma GCC unroll 8 /* rollup_timer_of's switch folds away */
 	for (int t = 0; t < RT_N; t++) {
 		int32_t v = rollup_timer_of(rec, (enum rollup_timer)t);
 		if (v == LR_TIMER_NONE || v < 0)

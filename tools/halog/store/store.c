@@ -771,25 +771,25 @@ nomem:
 	return -1;
 }
 
-/* intern_local behind a few names each of frontend, backend and server used last (which = 0,
- * 1, 2): most lines repeat names a line before them had, found here without hashing. */
+/* intern_local behind the names of frontend, backend and server met lately (which = 0, 1, 2),
+ * each in the slot its key picks: most lines repeat names a line before them had, found here
+ * with one compare instead of hashing the name into lnames. */
 static int32_t intern_cached(struct store *st, int which, struct lr_str name)
 {
-	struct name_memo *m = st->memo[which];
 	if (!name.p || !name.len)
 		return 0;
 	uint64_t key = strkey8(name.p, name.len);
-	for (unsigned i = 0; i < STORE_MEMO; i++)
-		if (m[i].key == key && m[i].len == name.len &&
-		    (name.len <= 8 || !memcmp(m[i].s + 8, name.p + 8, name.len - 8)))
-			return m[i].id;
+	uint64_t h = (key ^ name.len) * 0x9e3779b97f4a7c15u;
+	struct name_memo *m = &st->memo[which][h >> 58 & (STORE_MEMO - 1)];
+	if (m->key == key && m->len == name.len &&
+	    (name.len <= 8 || !memcmp(m->s + 8, name.p + 8, name.len - 8)))
+		return m->id;
 	int32_t id = intern_local(st, name);
-	if (id > 0 && name.len <= sizeof(m[0].s)) {
-		unsigned at = st->memo_at[which] = (st->memo_at[which] + 1) % STORE_MEMO;
-		m[at].key = key;
-		memcpy(m[at].s, name.p, name.len);
-		m[at].len = name.len;
-		m[at].id = id;
+	if (id > 0 && name.len <= sizeof(m->s)) {
+		m->key = key;
+		memcpy(m->s, name.p, name.len);
+		m->len = (uint32_t)name.len;
+		m->id = id;
 	}
 	return id;
 }

@@ -145,7 +145,7 @@ struct job {
 	uint64_t seq;	 /* BATCH: store_commit waits for w_done_seq to reach it */
 };
 
-#define STORE_MEMO 8
+#define STORE_MEMO 64 /* a power of 2 */
 struct name_memo {
 	uint64_t key; /* strkey8 of s */
 	char s[48];
@@ -169,8 +169,7 @@ struct store {
 	struct batch *b;		      /* the batch being filled */
 	struct hmap lnames;		      /* name -> (void *)(intptr_t)local id */
 	int32_t nlocal;			      /* local ids given */
-	struct name_memo memo[3][STORE_MEMO]; /* intern_local: fe, be, srv */
-	unsigned memo_at[3];
+	struct name_memo memo[3][STORE_MEMO]; /* intern_local: fe, be, srv, by memo_slot */
 	/* line ids: the next line gets next_id; lines before committed_next are committed */
 	int64_t next_id;
 	/* the open block: lines open_first … next_id - 1 */

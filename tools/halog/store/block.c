@@ -231,7 +231,7 @@ static inline void put_uv(struct bbuf *b, uint64_t v)
 }
 
 /* ---- the encoder ---- */
-#define ENC_RECENT 8 /* names remembered per field */
+#define ENC_RECENT 16 /* names remembered per field (a power of 2) */
 /* A line adds at most ENC_LINE_MAX bytes to each stream (two varints), the dictionary aside.
  * Room for ENC_ROOM_LINES such lines is made in every stream at once, so adding a line checks
  * one counter instead of every stream it writes (~260 instructions a line). */
@@ -252,14 +252,14 @@ struct block_enc {
 	uint32_t *doff, *dlen;
 	size_t ndict, adict;
 	struct bbuf dbytes;
-	/* the dictionary ids + 1 each NAME field used last (0: none), newest at recent_at: most
-	 * fields take a handful of values, so a line's names are found here without hashing */
+	/* the dictionary ids + 1 of the names each NAME field used lately (0: none), each in the
+	 * slot its key picks (recent_slot): most fields take a handful of values, so a line's
+	 * names are found here with one compare, without hashing */
 	struct recent {
-		uint64_t key; /* the first 8 bytes, zero-padded: most names differ there */
+		uint64_t key; /* strkey8 of the name */
 		uint32_t id1; /* dictionary id + 1; 0: none */
 		uint32_t len;
 	} recent[BF_N][ENC_RECENT];
-	unsigned recent_at[BF_N];
 	struct block_meta m;
 	int64_t prev_recv, prev_ts;
 	size_t prev_lf; /* index of the previous line holding LFs + 1 (0: none yet) */
@@ -387,24 +387,20 @@ static int64_t dict_id(struct block_enc *e, const void *p, size_t n)
 	return id;
 }
 
-/* A NAME value: one of the ids the field used last when equal, else a lookup. */
+/* A NAME value: the id its slot of the field's recent names holds when equal, else a lookup
+ * (which then takes the slot). */
 static int put_name(struct block_enc *e, int f, const char *p, size_t n)
 {
-	struct recent *rc = e->recent[f];
 	uint64_t key = strkey8(p, n);
-	int64_t id = -1;
-	for (unsigned i = 0; i < ENC_RECENT && rc[i].id1; i++) {
-		if (rc[i].key == key && rc[i].len == n &&
-		    (n <= 8 || !memcmp(e->dbytes.p + e->doff[rc[i].id1 - 1] + 8, p + 8, n - 8))) {
-			id = rc[i].id1 - 1;
-			break;
-		}
-	}
-	if (id < 0) {
+	struct recent *rc = &e->recent[f][((key ^ n) * 0x9e3779b97f4a7c15u) >> 60 & (ENC_RECENT - 1)];
+	int64_t id;
+	if (rc->id1 && rc->key == key && rc->len == n &&
+	    (n <= 8 || !memcmp(e->dbytes.p + e->doff[rc->id1 - 1] + 8, p + 8, n - 8))) {
+		id = rc->id1 - 1;
+	} else {
 		if ((id = dict_id(e, p, n)) < 0)
 			return -1;
-		unsigned at = e->recent_at[f] = (e->recent_at[f] + 1) % ENC_RECENT;
-		rc[at] = (struct recent){key, (uint32_t)id + 1, (uint32_t)n};
+		*rc = (struct recent){key, (uint32_t)id + 1, (uint32_t)n};
 	}
 	put_uv(&e->st[BS_FIELD0 + f], (uint64_t)id);
 	return 0;

@@ -86,6 +86,7 @@ struct reader {
 	int64_t last_ts;   /* time of the last line that had one, or LR_NONE */
 	int64_t last_recv; /* INGEST_REPLAY: receive time of the last line */
 	unsigned flags;
+	unsigned msg_flags;    /* STORE_MSG_NO_LF when lines come split at LFs */
 	struct ingest_opts *o; /* recv_first / recv_step */
 	/* what the store remembers of this input: its first line, and how much was taken */
 	char ident[INGEST_IDENT_MAX];
@@ -169,7 +170,7 @@ static int add_line(struct reader *rd, const char *line, size_t len, int truncat
 	msg.len = len;
 	msg.recv_ms = recv;
 	msg.source = rd->src;
-	msg.flags = truncated ? STORE_MSG_TRUNCATED : 0;
+	msg.flags = rd->msg_flags | (truncated ? STORE_MSG_TRUNCATED : 0);
 	if (rd->o->sink) /* a line is read once, except after a failed commit (docs/scaling.md) */
 		chsink_add(rd->o->sink, CHSINK_NEW, &msg, &rec);
 	if (st && store_add(st, &msg, &rec)) {
@@ -243,6 +244,7 @@ int ingest_path(struct store *st, struct logparser *lp, const char *path, const 
 				 .last_ts = LR_NONE,
 				 .last_recv = LR_NONE,
 				 .flags = flags,
+				 .msg_flags = STORE_MSG_NO_LF,
 				 .o = o};
 	*rd = rd_init;
 

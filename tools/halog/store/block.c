@@ -448,7 +448,7 @@ int block_enc_add(struct block_enc *e, const struct block_line *ln, const struct
 		memcpy(e->raw.p + e->raw.len, ln->raw, ln->len);
 	e->raw.len += ln->len;
 	e->raw.p[e->raw.len++] = '\n';
-	if (ln->len && memchr(ln->raw, '\n', ln->len)) {
+	if (ln->len && !(ln->flags & BLOCK_LINE_NO_LF) && memchr(ln->raw, '\n', ln->len)) {
 		put_uv(&e->st[BS_LF], idx + 1 - e->prev_lf);
 		put_uv(&e->st[BS_LF], ln->len);
 		e->prev_lf = idx + 1;

@@ -1105,8 +1105,9 @@ int store_add(struct store *st, const struct store_msg *msg, const struct logrec
 		pthread_mutex_unlock(&st->mu);
 		st->open_first = st->next_id;
 	}
-	struct block_line ln = {msg->raw, msg->len,    msg->recv_ms,
-				ts,	  msg->source, lflags ? BLOCK_LINE_TRUNCATED : 0};
+	struct block_line ln = {msg->raw, msg->len, msg->recv_ms, ts, msg->source,
+				(lflags ? BLOCK_LINE_TRUNCATED : 0) |
+					(msg->flags & STORE_MSG_NO_LF ? BLOCK_LINE_NO_LF : 0)};
 	if (block_enc_add(st->open, &ln, rec)) {
 		store_set_err(st, "out of memory");
 		return -1;

@@ -392,7 +392,8 @@ static int64_t dict_id(struct block_enc *e, const void *p, size_t n)
 static int put_name(struct block_enc *e, int f, const char *p, size_t n)
 {
 	uint64_t key = strkey8(p, n);
-	struct recent *rc = &e->recent[f][((key ^ n) * 0x9e3779b97f4a7c15u) >> 60 & (ENC_RECENT - 1)];
+	struct recent *rc =
+		&e->recent[f][((key ^ n) * 0x9e3779b97f4a7c15u) >> 60 & (ENC_RECENT - 1)];
 	int64_t id;
 	if (rc->id1 && rc->key == key && rc->len == n &&
 	    (n <= 8 || !memcmp(e->dbytes.p + e->doff[rc->id1 - 1] + 8, p + 8, n - 8))) {

@@ -21,7 +21,7 @@
 #define BLOCK_ZSTD_LEVEL 1	 /* measured in docs/storage.md */
 
 #define BLOCK_LINE_TRUNCATED 0x1 /* the reader cut the line at its cap (STORE_MSG_TRUNCATED) */
-#define BLOCK_LINE_NO_LF 0x2 /* raw holds no LF: block_enc_add does not look (not stored) */
+#define BLOCK_LINE_NO_LF 0x2	 /* raw holds no LF: block_enc_add does not look (not stored) */
 
 /* What the store keeps of one line besides its parse result. */
 struct block_line {

@@ -799,7 +799,8 @@ static int32_t intern_cached(struct store *st, int which, struct lr_str name)
 static inline unsigned agg_memo_slot(const struct rollup_key *k)
 {
 	uint32_t h = (uint32_t)k->srv * 0x9e3779b1u ^ (uint32_t)k->be * 0x85ebca77u ^
-		     (uint32_t)k->fe * 0xc2b2ae3du ^ (uint32_t)k->kind ^ (uint32_t)(k->bucket / 60000);
+		     (uint32_t)k->fe * 0xc2b2ae3du ^ (uint32_t)k->kind ^
+		     (uint32_t)(k->bucket / 60000);
 	h *= 0x27d4eb2fu;
 	return h >> 26 & (STORE_AGG_MEMO - 1);
 }
@@ -1105,7 +1106,11 @@ int store_add(struct store *st, const struct store_msg *msg, const struct logrec
 		pthread_mutex_unlock(&st->mu);
 		st->open_first = st->next_id;
 	}
-	struct block_line ln = {msg->raw, msg->len, msg->recv_ms, ts, msg->source,
+	struct block_line ln = {msg->raw,
+				msg->len,
+				msg->recv_ms,
+				ts,
+				msg->source,
 				(lflags ? BLOCK_LINE_TRUNCATED : 0) |
 					(msg->flags & STORE_MSG_NO_LF ? BLOCK_LINE_NO_LF : 0)};
 	if (block_enc_add(st->open, &ln, rec)) {

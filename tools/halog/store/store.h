@@ -50,7 +50,8 @@ struct store_msg {
 };
 #define STORE_MSG_TRUNCATED 0x1 /* the reader cut the line at its cap: raw holds the first bytes   \
 				 */
-#define STORE_MSG_NO_LF 0x2 /* raw holds no LF (the reader split its input at LFs): not looked for */
+/* raw holds no LF (the reader split its input at LFs): the store does not search it for one */
+#define STORE_MSG_NO_LF 0x2
 
 /* Adds msg and its parse result rec to the current batch, opening a transaction if needed; the
  * line gets the next id. Rollups are updated in the same transaction. Nothing of msg or rec is

@@ -7,17 +7,8 @@
 # comparison).
 set -u
 . "$TOP/tests/e2e/clickhouse-lib"
-LOGGEN=$O/helpers/loggen
-[ -x "$LOGGEN" ] || skip "helpers/loggen not built"
-CORPUS=$TOP/../shared/corpus/generated-haproxy-2.6.12
-[ -d "$CORPUS" ] || CORPUS=/work/shared/corpus/generated-haproxy-2.6.12
-[ -d "$CORPUS" ] || skip "the shared corpus is missing"
-
-HP=$(free_port) && TP=$(free_port) || fail "no free port"
-ch_config ch1 "$HP" "$TP"
-ch_start ch1 "$HP"
-URL="clickhouse://127.0.0.1:$HP/halog?spool=$TMP/sink.spool"
-"$HALOG" clickhouse init "$URL" >"$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; fail "init"; }
+ch_corpus
+ch_halog ch1
 
 "$LOGGEN" --lines 20000 --format mixed >"$TMP/gen.log" || fail "loggen"
 "$HALOG" ingest --db "$TMP/a.db" --sink "$URL" "$TMP/gen.log" "$CORPUS"/udp/*.log \
@@ -61,19 +52,7 @@ same text --check-balance 5
 same text --backend be_static --check-balance 50
 echo "ok: $checked reports equal from SQLite and ClickHouse"
 
-# same_cmd CMD ARGS...: search or tail from both stores, byte for byte
 checked=0
-same_cmd() {
-	_c=$1; shift
-	"$HALOG" "$_c" --db "$TMP/a.db" "$@" >"$TMP/s.out" 2>"$TMP/s.err"; _r1=$?
-	"$HALOG" "$_c" --db "$URL" "$@" >"$TMP/c.out" 2>"$TMP/c.err"; _r2=$?
-	[ "$_r1" = "$_r2" ] || fail "$_c $*: exit $_r1 from SQLite, $_r2 from ClickHouse: $(cat "$TMP/c.err")"
-	sed 's/"id":[0-9]*//g' "$TMP/s.out" >"$TMP/s.cmp"
-	sed 's/"id":[0-9]*//g' "$TMP/c.out" >"$TMP/c.cmp"
-	cmp -s "$TMP/s.cmp" "$TMP/c.cmp" || { diff "$TMP/s.cmp" "$TMP/c.cmp" | cut -c1-200 | head -20; fail "$_c $* differs"; }
-	cmp -s "$TMP/s.err" "$TMP/c.err" || { diff "$TMP/s.err" "$TMP/c.err" | head; fail "$_c $*: stderr differs"; }
-	checked=$((checked + 1))
-}
 same_cmd search status:503
 same_cmd search -n 0 be_api -status:200
 same_cmd search --count backend:be_app

@@ -1,7 +1,8 @@
 /* The ClickHouse read backend (store/backend.h): the read API over the tables `halog clickhouse
  * init` creates. Lines come from `lines` in pages (RowBinary, decoded by chschema.c's column
- * table); aggregates from the per-minute views. A query (query.h) is evaluated here in C on each
- * line, so search means the same as on the SQLite store. No snapshots: ClickHouse has no read
+ * table); aggregates from the per-minute views. A query (query.h) goes into the WHERE of each
+ * read as a predicate that passes at least its lines (chquery.c), and is evaluated here in C on
+ * each line sent, so search means the same as on the SQLite store. No snapshots: ClickHouse has no read
  * transactions, so each read sees the table as it is when it runs. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "query/query.h"
 #include "store/backend.h"
 #include "store/chhttp.h"
+#include "store/chquery.h"
 #include "store/chschema.h"
 #include "store/rollup.h"
 #include "strbuf.h"
@@ -242,6 +244,27 @@ static void add_where(struct strbuf *sb, const struct store_sel *sel)
 	}
 }
 
+/* q as chquery.h's predicate: " PREWHERE (…)" of its terms on small columns into pre, " AND (…)"
+ * of the others into where, to put after the FROM and after add_where's WHERE (on a cluster's
+ * Distributed table both go to the WHERE). Nothing for a part that filters nothing. Returns 1
+ * when the SQL passes exactly q's lines, 0 when more, -1 (rd's message: out of memory). */
+static int add_query(struct store_reader *rd, const struct query *q, struct strbuf *pre,
+		     struct strbuf *where)
+{
+	struct strbuf p = STRBUF_INIT, w = STRBUF_INIT;
+	int exact = chq_predicate(q, &p, &w);
+	int cluster = ch_conn_url(chr_of(rd)->conn)->cluster[0] != '\0';
+
+	if (exact >= 0 && strcmp(p.buf, "1") &&
+	    strbuf_addf(cluster ? where : pre, cluster ? " AND (%s)" : " PREWHERE (%s)", p.buf) < 0)
+		exact = -1;
+	if (exact >= 0 && strcmp(w.buf, "1") && strbuf_addf(where, " AND (%s)", w.buf) < 0)
+		exact = -1;
+	strbuf_release(&p);
+	strbuf_release(&w);
+	return exact < 0 ? store_reader_fail(rd, "out of memory") : exact;
+}
+
 /* ------------------------------------------------------------------------ cursors */
 
 /* Where a cursor's paging is. Every order pages through windows [win_lo, win_hi) of one
@@ -260,6 +283,8 @@ struct chcur {
 	enum chpaging paging;
 	const char *wcol;    /* the column of the windows and of the order's first key */
 	int64_t delivered;   /* lines given (limit) */
+	struct strbuf qpre, qwhere; /* the query's PREWHERE and " AND (…)" (add_query) */
+	int qexact;	      /* qwhere passes exactly the query's lines */
 	struct strbuf page;  /* the current page, RowBinary */
 	const char *p, *end; /* the next row in page */
 	const char *row;     /* where the last row read begins */
@@ -294,18 +319,32 @@ static int64_t page_rows(const struct chcur *c)
 	return (int64_t)ch_conn_url(chr_of(c->rd)->conn)->page;
 }
 
+/* Rows the next page asks for: a page, or, without a query (or with one the SQL tells exactly),
+ * no more than a limit leaves (STORE_TAIL keeps limit + 1 rows: the last says there are more). */
+static int64_t rows_wanted(const struct chcur *c)
+{
+	int64_t want = page_rows(c), left;
+
+	if (!c->sel.limit || (c->sel.query && !c->qexact))
+		return want;
+	left = c->sel.order == STORE_TAIL ? c->sel.limit + 1 - (int64_t)c->ntail
+					  : c->sel.limit - c->delivered;
+	return left < want ? left : want;
+}
+
 /* The first window: the matching rows' range of wcol, cut into spans of about a page each.
  * None match: done. Returns 0 or -1. */
 static int window_init(struct chcur *c)
 {
 	struct strbuf sql = STRBUF_INIT, ans = STRBUF_INIT;
-	int64_t n = 0;
+	int64_t n = 0, want;
 	int ret;
 
 	c->paging = CHP_WINDOW;
-	strbuf_addf(&sql, "SELECT min(%s), max(%s), count() FROM %s", c->wcol, c->wcol,
-		    chr_of(c->rd)->lines);
+	strbuf_addf(&sql, "SELECT min(%s), max(%s), count() FROM %s%s", c->wcol, c->wcol,
+		    chr_of(c->rd)->lines, c->qpre.buf);
 	add_where(&sql, &c->sel);
+	strbuf_add(&sql, c->qwhere.buf, c->qwhere.len);
 	strbuf_addstr(&sql, " FORMAT TabSeparated");
 	ret = q(c->rd, sql.buf, &ans);
 	if (ret == 0) {
@@ -328,9 +367,13 @@ static int window_init(struct chcur *c)
 	}
 	/* spans of about 3/4 of a page of rows where the rows are even, so that few windows
 	 * hold more than a page (each of those costs a read more); the double keeps the product
-	 * of a range in ms and a page in rows from overflowing */
-	c->win_span = (int64_t)((double)(c->win_max - c->win_min + 1) * 0.75 *
-				   (double)page_rows(c) / (double)n);
+	 * of a range in ms and a page in rows from overflowing. Under a limit smaller than a
+	 * page, 1.5 times the rows it wants: a wider window reads more rows of the table for
+	 * each page (ClickHouse reads a window whole before its ORDER BY … LIMIT), and a full
+	 * one ends the read */
+	want = rows_wanted(c);
+	c->win_span = (int64_t)((double)(c->win_max - c->win_min + 1) *
+				(want < page_rows(c) ? 1.5 : 0.75) * (double)want / (double)n);
 	if (c->win_span < 1)
 		c->win_span = 1;
 	if (c->desc) {
@@ -374,13 +417,9 @@ static int fetch_page(struct chcur *c)
 	const char *cmp = c->desc ? "<" : ">";
 	int by_time = c->sel.order == STORE_BY_TIME;
 	const char *t = c->wcol;
-	int64_t want = page_rows(c);
+	int64_t want = rows_wanted(c);
 	int ret;
 
-	/* without a query, a limit needs no more rows than it leaves */
-	if (c->sel.limit && !c->sel.query && c->sel.order != STORE_TAIL &&
-	    c->sel.limit - c->delivered < want)
-		want = c->sel.limit - c->delivered;
 	if (c->paging == CHP_START) {
 		if (window_init(c) < 0)
 			return -1;
@@ -390,8 +429,9 @@ static int fetch_page(struct chcur *c)
 			return 0;
 		}
 	}
-	strbuf_addf(&sql, "SELECT %s FROM %s", r->fmt.cols, r->lines);
+	strbuf_addf(&sql, "SELECT %s FROM %s%s", r->fmt.cols, r->lines, c->qpre.buf);
 	add_where(&sql, &c->sel);
+	strbuf_add(&sql, c->qwhere.buf, c->qwhere.len);
 	strbuf_addf(&sql, " AND %s >= %" PRId64 " AND %s < %" PRId64, t, c->win_lo, t, c->win_hi);
 	if (!strcmp(t, "ts_ms") && !ch_conn_url(r->conn)->cluster[0])
 		/* the partitions (days of ts_ms) the window touches, within the rows' range (a
@@ -512,6 +552,12 @@ static void *ch_cursor_open(struct store_reader *rd, const struct store_sel *sel
 	c->wcol = sel->order == STORE_BY_TIME && sel->clock == STORE_LOGGED ? "ts_ms" : "recv_ms";
 	strbuf_init(&c->page);
 	strbuf_init(&c->tailbuf);
+	strbuf_init(&c->qpre);
+	strbuf_init(&c->qwhere);
+	if (sel->query && (c->qexact = add_query(rd, sel->query, &c->qpre, &c->qwhere)) < 0) {
+		ch_cursor_close(c);
+		return NULL;
+	}
 	if (sel->order == STORE_TAIL) {
 		/* the newest limit + 1 matches (the extra one says there were more), kept as
 		 * rows and given back oldest first */
@@ -597,32 +643,40 @@ static void ch_cursor_close(void *cur)
 	free(c->tail);
 	strbuf_release(&c->page);
 	strbuf_release(&c->tailbuf);
+	strbuf_release(&c->qpre);
+	strbuf_release(&c->qwhere);
 	free(c);
 }
 
 static int ch_count(struct store_reader *rd, const struct store_sel *sel, int64_t *n)
 {
-	struct strbuf sql = STRBUF_INIT;
+	struct strbuf sql = STRBUF_INIT, qp = STRBUF_INIT, qw = STRBUF_INIT;
 	int ret;
 
-	if (sel->query) { /* the query runs in C: count the cursor's lines */
+	if (sel->query && (ret = add_query(rd, sel->query, &qp, &qw)) <= 0) {
+		/* the SQL passes more lines than the query: count the cursor's */
 		struct store_sel s = *sel;
 		const struct store_line *ln;
 		void *c;
 
 		s.order = STORE_OLDEST;
 		s.limit = 0;
-		if (!(c = ch_cursor_open(rd, &s)))
+		strbuf_release(&qp);
+		strbuf_release(&qw);
+		if (ret < 0 || !(c = ch_cursor_open(rd, &s)))
 			return -1;
 		while ((ret = ch_cursor_next(rd, c, &ln)) > 0)
 			++*n;
 		ch_cursor_close(c);
 		return ret < 0 ? -1 : 0;
 	}
-	strbuf_addf(&sql, "SELECT count() FROM %s", chr_of(rd)->lines);
+	strbuf_addf(&sql, "SELECT count() FROM %s%s", chr_of(rd)->lines, qp.buf);
 	add_where(&sql, sel);
+	strbuf_add(&sql, qw.buf, qw.len);
 	ret = one_int(rd, sql.buf, n);
 	strbuf_release(&sql);
+	strbuf_release(&qp);
+	strbuf_release(&qw);
 	return ret;
 }
 
@@ -639,18 +693,21 @@ static int64_t bin_of(int64_t t, int64_t t0, int64_t w, size_t n)
 static int ch_histogram(struct store_reader *rd, const struct store_sel *sel, int64_t t0,
 			int64_t width_ms, size_t nbins, int64_t *counts)
 {
-	struct strbuf sql = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf sql = STRBUF_INIT, out = STRBUF_INIT, qp = STRBUF_INIT, qw = STRBUF_INIT;
 	const char *t = sel->clock == STORE_LOGGED ? "ts_ms" : "recv_ms";
 	int ret;
 
-	if (sel->query) {
+	if (sel->query && (ret = add_query(rd, sel->query, &qp, &qw)) <= 0) {
+		/* the SQL passes more lines than the query: bin the cursor's */
 		struct store_sel s = *sel;
 		const struct store_line *ln;
 		void *c;
 
 		s.order = STORE_OLDEST;
 		s.limit = 0;
-		if (!(c = ch_cursor_open(rd, &s)))
+		strbuf_release(&qp);
+		strbuf_release(&qw);
+		if (ret < 0 || !(c = ch_cursor_open(rd, &s)))
 			return -1;
 		while ((ret = ch_cursor_next(rd, c, &ln)) > 0) {
 			int64_t b = bin_of(sel->clock == STORE_LOGGED ? ln->ts_ms : ln->recv_ms, t0,
@@ -662,9 +719,10 @@ static int ch_histogram(struct store_reader *rd, const struct store_sel *sel, in
 		ch_cursor_close(c);
 		return ret < 0 ? -1 : 0;
 	}
-	strbuf_addf(&sql, "SELECT intDiv(%s - %" PRId64 ", %" PRId64 ") AS b, count() FROM %s", t,
-		    t0, width_ms, chr_of(rd)->lines);
+	strbuf_addf(&sql, "SELECT intDiv(%s - %" PRId64 ", %" PRId64 ") AS b, count() FROM %s%s",
+		    t, t0, width_ms, chr_of(rd)->lines, qp.buf);
 	add_where(&sql, sel);
+	strbuf_add(&sql, qw.buf, qw.len);
 	strbuf_addf(&sql, " AND %s >= %" PRId64 " GROUP BY b FORMAT TabSeparated", t, t0);
 	ret = q(rd, sql.buf, &out);
 	for (char *p = out.buf; ret == 0 && *p;) {
@@ -680,6 +738,8 @@ static int ch_histogram(struct store_reader *rd, const struct store_sel *sel, in
 	}
 	strbuf_release(&sql);
 	strbuf_release(&out);
+	strbuf_release(&qp);
+	strbuf_release(&qw);
 	return ret;
 }
 

@@ -219,8 +219,8 @@ void lf_split_request(struct logrec *out)
 	while (ue > u && ue[-1] == ' ')
 		ue--;
 	/* the version is the last token when it looks like HTTP/x[.y] */
-	for (q = ue; q > u && q[-1] != ' '; q--)
-		;
+	q = memrchr(u, ' ', (size_t)(ue - u));
+	q = q ? q + 1 : u;
 	if (q > u && is_version(q, (size_t)(ue - q))) {
 		out->version.p = q;
 		out->version.len = (uint32_t)(ue - q);
@@ -263,9 +263,9 @@ static void split_uri(struct logrec *out)
 			path = s;
 		}
 	}
-	q = path;
-	while (q < ue && *q != '?')
-		q++;
+	q = path < ue ? memchr(path, '?', (size_t)(ue - path)) : NULL;
+	if (!q)
+		q = ue;
 	if (q > path) {
 		out->path.p = path;
 		out->path.len = (uint32_t)(q - path);

@@ -121,7 +121,7 @@ static inline const char *read_num_at(const char *p, const char *e, int64_t *v, 
 	}
 	for (s = p; p < e && is_digit(*p); p++)
 		x = x * 10 + (unsigned)(*p - '0');
-	if (p == s || p - s > 18)
+	if ((size_t)(p - s) - 1 > 17) /* not 1 to 18 digits (0 wraps) */
 		return NULL;
 	*v = neg ? -(int64_t)x : (int64_t)x;
 	return p;

@@ -111,19 +111,19 @@ static inline const char *read_num_at(const char *p, const char *e, int64_t *v, 
 {
 	const char *s;
 	uint64_t x = 0; /* unsigned: a long run of digits wraps harmlessly before it is refused */
-	int neg = 0;
+	uint64_t neg = 0; /* all ones for '-': x is negated as (x ^ neg) - neg */
 
 	*plus = 0;
 	if (p < e && (*p == '+' || *p == '-')) {
 		*plus = *p == '+';
-		neg = *p == '-';
+		neg = -(uint64_t)(*p == '-');
 		p++;
 	}
 	for (s = p; p < e && is_digit(*p); p++)
 		x = x * 10 + (unsigned)(*p - '0');
 	if ((size_t)(p - s) - 1 > 17) /* not 1 to 18 digits (0 wraps) */
 		return NULL;
-	*v = neg ? -(int64_t)x : (int64_t)x;
+	*v = (int64_t)((x ^ neg) - neg);
 	return p;
 }
 

@@ -101,6 +101,14 @@ static void test_framing(void **state)
 	/* octet frame cut short by the close: kept, flagged */
 	frame_all("20 <134>short", 13, 5, 64, out, sizeof(out));
 	assert_string_equal(out, "<134>short!|");
+	/* octet counting, then the close inside the next frame's count: its digits are kept,
+	 * flagged, not taken for a whole line (e2e/listen_sigterm once stored "1" unflagged) */
+	for (size_t step = 1; step <= 7; step++) {
+		frame_all("3 abc12", 7, step, 64, out, sizeof(out));
+		assert_string_equal(out, "abc|12!|");
+		frame_all("3 abc\n4", 7, step, 64, out, sizeof(out));
+		assert_string_equal(out, "abc|4!|");
+	}
 	/* only digits, then the close */
 	frame_all("12345", 5, 1, 64, out, sizeof(out));
 	assert_string_equal(out, "12345|");

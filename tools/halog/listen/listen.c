@@ -317,6 +317,13 @@ void listen_frame_next(struct listen_framer *fr, const char *buf, size_t len, si
 		c = octet_count(buf, len, &d, &want);
 		if (c < 0 && !at_eof)
 			return; /* only digits so far */
+		if (c < 0) { /* the close cut the next frame inside its count: kept, flagged */
+			f->has = 1;
+			f->len = len;
+			f->truncated = 1;
+			f->consumed = len;
+			return;
+		}
 	} else {
 		c = 0;
 	}

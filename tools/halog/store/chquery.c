@@ -25,9 +25,7 @@ _Static_assert(LR_HTTP == 1 && LR_TCP == 2 && LR_CONNECT == 3 && LR_CONN_ERROR =
  * the node's. */
 enum { NONE = 0, FILTER = 1 };
 
-/* bytes as a ClickHouse string literal: quote, backslash and every byte outside printable
- * ASCII as \xHH, so a name with any byte reaches the server as those bytes. */
-static int add_lit(struct strbuf *sb, const char *s, size_t len)
+int chq_lit(struct strbuf *sb, const char *s, size_t len)
 {
 	int rc = strbuf_addch(sb, '\'');
 
@@ -57,7 +55,7 @@ static int name_sql(struct strbuf *sb, const struct query_node *n, const char *c
 	*exact = 1;
 	if (!n->glob) {
 		rc |= strbuf_addf(sb, "%s = ", col);
-		rc |= add_lit(sb, v, n->vlen);
+		rc |= chq_lit(sb, v, n->vlen);
 		return rc < 0 ? -1 : FILTER;
 	}
 	if (n->qmark) { /* no column pattern of ours has '?' (state has its own) */
@@ -73,14 +71,14 @@ static int name_sql(struct strbuf *sb, const struct query_node *n, const char *c
 			rc |= strbuf_addstr(sb, parts++ ? " AND " : "(");
 			if (v == n->val) { /* the pattern's first bytes: a prefix */
 				rc |= strbuf_addf(sb, "substring(%s, 1, %zu) = ", col, len);
-				rc |= add_lit(sb, v, len);
+				rc |= chq_lit(sb, v, len);
 			} else if (!star) { /* its last: a suffix */
 				rc |= strbuf_addf(sb, "endsWith(%s, ", col);
-				rc |= add_lit(sb, v, len);
+				rc |= chq_lit(sb, v, len);
 				rc |= strbuf_addch(sb, ')');
 			} else {
 				rc |= strbuf_addf(sb, "position(%s, ", col);
-				rc |= add_lit(sb, v, len);
+				rc |= chq_lit(sb, v, len);
 				rc |= strbuf_addstr(sb, ") > 0");
 			}
 		}
@@ -282,7 +280,7 @@ static int node_sql(struct strbuf *sb, const struct query_node *n, int *exact)
 		/* query_contains: the raw bytes hold the needle, ASCII letters in any case, every
 		 * other byte as it is (positionCaseInsensitive folds ASCII only) */
 		if (strbuf_addstr(sb, "positionCaseInsensitive(raw, ") < 0 ||
-		    add_lit(sb, n->val, n->vlen) < 0 || strbuf_addstr(sb, ") > 0") < 0)
+		    chq_lit(sb, n->val, n->vlen) < 0 || strbuf_addstr(sb, ") > 0") < 0)
 			return -1;
 		return FILTER;
 	case QUERY_REGEX: /* PCRE's syntax is not re2's */

@@ -4,6 +4,7 @@
  * it sends. */
 #ifndef HALOG_STORE_CHQUERY_H
 #define HALOG_STORE_CHQUERY_H
+#include <stddef.h>
 
 struct query;
 struct strbuf;
@@ -17,5 +18,11 @@ struct strbuf;
  * filtering) for its subtree. Returns 1 when the AND passes exactly the lines q matches, 0 when
  * only a superset of them, -1 when out of memory (pre and rest then hold a part). */
 int chq_predicate(const struct query *q, struct strbuf *pre, struct strbuf *rest);
+
+/* Appends the len bytes at s as a ClickHouse string literal: quote, backslash and every byte
+ * outside printable ASCII as \xHH, so a name with any byte reaches the server as those bytes.
+ * Every literal the store's ClickHouse SQL holds goes through it. Returns 0, or -1 when out of
+ * memory. */
+int chq_lit(struct strbuf *sb, const char *s, size_t len);
 
 #endif

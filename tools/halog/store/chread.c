@@ -178,16 +178,10 @@ static int ch_end(struct store_reader *rd, struct store_pos *out)
 
 /* ------------------------------------------------------------------------ SQL pieces */
 
-/* A string literal, quoted and escaped for ClickHouse. */
+/* A string literal, quoted and escaped for ClickHouse (chquery.c's rule). */
 static void add_lit(struct strbuf *sb, const char *s)
 {
-	strbuf_addch(sb, '\'');
-	for (; *s; s++) {
-		if (*s == '\'' || *s == '\\')
-			strbuf_addch(sb, '\\');
-		strbuf_addch(sb, *s);
-	}
-	strbuf_addch(sb, '\'');
+	chq_lit(sb, s, strlen(s));
 }
 
 static void add_kinds(struct strbuf *sb, unsigned kinds)

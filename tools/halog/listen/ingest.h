@@ -12,7 +12,7 @@ struct logparser;
 struct chsink;
 
 #define INGEST_MAX_LINE (1024 * 1024) /* bytes of a line kept; the rest is skipped, flagged */
-#define INGEST_BATCH 65536	      /* lines per transaction */
+#define INGEST_BATCH 262144	      /* lines per transaction */
 
 struct ingest_stats {
 	uint64_t lines;	    /* messages stored (one per input line) */

@@ -139,8 +139,11 @@ struct job {
 	struct block_enc *enc; /* BLOCK: a full block, its lines from first */
 	int64_t first;
 	enum job_zip zip;	  /* BLOCK */
-	struct blockdb_packed pk; /* Z_PACKED: the frames, in zbuf (the writer frees it) */
-	unsigned char *zbuf;
+	struct blockdb_packed pk; /* Z_PACKED: the frames, in zbuf (back to zspare after) */
+	struct zbuf {
+		unsigned char *p;
+		size_t cap;
+	} zbuf;
 	struct batch *b; /* BATCH */
 	uint64_t seq;	 /* BATCH: store_commit waits for w_done_seq to reach it */
 };
@@ -188,6 +191,10 @@ struct store {
 	int busy;					/* the writer is working on q[qhead] */
 	struct block_enc *spare[STORE_QBLOCKS_MAX + 1]; /* empty encoders */
 	size_t nspare;
+	/* buffers of blocks compressed ahead (pack_one), kept for the next ones: one a queued
+	 * block at most, so a freed and malloc'd one no longer touches new pages every block */
+	struct zbuf zspare[STORE_QBLOCKS_MAX];
+	size_t nzspare;
 	struct batch *bspare[2]; /* empty batches */
 	size_t nbspare;
 	uint64_t seq, w_done_seq; /* batch jobs queued / done */

@@ -565,7 +565,6 @@ static void *writer_main(void *arg)
 							j.first + st->w_shift, st->wmsg,
 							sizeof(st->wmsg))));
 			block_enc_reset(j.enc);
-			free(j.zbuf);
 		} else {
 			bad = !skip && writer_write_batch(st, j.b, st->wmsg, sizeof(st->wmsg));
 			committed = !bad && !skip && j.b->commit;
@@ -586,6 +585,8 @@ static void *writer_main(void *arg)
 		}
 		if (j.kind == JOB_BLOCK) {
 			st->spare[st->nspare++] = j.enc;
+			if (j.zbuf.p)
+				st->zspare[st->nzspare++] = j.zbuf;
 			st->qblocks--;
 		} else {
 			st->bspare[st->nbspare++] = j.b;
@@ -621,25 +622,41 @@ static int pack_one(struct store *st, struct block_zip **z, int from_tail)
 	if (!j)
 		return 0;
 	j->zip = Z_PACKING; /* the ring does not move it: the writer waits for it at the head */
+	struct zbuf zb = {NULL, 0};
+	if (st->nzspare)
+		zb = st->zspare[--st->nzspare];
 	pthread_mutex_unlock(&st->mu);
 	struct blockdb_packed pk;
-	unsigned char *buf = NULL;
 	char err[128];
+	int ok = 0;
 	if (!*z)
 		*z = block_zip_new();
-	if (*z && !blockdb_pack(*z, j->enc, &pk, err, sizeof(err)) &&
-	    (buf = malloc(pk.nr + pk.nc))) {
-		memcpy(buf, pk.zr, pk.nr);
-		memcpy(buf + pk.nr, pk.zc, pk.nc);
-		pk.zr = buf;
-		pk.zc = buf + pk.nr;
+	if (*z && !blockdb_pack(*z, j->enc, &pk, err, sizeof(err))) {
+		size_t need = pk.nr + pk.nc;
+		if (need > zb.cap) {
+			/* a quarter more: the next blocks compress to about as much */
+			unsigned char *p = realloc(zb.p, need + need / 4);
+			if (p) {
+				zb.p = p;
+				zb.cap = need + need / 4;
+			}
+		}
+		if (need <= zb.cap) {
+			memcpy(zb.p, pk.zr, pk.nr);
+			memcpy(zb.p + pk.nr, pk.zc, pk.nc);
+			pk.zr = zb.p;
+			pk.zc = zb.p + pk.nr;
+			ok = 1;
+		}
 	}
 	pthread_mutex_lock(&st->mu);
-	if (buf) {
+	if (ok) {
 		j->pk = pk;
-		j->zbuf = buf;
+		j->zbuf = zb;
 		j->zip = Z_PACKED;
 	} else {
+		if (zb.p)
+			st->zspare[st->nzspare++] = zb;
 		j->zip = Z_NONE; /* the writer compresses it in its turn, as without help */
 		st->help = 0;
 	}
@@ -835,6 +852,9 @@ void writer_stop(struct store *st)
 	for (size_t i = 0; i < st->nspare; i++)
 		block_enc_free(st->spare[i]);
 	st->nspare = 0;
+	for (size_t i = 0; i < st->nzspare; i++)
+		free(st->zspare[i].p);
+	st->nzspare = 0;
 	for (size_t i = 0; i < st->nbspare; i++)
 		batch_free(st->bspare[i]);
 	st->nbspare = 0;

@@ -520,6 +520,33 @@ static void test_hist(void **state)
 	strbuf_release(&sb);
 }
 
+/* A batch's histogram in chunks encodes to the bytes of the same counts kept dense: buckets
+ * at both ends, on both sides of chunk boundaries, and chunks left NULL between them. */
+static void test_hist_chunks(void **state)
+{
+	static const unsigned used[] = {0, 1, 31, 32, 63, 64, 65, 200, 480, 511, 512, HIST_N - 1};
+	uint64_t c[HIST_N] = {0}, store[HIST_NCHUNK][HIST_CHUNK];
+	uint64_t *chunks[HIST_NCHUNK] = {NULL};
+	memset(store, 0, sizeof(store));
+	for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
+		unsigned b = used[i];
+		c[b] = 1 + (uint64_t)b * 1000; /* multi-byte varints too */
+		chunks[b / HIST_CHUNK] = store[b / HIST_CHUNK];
+		chunks[b / HIST_CHUNK][b % HIST_CHUNK] = c[b];
+	}
+	struct strbuf dense = STRBUF_INIT, chunked = STRBUF_INIT;
+	assert_int_equal(hist_encode(c, &dense), 0);
+	assert_int_equal(hist_encode_chunks(chunks, &chunked), 0);
+	assert_int_equal(dense.len, chunked.len);
+	assert_memory_equal(dense.buf, chunked.buf, dense.len);
+	strbuf_reset(&chunked);
+	memset(chunks, 0, sizeof(chunks));
+	assert_int_equal(hist_encode_chunks(chunks, &chunked), 0);
+	assert_int_equal(chunked.len, 0);
+	strbuf_release(&dense);
+	strbuf_release(&chunked);
+}
+
 static void test_events_and_counters(void **state)
 {
 	char p[512], err[256];
@@ -926,6 +953,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hist),
+		cmocka_unit_test(test_hist_chunks),
 		cmocka_unit_test(test_create_mode_version),
 		cmocka_unit_test(test_refuse_foreign_and_newer),
 		cmocka_unit_test(test_migrate_v0),

@@ -63,6 +63,24 @@ int hist_encode(const uint64_t *counts, struct strbuf *out)
 	return 0;
 }
 
+int hist_encode_chunks(uint64_t *const *chunks, struct strbuf *out)
+{
+	unsigned prev = 0;
+	for (unsigned c = 0; c < HIST_NCHUNK; c++) {
+		if (!chunks[c])
+			continue;
+		for (unsigned i = 0; i < HIST_CHUNK; i++) {
+			unsigned b = c * HIST_CHUNK + i;
+			if (!chunks[c][i])
+				continue;
+			if (put_varint(out, b - prev) || put_varint(out, chunks[c][i]))
+				return -1;
+			prev = b;
+		}
+	}
+	return 0;
+}
+
 int hist_decode_add(const void *blob, size_t len, uint64_t *counts)
 {
 	const unsigned char *p = blob, *end = p + len;
@@ -266,7 +284,7 @@ static uint64_t *agg_hist(struct rollup_agg *a, enum rollup_timer t)
 	return a->hist[t];
 }
 
-int rollup_agg_add(struct rollup_agg *a, const struct logrec *rec)
+int rollup_agg_add_nohist(struct rollup_agg *a, const struct logrec *rec, unsigned bucket[RT_N])
 {
 	a->requests++;
 	if (rec->kind == LR_HTTP)
@@ -295,16 +313,31 @@ int rollup_agg_add(struct rollup_agg *a, const struct logrec *rec)
 #pragma GCC unroll 8 /* rollup_timer_of's switch folds away */
 	for (int t = 0; t < RT_N; t++) {
 		int32_t v = rollup_timer_of(rec, (enum rollup_timer)t);
-		if (v == LR_TIMER_NONE || v < 0)
+		if (v == LR_TIMER_NONE || v < 0) {
+			bucket[t] = HIST_N;
 			continue;
-		uint64_t *h = agg_hist(a, (enum rollup_timer)t);
-		if (!h)
-			return -1;
-		h[hist_bucket(v)]++;
+		}
+		bucket[t] = hist_bucket(v);
 		a->tn[t]++;
 		a->tsum[t] += v;
 		if (v > a->tmax[t])
 			a->tmax[t] = v;
+	}
+	return 0;
+}
+
+int rollup_agg_add(struct rollup_agg *a, const struct logrec *rec)
+{
+	unsigned bucket[RT_N];
+	if (rollup_agg_add_nohist(a, rec, bucket))
+		return -1;
+	for (int t = 0; t < RT_N; t++) {
+		if (bucket[t] == HIST_N)
+			continue;
+		uint64_t *h = agg_hist(a, (enum rollup_timer)t);
+		if (!h)
+			return -1;
+		h[bucket[t]]++;
 	}
 	return 0;
 }

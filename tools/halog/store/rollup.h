@@ -28,6 +28,13 @@ int64_t hist_value(unsigned b);
 /* Appends the non-empty buckets of counts[HIST_N] as varint pairs (bucket gap, count).
  * Returns 0 or -1 (no memory). */
 int hist_encode(const uint64_t *counts, struct strbuf *out);
+/* A histogram in HIST_NCHUNK chunks of HIST_CHUNK buckets, a chunk NULL while its buckets are
+ * all 0: what a store's batch keeps, where a dense one touched 6.9 KB for a few dozen buckets.
+ * hist_encode_chunks appends the same bytes as hist_encode of the dense counts. */
+#define HIST_CHUNK 32
+#define HIST_NCHUNK (HIST_N / HIST_CHUNK)
+_Static_assert(HIST_N % HIST_CHUNK == 0, "whole chunks");
+int hist_encode_chunks(uint64_t *const *chunks, struct strbuf *out);
 /* Adds the buckets encoded in blob (len bytes) to counts[HIST_N]. Returns 0, or -1 when the blob
  * is malformed (counts then hold what was decoded before the fault). */
 int hist_decode_add(const void *blob, size_t len, uint64_t *counts);
@@ -100,6 +107,10 @@ enum rollup_class rollup_class_of(int64_t status);
 
 /* Adds one traffic record to a. Returns 0 or -1 (no memory: a is then partly updated). */
 int rollup_agg_add(struct rollup_agg *a, const struct logrec *rec);
+/* rollup_agg_add without the histograms: the timers go to a's tn, tsum and tmax, and the
+ * bucket of each into bucket[t] (HIST_N when rec has none), for the caller's histograms.
+ * Returns 0 or -1 (no memory). */
+int rollup_agg_add_nohist(struct rollup_agg *a, const struct logrec *rec, unsigned bucket[RT_N]);
 /* Adds n to the pair with key in the array (grown as needed). Returns 0 or -1. */
 int rollup_pair_add(struct rollup_pair **arr, size_t *n, size_t *alloc, int64_t key, int64_t delta);
 /* Adds counts of timer t (n values, sum, max and the encoded histogram) to a. Returns 0 or -1. */

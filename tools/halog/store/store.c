@@ -618,6 +618,9 @@ static void free_ptr(void *p)
 void batch_clear(struct batch *b)
 {
 	hmap_release(&b->aggs, rollup_agg_free);
+	b->hslab.used = 0;
+	while (b->hslab.nblk > HSLAB_KEEP)
+		free(b->hslab.blk[--b->hslab.nblk]);
 	hmap_release(&b->errpaths, free_ptr);
 	hmap_release(&b->lineaggs, free_ptr);
 	hmap_release(&b->counters, free_ptr);
@@ -641,6 +644,9 @@ void batch_free(struct batch *b)
 	if (!b)
 		return;
 	batch_clear(b);
+	for (size_t i = 0; i < b->hslab.nblk; i++)
+		free(b->hslab.blk[i]);
+	free(b->hslab.blk);
 	for (size_t i = 0; i < b->aev; i++)
 		free(b->ev[i].buf);
 	free(b->ev);
@@ -805,6 +811,29 @@ static inline unsigned agg_memo_slot(const struct rollup_key *k)
 	return h >> 26 & (STORE_AGG_MEMO - 1);
 }
 
+/* A zeroed chunk of HIST_CHUNK counts from the batch's slab, or NULL (no memory). */
+static uint64_t *hslab_chunk(struct hslab *s)
+{
+	size_t blk = s->used / HSLAB_BLOCK;
+	if (blk == s->nblk) {
+		if (s->nblk == s->ablk) {
+			size_t na = s->ablk ? s->ablk * 2 : 16;
+			uint64_t **nb = realloc(s->blk, na * sizeof(*nb));
+			if (!nb)
+				return NULL;
+			s->blk = nb;
+			s->ablk = na;
+		}
+		if (!(s->blk[s->nblk] = malloc(HSLAB_BLOCK * HIST_CHUNK * sizeof(uint64_t))))
+			return NULL;
+		s->nblk++;
+	}
+	uint64_t *c = s->blk[blk] + s->used % HSLAB_BLOCK * HIST_CHUNK;
+	memset(c, 0, HIST_CHUNK * sizeof(uint64_t));
+	s->used++;
+	return c;
+}
+
 /* Folds a traffic record into the batch's rollups. Returns 0 or -1. */
 static int rollup_request(struct store *st, int64_t ts, const struct logrec *r)
 {
@@ -824,17 +853,28 @@ static int rollup_request(struct store *st, int64_t ts, const struct logrec *r)
 		if (!(e = hmap_put(&b->aggs, &k, sizeof(k), &isnew)))
 			goto nomem;
 		if (isnew) {
-			struct rollup_agg *a = calloc(1, sizeof(*a));
-			if (!a)
+			struct batch_agg *ba = calloc(1, sizeof(*ba));
+			if (!ba)
 				goto nomem;
-			a->key = k;
-			e->val = a;
+			ba->a.key = k;
+			e->val = ba;
 		}
 		am->k = k;
 		am->a = e->val;
 	}
-	if (rollup_agg_add(am->a, r))
+	struct batch_agg *ba = am->a;
+	unsigned bucket[RT_N];
+	if (rollup_agg_add_nohist(&ba->a, r, bucket))
 		goto nomem;
+#pragma GCC unroll 8
+	for (int t = 0; t < RT_N; t++) {
+		if (bucket[t] == HIST_N)
+			continue;
+		uint64_t **c = &ba->h[t][bucket[t] / HIST_CHUNK];
+		if (!*c && !(*c = hslab_chunk(&b->hslab)))
+			goto nomem;
+		(*c)[bucket[t] % HIST_CHUNK]++;
+	}
 	if (r->kind == LR_HTTP && rollup_is_error(r)) {
 		struct errpath_key ek;
 		memset(&ek, 0, sizeof(ek));

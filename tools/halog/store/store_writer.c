@@ -160,8 +160,9 @@ static void bind_key(sqlite3_stmt *s, const struct rollup_key *k)
 	sqlite3_bind_int(s, 5, k->kind);
 }
 
-static int flush_agg(struct store *st, const struct rollup_agg *a0)
+static int flush_agg(struct store *st, const struct batch_agg *ba)
 {
+	const struct rollup_agg *a0 = &ba->a;
 	struct rollup_agg tmp = *a0; /* the key with the names table's ids */
 	const struct rollup_agg *a = &tmp;
 	tmp.key.fe = db_id(st, a0->key.fe);
@@ -203,12 +204,12 @@ static int flush_agg(struct store *st, const struct rollup_agg *a0)
 			return -1;
 	}
 	for (int t = 0; t < RT_N; t++) {
-		if (!a->hist[t] || !a->tn[t])
+		if (!a->tn[t])
 			continue;
 		if (!(s = store_stmt(st, S_TIMER)))
 			return -1;
 		strbuf_reset(&st->wscratch);
-		if (hist_encode(a->hist[t], &st->wscratch)) {
+		if (hist_encode_chunks(ba->h[t], &st->wscratch)) {
 			store_set_err(st, "out of memory");
 			return -1;
 		}

@@ -20,6 +20,7 @@
 #include "store/rollup.h"
 #include "store/sqlite.h" /* the store's own tests look at its tables */
 #include "store/store.h"
+#include "varint.h"
 
 static char dir[256];
 
@@ -547,6 +548,80 @@ static void test_hist_chunks(void **state)
 	strbuf_release(&chunked);
 }
 
+/* hist_merge of two blobs: the bytes of hist_decode_add of both then hist_encode, and the
+ * same verdict on malformed ones, for random blobs with repeated buckets (a gap of 0), zero
+ * counts, sums that wrap to 0, gaps that wrap or pass HIST_N, and cut varints. */
+static size_t rand_blob(unsigned char *p, unsigned *seed)
+{
+	size_t len = 0;
+	uint64_t b = 0;
+	int n = rand_r(seed) % 12;
+	for (int i = 0; i < n; i++) {
+		uint64_t gap, cnt;
+		switch (rand_r(seed) % 10) {
+		case 0:
+			gap = 0;
+			break;
+		case 1:
+			gap = (uint64_t)0 - b - 1 + (uint64_t)(rand_r(seed) % 3); /* wraps */
+			break;
+		case 2:
+			gap = HIST_N - b + (uint64_t)(rand_r(seed) % 2); /* past the end, or the end */
+			break;
+		default:
+			gap = (uint64_t)(rand_r(seed) % 200);
+		}
+		switch (rand_r(seed) % 6) {
+		case 0:
+			cnt = 0;
+			break;
+		case 1:
+			cnt = UINT64_MAX - (uint64_t)(rand_r(seed) % 3);
+			break;
+		default:
+			cnt = 1 + (uint64_t)(rand_r(seed) % 100000);
+		}
+		b += gap;
+		len += varint_put(p + len, gap);
+		len += varint_put(p + len, cnt);
+	}
+	if (len && rand_r(seed) % 8 == 0)
+		p[len - 1] |= 0x80; /* cut short */
+	return len;
+}
+
+static void test_hist_merge(void **state)
+{
+	unsigned seed = 13;
+	unsigned char a[256], b[256];
+	uint64_t *c = malloc(HIST_N * sizeof(*c));
+	assert_non_null(c);
+	struct strbuf want = STRBUF_INIT, got = STRBUF_INIT;
+	int bad = 0, good = 0;
+	for (int round = 0; round < 20000; round++) {
+		size_t na = rand_blob(a, &seed), nb = rand_blob(b, &seed);
+		memset(c, 0, HIST_N * sizeof(*c));
+		strbuf_reset(&want);
+		strbuf_reset(&got);
+		int malformed = hist_decode_add(a, na, c) || hist_decode_add(b, nb, c);
+		if (!malformed)
+			assert_int_equal(hist_encode(c, &want), 0);
+		int rc = hist_merge(a, na, b, nb, &got);
+		assert_int_equal(rc, malformed ? -1 : 0);
+		if (malformed) {
+			bad++;
+			continue;
+		}
+		good++;
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.buf ? got.buf : "", want.buf ? want.buf : "", want.len);
+	}
+	assert_true(bad > 1000 && good > 1000);
+	strbuf_release(&want);
+	strbuf_release(&got);
+	free(c);
+}
+
 static void test_events_and_counters(void **state)
 {
 	char p[512], err[256];
@@ -954,6 +1029,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hist),
 		cmocka_unit_test(test_hist_chunks),
+		cmocka_unit_test(test_hist_merge),
 		cmocka_unit_test(test_create_mode_version),
 		cmocka_unit_test(test_refuse_foreign_and_newer),
 		cmocka_unit_test(test_migrate_v0),

@@ -97,6 +97,78 @@ int hist_decode_add(const void *blob, size_t len, uint64_t *counts)
 	return 0;
 }
 
+/* A blob read bucket by bucket (hist_merge). */
+struct hist_cur {
+	const unsigned char *p, *end;
+	uint64_t b, n; /* the bucket and count read last */
+	int have;      /* b and n hold an entry */
+};
+
+/* The next entry of c. Returns 0, or -1 when the blob is malformed or its buckets go past
+ * HIST_N or back (a gap that wraps): hist_merge then leaves it to the dense counts. */
+static int hist_cur_next(struct hist_cur *c)
+{
+	uint64_t gap, n;
+	if (c->p >= c->end) {
+		c->have = 0;
+		return 0;
+	}
+	if (varint_get(&c->p, c->end, &gap) || varint_get(&c->p, c->end, &n))
+		return -1;
+	if (c->b + gap < c->b || c->b + gap >= HIST_N)
+		return -1;
+	c->b += gap;
+	c->n = n;
+	c->have = 1;
+	return 0;
+}
+
+/* hist_merge by the dense counts: every case, malformed blobs included. */
+static int hist_merge_dense(const void *a, size_t alen, const void *b, size_t blen,
+			    struct strbuf *out)
+{
+	uint64_t *counts = calloc(HIST_N, sizeof(*counts));
+	int rc = -2;
+	if (!counts)
+		return -2;
+	if (hist_decode_add(a, alen, counts) || hist_decode_add(b, blen, counts))
+		rc = -1;
+	else if (!hist_encode(counts, out))
+		rc = 0;
+	free(counts);
+	return rc;
+}
+
+int hist_merge(const void *a, size_t alen, const void *b, size_t blen, struct strbuf *out)
+{
+	struct hist_cur c[2] = {{a, (const unsigned char *)a + alen, 0, 0, 0},
+				{b, (const unsigned char *)b + blen, 0, 0, 0}};
+	size_t len0 = out->len;
+	unsigned prev = 0;
+	if (hist_cur_next(&c[0]) || hist_cur_next(&c[1]))
+		goto dense;
+	while (c[0].have || c[1].have) {
+		uint64_t bk = !c[1].have || (c[0].have && c[0].b < c[1].b) ? c[0].b : c[1].b;
+		uint64_t n = 0;
+		for (int i = 0; i < 2; i++) {
+			while (c[i].have && c[i].b == bk) { /* a gap of 0 repeats a bucket */
+				n += c[i].n;
+				if (hist_cur_next(&c[i]))
+					goto dense;
+			}
+		}
+		if (!n)
+			continue;
+		if (put_varint(out, bk - prev) || put_varint(out, n))
+			return -2;
+		prev = (unsigned)bk;
+	}
+	return 0;
+dense:
+	out->len = len0;
+	return hist_merge_dense(a, alen, b, blen, out);
+}
+
 int64_t hist_percentile(const uint64_t *counts, uint64_t n, double p, int64_t max)
 {
 	if (!n)

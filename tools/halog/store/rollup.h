@@ -38,6 +38,10 @@ int hist_encode_chunks(uint64_t *const *chunks, struct strbuf *out);
 /* Adds the buckets encoded in blob (len bytes) to counts[HIST_N]. Returns 0, or -1 when the blob
  * is malformed (counts then hold what was decoded before the fault). */
 int hist_decode_add(const void *blob, size_t len, uint64_t *counts);
+/* Appends the encoding of the counts of blobs a and b added up (alen and blen bytes; either
+ * may be empty): what hist_decode_add of both into zeroed counts then hist_encode write,
+ * merged without the dense counts. Returns 0, -1 when a blob is malformed, -2 (no memory). */
+int hist_merge(const void *a, size_t alen, const void *b, size_t blen, struct strbuf *out);
 /* The nearest-rank p-th percentile (0 < p <= 100) of the n values in counts, as hist_value of its
  * bucket, never above max. Returns -1 when n == 0. */
 int64_t hist_percentile(const uint64_t *counts, uint64_t n, double p, int64_t max);

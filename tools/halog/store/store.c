@@ -192,28 +192,25 @@ int store_exec(struct store *st, const char *sql)
 /* halog_hist_merge(a, b): the histogram blob holding the counts of both (NULLs are empty). */
 static void fn_hist_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	uint64_t *counts = calloc(HIST_N, sizeof(*counts));
 	struct strbuf sb = STRBUF_INIT;
-	if (!counts) {
-		sqlite3_result_error_nomem(ctx);
-		return;
-	}
-	for (int i = 0; i < argc; i++) {
-		const void *b = sqlite3_value_blob(argv[i]);
-		int n = sqlite3_value_bytes(argv[i]);
-		if (b && n > 0 && hist_decode_add(b, (size_t)n, counts)) {
-			sqlite3_result_error(ctx, "halog_hist_merge: malformed histogram", -1);
-			goto out;
+	const void *b[2] = {"", ""};
+	int n[2] = {0, 0};
+	for (int i = 0; i < argc && i < 2; i++) {
+		const void *p = sqlite3_value_blob(argv[i]);
+		if (p) {
+			b[i] = p;
+			n[i] = sqlite3_value_bytes(argv[i]);
 		}
 	}
-	if (hist_encode(counts, &sb)) {
+	int rc = hist_merge(b[0], n[0] > 0 ? (size_t)n[0] : 0, b[1], n[1] > 0 ? (size_t)n[1] : 0,
+			    &sb);
+	if (rc == -1)
+		sqlite3_result_error(ctx, "halog_hist_merge: malformed histogram", -1);
+	else if (rc)
 		sqlite3_result_error_nomem(ctx);
-		goto out;
-	}
-	sqlite3_result_blob(ctx, sb.len ? sb.buf : "", (int)sb.len, SQLITE_TRANSIENT);
-out:
+	else
+		sqlite3_result_blob(ctx, sb.len ? sb.buf : "", (int)sb.len, SQLITE_TRANSIENT);
 	strbuf_release(&sb);
-	free(counts);
 }
 
 static int read_version(struct store *st, int *version)

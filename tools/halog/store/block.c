@@ -265,6 +265,7 @@ struct block_enc {
 	size_t prev_lf; /* index of the previous line holding LFs + 1 (0: none yet) */
 	int broken;	/* an allocation failed: unusable until reset */
 	unsigned room;	/* lines every stream has room for (ENC_LINE_MAX bytes each) */
+	int raw_lent;	/* raw.p is the caller's (block_enc_new_raw) */
 };
 
 struct block_enc *block_enc_new(void)
@@ -275,11 +276,38 @@ struct block_enc *block_enc_new(void)
 	return e;
 }
 
+struct block_enc *block_enc_new_raw(unsigned char *raw, size_t cap)
+{
+	struct block_enc *e = block_enc_new();
+	if (e) {
+		e->raw.p = raw;
+		e->raw.cap = cap;
+		e->raw_lent = 1;
+	}
+	return e;
+}
+
+/* The raw lines out of the caller's memory into e's own, with room for need more bytes.
+ * Returns 0 or -1. */
+static int raw_own(struct block_enc *e, size_t need)
+{
+	struct bbuf own = {NULL, 0, 0};
+	if (bb_grow(&own, e->raw.len + need))
+		return -1;
+	if (e->raw.len)
+		memcpy(own.p, e->raw.p, e->raw.len);
+	own.len = e->raw.len;
+	e->raw = own;
+	e->raw_lent = 0;
+	return 0;
+}
+
 void block_enc_free(struct block_enc *e)
 {
 	if (!e)
 		return;
-	free(e->raw.p);
+	if (!e->raw_lent)
+		free(e->raw.p);
 	for (int i = 0; i < BS_MAX; i++)
 		free(e->st[i].p);
 	free(e->out.p);
@@ -435,6 +463,8 @@ int block_enc_add(struct block_enc *e, const struct block_line *ln, const struct
 {
 	if (e->broken)
 		return -1;
+	if (e->raw.len + ln->len + 1 > e->raw.cap && e->raw_lent && raw_own(e, ln->len + 1))
+		goto nomem;
 	if (bb_grow(&e->raw, ln->len + 1))
 		goto nomem;
 	if (!e->room) {

@@ -47,6 +47,10 @@ struct block_enc;
 
 /* A new, empty encoder (caller frees with block_enc_free), or NULL without memory. */
 struct block_enc *block_enc_new(void);
+/* The same, its raw lines kept in the cap bytes at raw (cap >= BLOCK_MAX_RAW), which stay the
+ * caller's: block_enc_free leaves them, and a line that does not fit moves the lines to memory
+ * of the encoder's own. For a caller that places them, as in huge pages. */
+struct block_enc *block_enc_new_raw(unsigned char *raw, size_t cap);
 void block_enc_free(struct block_enc *e);
 /* Empties e for the next block, keeping its buffers. */
 void block_enc_reset(struct block_enc *e);

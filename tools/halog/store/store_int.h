@@ -214,6 +214,8 @@ struct store {
 	 * block at most, so a freed and malloc'd one no longer touches new pages every block */
 	struct zbuf zspare[STORE_QBLOCKS_MAX];
 	size_t nzspare;
+	unsigned char *rawmap; /* the spare encoders' raw lines (raw_map), rawmap_len bytes */
+	size_t rawmap_len;
 	struct batch *bspare[2]; /* empty batches */
 	size_t nbspare;
 	uint64_t seq, w_done_seq; /* batch jobs queued / done */

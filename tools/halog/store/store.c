@@ -664,7 +664,6 @@ void store_close(struct store *st)
 	for (int i = 0; i < S_N; i++)
 		sqlite3_finalize(st->stmt[i]);
 	batch_free(st->b);
-	block_enc_free(st->open);
 	block_zip_free(st->wzip);
 	block_zip_free(st->czip);
 	hmap_release(&st->lnames, NULL);

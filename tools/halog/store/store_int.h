@@ -275,6 +275,8 @@ void batch_free(struct batch *b);
 
 /* store_writer.c */
 int writer_start(struct store *st);
+/* Stops the writer and checkpointer threads (when started) and frees the block encoders, the
+ * open one included (st->open is NULL after), and the other buffers they lent each other. */
 void writer_stop(struct store *st);
 /* Queues a job (waiting for room). Returns 0, or -1 when the writer failed (message in err). */
 int writer_push(struct store *st, const struct job *j);

@@ -886,8 +886,10 @@ void writer_stop(struct store *st)
 	for (size_t i = 0; i < st->nzspare; i++)
 		free(st->zspare[i].p);
 	st->nzspare = 0;
-	/* st->open may be one of the encoders whose lines were there: store_close frees it after
-	 * this without reading them */
+	/* the open block came from the same pool: it goes with the others, before the mapping
+	 * that may hold its lines (the writer, which never touches it, is stopped) */
+	block_enc_free(st->open);
+	st->open = NULL;
 	if (st->rawmap)
 		munmap(st->rawmap, st->rawmap_len);
 	st->rawmap = NULL;
